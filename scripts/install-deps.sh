@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what routegraph needs to build, test and run its lab on Debian 12.
+# Quiet and quick when everything is already there.
+set -euo pipefail
+
+PKGS=(
+  gcc meson ninja-build pkg-config
+  libjansson-dev libcap-dev libcmocka-dev
+  libgraphviz-dev libc-ares-dev libmaxminddb-dev
+  iproute2 nftables util-linux python3 man-db
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+    || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

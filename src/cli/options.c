@@ -1,0 +1,484 @@
+/* options: argv -> rg_config. Every value is checked here, once, so the
+ * engine can trust the config; every error is one line naming the option. */
+#include "options.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "targets.h"
+
+#define DEFAULT_PORT 80
+#define DEFAULT_MIN_TTL 1
+#define DEFAULT_MAX_TTL 30
+#define DEFAULT_TIMEOUT 2.0
+#define DEFAULT_RETRIES 1
+#define MIN_TIMEOUT 0.01
+#define MAX_TIMEOUT 60.0
+#define MAX_RATE 1000000
+#define MAX_GAP 64
+
+/* Bytes of a bad argument echoed back: enough to spot the typo. */
+#define SHOWN 40
+#define QUOTED_MAX (SHOWN * 4 + 4)
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Long-only options get values past any char so they cannot clash. */
+enum {
+    OPT_MIN_TTL = 256,
+    OPT_MAX_TTL,
+    OPT_SPORT,
+    OPT_RATE,
+    OPT_GAP,
+    OPT_FORMAT,
+};
+
+/* ':' first: a missing value comes back as ':' rather than '?'. */
+static const char SHORTOPTS[] = ":p:w:r:46o:f:nqhV";
+
+static const struct option LONGOPTS[] = {
+    {"ports", required_argument, NULL, 'p'},
+    {"min-ttl", required_argument, NULL, OPT_MIN_TTL},
+    {"max-ttl", required_argument, NULL, OPT_MAX_TTL},
+    {"sport", required_argument, NULL, OPT_SPORT},
+    {"timeout", required_argument, NULL, 'w'},
+    {"retries", required_argument, NULL, 'r'},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"gap", required_argument, NULL, OPT_GAP},
+    {"output", required_argument, NULL, 'o'},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} FORMATS[] = {
+    {"table", RG_FMT_TABLE},
+    {"json", RG_FMT_JSON},
+};
+#define FORMAT_NAMES "table, json"
+
+static const char USAGE[] =
+    "Usage: routegraph [OPTIONS] TARGET...\n"
+    "Trace the routes to many targets and ports at once with TCP SYN probes of\n"
+    "rising TTL (IPv4 and IPv6), and print a scapy-style table of the hops.\n"
+    "TARGET is a host name or an IPv4/IPv6 address; more can come from -f.\n"
+    "\n"
+    "Probing:\n"
+    "  -p, --ports LIST     destination ports, e.g. 80,443,8000-8010; each 1-65535,\n"
+    "                       at most " STR(RG_MAX_PORTS) " in all (default " STR(DEFAULT_PORT) ")\n"
+    "      --min-ttl N      first TTL probed, 1-" STR(RG_MAX_TTL) " (default " STR(DEFAULT_MIN_TTL) ")\n"
+    "      --max-ttl N      last TTL probed, 1-" STR(RG_MAX_TTL) " (default " STR(DEFAULT_MAX_TTL) ")\n"
+    "      --sport N        TCP source port, 1-65535 (default: random per trace)\n"
+    "  -w, --timeout SECS   wait for a reply, 0.01-60, fractions allowed (default 2)\n"
+    "  -r, --retries N      extra probes for a silent hop, 0-" STR(RG_MAX_RETRIES) " (default " STR(DEFAULT_RETRIES) ")\n"
+    "      --rate N         probes per second for the whole run, 1-" STR(MAX_RATE) "\n"
+    "                       (default " STR(RG_DEFAULT_RATE) ")\n"
+    "      --gap N          silent TTLs past the last answer that end a trace,\n"
+    "                       1-" STR(MAX_GAP) " (default " STR(RG_DEFAULT_GAP) ")\n"
+    "  -4                   IPv4 only\n"
+    "  -6                   IPv6 only\n"
+    "\n"
+    "Targets and output:\n"
+    "  -f FILE              read targets from FILE ('-' = standard input): names\n"
+    "                       separated by blanks or newlines, '#' starts a comment\n"
+    "  -o, --output PREFIX  write each format to a file, PREFIX.txt (table) and\n"
+    "                       PREFIX.json; the table still goes to standard output\n"
+    "                       unless -q\n"
+    "      --format LIST    comma list of " FORMAT_NAMES " (default: table; table,json\n"
+    "                       with -o); without -o only one format may be chosen\n"
+    "  -n                   numeric: no reverse DNS lookups of hop addresses\n"
+    "  -q                   quiet: no progress display, and with -o no table on\n"
+    "                       standard output\n"
+    "  -h, --help           show this help and exit\n"
+    "  -V, --version        show the version and exit\n"
+    "\n"
+    "Exit status:\n"
+    "  0  every trace ran\n"
+    "  1  runtime error, such as no CAP_NET_RAW or a socket failure\n"
+    "  2  bad command line or target list; nothing was traced\n"
+    "  3  partial: some target could not be resolved or used, the rest were traced\n"
+    "\n"
+    "Needs CAP_NET_RAW (root, or setcap cap_net_raw+ep); every capability is\n"
+    "dropped once the raw sockets are open.\n";
+
+const char *rg_options_usage(void)
+{
+    return USAGE;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static void quote(char *out, const char *s, size_t len)
+{
+    rg_targets_escape(out, QUOTED_MAX, s, len, SHOWN);
+}
+
+/* Strict decimal: digits only, no sign, no blanks. Saturates instead of
+ * wrapping, so an overflowing number reads as out of range, not as garbage. */
+static bool parse_decimal(const char *s, size_t len, unsigned long long *v)
+{
+    if (len == 0)
+        return false;
+    unsigned long long x = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        if (x < 10000000000000ull)
+            x = x * 10 + (unsigned)(s[i] - '0');
+    }
+    *v = x;
+    return true;
+}
+
+/* ---- ports ---- */
+
+/* One list entry, "N" or "LO-HI"; s[0..len) is not NUL-terminated. */
+static int parse_port_entry(const char *s, size_t len, unsigned *lo, unsigned *hi,
+                            char *err, size_t errlen)
+{
+    char q[QUOTED_MAX];
+    const char *dash = memchr(s, '-', len);
+    size_t llen = dash ? (size_t)(dash - s) : len;
+    const char *h = dash ? dash + 1 : s;
+    size_t hlen = dash ? len - llen - 1 : len;
+    if (dash && (llen == 0 || hlen == 0)) {
+        quote(q, s, len);
+        return fail(err, errlen, "range '%s' is incomplete", q);
+    }
+    unsigned long long a, b;
+    if (!parse_decimal(s, llen, &a) || a < 1 || a > 65535) {
+        quote(q, s, llen);
+        return fail(err, errlen, "'%s' is not a port (1-65535)", q);
+    }
+    if (!parse_decimal(h, hlen, &b) || b < 1 || b > 65535) {
+        quote(q, h, hlen);
+        return fail(err, errlen, "'%s' is not a port (1-65535)", q);
+    }
+    if (a > b) {
+        quote(q, s, len);
+        return fail(err, errlen, "range '%s' is reversed", q);
+    }
+    *lo = (unsigned)a;
+    *hi = (unsigned)b;
+    return 0;
+}
+
+int rg_parse_ports(const char *text, uint16_t *ports, size_t max, size_t *n,
+                   char *err, size_t errlen)
+{
+    if (!text || *text == '\0')
+        return fail(err, errlen, "empty port list");
+    uint8_t seen[65536 / 8] = {0};
+    size_t count = 0;
+    const char *p = text;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        unsigned lo = 1, hi = 0;
+        if (len == 0) {
+            char q[QUOTED_MAX];
+            quote(q, text, strlen(text));
+            return fail(err, errlen, "empty entry in port list '%s'", q);
+        }
+        if (parse_port_entry(p, len, &lo, &hi, err, errlen) < 0)
+            return -1;
+        for (unsigned v = lo; v <= hi; v++) {
+            if (seen[v / 8] & (1u << (v % 8)))
+                continue;
+            if (count == max)
+                return fail(err, errlen, "too many ports (at most %zu)", max);
+            seen[v / 8] |= (uint8_t)(1u << (v % 8));
+            ports[count++] = (uint16_t)v;
+        }
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    *n = count;
+    return 0;
+}
+
+/* ---- single values ---- */
+
+static int opt_uint(const char *opt, const char *arg, unsigned lo, unsigned hi,
+                    unsigned *out, char *err, size_t errlen)
+{
+    char q[QUOTED_MAX];
+    unsigned long long v;
+    size_t len = strlen(arg);
+    quote(q, arg, len);
+    if (!parse_decimal(arg, len, &v))
+        return fail(err, errlen, "%s: '%s' is not a number (%u-%u)", opt, q, lo, hi);
+    if (v < lo || v > hi)
+        return fail(err, errlen, "%s: '%s' is out of range (%u-%u)", opt, q, lo, hi);
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* Decimal only: strtod would also take "inf", "nan", hex and leading
+ * blanks, none of which a user means as a timeout. */
+static int opt_seconds(const char *opt, const char *arg, double *out, char *err,
+                       size_t errlen)
+{
+    char q[QUOTED_MAX];
+    quote(q, arg, strlen(arg));
+    bool lead_ok = (arg[0] >= '0' && arg[0] <= '9') || arg[0] == '.';
+    char *end = NULL;
+    double v = lead_ok && !strpbrk(arg, "xX") ? strtod(arg, &end) : 0.0;
+    if (!end || end == arg || *end != '\0')
+        return fail(err, errlen, "%s: '%s' is not a number of seconds (0.01-60)",
+                    opt, q);
+    if (!isfinite(v) || v < MIN_TIMEOUT || v > MAX_TIMEOUT)
+        return fail(err, errlen, "%s: '%s' is out of range (0.01-60)", opt, q);
+    *out = v;
+    return 0;
+}
+
+static int opt_formats(const char *opt, const char *arg, unsigned *out,
+                       char *err, size_t errlen)
+{
+    char q[QUOTED_MAX];
+    unsigned bits = 0;
+    const char *p = arg;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        unsigned bit = 0;
+        for (size_t i = 0; i < sizeof FORMATS / sizeof FORMATS[0]; i++)
+            if (strlen(FORMATS[i].name) == len && memcmp(FORMATS[i].name, p, len) == 0)
+                bit = FORMATS[i].bit;
+        if (len == 0) {
+            quote(q, arg, strlen(arg));
+            return fail(err, errlen, "%s: empty name in '%s' (accepted: " FORMAT_NAMES ")",
+                        opt, q);
+        }
+        if (!bit) {
+            quote(q, p, len);
+            return fail(err, errlen, "%s: unknown format '%s' (accepted: " FORMAT_NAMES ")",
+                        opt, q);
+        }
+        bits |= bit;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    *out = bits;
+    return 0;
+}
+
+/* ---- option names for messages ---- */
+
+static const struct option *long_by_val(int val)
+{
+    for (const struct option *o = LONGOPTS; o->name; o++)
+        if (o->val == val)
+            return o;
+    return NULL;
+}
+
+static bool is_known(int c)
+{
+    if (c >= 256)
+        return long_by_val(c) != NULL;
+    return c > 0 && c != ':' && strchr(SHORTOPTS, c) != NULL;
+}
+
+/* The option as the user spelled it: -p when they typed -p, --ports when
+ * they typed --ports or an abbreviation of it. */
+static void opt_name(char *buf, size_t len, int c, int longindex, bool typed_long)
+{
+    const struct option *o = longindex >= 0 ? &LONGOPTS[longindex] : NULL;
+    if (!o && (typed_long || c >= 256))
+        o = long_by_val(c);
+    if (o)
+        snprintf(buf, len, "--%s", o->name);
+    else
+        snprintf(buf, len, "-%c", c);
+}
+
+static int unknown_option(int argc, char **argv, char *err, size_t errlen)
+{
+    char q[QUOTED_MAX];
+    if (optopt != 0) {
+        char c = (char)optopt;
+        if (is_known(optopt)) {
+            /* Only a no-value long option can get here: --help=x. */
+            char name[32];
+            opt_name(name, sizeof name, optopt, -1, true);
+            return fail(err, errlen, "%s: does not take a value", name);
+        }
+        quote(q, &c, 1);
+        return fail(err, errlen, "unknown option '-%s'", q);
+    }
+    /* A long option: unknown or an ambiguous abbreviation. */
+    const char *tok = optind - 1 < argc ? argv[optind - 1] : "";
+    size_t len = strcspn(tok, "=");
+    quote(q, tok, len);
+    size_t matches = 0;
+    if (len > 2 && strncmp(tok, "--", 2) == 0)
+        for (const struct option *o = LONGOPTS; o->name; o++)
+            if (strncmp(o->name, tok + 2, len - 2) == 0)
+                matches++;
+    if (matches > 1)
+        return fail(err, errlen, "ambiguous option '%s'", q);
+    return fail(err, errlen, "unknown option '%s'", q);
+}
+
+static void set_defaults(rg_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->ports[0] = DEFAULT_PORT;
+    cfg->nports = 1;
+    cfg->min_ttl = DEFAULT_MIN_TTL;
+    cfg->max_ttl = DEFAULT_MAX_TTL;
+    cfg->timeout = DEFAULT_TIMEOUT;
+    cfg->retries = DEFAULT_RETRIES;
+    cfg->rate = RG_DEFAULT_RATE;
+    cfg->gap = RG_DEFAULT_GAP;
+    cfg->family = RG_FAMILY_ANY;
+}
+
+/* State that is only checked once every option has been read. */
+struct seen {
+    bool v4, v6;
+};
+
+/* Applies one option with a value or flag; <0 with err set on failure. */
+static int apply(int c, const char *name, const char *arg, rg_config *cfg,
+                 struct seen *seen, char *err, size_t errlen)
+{
+    char why[160];
+    switch (c) {
+    case 'p':
+        if (rg_parse_ports(arg, cfg->ports, RG_MAX_PORTS, &cfg->nports, why,
+                           sizeof why) < 0)
+            return fail(err, errlen, "%s: %s", name, why);
+        return 0;
+    case OPT_MIN_TTL:
+        return opt_uint(name, arg, 1, RG_MAX_TTL, &cfg->min_ttl, err, errlen);
+    case OPT_MAX_TTL:
+        return opt_uint(name, arg, 1, RG_MAX_TTL, &cfg->max_ttl, err, errlen);
+    case OPT_SPORT:
+        return opt_uint(name, arg, 1, 65535, &cfg->sport, err, errlen);
+    case 'w':
+        return opt_seconds(name, arg, &cfg->timeout, err, errlen);
+    case 'r':
+        return opt_uint(name, arg, 0, RG_MAX_RETRIES, &cfg->retries, err, errlen);
+    case OPT_RATE:
+        return opt_uint(name, arg, 1, MAX_RATE, &cfg->rate, err, errlen);
+    case OPT_GAP:
+        return opt_uint(name, arg, 1, MAX_GAP, &cfg->gap, err, errlen);
+    case '4':
+        seen->v4 = true;
+        cfg->family = RG_FAMILY_4;
+        return 0;
+    case '6':
+        seen->v6 = true;
+        cfg->family = RG_FAMILY_6;
+        return 0;
+    case 'o':
+        if (*arg == '\0')
+            return fail(err, errlen, "%s: empty prefix", name);
+        cfg->output = arg;
+        return 0;
+    case OPT_FORMAT:
+        cfg->formats_given = true;
+        return opt_formats(name, arg, &cfg->formats, err, errlen);
+    case 'f':
+        if (*arg == '\0')
+            return fail(err, errlen, "%s: empty file name", name);
+        cfg->target_file = arg;
+        return 0;
+    case 'n':
+        cfg->no_dns = true;
+        return 0;
+    case 'q':
+        cfg->quiet = true;
+        return 0;
+    default:
+        /* Reachable only if SHORTOPTS and this switch disagree. */
+        return fail(err, errlen, "%s: not handled", name);
+    }
+}
+
+static int check_combination(rg_config *cfg, const struct seen *seen, char *err,
+                             size_t errlen)
+{
+    if (seen->v4 && seen->v6)
+        return fail(err, errlen, "-4 and -6 cannot be used together");
+    if (cfg->min_ttl > cfg->max_ttl)
+        return fail(err, errlen, "--min-ttl (%u) is greater than --max-ttl (%u)",
+                    cfg->min_ttl, cfg->max_ttl);
+    if (!cfg->formats_given) {
+        cfg->formats = cfg->output ? RG_FMT_TABLE | RG_FMT_JSON : RG_FMT_TABLE;
+        return 0;
+    }
+    if (!cfg->output && (cfg->formats & (cfg->formats - 1)) != 0)
+        return fail(err, errlen,
+                    "--format: only one format can go to standard output; "
+                    "add -o PREFIX to write several");
+    return 0;
+}
+
+enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
+                                    char *err, size_t errlen)
+{
+    set_defaults(cfg);
+    if (err && errlen > 0)
+        err[0] = '\0';
+    if (argc < 1 || !argv)
+        return RG_OPT_RUN;
+
+    struct seen seen = {false, false};
+    opterr = 0;
+    optind = 0; /* full reinitialisation, so tests can parse again */
+    for (;;) {
+        int longindex = -1;
+        int c = getopt_long(argc, argv, SHORTOPTS, LONGOPTS, &longindex);
+        if (c == -1)
+            break;
+        if (c == '?') {
+            unknown_option(argc, argv, err, errlen);
+            return RG_OPT_ERROR;
+        }
+        char name[32];
+        if (c == ':') {
+            const char *tok = optind - 1 < argc ? argv[optind - 1] : "";
+            opt_name(name, sizeof name, optopt, -1, strncmp(tok, "--", 2) == 0);
+            fail(err, errlen, "%s: missing value", name);
+            return RG_OPT_ERROR;
+        }
+        if (c == 'h')
+            return RG_OPT_HELP;
+        if (c == 'V')
+            return RG_OPT_VERSION;
+        opt_name(name, sizeof name, c, longindex, false);
+        if (apply(c, name, optarg, cfg, &seen, err, errlen) < 0)
+            return RG_OPT_ERROR;
+    }
+    if (check_combination(cfg, &seen, err, errlen) < 0)
+        return RG_OPT_ERROR;
+    cfg->ntargets = (size_t)(argc - optind);
+    cfg->targets = cfg->ntargets ? argv + optind : NULL;
+    return RG_OPT_RUN;
+}

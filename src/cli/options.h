@@ -1,0 +1,33 @@
+/* options: argv -> rg_config, with every number range-checked.
+ * Pure: no I/O except what the caller passes in; errors come back as one line
+ * of text naming the option and the accepted range. */
+#ifndef RG_OPTIONS_H
+#define RG_OPTIONS_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+enum rg_opt_result {
+    RG_OPT_RUN = 0,   /* cfg is complete: go */
+    RG_OPT_HELP,      /* -h: caller prints rg_options_usage() and exits 0 */
+    RG_OPT_VERSION,   /* -V: caller prints the version and exits 0 */
+    RG_OPT_ERROR,     /* err holds one line (no trailing newline); exit 2 */
+};
+
+/* Fills cfg with defaults, then applies argv. cfg->targets points into argv
+ * (which getopt may permute; NULL when ntargets is 0). Options are read left
+ * to right: -h/-V win over later errors; a repeated option replaces the
+ * earlier value. Errors name the option as the user spelled it (-p or --ports). */
+enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
+                                    char *err, size_t errlen);
+const char *rg_options_usage(void);
+
+/* "80,443,8000-8010" -> ports (in the order given, duplicates removed, at
+ * most max of them). 0 on success, -1 with err set to one line that does not
+ * name the option ("range '90-80' is reversed"); ports may then be partly
+ * written and *n is unchanged. */
+int rg_parse_ports(const char *text, uint16_t *ports, size_t max, size_t *n,
+                   char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,313 @@
+/* targets: names from argv, a file or stdin, validated byte by byte so that
+ * nothing a hostile file holds can reach the resolver or the terminal. */
+#include "targets.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+/* Bytes of a bad name or path echoed in a message: enough to recognise it,
+ * short enough to keep the message on one terminal line. */
+#define SHOWN_NAME 40
+#define SHOWN_PATH 200
+#define READ_CHUNK (64u * 1024)
+
+static const char BOM[] = "\xef\xbb\xbf";
+
+__attribute__((format(printf, 3, 4)))
+static bool fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+void rg_targets_escape(char *out, size_t outlen, const char *s, size_t len,
+                       size_t max_shown)
+{
+    if (!out || outlen == 0)
+        return;
+    size_t o = 0;
+    size_t shown = len < max_shown ? len : max_shown;
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char tmp[5];
+        if (c == '\\')
+            memcpy(tmp, "\\\\", 3);
+        else if (c >= 0x20 && c < 0x7f)
+            tmp[0] = (char)c, tmp[1] = '\0';
+        else
+            snprintf(tmp, sizeof tmp, "\\x%02x", c);
+        size_t tl = strlen(tmp);
+        if (o + tl >= outlen) {
+            shown = len + 1; /* out is full: no room for "..." either */
+            break;
+        }
+        memcpy(out + o, tmp, tl);
+        o += tl;
+    }
+    if (shown < len && o + 3 < outlen) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+/* A host name, an IPv4 literal or an IPv6 literal needs nothing else;
+ * ASCII ranges rather than isalnum() so the locale cannot widen the set. */
+static bool name_byte_ok(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '.' || c == ':' || c == '_' ||
+           c == '-';
+}
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* The slot holding s, or the empty slot where it would go. */
+static size_t slot_of(const rg_target_list *l, const char *s, size_t len)
+{
+    size_t mask = l->nslots - 1;
+    size_t i = (size_t)hash_bytes(s, len) & mask;
+    for (;;) {
+        uint32_t v = l->slots[i];
+        if (v == 0)
+            return i;
+        const char *name = l->names[v - 1];
+        if (strncmp(name, s, len) == 0 && name[len] == '\0')
+            return i;
+        i = (i + 1) & mask;
+    }
+}
+
+/* Keeps the set at most half full so probing stays short and always ends. */
+static bool reserve_slots(rg_target_list *l)
+{
+    if ((l->n + 1) * 2 <= l->nslots)
+        return true;
+    size_t nslots = l->nslots ? l->nslots * 2 : 64;
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return false;
+    free(l->slots);
+    l->slots = slots;
+    l->nslots = nslots;
+    for (size_t k = 0; k < l->n; k++)
+        l->slots[slot_of(l, l->names[k], strlen(l->names[k]))] = (uint32_t)(k + 1);
+    return true;
+}
+
+static bool reserve_names(rg_target_list *l)
+{
+    if (l->n < l->cap)
+        return true;
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    char **names = realloc(l->names, cap * sizeof *names);
+    if (!names)
+        return false;
+    l->names = names;
+    l->cap = cap;
+    return true;
+}
+
+static size_t effective_limit(const rg_target_list *l)
+{
+    return l->limit && l->limit < RG_MAX_TARGETS ? l->limit : RG_MAX_TARGETS;
+}
+
+static bool check_name(const char *s, size_t len, char *err, size_t errlen)
+{
+    char shown[SHOWN_NAME * 4 + 4];
+    if (len == 0)
+        return fail(err, errlen, "empty target name");
+    rg_targets_escape(shown, sizeof shown, s, len, SHOWN_NAME);
+    if (len > RG_TARGET_MAXLEN)
+        return fail(err, errlen, "target '%s' is too long (%zu bytes, at most %d)",
+                    shown, len, RG_TARGET_MAXLEN);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!name_byte_ok(c))
+            return fail(err, errlen,
+                        "target '%s' has an invalid byte 0x%02x at offset %zu "
+                        "(allowed: A-Z a-z 0-9 . : _ -)", shown, c, i);
+    }
+    return true;
+}
+
+/* s[0..len) need not be NUL-terminated. */
+static bool add_span(rg_target_list *l, const char *s, size_t len, char *err,
+                     size_t errlen)
+{
+    if (!check_name(s, len, err, errlen))
+        return false;
+    if (l->nslots > 0 && l->slots[slot_of(l, s, len)] != 0)
+        return true; /* exact duplicate */
+    size_t limit = effective_limit(l);
+    if (l->n >= limit)
+        return fail(err, errlen, "too many targets (at most %zu)", limit);
+    if (!reserve_names(l) || !reserve_slots(l))
+        return fail(err, errlen, "out of memory");
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return fail(err, errlen, "out of memory");
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    l->names[l->n] = copy;
+    l->slots[slot_of(l, copy, len)] = (uint32_t)(l->n + 1);
+    l->n++;
+    return true;
+}
+
+bool rg_targets_add(rg_target_list *l, const char *name, char *err, size_t errlen)
+{
+    if (!name)
+        return fail(err, errlen, "empty target name");
+    return add_span(l, name, strlen(name), err, errlen);
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+bool rg_targets_parse(rg_target_list *l, const char *buf, size_t len,
+                      const char *origin, char *err, size_t errlen)
+{
+    if (!buf)
+        len = 0;
+    size_t i = 0, line = 1;
+    if (len >= 3 && memcmp(buf, BOM, 3) == 0)
+        i = 3;
+    while (i < len) {
+        char c = buf[i];
+        if (c == '\n')
+            line++;
+        if (is_space(c)) {
+            i++;
+            continue;
+        }
+        if (c == '#') {
+            while (i < len && buf[i] != '\n')
+                i++;
+            continue;
+        }
+        size_t start = i;
+        while (i < len && !is_space(buf[i]) && buf[i] != '#')
+            i++;
+        char why[SHOWN_NAME * 4 + 128];
+        if (!add_span(l, buf + start, i - start, why, sizeof why)) {
+            char where[SHOWN_PATH * 4 + 4];
+            const char *o = origin ? origin : "<input>";
+            rg_targets_escape(where, sizeof where, o, strlen(o), SHOWN_PATH);
+            return fail(err, errlen, "%s:%zu: %s", where, line, why);
+        }
+    }
+    return true;
+}
+
+enum slurp_fail { SLURP_OK = 0, SLURP_TOO_BIG, SLURP_NOMEM, SLURP_READ };
+
+/* Reads all of f, up to RG_TARGETS_MAX_FILE bytes. */
+static char *slurp(FILE *f, size_t *len, enum slurp_fail *why, int *errnum)
+{
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            /* One byte past the limit tells "exactly at" from "over". */
+            size_t ncap = cap ? cap * 2 : READ_CHUNK;
+            if (ncap > RG_TARGETS_MAX_FILE + 1)
+                ncap = RG_TARGETS_MAX_FILE + 1;
+            char *nbuf = realloc(buf, ncap);
+            if (!nbuf) {
+                *why = SLURP_NOMEM;
+                break;
+            }
+            buf = nbuf;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n > RG_TARGETS_MAX_FILE) {
+            *why = SLURP_TOO_BIG;
+            break;
+        }
+        if (got > 0)
+            continue;
+        if (ferror(f)) {
+            *why = SLURP_READ;
+            *errnum = errno ? errno : EIO;
+            break;
+        }
+        *len = n;
+        *why = SLURP_OK;
+        return buf;
+    }
+    free(buf);
+    return NULL;
+}
+
+bool rg_targets_read_file(rg_target_list *l, const char *path, char *err,
+                          size_t errlen)
+{
+    if (!path)
+        return fail(err, errlen, "no target file given");
+    bool use_stdin = strcmp(path, "-") == 0;
+    const char *origin = use_stdin ? "stdin" : path;
+    char where[SHOWN_PATH * 4 + 4];
+    rg_targets_escape(where, sizeof where, origin, strlen(origin), SHOWN_PATH);
+
+    FILE *f = use_stdin ? stdin : fopen(path, "rb");
+    if (!f)
+        return fail(err, errlen, "%s: %s", where, strerror(errno));
+    size_t len = 0;
+    enum slurp_fail why = SLURP_OK;
+    int errnum = 0;
+    errno = 0;
+    char *buf = slurp(f, &len, &why, &errnum);
+    if (use_stdin)
+        clearerr(f);
+    else
+        fclose(f);
+    switch (why) {
+    case SLURP_OK:
+        break;
+    case SLURP_TOO_BIG:
+        return fail(err, errlen, "%s: larger than %u MiB", where,
+                    RG_TARGETS_MAX_FILE >> 20);
+    case SLURP_NOMEM:
+        return fail(err, errlen, "%s: out of memory", where);
+    case SLURP_READ:
+        return fail(err, errlen, "%s: %s", where, strerror(errnum));
+    }
+    /* An empty file leaves buf NULL; parse treats that as no bytes. */
+    bool ok = rg_targets_parse(l, buf, len, origin, err, errlen);
+    free(buf);
+    return ok;
+}
+
+void rg_targets_free(rg_target_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->names[i]);
+    free(l->names);
+    free(l->slots);
+    memset(l, 0, sizeof *l);
+}

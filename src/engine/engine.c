@@ -1,0 +1,489 @@
+#include "engine.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "../probe/probe.h"
+#include "../probe/reply.h"
+#include "match.h"
+
+#define NS 1000000000ull
+#define MS 1000000ull
+#define ADVANCE_FLOOR_NS (10 * MS)   /* never move on faster than this */
+#define ADVANCE_UNKNOWN_NS (500 * MS) /* move-on wait before any RTT is known */
+#define RX_BATCH 256                  /* packets read per socket per turn */
+#define PROGRESS_NS (100 * MS)
+#define RX_BUF 4096
+
+enum slot_state { SLOT_UNSENT = 0, SLOT_FLIGHT, SLOT_ANSWERED, SLOT_EXPIRED };
+
+/* Scheduling state of one trace; the results live in rg_trace. */
+typedef struct tstate {
+    uint64_t advance_at;   /* monotonic ns: next TTL may go even if unanswered */
+    uint64_t max_rtt_ns;
+    unsigned next_ttl;     /* next TTL never sent */
+    unsigned limit;        /* send nothing above this TTL */
+    unsigned highest_answer;
+    unsigned outstanding;  /* probes in flight */
+    unsigned queued;       /* retries waiting to be sent */
+    uint32_t sibling;      /* next trace to the same address (circular) */
+    bool done;
+} tstate;
+
+typedef struct pending {
+    uint64_t at;           /* monotonic ns: deadline or ready time */
+    uint32_t trace;
+    uint8_t ttl, attempt;
+} pending;
+
+/* A FIFO ring; capacity is the total number of probe slots, which bounds
+ * how many entries can ever be in it. */
+typedef struct ring {
+    pending *items;
+    size_t cap, head, len;
+} ring;
+
+typedef struct engine {
+    rg_run *run;
+    const rg_sockets *socks;
+    rg_engine_opts opts;
+    rg_match_table match;
+    tstate *ts;
+    uint8_t **slot;        /* per trace: enum slot_state per probe slot */
+    ring expiry, retry;
+    uint64_t timeout_ns;
+    double tokens, burst;
+    uint64_t token_at;
+    size_t cursor, done;
+    uint64_t send_errors;
+    int last_send_error;
+} engine;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t random32(void)
+{
+    uint32_t v;
+    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        v = (uint32_t)ts.tv_nsec * 2654435761u ^ (uint32_t)rand();
+    }
+    return v;
+}
+
+void rg_engine_prepare_trace(rg_trace *t, uint16_t fixed_sport)
+{
+    t->sport = fixed_sport ? fixed_sport : (uint16_t)(32768 + random32() % 28232);
+    t->seq_base = random32();
+    t->flow_label = random32() & 0xfffff;
+}
+
+static bool ring_init(ring *r, size_t cap)
+{
+    r->items = calloc(cap ? cap : 1, sizeof *r->items);
+    r->cap = cap ? cap : 1;
+    r->head = r->len = 0;
+    return r->items != NULL;
+}
+
+static void ring_push(ring *r, pending p)
+{
+    if (r->len == r->cap)
+        return; /* cannot happen: each slot is pushed at most once per ring */
+    r->items[(r->head + r->len) % r->cap] = p;
+    r->len++;
+}
+
+static const pending *ring_peek(const ring *r)
+{
+    return r->len ? &r->items[r->head] : NULL;
+}
+
+static void ring_pop(ring *r)
+{
+    r->head = (r->head + 1) % r->cap;
+    r->len--;
+}
+
+static uint8_t *slot_of(engine *e, size_t ti, unsigned ttl, unsigned attempt)
+{
+    const rg_trace *t = &e->run->traces[ti];
+    return &e->slot[ti][(size_t)(ttl - t->min_ttl) * t->attempts + attempt];
+}
+
+static int cmp_by_addr(const void *a, const void *b, void *ctx)
+{
+    const rg_trace *tr = ctx;
+    return rg_addr_compare(&tr[*(const uint32_t *)a].dst, &tr[*(const uint32_t *)b].dst);
+}
+
+/* Links traces to the same address in a circle, so a distance learnt by one
+ * port bounds the others. */
+static bool link_siblings(engine *e)
+{
+    size_t n = e->run->ntraces;
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)i;
+    qsort_r(order, n, sizeof *order, cmp_by_addr, e->run->traces);
+    size_t start = 0;
+    for (size_t i = 1; i <= n; i++) {
+        if (i < n && rg_addr_equal(&e->run->traces[order[i]].dst,
+                                   &e->run->traces[order[start]].dst))
+            continue;
+        for (size_t j = start; j < i; j++)
+            e->ts[order[j]].sibling = order[j + 1 < i ? j + 1 : start];
+        start = i;
+    }
+    free(order);
+    return true;
+}
+
+static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
+                        const rg_engine_opts *opts)
+{
+    memset(e, 0, sizeof *e);
+    e->run = run;
+    e->socks = socks;
+    e->opts = *opts;
+    e->timeout_ns = (uint64_t)(opts->timeout * (double)NS);
+    e->burst = opts->rate / 100.0 > 1.0 ? opts->rate / 100.0 : 1.0;
+    e->tokens = 1.0;
+    e->token_at = mono_ns();
+    size_t n = run->ntraces, slots = 0;
+    e->ts = calloc(n ? n : 1, sizeof *e->ts);
+    e->slot = calloc(n ? n : 1, sizeof *e->slot);
+    if (!e->ts || !e->slot)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        rg_trace *t = &run->traces[i];
+        size_t ns = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
+        e->slot[i] = calloc(ns, 1);
+        if (!e->slot[i])
+            return false;
+        slots += ns;
+        e->ts[i].next_ttl = t->min_ttl;
+        e->ts[i].limit = t->max_ttl;
+        e->ts[i].highest_answer = t->min_ttl - 1;
+    }
+    return ring_init(&e->expiry, slots) && ring_init(&e->retry, slots) &&
+           link_siblings(e) && rg_match_init(&e->match, run->traces, n);
+}
+
+static void engine_free(engine *e)
+{
+    for (size_t i = 0; e->slot && i < e->run->ntraces; i++)
+        free(e->slot[i]);
+    free(e->slot);
+    free(e->ts);
+    free(e->expiry.items);
+    free(e->retry.items);
+    rg_match_free(&e->match);
+}
+
+static uint64_t advance_wait(const engine *e, const tstate *s)
+{
+    uint64_t w = s->max_rtt_ns ? 2 * s->max_rtt_ns + ADVANCE_FLOOR_NS
+                               : ADVANCE_UNKNOWN_NS;
+    return w < e->timeout_ns ? w : e->timeout_ns;
+}
+
+static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
+                       uint64_t now)
+{
+    rg_trace *t = &e->run->traces[ti];
+    tstate *s = &e->ts[ti];
+    rg_probe_spec spec = {
+        .src = t->src, .dst = t->dst, .sport = t->sport, .dport = t->dport,
+        .ttl = (uint8_t)ttl, .seq = rg_probe_seq(t->seq_base, ttl, attempt),
+        .ip_id = rg_probe_ip_id(t->seq_base, ttl, attempt),
+        .flow_label = t->flow_label,
+    };
+    uint8_t pkt[RG_PROBE_MAXLEN];
+    size_t len = rg_probe_build(&spec, pkt, sizeof pkt);
+    rg_probe *p = rg_trace_probe(t, ttl, attempt);
+    clock_gettime(CLOCK_REALTIME, &p->sent);
+    int err = len ? rg_sockets_send(e->socks, &t->dst, pkt, len) : EINVAL;
+    if (err) {
+        /* Counted as a lost probe so the trace still ends on time. */
+        e->send_errors++;
+        e->last_send_error = err;
+    }
+    t->nsent[ttl - t->min_ttl] = (uint8_t)(attempt + 1);
+    *slot_of(e, ti, ttl, attempt) = SLOT_FLIGHT;
+    s->outstanding++;
+    ring_push(&e->expiry, (pending){now + e->timeout_ns, (uint32_t)ti,
+                                    (uint8_t)ttl, (uint8_t)attempt});
+    e->run->stats.probes_sent++;
+    e->tokens -= 1.0;
+}
+
+static void lower_limit(engine *e, size_t ti, unsigned ttl, bool siblings)
+{
+    size_t i = ti;
+    do {
+        if (e->ts[i].limit > ttl)
+            e->ts[i].limit = ttl;
+        i = e->ts[i].sibling;
+    } while (siblings && i != ti);
+}
+
+static void record(engine *e, const rg_reply *r, const rg_match *m,
+                   const struct timespec *when)
+{
+    rg_trace *t = &e->run->traces[m->trace];
+    tstate *s = &e->ts[m->trace];
+    rg_probe *p = rg_trace_probe(t, m->ttl, m->attempt);
+    uint8_t *st = slot_of(e, m->trace, m->ttl, m->attempt);
+    if (*st == SLOT_ANSWERED) {
+        if (p->duplicates < UINT8_MAX)
+            p->duplicates++;
+        e->run->stats.duplicates++;
+        return;
+    }
+    e->run->stats.matched++;
+    if (*st == SLOT_FLIGHT && s->outstanding > 0)
+        s->outstanding--;
+    *st = SLOT_ANSWERED;
+    p->received = *when;
+    p->from = r->from;
+    p->kind = r->kind;
+    p->icmp_type = r->icmp_type;
+    p->icmp_code = r->icmp_code;
+    p->tcp_flags = r->tcp_flags;
+    p->reply_ttl = r->reply_ttl;
+    int64_t rtt = ((int64_t)when->tv_sec - p->sent.tv_sec) * 1000000 +
+                  ((int64_t)when->tv_nsec - p->sent.tv_nsec) / 1000;
+    p->rtt_us = rtt > 0 ? (uint32_t)(rtt < UINT32_MAX ? rtt : UINT32_MAX) : 0;
+    if ((uint64_t)p->rtt_us * 1000 > s->max_rtt_ns)
+        s->max_rtt_ns = (uint64_t)p->rtt_us * 1000;
+    if (m->ttl > s->highest_answer)
+        s->highest_answer = m->ttl;
+    if (r->kind == RG_REPLY_SYNACK || r->kind == RG_REPLY_RST)
+        lower_limit(e, m->trace, m->ttl, true);
+    else if (r->kind == RG_REPLY_UNREACHABLE)
+        lower_limit(e, m->trace, m->ttl, rg_addr_equal(&r->from, &t->dst));
+}
+
+static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
+                          long n, const rg_rx_meta *meta)
+{
+    rg_reply r;
+    enum rg_parse_status st;
+    if (which == RG_RX_ICMP4 || which == RG_RX_TCP4)
+        st = rg_reply_parse_packet(buf, (size_t)n, &r);
+    else
+        st = rg_reply_parse_l4(which == RG_RX_ICMP6 ? 58 : 6, buf, (size_t)n,
+                               &meta->src, &meta->dst, meta->hlim, &r);
+    if (st == RG_PARSE_MALFORMED) {
+        e->run->stats.malformed++;
+        return;
+    }
+    if (st != RG_PARSE_OK)
+        return;
+    e->run->stats.replies++;
+    rg_match m;
+    if (!rg_match_reply(&e->match, &r, &m)) {
+        e->run->stats.unmatched++;
+        return;
+    }
+    record(e, &r, &m, &meta->when);
+}
+
+static void receive_all(engine *e)
+{
+    uint8_t buf[RX_BUF];
+    rg_rx_meta meta;
+    for (int w = 0; w < RG_RX_COUNT; w++) {
+        for (int i = 0; i < RX_BATCH; i++) {
+            long n = rg_sockets_recv(e->socks, (enum rg_rx)w, buf, sizeof buf, &meta);
+            if (n <= 0)
+                break;
+            handle_packet(e, (enum rg_rx)w, buf, n, &meta);
+        }
+    }
+}
+
+static bool answered(const engine *e, size_t ti, unsigned ttl)
+{
+    return rg_trace_answer(&e->run->traces[ti], ttl) != NULL;
+}
+
+/* Probes whose time is up become lost; a silent TTL gets a retry. */
+static void expire(engine *e, uint64_t now)
+{
+    const pending *p;
+    while ((p = ring_peek(&e->expiry)) && p->at <= now) {
+        pending x = *p;
+        ring_pop(&e->expiry);
+        uint8_t *st = slot_of(e, x.trace, x.ttl, x.attempt);
+        if (*st != SLOT_FLIGHT)
+            continue;
+        *st = SLOT_EXPIRED;
+        tstate *s = &e->ts[x.trace];
+        s->outstanding--;
+        const rg_trace *t = &e->run->traces[x.trace];
+        if (x.attempt + 1u < t->attempts && x.ttl <= s->limit &&
+            !answered(e, x.trace, x.ttl)) {
+            x.attempt++;
+            x.at = now;
+            ring_push(&e->retry, x);
+            s->queued++;
+        }
+    }
+}
+
+static void refill(engine *e, uint64_t now)
+{
+    e->tokens += (double)(now - e->token_at) * e->opts.rate / (double)NS;
+    if (e->tokens > e->burst)
+        e->tokens = e->burst;
+    e->token_at = now;
+}
+
+static void send_retries(engine *e, uint64_t now)
+{
+    const pending *p;
+    while (e->tokens >= 1.0 && (p = ring_peek(&e->retry))) {
+        pending x = *p;
+        ring_pop(&e->retry);
+        tstate *s = &e->ts[x.trace];
+        s->queued--;
+        if (x.ttl <= s->limit && !answered(e, x.trace, x.ttl))
+            send_probe(e, x.trace, x.ttl, x.attempt, now);
+    }
+}
+
+/* Whether trace ti may send its next fresh TTL now; *wake gets the time at
+ * which that could change by the clock alone. */
+static bool fresh_ready(engine *e, size_t ti, uint64_t now, uint64_t *wake)
+{
+    tstate *s = &e->ts[ti];
+    unsigned ttl = s->next_ttl;
+    if (ttl > s->limit || ttl > s->highest_answer + e->opts.gap)
+        return false;
+    if (ttl > e->run->traces[ti].min_ttl && !answered(e, ti, ttl - 1) &&
+        now < s->advance_at) {
+        if (s->advance_at < *wake)
+            *wake = s->advance_at;
+        return false;
+    }
+    return true;
+}
+
+static void check_done(engine *e, size_t ti)
+{
+    tstate *s = &e->ts[ti];
+    if (s->done || s->outstanding || s->queued)
+        return;
+    if (s->next_ttl <= s->limit && s->next_ttl <= s->highest_answer + e->opts.gap)
+        return;
+    s->done = true;
+    e->done++;
+}
+
+/* One round-robin pass: each trace sends at most one fresh TTL. Returns the
+ * earliest time a waiting trace becomes ready. */
+static uint64_t send_fresh(engine *e, uint64_t now)
+{
+    uint64_t wake = UINT64_MAX;
+    size_t n = e->run->ntraces;
+    for (size_t k = 0; k < n; k++) {
+        size_t ti = (e->cursor + k) % n;
+        tstate *s = &e->ts[ti];
+        if (s->done)
+            continue;
+        if (e->tokens >= 1.0 && fresh_ready(e, ti, now, &wake)) {
+            unsigned ttl = s->next_ttl++;
+            send_probe(e, ti, ttl, 0, now);
+            s->advance_at = now + advance_wait(e, s);
+            if (e->tokens < 1.0)
+                e->cursor = (ti + 1) % n;
+        } else if (e->tokens < 1.0 && fresh_ready(e, ti, now, &wake)) {
+            wake = now; /* only the rate holds it back */
+        }
+        check_done(e, ti);
+    }
+    return wake;
+}
+
+static int poll_wait_ms(engine *e, uint64_t now, uint64_t wake)
+{
+    const pending *p = ring_peek(&e->expiry);
+    if (p && p->at < wake)
+        wake = p->at;
+    if (e->retry.len)
+        wake = now;
+    if (wake <= now) {
+        if (e->tokens >= 1.0)
+            return 0;
+        /* Sleep until the next token. */
+        uint64_t need = (uint64_t)((1.0 - e->tokens) * (double)NS / e->opts.rate);
+        wake = now + need;
+    }
+    uint64_t ms = (wake - now + MS - 1) / MS;
+    return ms > 100 ? 100 : (int)ms;
+}
+
+static void wait_for_packets(const rg_sockets *s, int timeout_ms)
+{
+    struct pollfd pfd[RG_RX_COUNT];
+    nfds_t n = 0;
+    for (int i = 0; i < RG_RX_COUNT; i++)
+        if (s->rx[i] >= 0)
+            pfd[n++] = (struct pollfd){.fd = s->rx[i], .events = POLLIN};
+    poll(pfd, n, timeout_ms);
+}
+
+bool rg_engine_run(rg_run *run, const rg_sockets *socks,
+                   const rg_engine_opts *opts, rg_progress_fn progress,
+                   void *ctx, volatile sig_atomic_t *stop, char *err,
+                   size_t errlen)
+{
+    engine e;
+    memset(&e, 0, sizeof e);
+    if (opts->rate == 0 || !engine_init(&e, run, socks, opts)) {
+        snprintf(err, errlen, "out of memory setting up %zu traces", run->ntraces);
+        engine_free(&e);
+        return false;
+    }
+    clock_gettime(CLOCK_REALTIME, &run->start);
+    uint64_t last_progress = mono_ns();
+    while (e.done < run->ntraces && !(stop && *stop)) {
+        uint64_t now = mono_ns();
+        receive_all(&e);
+        expire(&e, now);
+        refill(&e, now);
+        send_retries(&e, now);
+        uint64_t wake = send_fresh(&e, now);
+        if (progress && now - last_progress >= PROGRESS_NS) {
+            rg_engine_progress pr = {e.done, run->ntraces, run->stats.probes_sent,
+                                     run->stats.replies};
+            progress(ctx, &pr);
+            last_progress = now;
+        }
+        if (e.done < run->ntraces)
+            wait_for_packets(socks, poll_wait_ms(&e, mono_ns(), wake));
+    }
+    receive_all(&e); /* replies already queued still count */
+    clock_gettime(CLOCK_REALTIME, &run->end);
+    run->stats.send_errors = e.send_errors;
+    run->stats.last_send_error = e.last_send_error;
+    engine_free(&e);
+    for (size_t i = 0; i < run->ntraces; i++)
+        rg_trace_conclude(&run->traces[i]);
+    return true;
+}

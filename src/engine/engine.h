@@ -1,0 +1,51 @@
+/* engine: sends the probes of every trace and matches the replies.
+ *
+ * All traces are in flight at once. A global token bucket paces probes at
+ * --rate; a round-robin pass over the traces interleaves them so that no
+ * router sees a burst from one trace. Within a trace, TTL n+1 goes out as
+ * soon as TTL n has answered, or once an RTT-derived wait has passed without
+ * an answer, so a silent hop does not hold the trace up. Nothing is sent past
+ * the TTL at which the destination (or an unreachable) answered, on this
+ * trace or another trace to the same address; retries go only to TTLs still
+ * silent after --timeout; a trace ends after --gap silent TTLs past its last
+ * answer.
+ *
+ * Memory: every per-probe and per-trace structure is allocated once in
+ * rg_engine_run before the first probe; the send/receive loop allocates
+ * nothing. The engine writes into run->traces' probe slots and run->stats. */
+#ifndef RG_ENGINE_H
+#define RG_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../model/result.h"
+#include "sockets.h"
+
+typedef struct rg_engine_opts {
+    unsigned rate;    /* probes per second */
+    double timeout;   /* seconds before a probe counts as lost */
+    unsigned gap;     /* silent TTLs past the last answer that end a trace */
+} rg_engine_opts;
+
+typedef struct rg_engine_progress {
+    size_t traces_done, traces_total;
+    uint64_t probes_sent, replies;
+} rg_engine_progress;
+
+typedef void (*rg_progress_fn)(void *ctx, const rg_engine_progress *p);
+
+/* Gives a trace its random source port (unless fixed_sport), sequence base
+ * and flow label. src must already be set. */
+void rg_engine_prepare_trace(rg_trace *t, uint16_t fixed_sport);
+
+/* Runs until every trace has ended or *stop becomes non-zero. progress (may
+ * be NULL) is called about every 100 ms. False (err set) on a fatal error. */
+bool rg_engine_run(rg_run *run, const rg_sockets *socks,
+                   const rg_engine_opts *opts, rg_progress_fn progress,
+                   void *ctx, volatile sig_atomic_t *stop, char *err,
+                   size_t errlen);
+
+#endif

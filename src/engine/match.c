@@ -1,0 +1,91 @@
+#include "match.h"
+
+#include <stdlib.h>
+
+#include "../probe/probe.h"
+
+static uint64_t mix(uint64_t h)
+{
+    /* splitmix64 finaliser: cheap and spreads sequential ports well. */
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+}
+
+static uint64_t key_hash(const rg_addr *dst, uint16_t dport, uint16_t sport)
+{
+    uint64_t h = (uint64_t)dst->family << 32 | (uint64_t)dport << 16 | sport;
+    for (size_t i = 0; i < rg_addr_len(dst); i += 4)
+        h = mix(h ^ ((uint64_t)dst->bytes[i] << 24 | (uint64_t)dst->bytes[i + 1] << 16 |
+                     (uint64_t)dst->bytes[i + 2] << 8 | dst->bytes[i + 3]));
+    return mix(h);
+}
+
+static bool same_key(const rg_trace *t, const rg_addr *dst, uint16_t dport,
+                     uint16_t sport)
+{
+    return t->dport == dport && t->sport == sport && rg_addr_equal(&t->dst, dst);
+}
+
+/* Index of the slot holding the key, or of the empty slot where it belongs. */
+static size_t find_slot(const rg_match_table *m, const rg_addr *dst,
+                        uint16_t dport, uint16_t sport)
+{
+    size_t i = (size_t)key_hash(dst, dport, sport) & m->mask;
+    while (m->slots[i] != 0 &&
+           !same_key(&m->traces[m->slots[i] - 1], dst, dport, sport))
+        i = (i + 1) & m->mask;
+    return i;
+}
+
+bool rg_match_init(rg_match_table *m, const rg_trace *traces, size_t n)
+{
+    size_t cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    m->slots = calloc(cap, sizeof *m->slots);
+    m->mask = cap - 1;
+    m->traces = traces;
+    if (!m->slots || n >= UINT32_MAX)
+        goto fail;
+    for (size_t t = 0; t < n; t++) {
+        size_t i = find_slot(m, &traces[t].dst, traces[t].dport, traces[t].sport);
+        if (m->slots[i] != 0)
+            goto fail;
+        m->slots[i] = (uint32_t)(t + 1);
+    }
+    return true;
+fail:
+    rg_match_free(m);
+    return false;
+}
+
+void rg_match_free(rg_match_table *m)
+{
+    free(m->slots);
+    m->slots = NULL;
+}
+
+bool rg_match_reply(const rg_match_table *m, const rg_reply *r, rg_match *out)
+{
+    if (!m->slots)
+        return false;
+    size_t i = find_slot(m, &r->probe_dst, r->dport, r->sport);
+    if (m->slots[i] == 0)
+        return false;
+    size_t ti = m->slots[i] - 1;
+    const rg_trace *t = &m->traces[ti];
+    if (!rg_addr_equal(&r->probe_src, &t->src))
+        return false;
+    unsigned ttl, attempt;
+    if (!rg_probe_identity(t->seq_base, r->seq, &ttl, &attempt))
+        return false;
+    if (attempt >= rg_trace_sent(t, ttl))
+        return false; /* outside the slots, or a probe not yet sent */
+    out->trace = ti;
+    out->ttl = ttl;
+    out->attempt = attempt;
+    return true;
+}

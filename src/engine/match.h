@@ -1,0 +1,37 @@
+/* match: from a parsed reply to the one probe it answers.
+ *
+ * A hash table keyed on the trace signature (destination address, destination
+ * port, source port) finds the trace in O(1); the sequence number then names
+ * TTL and attempt directly (probe.h). Nothing scans. A reply that fails any
+ * check (unknown signature, wrong source address, identity outside the slots,
+ * a probe never sent) is reported as unmatched and never touches a hop. */
+#ifndef RG_MATCH_H
+#define RG_MATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../model/result.h"
+#include "../probe/reply.h"
+
+typedef struct rg_match_table {
+    uint32_t *slots;   /* trace index + 1; 0 = empty */
+    size_t mask;       /* capacity - 1, capacity a power of two */
+    const rg_trace *traces;
+} rg_match_table;
+
+/* Indexes traces[0..n); false on allocation failure or if two traces share
+ * a signature (the caller must prevent that). */
+bool rg_match_init(rg_match_table *m, const rg_trace *traces, size_t n);
+void rg_match_free(rg_match_table *m);
+
+typedef struct rg_match {
+    size_t trace;
+    unsigned ttl, attempt;
+} rg_match;
+
+/* True and *out set when r answers a probe that was sent. */
+bool rg_match_reply(const rg_match_table *m, const rg_reply *r, rg_match *out);
+
+#endif

@@ -1,0 +1,92 @@
+#include "privs.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static bool parse_id(const char *s, unsigned long *out)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v == 0 || v > UINT_MAX - 1)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Root through sudo: become the user who ran sudo. */
+static bool switch_user(char *err, size_t errlen)
+{
+    unsigned long uid, gid;
+    if (getuid() != 0 || !parse_id(getenv("SUDO_UID"), &uid) ||
+        !parse_id(getenv("SUDO_GID"), &gid))
+        return true;
+    gid_t g = (gid_t)gid;
+    if (setgroups(1, &g) != 0 || setresgid(g, g, g) != 0 ||
+        setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0) {
+        snprintf(err, errlen, "cannot switch to the sudo user %lu: %s", uid,
+                 strerror(errno));
+        return false;
+    }
+    if (setuid(0) == 0) {
+        snprintf(err, errlen, "privilege drop failed: could regain uid 0");
+        return false;
+    }
+    return true;
+}
+
+/* Shrinking the bounding set needs CAP_SETPCAP, which only root has here
+ * (not a setcap'ed binary), so it is best effort and done before the uid
+ * switch; no_new_privs closes the same door in every case. */
+static void drop_bounding_set(void)
+{
+    for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
+        if (cap_drop_bound(c) != 0)
+            return;
+}
+
+static bool clear_caps(char *err, size_t errlen)
+{
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    cap_t none = cap_init();
+    if (!none || cap_set_proc(none) != 0) {
+        snprintf(err, errlen, "cannot drop capabilities: %s", strerror(errno));
+        cap_free(none);
+        return false;
+    }
+    cap_free(none);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        snprintf(err, errlen, "cannot set no_new_privs: %s", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static bool verify(char *err, size_t errlen)
+{
+    cap_t now = cap_get_proc();
+    cap_t none = cap_init();
+    bool ok = now && none && cap_compare(now, none) == 0;
+    cap_free(now);
+    cap_free(none);
+    if (!ok)
+        snprintf(err, errlen, "privilege drop failed: capabilities remain");
+    return ok;
+}
+
+bool rg_privs_drop(char *err, size_t errlen)
+{
+    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+    drop_bounding_set();
+    return switch_user(err, errlen) && clear_caps(err, errlen) &&
+           verify(err, errlen);
+}

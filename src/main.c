@@ -1,0 +1,264 @@
+/* routegraph: parallel TCP SYN traceroute to many targets and ports.
+ *
+ * main wires the stages together in the order privilege demands: parse the
+ * command line, open the raw sockets, drop every privilege, and only then
+ * read target files, resolve names, probe and write output. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/options.h"
+#include "cli/resolve.h"
+#include "cli/targets.h"
+#include "engine/engine.h"
+#include "engine/privs.h"
+#include "engine/sockets.h"
+#include "model/result.h"
+#include "output/atomic.h"
+#include "output/json.h"
+#include "output/progress.h"
+#include "output/table.h"
+
+#ifndef RG_VERSION
+#define RG_VERSION "0.0.0"
+#endif
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_PARTIAL = 3 };
+
+typedef struct json_ctx {
+    const rg_run *run;
+    const rg_config *cfg;
+} json_ctx;
+
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("routegraph: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* Asks on a terminal, as the original script did. */
+static bool prompt_targets(rg_target_list *l, char *err, size_t errlen)
+{
+    char line[4096];
+    fputs("Enter one or more IP/domain, separated by spaces: ", stderr);
+    fflush(stderr);
+    if (!fgets(line, sizeof line, stdin))
+        return true;
+    return rg_targets_parse(l, line, strlen(line), "input", err, errlen);
+}
+
+static bool collect_targets(const rg_config *cfg, rg_target_list *l, char *err,
+                            size_t errlen)
+{
+    for (size_t i = 0; i < cfg->ntargets; i++)
+        if (!rg_targets_add(l, cfg->targets[i], err, errlen))
+            return false;
+    if (cfg->target_file && !rg_targets_read_file(l, cfg->target_file, err, errlen))
+        return false;
+    if (l->n == 0 && !cfg->target_file && isatty(STDIN_FILENO) &&
+        !prompt_targets(l, err, errlen))
+        return false;
+    if (l->n == 0) {
+        snprintf(err, errlen, "no target given (see routegraph --help)");
+        return false;
+    }
+    return true;
+}
+
+static bool seen_address(const rg_run *run, const rg_addr *a)
+{
+    for (size_t i = 0; i < run->ntraces; i++)
+        if (rg_addr_equal(&run->traces[i].dst, a))
+            return true;
+    return false;
+}
+
+/* Why a resolved address cannot be traced, or NULL. */
+static const char *unusable(const rg_sockets *socks, const rg_addr *a,
+                            rg_addr *src, char *buf, size_t len)
+{
+    int e;
+    if (!rg_sockets_have(socks, a->family))
+        return "this host has no IPv6 raw sockets";
+    if (getenv("ROUTEGRAPH_LAB_ONLY") && !rg_addr_is_lab(a))
+        return "outside the lab address ranges (ROUTEGRAPH_LAB_ONLY is set)";
+    if (!rg_source_for(a, 80, src, &e)) {
+        snprintf(buf, len, "no route: %s", strerror(e));
+        return buf;
+    }
+    return NULL;
+}
+
+static bool add_traces(rg_run *run, const rg_config *cfg, const char *name,
+                       const rg_addr *dst, const rg_addr *src)
+{
+    rg_trace *t = realloc(run->traces, (run->ntraces + cfg->nports) * sizeof *t);
+    if (!t)
+        return false;
+    run->traces = t;
+    for (size_t p = 0; p < cfg->nports; p++) {
+        rg_trace *tr = &run->traces[run->ntraces];
+        if (!rg_trace_init(tr, name, dst, cfg->ports[p], cfg->min_ttl,
+                           cfg->max_ttl, cfg->retries + 1))
+            return false;
+        tr->src = *src;
+        rg_engine_prepare_trace(tr, (uint16_t)cfg->sport);
+        run->ntraces++;
+    }
+    return true;
+}
+
+/* One trace per (address, port); names that fail are listed, not fatal. */
+static bool plan_traces(rg_run *run, const rg_config *cfg,
+                        const rg_target_list *l, const rg_sockets *socks)
+{
+    char why[256], buf[256];
+    for (size_t i = 0; i < l->n; i++) {
+        const char *name = l->names[i];
+        rg_addr dst, src;
+        const char *bad = NULL;
+        if (!rg_resolve(name, cfg->family, &dst, why, sizeof why))
+            bad = why;
+        else
+            bad = unusable(socks, &dst, &src, buf, sizeof buf);
+        if (bad) {
+            say("%s: %s", name, bad);
+            if (!rg_run_add_unresolved(run, name, bad))
+                return false;
+            continue;
+        }
+        if (seen_address(run, &dst))
+            continue; /* two names for one address: trace it once */
+        if (!add_traces(run, cfg, name, &dst, &src))
+            return false;
+    }
+    return true;
+}
+
+static bool write_table(FILE *out, const void *ctx)
+{
+    return rg_table_write(out, ctx);
+}
+
+static bool write_json(FILE *out, const void *ctx)
+{
+    const json_ctx *j = ctx;
+    return rg_json_write(out, j->run, j->cfg);
+}
+
+static bool write_one(const rg_config *cfg, const char *ext, rg_writer_fn fn,
+                      const void *ctx)
+{
+    char err[512];
+    if (!cfg->output)
+        return fn(stdout, ctx) && fflush(stdout) == 0;
+    size_t n = strlen(cfg->output) + strlen(ext) + 1;
+    char *path = malloc(n);
+    if (!path)
+        return false;
+    snprintf(path, n, "%s%s", cfg->output, ext);
+    bool ok = rg_write_atomic(path, fn, ctx, err, sizeof err);
+    if (!ok)
+        say("%s", err);
+    free(path);
+    return ok;
+}
+
+static bool write_outputs(const rg_run *run, const rg_config *cfg)
+{
+    json_ctx j = {run, cfg};
+    bool ok = true;
+    if (cfg->formats & RG_FMT_TABLE)
+        ok = write_one(cfg, ".txt", write_table, run) && ok;
+    if (cfg->formats & RG_FMT_JSON)
+        ok = write_one(cfg, ".json", write_json, &j) && ok;
+    /* With -o the operator still sees the table, unless asked for quiet. */
+    if (cfg->output && !cfg->quiet)
+        ok = write_table(stdout, run) && ok;
+    return ok;
+}
+
+static void report_send_errors(const rg_run *run)
+{
+    if (run->stats.send_errors == 0)
+        return;
+    say("%llu probes could not be sent: %s",
+        (unsigned long long)run->stats.send_errors,
+        strerror(run->stats.last_send_error));
+}
+
+static int trace(const rg_config *cfg, const rg_sockets *socks)
+{
+    char err[512];
+    rg_target_list targets = {0};
+    if (!collect_targets(cfg, &targets, err, sizeof err)) {
+        say("%s", err);
+        rg_targets_free(&targets);
+        return EXIT_USAGE;
+    }
+    rg_run run = {0};
+    int status = 0;
+    if (!plan_traces(&run, cfg, &targets, socks)) {
+        say("%s", "out of memory");
+        status = EXIT_RUNTIME;
+        goto out;
+    }
+    rg_progress prog;
+    rg_progress_init(&prog, cfg->quiet);
+    rg_engine_opts eo = {cfg->rate, cfg->timeout, cfg->gap};
+    bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, NULL,
+                             err, sizeof err);
+    rg_progress_finish(&prog);
+    if (!ran) {
+        say("%s", err);
+        status = EXIT_RUNTIME;
+        goto out;
+    }
+    report_send_errors(&run);
+    if (!write_outputs(&run, cfg))
+        status = EXIT_RUNTIME;
+    else if (run.nunresolved > 0)
+        status = EXIT_PARTIAL;
+out:
+    rg_run_free(&run);
+    rg_targets_free(&targets);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    rg_config cfg;
+    char err[512];
+    switch (rg_options_parse(argc, argv, &cfg, err, sizeof err)) {
+    case RG_OPT_HELP:
+        fputs(rg_options_usage(), stdout);
+        return 0;
+    case RG_OPT_VERSION:
+        printf("routegraph %s\n", RG_VERSION);
+        return 0;
+    case RG_OPT_ERROR:
+        say("%s", err);
+        return EXIT_USAGE;
+    case RG_OPT_RUN:
+        break;
+    }
+    rg_sockets socks;
+    if (rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
+        say("%s", err);
+        return EXIT_RUNTIME;
+    }
+    if (!rg_privs_drop(err, sizeof err)) {
+        say("%s", err);
+        rg_sockets_close(&socks);
+        return EXIT_RUNTIME;
+    }
+    int status = trace(&cfg, &socks);
+    rg_sockets_close(&socks);
+    return status;
+}

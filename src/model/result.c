@@ -1,0 +1,171 @@
+#include "result.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
+                   uint16_t dport, unsigned min_ttl, unsigned max_ttl,
+                   unsigned attempts)
+{
+    memset(t, 0, sizeof *t);
+    if (min_ttl == 0 || max_ttl < min_ttl || attempts == 0)
+        return false;
+    size_t nttl = max_ttl - min_ttl + 1;
+    t->target = strdup(target);
+    t->probes = calloc(nttl * attempts, sizeof *t->probes);
+    t->nsent = calloc(nttl, sizeof *t->nsent);
+    if (!t->target || !t->probes || !t->nsent) {
+        rg_trace_free(t);
+        return false;
+    }
+    t->dst = *dst;
+    t->dport = dport;
+    t->min_ttl = min_ttl;
+    t->max_ttl = max_ttl;
+    t->attempts = attempts;
+    return true;
+}
+
+void rg_trace_free(rg_trace *t)
+{
+    free(t->target);
+    free(t->probes);
+    free(t->nsent);
+    memset(t, 0, sizeof *t);
+}
+
+rg_probe *rg_trace_probe(const rg_trace *t, unsigned ttl, unsigned attempt)
+{
+    if (ttl < t->min_ttl || ttl > t->max_ttl || attempt >= t->attempts)
+        return NULL;
+    return &t->probes[(size_t)(ttl - t->min_ttl) * t->attempts + attempt];
+}
+
+unsigned rg_trace_sent(const rg_trace *t, unsigned ttl)
+{
+    if (ttl < t->min_ttl || ttl > t->max_ttl)
+        return 0;
+    return t->nsent[ttl - t->min_ttl];
+}
+
+const rg_probe *rg_trace_answer(const rg_trace *t, unsigned ttl)
+{
+    unsigned n = rg_trace_sent(t, ttl);
+    for (unsigned a = 0; a < n; a++) {
+        const rg_probe *p = rg_trace_probe(t, ttl, a);
+        if (p->kind != RG_REPLY_NONE)
+            return p;
+    }
+    return NULL;
+}
+
+static bool from_destination(const rg_trace *t, const rg_probe *p)
+{
+    return rg_addr_equal(&p->from, &t->dst);
+}
+
+void rg_trace_conclude(rg_trace *t)
+{
+    t->reached_ttl = 0;
+    t->last_ttl = 0;
+    t->last_answer_ttl = 0;
+    t->state = RG_PORT_FILTERED;
+    t->rtt_us = 0;
+    t->stopped_by_unreachable = false;
+    for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++) {
+        if (rg_trace_sent(t, ttl) == 0)
+            continue;
+        t->last_ttl = ttl;
+        const rg_probe *p = rg_trace_answer(t, ttl);
+        if (!p)
+            continue;
+        t->last_answer_ttl = ttl;
+        if (p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST) {
+            t->reached_ttl = ttl;
+            t->state = p->kind == RG_REPLY_SYNACK ? RG_PORT_OPEN : RG_PORT_CLOSED;
+            t->rtt_us = p->rtt_us;
+            return;
+        }
+        if (p->kind == RG_REPLY_UNREACHABLE) {
+            /* The destination itself refusing (e.g. admin-prohibited) counts as
+             * reached; a router refusing ends the trace short of it. */
+            if (from_destination(t, p)) {
+                t->reached_ttl = ttl;
+                t->rtt_us = p->rtt_us;
+            }
+            t->stopped_by_unreachable = true;
+            return;
+        }
+    }
+}
+
+bool rg_run_add_unresolved(rg_run *run, const char *name, const char *why)
+{
+    rg_unresolved *u = realloc(run->unresolved,
+                               (run->nunresolved + 1) * sizeof *u);
+    if (!u)
+        return false;
+    run->unresolved = u;
+    u[run->nunresolved].name = strdup(name);
+    u[run->nunresolved].why = strdup(why);
+    if (!u[run->nunresolved].name || !u[run->nunresolved].why) {
+        free(u[run->nunresolved].name);
+        free(u[run->nunresolved].why);
+        return false;
+    }
+    run->nunresolved++;
+    return true;
+}
+
+void rg_run_free(rg_run *run)
+{
+    for (size_t i = 0; i < run->ntraces; i++)
+        rg_trace_free(&run->traces[i]);
+    free(run->traces);
+    for (size_t i = 0; i < run->nunresolved; i++) {
+        free(run->unresolved[i].name);
+        free(run->unresolved[i].why);
+    }
+    free(run->unresolved);
+    memset(run, 0, sizeof *run);
+}
+
+const char *rg_reply_kind_name(enum rg_reply_kind k)
+{
+    switch (k) {
+    case RG_REPLY_TIME_EXCEEDED: return "time-exceeded";
+    case RG_REPLY_UNREACHABLE: return "unreachable";
+    case RG_REPLY_SYNACK: return "syn-ack";
+    case RG_REPLY_RST: return "rst";
+    case RG_REPLY_NONE: break;
+    }
+    return "none";
+}
+
+const char *rg_port_state_name(enum rg_port_state s)
+{
+    switch (s) {
+    case RG_PORT_OPEN: return "open";
+    case RG_PORT_CLOSED: return "closed";
+    case RG_PORT_FILTERED: return "filtered";
+    case RG_PORT_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+const char *rg_probe_code(const rg_probe *p, char *buf, size_t len)
+{
+    const char *code = "-";
+    if (p) {
+        switch ((enum rg_reply_kind)p->kind) {
+        case RG_REPLY_TIME_EXCEEDED: code = "11"; break;
+        case RG_REPLY_UNREACHABLE: code = "3"; break;
+        case RG_REPLY_SYNACK: code = "SA"; break;
+        case RG_REPLY_RST: code = "RA"; break;
+        case RG_REPLY_NONE: break;
+        }
+    }
+    snprintf(buf, len, "%s", code);
+    return buf;
+}

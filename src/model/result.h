@@ -1,0 +1,116 @@
+/* result: the outcome of a run, independent of how it was measured.
+ * The engine fills it, the output formats read it, and (later) a JSON reader
+ * can rebuild it; nothing here touches a socket or the clock.
+ *
+ * Memory: an rg_run owns its traces; a trace owns its target name, its probe
+ * slots and its per-TTL counters, all allocated once by rg_trace_init so the
+ * engine never allocates per probe. */
+#ifndef RG_RESULT_H
+#define RG_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../util/addr.h"
+
+enum rg_reply_kind {
+    RG_REPLY_NONE = 0,
+    RG_REPLY_TIME_EXCEEDED,
+    RG_REPLY_UNREACHABLE,
+    RG_REPLY_SYNACK,
+    RG_REPLY_RST,
+};
+
+enum rg_port_state {
+    RG_PORT_UNKNOWN = 0,
+    RG_PORT_OPEN,     /* SYN-ACK */
+    RG_PORT_CLOSED,   /* RST */
+    RG_PORT_FILTERED, /* silence, or an ICMP unreachable */
+};
+
+/* One probe sent and what came back for it. */
+typedef struct rg_probe {
+    struct timespec sent;     /* CLOCK_REALTIME; tv_sec == 0: never sent */
+    struct timespec received; /* CLOCK_REALTIME of the first matching reply */
+    rg_addr from;             /* responder of the first matching reply */
+    uint32_t rtt_us;
+    uint8_t kind;             /* enum rg_reply_kind */
+    uint8_t icmp_type;        /* as received (ICMPv6 types for IPv6) */
+    uint8_t icmp_code;
+    uint8_t tcp_flags;
+    uint8_t reply_ttl;        /* TTL / hop limit the reply arrived with */
+    uint8_t duplicates;       /* further replies to the same probe, ignored */
+} rg_probe;
+
+typedef struct rg_trace {
+    char *target;             /* the name or literal as given; owned */
+    rg_addr dst;
+    rg_addr src;              /* our source address towards dst */
+    uint16_t dport, sport;
+    uint32_t seq_base;        /* secret per trace: seq = base + identity */
+    uint32_t flow_label;      /* IPv6, constant per trace */
+    unsigned min_ttl, max_ttl;
+    unsigned attempts;        /* probe slots per TTL: 1 + retries */
+    rg_probe *probes;         /* [(ttl - min_ttl) * attempts + attempt] */
+    uint8_t *nsent;           /* [ttl - min_ttl]: attempts sent at that TTL */
+
+    /* Conclusions, set by rg_trace_conclude(). */
+    unsigned reached_ttl;     /* TTL whose probe the destination answered; 0 = not */
+    unsigned last_ttl;        /* highest TTL probed */
+    unsigned last_answer_ttl; /* highest TTL with any reply; 0 = none */
+    enum rg_port_state state;
+    uint32_t rtt_us;          /* RTT of the reply that reached the destination */
+    bool stopped_by_unreachable; /* an ICMP unreachable ended it */
+} rg_trace;
+
+typedef struct rg_run_stats {
+    uint64_t probes_sent;
+    uint64_t replies;         /* packets read that parsed as a candidate reply */
+    uint64_t matched;
+    uint64_t unmatched;       /* parsed but belonged to no probe of ours */
+    uint64_t duplicates;
+    uint64_t malformed;       /* too short or inconsistent to parse */
+    uint64_t send_errors;     /* probes the kernel refused to send */
+    int last_send_error;      /* errno of the last refusal */
+} rg_run_stats;
+
+typedef struct rg_unresolved {
+    char *name;               /* owned */
+    char *why;                /* owned */
+} rg_unresolved;
+
+typedef struct rg_run {
+    rg_trace *traces;         /* owned array */
+    size_t ntraces;
+    rg_unresolved *unresolved; /* owned array */
+    size_t nunresolved;
+    struct timespec start, end; /* CLOCK_REALTIME */
+    rg_run_stats stats;
+} rg_run;
+
+/* Allocates the probe slots; false on allocation failure. Takes a copy of target. */
+bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
+                   uint16_t dport, unsigned min_ttl, unsigned max_ttl,
+                   unsigned attempts);
+void rg_trace_free(rg_trace *t);
+
+/* NULL when ttl/attempt are outside the trace's slots. */
+rg_probe *rg_trace_probe(const rg_trace *t, unsigned ttl, unsigned attempt);
+unsigned rg_trace_sent(const rg_trace *t, unsigned ttl);
+/* The first answered probe at this TTL, or NULL. */
+const rg_probe *rg_trace_answer(const rg_trace *t, unsigned ttl);
+
+/* Derives reached_ttl, state, rtt and friends from the probe slots. */
+void rg_trace_conclude(rg_trace *t);
+
+bool rg_run_add_unresolved(rg_run *run, const char *name, const char *why);
+void rg_run_free(rg_run *run);
+
+const char *rg_reply_kind_name(enum rg_reply_kind k);
+const char *rg_port_state_name(enum rg_port_state s);
+/* Short code for tables: "11", "SA", "RA", "3" (unreachable), "-" (none). */
+const char *rg_probe_code(const rg_probe *p, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,350 @@
+#include "json.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef RG_VERSION
+#define RG_VERSION "0.0.0"
+#endif
+
+/* jansson's _new setters take the value's reference even when they fail (and
+ * refuse a NULL value), so a failed constructor never leaks: callers just
+ * collect the results and give up at the end. */
+static bool put(json_t *obj, const char *key, json_t *value)
+{
+    return json_object_set_new(obj, key, value) == 0;
+}
+
+static bool append(json_t *arr, json_t *value)
+{
+    return json_array_append_new(arr, value) == 0;
+}
+
+static json_t *finish(json_t *v, bool ok)
+{
+    if (ok)
+        return v;
+    json_decref(v);
+    return NULL;
+}
+
+static json_t *uint_or_null(unsigned long long v)
+{
+    return v ? json_integer((json_int_t)v) : json_null();
+}
+
+/* Length of the valid UTF-8 sequence starting at s; 0 if there is none. A
+ * NUL terminator fails the continuation-byte checks, so it never reads past. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        lo = c == 0xe0 ? 0xa0 : 0x80; /* overlong */
+        hi = c == 0xed ? 0x9f : 0xbf; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        lo = c == 0xf0 ? 0x90 : 0x80; /* overlong */
+        hi = c == 0xf4 ? 0x8f : 0xbf; /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* jansson refuses invalid UTF-8, and target names are whatever the operator's
+ * file held: replace each bad byte with U+FFFD rather than lose the trace. */
+static json_t *text_json(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *v = json_string(s);
+    if (v)
+        return v;
+    size_t len = strlen(s);
+    char *clean = malloc(3 * len + 1);
+    if (!clean)
+        return NULL;
+    char *w = clean;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_seq_len(p);
+        if (n == 0) {
+            memcpy(w, "\xef\xbf\xbd", 3);
+            w += 3;
+            p++;
+            continue;
+        }
+        memcpy(w, p, n);
+        w += n;
+        p += n;
+    }
+    *w = '\0';
+    v = json_string(clean);
+    free(clean);
+    return v;
+}
+
+static json_t *addr_json(const rg_addr *a)
+{
+    char buf[RG_ADDR_STRLEN];
+    if (a->family != 4 && a->family != 6)
+        return json_null();
+    return json_string(rg_addr_format(a, buf, sizeof buf));
+}
+
+/* ISO 8601 UTC with microseconds; a zero time means "not known". */
+static json_t *time_json(const struct timespec *ts)
+{
+    struct tm tm;
+    char buf[64];
+    time_t sec = ts->tv_sec;
+    if (sec == 0 || !gmtime_r(&sec, &tm))
+        return json_null();
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n == 0)
+        return json_null();
+    long us = ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L ? ts->tv_nsec / 1000 : 0;
+    snprintf(buf + n, sizeof buf - n, ".%06ldZ", us);
+    return json_string(buf);
+}
+
+/* scapy's letters, in its order: F S R P A U E C for bits 0..7. */
+static json_t *tcp_flags_json(uint8_t flags)
+{
+    static const char letters[] = "FSRPAUEC";
+    char buf[sizeof letters];
+    size_t n = 0;
+    for (unsigned bit = 0; bit < 8; bit++)
+        if (flags & (1u << bit))
+            buf[n++] = letters[bit];
+    buf[n] = '\0';
+    return json_string(buf);
+}
+
+static const char *family_name(enum rg_family_pref f)
+{
+    switch (f) {
+    case RG_FAMILY_4: return "ipv4";
+    case RG_FAMILY_6: return "ipv6";
+    case RG_FAMILY_ANY: break;
+    }
+    return "any";
+}
+
+static json_t *options_json(const rg_config *cfg)
+{
+    json_t *o = json_object(), *ports = json_array();
+    if (!o) {
+        json_decref(ports);
+        return NULL;
+    }
+    bool ok = put(o, "ports", ports);
+    for (size_t i = 0; ok && i < cfg->nports; i++)
+        ok = append(ports, json_integer(cfg->ports[i]));
+    ok &= put(o, "min_ttl", json_integer(cfg->min_ttl));
+    ok &= put(o, "max_ttl", json_integer(cfg->max_ttl));
+    ok &= put(o, "sport", uint_or_null(cfg->sport));
+    ok &= put(o, "timeout", json_real(cfg->timeout));
+    ok &= put(o, "retries", json_integer(cfg->retries));
+    ok &= put(o, "rate", json_integer(cfg->rate));
+    ok &= put(o, "gap", json_integer(cfg->gap));
+    ok &= put(o, "family", json_string(family_name(cfg->family)));
+    ok &= put(o, "no_dns", json_boolean(cfg->no_dns));
+    return finish(o, ok);
+}
+
+static json_t *stats_json(const rg_run_stats *s)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    bool ok = put(o, "probes_sent", json_integer((json_int_t)s->probes_sent));
+    ok &= put(o, "replies", json_integer((json_int_t)s->replies));
+    ok &= put(o, "matched", json_integer((json_int_t)s->matched));
+    ok &= put(o, "unmatched", json_integer((json_int_t)s->unmatched));
+    ok &= put(o, "duplicates", json_integer((json_int_t)s->duplicates));
+    ok &= put(o, "malformed", json_integer((json_int_t)s->malformed));
+    return finish(o, ok);
+}
+
+static json_t *unresolved_json(const rg_run *run)
+{
+    json_t *a = json_array();
+    if (!a)
+        return NULL;
+    bool ok = true;
+    for (size_t i = 0; ok && i < run->nunresolved; i++) {
+        json_t *u = json_object();
+        ok = append(a, u);
+        ok = ok && put(u, "name", text_json(run->unresolved[i].name));
+        ok = ok && put(u, "error", text_json(run->unresolved[i].why));
+    }
+    return finish(a, ok);
+}
+
+static bool is_icmp(enum rg_reply_kind k)
+{
+    return k == RG_REPLY_TIME_EXCEEDED || k == RG_REPLY_UNREACHABLE;
+}
+
+static bool is_tcp(enum rg_reply_kind k)
+{
+    return k == RG_REPLY_SYNACK || k == RG_REPLY_RST;
+}
+
+static json_t *reply_json(const rg_probe *p)
+{
+    enum rg_reply_kind kind = (enum rg_reply_kind)p->kind;
+    if (kind == RG_REPLY_NONE)
+        return json_null();
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    bool ok = put(o, "from", addr_json(&p->from));
+    ok &= put(o, "kind", json_string(rg_reply_kind_name(kind)));
+    if (is_icmp(kind)) {
+        ok &= put(o, "icmp_type", json_integer(p->icmp_type));
+        ok &= put(o, "icmp_code", json_integer(p->icmp_code));
+    }
+    if (is_tcp(kind))
+        ok &= put(o, "tcp_flags", tcp_flags_json(p->tcp_flags));
+    ok &= put(o, "rtt_us", json_integer(p->rtt_us));
+    ok &= put(o, "reply_ttl", json_integer(p->reply_ttl));
+    ok &= put(o, "received", time_json(&p->received));
+    return finish(o, ok);
+}
+
+static json_t *probe_json(const rg_probe *p, unsigned attempt)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    bool ok = put(o, "attempt", json_integer(attempt));
+    ok &= put(o, "sent", time_json(&p->sent));
+    ok &= put(o, "reply", reply_json(p));
+    if (p->duplicates)
+        ok &= put(o, "duplicates", json_integer(p->duplicates));
+    return finish(o, ok);
+}
+
+static json_t *hop_json(const rg_trace *t, unsigned ttl)
+{
+    const rg_probe *answer = rg_trace_answer(t, ttl);
+    json_t *o = json_object(), *probes = json_array();
+    if (!o) {
+        json_decref(probes);
+        return NULL;
+    }
+    bool ok = put(o, "ttl", json_integer(ttl));
+    ok &= put(o, "responder", answer ? addr_json(&answer->from) : json_null());
+    ok &= put(o, "probes", probes);
+    unsigned n = rg_trace_sent(t, ttl);
+    if (n > t->attempts)
+        n = t->attempts;
+    for (unsigned a = 0; ok && a < n; a++)
+        ok = append(probes, probe_json(rg_trace_probe(t, ttl, a), a));
+    return finish(o, ok);
+}
+
+static json_t *hops_json(const rg_trace *t)
+{
+    json_t *a = json_array();
+    if (!a)
+        return NULL;
+    bool ok = true;
+    unsigned last = t->last_ttl < t->max_ttl ? t->last_ttl : t->max_ttl;
+    for (unsigned ttl = t->min_ttl; ok && ttl <= last; ttl++)
+        if (rg_trace_sent(t, ttl) > 0)
+            ok = append(a, hop_json(t, ttl));
+    return finish(a, ok);
+}
+
+/* Why the trace ended. Silence and max_ttl can both hold; the engine stops
+ * on `gap` silent TTLs first, so silence wins when the gap was complete. */
+static const char *stopped_by(const rg_trace *t, unsigned gap)
+{
+    if (t->last_ttl == 0)
+        return NULL;
+    if (t->stopped_by_unreachable)
+        return "unreachable";
+    if (t->reached_ttl)
+        return "destination";
+    unsigned answered = t->last_answer_ttl ? t->last_answer_ttl : t->min_ttl - 1;
+    unsigned silent = t->last_ttl - answered;
+    if (t->last_ttl >= t->max_ttl && (gap == 0 || silent < gap))
+        return "max_ttl";
+    return "silence";
+}
+
+static json_t *trace_json(const rg_trace *t, unsigned gap)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    const char *stop = stopped_by(t, gap);
+    bool ok = put(o, "target", text_json(t->target));
+    ok &= put(o, "address", addr_json(&t->dst));
+    ok &= put(o, "family", json_integer(t->dst.family));
+    ok &= put(o, "protocol", json_string("tcp"));
+    ok &= put(o, "port", json_integer(t->dport));
+    ok &= put(o, "source_address", addr_json(&t->src));
+    ok &= put(o, "source_port", uint_or_null(t->sport));
+    ok &= put(o, "state", json_string(rg_port_state_name(t->state)));
+    ok &= put(o, "reached", json_boolean(t->reached_ttl != 0));
+    ok &= put(o, "reached_ttl", uint_or_null(t->reached_ttl));
+    ok &= put(o, "rtt_us", t->reached_ttl ? json_integer(t->rtt_us) : json_null());
+    ok &= put(o, "last_answer_ttl", uint_or_null(t->last_answer_ttl));
+    ok &= put(o, "stopped_by", stop ? json_string(stop) : json_null());
+    ok &= put(o, "hops", hops_json(t));
+    return finish(o, ok);
+}
+
+static json_t *traces_json(const rg_run *run, unsigned gap)
+{
+    json_t *a = json_array();
+    if (!a)
+        return NULL;
+    bool ok = true;
+    for (size_t i = 0; ok && i < run->ntraces; i++)
+        ok = append(a, trace_json(&run->traces[i], gap));
+    return finish(a, ok);
+}
+
+json_t *rg_json_build(const rg_run *run, const rg_config *cfg)
+{
+    json_t *doc = json_object();
+    if (!doc)
+        return NULL;
+    bool ok = put(doc, "schema", json_string(RG_JSON_SCHEMA));
+    ok &= put(doc, "version", json_string(RG_VERSION));
+    ok &= put(doc, "start_time", time_json(&run->start));
+    ok &= put(doc, "end_time", time_json(&run->end));
+    ok &= put(doc, "options", cfg ? options_json(cfg) : json_null());
+    ok &= put(doc, "stats", stats_json(&run->stats));
+    ok &= put(doc, "unresolved", unresolved_json(run));
+    ok &= put(doc, "traces", traces_json(run, cfg ? cfg->gap : 0));
+    return finish(doc, ok);
+}
+
+bool rg_json_write(FILE *out, const rg_run *run, const rg_config *cfg)
+{
+    json_t *doc = rg_json_build(run, cfg);
+    if (!doc)
+        return false;
+    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    return rc == 0 && fputc('\n', out) != EOF && fflush(out) == 0 &&
+           !ferror(out);
+}

@@ -1,0 +1,19 @@
+/* json: the versioned machine-readable results (docs/json-schema.md), written
+ * with jansson. */
+#ifndef RG_JSON_H
+#define RG_JSON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../cli/config.h"
+#include "../model/result.h"
+
+#define RG_JSON_SCHEMA "routegraph/1"
+
+/* Builds the document; caller json_decref()s it. NULL on allocation failure. */
+struct json_t *rg_json_build(const rg_run *run, const rg_config *cfg);
+/* Builds and writes it (indented, trailing newline). False on error. */
+bool rg_json_write(FILE *out, const rg_run *run, const rg_config *cfg);
+
+#endif

@@ -1,0 +1,318 @@
+#include "table.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An address (at most RG_ADDR_STRLEN - 1 chars) plus ":tcp65535" or " 11". */
+#define RG_CELL_LEN (RG_ADDR_STRLEN + 16)
+
+/* Padding is owed rather than written, so that a line never ends in spaces
+ * however many blank cells close it. */
+typedef struct rg_line {
+    FILE *out;
+    size_t pending;
+} rg_line;
+
+static void line_put(rg_line *l, const char *text, size_t width)
+{
+    size_t n = strlen(text);
+    if (n > 0) {
+        fprintf(l->out, "%*s%s", (int)l->pending, "", text);
+        l->pending = 0;
+    }
+    l->pending += width > n ? width - n : 0;
+}
+
+static void line_sep(rg_line *l)
+{
+    l->pending++;
+}
+
+static void line_end(rg_line *l)
+{
+    fputc('\n', l->out);
+    l->pending = 0;
+}
+
+static const char *header_text(const rg_trace *t, char *buf, size_t len)
+{
+    char a[RG_ADDR_STRLEN];
+    snprintf(buf, len, "%s:tcp%u", rg_addr_format(&t->dst, a, sizeof a),
+             (unsigned)t->dport);
+    return buf;
+}
+
+static const char *cell_text(const rg_trace *t, unsigned ttl, char *buf,
+                             size_t len)
+{
+    if (rg_trace_sent(t, ttl) == 0) {
+        snprintf(buf, len, "%s", "");
+        return buf;
+    }
+    const rg_probe *p = rg_trace_answer(t, ttl);
+    if (!p) {
+        snprintf(buf, len, "%s", "-");
+        return buf;
+    }
+    char a[RG_ADDR_STRLEN], code[8];
+    snprintf(buf, len, "%-15s %s", rg_addr_format(&p->from, a, sizeof a),
+             rg_probe_code(p, code, sizeof code));
+    return buf;
+}
+
+/* TTLs from the lowest first TTL to the highest TTL any trace probed; false
+ * when no trace sent anything, so there are no rows. */
+static bool row_range(const rg_run *run, unsigned *lo, unsigned *hi)
+{
+    *lo = UINT_MAX;
+    *hi = 0;
+    for (size_t i = 0; i < run->ntraces; i++) {
+        const rg_trace *t = &run->traces[i];
+        if (t->min_ttl < *lo)
+            *lo = t->min_ttl;
+        /* A trace cannot have probed past its slots; trusting last_ttl
+         * alone would let a corrupt value make the row loop endless. */
+        unsigned last = t->last_ttl < t->max_ttl ? t->last_ttl : t->max_ttl;
+        if (last > *hi)
+            *hi = last;
+    }
+    return *hi != 0 && *hi >= *lo;
+}
+
+static size_t column_width(const rg_trace *t, bool rows, unsigned lo,
+                           unsigned hi)
+{
+    char buf[RG_CELL_LEN];
+    size_t w = strlen(header_text(t, buf, sizeof buf));
+    for (unsigned ttl = lo; rows && ttl <= hi; ttl++) {
+        size_t n = strlen(cell_text(t, ttl, buf, sizeof buf));
+        if (n > w)
+            w = n;
+    }
+    return w;
+}
+
+static bool write_grid(FILE *out, const rg_run *run)
+{
+    unsigned lo, hi;
+    bool rows = row_range(run, &lo, &hi);
+    size_t *widths = calloc(run->ntraces, sizeof *widths);
+    if (!widths)
+        return false;
+    for (size_t i = 0; i < run->ntraces; i++)
+        widths[i] = column_width(&run->traces[i], rows, lo, hi);
+    size_t label_w = rows ? (size_t)snprintf(NULL, 0, "%u", hi) : 0;
+
+    char buf[RG_CELL_LEN];
+    rg_line l = {out, 0};
+    line_put(&l, "", label_w);
+    for (size_t i = 0; i < run->ntraces; i++) {
+        line_sep(&l);
+        line_put(&l, header_text(&run->traces[i], buf, sizeof buf), widths[i]);
+    }
+    line_end(&l);
+    for (unsigned ttl = lo; rows && ttl <= hi; ttl++) {
+        char label[16];
+        snprintf(label, sizeof label, "%u", ttl);
+        line_put(&l, label, label_w);
+        for (size_t i = 0; i < run->ntraces; i++) {
+            line_sep(&l);
+            line_put(&l, cell_text(&run->traces[i], ttl, buf, sizeof buf),
+                     widths[i]);
+        }
+        line_end(&l);
+    }
+    free(widths);
+    return true;
+}
+
+/* Names come from the command line or a target file: keep terminal control
+ * sequences in them from reaching the operator's terminal. With out NULL it
+ * only counts, so widths can be measured without a buffer. */
+static size_t put_clean(FILE *out, const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x20 && *p < 0x7f) {
+            if (out)
+                fputc(*p, out);
+            n++;
+            continue;
+        }
+        if (out)
+            fprintf(out, "\\x%02x", (unsigned)*p);
+        n += 4;
+    }
+    return n;
+}
+
+static size_t put_text(FILE *out, const char *s)
+{
+    if (out)
+        fputs(s, out);
+    return strlen(s);
+}
+
+/* "ADDR:tcpPORT", or "NAME (ADDR):tcpPORT" when the target was not given as
+ * that very address. */
+static size_t put_label(FILE *out, const rg_trace *t)
+{
+    char a[RG_ADDR_STRLEN], port[16];
+    rg_addr_format(&t->dst, a, sizeof a);
+    snprintf(port, sizeof port, ":tcp%u", (unsigned)t->dport);
+    size_t n = 0;
+    if (t->target && strcmp(t->target, a) != 0) {
+        n += put_clean(out, t->target);
+        n += put_text(out, " (");
+        n += put_text(out, a);
+        n += put_text(out, ")");
+    } else {
+        n += put_text(out, a);
+    }
+    return n + put_text(out, port);
+}
+
+static const char *unreach_name_v4(unsigned code)
+{
+    static const char *const names[] = {
+        "network unreachable", "host unreachable", "protocol unreachable",
+        "port unreachable", "fragmentation needed", "source route failed",
+        "destination network unknown", "destination host unknown",
+        "source host isolated", "network administratively prohibited",
+        "host administratively prohibited", "network unreachable for TOS",
+        "host unreachable for TOS", "administratively prohibited",
+        "host precedence violation", "precedence cutoff in effect",
+    };
+    return code < sizeof names / sizeof names[0] ? names[code] : NULL;
+}
+
+static const char *unreach_name_v6(unsigned code)
+{
+    static const char *const names[] = {
+        "no route to destination", "administratively prohibited",
+        "beyond scope of source address", "address unreachable",
+        "port unreachable", "source address failed ingress/egress policy",
+        "reject route to destination", "error in source routing header",
+        "headers too long",
+    };
+    return code < sizeof names / sizeof names[0] ? names[code] : NULL;
+}
+
+/* rg_probe carries ICMPv6 numbers for IPv6: destination unreachable is type 1
+ * there, type 3 in ICMPv4, and the code tables differ. */
+static void put_unreachable(FILE *out, const rg_trace *t, const rg_probe *p)
+{
+    bool v6 = t->dst.family == 6;
+    unsigned type = p->icmp_type, code = p->icmp_code;
+    if (type != (v6 ? 1u : 3u)) {
+        fprintf(out, "unreachable (type %u, code %u)", type, code);
+        return;
+    }
+    const char *name = v6 ? unreach_name_v6(code) : unreach_name_v4(code);
+    if (name)
+        fprintf(out, "unreachable (code %u, %s)", code, name);
+    else
+        fprintf(out, "unreachable (code %u)", code);
+}
+
+static void put_rtt(FILE *out, uint32_t us)
+{
+    fprintf(out, "rtt %lu.%03lu ms", (unsigned long)(us / 1000),
+            (unsigned long)(us % 1000));
+}
+
+static void put_stopped(FILE *out, const rg_trace *t)
+{
+    char a[RG_ADDR_STRLEN];
+    const rg_probe *p = rg_trace_answer(t, t->last_answer_ttl);
+    if (!p) {
+        fprintf(out, "not reached, port %s, unreachable", rg_port_state_name(t->state));
+        return;
+    }
+    if (t->reached_ttl) {
+        fprintf(out, "reached at hop %u, port %s, ", t->reached_ttl,
+                rg_port_state_name(t->state));
+        put_unreachable(out, t, p);
+        fputs(" from the destination, ", out);
+        put_rtt(out, t->rtt_us);
+        return;
+    }
+    fprintf(out, "not reached, port %s, ", rg_port_state_name(t->state));
+    put_unreachable(out, t, p);
+    fprintf(out, " from %s at hop %u", rg_addr_format(&p->from, a, sizeof a),
+            t->last_answer_ttl);
+}
+
+static void put_verdict(FILE *out, const rg_trace *t)
+{
+    char a[RG_ADDR_STRLEN], code[8];
+    const char *state = rg_port_state_name(t->state);
+    if (t->last_ttl == 0) {
+        fputs("not probed", out);
+        return;
+    }
+    if (t->stopped_by_unreachable) {
+        put_stopped(out, t);
+        return;
+    }
+    if (t->reached_ttl) {
+        const rg_probe *p = rg_trace_answer(t, t->reached_ttl);
+        fprintf(out, "reached at hop %u, port %s (%s), ", t->reached_ttl, state,
+                rg_probe_code(p, code, sizeof code));
+        put_rtt(out, t->rtt_us);
+        return;
+    }
+    const rg_probe *last = rg_trace_answer(t, t->last_answer_ttl);
+    if (!last) {
+        fprintf(out, "not reached, port %s, no answer at all", state);
+        return;
+    }
+    fprintf(out, "not reached, port %s, last answer at hop %u from %s", state,
+            t->last_answer_ttl, rg_addr_format(&last->from, a, sizeof a));
+}
+
+static void write_summary(FILE *out, const rg_run *run)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < run->ntraces; i++) {
+        size_t n = put_label(NULL, &run->traces[i]);
+        if (n > w)
+            w = n;
+    }
+    for (size_t i = 0; i < run->ntraces; i++) {
+        const rg_trace *t = &run->traces[i];
+        size_t n = put_label(out, t);
+        fprintf(out, "%*s", (int)(w - n + 2), "");
+        put_verdict(out, t);
+        fputc('\n', out);
+    }
+}
+
+static void write_footer(FILE *out, const rg_run *run)
+{
+    for (size_t i = 0; i < run->nunresolved; i++) {
+        put_clean(out, run->unresolved[i].name);
+        fputs(": not traced: ", out);
+        put_clean(out, run->unresolved[i].why);
+        fputc('\n', out);
+    }
+    unsigned long long n = run->stats.unmatched;
+    if (n == 1)
+        fputs("1 reply matched no probe and was ignored\n", out);
+    else if (n > 1)
+        fprintf(out, "%llu replies matched no probe and were ignored\n", n);
+}
+
+bool rg_table_write(FILE *out, const rg_run *run)
+{
+    if (run->ntraces > 0) {
+        if (!write_grid(out, run))
+            return false;
+        fputc('\n', out);
+        write_summary(out, run);
+    }
+    write_footer(out, run);
+    return fflush(out) == 0 && !ferror(out);
+}

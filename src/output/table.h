@@ -1,0 +1,14 @@
+/* table: the scapy-style TTL-by-trace table, then one summary line per trace.
+ * Reads the result model only; output is deterministic for golden tests. */
+#ifndef RG_TABLE_H
+#define RG_TABLE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../model/result.h"
+
+/* Traces must have been concluded (rg_trace_conclude). False on write error. */
+bool rg_table_write(FILE *out, const rg_run *run);
+
+#endif

@@ -1,0 +1,73 @@
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+bool rg_addr_parse(const char *text, rg_addr *out)
+{
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, text, out->bytes) == 1) {
+        out->family = 4;
+        return true;
+    }
+    if (inet_pton(AF_INET6, text, out->bytes) == 1) {
+        out->family = 6;
+        return true;
+    }
+    memset(out, 0, sizeof *out);
+    return false;
+}
+
+const char *rg_addr_format(const rg_addr *a, char *buf, size_t len)
+{
+    int af = a->family == 6 ? AF_INET6 : AF_INET;
+    if (a->family == 0 || !inet_ntop(af, a->bytes, buf, (socklen_t)len)) {
+        if (len > 0)
+            buf[0] = '\0';
+    }
+    return buf;
+}
+
+size_t rg_addr_len(const rg_addr *a)
+{
+    return a->family == 6 ? 16 : a->family == 4 ? 4 : 0;
+}
+
+bool rg_addr_equal(const rg_addr *a, const rg_addr *b)
+{
+    return a->family == b->family &&
+           memcmp(a->bytes, b->bytes, rg_addr_len(a)) == 0;
+}
+
+int rg_addr_compare(const rg_addr *a, const rg_addr *b)
+{
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    return memcmp(a->bytes, b->bytes, rg_addr_len(a));
+}
+
+static bool in_prefix(const rg_addr *a, const uint8_t *p, unsigned bits)
+{
+    unsigned full = bits / 8, rest = bits % 8;
+    if (memcmp(a->bytes, p, full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return (a->bytes[full] & mask) == (p[full] & mask);
+}
+
+bool rg_addr_is_lab(const rg_addr *a)
+{
+    static const uint8_t v4[][4] = {
+        {198, 18, 0, 0}, {203, 0, 113, 0}, {192, 0, 2, 0}, {198, 51, 100, 0}};
+    static const unsigned v4bits[] = {15, 24, 24, 24};
+    static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8};
+    if (a->family == 4) {
+        for (size_t i = 0; i < sizeof v4bits / sizeof v4bits[0]; i++)
+            if (in_prefix(a, v4[i], v4bits[i]))
+                return true;
+        return false;
+    }
+    return a->family == 6 && in_prefix(a, v6, 32);
+}

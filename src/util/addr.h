@@ -1,0 +1,28 @@
+/* addr: one IPv4 or IPv6 address as plain bytes, so traces, replies and
+ * lookup keys compare and hash without sockaddr juggling. */
+#ifndef RG_ADDR_H
+#define RG_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RG_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+
+typedef struct rg_addr {
+    uint8_t family; /* 4 or 6; 0 = unset */
+    uint8_t bytes[16]; /* IPv4 uses the first 4 */
+} rg_addr;
+
+/* Parses a numeric IPv4 or IPv6 literal; false if it is neither. */
+bool rg_addr_parse(const char *text, rg_addr *out);
+/* Writes the canonical text form into buf (RG_ADDR_STRLEN bytes). */
+const char *rg_addr_format(const rg_addr *a, char *buf, size_t len);
+bool rg_addr_equal(const rg_addr *a, const rg_addr *b);
+size_t rg_addr_len(const rg_addr *a);
+/* Byte-wise order: IPv4 before IPv6, then numeric. */
+int rg_addr_compare(const rg_addr *a, const rg_addr *b);
+/* True for addresses inside the documentation/benchmark ranges the lab uses. */
+bool rg_addr_is_lab(const rg_addr *a);
+
+#endif

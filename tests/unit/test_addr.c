@@ -1,0 +1,71 @@
+/* Addresses: parsing, formatting, ordering, and the lab-range check that
+ * keeps test traffic inside the lab. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "util/addr.h"
+
+static void test_parse_format_round_trip(void **state)
+{
+    (void)state;
+    const char *ok[] = {"198.18.0.1", "2001:db8:310::5", "::1", "255.255.255.255"};
+    char buf[RG_ADDR_STRLEN];
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        rg_addr a;
+        assert_true(rg_addr_parse(ok[i], &a));
+        assert_string_equal(rg_addr_format(&a, buf, sizeof buf), ok[i]);
+    }
+    const char *bad[] = {"", "198.18.0", "198.18.0.256", "2001:db8:::1", "host.lab",
+                         " 198.18.0.1", "198.18.0.1/24"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rg_addr a;
+        assert_false(rg_addr_parse(bad[i], &a));
+        assert_int_equal(a.family, 0);
+    }
+}
+
+static void test_compare_and_equal(void **state)
+{
+    (void)state;
+    rg_addr a, b, c;
+    rg_addr_parse("198.18.0.1", &a);
+    rg_addr_parse("198.18.0.2", &b);
+    rg_addr_parse("2001:db8::1", &c);
+    assert_true(rg_addr_compare(&a, &b) < 0);
+    assert_true(rg_addr_compare(&b, &c) < 0); /* IPv4 sorts first */
+    assert_false(rg_addr_equal(&a, &b));
+    assert_true(rg_addr_equal(&a, &a));
+}
+
+static void test_lab_ranges(void **state)
+{
+    (void)state;
+    const char *in[] = {"198.18.0.0", "198.19.255.255", "203.0.113.7", "192.0.2.1",
+                        "198.51.100.200", "2001:db8::1", "2001:db8:ffff::1"};
+    const char *out[] = {"198.17.255.255", "198.20.0.0", "10.0.0.1", "192.168.1.1",
+                         "203.0.114.1", "2001:db9::1", "::1", "fe80::1"};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        rg_addr a;
+        assert_true(rg_addr_parse(in[i], &a));
+        assert_true(rg_addr_is_lab(&a));
+    }
+    for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
+        rg_addr a;
+        assert_true(rg_addr_parse(out[i], &a));
+        assert_false(rg_addr_is_lab(&a));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_format_round_trip),
+        cmocka_unit_test(test_compare_and_equal),
+        cmocka_unit_test(test_lab_ranges),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,504 @@
+/* Command-line tests: one table of valid command lines with the config they
+ * must produce, one of invalid ones with the exact error line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli/config.h"
+#include "cli/options.h"
+
+#define MAXARGS 16
+
+/* "routegraph" is prepended; args end at the first NULL. */
+struct valid_case {
+    const char *args[MAXARGS];
+    /* Space-separated key=value changes from the documented defaults:
+     * ports=80,443 nports=N min= max= sport= timeout= retries= rate= gap=
+     * family=4|6 output= formats=table|json|table,json given=0|1 n=1 q=1
+     * file= targets=a,b */
+    const char *expect;
+};
+
+struct invalid_case {
+    const char *args[MAXARGS];
+    const char *err;
+};
+
+#define N10 "9999999999"
+
+static const struct valid_case VALID[] = {
+    {{"h"}, "targets=h"},
+    {{NULL}, ""},
+    {{"-p", "80,443,8000-8010", "h"},
+     "ports=80,443,8000,8001,8002,8003,8004,8005,8006,8007,8008,8009,8010 targets=h"},
+    {{"--ports=443,80,443,80-81", "h"}, "ports=443,80,81 targets=h"},
+    {{"--ports", "81-81", "h"}, "ports=81 targets=h"},
+    {{"-p", "1-1024", "h"}, "nports=1024 targets=h"},
+    {{"-p", "1-1024,1024,512", "h"}, "nports=1024 targets=h"},
+    {{"-p", "65535,1", "h"}, "ports=65535,1 targets=h"},
+    {{"-p", "1", "-p", "2", "h"}, "ports=2 targets=h"},
+    {{"-p080", "h"}, "ports=80 targets=h"},
+    {{"--min-ttl", "5", "--max-ttl", "5", "h"}, "min=5 max=5 targets=h"},
+    {{"--min-ttl=1", "--max-ttl=64", "h"}, "min=1 max=64 targets=h"},
+    {{"--min-ttl", "30", "h"}, "min=30 targets=h"},
+    {{"--max-ttl", "1", "h"}, "max=1 targets=h"},
+    {{"--max", "10", "h"}, "max=10 targets=h"},
+    {{"--sport", "1", "h"}, "sport=1 targets=h"},
+    {{"--sport=65535", "h"}, "sport=65535 targets=h"},
+    {{"-w", "0.01", "h"}, "timeout=0.01 targets=h"},
+    {{"-w", "60", "h"}, "timeout=60 targets=h"},
+    {{"--timeout=1.5", "h"}, "timeout=1.5 targets=h"},
+    {{"-w", "1e1", "h"}, "timeout=10 targets=h"},
+    {{"-w", ".5", "h"}, "timeout=0.5 targets=h"},
+    {{"-w3", "h"}, "timeout=3 targets=h"},
+    {{"-r", "0", "h"}, "retries=0 targets=h"},
+    {{"--retries=5", "h"}, "retries=5 targets=h"},
+    {{"--rate", "1", "h"}, "rate=1 targets=h"},
+    {{"--rate", "1000000", "h"}, "rate=1000000 targets=h"},
+    {{"--gap", "1", "h"}, "gap=1 targets=h"},
+    {{"--gap", "64", "h"}, "gap=64 targets=h"},
+    {{"-4", "h"}, "family=4 targets=h"},
+    {{"-6", "h"}, "family=6 targets=h"},
+    {{"-4", "-4", "h"}, "family=4 targets=h"},
+    {{"-o", "out", "h"}, "output=out formats=table,json targets=h"},
+    {{"--output=out", "--format", "json", "h"},
+     "output=out formats=json given=1 targets=h"},
+    {{"-o", "x", "--format=json,table", "h"},
+     "output=x formats=table,json given=1 targets=h"},
+    {{"--format", "json", "h"}, "formats=json given=1 targets=h"},
+    {{"--format", "table,table", "h"}, "formats=table given=1 targets=h"},
+    {{"-f", "list.txt"}, "file=list.txt"},
+    {{"-f", "-"}, "file=-"},
+    {{"-nq", "a", "b"}, "n=1 q=1 targets=a,b"},
+    {{"-n", "-q", "a"}, "n=1 q=1 targets=a"},
+    {{"a", "-p", "443", "b"}, "ports=443 targets=a,b"},
+    {{"--", "-x", "--bogus"}, "targets=-x,--bogus"},
+    {{"-p", "443", "--rate=10", "--gap=3", "-r2", "-w", "0.25", "-6", "-n",
+      "--min-ttl=2", "--max-ttl=9", "--sport=4000", "a", "b", "c"},
+     "ports=443 rate=10 gap=3 retries=2 timeout=0.25 family=6 n=1 min=2 max=9 "
+     "sport=4000 targets=a,b,c"},
+};
+
+static const struct invalid_case INVALID[] = {
+    {{"--bogus"}, "unknown option '--bogus'"},
+    {{"--bogus=1", "h"}, "unknown option '--bogus'"},
+    {{"-x"}, "unknown option '-x'"},
+    {{"-\x01"}, "unknown option '-\\x01'"},
+    {{"--m", "1"}, "ambiguous option '--m'"},
+    {{"--help=1"}, "--help: does not take a value"},
+    {{"-w"}, "-w: missing value"},
+    {{"h", "--timeout"}, "--timeout: missing value"},
+    {{"--max-ttl"}, "--max-ttl: missing value"},
+    {{"-p"}, "-p: missing value"},
+    {{"-nqp"}, "-p: missing value"},
+    {{"--max-ttl", "99"}, "--max-ttl: '99' is out of range (1-64)"},
+    {{"--max-ttl", "0"}, "--max-ttl: '0' is out of range (1-64)"},
+    {{"--min-ttl", "65"}, "--min-ttl: '65' is out of range (1-64)"},
+    {{"--min-ttl", "10", "--max-ttl", "5"},
+     "--min-ttl (10) is greater than --max-ttl (5)"},
+    {{"--min-ttl", "31", "h"}, "--min-ttl (31) is greater than --max-ttl (30)"},
+    {{"--max-ttl", "12abc"}, "--max-ttl: '12abc' is not a number (1-64)"},
+    {{"--max-ttl", ""}, "--max-ttl: '' is not a number (1-64)"},
+    {{"--max-ttl", "+5"}, "--max-ttl: '+5' is not a number (1-64)"},
+    {{"--max-ttl", "-5"}, "--max-ttl: '-5' is not a number (1-64)"},
+    {{"--max-ttl", " 5"}, "--max-ttl: ' 5' is not a number (1-64)"},
+    {{"--max-ttl", "5 "}, "--max-ttl: '5 ' is not a number (1-64)"},
+    {{"--max-ttl", "0x10"}, "--max-ttl: '0x10' is not a number (1-64)"},
+    {{"--max-ttl", "a\nb"}, "--max-ttl: 'a\\x0ab' is not a number (1-64)"},
+    {{"--rate", "0"}, "--rate: '0' is out of range (1-1000000)"},
+    {{"--rate", "1000001"}, "--rate: '1000001' is out of range (1-1000000)"},
+    {{"--rate", "18446744073709551617"},
+     "--rate: '18446744073709551617' is out of range (1-1000000)"},
+    {{"--rate", N10 N10 N10 N10 N10 N10},
+     "--rate: '" N10 N10 N10 N10 "...' is out of range (1-1000000)"},
+    {{"--sport", "0"}, "--sport: '0' is out of range (1-65535)"},
+    {{"--sport", "65536"}, "--sport: '65536' is out of range (1-65535)"},
+    {{"-r", "6"}, "-r: '6' is out of range (0-5)"},
+    {{"--retries", "-1"}, "--retries: '-1' is not a number (0-5)"},
+    {{"--gap", "0"}, "--gap: '0' is out of range (1-64)"},
+    {{"--gap", "65"}, "--gap: '65' is out of range (1-64)"},
+    {{"-w", "0"}, "-w: '0' is out of range (0.01-60)"},
+    {{"-w", "0.009"}, "-w: '0.009' is out of range (0.01-60)"},
+    {{"-w", "60.001"}, "-w: '60.001' is out of range (0.01-60)"},
+    {{"-w", "1e999"}, "-w: '1e999' is out of range (0.01-60)"},
+    {{"-w", "1e-999"}, "-w: '1e-999' is out of range (0.01-60)"},
+    {{"--timeout", "nan"}, "--timeout: 'nan' is not a number of seconds (0.01-60)"},
+    {{"-w", "inf"}, "-w: 'inf' is not a number of seconds (0.01-60)"},
+    {{"-w", "0x10"}, "-w: '0x10' is not a number of seconds (0.01-60)"},
+    {{"-w", "-1"}, "-w: '-1' is not a number of seconds (0.01-60)"},
+    {{"-w", "2s"}, "-w: '2s' is not a number of seconds (0.01-60)"},
+    {{"-w", ""}, "-w: '' is not a number of seconds (0.01-60)"},
+    {{"-w", " 2"}, "-w: ' 2' is not a number of seconds (0.01-60)"},
+    {{"-w", "."}, "-w: '.' is not a number of seconds (0.01-60)"},
+    {{"-p", "0"}, "-p: '0' is not a port (1-65535)"},
+    {{"--ports", "0"}, "--ports: '0' is not a port (1-65535)"},
+    {{"-p", "65536"}, "-p: '65536' is not a port (1-65535)"},
+    {{"-p", "90-80"}, "-p: range '90-80' is reversed"},
+    {{"--ports=90-80"}, "--ports: range '90-80' is reversed"},
+    {{"-p", "80,,443"}, "-p: empty entry in port list '80,,443'"},
+    {{"-p", "80,"}, "-p: empty entry in port list '80,'"},
+    {{"-p", ",80"}, "-p: empty entry in port list ',80'"},
+    {{"-p", ""}, "-p: empty port list"},
+    {{"-p", "-80"}, "-p: range '-80' is incomplete"},
+    {{"-p", "80-"}, "-p: range '80-' is incomplete"},
+    {{"-p", "1-2-3"}, "-p: '2-3' is not a port (1-65535)"},
+    {{"-p", "http"}, "-p: 'http' is not a port (1-65535)"},
+    {{"-p", "80,0-5"}, "-p: '0' is not a port (1-65535)"},
+    {{"-p", "+80"}, "-p: '+80' is not a port (1-65535)"},
+    {{"-p", "\xff"}, "-p: '\\xff' is not a port (1-65535)"},
+    {{"-p", "1-1025"}, "-p: too many ports (at most 1024)"},
+    {{"-p", "1-1024,2000"}, "-p: too many ports (at most 1024)"},
+    {{"-4", "-6"}, "-4 and -6 cannot be used together"},
+    {{"-6", "h", "-4"}, "-4 and -6 cannot be used together"},
+    {{"--format", "xml"}, "--format: unknown format 'xml' (accepted: table, json)"},
+    {{"--format", "table,,json"},
+     "--format: empty name in 'table,,json' (accepted: table, json)"},
+    {{"--format", ""}, "--format: empty name in '' (accepted: table, json)"},
+    {{"--format", "Table"}, "--format: unknown format 'Table' (accepted: table, json)"},
+    {{"--format", "table,json", "h"},
+     "--format: only one format can go to standard output; add -o PREFIX to write several"},
+    {{"-o", ""}, "-o: empty prefix"},
+    {{"--output="}, "--output: empty prefix"},
+    {{"-f", ""}, "-f: empty file name"},
+    /* The first error wins, read left to right. */
+    {{"--rate", "0", "--gap", "0"}, "--rate: '0' is out of range (1-1000000)"},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Builds a mutable argv (getopt permutes the pointer array). */
+static int make_argv(const char *const *args, char **av)
+{
+    int ac = 0;
+    av[ac++] = (char *)"routegraph";
+    for (size_t i = 0; i < MAXARGS && args[i]; i++)
+        av[ac++] = (char *)args[i];
+    av[ac] = NULL;
+    return ac;
+}
+
+/* The documented defaults, written out independently of options.c. */
+static void documented_defaults(rg_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->ports[0] = 80;
+    c->nports = 1;
+    c->min_ttl = 1;
+    c->max_ttl = 30;
+    c->timeout = 2.0;
+    c->retries = 1;
+    c->rate = RG_DEFAULT_RATE;
+    c->gap = RG_DEFAULT_GAP;
+    c->formats = RG_FMT_TABLE;
+}
+
+struct expected {
+    rg_config cfg;
+    bool check_ports;   /* false when only nports was given */
+    char targets[256];  /* comma-joined */
+    char output[64], file[64];
+};
+
+static unsigned parse_formats_expect(const char *v)
+{
+    unsigned bits = 0;
+    if (strstr(v, "table"))
+        bits |= RG_FMT_TABLE;
+    if (strstr(v, "json"))
+        bits |= RG_FMT_JSON;
+    return bits;
+}
+
+static void apply_expect(struct expected *e, const char *key, const char *v)
+{
+    rg_config *c = &e->cfg;
+    if (strcmp(key, "ports") == 0) {
+        c->nports = 0;
+        for (char *end; *v; v = *end ? end + 1 : end)
+            c->ports[c->nports++] = (uint16_t)strtoul(v, &end, 10);
+    } else if (strcmp(key, "nports") == 0) {
+        c->nports = strtoul(v, NULL, 10);
+        e->check_ports = false;
+    } else if (strcmp(key, "min") == 0) {
+        c->min_ttl = (unsigned)strtoul(v, NULL, 10);
+    } else if (strcmp(key, "max") == 0) {
+        c->max_ttl = (unsigned)strtoul(v, NULL, 10);
+    } else if (strcmp(key, "sport") == 0) {
+        c->sport = (unsigned)strtoul(v, NULL, 10);
+    } else if (strcmp(key, "timeout") == 0) {
+        c->timeout = strtod(v, NULL);
+    } else if (strcmp(key, "retries") == 0) {
+        c->retries = (unsigned)strtoul(v, NULL, 10);
+    } else if (strcmp(key, "rate") == 0) {
+        c->rate = (unsigned)strtoul(v, NULL, 10);
+    } else if (strcmp(key, "gap") == 0) {
+        c->gap = (unsigned)strtoul(v, NULL, 10);
+    } else if (strcmp(key, "family") == 0) {
+        c->family = strcmp(v, "4") == 0 ? RG_FAMILY_4 : RG_FAMILY_6;
+    } else if (strcmp(key, "output") == 0) {
+        snprintf(e->output, sizeof e->output, "%s", v);
+    } else if (strcmp(key, "formats") == 0) {
+        c->formats = parse_formats_expect(v);
+    } else if (strcmp(key, "given") == 0) {
+        c->formats_given = strcmp(v, "1") == 0;
+    } else if (strcmp(key, "n") == 0) {
+        c->no_dns = true;
+    } else if (strcmp(key, "q") == 0) {
+        c->quiet = true;
+    } else if (strcmp(key, "file") == 0) {
+        snprintf(e->file, sizeof e->file, "%s", v);
+    } else if (strcmp(key, "targets") == 0) {
+        snprintf(e->targets, sizeof e->targets, "%s", v);
+    } else {
+        fail_msg("bad key '%s' in the test table", key);
+    }
+}
+
+static void build_expected(struct expected *e, const char *spec)
+{
+    memset(e, 0, sizeof *e);
+    documented_defaults(&e->cfg);
+    e->check_ports = true;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '=');
+        assert_non_null(eq);
+        *eq = '\0';
+        apply_expect(e, tok, eq + 1);
+    }
+}
+
+static void join_targets(const rg_config *c, char *out, size_t len)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < c->ntargets; i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s%s", i ? "," : "", c->targets[i]);
+    }
+}
+
+/* Names the case and the field on failure, which plain asserts would not. */
+#define CHECK(cond)                                                           \
+    do {                                                                      \
+        if (!(cond))                                                          \
+            fail_msg("valid case %zu ('%s'): %s", idx, spec, #cond);         \
+    } while (0)
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+static void check_config(size_t idx, const char *spec, const rg_config *got,
+                         const struct expected *e)
+{
+    const rg_config *want = &e->cfg;
+    CHECK(got->nports == want->nports);
+    if (e->check_ports)
+        CHECK(memcmp(got->ports, want->ports, want->nports * sizeof got->ports[0]) == 0);
+    CHECK(got->min_ttl == want->min_ttl);
+    CHECK(got->max_ttl == want->max_ttl);
+    CHECK(got->sport == want->sport);
+    CHECK(got->timeout == want->timeout);
+    CHECK(got->retries == want->retries);
+    CHECK(got->rate == want->rate);
+    CHECK(got->gap == want->gap);
+    CHECK(got->family == want->family);
+    CHECK(got->formats == want->formats);
+    CHECK(got->formats_given == want->formats_given);
+    CHECK(got->no_dns == want->no_dns);
+    CHECK(got->quiet == want->quiet);
+    CHECK((got->output == NULL) == (e->output[0] == '\0'));
+    CHECK(strcmp(or_empty(got->output), e->output) == 0);
+    CHECK((got->target_file == NULL) == (e->file[0] == '\0'));
+    CHECK(strcmp(or_empty(got->target_file), e->file) == 0);
+    char joined[256];
+    join_targets(got, joined, sizeof joined);
+    CHECK(strcmp(joined, e->targets) == 0);
+    CHECK(got->ntargets > 0 || got->targets == NULL);
+}
+
+static void test_valid_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < COUNT(VALID); i++) {
+        char *av[MAXARGS + 2];
+        int ac = make_argv(VALID[i].args, av);
+        rg_config cfg;
+        char err[256] = "untouched";
+        enum rg_opt_result r = rg_options_parse(ac, av, &cfg, err, sizeof err);
+        if (r != RG_OPT_RUN)
+            fail_msg("case %zu: result %d, err '%s'", i, (int)r, err);
+        assert_string_equal(err, "");
+        struct expected e;
+        build_expected(&e, VALID[i].expect);
+        check_config(i, VALID[i].expect, &cfg, &e);
+    }
+}
+
+static void test_invalid_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < COUNT(INVALID); i++) {
+        char *av[MAXARGS + 2];
+        int ac = make_argv(INVALID[i].args, av);
+        rg_config cfg;
+        char err[512] = "";
+        enum rg_opt_result r = rg_options_parse(ac, av, &cfg, err, sizeof err);
+        if (r != RG_OPT_ERROR || strcmp(err, INVALID[i].err) != 0)
+            fail_msg("invalid case %zu: result %d, err '%s', want '%s'", i,
+                     (int)r, err, INVALID[i].err);
+        assert_null(strchr(err, '\n'));
+    }
+}
+
+/* A short buffer must truncate, not overflow, and a NULL one is allowed. */
+static void test_error_buffer_bounds(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < COUNT(INVALID); i++) {
+        char *av[MAXARGS + 2];
+        int ac = make_argv(INVALID[i].args, av);
+        rg_config cfg;
+        char err[12];
+        memset(err, 'Z', sizeof err);
+        assert_int_equal(rg_options_parse(ac, av, &cfg, err, 8), RG_OPT_ERROR);
+        assert_true(strlen(err) < 8);
+        assert_int_equal(err[8], 'Z');
+        ac = make_argv(INVALID[i].args, av);
+        assert_int_equal(rg_options_parse(ac, av, &cfg, NULL, 0), RG_OPT_ERROR);
+    }
+}
+
+static enum rg_opt_result parse_args(const char *const *args, rg_config *cfg,
+                                     char *err, size_t len)
+{
+    char *av[MAXARGS + 2];
+    int ac = make_argv(args, av);
+    return rg_options_parse(ac, av, cfg, err, len);
+}
+
+static void test_help_and_version(void **state)
+{
+    (void)state;
+    rg_config cfg;
+    char err[256];
+    const char *h1[MAXARGS] = {"-h"};
+    const char *h2[MAXARGS] = {"--help", "h"};
+    const char *h3[MAXARGS] = {"-p", "80", "-h", "--bogus"};
+    const char *v1[MAXARGS] = {"-V"};
+    const char *v2[MAXARGS] = {"h", "--version"};
+    const char *bad_first[MAXARGS] = {"--bogus", "-h"};
+    assert_int_equal(parse_args(h1, &cfg, err, sizeof err), RG_OPT_HELP);
+    assert_int_equal(parse_args(h2, &cfg, err, sizeof err), RG_OPT_HELP);
+    assert_int_equal(parse_args(h3, &cfg, err, sizeof err), RG_OPT_HELP);
+    assert_int_equal(parse_args(v1, &cfg, err, sizeof err), RG_OPT_VERSION);
+    assert_int_equal(parse_args(v2, &cfg, err, sizeof err), RG_OPT_VERSION);
+    assert_int_equal(parse_args(bad_first, &cfg, err, sizeof err), RG_OPT_ERROR);
+    assert_string_equal(err, "unknown option '--bogus'");
+}
+
+/* getopt keeps global state; an error midway must not leak into the next parse. */
+static void test_reparse(void **state)
+{
+    (void)state;
+    rg_config cfg;
+    char err[256];
+    const char *bad[MAXARGS] = {"-p", "443", "--gap", "0", "x"};
+    const char *good[MAXARGS] = {"-p", "443", "x"};
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(parse_args(bad, &cfg, err, sizeof err), RG_OPT_ERROR);
+        assert_int_equal(parse_args(good, &cfg, err, sizeof err), RG_OPT_RUN);
+        assert_int_equal(cfg.nports, 1);
+        assert_int_equal(cfg.ports[0], 443);
+        assert_int_equal(cfg.gap, RG_DEFAULT_GAP);
+        assert_int_equal(cfg.ntargets, 1);
+        assert_string_equal(cfg.targets[0], "x");
+    }
+}
+
+static void test_no_argv(void **state)
+{
+    (void)state;
+    rg_config cfg;
+    char err[64];
+    assert_int_equal(rg_options_parse(0, NULL, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_int_equal(cfg.ntargets, 0);
+    assert_int_equal(cfg.max_ttl, 30);
+}
+
+static void test_parse_ports_direct(void **state)
+{
+    (void)state;
+    static uint16_t ports[65535];
+    char err[128];
+    size_t n = 7;
+    assert_int_equal(rg_parse_ports("1-65535", ports, 65535, &n, err, sizeof err), 0);
+    assert_int_equal(n, 65535);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ports[i], i + 1);
+
+    assert_int_equal(rg_parse_ports("3,1-3", ports, 3, &n, err, sizeof err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(ports[0], 3);
+    assert_int_equal(ports[1], 1);
+    assert_int_equal(ports[2], 2);
+
+    n = 99;
+    assert_int_equal(rg_parse_ports("1-4", ports, 3, &n, err, sizeof err), -1);
+    assert_string_equal(err, "too many ports (at most 3)");
+    assert_int_equal(n, 99);
+    assert_int_equal(rg_parse_ports(NULL, ports, 3, &n, err, sizeof err), -1);
+    assert_string_equal(err, "empty port list");
+}
+
+static void test_usage_documents_everything(void **state)
+{
+    (void)state;
+    const char *u = rg_options_usage();
+    static const char *const must[] = {
+        "TARGET...", "-p, --ports LIST", "--min-ttl N", "--max-ttl N", "--sport N",
+        "-w, --timeout SECS", "-r, --retries N", "--rate N", "--gap N", "-4 ", "-6 ",
+        "-o, --output PREFIX", "--format LIST", "-f FILE", "-n ", "-q ",
+        "-h, --help", "-V, --version",
+        "(default 80)", "1-64 (default 1)", "1-64 (default 30)", "0.01-60",
+        "(default 2)", "0-5 (default 1)", "1-1000000", "(default 100)",
+        "1-64 (default 5)", "at most 1024",
+        "0  every trace ran", "1  runtime error", "2  bad command line",
+        "3  partial", "CAP_NET_RAW",
+    };
+    for (size_t i = 0; i < COUNT(must); i++)
+        if (!strstr(u, must[i]))
+            fail_msg("usage lacks '%s'", must[i]);
+    /* Stays readable on an 80-column terminal. */
+    for (const char *line = u; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (len > 79)
+            fail_msg("usage line too long: %.*s", (int)len, line);
+        line += len + (nl ? 1 : 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_table),
+        cmocka_unit_test(test_invalid_table),
+        cmocka_unit_test(test_error_buffer_bounds),
+        cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_reparse),
+        cmocka_unit_test(test_no_argv),
+        cmocka_unit_test(test_parse_ports_direct),
+        cmocka_unit_test(test_usage_documents_everything),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

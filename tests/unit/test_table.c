@@ -1,0 +1,342 @@
+/* The table against golden files written from the rules in output/table.h's
+ * brief (scapy's make_table), plus the edges a golden file would hide. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/result.h"
+#include "output/table.h"
+
+#ifndef RG_SOURCE_ROOT
+#define RG_SOURCE_ROOT "."
+#endif
+
+#define T0 1795618200 /* 2026-11-25T14:50:00Z */
+
+static rg_trace *add_trace(rg_run *run, const char *target, const char *dst,
+                           uint16_t port, unsigned min_ttl, unsigned attempts)
+{
+    rg_addr a;
+    assert_true(rg_addr_parse(dst, &a));
+    rg_trace *ts = realloc(run->traces, (run->ntraces + 1) * sizeof *ts);
+    assert_non_null(ts);
+    run->traces = ts;
+    rg_trace *t = &ts[run->ntraces];
+    assert_true(rg_trace_init(t, target, &a, port, min_ttl, 30, attempts));
+    run->ntraces++;
+    t->sport = 40000;
+    return t;
+}
+
+/* Records one more attempt sent at ttl; the caller may then answer it. */
+static rg_probe *sent(rg_trace *t, unsigned ttl)
+{
+    unsigned a = rg_trace_sent(t, ttl);
+    rg_probe *p = rg_trace_probe(t, ttl, a);
+    assert_non_null(p);
+    p->sent.tv_sec = T0 + ttl;
+    p->sent.tv_nsec = 123456789;
+    t->nsent[ttl - t->min_ttl]++;
+    return p;
+}
+
+static void silent(rg_trace *t, unsigned ttl, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        sent(t, ttl);
+}
+
+static void answer(rg_probe *p, const char *from, enum rg_reply_kind kind,
+                   uint8_t type, uint8_t code, uint32_t rtt_us)
+{
+    assert_true(rg_addr_parse(from, &p->from));
+    p->kind = (uint8_t)kind;
+    p->icmp_type = type;
+    p->icmp_code = code;
+    p->tcp_flags = kind == RG_REPLY_SYNACK ? 0x12 : kind == RG_REPLY_RST ? 0x14 : 0;
+    p->rtt_us = rtt_us;
+    p->reply_ttl = 64;
+    p->received = p->sent;
+}
+
+static void te(rg_trace *t, unsigned ttl, const char *from)
+{
+    answer(sent(t, ttl), from, RG_REPLY_TIME_EXCEEDED, 11, 0, 100 * ttl);
+}
+
+/* Two traces as in the brief: one open, one closed, three hops. */
+static void build_two(rg_run *run)
+{
+    rg_trace *t = add_trace(run, "198.19.32.5", "198.19.32.5", 80, 1, 2);
+    te(t, 1, "198.18.0.1");
+    te(t, 2, "198.18.1.2");
+    answer(sent(t, 3), "198.19.32.5", RG_REPLY_SYNACK, 0, 0, 412);
+    rg_trace_conclude(t);
+    t = add_trace(run, "198.19.32.5", "198.19.32.5", 443, 1, 2);
+    te(t, 1, "198.18.0.1");
+    te(t, 2, "198.18.1.2");
+    answer(sent(t, 3), "198.19.32.5", RG_REPLY_RST, 0, 0, 388);
+    rg_trace_conclude(t);
+}
+
+static void build_mixed(rg_run *run)
+{
+    rg_trace *t = add_trace(run, "198.19.0.5", "198.19.0.5", 80, 1, 2);
+    te(t, 1, "198.18.0.1");
+    te(t, 2, "198.18.1.2");
+    answer(sent(t, 3), "198.19.0.5", RG_REPLY_SYNACK, 0, 0, 412);
+
+    t = add_trace(run, "198.19.0.5", "198.19.0.5", 443, 1, 2);
+    te(t, 1, "198.18.0.1");
+    te(t, 2, "198.18.1.2");
+    answer(sent(t, 3), "198.19.0.5", RG_REPLY_RST, 0, 0, 1500);
+
+    /* Filtered: a silent router at 2, an answer only on the retry at 3,
+     * then five silent TTLs (the gap) and the trace gives up. */
+    t = add_trace(run, "198.19.0.7", "198.19.0.7", 80, 1, 2);
+    te(t, 1, "198.18.0.1");
+    silent(t, 2, 2);
+    sent(t, 3);
+    answer(sent(t, 3), "198.18.2.3", RG_REPLY_TIME_EXCEEDED, 11, 0, 900);
+    for (unsigned ttl = 4; ttl <= 8; ttl++)
+        silent(t, ttl, 2);
+
+    t = add_trace(run, "web1.h1.lab", "198.19.0.1", 80, 1, 2);
+    te(t, 1, "198.18.0.1");
+    answer(sent(t, 2), "198.19.0.1", RG_REPLY_SYNACK, 0, 0, 250);
+
+    t = add_trace(run, "198.19.0.9", "198.19.0.9", 22, 1, 2);
+    te(t, 1, "198.18.0.1");
+    answer(sent(t, 2), "198.18.1.2", RG_REPLY_UNREACHABLE, 3, 13, 300);
+
+    t = add_trace(run, "198.19.0.11", "198.19.0.11", 80, 1, 2);
+    for (unsigned ttl = 1; ttl <= 5; ttl++)
+        silent(t, ttl, 2);
+
+    for (size_t i = 0; i < run->ntraces; i++)
+        rg_trace_conclude(&run->traces[i]);
+    assert_true(rg_run_add_unresolved(run, "nosuch.lab", "Name or service not known"));
+    run->stats.unmatched = 3;
+}
+
+static void build_v6(rg_run *run)
+{
+    rg_trace *t = add_trace(run, "2001:db8:310::15", "2001:db8:310::15", 443, 1, 3);
+    te(t, 1, "2001:db8:ffff:1::1");
+    sent(t, 2);
+    answer(sent(t, 2), "2001:db8:200::2", RG_REPLY_TIME_EXCEEDED, 3, 0, 700);
+    answer(sent(t, 3), "2001:db8:310::15", RG_REPLY_SYNACK, 0, 0, 1234);
+
+    /* The destination itself refuses: ICMPv6 type 1 code 1. */
+    t = add_trace(run, "2001:db8:310::6", "2001:db8:310::6", 80, 1, 3);
+    te(t, 1, "2001:db8:ffff:1::1");
+    te(t, 2, "2001:db8:200::2");
+    answer(sent(t, 3), "2001:db8:310::6", RG_REPLY_UNREACHABLE, 1, 1, 800);
+
+    t = add_trace(run, "db.h6.lab", "2001:db8:310::7", 5432, 2, 3);
+    te(t, 2, "2001:db8:200::2");
+    answer(sent(t, 3), "2001:db8:310::7", RG_REPLY_RST, 0, 0, 999);
+
+    for (size_t i = 0; i < run->ntraces; i++)
+        rg_trace_conclude(&run->traces[i]);
+    run->stats.unmatched = 1;
+}
+
+static char *render(const rg_run *run)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_true(rg_table_write(f, run));
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+static char *read_golden(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/golden/%s", RG_SOURCE_ROOT, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    char *buf = calloc(1, 1 << 16);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    assert_true(feof(f));
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void check_golden(void (*build)(rg_run *), const char *golden)
+{
+    rg_run run = {0};
+    build(&run);
+    char *got = render(&run);
+    char *want = read_golden(golden);
+    if (strcmp(got, want) != 0)
+        print_error("--- want %s\n%s--- got\n%s---\n", golden, want, got);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    rg_run_free(&run);
+}
+
+static void test_golden_two(void **state)
+{
+    (void)state;
+    check_golden(build_two, "table-two.txt");
+}
+
+static void test_golden_mixed(void **state)
+{
+    (void)state;
+    check_golden(build_mixed, "table-mixed.txt");
+}
+
+static void test_golden_v6(void **state)
+{
+    (void)state;
+    check_golden(build_v6, "table-v6.txt");
+}
+
+/* Independent of the golden files: no line may end in a space. */
+static void test_no_trailing_space(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    build_mixed(&run);
+    char *got = render(&run);
+    for (char *nl = strchr(got, '\n'); nl; nl = strchr(nl + 1, '\n'))
+        assert_true(nl == got || nl[-1] != ' ');
+    free(got);
+    rg_run_free(&run);
+}
+
+static void test_unresolved_only(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    assert_true(rg_run_add_unresolved(&run, "nosuch.lab", "Name or service not known"));
+    assert_true(rg_run_add_unresolved(&run, "v6only.lab", "no IPv4 address"));
+    char *got = render(&run);
+    assert_string_equal(got, "nosuch.lab: not traced: Name or service not known\n"
+                             "v6only.lab: not traced: no IPv4 address\n");
+    free(got);
+    rg_run_free(&run);
+}
+
+/* Names come from untrusted target files: no escape sequence may reach the
+ * terminal, and the escaped form keeps the summary columns aligned. */
+static void test_control_chars_escaped(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    rg_trace *t = add_trace(&run, "evil\x1b[2J\n", "198.19.0.5", 80, 1, 1);
+    answer(sent(t, 1), "198.19.0.5", RG_REPLY_SYNACK, 0, 0, 5);
+    t = add_trace(&run, "198.19.0.6", "198.19.0.6", 80, 1, 1);
+    answer(sent(t, 1), "198.19.0.6", RG_REPLY_RST, 0, 0, 7);
+    rg_trace_conclude(&run.traces[0]);
+    rg_trace_conclude(&run.traces[1]);
+    assert_true(rg_run_add_unresolved(&run, "x\ty", "bad\x07"));
+    char *got = render(&run);
+    assert_null(strchr(got, '\x1b'));
+    assert_null(strchr(got, '\t'));
+    assert_null(strchr(got, '\x07'));
+    assert_string_equal(got,
+        "  198.19.0.5:tcp80   198.19.0.6:tcp80\n"
+        "1 198.19.0.5      SA 198.19.0.6      RA\n"
+        "\n"
+        "evil\\x1b[2J\\x0a (198.19.0.5):tcp80  reached at hop 1, port open (SA), rtt 0.005 ms\n"
+        "198.19.0.6:tcp80" "                    " /* 34 - 16 + 2 */ "reached at hop 1, port closed (RA), rtt 0.007 ms\n"
+        "x\\x09y: not traced: bad\\x07\n");
+    free(got);
+    rg_run_free(&run);
+}
+
+/* A trace that never sent (e.g. the run was cut short) has a column header
+ * but no rows (so an empty label column of width 0), and says so. */
+static void test_nothing_sent(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    rg_trace *t = add_trace(&run, "198.19.0.5", "198.19.0.5", 80, 1, 1);
+    rg_trace_conclude(t);
+    run.stats.unmatched = 1;
+    char *got = render(&run);
+    assert_string_equal(got, " 198.19.0.5:tcp80\n"
+                             "\n"
+                             "198.19.0.5:tcp80  not probed\n"
+                             "1 reply matched no probe and was ignored\n");
+    free(got);
+    rg_run_free(&run);
+}
+
+/* An unreachable code without a name, and a type that is not "destination
+ * unreachable" for the family, still say what arrived. */
+static void test_unreachable_unnamed(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    rg_trace *t = add_trace(&run, "198.19.0.5", "198.19.0.5", 80, 1, 1);
+    answer(sent(t, 1), "198.18.0.1", RG_REPLY_UNREACHABLE, 3, 99, 5);
+    t = add_trace(&run, "2001:db8::5", "2001:db8::5", 80, 1, 1);
+    answer(sent(t, 1), "2001:db8::1", RG_REPLY_UNREACHABLE, 1, 3, 5);
+    t = add_trace(&run, "2001:db8::6", "2001:db8::6", 80, 1, 1);
+    answer(sent(t, 1), "2001:db8::1", RG_REPLY_UNREACHABLE, 3, 13, 5);
+    t = add_trace(&run, "2001:db8::7", "2001:db8::7", 80, 1, 1);
+    answer(sent(t, 1), "2001:db8::1", RG_REPLY_UNREACHABLE, 1, 8, 5);
+    t = add_trace(&run, "198.19.0.8", "198.19.0.8", 80, 1, 1);
+    answer(sent(t, 1), "198.18.0.1", RG_REPLY_UNREACHABLE, 3, 15, 5);
+    for (size_t i = 0; i < run.ntraces; i++)
+        rg_trace_conclude(&run.traces[i]);
+    char *got = render(&run);
+    /* The last entry of each code table. */
+    assert_non_null(strstr(got, "2001:db8::7:tcp80  not reached, port filtered, "
+                                "unreachable (code 8, headers too long) from 2001:db8::1 at hop 1\n"));
+    assert_non_null(strstr(got, "198.19.0.8:tcp80   not reached, port filtered, "
+                                "unreachable (code 15, precedence cutoff in effect) from 198.18.0.1 at hop 1\n"));
+    assert_non_null(strstr(got, "198.19.0.5:tcp80   not reached, port filtered, "
+                                "unreachable (code 99) from 198.18.0.1 at hop 1\n"));
+    assert_non_null(strstr(got, "2001:db8::5:tcp80  not reached, port filtered, "
+                                "unreachable (code 3, address unreachable) from 2001:db8::1 at hop 1\n"));
+    assert_non_null(strstr(got, "2001:db8::6:tcp80  not reached, port filtered, "
+                                "unreachable (type 3, code 13) from 2001:db8::1 at hop 1\n"));
+    free(got);
+    rg_run_free(&run);
+}
+
+static void test_write_error(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    build_two(&run);
+    FILE *f = fopen("/dev/null", "r");
+    assert_non_null(f);
+    assert_false(rg_table_write(f, &run));
+    fclose(f);
+    rg_run_free(&run);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden_two),
+        cmocka_unit_test(test_golden_mixed),
+        cmocka_unit_test(test_golden_v6),
+        cmocka_unit_test(test_no_trailing_space),
+        cmocka_unit_test(test_unresolved_only),
+        cmocka_unit_test(test_control_chars_escaped),
+        cmocka_unit_test(test_nothing_sent),
+        cmocka_unit_test(test_unreachable_unnamed),
+        cmocka_unit_test(test_write_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
