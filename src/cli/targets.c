@@ -36,24 +36,23 @@ void rg_targets_escape(char *out, size_t outlen, const char *s, size_t len,
         return;
     size_t o = 0;
     size_t shown = len < max_shown ? len : max_shown;
-    for (size_t i = 0; i < shown; i++) {
+    bool full = false;
+    for (size_t i = 0; i < shown && !full; i++) {
         unsigned char c = (unsigned char)s[i];
-        char tmp[5];
+        char tmp[5] = {(char)c, '\0'};
         if (c == '\\')
             memcpy(tmp, "\\\\", 3);
-        else if (c >= 0x20 && c < 0x7f)
-            tmp[0] = (char)c, tmp[1] = '\0';
-        else
+        else if (c < 0x20 || c >= 0x7f)
             snprintf(tmp, sizeof tmp, "\\x%02x", c);
         size_t tl = strlen(tmp);
-        if (o + tl >= outlen) {
-            shown = len + 1; /* out is full: no room for "..." either */
-            break;
+        full = o + tl >= outlen;
+        if (!full) {
+            memcpy(out + o, tmp, tl);
+            o += tl;
         }
-        memcpy(out + o, tmp, tl);
-        o += tl;
     }
-    if (shown < len && o + 3 < outlen) {
+    /* A full buffer has no room for "..." either. */
+    if (!full && shown < len && o + 3 < outlen) {
         memcpy(out + o, "...", 3);
         o += 3;
     }

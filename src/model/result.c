@@ -118,8 +118,77 @@ bool rg_run_add_unresolved(rg_run *run, const char *name, const char *why)
     return true;
 }
 
+static void host_free(rg_host *h)
+{
+    free(h->as_org);
+    free(h->ptr);
+    free(h->city);
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+    return rg_addr_compare(&((const rg_host *)a)->addr, &((const rg_host *)b)->addr);
+}
+
+static void hosts_clear(rg_run *run)
+{
+    for (size_t i = 0; i < run->nhosts; i++)
+        host_free(&run->hosts[i]);
+    free(run->hosts);
+    run->hosts = NULL;
+    run->nhosts = 0;
+}
+
+bool rg_run_collect_hosts(rg_run *run)
+{
+    hosts_clear(run);
+    size_t cap = 0;
+    for (size_t i = 0; i < run->ntraces; i++) {
+        const rg_trace *t = &run->traces[i];
+        cap += 1 + (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
+    }
+    run->hosts = calloc(cap ? cap : 1, sizeof *run->hosts);
+    if (!run->hosts)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < run->ntraces; i++) {
+        const rg_trace *t = &run->traces[i];
+        run->hosts[n++].addr = t->dst;
+        size_t slots = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
+        for (size_t k = 0; k < slots; k++)
+            if (t->probes[k].kind != RG_REPLY_NONE)
+                run->hosts[n++].addr = t->probes[k].from;
+    }
+    qsort(run->hosts, n, sizeof *run->hosts, host_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || !rg_addr_equal(&run->hosts[u - 1].addr, &run->hosts[i].addr))
+            run->hosts[u++] = run->hosts[i];
+    run->nhosts = u;
+    return true;
+}
+
+rg_host *rg_run_host(const rg_run *run, const rg_addr *a)
+{
+    rg_host key = {.addr = *a};
+    if (!run->hosts)
+        return NULL;
+    return bsearch(&key, run->hosts, run->nhosts, sizeof key, host_cmp);
+}
+
+bool rg_host_set(char **field, const char *value)
+{
+    char *copy = NULL;
+    if (value && !(copy = strdup(value)))
+        return false;
+    free(*field);
+    *field = copy;
+    return true;
+}
+
 void rg_run_free(rg_run *run)
 {
+    hosts_clear(run);
     for (size_t i = 0; i < run->ntraces; i++)
         rg_trace_free(&run->traces[i]);
     free(run->traces);

@@ -76,6 +76,27 @@ typedef struct rg_run_stats {
     int last_send_error;      /* errno of the last refusal */
 } rg_run_stats;
 
+enum rg_as_source {
+    RG_AS_NONE = 0,
+    RG_AS_CSV,    /* offline ip-location-db style CSV */
+    RG_AS_MMDB,   /* MaxMind-format .mmdb */
+    RG_AS_CYMRU,  /* Team Cymru DNS */
+};
+
+/* What is known about one address seen in the run (a responder or a
+ * destination), filled by the annotation stage; every string is untrusted
+ * outside text (DNS, databases) and must be escaped by each output format. */
+typedef struct rg_host {
+    rg_addr addr;
+    uint32_t asn;             /* 0 = unknown */
+    uint8_t as_source;        /* enum rg_as_source */
+    uint8_t geo_source;       /* enum rg_as_source (only CSV/MMDB used) */
+    char country[3];          /* ISO 3166 alpha-2; "" = unknown */
+    char *as_org;             /* owned; NULL = unknown */
+    char *ptr;                /* owned reverse-DNS name; NULL = none */
+    char *city;               /* owned; NULL = unknown */
+} rg_host;
+
 typedef struct rg_unresolved {
     char *name;               /* owned */
     char *why;                /* owned */
@@ -88,6 +109,8 @@ typedef struct rg_run {
     size_t nunresolved;
     struct timespec start, end; /* CLOCK_REALTIME */
     rg_run_stats stats;
+    rg_host *hosts;           /* owned, sorted by addr, unique; see below */
+    size_t nhosts;
 } rg_run;
 
 /* Allocates the probe slots; false on allocation failure. Takes a copy of target. */
@@ -104,6 +127,14 @@ const rg_probe *rg_trace_answer(const rg_trace *t, unsigned ttl);
 
 /* Derives reached_ttl, state, rtt and friends from the probe slots. */
 void rg_trace_conclude(rg_trace *t);
+
+/* (Re)builds run->hosts: every responder and destination address once,
+ * sorted, with empty annotations. False on allocation failure. */
+bool rg_run_collect_hosts(rg_run *run);
+/* The host entry for a (binary search), or NULL. */
+rg_host *rg_run_host(const rg_run *run, const rg_addr *a);
+/* Replaces *field with a copy of value (NULL clears); false on no memory. */
+bool rg_host_set(char **field, const char *value);
 
 bool rg_run_add_unresolved(rg_run *run, const char *name, const char *why);
 void rg_run_free(rg_run *run);

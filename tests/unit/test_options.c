@@ -381,7 +381,8 @@ static void test_error_buffer_bounds(void **state)
 static enum rg_opt_result parse_args(const char *const *args, rg_config *cfg,
                                      char *err, size_t len)
 {
-    char *av[MAXARGS + 2];
+    /* Static: cfg->targets points into argv and must outlive this call. */
+    static char *av[MAXARGS + 2];
     int ac = make_argv(args, av);
     return rg_options_parse(ac, av, cfg, err, len);
 }

@@ -1,0 +1,49 @@
+/* json_read: a routegraph/1 document (docs/json-schema.md) back into an
+ * rg_run, so saved results can be rendered again without probing.
+ *
+ * The document is outside input and may be hostile. Promises:
+ * - Every member the schema defines is type-checked and range-checked (TTL
+ *   1-255, at most 6 probes per TTL, ports 1-65535, addresses of the
+ *   trace's family, times in the schema's exact format); unknown members are
+ *   ignored, as the schema's versioning rules ask.
+ * - Sizes are bounded: the document (RG_JSON_READ_MAX_BYTES), every string
+ *   (RG_JSON_READ_MAX_STRING), the probe slots allocated over all traces
+ *   (RG_JSON_READ_MAX_SLOTS), so a small document cannot claim huge memory.
+ * - On failure: false, *run left empty, and one line in err naming the JSON
+ *   path of the offending value, e.g. "$.traces[2].hops[0].ttl: expected an
+ *   integer from 1 to 30". Never a crash, never a partial run.
+ * - The verdict of each trace (state, reached TTL, RTT, last answer) is
+ *   derived again from its probes with rg_trace_conclude, exactly as the live
+ *   run did; the document's own verdict members are type-checked but the
+ *   probes win, so the run is always self-consistent.
+ * - TTL range and probes per TTL come from "options" (min_ttl, max_ttl,
+ *   retries); when options is null they are the smallest range that holds
+ *   every hop.
+ * - run->hosts always lists every responder and destination address
+ *   (rg_run_collect_hosts); the optional top-level "hosts" array, when
+ *   present, fills in their annotations (asn, as_org, as_source, ptr,
+ *   country, city). Entries for addresses not in the run are ignored.
+ *
+ * Not in the document, hence zero after reading: stats.send_errors,
+ * stats.last_send_error, trace seq_base and flow_label. */
+#ifndef RG_JSON_READ_H
+#define RG_JSON_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../model/result.h"
+
+#define RG_JSON_READ_MAX_BYTES (256u * 1024 * 1024)
+#define RG_JSON_READ_MAX_STRING 1024
+#define RG_JSON_READ_MAX_SLOTS (4u * 1024 * 1024)
+
+/* Reads a document held in memory (len bytes, no terminator needed).
+ * *run must be zeroed; on success the caller frees it with rg_run_free. */
+bool rg_json_read_buffer(const char *buf, size_t len, rg_run *run, char *err,
+                         size_t errlen);
+
+/* Reads a file ("-" = standard input); errors start with the file name. */
+bool rg_json_read_file(const char *path, rg_run *run, char *err, size_t errlen);
+
+#endif

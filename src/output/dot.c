@@ -1,0 +1,539 @@
+#include "dot.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define FONT "Helvetica,Arial,sans-serif"
+#define RED_BORDER "#d62728"
+#define SPLIT_PENWIDTH "2.5"
+#define CELLS_PER_ROW 6
+
+/* Longest shown text, in characters: a hostile 4 KB PTR name must not turn
+ * one node into a wall. */
+#define MAX_NAME 48
+#define MAX_ORG 40
+#define MAX_CITY 32
+
+/* Distinct on white and from each other; cycled through the edge styles so
+ * 64 traces never share a colour and a style. */
+static const char *const colors[RG_DOT_NCOLORS] = {
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#1aa7c4",
+    "#f032e6", "#9a6324", "#800000", "#808000", "#000075", "#000000",
+    "#469990", "#d4a000", "#7f7fff", "#ff6f91",
+};
+static const char *const styles[RG_DOT_NSTYLES] = {"solid", "dashed", "dotted", "bold"};
+/* How each style looks in the legend, drawn in the trace's colour. */
+static const char *const style_glyphs[RG_DOT_NSTYLES] = {
+    "\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81\xe2\x94\x81", /* ━━━━━ */
+    "\xe2\x94\x81 \xe2\x94\x81 \xe2\x94\x81",                       /* ━ ━ ━ */
+    "\xc2\xb7 \xc2\xb7 \xc2\xb7 \xc2\xb7 \xc2\xb7",                 /* · · · · · */
+    "\xe2\x96\x88\xe2\x96\x88\xe2\x96\x88\xe2\x96\x88\xe2\x96\x88", /* █████ */
+};
+static const char *const cluster_fills[] = {"#f2f6fc", "#f5f9ef", "#fcf5ee", "#f7f0fa",
+                                            "#eef8f8", "#fafaee"};
+
+const char *rg_dot_trace_color(size_t i)
+{
+    return colors[i % RG_DOT_NCOLORS];
+}
+
+const char *rg_dot_trace_style(size_t i)
+{
+    return styles[(i / RG_DOT_NCOLORS) % RG_DOT_NSTYLES];
+}
+
+static const char *state_fill(enum rg_port_state s)
+{
+    switch (s) {
+    case RG_PORT_OPEN: return "#b6e3a8";
+    case RG_PORT_CLOSED: return "#f4a6a6";
+    case RG_PORT_FILTERED: return "#ffd98a";
+    case RG_PORT_UNKNOWN: break;
+    }
+    return "#eeeeee";
+}
+
+/* ---- escaping ---- */
+
+enum esc { ESC_DOT, ESC_HTML };
+
+/* Length of the valid UTF-8 sequence at s and its code point; 0 if there is
+ * none. A NUL fails the continuation checks, so it never reads past the end. */
+static size_t utf8_char(const unsigned char *s, uint32_t *cp)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        *cp = c & 0x1fu;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        *cp = c & 0x0fu;
+        lo = c == 0xe0 ? 0xa0 : 0x80; /* overlong */
+        hi = c == 0xed ? 0x9f : 0xbf; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        *cp = c & 0x07u;
+        lo = c == 0xf0 ? 0x90 : 0x80; /* overlong */
+        hi = c == 0xf4 ? 0x8f : 0xbf; /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+        *cp = (*cp << 6) | (s[i] & 0x3fu);
+    }
+    return n;
+}
+
+/* Control characters (C0, DEL, C1) and the two code points XML 1.0 refuses
+ * would break a label, a line, or the SVG; they are never shown. */
+static bool printable(uint32_t cp)
+{
+    return cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f) && cp != 0xfffe &&
+           cp != 0xffff;
+}
+
+static void put_char(FILE *f, const unsigned char *s, size_t n, uint32_t cp, enum esc how)
+{
+    if (how == ESC_DOT && (cp == '"' || cp == '\\')) {
+        fputc('\\', f);
+        fputc((int)cp, f);
+        return;
+    }
+    if (how == ESC_HTML) {
+        const char *ent = cp == '&' ? "&amp;" : cp == '<' ? "&lt;" : cp == '>' ? "&gt;"
+                        : cp == '"' ? "&quot;" : cp == '\'' ? "&#39;" : NULL;
+        if (ent) {
+            fputs(ent, f);
+            return;
+        }
+    }
+    fwrite(s, 1, n, f);
+}
+
+/* Writes s escaped for a DOT quoted string or an HTML-like label, at most
+ * max characters (0 = all) and "…" when it was cut. */
+static void put_text(FILE *f, const char *s, enum esc how, size_t max)
+{
+    size_t shown = 0;
+    for (const unsigned char *p = (const unsigned char *)s; p && *p;) {
+        if (max && shown == max) {
+            fputs("\xe2\x80\xa6", f);
+            return;
+        }
+        uint32_t cp = 0;
+        size_t n = utf8_char(p, &cp);
+        if (n && printable(cp))
+            put_char(f, p, n, cp, how);
+        else
+            fputs("\xef\xbf\xbd", f); /* U+FFFD */
+        p += n ? n : 1;
+        shown++;
+    }
+}
+
+static void put_quoted(FILE *f, const char *s)
+{
+    fputc('"', f);
+    put_text(f, s, ESC_DOT, 0);
+    fputc('"', f);
+}
+
+/* ---- names and small texts ---- */
+
+static const char *node_name(const rg_graph *g, size_t k, char *buf, size_t len)
+{
+    const rg_gnode *n = &g->nodes[k];
+    switch (n->kind) {
+    case RG_GNODE_ROOT: snprintf(buf, len, "prober"); break;
+    case RG_GNODE_HOST: rg_addr_format(&n->addr, buf, len); break;
+    case RG_GNODE_UNK: snprintf(buf, len, "unk%u", n->id); break;
+    case RG_GNODE_END: snprintf(buf, len, "end%u", n->id); break;
+    }
+    return buf;
+}
+
+static void put_node_name(FILE *f, const rg_graph *g, size_t k)
+{
+    char buf[RG_ADDR_STRLEN + 8];
+    put_quoted(f, node_name(g, k, buf, sizeof buf));
+}
+
+/* Microseconds as a few significant digits of milliseconds, truncated. */
+static void put_rtt(FILE *f, uint32_t us)
+{
+    if (us < 10000)
+        fprintf(f, "%u.%02u ms", us / 1000, us % 1000 / 10);
+    else if (us < 100000)
+        fprintf(f, "%u.%u ms", us / 1000, us % 1000 / 100);
+    else
+        fprintf(f, "%u ms", us / 1000);
+}
+
+static const char *service_name(uint16_t port)
+{
+    switch (port) {
+    case 21: return "ftp";
+    case 22: return "ssh";
+    case 23: return "telnet";
+    case 25: return "smtp";
+    case 53: return "domain";
+    case 80: return "http";
+    case 110: return "pop3";
+    case 143: return "imap";
+    case 443: return "https";
+    case 465: return "smtps";
+    case 587: return "submission";
+    case 853: return "domain-s";
+    case 993: return "imaps";
+    case 995: return "pop3s";
+    case 3306: return "mysql";
+    case 5432: return "postgresql";
+    case 8080: return "http-alt";
+    default: return NULL;
+    }
+}
+
+/* "name" or "[v6]" for a target written as an IPv6 literal, then ":port". */
+static void put_target_port(FILE *f, const rg_gtrace *t, enum esc how)
+{
+    bool brackets = strchr(t->target, ':') != NULL;
+    if (brackets)
+        fputc('[', f);
+    put_text(f, t->target, how, MAX_NAME);
+    fprintf(f, "%s:%u", brackets ? "]" : "", t->port);
+}
+
+/* ---- nodes ---- */
+
+static void put_root(FILE *f, const rg_graph *g)
+{
+    fputs("  \"prober\" [label=\"prober", f);
+    for (size_t i = 0; i < g->nsources; i++) {
+        char buf[RG_ADDR_STRLEN];
+        fputs("\\n", f);
+        put_text(f, rg_addr_format(&g->sources[i], buf, sizeof buf), ESC_DOT, 0);
+    }
+    fputs("\", shape=box, style=\"rounded,filled,bold\", fillcolor=\"#dde6f7\"", f);
+    if (g->nodes[0].nsplits)
+        fprintf(f, ", color=\"%s\", penwidth=%s", RED_BORDER, SPLIT_PENWIDTH);
+    fputs("];\n", f);
+}
+
+/* "AS64500 Org; City, CC" for a tooltip; nothing when nothing is known. */
+static bool put_whereabouts(FILE *f, const rg_gnode *n)
+{
+    if (!n->asn && !n->city && !n->country[0])
+        return false;
+    fputs(", tooltip=\"", f);
+    if (n->asn) {
+        fprintf(f, "AS%u", n->asn);
+        if (n->as_org) {
+            fputc(' ', f);
+            put_text(f, n->as_org, ESC_DOT, MAX_ORG);
+        }
+        if (n->city || n->country[0])
+            fputs("; ", f);
+    }
+    if (n->city) {
+        put_text(f, n->city, ESC_DOT, MAX_CITY);
+        if (n->country[0])
+            fputs(", ", f);
+    }
+    put_text(f, n->country, ESC_DOT, 0);
+    fputc('"', f);
+    return true;
+}
+
+static void put_hop(FILE *f, const rg_graph *g, size_t k)
+{
+    const rg_gnode *n = &g->nodes[k];
+    char buf[RG_ADDR_STRLEN];
+    fputs("  ", f);
+    put_node_name(f, g, k);
+    fputs(" [label=\"", f);
+    put_text(f, rg_addr_format(&n->addr, buf, sizeof buf), ESC_DOT, 0);
+    if (n->ptr) {
+        fputs("\\n", f);
+        put_text(f, n->ptr, ESC_DOT, MAX_NAME);
+    }
+    if (n->nrtt) {
+        fputs("\\n", f);
+        put_rtt(f, n->median_rtt_us);
+    }
+    fputc('"', f);
+    put_whereabouts(f, n);
+    if (n->nsplits)
+        fprintf(f, ", color=\"%s\", penwidth=%s", RED_BORDER, SPLIT_PENWIDTH);
+    fputs("];\n", f);
+}
+
+static void put_port_cell(FILE *f, const rg_gport *p)
+{
+    const char *svc = service_name(p->port);
+    fprintf(f, "<td bgcolor=\"%s\">", state_fill(p->state));
+    if (svc)
+        fprintf(f, "%s %s</td>", svc, p->code);
+    else
+        fprintf(f, "%u %s</td>", p->port, p->code);
+}
+
+static void put_dest_header(FILE *f, const rg_gnode *n, size_t width)
+{
+    char buf[RG_ADDR_STRLEN];
+    fprintf(f, "<tr><td colspan=\"%zu\"><b>", width);
+    put_text(f, rg_addr_format(&n->addr, buf, sizeof buf), ESC_HTML, 0);
+    fputs("</b>", f);
+    for (size_t i = 0; i < n->nnames; i++) {
+        fputs("<br/>", f);
+        put_text(f, n->names[i], ESC_HTML, MAX_NAME);
+    }
+    if (n->more_names)
+        fprintf(f, "<br/>(+%zu more)", n->more_names);
+    if (n->ptr) {
+        fputs("<br/><i>", f);
+        put_text(f, n->ptr, ESC_HTML, MAX_NAME);
+        fputs("</i>", f);
+    }
+    if (n->nrtt) {
+        fputs("<br/>", f);
+        put_rtt(f, n->median_rtt_us);
+    }
+    fputs("</td></tr>", f);
+}
+
+/* A destination is a record of its probed ports, one coloured cell each. */
+static void put_dest(FILE *f, const rg_graph *g, size_t k)
+{
+    const rg_gnode *n = &g->nodes[k];
+    size_t width = n->nports < CELLS_PER_ROW ? n->nports : CELLS_PER_ROW;
+    fputs("  ", f);
+    put_node_name(f, g, k);
+    fputs(" [shape=none, margin=0", f);
+    put_whereabouts(f, n);
+    fputs(", label=<<table border=\"", f);
+    if (n->nsplits)
+        fprintf(f, "2\" color=\"%s\"", RED_BORDER);
+    else
+        fputs("0\"", f);
+    fputs(" cellborder=\"1\" cellspacing=\"0\" cellpadding=\"3\" bgcolor=\"white\">", f);
+    put_dest_header(f, n, width);
+    for (size_t i = 0; i < n->nports; i++) {
+        if (i % CELLS_PER_ROW == 0)
+            fputs("<tr>", f);
+        put_port_cell(f, &n->ports[i]);
+        if (i % CELLS_PER_ROW == CELLS_PER_ROW - 1 || i + 1 == n->nports)
+            fputs("</tr>", f);
+    }
+    fputs("</table>>];\n", f);
+}
+
+static void put_unk(FILE *f, const rg_graph *g, size_t k)
+{
+    fputs("  ", f);
+    put_node_name(f, g, k);
+    fputs(" [label=\"unk\", style=\"rounded,dashed\", fontcolor=\"#666666\"", f);
+    if (g->nodes[k].nsplits)
+        fprintf(f, ", color=\"%s\", penwidth=%s", RED_BORDER, SPLIT_PENWIDTH);
+    fputs("];\n", f);
+}
+
+static void put_end(FILE *f, const rg_graph *g, size_t k)
+{
+    const rg_gnode *n = &g->nodes[k];
+    fputs("  ", f);
+    put_node_name(f, g, k);
+    fprintf(f, " [label=\"%s\", shape=octagon, style=filled, fillcolor=\"#ff9e9e\", "
+               "fontsize=9, margin=\"0.04,0.02\"];\n",
+            n->reason == RG_GEND_UNREACHABLE ? "unreachable" : "no reply");
+}
+
+static void put_node(FILE *f, const rg_graph *g, size_t k)
+{
+    const rg_gnode *n = &g->nodes[k];
+    switch (n->kind) {
+    case RG_GNODE_ROOT: put_root(f, g); break;
+    case RG_GNODE_HOST:
+        if (n->nports)
+            put_dest(f, g, k);
+        else
+            put_hop(f, g, k);
+        break;
+    case RG_GNODE_UNK: put_unk(f, g, k); break;
+    case RG_GNODE_END: put_end(f, g, k); break;
+    }
+}
+
+/* ---- clusters ---- */
+
+static void put_cluster(FILE *f, const rg_graph *g, size_t c)
+{
+    const rg_gcluster *cl = &g->clusters[c];
+    fprintf(f, "  subgraph \"cluster_as%u\" {\n    graph [label=\"AS%u", cl->asn, cl->asn);
+    if (cl->org) {
+        fputc(' ', f);
+        put_text(f, cl->org, ESC_DOT, MAX_ORG);
+    }
+    for (size_t i = 0; i < cl->ncountries; i++) {
+        fputs(i ? ", " : " (", f);
+        put_text(f, cl->countries[i], ESC_DOT, 0);
+    }
+    if (cl->ncountries)
+        fputs(cl->more_countries ? ", ...)" : ")", f);
+    fprintf(f, "\", style=\"rounded,filled\", fillcolor=\"%s\", color=\"#9aa5b1\", "
+               "labeljust=l, fontsize=10];\n",
+            cluster_fills[c % (sizeof cluster_fills / sizeof cluster_fills[0])]);
+    for (size_t k = 0; k < g->nnodes; k++) {
+        if (g->nodes[k].cluster != c)
+            continue;
+        fputs("  ", f);
+        put_node(f, g, k);
+    }
+    fputs("  }\n", f);
+}
+
+/* ---- edges ---- */
+
+static void put_edge(FILE *f, const rg_graph *g, const rg_gedge *e)
+{
+    const rg_gtrace *t = &g->traces[e->trace];
+    fputs("  ", f);
+    put_node_name(f, g, e->from);
+    fputs(" -> ", f);
+    put_node_name(f, g, e->to);
+    fprintf(f, " [color=\"%s\", style=%s, tooltip=\"", rg_dot_trace_color(e->trace),
+            rg_dot_trace_style(e->trace));
+    put_target_port(f, t, ESC_DOT);
+    if (e->ttl)
+        fprintf(f, " TTL %u", e->ttl);
+    fputc('"', f);
+    if (e->split)
+        fprintf(f, ", label=\":%u\", fontcolor=\"%s\", fontsize=9", t->port,
+                rg_dot_trace_color(e->trace));
+    fputs("];\n", f);
+}
+
+/* The path past an end node is unknown: a faint line to the destination. */
+static void put_end_link(FILE *f, const rg_graph *g, size_t k)
+{
+    fputs("  ", f);
+    put_node_name(f, g, k);
+    fputs(" -> ", f);
+    put_node_name(f, g, g->nodes[k].dest);
+    fputs(" [style=dotted, color=\"#aaaaaa\", arrowhead=none, tooltip=\"path unknown\"];\n", f);
+}
+
+/* ---- legend ---- */
+
+static void put_legend_trace(FILE *f, const rg_graph *g, size_t i)
+{
+    const rg_gtrace *t = &g->traces[i];
+    char buf[RG_ADDR_STRLEN];
+    fprintf(f, "<tr><td><font color=\"%s\">%s</font></td><td align=\"left\">",
+            rg_dot_trace_color(i), style_glyphs[(i / RG_DOT_NCOLORS) % RG_DOT_NSTYLES]);
+    put_target_port(f, t, ESC_HTML);
+    rg_addr_format(&t->dst, buf, sizeof buf);
+    if (strcmp(buf, t->target) != 0) {
+        fputs(" <font color=\"#666666\">", f);
+        put_text(f, buf, ESC_HTML, 0);
+        fputs("</font>", f);
+    }
+    fprintf(f, "</td><td align=\"left\" bgcolor=\"%s\">%s", state_fill(t->state),
+            rg_port_state_name(t->state));
+    if (!t->reached && t->end != RG_GRAPH_NONE) {
+        if (t->last == 0) {
+            fputs(", nothing answered", f);
+        } else {
+            fputs(", last reply ", f);
+            put_text(f, node_name(g, t->last, buf, sizeof buf), ESC_HTML, 0);
+        }
+    }
+    fputs("</td></tr>", f);
+}
+
+static void put_port_list(FILE *f, const rg_graph *g, const size_t *traces, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s:%u", i ? "," : "", g->traces[traces[i]].port);
+}
+
+static void put_legend_split(FILE *f, const rg_graph *g, const rg_gsplit *s)
+{
+    char buf[RG_ADDR_STRLEN + 8];
+    fputs("<tr><td colspan=\"3\" align=\"left\">", f);
+    put_text(f, node_name(g, s->dest, buf, sizeof buf), ESC_HTML, 0);
+    fputs(": ", f);
+    put_port_list(f, g, s->other_traces, s->nother);
+    fputs(" leaves the path of ", f);
+    put_port_list(f, g, s->first_traces, s->nfirst);
+    fputs(" after ", f);
+    put_text(f, node_name(g, s->at, buf, sizeof buf), ESC_HTML, 0);
+    fprintf(f, " (TTL %u differs)</td></tr>", s->ttl);
+}
+
+static void put_legend(FILE *f, const rg_graph *g)
+{
+    fputs("  \"legend\" [shape=none, margin=0, label=<<table border=\"1\" cellborder=\"0\" "
+          "cellspacing=\"0\" cellpadding=\"2\" color=\"#9aa5b1\" bgcolor=\"white\">"
+          "<tr><td colspan=\"3\" align=\"left\"><b>traces</b></td></tr>",
+          f);
+    for (size_t i = 0; i < g->ntraces; i++)
+        put_legend_trace(f, g, i);
+    fprintf(f, "<tr><td colspan=\"3\" align=\"left\"><b>ports</b> "
+               "<font color=\"#444444\">SA open, RA closed, 3 unreachable, - no answer</font>"
+               "</td></tr><tr><td colspan=\"3\" align=\"left\">"
+               "<table border=\"0\" cellborder=\"1\" cellspacing=\"2\" cellpadding=\"2\"><tr>"
+               "<td bgcolor=\"%s\">open</td><td bgcolor=\"%s\">closed</td>"
+               "<td bgcolor=\"%s\">filtered</td></tr></table></td></tr>",
+            state_fill(RG_PORT_OPEN), state_fill(RG_PORT_CLOSED), state_fill(RG_PORT_FILTERED));
+    fputs("<tr><td colspan=\"3\" align=\"left\">octagon: a trace ended there without "
+          "reaching its destination; unk: silent hop</td></tr>",
+          f);
+    if (g->nsplits)
+        fprintf(f, "<tr><td colspan=\"3\" align=\"left\"><b>paths split</b> "
+                   "<font color=\"%s\">(red border)</font></td></tr>",
+                RED_BORDER);
+    for (size_t i = 0; i < g->nsplits; i++)
+        put_legend_split(f, g, &g->splits[i]);
+    fputs("</table>>];\n", f);
+}
+
+/* ---- the document ---- */
+
+bool rg_dot_write(FILE *out, const rg_graph *g)
+{
+    fputs("digraph \"routegraph\" {\n"
+          "  graph [rankdir=LR, nodesep=0.18, ranksep=0.5, outputorder=edgesfirst, "
+          "fontname=\"" FONT "\", fontsize=10];\n"
+          "  node [shape=box, style=\"rounded,filled\", fillcolor=white, fontname=\"" FONT
+          "\", fontsize=10, margin=\"0.08,0.03\", height=0.3];\n"
+          "  edge [arrowsize=0.6, penwidth=1.3, fontname=\"" FONT "\"];\n",
+          out);
+    for (size_t c = 0; c < g->nclusters; c++)
+        put_cluster(out, g, c);
+    for (size_t k = 0; k < g->nnodes; k++)
+        if (g->nodes[k].cluster == RG_GRAPH_NONE)
+            put_node(out, g, k);
+    for (size_t i = 0; i < g->nedges; i++)
+        put_edge(out, g, &g->edges[i]);
+    for (size_t k = 0; k < g->nnodes; k++)
+        if (g->nodes[k].kind == RG_GNODE_END)
+            put_end_link(out, g, k);
+    if (g->ntraces)
+        put_legend(out, g);
+    fputs("}\n", out);
+    return fflush(out) == 0 && !ferror(out);
+}
+
+bool rg_dot_writer(FILE *out, const void *graph)
+{
+    return rg_dot_write(out, graph);
+}

@@ -1,0 +1,36 @@
+/* dot: the route graph as Graphviz DOT text, the one description that the
+ * renderers (render.c) lay out, so a .dot file and the SVG/PNG made from it
+ * always agree.
+ *
+ * Promises:
+ * - The text parses with cgraph for any input: every string that came from
+ *   outside (targets, PTR names, AS organisations, cities) is written as
+ *   valid UTF-8 with control characters and code points XML forbids
+ *   replaced by U+FFFD, and is escaped for where it lands: DOT quoted
+ *   strings (quote and backslash, so no \N-style expansion either) or
+ *   HTML-like labels (& < > " ' as entities). Long names are shortened.
+ * - Node names are only generated identifiers: "prober", an address,
+ *   "unkN", "endN", "legend" (the SVG <title> of each node).
+ * - Byte-for-byte deterministic for a given graph (golden tests). */
+#ifndef RG_DOT_H
+#define RG_DOT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../graph/graph.h"
+
+#define RG_DOT_NCOLORS 16 /* trace colours; then each colour again in the next edge style */
+#define RG_DOT_NSTYLES 4  /* solid, dashed, dotted, bold: 64 distinct traces */
+
+/* False on a write error. */
+bool rg_dot_write(FILE *out, const rg_graph *g);
+
+/* The same, shaped as an rg_writer_fn (output/atomic.h); ctx is the graph. */
+bool rg_dot_writer(FILE *out, const void *graph);
+
+/* Trace i's edge colour ("#rrggbb") and style ("solid", ...). */
+const char *rg_dot_trace_color(size_t i);
+const char *rg_dot_trace_style(size_t i);
+
+#endif

@@ -1,0 +1,37 @@
+/* render: lays out the route graph and draws it as SVG or PNG in-process with
+ * graphviz's libgvc (dot layout; svg by the core plugin, png by cairo). No
+ * subprocess, no external converter.
+ *
+ * The graph goes through its DOT text (output/dot.h) and agmemread, so a
+ * saved .dot file renders to exactly the same picture with `dot`.
+ * libgvc finds its plugins through the config file that Debian's libgvc6
+ * writes at install time (libgvc6-config-update -c); nothing else is needed.
+ *
+ * Not thread-safe: cgraph's parser and error hook are process globals. */
+#ifndef RG_RENDER_H
+#define RG_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../graph/graph.h"
+
+/* One requested output: format is "svg" or "png" (anything libgvc knows as a
+ * device also works, e.g. "pdf" if the cairo plugin has it). On success data
+ * is a malloc'd buffer of len bytes that the caller free()s. */
+typedef struct rg_render_out {
+    const char *format;
+    char *data;
+    size_t len;
+} rg_render_out;
+
+/* Lays the graph out once and renders every requested format. False with
+ * one line in err on failure; then no out->data is left allocated. */
+bool rg_render(const rg_graph *g, rg_render_out *outs, size_t nouts, char *err,
+               size_t errlen);
+
+/* Writes an rg_render_out's bytes; an rg_writer_fn (output/atomic.h). */
+bool rg_render_writer(FILE *out, const void *render_out);
+
+#endif

@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Integration tests: the real routegraph binary sends real packets through
+the lab (lab/lab) and every result is checked against the lab's ground truth
+(lab/topology.json). Prints TAP lines; tests/run-all.sh counts them."""
+import argparse
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, lab, run, run_all, test  # noqa: E402
+
+TOPO = json.load(open(os.path.join(ROOT, "lab", "topology.json")))
+NETS = {t["name"]: t for t in TOPO["targets"]}
+PROBER = TOPO["prober"]
+BIN = None  # set in main()
+_cache = {}
+
+
+def rg(*args, stdin=None, timeout=90, env=None):
+    """routegraph inside the prober namespace, lab-only safety on."""
+    e = {"ROUTEGRAPH_LAB_ONLY": "1"}
+    e.update(env or {})
+    return run(["ip", "netns", "exec", PROBER["netns"], BIN, *args],
+               stdin=stdin, timeout=timeout, env=e)
+
+
+def target(net, family, host):
+    """Address number `host` inside target network `net` (h1, h2, h3)."""
+    prefix = NETS[net]["v4_prefix" if family == 4 else "v6_prefix"]
+    return str(ipaddress.ip_network(prefix)[host])
+
+
+def net_of(address):
+    a = ipaddress.ip_address(address)
+    for name, t in NETS.items():
+        if a in ipaddress.ip_network(t["v4_prefix"]) or a in ipaddress.ip_network(t["v6_prefix"]):
+            return name
+    raise AssertionError(f"{address} is in no lab target network")
+
+
+def rg_json(*args, **kw):
+    """Runs routegraph with JSON on stdout; returns (result, document)."""
+    r = rg("-q", "--format", "json", *args, **kw)
+    assert r.rc == 0, r
+    assert r.err == "", r
+    return r, json.loads(r.out)
+
+
+def matrix():
+    """One shared run: 2 addresses in each target network, both families,
+    ports 80 and 443 (24 traces)."""
+    if "matrix" not in _cache:
+        targets = [target(n, f, h) for f in (4, 6) for n in ("h1", "h2", "h3") for h in (5, 6)]
+        _cache["matrix"] = rg_json("-p", "80,443", *targets)
+    return _cache["matrix"][1]
+
+
+def hop_list(trace, upto):
+    """Responder per TTL 1..upto (None = silent)."""
+    by_ttl = {h["ttl"]: h["responder"] for h in trace["hops"]}
+    return [by_ttl.get(ttl) for ttl in range(1, upto + 1)]
+
+
+def max_probed_ttl(trace):
+    return max(h["ttl"] for h in trace["hops"])
+
+
+@test
+def test_matrix_hops_match_ground_truth():
+    doc = matrix()
+    assert len(doc["traces"]) == 24, len(doc["traces"])
+    for t in doc["traces"]:
+        net = NETS[net_of(t["address"])]
+        branches = net["branches"][str(t["family"])]
+        got = hop_list(t, net["distance"] - 1)
+        assert got in branches, f"{t['address']}:{t['port']} hops {got} not in {branches}"
+
+
+@test
+def test_matrix_port_states_and_distance():
+    for t in matrix()["traces"]:
+        net = NETS[net_of(t["address"])]
+        want = net["ports"][str(t["port"])]
+        assert t["state"] == want, (t["address"], t["port"], t["state"], want)
+        if want == "filtered":
+            assert t["reached"] is False and t["reached_ttl"] is None, t
+        else:
+            assert t["reached"] is True, t
+            assert t["reached_ttl"] == net["distance"], (t["address"], t["reached_ttl"])
+            last = next(h for h in t["hops"] if h["ttl"] == t["reached_ttl"])
+            kinds = [p["reply"]["kind"] for p in last["probes"] if p["reply"]]
+            assert kinds and kinds[0] == ("syn-ack" if want == "open" else "rst"), last
+            assert last["responder"] == t["address"]
+            assert isinstance(t["rtt_us"], int) and t["rtt_us"] > 0
+
+
+@test
+def test_silent_router_shows_as_silent_and_was_retried():
+    for t in matrix()["traces"]:
+        if net_of(t["address"]) != "h2":
+            continue
+        hop5 = next(h for h in t["hops"] if h["ttl"] == 5)
+        assert hop5["responder"] is None, hop5
+        assert len(hop5["probes"]) == 2, hop5  # the default retry went out
+        assert all(p["reply"] is None for p in hop5["probes"]), hop5
+
+
+@test
+def test_no_probe_past_destination():
+    for t in matrix()["traces"]:
+        net = NETS[net_of(t["address"])]
+        # Filtered ports stop at the distance the open port of the same
+        # address showed; reached ones at their own destination.
+        assert max_probed_ttl(t) == net["distance"], (t["address"], t["port"], max_probed_ttl(t))
+        for h in t["hops"]:
+            answered = any(p["reply"] for p in h["probes"])
+            if answered:
+                assert len(h["probes"]) == 1, f"retry sent to an answered hop: {h}"
+
+
+@test
+def test_probe_count_is_the_floor():
+    doc = matrix()
+    sent = sum(len(h["probes"]) for t in doc["traces"] for h in t["hops"])
+    assert doc["stats"]["probes_sent"] == sent, (doc["stats"], sent)
+    # One probe per hop up to the destination, plus one retry per silent hop.
+    floor = 0
+    for t in doc["traces"]:
+        net = NETS[net_of(t["address"])]
+        silent = sum(1 for x in net["branches"][str(t["family"])][0] if x is None)
+        floor += net["distance"] + silent
+        if t["state"] == "filtered":
+            floor += 1  # the destination TTL stays silent too
+    assert sent == floor, f"sent {sent} probes, floor {floor}"
+    assert doc["stats"]["unmatched"] == 0 and doc["stats"]["malformed"] == 0, doc["stats"]
+
+
+@test
+def test_ecmp_each_trace_on_one_branch_both_branches_used():
+    addrs = [target("h1", 4, h) for h in range(10, 26)] + [target("h1", 6, h) for h in range(10, 26)]
+    _, doc = rg_json("-p", "80", *addrs)
+    seen = {4: set(), 6: set()}
+    for t in doc["traces"]:
+        branches = NETS["h1"]["branches"][str(t["family"])]
+        got = hop_list(t, 5)
+        assert got in branches, (t["address"], got)
+        seen[t["family"]].add(branches.index(got))
+    assert seen[4] == {0, 1} and seen[6] == {0, 1}, f"branches seen: {seen}"
+
+
+@test
+def test_fixed_source_port_keeps_its_branch():
+    runs = []
+    for _ in range(3):
+        _, doc = rg_json("-p", "80", "--sport", "41234", target("h1", 4, 40))
+        t = doc["traces"][0]
+        assert t["source_port"] == 41234
+        runs.append(hop_list(t, 5))
+    assert runs[0] == runs[1] == runs[2], runs
+
+
+@test
+def test_table_exact_text():
+    r = rg("-p", "80,443", target("h3", 4, 7))
+    assert r.rc == 0 and r.err == "", r
+    lines = r.out.splitlines()
+    want = [
+        "  198.19.32.7:tcp80  198.19.32.7:tcp443",
+        "1 198.18.0.1      11 198.18.0.1      11",
+        "2 198.18.1.2      11 198.18.1.2      11",
+        "3 198.19.32.7     SA 198.19.32.7     RA",
+        "",
+    ]
+    assert lines[:5] == want, "\n".join(lines)
+    assert re.fullmatch(r"198\.19\.32\.7:tcp80 +reached at hop 3, port open \(SA\), rtt \d+\.\d{3} ms",
+                        lines[5]), lines[5]
+    assert re.fullmatch(r"198\.19\.32\.7:tcp443 +reached at hop 3, port closed \(RA\), rtt \d+\.\d{3} ms",
+                        lines[6]), lines[6]
+    assert len(lines) == 7, lines
+
+
+@test
+def test_table_silent_hop_and_filtered_port():
+    addr = target("h2", 4, 9)
+    r = rg("-p", "443,80", addr)
+    assert r.rc == 0, r
+    rows = {ln.split()[0]: ln for ln in r.out.splitlines()[1:8]}
+    assert re.fullmatch(r"5 +- +-", rows["5"]), rows["5"]
+    assert re.fullmatch(rf"7 +- +{re.escape(addr)} +SA", rows["7"]), rows["7"]
+    assert f"{addr}:tcp443" in r.out and "not reached, port filtered, last answer at hop 6 from 198.18.48.2" in r.out, r.out
+
+
+@test
+def test_json_fields():
+    doc = matrix()
+    assert doc["schema"] == "routegraph/1"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", doc["version"])
+    iso = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
+    assert re.fullmatch(iso, doc["start_time"]) and re.fullmatch(iso, doc["end_time"])
+    assert doc["start_time"] <= doc["end_time"]
+    o = doc["options"]
+    assert o["ports"] == [80, 443] and o["min_ttl"] == 1 and o["max_ttl"] == 30
+    assert o["retries"] == 1 and o["timeout"] == 2 and o["sport"] is None and o["family"] == "any"
+    assert doc["unresolved"] == []
+    t = next(x for x in doc["traces"] if x["address"] == target("h3", 6, 5) and x["port"] == 80)
+    assert t["target"] == t["address"] and t["family"] == 6 and t["protocol"] == "tcp"
+    assert t["source_address"] == PROBER["v6"]
+    assert 1 <= t["source_port"] <= 65535
+    assert t["state"] == "open" and t["reached_ttl"] == 3 and t["stopped_by"] == "destination"
+    assert [h["ttl"] for h in t["hops"]] == [1, 2, 3]
+    for h in t["hops"]:
+        p = h["probes"][0]
+        assert p["attempt"] == 0 and re.fullmatch(iso, p["sent"])
+        rep = p["reply"]
+        assert rep["from"] == h["responder"] and isinstance(rep["rtt_us"], int)
+        assert re.fullmatch(iso, rep["received"]) and rep["received"] >= p["sent"]
+    r1, r3 = t["hops"][0]["probes"][0]["reply"], t["hops"][2]["probes"][0]["reply"]
+    assert r1["kind"] == "time-exceeded" and r1["icmp_type"] == 3 and r1["icmp_code"] == 0
+    assert r1["from"] == TOPO["prober"]["gateway_v6"]
+    assert r3["kind"] == "syn-ack" and r3["tcp_flags"] == "SA" and "icmp_type" not in r3
+    assert r3["reply_ttl"] == 62  # the target's 64 less two routers
+    c = next(x for x in doc["traces"] if x["address"] == target("h3", 4, 5) and x["port"] == 443)
+    assert c["hops"][2]["probes"][0]["reply"]["tcp_flags"] == "RA"
+    assert c["hops"][0]["probes"][0]["reply"]["icmp_type"] == 11
+
+
+@test
+def test_several_ports_at_once():
+    addr = target("h1", 4, 77)
+    _, doc = rg_json("-p", "80,443,8080,22", addr)
+    states = {t["port"]: t["state"] for t in doc["traces"]}
+    assert states == {80: "open", 443: "closed", 8080: "closed", 22: "closed"}, states
+    paths = {tuple(hop_list(t, 5)) for t in doc["traces"]}
+    for p in paths:
+        assert list(p) in NETS["h1"]["branches"]["4"], p
+
+
+@test
+def test_unreachable_network_answer():
+    un = TOPO["unrouted"]
+    for fam, addr in ((4, un["v4"]), (6, un["v6"])):
+        r = rg("-p", "80", addr)
+        assert r.rc == 0, r
+        assert re.match(rf"1 +{re.escape(un['responder'][str(fam)])} +3$", r.out.splitlines()[1]), r.out
+        _, doc = rg_json("-p", "80", addr)
+        t = doc["traces"][0]
+        assert t["stopped_by"] == "unreachable" and t["state"] == "filtered" and not t["reached"]
+        assert [h["ttl"] for h in t["hops"]] == [1], t["hops"]  # nothing sent past it
+        assert t["hops"][0]["probes"][0]["reply"]["kind"] == "unreachable"
+
+
+@test
+def test_bad_command_lines():
+    cases = [
+        (["--max-ttl", "99", "198.19.0.1"], "--max-ttl: '99' is out of range (1-64)"),
+        (["-p", "0", "198.19.0.1"], "-p: '0' is not a port (1-65535)"),
+        (["-p", "90-80", "198.19.0.1"], "-p: range '90-80' is reversed"),
+        (["--min-ttl", "9", "--max-ttl", "3", "198.19.0.1"], "--min-ttl"),
+        (["-w", "0", "198.19.0.1"], "-w: '0' is out of range"),
+        (["-w", "abc", "198.19.0.1"], "-w: 'abc'"),
+        (["-r", "9", "198.19.0.1"], "-r: '9' is out of range (0-5)"),
+        (["--rate", "0", "198.19.0.1"], "--rate: '0' is out of range"),
+        (["-4", "-6", "198.19.0.1"], "-4"),
+        (["--format", "xml", "198.19.0.1"], "--format"),
+        (["--bogus"], "unknown option '--bogus'"),
+        (["bad target!"], "bad target!"),
+        ([], "no target given"),
+    ]
+    for args, want in cases:
+        r = rg(*args, stdin="")
+        assert r.rc == 2, (args, r)
+        assert r.out == "", (args, r)
+        lines = r.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("routegraph: ") and want in lines[0], (args, r.err)
+
+
+@test
+def test_unresolvable_name_is_partial():
+    good = target("h3", 4, 11)
+    r = rg("-p", "80", "no-such-host.lab", good)
+    assert r.rc == 3, r
+    err = r.err.splitlines()
+    assert len(err) == 1 and "no-such-host.lab" in err[0], r.err
+    assert f"{good}:tcp80" in r.out and "reached at hop 3, port open" in r.out, r.out
+
+
+@test
+def test_names_files_and_family():
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("# lab targets\nweb1.h1.lab   web1.h3.lab # two names\n\n\n")
+        path = f.name
+    try:
+        _, doc = rg_json("-4", "-p", "80", "-f", path)
+        got = {t["target"]: t["address"] for t in doc["traces"]}
+        names = {n["name"]: n for n in TOPO["names"]}
+        assert got == {"web1.h1.lab": names["web1.h1.lab"]["v4"],
+                       "web1.h3.lab": names["web1.h3.lab"]["v4"]}, got
+        _, doc = rg_json("-6", "-p", "80", "-f", "-", stdin="web1.h3.lab\n")
+        assert [t["address"] for t in doc["traces"]] == [names["web1.h3.lab"]["v6"]], doc["traces"]
+        assert doc["traces"][0]["reached_ttl"] == 3
+        r = rg("-6", "-p", "80", "v4only.h1.lab")
+        assert r.rc == 3 and "v4only.h1.lab" in r.err, r
+    finally:
+        os.unlink(path)
+
+
+@test
+def test_output_files_written_whole():
+    with tempfile.TemporaryDirectory() as d:
+        prefix = os.path.join(d, "run")
+        r = rg("-q", "-p", "80", "-o", prefix, target("h3", 4, 12))
+        assert r.rc == 0 and r.out == "" and r.err == "", r
+        assert sorted(os.listdir(d)) == ["run.json", "run.txt"], os.listdir(d)
+        doc = json.load(open(prefix + ".json"))
+        assert doc["traces"][0]["state"] == "open"
+        assert open(prefix + ".txt").read().startswith("  198.19.32.12:tcp80")
+        r = rg("-q", "-p", "80", "-o", os.path.join(d, "missing", "run"), target("h3", 4, 12))
+        assert r.rc == 1 and len(r.err.splitlines()) == 2 and "missing/run" in r.err, r
+        assert sorted(os.listdir(d)) == ["run.json", "run.txt"], os.listdir(d)
+
+
+@test
+def test_without_cap_net_raw():
+    r = run(["ip", "netns", "exec", PROBER["netns"], "setpriv", "--reuid=65534", "--regid=65534",
+             "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", BIN, "198.19.0.1"])
+    assert r.rc == 1, r
+    lines = r.err.splitlines()
+    assert len(lines) == 1 and "CAP_NET_RAW" in lines[0] and "setcap cap_net_raw+ep" in lines[0], r.err
+
+
+def proc_status(pid):
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            fields[k] = v.split()
+    return fields
+
+
+@test
+def test_privileges_dropped_while_running():
+    # A filtered port keeps the process alive long enough to look at it.
+    env = dict(os.environ, ROUTEGRAPH_LAB_ONLY="1", SUDO_UID="65534", SUDO_GID="65534")
+    p = subprocess.Popen(["ip", "netns", "exec", PROBER["netns"], BIN, "-q", "-p", "443",
+                          "-w", "3", "-r", "0", target("h2", 4, 20)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        time.sleep(1.0)
+        st = proc_status(p.pid)  # ip netns exec execs, so the PID is routegraph's
+        assert st["Name"] == ["routegraph"], st["Name"]
+        for k in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+            assert int(st[k][0], 16) == 0, (k, st[k])
+        assert int(st["CapBnd"][0], 16) == 0, st["CapBnd"]
+        assert st["NoNewPrivs"] == ["1"], st["NoNewPrivs"]
+        assert st["Uid"] == ["65534"] * 4 and st["Gid"] == ["65534"] * 4, (st["Uid"], st["Gid"])
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 0 and "port filtered" in out, (p.returncode, out, err)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def main():
+    global BIN
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    a = ap.parse_args()
+    BIN = os.path.abspath(os.path.join(ROOT, a.build, "routegraph"))
+    up = lab("up")
+    if up.rc != 0:
+        print("not ok 1 - lab up")
+        print("# " + "\n# ".join(str(up).splitlines()))
+        return 1
+    try:
+        failed = run_all()
+    finally:
+        down = lab("down")
+        if down.rc != 0:
+            print("not ok - lab down\n# " + "\n# ".join(str(down).splitlines()))
+            failed = 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
