@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${RG_BUILD_DIR:-build}
 ASAN_BUILD=${RG_ASAN_BUILD_DIR:-build-asan}
+LOGS=$(mktemp -d)
+trap 'rm -rf "$LOGS"' EXIT
 passed=0
 failed=0
 failures=()
@@ -36,8 +38,8 @@ scripts/install-deps.sh || { echo "dependency install failed"; echo "0 passed, 1
 
 step "build ($BUILD)"
 if ! { meson setup --wipe "$BUILD" >/dev/null 2>&1 || meson setup "$BUILD" >/dev/null; } ||
-   ! ninja -C "$BUILD" >"$BUILD.log" 2>&1; then
-  cat "$BUILD.log" 2>/dev/null | tail -n 40
+   ! ninja -C "$BUILD" >"$LOGS/build.log" 2>&1; then
+  cat "$LOGS/build.log" 2>/dev/null | tail -n 40
   echo "0 passed, 1 failed"
   exit 1
 fi
@@ -60,11 +62,11 @@ run_units "$BUILD" unit
 step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 if { meson setup --wipe "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false \
        >/dev/null 2>&1 || meson setup "$ASAN_BUILD" -Db_sanitize=address,undefined \
-       -Db_lundef=false >/dev/null; } && ninja -C "$ASAN_BUILD" >"$ASAN_BUILD.log" 2>&1; then
+       -Db_lundef=false >/dev/null; } && ninja -C "$ASAN_BUILD" >"$LOGS/asan-build.log" 2>&1; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_units "$ASAN_BUILD" asan
 else
-  tail -n 40 "$ASAN_BUILD.log"
+  tail -n 40 "$LOGS/asan-build.log"
   failed=$((failed + 1)); failures+=("asan build")
 fi
 
