@@ -71,14 +71,6 @@ static bool collect_targets(const rg_config *cfg, rg_target_list *l, char *err,
     return true;
 }
 
-static bool seen_address(const rg_run *run, const rg_addr *a)
-{
-    for (size_t i = 0; i < run->ntraces; i++)
-        if (rg_addr_equal(&run->traces[i].dst, a))
-            return true;
-    return false;
-}
-
 /* Why a resolved address cannot be traced, or NULL. */
 static const char *unusable(const rg_sockets *socks, const rg_addr *a,
                             rg_addr *src, char *buf, size_t len)
@@ -133,12 +125,11 @@ static bool plan_traces(rg_run *run, const rg_config *cfg,
                 return false;
             continue;
         }
-        if (seen_address(run, &dst))
-            continue; /* two names for one address: trace it once */
         if (!add_traces(run, cfg, name, &dst, &src))
             return false;
     }
-    return true;
+    /* Two names for one address: trace it once, under the first name. */
+    return rg_run_dedupe(run);
 }
 
 static bool write_table(FILE *out, const void *ctx)

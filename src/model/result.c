@@ -100,6 +100,54 @@ void rg_trace_conclude(rg_trace *t)
     }
 }
 
+typedef struct dedupe_key {
+    const rg_trace *t;
+    size_t index;
+} dedupe_key;
+
+static int dedupe_cmp(const void *a, const void *b)
+{
+    const dedupe_key *x = a, *y = b;
+    int c = rg_addr_compare(&x->t->dst, &y->t->dst);
+    if (c == 0)
+        c = (x->t->dport > y->t->dport) - (x->t->dport < y->t->dport);
+    if (c == 0)
+        c = (x->index > y->index) - (x->index < y->index);
+    return c;
+}
+
+bool rg_run_dedupe(rg_run *run)
+{
+    size_t n = run->ntraces;
+    if (n < 2)
+        return true;
+    dedupe_key *k = malloc(n * sizeof *k);
+    bool *drop = calloc(n, sizeof *drop);
+    if (!k || !drop) {
+        free(k);
+        free(drop);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        k[i] = (dedupe_key){&run->traces[i], i};
+    qsort(k, n, sizeof *k, dedupe_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (rg_addr_equal(&k[i].t->dst, &k[i - 1].t->dst) &&
+            k[i].t->dport == k[i - 1].t->dport)
+            drop[k[i].index] = true;
+    free(k);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (drop[i])
+            rg_trace_free(&run->traces[i]);
+        else
+            run->traces[w++] = run->traces[i];
+    }
+    run->ntraces = w;
+    free(drop);
+    return true;
+}
+
 bool rg_run_add_unresolved(rg_run *run, const char *name, const char *why)
 {
     rg_unresolved *u = realloc(run->unresolved,

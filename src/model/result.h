@@ -136,6 +136,11 @@ rg_host *rg_run_host(const rg_run *run, const rg_addr *a);
 /* Replaces *field with a copy of value (NULL clears); false on no memory. */
 bool rg_host_set(char **field, const char *value);
 
+/* Drops every trace whose (destination, port) an earlier trace already has
+ * (two names for one address), keeping the first; O(n log n). False on no
+ * memory (the run is then unchanged). */
+bool rg_run_dedupe(rg_run *run);
+
 bool rg_run_add_unresolved(rg_run *run, const char *name, const char *why);
 void rg_run_free(rg_run *run);
 

@@ -176,6 +176,7 @@ static json_t *stats_json(const rg_run_stats *s)
     ok &= put(o, "unmatched", json_integer((json_int_t)s->unmatched));
     ok &= put(o, "duplicates", json_integer((json_int_t)s->duplicates));
     ok &= put(o, "malformed", json_integer((json_int_t)s->malformed));
+    ok &= put(o, "send_errors", json_integer((json_int_t)s->send_errors));
     return finish(o, ok);
 }
 

@@ -39,9 +39,11 @@ def lab(*args, timeout=120):
     return run([LAB, *args], timeout=timeout)
 
 
-def run_all():
+def run_all(only=None):
     n = failed = 0
     for fn in _tests:
+        if only and only not in fn.__name__:
+            continue
         n += 1
         name = fn.__name__
         start = time.monotonic()

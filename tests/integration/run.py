@@ -6,7 +6,9 @@ import argparse
 import ipaddress
 import json
 import os
+import pty
 import re
+import select
 import subprocess
 import sys
 import tempfile
@@ -306,6 +308,9 @@ def test_names_files_and_family():
         assert doc["traces"][0]["reached_ttl"] == 3
         r = rg("-6", "-p", "80", "v4only.h1.lab")
         assert r.rc == 3 and "v4only.h1.lab" in r.err, r
+        # Two names for one address, and the address itself: traced once.
+        _, doc = rg_json("-4", "-p", "80", "web1.h1.lab", names["web1.h1.lab"]["v4"], "web1.h1.lab")
+        assert [t["target"] for t in doc["traces"]] == ["web1.h1.lab"], doc["traces"]
     finally:
         os.unlink(path)
 
@@ -332,6 +337,62 @@ def test_without_cap_net_raw():
     assert r.rc == 1, r
     lines = r.err.splitlines()
     assert len(lines) == 1 and "CAP_NET_RAW" in lines[0] and "setcap cap_net_raw+ep" in lines[0], r.err
+
+
+def on_terminal(args, answer=None, timeout=30):
+    """Runs routegraph with stdin and stderr on a pseudo-terminal (stdout a
+    pipe); types `answer` once the prompt appears. Returns (rc, stdout, tty)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen(["ip", "netns", "exec", PROBER["netns"], BIN, *args],
+                         stdin=slave, stdout=subprocess.PIPE, stderr=slave,
+                         env=dict(os.environ, ROUTEGRAPH_LAB_ONLY="1"))
+    os.close(slave)
+    tty, deadline = b"", time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    break
+                tty += chunk
+                if answer and b"IP/domain" in tty:
+                    os.write(master, answer.encode() + b"\n")
+                    answer = None
+            elif p.poll() is not None:
+                break
+        out = p.stdout.read().decode()
+        p.wait(timeout=5)
+        return p.returncode, out, tty.decode(errors="replace")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+
+
+@test
+def test_progress_line_only_on_a_terminal():
+    # A filtered port behind a silent hop keeps the run going for seconds.
+    args = ["-p", "443", "-w", "1.5", target("h2", 4, 30)]
+    rc, out, tty = on_terminal(args)
+    assert rc == 0 and "port filtered" in out, (rc, out, tty)
+    assert re.search(r"\r\x1b\[Ktraces 0/1 done, \d+ probes sent, \d+ replies", tty), repr(tty)
+    assert tty.endswith("\r\x1b[K"), repr(tty[-40:])  # the line is erased at the end
+    rc, out, tty = on_terminal(["-q", *args])
+    assert rc == 0 and tty == "", repr(tty)
+
+
+@test
+def test_prompts_for_targets_on_a_terminal():
+    addr = target("h3", 4, 13)
+    rc, out, tty = on_terminal(["-p", "80"], answer=addr)
+    assert "Enter one or more IP/domain, separated by spaces" in tty, repr(tty)
+    assert rc == 0, (rc, out, tty)
+    assert f"{addr}:tcp80" in out and "reached at hop 3, port open" in out, out
 
 
 def proc_status(pid):
@@ -371,20 +432,25 @@ def main():
     global BIN
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
+    ap.add_argument("--only", help="run only tests whose name contains this")
+    ap.add_argument("--use-running-lab", action="store_true",
+                    help="neither bring the lab up nor down (development)")
     a = ap.parse_args()
     BIN = os.path.abspath(os.path.join(ROOT, a.build, "routegraph"))
-    up = lab("up")
-    if up.rc != 0:
-        print("not ok 1 - lab up")
-        print("# " + "\n# ".join(str(up).splitlines()))
-        return 1
+    if not a.use_running_lab:
+        up = lab("up")
+        if up.rc != 0:
+            print("not ok 1 - lab up")
+            print("# " + "\n# ".join(str(up).splitlines()))
+            return 1
     try:
-        failed = run_all()
+        failed = run_all(a.only)
     finally:
-        down = lab("down")
-        if down.rc != 0:
-            print("not ok - lab down\n# " + "\n# ".join(str(down).splitlines()))
-            failed = 1
+        if not a.use_running_lab:
+            down = lab("down")
+            if down.rc != 0:
+                print("not ok - lab down\n# " + "\n# ".join(str(down).splitlines()))
+                failed = 1
     return 1 if failed else 0
 
 

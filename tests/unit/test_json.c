@@ -83,7 +83,8 @@ static void build(rg_run *run)
     run->start = (struct timespec){T0, 5000};
     run->end = (struct timespec){T0 + 12, 999999999};
     run->stats = (rg_run_stats){.probes_sent = 61, .replies = 20, .matched = 17,
-                                .unmatched = 3, .duplicates = 2, .malformed = 1};
+                                .unmatched = 3, .duplicates = 2, .malformed = 1,
+                                .send_errors = 4};
 
     rg_trace *t = add_trace(run, "198.19.0.5", "198.19.0.5", 80, 1, 30, 2); /* 0 */
     set_src(t, "198.18.0.2", 40001);
@@ -274,6 +275,7 @@ static void test_top_level(void **state)
     expect_int(st, "unmatched", 3);
     expect_int(st, "duplicates", 2);
     expect_int(st, "malformed", 1);
+    expect_int(st, "send_errors", 4);
 
     json_t *un = get(doc, "unresolved");
     assert_int_equal(json_array_size(un), 1);

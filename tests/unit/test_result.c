@@ -1,0 +1,163 @@
+/* The result model: verdicts derived from probe slots, duplicate traces,
+ * the host table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "model/result.h"
+
+static rg_addr addr(const char *s)
+{
+    rg_addr a;
+    assert_true(rg_addr_parse(s, &a));
+    return a;
+}
+
+static void answer(rg_trace *t, unsigned ttl, unsigned attempt, const char *from,
+                   enum rg_reply_kind kind, uint32_t rtt)
+{
+    if (t->nsent[ttl - t->min_ttl] < attempt + 1)
+        t->nsent[ttl - t->min_ttl] = (uint8_t)(attempt + 1);
+    rg_probe *p = rg_trace_probe(t, ttl, attempt);
+    p->sent.tv_sec = 1;
+    if (kind == RG_REPLY_NONE)
+        return;
+    p->from = addr(from);
+    p->kind = (uint8_t)kind;
+    p->rtt_us = rtt;
+}
+
+static void test_conclude_open_closed_filtered(void **state)
+{
+    (void)state;
+    rg_trace t;
+    rg_addr dst = addr("198.19.0.5");
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, 2));
+    answer(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 10);
+    answer(&t, 2, 0, "", RG_REPLY_NONE, 0);
+    answer(&t, 2, 1, "198.18.1.2", RG_REPLY_TIME_EXCEEDED, 20); /* the retry answered */
+    answer(&t, 3, 0, "198.19.0.5", RG_REPLY_SYNACK, 30);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.reached_ttl, 3);
+    assert_int_equal(t.state, RG_PORT_OPEN);
+    assert_int_equal(t.rtt_us, 30);
+    assert_int_equal(t.last_answer_ttl, 3);
+    assert_int_equal(rg_trace_answer(&t, 2)->rtt_us, 20);
+
+    t.probes[(3 - 1) * 2].kind = RG_REPLY_RST;
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_CLOSED);
+
+    memset(rg_trace_probe(&t, 3, 0), 0, sizeof(rg_probe));
+    answer(&t, 3, 0, "", RG_REPLY_NONE, 0);
+    answer(&t, 4, 0, "", RG_REPLY_NONE, 0);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.reached_ttl, 0);
+    assert_int_equal(t.state, RG_PORT_FILTERED);
+    assert_int_equal(t.last_ttl, 4);
+    assert_int_equal(t.last_answer_ttl, 2);
+    rg_trace_free(&t);
+}
+
+static void test_conclude_unreachable(void **state)
+{
+    (void)state;
+    rg_trace t;
+    rg_addr dst = addr("198.19.0.5");
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, 1));
+    answer(&t, 1, 0, "198.18.0.1", RG_REPLY_UNREACHABLE, 10);
+    rg_trace_conclude(&t);
+    assert_true(t.stopped_by_unreachable);
+    assert_int_equal(t.reached_ttl, 0); /* a router refused: not reached */
+    assert_int_equal(t.state, RG_PORT_FILTERED);
+    rg_probe *p = rg_trace_probe(&t, 1, 0);
+    p->from = dst;                      /* the destination itself refused */
+    rg_trace_conclude(&t);
+    assert_int_equal(t.reached_ttl, 1);
+    assert_int_equal(t.state, RG_PORT_FILTERED);
+    rg_trace_free(&t);
+}
+
+static void test_trace_slots_bounds(void **state)
+{
+    (void)state;
+    rg_trace t;
+    rg_addr dst = addr("2001:db8:310::5");
+    assert_false(rg_trace_init(&t, "x", &dst, 80, 0, 5, 1));
+    assert_false(rg_trace_init(&t, "x", &dst, 80, 6, 5, 1));
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 3, 5, 2));
+    assert_null(rg_trace_probe(&t, 2, 0));
+    assert_null(rg_trace_probe(&t, 6, 0));
+    assert_null(rg_trace_probe(&t, 3, 2));
+    assert_non_null(rg_trace_probe(&t, 5, 1));
+    assert_int_equal(rg_trace_sent(&t, 9), 0);
+    rg_trace_free(&t);
+}
+
+static void test_dedupe_keeps_first_in_order(void **state)
+{
+    (void)state;
+    const char *dst[] = {"198.19.0.1", "198.19.0.2", "198.19.0.1", "2001:db8::1",
+                         "198.19.0.2", "198.19.0.1"};
+    const uint16_t port[] = {80, 80, 80, 80, 443, 443};
+    const char *name[] = {"a", "b", "c", "d", "e", "f"};
+    rg_run run;
+    memset(&run, 0, sizeof run);
+    run.traces = calloc(6, sizeof *run.traces);
+    for (size_t i = 0; i < 6; i++) {
+        rg_addr a = addr(dst[i]);
+        assert_true(rg_trace_init(&run.traces[i], name[i], &a, port[i], 1, 4, 1));
+    }
+    run.ntraces = 6;
+    assert_true(rg_run_dedupe(&run));
+    assert_int_equal(run.ntraces, 5);
+    const char *want[] = {"a", "b", "d", "e", "f"};
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(run.traces[i].target, want[i]);
+    rg_run_free(&run);
+}
+
+static void test_hosts_collected_sorted_unique(void **state)
+{
+    (void)state;
+    rg_run run;
+    memset(&run, 0, sizeof run);
+    run.traces = calloc(2, sizeof *run.traces);
+    rg_addr d1 = addr("198.19.0.5"), d2 = addr("2001:db8:310::5");
+    assert_true(rg_trace_init(&run.traces[0], "a", &d1, 80, 1, 4, 1));
+    assert_true(rg_trace_init(&run.traces[1], "b", &d2, 80, 1, 4, 1));
+    run.ntraces = 2;
+    answer(&run.traces[0], 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 1);
+    answer(&run.traces[0], 2, 0, "198.19.0.5", RG_REPLY_SYNACK, 1);
+    answer(&run.traces[1], 1, 0, "2001:db8:100::1", RG_REPLY_TIME_EXCEEDED, 1);
+    assert_true(rg_run_collect_hosts(&run));
+    assert_int_equal(run.nhosts, 4);
+    char buf[RG_ADDR_STRLEN];
+    assert_string_equal(rg_addr_format(&run.hosts[0].addr, buf, sizeof buf), "198.18.0.1");
+    assert_string_equal(rg_addr_format(&run.hosts[1].addr, buf, sizeof buf), "198.19.0.5");
+    assert_string_equal(rg_addr_format(&run.hosts[3].addr, buf, sizeof buf), "2001:db8:310::5");
+    rg_addr q = addr("2001:db8:100::1"), missing = addr("198.18.0.9");
+    rg_host *h = rg_run_host(&run, &q);
+    assert_non_null(h);
+    assert_true(rg_host_set(&h->ptr, "r1.lab"));
+    assert_string_equal(rg_run_host(&run, &q)->ptr, "r1.lab");
+    assert_null(rg_run_host(&run, &missing));
+    rg_run_free(&run);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conclude_open_closed_filtered),
+        cmocka_unit_test(test_conclude_unreachable),
+        cmocka_unit_test(test_trace_slots_bounds),
+        cmocka_unit_test(test_dedupe_keeps_first_in_order),
+        cmocka_unit_test(test_hosts_collected_sorted_unique),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
