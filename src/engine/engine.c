@@ -11,11 +11,14 @@
 #include "../probe/probe.h"
 #include "../probe/reply.h"
 #include "match.h"
+#include "queue.h"
 
 #define NS 1000000000ull
 #define MS 1000000ull
 #define ADVANCE_FLOOR_NS (10 * MS)   /* never move on faster than this */
 #define ADVANCE_UNKNOWN_NS (500 * MS) /* move-on wait before any RTT is known */
+#define GIVE_UP_FACTOR 10             /* a probe is lost after 10x the trace's RTT */
+#define GIVE_UP_FLOOR_NS (100 * MS)   /* ... but never sooner than this */
 #define RX_BATCH 256                  /* packets read per socket per turn */
 #define PROGRESS_NS (100 * MS)
 #define RX_BUF 4096
@@ -35,19 +38,6 @@ typedef struct tstate {
     bool done;
 } tstate;
 
-typedef struct pending {
-    uint64_t at;           /* monotonic ns: deadline or ready time */
-    uint32_t trace;
-    uint8_t ttl, attempt;
-} pending;
-
-/* A FIFO ring; capacity is the total number of probe slots, which bounds
- * how many entries can ever be in it. */
-typedef struct ring {
-    pending *items;
-    size_t cap, head, len;
-} ring;
-
 typedef struct engine {
     rg_run *run;
     const rg_sockets *socks;
@@ -55,7 +45,8 @@ typedef struct engine {
     rg_match_table match;
     tstate *ts;
     uint8_t **slot;        /* per trace: enum slot_state per probe slot */
-    ring expiry, retry;
+    rg_heap inflight;      /* probes in flight, by give-up time */
+    rg_ring retry;         /* retries ready to go */
     uint64_t timeout_ns;
     double tokens, burst;
     uint64_t token_at;
@@ -87,33 +78,6 @@ void rg_engine_prepare_trace(rg_trace *t, uint16_t fixed_sport)
     t->sport = fixed_sport ? fixed_sport : (uint16_t)(32768 + random32() % 28232);
     t->seq_base = random32();
     t->flow_label = random32() & 0xfffff;
-}
-
-static bool ring_init(ring *r, size_t cap)
-{
-    r->items = calloc(cap ? cap : 1, sizeof *r->items);
-    r->cap = cap ? cap : 1;
-    r->head = r->len = 0;
-    return r->items != NULL;
-}
-
-static void ring_push(ring *r, pending p)
-{
-    if (r->len == r->cap)
-        return; /* cannot happen: each slot is pushed at most once per ring */
-    r->items[(r->head + r->len) % r->cap] = p;
-    r->len++;
-}
-
-static const pending *ring_peek(const ring *r)
-{
-    return r->len ? &r->items[r->head] : NULL;
-}
-
-static void ring_pop(ring *r)
-{
-    r->head = (r->head + 1) % r->cap;
-    r->len--;
 }
 
 static uint8_t *slot_of(engine *e, size_t ti, unsigned ttl, unsigned attempt)
@@ -179,7 +143,7 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
         e->ts[i].limit = t->max_ttl;
         e->ts[i].highest_answer = t->min_ttl - 1;
     }
-    return ring_init(&e->expiry, slots) && ring_init(&e->retry, slots) &&
+    return rg_heap_init(&e->inflight, slots) && rg_ring_init(&e->retry, slots) &&
            link_siblings(e) && rg_match_init(&e->match, run->traces, n);
 }
 
@@ -189,8 +153,8 @@ static void engine_free(engine *e)
         free(e->slot[i]);
     free(e->slot);
     free(e->ts);
-    free(e->expiry.items);
-    free(e->retry.items);
+    rg_heap_free(&e->inflight);
+    rg_ring_free(&e->retry);
     rg_match_free(&e->match);
 }
 
@@ -198,6 +162,21 @@ static uint64_t advance_wait(const engine *e, const tstate *s)
 {
     uint64_t w = s->max_rtt_ns ? 2 * s->max_rtt_ns + ADVANCE_FLOOR_NS
                                : ADVANCE_UNKNOWN_NS;
+    return w < e->timeout_ns ? w : e->timeout_ns;
+}
+
+/* How long a probe may stay unanswered before it counts as lost: --timeout
+ * until the trace has shown its RTTs, then GIVE_UP_FACTOR times the largest
+ * of them (Linux traceroute's -w MAX,HERE,NEAR idea), within
+ * [GIVE_UP_FLOOR_NS, --timeout]. A reply that comes later is still
+ * recorded against its own probe; only a retry may have gone out meanwhile. */
+static uint64_t give_up_wait(const engine *e, const tstate *s)
+{
+    if (s->max_rtt_ns == 0)
+        return e->timeout_ns;
+    uint64_t w = GIVE_UP_FACTOR * s->max_rtt_ns;
+    if (w < GIVE_UP_FLOOR_NS)
+        w = GIVE_UP_FLOOR_NS;
     return w < e->timeout_ns ? w : e->timeout_ns;
 }
 
@@ -225,8 +204,8 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
     t->nsent[ttl - t->min_ttl] = (uint8_t)(attempt + 1);
     *slot_of(e, ti, ttl, attempt) = SLOT_FLIGHT;
     s->outstanding++;
-    ring_push(&e->expiry, (pending){now + e->timeout_ns, (uint32_t)ti,
-                                    (uint8_t)ttl, (uint8_t)attempt});
+    rg_heap_push(&e->inflight, (rg_pending){now + give_up_wait(e, s), (uint32_t)ti,
+                                            (uint8_t)ttl, (uint8_t)attempt});
     e->run->stats.probes_sent++;
     e->tokens -= 1.0;
 }
@@ -325,10 +304,10 @@ static bool answered(const engine *e, size_t ti, unsigned ttl)
 /* Probes whose time is up become lost; a silent TTL gets a retry. */
 static void expire(engine *e, uint64_t now)
 {
-    const pending *p;
-    while ((p = ring_peek(&e->expiry)) && p->at <= now) {
-        pending x = *p;
-        ring_pop(&e->expiry);
+    const rg_pending *p;
+    while ((p = rg_heap_peek(&e->inflight)) && p->at <= now) {
+        rg_pending x = *p;
+        rg_heap_pop(&e->inflight);
         uint8_t *st = slot_of(e, x.trace, x.ttl, x.attempt);
         if (*st != SLOT_FLIGHT)
             continue;
@@ -340,7 +319,7 @@ static void expire(engine *e, uint64_t now)
             !answered(e, x.trace, x.ttl)) {
             x.attempt++;
             x.at = now;
-            ring_push(&e->retry, x);
+            rg_ring_push(&e->retry, x);
             s->queued++;
         }
     }
@@ -356,10 +335,10 @@ static void refill(engine *e, uint64_t now)
 
 static void send_retries(engine *e, uint64_t now)
 {
-    const pending *p;
-    while (e->tokens >= 1.0 && (p = ring_peek(&e->retry))) {
-        pending x = *p;
-        ring_pop(&e->retry);
+    const rg_pending *p;
+    while (e->tokens >= 1.0 && (p = rg_ring_peek(&e->retry))) {
+        rg_pending x = *p;
+        rg_ring_pop(&e->retry);
         tstate *s = &e->ts[x.trace];
         s->queued--;
         if (x.ttl <= s->limit && !answered(e, x.trace, x.ttl))
@@ -422,7 +401,7 @@ static uint64_t send_fresh(engine *e, uint64_t now)
 
 static int poll_wait_ms(engine *e, uint64_t now, uint64_t wake)
 {
-    const pending *p = ring_peek(&e->expiry);
+    const rg_pending *p = rg_heap_peek(&e->inflight);
     if (p && p->at < wake)
         wake = p->at;
     if (e->retry.len)

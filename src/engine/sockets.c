@@ -25,8 +25,11 @@ static bool no_family(int e)
 static void rx_options(int fd, int family)
 {
     int on = 1, size = RCVBUF_BYTES;
-    /* Best effort: the kernel caps these at net.core.rmem_max. */
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    /* A burst of thousands of replies must not overflow the queue. Root may
+     * go past net.core.rmem_max (this runs before privileges are dropped);
+     * otherwise the kernel caps the request there. */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
     if (family == AF_INET6) {
         setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);

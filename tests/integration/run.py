@@ -376,10 +376,12 @@ def on_terminal(args, answer=None, timeout=30):
 
 @test
 def test_progress_line_only_on_a_terminal():
-    # A filtered port behind a silent hop keeps the run going for seconds.
-    args = ["-p", "443", "-w", "1.5", target("h2", 4, 30)]
+    # Probing only the silent router: no RTT is ever seen, so the probe waits
+    # the whole --timeout and the run lasts over a second.
+    args = ["-p", "443", "--min-ttl", "5", "--max-ttl", "5", "-r", "0", "-w", "2",
+            target("h2", 4, 30)]
     rc, out, tty = on_terminal(args)
-    assert rc == 0 and "port filtered" in out, (rc, out, tty)
+    assert rc == 0 and "port filtered, no answer at all" in out, (rc, out, tty)
     assert re.search(r"\r\x1b\[Ktraces 0/1 done, \d+ probes sent, \d+ replies", tty), repr(tty)
     assert tty.endswith("\r\x1b[K"), repr(tty[-40:])  # the line is erased at the end
     rc, out, tty = on_terminal(["-q", *args])
@@ -406,10 +408,11 @@ def proc_status(pid):
 
 @test
 def test_privileges_dropped_while_running():
-    # A filtered port keeps the process alive long enough to look at it.
+    # Probing only the silent router keeps the process waiting its --timeout.
     env = dict(os.environ, ROUTEGRAPH_LAB_ONLY="1", SUDO_UID="65534", SUDO_GID="65534")
     p = subprocess.Popen(["ip", "netns", "exec", PROBER["netns"], BIN, "-q", "-p", "443",
-                          "-w", "3", "-r", "0", target("h2", 4, 20)],
+                          "--min-ttl", "5", "--max-ttl", "5", "-w", "3", "-r", "0",
+                          target("h2", 4, 20)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
         time.sleep(1.0)

@@ -1,0 +1,44 @@
+/* queue: the engine's two waiting lines for probes, both allocated once at a
+ * fixed capacity (the number of probe slots of the run) so the send/receive
+ * loop never allocates:
+ *  - rg_heap, a binary min-heap on a deadline: probes in flight, each with
+ *    its own give-up time (waits differ per trace, so no FIFO would do);
+ *  - rg_ring, a FIFO: retries ready to be sent, in the order they fell due. */
+#ifndef RG_QUEUE_H
+#define RG_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rg_pending {
+    uint64_t at;      /* monotonic ns: deadline or ready time */
+    uint32_t trace;
+    uint8_t ttl, attempt;
+} rg_pending;
+
+typedef struct rg_ring {
+    rg_pending *items;
+    size_t cap, head, len;
+} rg_ring;
+
+typedef struct rg_heap {
+    rg_pending *items;
+    size_t cap, len;
+} rg_heap;
+
+bool rg_ring_init(rg_ring *r, size_t cap);
+void rg_ring_free(rg_ring *r);
+/* False when full (the caller sized it so that cannot happen). */
+bool rg_ring_push(rg_ring *r, rg_pending p);
+const rg_pending *rg_ring_peek(const rg_ring *r);
+void rg_ring_pop(rg_ring *r);
+
+bool rg_heap_init(rg_heap *h, size_t cap);
+void rg_heap_free(rg_heap *h);
+bool rg_heap_push(rg_heap *h, rg_pending p);
+/* The earliest deadline, or NULL when empty. */
+const rg_pending *rg_heap_peek(const rg_heap *h);
+void rg_heap_pop(rg_heap *h);
+
+#endif
