@@ -202,7 +202,7 @@ static int trace(const rg_config *cfg, const rg_sockets *socks)
     }
     rg_progress prog;
     rg_progress_init(&prog, cfg->quiet);
-    rg_engine_opts eo = {cfg->rate, cfg->timeout, cfg->gap};
+    rg_engine_opts eo = {cfg->rate, cfg->timeout, cfg->gap, cfg->stop_set};
     bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, NULL,
                              err, sizeof err);
     rg_progress_finish(&prog);

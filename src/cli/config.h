@@ -28,6 +28,7 @@ typedef struct rg_config {
     unsigned retries;        /* extra probes for a silent hop */
     unsigned rate;           /* probes per second, whole run */
     unsigned gap;            /* silent TTLs past the last answer that end a trace */
+    unsigned stop_set;       /* 0 = off; else Doubletree mode starting at this TTL */
     enum rg_family_pref family;
     const char *output;      /* -o PREFIX, NULL = stdout for the table */
     unsigned formats;        /* enum rg_format bits */
@@ -42,5 +43,6 @@ typedef struct rg_config {
 
 #define RG_DEFAULT_RATE 100
 #define RG_DEFAULT_GAP 5
+#define RG_DEFAULT_STOP_SET 3
 
 #endif

@@ -37,6 +37,7 @@ enum {
     OPT_RATE,
     OPT_GAP,
     OPT_FORMAT,
+    OPT_STOP_SET,
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
@@ -51,6 +52,7 @@ static const struct option LONGOPTS[] = {
     {"retries", required_argument, NULL, 'r'},
     {"rate", required_argument, NULL, OPT_RATE},
     {"gap", required_argument, NULL, OPT_GAP},
+    {"stop-set", optional_argument, NULL, OPT_STOP_SET},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"help", no_argument, NULL, 'h'},
@@ -87,6 +89,10 @@ static const char USAGE[] =
     "                       (default " STR(RG_DEFAULT_RATE) ")\n"
     "      --gap N          silent TTLs past the last answer that end a trace,\n"
     "                       1-" STR(MAX_GAP) " (default " STR(RG_DEFAULT_GAP) ")\n"
+    "      --stop-set[=N]   Doubletree mode: start each trace at TTL N (2-" STR(RG_MAX_TTL) ",\n"
+    "                       default " STR(RG_DEFAULT_STOP_SET) "), probe to the destination, then back\n"
+    "                       towards us until a hop another trace already found;\n"
+    "                       fewer probes, hops below that point not re-probed\n"
     "  -4                   IPv4 only\n"
     "  -6                   IPv6 only\n"
     "\n"
@@ -390,6 +396,9 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         return opt_uint(name, arg, 1, MAX_RATE, &cfg->rate, err, errlen);
     case OPT_GAP:
         return opt_uint(name, arg, 1, MAX_GAP, &cfg->gap, err, errlen);
+    case OPT_STOP_SET:
+        cfg->stop_set = RG_DEFAULT_STOP_SET;
+        return arg ? opt_uint(name, arg, 2, RG_MAX_TTL, &cfg->stop_set, err, errlen) : 0;
     case '4':
         seen->v4 = true;
         cfg->family = RG_FAMILY_4;

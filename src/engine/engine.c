@@ -12,6 +12,7 @@
 #include "../probe/reply.h"
 #include "match.h"
 #include "queue.h"
+#include "stopset.h"
 
 #define NS 1000000000ull
 #define MS 1000000ull
@@ -35,6 +36,8 @@ typedef struct tstate {
     unsigned outstanding;  /* probes in flight */
     unsigned queued;       /* retries waiting to be sent */
     uint32_t sibling;      /* next trace to the same address (circular) */
+    unsigned start_ttl;    /* first TTL sent (--stop-set starts higher) */
+    unsigned back_ttl;     /* stop-set mode: next TTL towards the prober; 0 = none */
     bool done;
 } tstate;
 
@@ -47,6 +50,7 @@ typedef struct engine {
     uint8_t **slot;        /* per trace: enum slot_state per probe slot */
     rg_heap inflight;      /* probes in flight, by give-up time */
     rg_ring retry;         /* retries ready to go */
+    rg_stopset stop;       /* --stop-set only */
     uint64_t timeout_ns;
     double tokens, burst;
     uint64_t token_at;
@@ -116,6 +120,22 @@ static bool link_siblings(engine *e)
     return true;
 }
 
+/* A trace starts at --min-ttl, or in stop-set mode at the higher start TTL,
+ * from where it probes forward to the destination and back towards us. */
+static void start_trace(engine *e, size_t i)
+{
+    const rg_trace *t = &e->run->traces[i];
+    tstate *s = &e->ts[i];
+    unsigned start = t->min_ttl;
+    if (e->opts.stop_set_start > start)
+        start = e->opts.stop_set_start < t->max_ttl ? e->opts.stop_set_start : t->max_ttl;
+    s->start_ttl = start;
+    s->next_ttl = start;
+    s->back_ttl = start > t->min_ttl ? start - 1 : 0;
+    s->limit = t->max_ttl;
+    s->highest_answer = start - 1;
+}
+
 static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
                         const rg_engine_opts *opts)
 {
@@ -139,10 +159,10 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
         if (!e->slot[i])
             return false;
         slots += ns;
-        e->ts[i].next_ttl = t->min_ttl;
-        e->ts[i].limit = t->max_ttl;
-        e->ts[i].highest_answer = t->min_ttl - 1;
+        start_trace(e, i);
     }
+    if (opts->stop_set_start && !rg_stopset_init(&e->stop, slots < (1u << 20) ? slots : (1u << 20)))
+        return false;
     return rg_heap_init(&e->inflight, slots) && rg_ring_init(&e->retry, slots) &&
            link_siblings(e) && rg_match_init(&e->match, run->traces, n);
 }
@@ -154,6 +174,7 @@ static void engine_free(engine *e)
     free(e->slot);
     free(e->ts);
     rg_heap_free(&e->inflight);
+    rg_stopset_free(&e->stop);
     rg_ring_free(&e->retry);
     rg_match_free(&e->match);
 }
@@ -251,6 +272,10 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
         s->max_rtt_ns = (uint64_t)p->rtt_us * 1000;
     if (m->ttl > s->highest_answer)
         s->highest_answer = m->ttl;
+    if (e->opts.stop_set_start && r->kind == RG_REPLY_TIME_EXCEEDED &&
+        rg_stopset_claim(&e->stop, &r->from, (uint32_t)m->trace) != m->trace &&
+        m->ttl <= s->start_ttl)
+        s->back_ttl = 0; /* another trace already knows the way from here */
     if (r->kind == RG_REPLY_SYNACK || r->kind == RG_REPLY_RST)
         lower_limit(e, m->trace, m->ttl, true);
     else if (r->kind == RG_REPLY_UNREACHABLE)
@@ -363,10 +388,28 @@ static bool fresh_ready(engine *e, size_t ti, uint64_t now, uint64_t *wake)
     return true;
 }
 
+/* Answered, or every attempt sent and lost. */
+static bool ttl_resolved(engine *e, size_t ti, unsigned ttl)
+{
+    const rg_trace *t = &e->run->traces[ti];
+    if (answered(e, ti, ttl))
+        return true;
+    unsigned n = rg_trace_sent(t, ttl);
+    return n == t->attempts && *slot_of(e, ti, ttl, n - 1) == SLOT_EXPIRED;
+}
+
+/* Stop-set mode: the next TTL towards the prober goes once the one above it
+ * has answered (so the stop set could be consulted) or stayed silent. */
+static bool back_ready(engine *e, size_t ti)
+{
+    const tstate *s = &e->ts[ti];
+    return s->back_ttl != 0 && ttl_resolved(e, ti, s->back_ttl + 1);
+}
+
 static void check_done(engine *e, size_t ti)
 {
     tstate *s = &e->ts[ti];
-    if (s->done || s->outstanding || s->queued)
+    if (s->done || s->outstanding || s->queued || s->back_ttl)
         return;
     if (s->next_ttl <= s->limit && s->next_ttl <= s->highest_answer + e->opts.gap)
         return;
@@ -391,7 +434,13 @@ static uint64_t send_fresh(engine *e, uint64_t now)
             s->advance_at = now + advance_wait(e, s);
             if (e->tokens < 1.0)
                 e->cursor = (ti + 1) % n;
-        } else if (e->tokens < 1.0 && fresh_ready(e, ti, now, &wake)) {
+        } else if (e->tokens >= 1.0 && back_ready(e, ti)) {
+            unsigned ttl = s->back_ttl;
+            s->back_ttl = ttl > e->run->traces[ti].min_ttl ? ttl - 1 : 0;
+            send_probe(e, ti, ttl, 0, now);
+            if (e->tokens < 1.0)
+                e->cursor = (ti + 1) % n;
+        } else if (e->tokens < 1.0 && (fresh_ready(e, ti, now, &wake) || back_ready(e, ti))) {
             wake = now; /* only the rate holds it back */
         }
         check_done(e, ti);

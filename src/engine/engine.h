@@ -10,6 +10,12 @@
  * silent after --timeout; a trace ends after --gap silent TTLs past its last
  * answer.
  *
+ * Opt-in stop-set mode (Doubletree): each trace starts at a higher TTL,
+ * probes forward to its destination, then back towards the prober, and stops
+ * going back at the first router another trace has already heard from. It
+ * sends fewer probes than one per hop when targets share their first hops,
+ * at the price of not seeing hops below the stop point on every trace.
+ *
  * Memory: every per-probe and per-trace structure is allocated once in
  * rg_engine_run before the first probe; the send/receive loop allocates
  * nothing. The engine writes into run->traces' probe slots and run->stats. */
@@ -28,6 +34,7 @@ typedef struct rg_engine_opts {
     unsigned rate;    /* probes per second */
     double timeout;   /* seconds before a probe counts as lost */
     unsigned gap;     /* silent TTLs past the last answer that end a trace */
+    unsigned stop_set_start; /* 0: off; else Doubletree mode starting at this TTL */
 } rg_engine_opts;
 
 typedef struct rg_engine_progress {

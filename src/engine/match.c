@@ -4,23 +4,9 @@
 
 #include "../probe/probe.h"
 
-static uint64_t mix(uint64_t h)
-{
-    /* splitmix64 finaliser: cheap and spreads sequential ports well. */
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    return h ^ (h >> 31);
-}
-
 static uint64_t key_hash(const rg_addr *dst, uint16_t dport, uint16_t sport)
 {
-    uint64_t h = (uint64_t)dst->family << 32 | (uint64_t)dport << 16 | sport;
-    for (size_t i = 0; i < rg_addr_len(dst); i += 4)
-        h = mix(h ^ ((uint64_t)dst->bytes[i] << 24 | (uint64_t)dst->bytes[i + 1] << 16 |
-                     (uint64_t)dst->bytes[i + 2] << 8 | dst->bytes[i + 3]));
-    return mix(h);
+    return rg_addr_hash(dst, (uint64_t)dport << 16 | sport);
 }
 
 static bool same_key(const rg_trace *t, const rg_addr *dst, uint16_t dport,

@@ -160,6 +160,7 @@ static json_t *options_json(const rg_config *cfg)
     ok &= put(o, "retries", json_integer(cfg->retries));
     ok &= put(o, "rate", json_integer(cfg->rate));
     ok &= put(o, "gap", json_integer(cfg->gap));
+    ok &= put(o, "stop_set", uint_or_null(cfg->stop_set));
     ok &= put(o, "family", json_string(family_name(cfg->family)));
     ok &= put(o, "no_dns", json_boolean(cfg->no_dns));
     return finish(o, ok);

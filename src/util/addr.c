@@ -46,6 +46,25 @@ int rg_addr_compare(const rg_addr *a, const rg_addr *b)
     return memcmp(a->bytes, b->bytes, rg_addr_len(a));
 }
 
+static uint64_t mix(uint64_t h)
+{
+    /* splitmix64 finaliser: cheap, and spreads neighbouring addresses well. */
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+}
+
+uint64_t rg_addr_hash(const rg_addr *a, uint64_t seed)
+{
+    uint64_t h = seed ^ ((uint64_t)a->family << 56);
+    for (size_t i = 0; i < rg_addr_len(a); i += 4)
+        h = mix(h ^ ((uint64_t)a->bytes[i] << 24 | (uint64_t)a->bytes[i + 1] << 16 |
+                     (uint64_t)a->bytes[i + 2] << 8 | a->bytes[i + 3]));
+    return mix(h);
+}
+
 static bool in_prefix(const rg_addr *a, const uint8_t *p, unsigned bits)
 {
     unsigned full = bits / 8, rest = bits % 8;

@@ -22,6 +22,8 @@ bool rg_addr_equal(const rg_addr *a, const rg_addr *b);
 size_t rg_addr_len(const rg_addr *a);
 /* Byte-wise order: IPv4 before IPv6, then numeric. */
 int rg_addr_compare(const rg_addr *a, const rg_addr *b);
+/* A well-mixed hash of the address and seed, for hash tables. */
+uint64_t rg_addr_hash(const rg_addr *a, uint64_t seed);
 /* True for addresses inside the documentation/benchmark ranges the lab uses. */
 bool rg_addr_is_lab(const rg_addr *a);
 

@@ -168,6 +168,26 @@ def test_fixed_source_port_keeps_its_branch():
 
 
 @test
+def test_stop_set_goes_under_the_floor_without_wrong_hops():
+    addrs = [target(n, 4, h) for n in ("h1", "h2", "h3") for h in range(100, 110)]
+    _, doc = rg_json("-p", "80", "--stop-set", *addrs)
+    assert doc["options"]["stop_set"] == 3
+    floor = 0
+    for t in doc["traces"]:
+        net = NETS[net_of(t["address"])]
+        assert t["state"] == "open" and t["reached_ttl"] == net["distance"], t
+        branch = net["branches"]["4"]
+        probed = {h["ttl"]: h["responder"] for h in t["hops"] if h["ttl"] < net["distance"]}
+        assert any(all(b[ttl - 1] == who for ttl, who in probed.items()) for b in branch), \
+            (t["address"], probed)
+        floor += net["distance"] + sum(1 for x in branch[0] if x is None)
+    sent = doc["stats"]["probes_sent"]
+    assert sent < floor * 0.8, f"stop set sent {sent} probes, floor {floor}"
+    first = min(min(h["ttl"] for h in t["hops"]) for t in doc["traces"])
+    assert first == 1, "some trace must still have probed the first hop"
+
+
+@test
 def test_table_exact_text():
     r = rg("-p", "80,443", target("h3", 4, 7))
     assert r.rc == 0 and r.err == "", r

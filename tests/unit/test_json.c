@@ -306,6 +306,7 @@ static void test_options(void **state)
     expect_int(o, "retries", 1);
     expect_int(o, "rate", 100);
     expect_int(o, "gap", 5);
+    expect_null(o, "stop_set");
     expect_str(o, "family", "any");
     assert_true(json_is_false(get(o, "no_dns")));
     /* An empty run still has every top-level member, times unknown. */
