@@ -15,7 +15,21 @@
 enum rg_format {
     RG_FMT_TABLE = 1u << 0,
     RG_FMT_JSON = 1u << 1,
+    RG_FMT_DOT = 1u << 2,
+    RG_FMT_SVG = 1u << 3,
+    RG_FMT_PNG = 1u << 4,
+    RG_FMT_HTML = 1u << 5,
 };
+#define RG_FMT_ALL 0x3fu
+#define RG_FMT_GRAPH (RG_FMT_DOT | RG_FMT_SVG | RG_FMT_PNG | RG_FMT_HTML)
+
+/* Where AS numbers come from (bits; 0 = no AS lookup at all). */
+enum rg_asn_source {
+    RG_ASN_OFFLINE = 1u << 0, /* --asn-db CSVs / default data, --mmdb */
+    RG_ASN_CYMRU = 1u << 1,   /* Team Cymru DNS, for what offline did not know */
+};
+
+#define RG_MAX_DBFILES 8
 
 enum rg_family_pref { RG_FAMILY_ANY = 0, RG_FAMILY_4 = 4, RG_FAMILY_6 = 6 };
 
@@ -33,7 +47,14 @@ typedef struct rg_config {
     const char *output;      /* -o PREFIX, NULL = stdout for the table */
     unsigned formats;        /* enum rg_format bits */
     bool formats_given;
-    bool no_dns;             /* -n */
+    bool no_dns;             /* -n: no reverse DNS (and no Cymru lookups) */
+    const char *asn_db[RG_MAX_DBFILES]; /* --asn-db, repeatable */
+    size_t nasn_db;
+    const char *mmdb[RG_MAX_DBFILES];   /* --mmdb, repeatable */
+    size_t nmmdb;
+    unsigned asn_sources;    /* enum rg_asn_source bits */
+    const char *dns_server;  /* --dns-server ADDR, NULL = system resolver */
+    double dns_timeout;      /* seconds for all lookups together */
     bool quiet;              /* -q */
     /* Targets from the command line (argv pointers, not owned). */
     char **targets;
@@ -44,5 +65,6 @@ typedef struct rg_config {
 #define RG_DEFAULT_RATE 100
 #define RG_DEFAULT_GAP 5
 #define RG_DEFAULT_STOP_SET 3
+#define RG_DEFAULT_DNS_TIMEOUT 3.0
 
 #endif

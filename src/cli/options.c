@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/addr.h"
 #include "targets.h"
 
 #define DEFAULT_PORT 80
@@ -38,6 +39,11 @@ enum {
     OPT_GAP,
     OPT_FORMAT,
     OPT_STOP_SET,
+    OPT_ASN_DB,
+    OPT_MMDB,
+    OPT_ASN_SOURCE,
+    OPT_DNS_SERVER,
+    OPT_DNS_TIMEOUT,
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
@@ -53,6 +59,11 @@ static const struct option LONGOPTS[] = {
     {"rate", required_argument, NULL, OPT_RATE},
     {"gap", required_argument, NULL, OPT_GAP},
     {"stop-set", optional_argument, NULL, OPT_STOP_SET},
+    {"asn-db", required_argument, NULL, OPT_ASN_DB},
+    {"mmdb", required_argument, NULL, OPT_MMDB},
+    {"asn-source", required_argument, NULL, OPT_ASN_SOURCE},
+    {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
+    {"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"help", no_argument, NULL, 'h'},
@@ -66,8 +77,13 @@ static const struct {
 } FORMATS[] = {
     {"table", RG_FMT_TABLE},
     {"json", RG_FMT_JSON},
+    {"dot", RG_FMT_DOT},
+    {"svg", RG_FMT_SVG},
+    {"png", RG_FMT_PNG},
+    {"html", RG_FMT_HTML},
+    {"all", RG_FMT_ALL},
 };
-#define FORMAT_NAMES "table, json"
+#define FORMAT_NAMES "table, json, dot, svg, png, html, all"
 
 static const char USAGE[] =
     "Usage: routegraph [OPTIONS] TARGET...\n"
@@ -102,9 +118,23 @@ static const char USAGE[] =
     "  -o, --output PREFIX  write each format to a file, PREFIX.txt (table) and\n"
     "                       PREFIX.json; the table still goes to standard output\n"
     "                       unless -q\n"
-    "      --format LIST    comma list of " FORMAT_NAMES " (default: table; table,json\n"
-    "                       with -o); without -o only one format may be chosen\n"
-    "  -n                   numeric: no reverse DNS lookups of hop addresses\n"
+    "      --format LIST    comma list of " FORMAT_NAMES "\n"
+    "                       (default: table; table,json with -o); without -o\n"
+    "                       only one text format may be chosen\n"
+    "  -n                   numeric: no DNS lookups of hop addresses (no PTR,\n"
+    "                       no Team Cymru)\n"
+    "\n"
+    "Annotation (AS number and name, reverse DNS, country and city of each hop):\n"
+    "      --asn-db FILE    AS database in ip-location-db CSV form, repeatable\n"
+    "                       (default: the data installed by\n"
+    "                       scripts/fetch-asn-data.sh)\n"
+    "      --mmdb FILE      MaxMind-format .mmdb (ASN or City), repeatable\n"
+    "      --asn-source S   offline (default), cymru, offline,cymru (Cymru DNS for\n"
+    "                       what the offline data does not know) or none\n"
+    "      --dns-server ADDR  resolver for PTR and Cymru lookups (default: the\n"
+    "                       system's)\n"
+    "      --dns-timeout SECS  all lookups together end by then, 0.01-60\n"
+    "                       (default 3)\n"
     "  -q                   quiet: no progress display, and with -o no table on\n"
     "                       standard output\n"
     "  -h, --help           show this help and exit\n"
@@ -294,6 +324,41 @@ static int opt_formats(const char *opt, const char *arg, unsigned *out,
     return 0;
 }
 
+static int opt_file(const char *opt, const char *arg, const char **files,
+                    size_t *n, char *err, size_t errlen)
+{
+    if (*arg == '\0')
+        return fail(err, errlen, "%s: empty file name", opt);
+    if (*n >= RG_MAX_DBFILES)
+        return fail(err, errlen, "%s: at most %d files", opt, RG_MAX_DBFILES);
+    files[(*n)++] = arg;
+    return 0;
+}
+
+static int opt_asn_source(const char *opt, const char *arg, unsigned *out,
+                          char *err, size_t errlen)
+{
+    static const struct {
+        const char *name;
+        unsigned bits;
+    } names[] = {
+        {"offline", RG_ASN_OFFLINE},
+        {"cymru", RG_ASN_CYMRU},
+        {"offline,cymru", RG_ASN_OFFLINE | RG_ASN_CYMRU},
+        {"none", 0},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(arg, names[i].name) == 0) {
+            *out = names[i].bits;
+            return 0;
+        }
+    char q[QUOTED_MAX];
+    quote(q, arg, strlen(arg));
+    return fail(err, errlen,
+                "%s: unknown source '%s' (accepted: offline, cymru, offline,cymru, none)",
+                opt, q);
+}
+
 /* ---- option names for messages ---- */
 
 static const struct option *long_by_val(int val)
@@ -363,6 +428,8 @@ static void set_defaults(rg_config *cfg)
     cfg->retries = DEFAULT_RETRIES;
     cfg->rate = RG_DEFAULT_RATE;
     cfg->gap = RG_DEFAULT_GAP;
+    cfg->asn_sources = RG_ASN_OFFLINE;
+    cfg->dns_timeout = RG_DEFAULT_DNS_TIMEOUT;
     cfg->family = RG_FAMILY_ANY;
 }
 
@@ -396,6 +463,24 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         return opt_uint(name, arg, 1, MAX_RATE, &cfg->rate, err, errlen);
     case OPT_GAP:
         return opt_uint(name, arg, 1, MAX_GAP, &cfg->gap, err, errlen);
+    case OPT_ASN_DB:
+        return opt_file(name, arg, cfg->asn_db, &cfg->nasn_db, err, errlen);
+    case OPT_MMDB:
+        return opt_file(name, arg, cfg->mmdb, &cfg->nmmdb, err, errlen);
+    case OPT_ASN_SOURCE:
+        return opt_asn_source(name, arg, &cfg->asn_sources, err, errlen);
+    case OPT_DNS_SERVER: {
+        rg_addr a;
+        if (!rg_addr_parse(arg, &a)) {
+            char q[QUOTED_MAX];
+            quote(q, arg, strlen(arg));
+            return fail(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", name, q);
+        }
+        cfg->dns_server = arg;
+        return 0;
+    }
+    case OPT_DNS_TIMEOUT:
+        return opt_seconds(name, arg, &cfg->dns_timeout, err, errlen);
     case OPT_STOP_SET:
         cfg->stop_set = RG_DEFAULT_STOP_SET;
         return arg ? opt_uint(name, arg, 2, RG_MAX_TTL, &cfg->stop_set, err, errlen) : 0;
@@ -448,6 +533,8 @@ static int check_combination(rg_config *cfg, const struct seen *seen, char *err,
         return fail(err, errlen,
                     "--format: only one format can go to standard output; "
                     "add -o PREFIX to write several");
+    if (!cfg->output && cfg->formats == RG_FMT_PNG)
+        return fail(err, errlen, "--format: png needs -o PREFIX (it is not text)");
     return 0;
 }
 

@@ -62,6 +62,11 @@ static const struct valid_case VALID[] = {
     {{"--rate", "1", "h"}, "rate=1 targets=h"},
     {{"--rate", "1000000", "h"}, "rate=1000000 targets=h"},
     {{"--gap", "1", "h"}, "gap=1 targets=h"},
+    {{"--stop-set", "h"}, "stopset=3 targets=h"},
+    {{"--stop-set=7", "h"}, "stopset=7 targets=h"},
+    {{"--asn-source", "none", "h"}, "asnsrc=0 targets=h"},
+    {{"--asn-source", "offline,cymru", "h"}, "asnsrc=3 targets=h"},
+    {{"--asn-source=cymru", "h"}, "asnsrc=2 targets=h"},
     {{"--gap", "64", "h"}, "gap=64 targets=h"},
     {{"-4", "h"}, "family=4 targets=h"},
     {{"-6", "h"}, "family=6 targets=h"},
@@ -156,16 +161,28 @@ static const struct invalid_case INVALID[] = {
     {{"-p", "1-1024,2000"}, "-p: too many ports (at most 1024)"},
     {{"-4", "-6"}, "-4 and -6 cannot be used together"},
     {{"-6", "h", "-4"}, "-4 and -6 cannot be used together"},
-    {{"--format", "xml"}, "--format: unknown format 'xml' (accepted: table, json)"},
+    {{"--format", "xml"}, "--format: unknown format 'xml' (accepted: table, json, dot, svg, png, html, all)"},
     {{"--format", "table,,json"},
-     "--format: empty name in 'table,,json' (accepted: table, json)"},
-    {{"--format", ""}, "--format: empty name in '' (accepted: table, json)"},
-    {{"--format", "Table"}, "--format: unknown format 'Table' (accepted: table, json)"},
+     "--format: empty name in 'table,,json' (accepted: table, json, dot, svg, png, html, all)"},
+    {{"--format", ""}, "--format: empty name in '' (accepted: table, json, dot, svg, png, html, all)"},
+    {{"--format", "Table"}, "--format: unknown format 'Table' (accepted: table, json, dot, svg, png, html, all)"},
     {{"--format", "table,json", "h"},
      "--format: only one format can go to standard output; add -o PREFIX to write several"},
     {{"-o", ""}, "-o: empty prefix"},
     {{"--output="}, "--output: empty prefix"},
     {{"-f", ""}, "-f: empty file name"},
+    {{"--format", "png", "h"}, "--format: png needs -o PREFIX (it is not text)"},
+    {{"--stop-set=1", "h"}, "--stop-set: '1' is out of range (2-64)"},
+    {{"--stop-set=x", "h"}, "--stop-set: 'x' is not a number (2-64)"},
+    {{"--asn-source", "whois"},
+     "--asn-source: unknown source 'whois' (accepted: offline, cymru, offline,cymru, none)"},
+    {{"--dns-server", "resolver.lab"},
+     "--dns-server: 'resolver.lab' is not an IPv4 or IPv6 address"},
+    {{"--asn-db", ""}, "--asn-db: empty file name"},
+    {{"--mmdb=a", "--mmdb=b", "--mmdb=c", "--mmdb=d", "--mmdb=e", "--mmdb=f",
+      "--mmdb=g", "--mmdb=h", "--mmdb=i"},
+     "--mmdb: at most 8 files"},
+    {{"--dns-timeout", "0"}, "--dns-timeout: '0' is out of range (0.01-60)"},
     /* The first error wins, read left to right. */
     {{"--rate", "0", "--gap", "0"}, "--rate: '0' is out of range (1-1000000)"},
 };
@@ -196,6 +213,8 @@ static void documented_defaults(rg_config *c)
     c->rate = RG_DEFAULT_RATE;
     c->gap = RG_DEFAULT_GAP;
     c->formats = RG_FMT_TABLE;
+    c->asn_sources = RG_ASN_OFFLINE;
+    c->dns_timeout = RG_DEFAULT_DNS_TIMEOUT;
 }
 
 struct expected {
@@ -239,6 +258,10 @@ static void apply_expect(struct expected *e, const char *key, const char *v)
         c->rate = (unsigned)strtoul(v, NULL, 10);
     } else if (strcmp(key, "gap") == 0) {
         c->gap = (unsigned)strtoul(v, NULL, 10);
+    } else if (strcmp(key, "stopset") == 0) {
+        c->stop_set = (unsigned)strtoul(v, NULL, 10);
+    } else if (strcmp(key, "asnsrc") == 0) {
+        c->asn_sources = (unsigned)strtoul(v, NULL, 10);
     } else if (strcmp(key, "family") == 0) {
         c->family = strcmp(v, "4") == 0 ? RG_FAMILY_4 : RG_FAMILY_6;
     } else if (strcmp(key, "output") == 0) {
@@ -311,6 +334,9 @@ static void check_config(size_t idx, const char *spec, const rg_config *got,
     CHECK(got->retries == want->retries);
     CHECK(got->rate == want->rate);
     CHECK(got->gap == want->gap);
+    CHECK(got->stop_set == want->stop_set);
+    CHECK(got->asn_sources == want->asn_sources);
+    CHECK(got->dns_timeout == want->dns_timeout);
     CHECK(got->family == want->family);
     CHECK(got->formats == want->formats);
     CHECK(got->formats_given == want->formats_given);
