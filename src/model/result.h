@@ -111,6 +111,7 @@ typedef struct rg_run {
     rg_run_stats stats;
     rg_host *hosts;           /* owned, sorted by addr, unique; see below */
     size_t nhosts;
+    const char *as_credit;    /* static text the AS data's licence asks to show; NULL = none */
 } rg_run;
 
 /* Allocates the probe slots; false on allocation failure. Takes a copy of target. */

@@ -241,7 +241,75 @@ static json_t *probe_json(const rg_probe *p, unsigned attempt)
     return finish(o, ok);
 }
 
-static json_t *hop_json(const rg_trace *t, unsigned ttl)
+static const char *as_source_name(uint8_t s)
+{
+    switch ((enum rg_as_source)s) {
+    case RG_AS_CSV: return "offline";
+    case RG_AS_MMDB: return "mmdb";
+    case RG_AS_CYMRU: return "cymru";
+    case RG_AS_NONE: break;
+    }
+    return NULL;
+}
+
+/* What annotation learnt about an address; keys are absent when unknown. */
+static bool put_annotation(json_t *o, const rg_host *h)
+{
+    bool ok = true;
+    if (!h)
+        return true;
+    if (h->asn) {
+        ok &= put(o, "asn", json_integer(h->asn));
+        if (h->as_org)
+            ok &= put(o, "as_org", text_json(h->as_org));
+        if (as_source_name(h->as_source))
+            ok &= put(o, "as_source", json_string(as_source_name(h->as_source)));
+    }
+    if (h->ptr)
+        ok &= put(o, "ptr", text_json(h->ptr));
+    if (h->country[0])
+        ok &= put(o, "country", text_json(h->country));
+    if (h->city)
+        ok &= put(o, "city", text_json(h->city));
+    return ok;
+}
+
+static json_t *hosts_json(const rg_run *run)
+{
+    json_t *a = json_array();
+    if (!a)
+        return NULL;
+    bool ok = true;
+    for (size_t i = 0; ok && i < run->nhosts; i++) {
+        json_t *h = json_object();
+        ok = append(a, h);
+        ok = ok && put(h, "address", addr_json(&run->hosts[i].addr));
+        ok = ok && put_annotation(h, &run->hosts[i]);
+    }
+    return finish(a, ok);
+}
+
+/* The ASes the trace crossed, in order, each once per stretch; hops of
+ * unknown AS are passed over. */
+static json_t *as_path_json(const rg_run *run, const rg_trace *t)
+{
+    json_t *a = json_array();
+    if (!a)
+        return NULL;
+    bool ok = true;
+    uint32_t last = 0;
+    for (unsigned ttl = t->min_ttl; ok && ttl <= t->last_ttl; ttl++) {
+        const rg_probe *p = rg_trace_answer(t, ttl);
+        const rg_host *h = p ? rg_run_host(run, &p->from) : NULL;
+        if (!h || h->asn == 0 || h->asn == last)
+            continue;
+        last = h->asn;
+        ok = append(a, json_integer(h->asn));
+    }
+    return finish(a, ok);
+}
+
+static json_t *hop_json(const rg_run *run, const rg_trace *t, unsigned ttl)
 {
     const rg_probe *answer = rg_trace_answer(t, ttl);
     json_t *o = json_object(), *probes = json_array();
@@ -251,6 +319,8 @@ static json_t *hop_json(const rg_trace *t, unsigned ttl)
     }
     bool ok = put(o, "ttl", json_integer(ttl));
     ok &= put(o, "responder", answer ? addr_json(&answer->from) : json_null());
+    if (answer)
+        ok &= put_annotation(o, rg_run_host(run, &answer->from));
     ok &= put(o, "probes", probes);
     unsigned n = rg_trace_sent(t, ttl);
     if (n > t->attempts)
@@ -260,7 +330,7 @@ static json_t *hop_json(const rg_trace *t, unsigned ttl)
     return finish(o, ok);
 }
 
-static json_t *hops_json(const rg_trace *t)
+static json_t *hops_json(const rg_run *run, const rg_trace *t)
 {
     json_t *a = json_array();
     if (!a)
@@ -269,7 +339,7 @@ static json_t *hops_json(const rg_trace *t)
     unsigned last = t->last_ttl < t->max_ttl ? t->last_ttl : t->max_ttl;
     for (unsigned ttl = t->min_ttl; ok && ttl <= last; ttl++)
         if (rg_trace_sent(t, ttl) > 0)
-            ok = append(a, hop_json(t, ttl));
+            ok = append(a, hop_json(run, t, ttl));
     return finish(a, ok);
 }
 
@@ -290,7 +360,7 @@ static const char *stopped_by(const rg_trace *t, unsigned gap)
     return "silence";
 }
 
-static json_t *trace_json(const rg_trace *t, unsigned gap)
+static json_t *trace_json(const rg_run *run, const rg_trace *t, unsigned gap)
 {
     json_t *o = json_object();
     if (!o)
@@ -309,7 +379,8 @@ static json_t *trace_json(const rg_trace *t, unsigned gap)
     ok &= put(o, "rtt_us", t->reached_ttl ? json_integer(t->rtt_us) : json_null());
     ok &= put(o, "last_answer_ttl", uint_or_null(t->last_answer_ttl));
     ok &= put(o, "stopped_by", stop ? json_string(stop) : json_null());
-    ok &= put(o, "hops", hops_json(t));
+    ok &= put(o, "as_path", as_path_json(run, t));
+    ok &= put(o, "hops", hops_json(run, t));
     return finish(o, ok);
 }
 
@@ -320,7 +391,7 @@ static json_t *traces_json(const rg_run *run, unsigned gap)
         return NULL;
     bool ok = true;
     for (size_t i = 0; ok && i < run->ntraces; i++)
-        ok = append(a, trace_json(&run->traces[i], gap));
+        ok = append(a, trace_json(run, &run->traces[i], gap));
     return finish(a, ok);
 }
 
@@ -337,6 +408,8 @@ json_t *rg_json_build(const rg_run *run, const rg_config *cfg)
     ok &= put(doc, "stats", stats_json(&run->stats));
     ok &= put(doc, "unresolved", unresolved_json(run));
     ok &= put(doc, "traces", traces_json(run, cfg ? cfg->gap : 0));
+    ok &= put(doc, "hosts", hosts_json(run));
+    ok &= put(doc, "credits", run->as_credit ? json_pack("[s]", run->as_credit) : json_array());
     return finish(doc, ok);
 }
 

@@ -258,7 +258,8 @@ static void test_top_level(void **state)
     expect_str(doc, "start_time", "2026-11-25T14:50:00.000005Z");
     expect_str(doc, "end_time", "2026-11-25T14:50:12.999999Z");
     const char *order[] = {"schema", "version", "start_time", "end_time",
-                           "options", "stats", "unresolved", "traces"};
+                           "options", "stats", "unresolved", "traces", "hosts",
+                           "credits"};
     size_t i = 0;
     const char *key;
     json_t *v;
@@ -386,6 +387,61 @@ static void test_open_trace(void **state)
     expect_absent(r, "icmp_code");
     expect_int(r, "rtt_us", 412);
     expect_int(r, "reply_ttl", 61);
+    json_decref(doc);
+    rg_run_free(&run);
+}
+
+/* Annotation: per-hop AS, names and places where known, the AS path, the
+ * host list and the data credit; hostile names pass through as text. */
+static void test_annotation(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    build(&run);
+    assert_true(rg_run_collect_hosts(&run));
+    rg_addr r1, dst;
+    assert_true(rg_addr_parse("198.18.0.1", &r1));
+    assert_true(rg_addr_parse("198.19.0.5", &dst));
+    rg_host *h = rg_run_host(&run, &r1);
+    assert_non_null(h);
+    h->asn = 64500;
+    h->as_source = RG_AS_CSV;
+    assert_true(rg_host_set(&h->as_org, "RG-LAB-ACCESS \"Lab\"\n</script>"));
+    assert_true(rg_host_set(&h->ptr, "r1.lab"));
+    memcpy(h->country, "ZZ", 3);
+    assert_true(rg_host_set(&h->city, "Labville"));
+    h = rg_run_host(&run, &dst);
+    h->asn = 64502;
+    h->as_source = RG_AS_CYMRU;
+    run.as_credit = "AS data credit";
+    rg_config cfg = config();
+    json_t *doc = roundtrip(&run, &cfg);
+    json_t *t = trace_at(doc, 0);
+    json_t *hop = hop_at(t, 0);
+    expect_int(hop, "asn", 64500);
+    expect_str(hop, "as_org", "RG-LAB-ACCESS \"Lab\"\n</script>");
+    expect_str(hop, "as_source", "offline");
+    expect_str(hop, "ptr", "r1.lab");
+    expect_str(hop, "country", "ZZ");
+    expect_str(hop, "city", "Labville");
+    hop = hop_at(t, 1); /* nothing known */
+    expect_absent(hop, "asn");
+    expect_absent(hop, "ptr");
+    hop = hop_at(t, 2);
+    expect_int(hop, "asn", 64502);
+    expect_str(hop, "as_source", "cymru");
+    expect_absent(hop, "as_org");
+    json_t *path = get(t, "as_path");
+    assert_int_equal(json_array_size(path), 2);
+    assert_int_equal(json_integer_value(at(path, 0)), 64500);
+    assert_int_equal(json_integer_value(at(path, 1)), 64502);
+    json_t *hosts = get(doc, "hosts");
+    assert_int_equal(json_array_size(hosts), run.nhosts);
+    expect_str(at(hosts, 0), "address", "198.18.0.1");
+    expect_int(at(hosts, 0), "asn", 64500);
+    json_t *credits = get(doc, "credits");
+    assert_int_equal(json_array_size(credits), 1);
+    assert_string_equal(json_string_value(at(credits, 0)), "AS data credit");
     json_decref(doc);
     rg_run_free(&run);
 }
@@ -623,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_open_trace),
         cmocka_unit_test(test_closed_and_named),
+        cmocka_unit_test(test_annotation),
         cmocka_unit_test(test_filtered_trace),
         cmocka_unit_test(test_unreachable_traces),
         cmocka_unit_test(test_ends),
