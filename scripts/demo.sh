@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build >/dev/null
+scripts/fetch-asn-data.sh
 lab/lab up
 mkdir -p out
 # ROUTEGRAPH_LAB_ONLY: refuse any target outside the lab's address ranges.

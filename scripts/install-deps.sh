@@ -8,6 +8,7 @@ PKGS=(
   libjansson-dev libcap-dev libcmocka-dev
   libgraphviz-dev libc-ares-dev libmaxminddb-dev
   iproute2 nftables util-linux python3 man-db
+  nsd
 )
 
 missing=()
@@ -15,6 +16,9 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
     || missing+=("$p")
 done
+# npm fetches the offline AS data (scripts/fetch-asn-data.sh); the machine
+# image may carry its own Node.js, else Debian's will do.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

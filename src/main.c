@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "annotate/sources.h"
 #include "cli/options.h"
 #include "cli/resolve.h"
 #include "cli/targets.h"
@@ -18,6 +19,7 @@
 #include "model/result.h"
 #include "output/atomic.h"
 #include "output/json.h"
+#include "output/paths.h"
 #include "output/progress.h"
 #include "output/table.h"
 
@@ -132,9 +134,13 @@ static bool plan_traces(rg_run *run, const rg_config *cfg,
     return rg_run_dedupe(run);
 }
 
+/* The classic table, then the AS-path view when the run was annotated. */
 static bool write_table(FILE *out, const void *ctx)
 {
-    return rg_table_write(out, ctx);
+    const rg_run *run = ctx;
+    if (!rg_table_write(out, run))
+        return false;
+    return !rg_paths_wanted(run) || rg_paths_write(out, run);
 }
 
 static bool write_json(FILE *out, const void *ctx)
@@ -193,6 +199,12 @@ static int trace(const rg_config *cfg, const rg_sockets *socks)
         rg_targets_free(&targets);
         return EXIT_USAGE;
     }
+    rg_sources sources;
+    if (!rg_sources_open(&sources, cfg, err, sizeof err)) {
+        say("%s", err);
+        rg_targets_free(&targets);
+        return EXIT_USAGE;
+    }
     rg_run run = {0};
     int status = 0;
     if (!plan_traces(&run, cfg, &targets, socks)) {
@@ -212,12 +224,17 @@ static int trace(const rg_config *cfg, const rg_sockets *socks)
         goto out;
     }
     report_send_errors(&run);
+    char warn[512];
+    rg_sources_annotate(&sources, &run, cfg, warn, sizeof warn);
+    if (warn[0] && !cfg->quiet)
+        say("%s", warn);
     if (!write_outputs(&run, cfg))
         status = EXIT_RUNTIME;
     else if (run.nunresolved > 0)
         status = EXIT_PARTIAL;
 out:
     rg_run_free(&run);
+    rg_sources_close(&sources);
     rg_targets_free(&targets);
     return status;
 }

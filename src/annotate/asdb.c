@@ -180,18 +180,24 @@ static uint64_t checksum(const uint8_t *p, size_t n)
  * ------------------------------------------------------------------------- */
 
 #define NBUCKET 65536u
+#ifndef RG_ASDB_MIN_BUCKETED /* a fuzz build sets 1 to reach the bucket code */
+#define RG_ASDB_MIN_BUCKETED 4096u
+#endif
+#define MIN_BUCKETED RG_ASDB_MIN_BUCKETED
 
 struct rg_asdb {
-    uint8_t *owned;       /* malloc'd image, or NULL when mapped */
-    const uint8_t *image; /* header + tables */
+    uint8_t *owned;       /* the image when built here (writable), else NULL */
+    const uint8_t *image; /* header + tables, mapped: freed with munmap */
     size_t image_len;
     uint32_t n4, n6, norgs;
     const uint32_t *s4, *e4, *asn4, *org4;
-    const uint64_t *s6, *e6; /* hi, lo pairs */
+    const uint64_t *s6h, *s6l, *e6h, *e6l; /* high and low halves, apart: the
+                                              * search mostly reads only s6h */
     const uint32_t *asn6, *org6;
     const uint32_t *org_off;
     const char *strings;
-    uint32_t *bucket4, *bucket6; /* NBUCKET+1: first range whose top 16 bits >= k */
+    uint32_t *bucket4, *bucket6; /* NBUCKET+1: first range whose top 16 bits >= k;
+                                  * NULL for small tables */
     rg_asdb_info info;
 };
 
@@ -208,24 +214,30 @@ static bool db_attach(rg_asdb *db, const uint8_t *image, size_t len)
     db->e4 = (const uint32_t *)(image + l.e4);
     db->asn4 = (const uint32_t *)(image + l.asn4);
     db->org4 = (const uint32_t *)(image + l.org4);
-    db->s6 = (const uint64_t *)(image + l.s6);
-    db->e6 = (const uint64_t *)(image + l.e6);
+    db->s6h = (const uint64_t *)(image + l.s6);
+    db->s6l = db->s6h + db->n6;
+    db->e6h = (const uint64_t *)(image + l.e6);
+    db->e6l = db->e6h + db->n6;
     db->asn6 = (const uint32_t *)(image + l.asn6);
     db->org6 = (const uint32_t *)(image + l.org6);
     db->org_off = (const uint32_t *)(image + l.off);
     db->strings = (const char *)(image + l.str);
-    db->bucket4 = malloc((NBUCKET + 1) * sizeof *db->bucket4);
-    db->bucket6 = malloc((NBUCKET + 1) * sizeof *db->bucket6);
-    if (!db->bucket4 || !db->bucket6)
+    /* Small tables (the lab's, a test's) are searched whole: building the
+     * buckets would cost more than it saves. */
+    if (db->n4 >= MIN_BUCKETED && !(db->bucket4 = malloc((NBUCKET + 1) * sizeof *db->bucket4)))
+        return false;
+    if (db->n6 >= MIN_BUCKETED && !(db->bucket6 = malloc((NBUCKET + 1) * sizeof *db->bucket6)))
         return false;
     size_t i = 0, j = 0;
-    for (uint32_t k = 0; k <= NBUCKET; k++) {
-        while (i < db->n4 && (db->s4[i] >> 16) < k)
+    for (uint32_t k = 0; k <= NBUCKET && (db->bucket4 || db->bucket6); k++) {
+        while (db->bucket4 && i < db->n4 && (db->s4[i] >> 16) < k)
             i++;
-        while (j < db->n6 && (db->s6[2 * j] >> 48) < k)
+        while (db->bucket6 && j < db->n6 && (db->s6h[j] >> 48) < k)
             j++;
-        db->bucket4[k] = (uint32_t)i;
-        db->bucket6[k] = (uint32_t)j;
+        if (db->bucket4)
+            db->bucket4[k] = (uint32_t)i;
+        if (db->bucket6)
+            db->bucket6[k] = (uint32_t)j;
     }
     db->info.ranges4 = db->n4;
     db->info.ranges6 = db->n6;
@@ -237,9 +249,7 @@ void rg_asdb_free(rg_asdb *db)
 {
     if (!db)
         return;
-    if (db->owned)
-        free(db->owned);
-    else if (db->image)
+    if (db->image)
         munmap((void *)(uintptr_t)db->image, db->image_len);
     free(db->bucket4);
     free(db->bucket6);
@@ -263,7 +273,9 @@ static bool answer(const rg_asdb *db, uint32_t asn_v, uint32_t org_id,
 
 static bool lookup4(const rg_asdb *db, uint32_t x, uint32_t *asn, const char **org)
 {
-    uint32_t lo = db->bucket4[x >> 16], hi = db->bucket4[(x >> 16) + 1];
+    uint32_t lo = 0, hi = db->n4;
+    if (db->bucket4)
+        lo = db->bucket4[x >> 16], hi = db->bucket4[(x >> 16) + 1];
     while (lo < hi) { /* first range in the bucket starting after x */
         uint32_t mid = lo + (hi - lo) / 2;
         if (db->s4[mid] <= x)
@@ -280,18 +292,19 @@ static bool lookup4(const rg_asdb *db, uint32_t x, uint32_t *asn, const char **o
 
 static bool lookup6(const rg_asdb *db, key x, uint32_t *asn, const char **org)
 {
-    uint32_t lo = db->bucket6[x.hi >> 48], hi = db->bucket6[(x.hi >> 48) + 1];
+    uint32_t lo = 0, hi = db->n6;
+    if (db->bucket6)
+        lo = db->bucket6[x.hi >> 48], hi = db->bucket6[(x.hi >> 48) + 1];
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        key s = {db->s6[2 * mid], db->s6[2 * mid + 1]};
-        if (key_cmp(s, x) <= 0)
+        if (db->s6h[mid] < x.hi || (db->s6h[mid] == x.hi && db->s6l[mid] <= x.lo))
             lo = mid + 1;
         else
             hi = mid;
     }
     if (lo == 0)
         return false;
-    key e = {db->e6[2 * (lo - 1)], db->e6[2 * (lo - 1) + 1]};
+    key e = {db->e6h[lo - 1], db->e6l[lo - 1]};
     if (key_cmp(e, x) < 0)
         return false;
     return answer(db, db->asn6[lo - 1], db->org6[lo - 1], asn, org);
@@ -346,6 +359,36 @@ struct rg_asdb_builder {
     rg_asdb_info info;
 };
 
+/* Range vectors live in their own mappings: they grow by mremap without
+ * copying, and a known size can be prefaulted in one call. */
+static bool rawvec_reserve(rawvec *v, size_t need, bool populate)
+{
+    if (need <= v->cap)
+        return true;
+    size_t nc = v->cap ? v->cap : populate ? need : 1024;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / sizeof *v->v)
+            return false;
+        nc *= 2;
+    }
+    void *p = v->v ? mremap(v->v, v->cap * sizeof *v->v, nc * sizeof *v->v, MREMAP_MAYMOVE)
+                   : mmap(NULL, nc * sizeof *v->v, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    v->v = p;
+    v->cap = nc;
+    return true;
+}
+
+static void rawvec_free(rawvec *v)
+{
+    if (v->v)
+        munmap(v->v, v->cap * sizeof *v->v);
+    v->v = NULL;
+    v->n = v->cap = 0;
+}
+
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
@@ -391,8 +434,8 @@ void rg_asdb_builder_free(rg_asdb_builder *b)
 {
     if (!b)
         return;
-    free(b->fam[0].v);
-    free(b->fam[1].v);
+    rawvec_free(&b->fam[0]);
+    rawvec_free(&b->fam[1]);
     for (size_t i = 0; i < b->nnames; i++)
         free(b->names[i]);
     free(b->names);
@@ -747,7 +790,7 @@ static enum line_result parse_line(line_ctx *c, const char *p, size_t n)
     if (!intern(c->b, org.p, org.n, &r.org))
         return LINE_NOMEM;
     rawvec *v = &c->b->fam[fam == 6];
-    if (v->n >= IDX_MAX_COUNT || !grow((void **)&v->v, &v->cap, v->n + 1, sizeof *v->v))
+    if (v->n >= IDX_MAX_COUNT || !rawvec_reserve(v, v->n + 1, false))
         return LINE_NOMEM;
     v->v[v->n++] = r;
     return LINE_ADDED;
@@ -792,13 +835,13 @@ static bool feed_begin(feed *f, rg_asdb_builder *b, const char *name, int hint,
         snprintf(err, errlen, "%s: out of memory", name);
         return false;
     }
-    /* Reserving for the expected line count (real lines are ~50 bytes) saves
-     * the copies of repeated doubling on a 400,000-line file. */
+    /* Reserving (prefaulted) for the expected line count, real lines being
+     * 58 (IPv4) to 85 (IPv6) bytes, saves copies and page faults. */
     if (hint == 4 || hint == 6) {
         rawvec *v = &b->fam[hint == 6];
-        size_t want = v->n + size_guess / 48 + 1;
+        size_t want = v->n + size_guess / 56 + 1;
         if (want < IDX_MAX_COUNT)
-            (void)grow((void **)&v->v, &v->cap, want, sizeof *v->v);
+            (void)rawvec_reserve(v, want, true);
     }
     return true;
 }
@@ -1053,7 +1096,7 @@ static bool emit(rawvec *out, key s, key e, const raw *from)
             return true;
         }
     }
-    if (!grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v))
+    if (!rawvec_reserve(out, out->n + 1, false))
         return false;
     raw r = *from;
     r.s = s, r.e = e;
@@ -1139,38 +1182,71 @@ static bool sweep(const raw *r, size_t m, rawvec *out, sweep_buf *sb)
     return true;
 }
 
-static bool resolve(rawvec *in, rawvec *out, rg_asdb_builder *b)
+static void note_overlap(rg_asdb_builder *b, const raw *x, const raw *y)
+{
+    char why[RG_ASDB_MSGLEN];
+    snprintf(why, sizeof why, "overlaps %.80s:%lu; the smaller range wins",
+             b->names[y->src], (unsigned long)y->line);
+    set_msg(b->info.first_overlap, b->names[x->src], x->line, why);
+}
+
+/* Replaces v's ranges by disjoint ones. The output is written over the input
+ * as it is consumed (fresh memory is slow to touch on small VMs), moving to a
+ * separate vector only if an overlap cuts more pieces than there is room for. */
+static bool resolve(rawvec *v, rg_asdb_builder *b)
 {
     bool sorted = true;
-    for (size_t i = 1; i < in->n && sorted; i++)
-        sorted = raw_order(&in->v[i - 1], &in->v[i]) <= 0;
+    for (size_t i = 1; i < v->n && sorted; i++)
+        sorted = raw_order(&v->v[i - 1], &v->v[i]) <= 0;
     if (!sorted)
-        qsort(in->v, in->n, sizeof *in->v, raw_cmp);
+        qsort(v->v, v->n, sizeof *v->v, raw_cmp);
     sweep_buf sb = {0};
-    bool ok = grow((void **)&out->v, &out->cap, in->n + 1, sizeof *out->v);
-    for (size_t i = 0; i < in->n && ok;) {
-        key maxe = in->v[i].e;
+    rawvec pieces = {0};
+    rawvec out = {v->v, 0, v->cap};
+    bool in_place = true, ok = true;
+    for (size_t i = 0; i < v->n && ok;) {
+        key maxe = v->v[i].e;
         size_t j = i + 1;
-        for (; j < in->n && key_cmp(in->v[j].s, maxe) <= 0; j++)
-            if (key_cmp(in->v[j].e, maxe) > 0)
-                maxe = in->v[j].e;
+        for (; j < v->n && key_cmp(v->v[j].s, maxe) <= 0; j++)
+            if (key_cmp(v->v[j].e, maxe) > 0)
+                maxe = v->v[j].e;
         if (j - i == 1) {
-            ok = emit(out, in->v[i].s, in->v[i].e, &in->v[i]);
-        } else {
-            if (b->info.overlaps == 0) {
-                const raw *x = &in->v[i + 1], *y = &in->v[i];
-                char why[RG_ASDB_MSGLEN];
-                snprintf(why, sizeof why, "overlaps %.80s:%lu; the smaller range wins",
-                         b->names[y->src], (unsigned long)y->line);
-                set_msg(b->info.first_overlap, b->names[x->src], x->line, why);
-            }
-            b->info.overlaps += j - i - 1;
-            ok = sweep(in->v + i, j - i, out, &sb);
+            raw r = v->v[i];
+            ok = emit(&out, r.s, r.e, &r);
+            i = j;
+            continue;
         }
+        if (b->info.overlaps == 0)
+            note_overlap(b, &v->v[i + 1], &v->v[i]);
+        b->info.overlaps += j - i - 1;
+        pieces.n = 0;
+        ok = sweep(v->v + i, j - i, &pieces, &sb);
+        if (ok && in_place && out.n + pieces.n > j) {
+            rawvec sep = {0};
+            ok = rawvec_reserve(&sep, out.n + pieces.n + (v->n - j), false);
+            if (ok) {
+                memcpy(sep.v, out.v, out.n * sizeof *out.v);
+                sep.n = out.n;
+                out = sep;
+                in_place = false;
+            }
+        }
+        for (size_t k = 0; k < pieces.n && ok; k++)
+            ok = emit(&out, pieces.v[k].s, pieces.v[k].e, &pieces.v[k]);
         i = j;
     }
     free(sb.pts);
     free(sb.heap);
+    rawvec_free(&pieces);
+    if (!in_place) {
+        if (!ok) {
+            rawvec_free(&out);
+            return false;
+        }
+        rawvec_free(v);
+        *v = out;
+    }
+    v->n = out.n;
     return ok;
 }
 
@@ -1197,8 +1273,8 @@ static void fill_image(uint8_t *img, const layout *l, const rawvec *v4, const ra
     uint64_t *s6 = (uint64_t *)(img + l->s6), *e6 = (uint64_t *)(img + l->e6);
     uint32_t *a6 = (uint32_t *)(img + l->asn6), *o6 = (uint32_t *)(img + l->org6);
     for (size_t i = 0; i < v6->n; i++) {
-        s6[2 * i] = v6->v[i].s.hi, s6[2 * i + 1] = v6->v[i].s.lo;
-        e6[2 * i] = v6->v[i].e.hi, e6[2 * i + 1] = v6->v[i].e.lo;
+        s6[i] = v6->v[i].s.hi, s6[v6->n + i] = v6->v[i].s.lo;
+        e6[i] = v6->v[i].e.hi, e6[v6->n + i] = v6->v[i].e.lo;
         a6[i] = v6->v[i].asn;
         o6[i] = v6->v[i].org;
     }
@@ -1213,21 +1289,28 @@ rg_asdb *rg_asdb_builder_finish(rg_asdb_builder *b, char *err, size_t errlen)
         snprintf(err, errlen, "AS database: out of memory");
         return NULL;
     }
-    rawvec out[2] = {{0}, {0}};
     rg_asdb *db = NULL;
-    uint8_t *img = NULL;
     layout l;
     if (b->fam[0].n + b->fam[1].n == 0) {
         snprintf(err, errlen, "AS database: no address ranges loaded");
         goto done;
     }
-    if (!resolve(&b->fam[0], &out[0], b) || !resolve(&b->fam[1], &out[1], b) ||
-        !layout_of(out[0].n, out[1].n, b->norgs, b->slen, &l) ||
-        !(img = calloc(1, (size_t)l.total)) || !(db = calloc(1, sizeof *db))) {
+    if (!resolve(&b->fam[0], b) || !resolve(&b->fam[1], b) ||
+        !layout_of(b->fam[0].n, b->fam[1].n, b->norgs, b->slen, &l) ||
+        !(db = calloc(1, sizeof *db))) {
         snprintf(err, errlen, "AS database: out of memory");
         goto done;
     }
-    fill_image(img, &l, &out[0], &out[1], b);
+    /* Prefaulted in one go: page by page costs more than filling it. */
+    void *img = mmap(NULL, (size_t)l.total, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (img == MAP_FAILED) {
+        snprintf(err, errlen, "AS database: out of memory");
+        free(db);
+        db = NULL;
+        goto done;
+    }
+    fill_image(img, &l, &b->fam[0], &b->fam[1], b);
     db->owned = img;
     db->info = b->info;
     if (!db_attach(db, img, (size_t)l.total)) {
@@ -1235,11 +1318,7 @@ rg_asdb *rg_asdb_builder_finish(rg_asdb_builder *b, char *err, size_t errlen)
         rg_asdb_free(db);
         db = NULL;
     }
-    img = NULL;
 done:
-    free(img);
-    free(out[0].v);
-    free(out[1].v);
     rg_asdb_builder_free(b);
     return db;
 }
@@ -1248,14 +1327,15 @@ done:
  * Index files.
  * ------------------------------------------------------------------------- */
 
+/* s and e hold n high halves, then n low halves. */
 static bool keys_ascending(const uint64_t *s, const uint64_t *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        key si = {s[2 * i], s[2 * i + 1]}, ei = {e[2 * i], e[2 * i + 1]};
+        key si = {s[i], s[n + i]}, ei = {e[i], e[n + i]};
         if (key_cmp(si, ei) > 0)
             return false;
         if (i > 0) {
-            key prev = {e[2 * i - 2], e[2 * i - 1]};
+            key prev = {e[i - 1], e[n + i - 1]};
             if (key_cmp(si, prev) <= 0)
                 return false;
         }
@@ -1468,6 +1548,9 @@ rg_asdb *rg_asdb_open_dir(const char *dir, char *err, size_t errlen)
             rg_asdb_free(db);
             snprintf(note, sizeof note,
                      "%.200s: older than the CSVs beside it; parsed the CSVs", d.idx);
+        } else if (!d.present[0] && !d.present[1]) {
+            snprintf(err, errlen, "%s", ierr); /* nothing else to fall back on */
+            return NULL;
         } else {
             snprintf(note, sizeof note, "%.230s; parsed the CSVs", ierr);
         }

@@ -11,8 +11,10 @@
  *   answers nothing (and masks a larger range it lies in).
  * - organisation is optional, may be quoted ("" is a quote inside quotes), at
  *   most RG_ASDB_MAX_ORG bytes, valid UTF-8 without control characters.
- * - Blank lines and lines starting with '#' are ignored; a UTF-8 byte order
- *   mark at the start is skipped; "\r\n" endings are accepted.
+ * - Blanks around unquoted fields are trimmed; quoted fields are kept as
+ *   they are. Blank lines, lines starting with '#' and a first line that is
+ *   a header (no AS number in it) are ignored; a UTF-8 byte order mark at
+ *   the start is skipped; "\r\n" endings are accepted.
  * - Any other line that does not parse, and any range whose end lies before
  *   its start, is skipped and counted (rg_asdb_info.skipped, with the first
  *   one's "FILE:LINE: why"). A source with no valid range at all is an error.

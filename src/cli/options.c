@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../annotate/dns.h"
 #include "../util/addr.h"
 #include "targets.h"
 
@@ -471,11 +472,9 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         return opt_asn_source(name, arg, &cfg->asn_sources, err, errlen);
     case OPT_DNS_SERVER: {
         rg_addr a;
-        if (!rg_addr_parse(arg, &a)) {
-            char q[QUOTED_MAX];
-            quote(q, arg, strlen(arg));
-            return fail(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", name, q);
-        }
+        uint16_t port;
+        if (!rg_dns_parse_server(arg, &a, &port, why, sizeof why))
+            return fail(err, errlen, "%s: %s", name, why);
         cfg->dns_server = arg;
         return 0;
     }

@@ -6,13 +6,17 @@
 #define MAX_CLASSES 16 /* path classes per destination; more are not split out */
 
 /* Scratch state of one build: each trace's path as node indices per TTL
- * from its min_ttl to the TTL it ended at (reached, or last answer). */
+ * from its first probed TTL to the one it ended at (reached, or last
+ * answer). With Doubletree (--stop-set) a trace may start above min_ttl:
+ * the TTLs it never probed are not silent hops. */
 typedef struct builder {
     rg_graph *g;
     const rg_run *run;
     size_t *path;       /* all paths back to back */
     size_t *path_off;   /* [trace]: start in path */
+    unsigned *path_first; /* [trace]: TTL of path[path_off] */
     unsigned *path_len; /* [trace] */
+    unsigned *route_len; /* [trace]: the part of the path that is routing */
     size_t cap_nodes, cap_edges;
     unsigned nunk, nend; /* ids handed out so far */
 } builder;
@@ -83,10 +87,18 @@ static unsigned path_end_ttl(const rg_trace *t)
     return end;
 }
 
+static unsigned path_first_ttl(const rg_trace *t)
+{
+    unsigned end = path_end_ttl(t), ttl = t->min_ttl;
+    while (ttl < end && rg_trace_sent(t, ttl) == 0)
+        ttl++;
+    return ttl;
+}
+
 static unsigned path_len(const rg_trace *t)
 {
     unsigned end = path_end_ttl(t);
-    return end ? end - t->min_ttl + 1 : 0;
+    return end ? end - path_first_ttl(t) + 1 : 0;
 }
 
 size_t rg_graph_host(const rg_graph *g, const rg_addr *a)
@@ -165,7 +177,7 @@ static bool add_hosts(builder *b)
         const rg_trace *t = &run->traces[i];
         all[n++] = t->dst;
         unsigned end = path_end_ttl(t);
-        for (unsigned ttl = t->min_ttl; end && ttl <= end; ttl++) {
+        for (unsigned ttl = path_first_ttl(t); end && ttl <= end; ttl++) {
             const rg_probe *p = rg_trace_answer(t, ttl);
             if (p)
                 all[n++] = p->from;
@@ -285,11 +297,18 @@ static bool alloc_paths(builder *b)
     size_t total = 0;
     b->path_off = malloc((run->ntraces + 1) * sizeof *b->path_off);
     b->path_len = malloc((run->ntraces + 1) * sizeof *b->path_len);
-    if (!b->path_off || !b->path_len)
+    b->route_len = malloc((run->ntraces + 1) * sizeof *b->route_len);
+    b->path_first = malloc((run->ntraces + 1) * sizeof *b->path_first);
+    if (!b->path_off || !b->path_len || !b->route_len || !b->path_first)
         return false;
     for (size_t i = 0; i < run->ntraces; i++) {
+        const rg_trace *t = &run->traces[i];
         b->path_off[i] = total;
-        b->path_len[i] = path_len(&run->traces[i]);
+        b->path_len[i] = path_len(t);
+        b->path_first[i] = path_first_ttl(t);
+        b->route_len[i] = b->path_len[i];
+        if (t->stopped_by_unreachable && !t->reached_ttl && b->route_len[i])
+            b->route_len[i]--;
         total += b->path_len[i];
     }
     b->path = malloc((total + 1) * sizeof *b->path);
@@ -302,7 +321,7 @@ static void fill_path(builder *b, size_t i)
     const rg_trace *t = &b->run->traces[i];
     size_t *path = b->path + b->path_off[i];
     for (unsigned k = 0; k < b->path_len[i]; k++) {
-        const rg_probe *p = rg_trace_answer(t, t->min_ttl + k);
+        const rg_probe *p = rg_trace_answer(t, b->path_first[i] + k);
         path[k] = p ? rg_graph_host(b->g, &p->from) : RG_GRAPH_NONE;
     }
 }
@@ -378,7 +397,7 @@ static bool chain_trace(builder *b, keymap *ends, size_t i)
     const size_t *path = b->path + b->path_off[i];
     size_t prev = 0;
     for (unsigned k = 0; k < b->path_len[i]; k++) {
-        if (!add_edge(b, prev, path[k], i, t->min_ttl + k))
+        if (path[k] != prev && !add_edge(b, prev, path[k], i, b->path_first[i] + k))
             return false;
         prev = path[k];
     }
@@ -460,6 +479,7 @@ static bool add_traces(builder *b)
         gt->reached = t->reached_ttl != 0;
         gt->dest = rg_graph_host(g, &t->dst);
         gt->end = RG_GRAPH_NONE;
+        g->nodes[gt->dest].reached |= gt->reached;
         if (!(gt->target = strdup(t->target ? t->target : "")))
             return false;
         rg_gnode *d = &g->nodes[gt->dest];
@@ -573,11 +593,11 @@ static bool median_rtts(builder *b)
 
 /* ---- splits: where two ports of one destination part ---- */
 
-/* Node at a TTL on trace i's path; RG_GRAPH_NONE outside it. */
+/* Node at a TTL on the routing part of trace i's path; RG_GRAPH_NONE outside it. */
 static size_t node_at(const builder *b, size_t i, unsigned ttl)
 {
-    unsigned min = b->run->traces[i].min_ttl;
-    if (ttl < min || ttl - min >= b->path_len[i])
+    unsigned min = b->path_first[i];
+    if (ttl < min || ttl - min >= b->route_len[i])
         return RG_GRAPH_NONE;
     return b->path[b->path_off[i] + (ttl - min)];
 }
@@ -714,6 +734,8 @@ static bool build(builder *b)
     if (add_node(b, RG_GNODE_ROOT) == RG_GRAPH_NONE)
         return false;
     add_sources(b->g, b->run);
+    if (b->run->as_credit && !(b->g->credit = strdup(b->run->as_credit)))
+        return false;
     if (!add_hosts(b) || !annotate_hosts(b) || !make_clusters(b) || !add_traces(b) ||
         !median_rtts(b))
         return false;
@@ -732,6 +754,8 @@ rg_graph *rg_graph_build(const rg_run *run)
     free(b.path);
     free(b.path_off);
     free(b.path_len);
+    free(b.route_len);
+    free(b.path_first);
     if (ok)
         return b.g;
     rg_graph_free(b.g);
@@ -767,5 +791,6 @@ void rg_graph_free(rg_graph *g)
         free(g->splits[i].first_traces);
     }
     free(g->splits);
+    free(g->credit);
     free(g);
 }

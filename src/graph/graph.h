@@ -10,11 +10,15 @@
  *   silent TTLs between them. Silence after the last answer is not drawn as
  *   unk nodes: a trace that never reached its destination ends in an `end`
  *   node hung off the node that answered last (the prober if none did).
+ * - A trace's edges follow its path; where consecutive TTLs answered from
+ *   the same address the trace simply stays on that node (no self-loop).
  * - Destination nodes carry one port cell per trace sent to them.
  * - Host nodes with a known AS belong to one cluster per AS; an unk node
  *   whose two known neighbours share a cluster joins it.
  * - Where traces to the same address but different ports take different
- *   paths, a split records the last node they shared.
+ *   paths, a split records the last node they shared. Paths are compared
+ *   by their known hosts, TTL by TTL; a router's final unreachable is a
+ *   filter, not a route, and does not count as a different path.
  * - Everything is deterministic for a given run: host nodes in address order,
  *   unk and end nodes in the order the traces first need them, edges in trace
  *   then TTL order, clusters by AS number.
@@ -74,6 +78,7 @@ typedef struct rg_gnode {
     size_t nports;
     char *names[RG_GRAPH_MAX_NAMES];
     size_t nnames, more_names;
+    bool reached;             /* at least one trace reached this destination */
     size_t cluster;           /* index into clusters, or RG_GRAPH_NONE */
     size_t nsplits;           /* splits happening at this node */
     /* END: the destination it stood for and why it ended. */
@@ -134,6 +139,7 @@ typedef struct rg_graph {
     size_t nsplits;
     rg_addr sources[RG_GRAPH_MAX_SOURCES]; /* prober addresses, sorted */
     size_t nsources;
+    char *credit;             /* attribution the AS data asks for; NULL = none */
 } rg_graph;
 
 /* Builds the graph; NULL on allocation failure. The run is only read. */

@@ -7,8 +7,12 @@
  *   trace's family, times in the schema's exact format); unknown members are
  *   ignored, as the schema's versioning rules ask.
  * - Sizes are bounded: the document (RG_JSON_READ_MAX_BYTES), every string
- *   (RG_JSON_READ_MAX_STRING), the probe slots allocated over all traces
- *   (RG_JSON_READ_MAX_SLOTS), so a small document cannot claim huge memory.
+ *   (RG_JSON_READ_MAX_STRING), and the probe slots allocated over all
+ *   traces (rg_json_read_max_slots): a trace's slots come from the options
+ *   (TTL range x attempts), not from its hops, so without this a few hundred
+ *   bytes per trace could claim ~100 KB each. The allowance grows with the
+ *   document: a real run (TTLs up to 64, 6 attempts) needs under 2 slots
+ *   per byte.
  * - On failure: false, *run left empty, and one line in err naming the JSON
  *   path of the offending value, e.g. "$.traces[2].hops[0].ttl: expected an
  *   integer from 1 to 30". Never a crash, never a partial run.
@@ -22,10 +26,17 @@
  * - run->hosts always lists every responder and destination address
  *   (rg_run_collect_hosts); the optional top-level "hosts" array, when
  *   present, fills in their annotations (asn, as_org, as_source, ptr,
- *   country, city). Entries for addresses not in the run are ignored.
+ *   country, city). Entries for addresses not in the run are ignored, and
+ *   so are the same keys on hops[] entries (hosts carries them all).
+ * - "credits": the AS data credit routegraph writes (RG_ANNOTATE_ASN_CREDIT)
+ *   is restored as run->as_credit; other credits are type-checked and
+ *   dropped, as the model holds only that static text.
+ * - "protocol" is an open enumeration: any string is accepted.
+ * - Members added to routegraph/1 later (stats.send_errors,
+ *   options.stop_set, hosts, credits) are optional.
  *
- * Not in the document, hence zero after reading: stats.send_errors,
- * stats.last_send_error, trace seq_base and flow_label. */
+ * Not in the document, hence zero after reading: stats.last_send_error,
+ * trace seq_base and flow_label. */
 #ifndef RG_JSON_READ_H
 #define RG_JSON_READ_H
 
@@ -36,7 +47,12 @@
 
 #define RG_JSON_READ_MAX_BYTES (256u * 1024 * 1024)
 #define RG_JSON_READ_MAX_STRING 1024
-#define RG_JSON_READ_MAX_SLOTS (4u * 1024 * 1024)
+#define RG_JSON_READ_MAX_SLOTS (4u * 1024 * 1024) /* 64 bytes each */
+#define RG_JSON_READ_SLOTS_BASE 65536u
+#define RG_JSON_READ_SLOTS_PER_BYTE 4u
+
+/* The probe slots a document of len bytes may make the reader allocate. */
+size_t rg_json_read_max_slots(size_t len);
 
 /* Reads a document held in memory (len bytes, no terminator needed).
  * *run must be zeroed; on success the caller frees it with rg_run_free. */

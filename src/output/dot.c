@@ -1,6 +1,7 @@
 #include "dot.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FONT "Helvetica,Arial,sans-serif"
@@ -101,9 +102,11 @@ static bool printable(uint32_t cp)
            cp != 0xffff;
 }
 
+/* Graphviz expands \N, \G, \L ... in both kinds of label, HTML-like ones
+ * after their entities are decoded, so a backslash is always doubled. */
 static void put_char(FILE *f, const unsigned char *s, size_t n, uint32_t cp, enum esc how)
 {
-    if (how == ESC_DOT && (cp == '"' || cp == '\\')) {
+    if (cp == '\\' || (how == ESC_DOT && cp == '"')) {
         fputc('\\', f);
         fputc((int)cp, f);
         return;
@@ -402,33 +405,116 @@ static void put_cluster(FILE *f, const rg_graph *g, size_t c)
 
 /* ---- edges ---- */
 
-static void put_edge(FILE *f, const rg_graph *g, const rg_gedge *e)
+static void put_edge_ends(FILE *f, const rg_graph *g, const rg_gedge *e)
 {
-    const rg_gtrace *t = &g->traces[e->trace];
     fputs("  ", f);
     put_node_name(f, g, e->from);
     fputs(" -> ", f);
     put_node_name(f, g, e->to);
+}
+
+/* Only where one split happens: several would print over each other, and
+ * the legend lists them all anyway. */
+static void put_split_label(FILE *f, const rg_graph *g, const rg_gedge *e)
+{
+    /* A taillabel, not a label: graphviz 2.42 double-frees the label nodes
+     * of edges between clusters in dot_cleanup; and the tail is the split. */
+    fprintf(f, ", taillabel=\":%u\", labelfontcolor=\"%s\", labelfontsize=9",
+            g->traces[e->trace].port, rg_dot_trace_color(e->trace));
+}
+
+static void put_edge(FILE *f, const rg_graph *g, const rg_gedge *e)
+{
+    put_edge_ends(f, g, e);
     fprintf(f, " [color=\"%s\", style=%s, tooltip=\"", rg_dot_trace_color(e->trace),
             rg_dot_trace_style(e->trace));
-    put_target_port(f, t, ESC_DOT);
+    put_target_port(f, &g->traces[e->trace], ESC_DOT);
     if (e->ttl)
         fprintf(f, " TTL %u", e->ttl);
     fputc('"', f);
-    if (e->split)
-        fprintf(f, ", label=\":%u\", fontcolor=\"%s\", fontsize=9", t->port,
-                rg_dot_trace_color(e->trace));
+    if (e->split && g->nodes[e->from].nsplits == 1)
+        put_split_label(f, g, e);
     fputs("];\n", f);
 }
 
-/* The path past an end node is unknown: a faint line to the destination. */
+/* Many traces over one hop would fan out into a wall of arcs: from
+ * RG_DOT_BUNDLE traces on, they share one edge drawn as parallel lines,
+ * one per colour among them. */
+static void put_bundle(FILE *f, const rg_graph *g, const rg_gedge *const *members, size_t n)
+{
+    bool used[RG_DOT_NCOLORS] = {false};
+    const rg_gedge *split = NULL;
+    put_edge_ends(f, g, members[0]);
+    fputs(" [color=\"", f);
+    for (size_t i = 0, shown = 0; i < n; i++) {
+        size_t c = members[i]->trace % RG_DOT_NCOLORS;
+        if (!split && members[i]->split && g->nodes[members[i]->from].nsplits == 1)
+            split = members[i];
+        if (used[c])
+            continue;
+        used[c] = true;
+        fprintf(f, "%s%s", shown++ ? ":" : "", colors[c]);
+    }
+    fprintf(f, "\", penwidth=1, tooltip=\"%zu traces\"", n);
+    if (split)
+        put_split_label(f, g, split);
+    fputs("];\n", f);
+}
+
+static int edge_ptr_cmp(const void *a, const void *b)
+{
+    const rg_gedge *x = *(const rg_gedge *const *)a, *y = *(const rg_gedge *const *)b;
+    if (x->from != y->from)
+        return (x->from > y->from) - (x->from < y->from);
+    if (x->to != y->to)
+        return (x->to > y->to) - (x->to < y->to);
+    return (x > y) - (x < y);
+}
+
+/* Edges in trace order; a bundle where its first member would be. */
+static bool put_edges(FILE *f, const rg_graph *g)
+{
+    const rg_gedge **sorted = malloc((g->nedges + 1) * sizeof *sorted);
+    size_t *group = malloc((g->nedges + 1) * sizeof *group); /* edge -> start in sorted */
+    size_t *size = malloc((g->nedges + 1) * sizeof *size);
+    bool ok = sorted && group && size;
+    for (size_t i = 0; ok && i < g->nedges; i++)
+        sorted[i] = &g->edges[i];
+    if (ok)
+        qsort(sorted, g->nedges, sizeof *sorted, edge_ptr_cmp);
+    for (size_t k = 0; ok && k < g->nedges;) {
+        size_t end = k + 1;
+        while (end < g->nedges && sorted[end]->from == sorted[k]->from &&
+               sorted[end]->to == sorted[k]->to)
+            end++;
+        for (size_t j = k; j < end; j++) {
+            group[sorted[j] - g->edges] = k;
+            size[sorted[j] - g->edges] = end - k;
+        }
+        k = end;
+    }
+    for (size_t i = 0; ok && i < g->nedges; i++) {
+        if (size[i] < RG_DOT_BUNDLE)
+            put_edge(f, g, &g->edges[i]);
+        else if (sorted[group[i]] == &g->edges[i])
+            put_bundle(f, g, sorted + group[i], size[i]);
+    }
+    free(sorted);
+    free(group);
+    free(size);
+    return ok;
+}
+
+/* The path past an end node is unknown: a faint line to the destination,
+ * which only pulls the destination into place when no trace reached it. */
 static void put_end_link(FILE *f, const rg_graph *g, size_t k)
 {
     fputs("  ", f);
     put_node_name(f, g, k);
     fputs(" -> ", f);
     put_node_name(f, g, g->nodes[k].dest);
-    fputs(" [style=dotted, color=\"#aaaaaa\", arrowhead=none, tooltip=\"path unknown\"];\n", f);
+    fprintf(f, " [style=dotted, color=\"#aaaaaa\", arrowhead=none, tooltip=\"path unknown\"%s];\n",
+            g->nodes[g->nodes[k].dest].reached ? ", constraint=false" : "");
 }
 
 /* ---- legend ---- */
@@ -503,6 +589,12 @@ static void put_legend(FILE *f, const rg_graph *g)
                 RED_BORDER);
     for (size_t i = 0; i < g->nsplits; i++)
         put_legend_split(f, g, &g->splits[i]);
+    if (g->credit) { /* the AS names shown come from data that asks for it */
+        fputs("<tr><td colspan=\"3\" align=\"left\"><font point-size=\"8\" "
+              "color=\"#666666\">", f);
+        put_text(f, g->credit, ESC_HTML, 0);
+        fputs("</font></td></tr>", f);
+    }
     fputs("</table>>];\n", f);
 }
 
@@ -522,15 +614,14 @@ bool rg_dot_write(FILE *out, const rg_graph *g)
     for (size_t k = 0; k < g->nnodes; k++)
         if (g->nodes[k].cluster == RG_GRAPH_NONE)
             put_node(out, g, k);
-    for (size_t i = 0; i < g->nedges; i++)
-        put_edge(out, g, &g->edges[i]);
+    bool ok = put_edges(out, g);
     for (size_t k = 0; k < g->nnodes; k++)
         if (g->nodes[k].kind == RG_GNODE_END)
             put_end_link(out, g, k);
     if (g->ntraces)
         put_legend(out, g);
     fputs("}\n", out);
-    return fflush(out) == 0 && !ferror(out);
+    return fflush(out) == 0 && !ferror(out) && ok;
 }
 
 bool rg_dot_writer(FILE *out, const void *graph)

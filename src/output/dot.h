@@ -8,9 +8,13 @@
  *   valid UTF-8 with control characters and code points XML forbids
  *   replaced by U+FFFD, and is escaped for where it lands: DOT quoted
  *   strings (quote and backslash, so no \N-style expansion either) or
- *   HTML-like labels (& < > " ' as entities). Long names are shortened.
+ *   HTML-like labels (& < > " ' as entities, and the backslash doubled, as
+ *   graphviz expands \N there too). Long names are shortened.
  * - Node names are only generated identifiers: "prober", an address,
  *   "unkN", "endN", "legend" (the SVG <title> of each node).
+ * - One edge per trace and hop, in the trace's colour and style; where
+ *   RG_DOT_BUNDLE or more traces take the same hop, one edge of parallel
+ *   lines in their colours instead, so 64 traces stay readable.
  * - Byte-for-byte deterministic for a given graph (golden tests). */
 #ifndef RG_DOT_H
 #define RG_DOT_H
@@ -22,6 +26,7 @@
 
 #define RG_DOT_NCOLORS 16 /* trace colours; then each colour again in the next edge style */
 #define RG_DOT_NSTYLES 4  /* solid, dashed, dotted, bold: 64 distinct traces */
+#define RG_DOT_BUNDLE 8   /* traces over one hop drawn as one multi-line edge */
 
 /* False on a write error. */
 bool rg_dot_write(FILE *out, const rg_graph *g);

@@ -44,6 +44,18 @@ static void gv_reset(void)
     gv_msg_len = 0;
 }
 
+/* One context for the life of the process, never freed: the pango plugin
+ * caches a pointer to the last font name, which lives in the context, so
+ * freeing a context and making another one reads freed memory (graphviz
+ * 2.42). Reachable, so leak checkers do not count it. */
+static GVC_t *shared_context(void)
+{
+    static GVC_t *gvc;
+    if (!gvc)
+        gvc = gvContext();
+    return gvc;
+}
+
 static char *dot_text(const rg_graph *g)
 {
     char *text = NULL;
@@ -70,9 +82,10 @@ static bool render_one(GVC_t *gvc, Agraph_t *ag, rg_render_out *o, char *err, si
             gvFreeRenderData(data);
         return false;
     }
-    o->data = malloc(len ? len : 1);
+    o->data = malloc((size_t)len + 1);
     if (o->data) {
         memcpy(o->data, data, len);
+        o->data[len] = '\0';
         o->len = len;
     }
     gvFreeRenderData(data);
@@ -115,14 +128,12 @@ bool rg_render(const rg_graph *g, rg_render_out *outs, size_t nouts, char *err,
     }
     agusererrf previous = agseterrf(collect_msg);
     agerrlevel_t level = agseterr(AGERR); /* warnings are not failures */
-    GVC_t *gvc = gvContext();
+    GVC_t *gvc = shared_context();
     bool ok = gvc != NULL;
     if (!ok)
         snprintf(err, errlen, "graph: cannot start graphviz (libgvc)");
     else
         ok = layout_and_render(gvc, text, outs, nouts, err, errlen);
-    if (gvc)
-        gvFreeContext(gvc);
     agseterr(level);
     agseterrf(previous);
     free(text);

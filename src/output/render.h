@@ -7,7 +7,8 @@
  * libgvc finds its plugins through the config file that Debian's libgvc6
  * writes at install time (libgvc6-config-update -c); nothing else is needed.
  *
- * Not thread-safe: cgraph's parser and error hook are process globals. */
+ * Not thread-safe: cgraph's parser and error hook are process globals, and
+ * one libgvc context is kept for the whole process (see render.c). */
 #ifndef RG_RENDER_H
 #define RG_RENDER_H
 
@@ -19,7 +20,12 @@
 
 /* One requested output: format is "svg" or "png" (anything libgvc knows as a
  * device also works, e.g. "pdf" if the cairo plugin has it). On success data
- * is a malloc'd buffer of len bytes that the caller free()s. */
+ * is a malloc'd buffer of len bytes, followed by a NUL not counted in len,
+ * that the caller free()s.
+ *
+ * The picture is the same for the same graph, but graphviz 2.42 orders
+ * cluster subgraphs by internal pointers: the SVG may list the AS clusters
+ * in another order from one run to the next, and PNG bytes may differ. */
 typedef struct rg_render_out {
     const char *format;
     char *data;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 /* An address (at most RG_ADDR_STRLEN - 1 chars) plus ":tcp65535" or " 11". */
 #define RG_CELL_LEN (RG_ADDR_STRLEN + 16)
 
@@ -128,52 +130,6 @@ static bool write_grid(FILE *out, const rg_run *run)
     return true;
 }
 
-/* Names come from the command line or a target file: keep terminal control
- * sequences in them from reaching the operator's terminal. With out NULL it
- * only counts, so widths can be measured without a buffer. */
-static size_t put_clean(FILE *out, const char *s)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p >= 0x20 && *p < 0x7f) {
-            if (out)
-                fputc(*p, out);
-            n++;
-            continue;
-        }
-        if (out)
-            fprintf(out, "\\x%02x", (unsigned)*p);
-        n += 4;
-    }
-    return n;
-}
-
-static size_t put_text(FILE *out, const char *s)
-{
-    if (out)
-        fputs(s, out);
-    return strlen(s);
-}
-
-/* "ADDR:tcpPORT", or "NAME (ADDR):tcpPORT" when the target was not given as
- * that very address. */
-static size_t put_label(FILE *out, const rg_trace *t)
-{
-    char a[RG_ADDR_STRLEN], port[16];
-    rg_addr_format(&t->dst, a, sizeof a);
-    snprintf(port, sizeof port, ":tcp%u", (unsigned)t->dport);
-    size_t n = 0;
-    if (t->target && strcmp(t->target, a) != 0) {
-        n += put_clean(out, t->target);
-        n += put_text(out, " (");
-        n += put_text(out, a);
-        n += put_text(out, ")");
-    } else {
-        n += put_text(out, a);
-    }
-    return n + put_text(out, port);
-}
-
 static const char *unreach_name_v4(unsigned code)
 {
     static const char *const names[] = {
@@ -277,13 +233,13 @@ static void write_summary(FILE *out, const rg_run *run)
 {
     size_t w = 0;
     for (size_t i = 0; i < run->ntraces; i++) {
-        size_t n = put_label(NULL, &run->traces[i]);
+        size_t n = rg_text_label(NULL, &run->traces[i]);
         if (n > w)
             w = n;
     }
     for (size_t i = 0; i < run->ntraces; i++) {
         const rg_trace *t = &run->traces[i];
-        size_t n = put_label(out, t);
+        size_t n = rg_text_label(out, t);
         fprintf(out, "%*s", (int)(w - n + 2), "");
         put_verdict(out, t);
         fputc('\n', out);
@@ -293,9 +249,9 @@ static void write_summary(FILE *out, const rg_run *run)
 static void write_footer(FILE *out, const rg_run *run)
 {
     for (size_t i = 0; i < run->nunresolved; i++) {
-        put_clean(out, run->unresolved[i].name);
+        rg_text_clean(out, run->unresolved[i].name);
         fputs(": not traced: ", out);
-        put_clean(out, run->unresolved[i].why);
+        rg_text_clean(out, run->unresolved[i].why);
         fputc('\n', out);
     }
     unsigned long long n = run->stats.unmatched;

@@ -189,7 +189,7 @@ def test_stop_set_goes_under_the_floor_without_wrong_hops():
 
 @test
 def test_table_exact_text():
-    r = rg("-p", "80,443", target("h3", 4, 7))
+    r = rg("-n", "--asn-source", "none", "-p", "80,443", target("h3", 4, 7))
     assert r.rc == 0 and r.err == "", r
     lines = r.out.splitlines()
     want = [
@@ -357,6 +357,123 @@ def test_without_cap_net_raw():
     assert r.rc == 1, r
     lines = r.err.splitlines()
     assert len(lines) == 1 and "CAP_NET_RAW" in lines[0] and "setcap cap_net_raw+ep" in lines[0], r.err
+
+
+LAB_ASN_CSV = os.path.join(ROOT, "lab", "asn.csv")
+DNS = TOPO["dns"]
+
+
+def router_asn(address):
+    for r in TOPO["routers"]:
+        for i in r["interfaces"]:
+            if address in (i["v4"], i["v6"]):
+                return i["asn"]
+    return NETS[net_of(address)]["asn"]
+
+
+def csv_orgs():
+    import csv
+    orgs = {}
+    with open(LAB_ASN_CSV) as f:
+        for row in csv.reader(line for line in f if not line.startswith("#")):
+            orgs[int(row[2])] = row[3]
+    return orgs
+
+
+def annotated_run(*extra):
+    addrs = [target("h1", 4, 50), target("h2", 4, 50), target("h3", 6, 50),
+             target("h3", 4, 66)]  # .66 carries the lab's hostile PTR name
+    return rg_json("-p", "80", *extra, *addrs)
+
+
+@test
+def test_annotation_offline_as_and_ptr_from_lab_dns():
+    _, doc = annotated_run("--asn-db", LAB_ASN_CSV)
+    orgs = csv_orgs()
+    hops = 0
+    for t in doc["traces"]:
+        path = []
+        for h in t["hops"]:
+            if h["responder"] is None:
+                assert "asn" not in h and "ptr" not in h, h
+                continue
+            hops += 1
+            want = router_asn(h["responder"])
+            assert h["asn"] == want and h["as_org"] == orgs[want], h
+            assert h["as_source"] == "offline", h
+            if h["responder"] in DNS["ptr"]:
+                assert h["ptr"] == DNS["ptr"][h["responder"]], h
+            elif h["responder"] in DNS["hostile_ptr"]["addresses"]:
+                assert h["ptr"] == DNS["hostile_ptr"]["name"], repr(h["ptr"])
+            else:
+                assert "ptr" not in h, h
+            if not path or path[-1] != want:
+                path.append(want)
+        assert t["as_path"] == path, (t["as_path"], path)
+    assert hops >= 15, hops
+    assert doc["credits"] == [], doc["credits"]  # the lab's own data asks for none
+
+
+@test
+def test_annotation_text_view_and_escaping():
+    r = rg("-p", "80", "--asn-db", LAB_ASN_CSV, target("h3", 4, 66))
+    assert r.rc == 0 and r.err == "", r
+    out = r.out.split("\n\n")
+    view = [b for b in out if b.startswith(target("h3", 4, 66) + ":tcp80\n")]
+    assert view, r.out
+    lines = view[0].splitlines()
+    assert re.fullmatch(r" +1  198\.18\.0\.1  r1-to-prober\.lab  AS64500 RG-LAB-ACCESS Lab "
+                        r"Access Networks  \d+\.\d{3} ms", lines[1]), lines[1]
+    # The hostile name: printable as is, the newline as \x0a, never raw.
+    assert 'evil"];<script>alert(1)</script>\'\\\\x0ax.h3.lab' in lines[3], repr(lines[3])
+    assert "\x1b" not in r.out
+
+
+@test
+def test_annotation_cymru_from_lab_dns():
+    _, doc = annotated_run("--asn-source", "cymru")
+    n = 0
+    for t in doc["traces"]:
+        for h in t["hops"]:
+            if h["responder"]:
+                n += 1
+                assert h["asn"] == router_asn(h["responder"]) and h["as_source"] == "cymru", h
+                assert h["country"] == "ZZ", h
+                assert h["as_org"] == next(a["name"] for a in DNS["cymru"]["as"]
+                                           if a["asn"] == h["asn"]), h
+    assert n >= 15, n
+
+
+@test
+def test_no_dns_with_dash_n():
+    before = lab("counters").out
+    _, doc = annotated_run("-n", "--asn-db", LAB_ASN_CSV)
+    after = lab("counters").out
+    count = lambda text: int(re.search(r"^dns_out (\d+)$", text, re.M).group(1))
+    assert count(after) == count(before), (before, after)
+    assert all("ptr" not in h for t in doc["traces"] for h in t["hops"])
+    assert all("asn" in h for t in doc["traces"] for h in t["hops"] if h["responder"])
+
+
+@test
+def test_silent_dns_server_ends_on_time_with_offline_data():
+    stop = lab("dns", "stop")
+    assert stop.rc == 0, stop
+    try:
+        start = time.monotonic()
+        r = rg("-q", "--format", "json", "-p", "80", "--asn-db", LAB_ASN_CSV,
+               "--asn-source", "offline,cymru", "--dns-timeout", "1.5",
+               target("h1", 4, 51), target("h3", 4, 51))
+        elapsed = time.monotonic() - start
+    finally:
+        lab("dns", "start")
+    assert r.rc == 0, r
+    doc = json.loads(r.out)
+    assert elapsed < 4.0, f"took {elapsed:.1f}s"
+    for t in doc["traces"]:
+        for h in t["hops"]:
+            if h["responder"]:
+                assert h["asn"] == router_asn(h["responder"]) and "ptr" not in h, h
 
 
 def on_terminal(args, answer=None, timeout=30):

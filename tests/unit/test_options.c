@@ -177,7 +177,7 @@ static const struct invalid_case INVALID[] = {
     {{"--asn-source", "whois"},
      "--asn-source: unknown source 'whois' (accepted: offline, cymru, offline,cymru, none)"},
     {{"--dns-server", "resolver.lab"},
-     "--dns-server: 'resolver.lab' is not an IPv4 or IPv6 address"},
+     "--dns-server: bad DNS server 'resolver.lab': want ADDR, ADDR:PORT or [IPV6]:PORT"},
     {{"--asn-db", ""}, "--asn-db: empty file name"},
     {{"--mmdb=a", "--mmdb=b", "--mmdb=c", "--mmdb=d", "--mmdb=e", "--mmdb=f",
       "--mmdb=g", "--mmdb=h", "--mmdb=i"},

@@ -1,0 +1,102 @@
+#include "sources.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "annotate.h"
+#include "dns.h"
+
+static bool open_asdb(rg_sources *s, const rg_config *cfg, char *err, size_t errlen)
+{
+    if (!(cfg->asn_sources & RG_ASN_OFFLINE))
+        return true;
+    if (cfg->nasn_db > 0) {
+        s->asdb = rg_asdb_load(cfg->asn_db, cfg->nasn_db, err, errlen);
+        return s->asdb != NULL;
+    }
+    char ignored[RG_ASDB_MSGLEN];
+    s->asdb = rg_annotate_open_default_asdb(ignored, sizeof ignored);
+    s->default_missing = s->asdb == NULL;
+    return true;
+}
+
+static bool open_mmdbs(rg_sources *s, const rg_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->nmmdb == 0)
+        return true;
+    s->mmdbs = rg_mmdb_set_new();
+    if (!s->mmdbs) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < cfg->nmmdb; i++)
+        if (!rg_mmdb_set_add(s->mmdbs, cfg->mmdb[i], err, errlen))
+            return false;
+    return true;
+}
+
+bool rg_sources_open(rg_sources *s, const rg_config *cfg, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    if (open_asdb(s, cfg, err, errlen) && open_mmdbs(s, cfg, err, errlen))
+        return true;
+    rg_sources_close(s);
+    return false;
+}
+
+static enum rg_cymru_mode cymru_mode(const rg_config *cfg)
+{
+    if (cfg->no_dns || !(cfg->asn_sources & RG_ASN_CYMRU))
+        return RG_CYMRU_OFF;
+    return cfg->asn_sources & RG_ASN_OFFLINE ? RG_CYMRU_MISSING : RG_CYMRU_ALL;
+}
+
+static void run_dns(rg_run *run, const rg_config *cfg, char *warn, size_t warnlen)
+{
+    rg_dns_stats st;
+    rg_dns_opts o = {
+        .do_ptr = !cfg->no_dns,
+        .cymru = cymru_mode(cfg),
+        .server = cfg->dns_server,
+        .lab_only = getenv("ROUTEGRAPH_LAB_ONLY") != NULL,
+        .deadline_ms = (unsigned)(cfg->dns_timeout * 1000.0),
+        .stats = &st,
+    };
+    if (!o.do_ptr && o.cymru == RG_CYMRU_OFF)
+        return;
+    char err[RG_DNS_MSGLEN];
+    if (!rg_dns_annotate(run, &o, err, sizeof err))
+        snprintf(warn, warnlen, "name lookups skipped: %s", err);
+    else if (st.deadline_hit)
+        snprintf(warn, warnlen, "name lookups cut short after %.1f s (--dns-timeout): "
+                 "%lu of %lu unanswered", cfg->dns_timeout, st.unfinished, st.queries);
+}
+
+void rg_sources_annotate(const rg_sources *s, rg_run *run, const rg_config *cfg,
+                         char *warn, size_t warnlen)
+{
+    warn[0] = '\0';
+    if (!rg_run_collect_hosts(run)) {
+        snprintf(warn, warnlen, "annotation skipped: out of memory");
+        return;
+    }
+    rg_annotate_stats st = {0};
+    char err[256];
+    if ((s->asdb || s->mmdbs) &&
+        !rg_annotate_offline(run, s->asdb, s->mmdbs, &st, err, sizeof err))
+        snprintf(warn, warnlen, "AS annotation incomplete: %s", err);
+    /* The installed ip-location-db data asks for credit; a file the operator
+     * named (the lab's own, say) carries its own terms. */
+    if (st.as_csv > 0 && cfg->nasn_db == 0)
+        run->as_credit = RG_ANNOTATE_ASN_CREDIT;
+    run_dns(run, cfg, warn[0] ? err : warn, warn[0] ? sizeof err : warnlen);
+}
+
+void rg_sources_close(rg_sources *s)
+{
+    rg_asdb_free(s->asdb);
+    rg_mmdb_set_free(s->mmdbs);
+    s->asdb = NULL;
+    s->mmdbs = NULL;
+}

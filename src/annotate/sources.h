@@ -1,0 +1,33 @@
+/* sources: the annotation stage as main sees it. Opens the databases the
+ * command line names (before probing, so a bad file fails fast and nothing
+ * is probed in vain), then, after probing, fills run->hosts: AS number and
+ * name from the offline data or .mmdb files, then reverse DNS and Team Cymru
+ * over DNS, all bounded by --dns-timeout. */
+#ifndef RG_SOURCES_H
+#define RG_SOURCES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../cli/config.h"
+#include "../model/result.h"
+#include "asdb.h"
+#include "mmdb.h"
+
+typedef struct rg_sources {
+    rg_asdb *asdb;        /* NULL: no offline AS data */
+    rg_mmdb_set *mmdbs;   /* NULL: none given */
+    bool default_missing; /* no --asn-db and no data installed */
+} rg_sources;
+
+/* False with one line in err when a named database is missing, unreadable
+ * or damaged (the caller exits 2). The default data being absent is not an
+ * error: annotation then simply knows fewer ASes. */
+bool rg_sources_open(rg_sources *s, const rg_config *cfg, char *err, size_t errlen);
+/* Annotates the run; problems with DNS are never fatal. warn gets at most
+ * one line (no trailing newline) worth telling the operator, else "". */
+void rg_sources_annotate(const rg_sources *s, rg_run *run, const rg_config *cfg,
+                         char *warn, size_t warnlen);
+void rg_sources_close(rg_sources *s);
+
+#endif

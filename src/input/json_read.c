@@ -1,0 +1,773 @@
+#include "json_read.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../annotate/annotate.h"
+#include "../output/json.h"
+
+#define MAX_ATTEMPTS 6 /* 1 + the most retries the command line allows */
+
+enum need {
+    REQUIRED, /* present and not null */
+    NULLABLE, /* present, may be null */
+    OPTIONAL, /* may be absent or null */
+};
+
+/* The JSON path of the value being read, for the one error line. */
+typedef struct reader {
+    char path[192];
+    size_t plen;
+    char *err;
+    size_t errlen;
+    bool failed;
+    size_t slots;         /* probe slots allocated so far */
+    size_t max_slots;     /* rg_json_read_max_slots of the document */
+    bool have_options;
+    unsigned min_ttl, max_ttl, attempts;
+} reader;
+
+/* ---- path and errors ---- */
+
+/* Appends ".key" or "[index]" to the path; returns the mark to pop back to. */
+static size_t push(reader *r, const char *key, size_t index)
+{
+    size_t mark = r->plen, room = sizeof r->path - r->plen;
+    int n = key ? snprintf(r->path + r->plen, room, ".%s", key)
+                : snprintf(r->path + r->plen, room, "[%zu]", index);
+    if (n > 0)
+        r->plen += (size_t)n < room ? (size_t)n : room - 1;
+    return mark;
+}
+
+static size_t push_key(reader *r, const char *key)
+{
+    return push(r, key, 0);
+}
+
+static size_t push_index(reader *r, size_t i)
+{
+    return push(r, NULL, i);
+}
+
+static void pop(reader *r, size_t mark)
+{
+    r->plen = mark;
+    r->path[mark] = '\0';
+}
+
+__attribute__((format(printf, 2, 3))) static bool fail(reader *r, const char *fmt, ...)
+{
+    if (r->failed)
+        return false;
+    r->failed = true;
+    char msg[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(r->err, r->errlen, "%s: %s", r->path, msg);
+    return false;
+}
+
+/* ---- typed members ---- */
+
+/* The member's value, NULL when it is absent or null; false when that is
+ * not allowed. The path is left pointing at the member. */
+static bool lookup(reader *r, json_t *obj, const char *key, enum need need, json_t **out)
+{
+    *out = json_object_get(obj, key);
+    if (!*out)
+        return need == OPTIONAL || fail(r, "missing");
+    if (json_is_null(*out)) {
+        *out = NULL;
+        return need != REQUIRED || fail(r, "must not be null");
+    }
+    return true;
+}
+
+static const char *or_null(enum need need)
+{
+    return need == REQUIRED ? "" : " or null";
+}
+
+static bool get_int(reader *r, json_t *obj, const char *key, enum need need, long long min,
+                    long long max, long long *out, bool *present)
+{
+    size_t mark = push_key(r, key);
+    json_t *v;
+    bool ok = lookup(r, obj, key, need, &v);
+    *out = 0;
+    if (present)
+        *present = ok && v;
+    if (ok && v) {
+        json_int_t x = json_is_integer(v) ? json_integer_value(v) : 0;
+        if ((!json_is_integer(v) || x < min || x > max) && min == max)
+            ok = fail(r, "expected %lld%s", min, or_null(need));
+        else if (!json_is_integer(v) || x < min || x > max)
+            ok = fail(r, "expected an integer from %lld to %lld%s", min, max, or_null(need));
+        else
+            *out = x;
+    }
+    pop(r, mark);
+    return ok;
+}
+
+static bool get_str(reader *r, json_t *obj, const char *key, enum need need, const char **out)
+{
+    size_t mark = push_key(r, key);
+    json_t *v;
+    bool ok = lookup(r, obj, key, need, &v);
+    *out = NULL;
+    if (ok && v) {
+        if (!json_is_string(v))
+            ok = fail(r, "expected a string%s", or_null(need));
+        else if (json_string_length(v) > RG_JSON_READ_MAX_STRING)
+            ok = fail(r, "longer than %u bytes", RG_JSON_READ_MAX_STRING);
+        else
+            *out = json_string_value(v);
+    }
+    pop(r, mark);
+    return ok;
+}
+
+static bool get_bool(reader *r, json_t *obj, const char *key, bool *out)
+{
+    size_t mark = push_key(r, key);
+    json_t *v;
+    bool ok = lookup(r, obj, key, REQUIRED, &v);
+    if (ok && !json_is_boolean(v))
+        ok = fail(r, "expected true or false");
+    *out = ok && json_is_true(v);
+    pop(r, mark);
+    return ok;
+}
+
+/* family 0 accepts either; *out stays zeroed when null. */
+static bool get_addr(reader *r, json_t *obj, const char *key, enum need need, uint8_t family,
+                     rg_addr *out)
+{
+    size_t mark = push_key(r, key);
+    json_t *v;
+    bool ok = lookup(r, obj, key, need, &v);
+    memset(out, 0, sizeof *out);
+    if (ok && v) {
+        const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+        if (!s || json_string_length(v) >= RG_ADDR_STRLEN || !rg_addr_parse(s, out))
+            ok = fail(r, "expected an IPv4 or IPv6 address%s", or_null(need));
+        else if (family && out->family != family)
+            ok = fail(r, "expected an IPv%u address", family);
+    }
+    pop(r, mark);
+    return ok;
+}
+
+static bool get_container(reader *r, json_t *obj, const char *key, enum need need,
+                          bool array, json_t **out)
+{
+    size_t mark = push_key(r, key);
+    bool ok = lookup(r, obj, key, need, out);
+    if (ok && *out && (array ? !json_is_array(*out) : !json_is_object(*out)))
+        ok = fail(r, "expected an %s%s", array ? "array" : "object", or_null(need));
+    pop(r, mark);
+    return ok;
+}
+
+/* One of names[], as its index. */
+static bool get_enum(reader *r, json_t *obj, const char *key, const char *const *names,
+                     size_t n, size_t *out)
+{
+    const char *s;
+    if (!get_str(r, obj, key, REQUIRED, &s))
+        return false;
+    for (*out = 0; *out < n; (*out)++)
+        if (strcmp(s, names[*out]) == 0)
+            return true;
+    size_t mark = push_key(r, key);
+    fail(r, "unknown value");
+    pop(r, mark);
+    return false;
+}
+
+/* ---- times: "YYYY-MM-DDTHH:MM:SS.ffffffZ" ---- */
+
+static bool digits(const char *s, size_t n, unsigned *out)
+{
+    *out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        *out = *out * 10 + (unsigned)(s[i] - '0');
+    }
+    return true;
+}
+
+static bool leap(unsigned y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Days from 1970-01-01 to the date (Howard Hinnant's days_from_civil). */
+static long long days_from_civil(unsigned y, unsigned m, unsigned d)
+{
+    long long yy = (long long)y - (m <= 2);
+    long long era = yy / 400;
+    long long yoe = yy - era * 400;
+    long long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static bool parse_time(const char *s, struct timespec *ts)
+{
+    static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned y, mo, d, h, mi, sec, us;
+    if (strlen(s) != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':' || s[19] != '.' || s[26] != 'Z')
+        return false;
+    if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
+        !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec) ||
+        !digits(s + 20, 6, &us))
+        return false;
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
+        return false;
+    if (d > mdays[mo - 1] + (mo == 2 && leap(y)))
+        return false;
+    ts->tv_sec = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+    ts->tv_nsec = (long)us * 1000;
+    return true;
+}
+
+static bool get_time(reader *r, json_t *obj, const char *key, struct timespec *out)
+{
+    const char *s;
+    memset(out, 0, sizeof *out);
+    if (!get_str(r, obj, key, NULLABLE, &s))
+        return false;
+    if (!s || parse_time(s, out))
+        return true;
+    size_t mark = push_key(r, key);
+    fail(r, "expected a time like 2026-11-25T14:50:00.000000Z or null");
+    pop(r, mark);
+    return false;
+}
+
+/* ---- top-level parts ---- */
+
+static bool read_options(reader *r, json_t *doc)
+{
+    json_t *o, *ports;
+    long long min = 1, max = 1, retries = 0, x = 0;
+    size_t family;
+    static const char *const families[] = {"any", "ipv4", "ipv6"};
+    if (!get_container(r, doc, "options", OPTIONAL, false, &o) || !o)
+        return !r->failed;
+    size_t mark = push_key(r, "options");
+    bool ok = get_container(r, o, "ports", REQUIRED, true, &ports);
+    for (size_t i = 0; ok && i < json_array_size(ports); i++) {
+        size_t m2 = push_key(r, "ports"), m3 = push_index(r, i);
+        json_t *p = json_array_get(ports, i);
+        if (!json_is_integer(p) || json_integer_value(p) < 1 || json_integer_value(p) > 65535)
+            ok = fail(r, "expected an integer from 1 to 65535");
+        pop(r, m3);
+        pop(r, m2);
+    }
+    ok = ok && get_int(r, o, "min_ttl", REQUIRED, 1, 255, &min, NULL) &&
+         get_int(r, o, "max_ttl", REQUIRED, min, 255, &max, NULL) &&
+         get_int(r, o, "sport", NULLABLE, 1, 65535, &x, NULL) &&
+         get_int(r, o, "retries", REQUIRED, 0, MAX_ATTEMPTS - 1, &retries, NULL) &&
+         get_int(r, o, "rate", REQUIRED, 0, UINT32_MAX, &x, NULL) &&
+         get_int(r, o, "gap", REQUIRED, 0, 255, &x, NULL) &&
+         get_int(r, o, "stop_set", OPTIONAL, 1, 255, &x, NULL) &&
+         get_enum(r, o, "family", families, 3, &family);
+    bool flag;
+    ok = ok && get_bool(r, o, "no_dns", &flag);
+    json_t *timeout = json_object_get(o, "timeout");
+    if (ok && (!json_is_number(timeout) || !isfinite(json_number_value(timeout)) ||
+               json_number_value(timeout) < 0)) {
+        size_t m2 = push_key(r, "timeout");
+        ok = fail(r, "expected a number of seconds, 0 or more");
+        pop(r, m2);
+    }
+    pop(r, mark);
+    r->have_options = ok;
+    r->min_ttl = (unsigned)min;
+    r->max_ttl = (unsigned)max;
+    r->attempts = (unsigned)retries + 1;
+    return ok;
+}
+
+static bool read_stats(reader *r, json_t *doc, rg_run_stats *s)
+{
+    long long send_errors = 0;
+    static const char *const keys[] = {"probes_sent", "replies", "matched",
+                                       "unmatched", "duplicates", "malformed"};
+    uint64_t *fields[] = {&s->probes_sent, &s->replies, &s->matched,
+                          &s->unmatched, &s->duplicates, &s->malformed};
+    json_t *o;
+    bool ok = get_container(r, doc, "stats", REQUIRED, false, &o);
+    size_t mark = push_key(r, "stats");
+    for (size_t i = 0; ok && i < sizeof keys / sizeof keys[0]; i++) {
+        long long v;
+        ok = get_int(r, o, keys[i], REQUIRED, 0, INT64_MAX, &v, NULL);
+        *fields[i] = (uint64_t)v;
+    }
+    /* Added later to routegraph/1: optional. */
+    ok = ok && get_int(r, o, "send_errors", OPTIONAL, 0, INT64_MAX, &send_errors, NULL);
+    s->send_errors = (uint64_t)send_errors;
+    pop(r, mark);
+    return ok;
+}
+
+static bool read_unresolved(reader *r, json_t *doc, rg_run *run)
+{
+    json_t *a;
+    bool ok = get_container(r, doc, "unresolved", REQUIRED, true, &a);
+    size_t mark = push_key(r, "unresolved");
+    for (size_t i = 0; ok && i < json_array_size(a); i++) {
+        size_t m2 = push_index(r, i);
+        json_t *u = json_array_get(a, i);
+        const char *name, *why;
+        if (!json_is_object(u))
+            ok = fail(r, "expected an object");
+        ok = ok && get_str(r, u, "name", REQUIRED, &name) &&
+             get_str(r, u, "error", REQUIRED, &why);
+        if (ok && !rg_run_add_unresolved(run, name, why))
+            ok = fail(r, "out of memory");
+        pop(r, m2);
+    }
+    pop(r, mark);
+    return ok;
+}
+
+/* ---- traces ---- */
+
+static bool read_flags(reader *r, json_t *o, uint8_t *flags)
+{
+    static const char letters[] = "FSRPAUEC";
+    const char *s;
+    *flags = 0;
+    if (!get_str(r, o, "tcp_flags", REQUIRED, &s))
+        return false;
+    for (const char *p = s; *p; p++) {
+        const char *at = strchr(letters, *p);
+        unsigned bit = at ? (unsigned)(at - letters) : 0;
+        if (!at || (*flags & (1u << bit))) {
+            size_t mark = push_key(r, "tcp_flags");
+            fail(r, "expected distinct letters of FSRPAUEC");
+            pop(r, mark);
+            return false;
+        }
+        *flags = (uint8_t)(*flags | (1u << bit));
+    }
+    return true;
+}
+
+static bool read_reply(reader *r, json_t *o, uint8_t family, rg_probe *p)
+{
+    static const char *const kinds[] = {"time-exceeded", "unreachable", "syn-ack", "rst"};
+    static const uint8_t kind_values[] = {RG_REPLY_TIME_EXCEEDED, RG_REPLY_UNREACHABLE,
+                                          RG_REPLY_SYNACK, RG_REPLY_RST};
+    size_t kind;
+    long long type = 0, code = 0, rtt = 0, ttl = 0;
+    if (!get_addr(r, o, "from", REQUIRED, family, &p->from) ||
+        !get_enum(r, o, "kind", kinds, 4, &kind))
+        return false;
+    p->kind = kind_values[kind];
+    bool icmp = p->kind == RG_REPLY_TIME_EXCEEDED || p->kind == RG_REPLY_UNREACHABLE;
+    if (icmp && (!get_int(r, o, "icmp_type", REQUIRED, 0, 255, &type, NULL) ||
+                 !get_int(r, o, "icmp_code", REQUIRED, 0, 255, &code, NULL)))
+        return false;
+    if (!icmp && !read_flags(r, o, &p->tcp_flags))
+        return false;
+    if (!get_int(r, o, "rtt_us", REQUIRED, 0, UINT32_MAX, &rtt, NULL) ||
+        !get_int(r, o, "reply_ttl", REQUIRED, 0, 255, &ttl, NULL) ||
+        !get_time(r, o, "received", &p->received))
+        return false;
+    p->icmp_type = (uint8_t)type;
+    p->icmp_code = (uint8_t)code;
+    p->rtt_us = (uint32_t)rtt;
+    p->reply_ttl = (uint8_t)ttl;
+    return true;
+}
+
+static bool read_probe(reader *r, json_t *o, size_t index, uint8_t family, rg_probe *p)
+{
+    long long attempt = 0, dups = 0;
+    json_t *reply;
+    if (!json_is_object(o))
+        return fail(r, "expected an object");
+    if (!get_int(r, o, "attempt", REQUIRED, (long long)index, (long long)index, &attempt, NULL) ||
+        !get_time(r, o, "sent", &p->sent) ||
+        !get_int(r, o, "duplicates", OPTIONAL, 0, 255, &dups, NULL) ||
+        !get_container(r, o, "reply", NULLABLE, false, &reply))
+        return false;
+    p->duplicates = (uint8_t)dups;
+    if (!reply)
+        return true;
+    size_t mark = push_key(r, "reply");
+    bool ok = read_reply(r, reply, family, p);
+    pop(r, mark);
+    return ok;
+}
+
+static bool read_hop(reader *r, json_t *hop, rg_trace *t)
+{
+    long long ttl = 0;
+    rg_addr responder;
+    json_t *probes;
+    if (!get_int(r, hop, "ttl", REQUIRED, t->min_ttl, t->max_ttl, &ttl, NULL) ||
+        !get_addr(r, hop, "responder", NULLABLE, t->dst.family, &responder) ||
+        !get_container(r, hop, "probes", REQUIRED, true, &probes))
+        return false;
+    size_t n = json_array_size(probes);
+    size_t mark = push_key(r, "probes");
+    bool ok = n >= 1 && n <= t->attempts;
+    if (!ok)
+        fail(r, "expected 1 to %u probes", t->attempts);
+    for (size_t i = 0; ok && i < n; i++) {
+        size_t m2 = push_index(r, i);
+        ok = read_probe(r, json_array_get(probes, i), i, t->dst.family,
+                        rg_trace_probe(t, (unsigned)ttl, (unsigned)i));
+        pop(r, m2);
+    }
+    pop(r, mark);
+    if (ok)
+        t->nsent[ttl - t->min_ttl] = (uint8_t)n;
+    return ok;
+}
+
+/* First pass over the hops: TTLs ascend, probe counts fit; and, without
+ * options, the TTL range and probes per TTL that hold them all. */
+static bool scan_hops(reader *r, json_t *hops, unsigned *min, unsigned *max,
+                      unsigned *attempts)
+{
+    long long prev = 0;
+    *min = r->have_options ? r->min_ttl : 0;
+    *max = r->have_options ? r->max_ttl : 0;
+    *attempts = r->have_options ? r->attempts : 1;
+    bool ok = true;
+    for (size_t i = 0; ok && i < json_array_size(hops); i++) {
+        size_t mark = push_index(r, i);
+        json_t *hop = json_array_get(hops, i), *probes = NULL;
+        long long ttl = 0;
+        ok = json_is_object(hop) || fail(r, "expected an object");
+        ok = ok && get_int(r, hop, "ttl", REQUIRED, prev + 1, 255, &ttl, NULL) &&
+             get_container(r, hop, "probes", REQUIRED, true, &probes);
+        size_t n = ok ? json_array_size(probes) : 0;
+        if (ok && !r->have_options) {
+            *min = *min ? *min : (unsigned)ttl;
+            *max = (unsigned)ttl;
+            *attempts = n > *attempts && n <= MAX_ATTEMPTS ? (unsigned)n : *attempts;
+        }
+        prev = ttl;
+        pop(r, mark);
+    }
+    *min = *min ? *min : 1;
+    *max = *max ? *max : *min;
+    return ok;
+}
+
+static bool read_verdict(reader *r, json_t *o)
+{
+    static const char *const states[] = {"open", "closed", "filtered", "unknown"};
+    size_t state;
+    bool reached = false;
+    long long x = 0;
+    const char *stop;
+    return get_enum(r, o, "state", states, 4, &state) && get_bool(r, o, "reached", &reached) &&
+           get_int(r, o, "reached_ttl", NULLABLE, 1, 255, &x, NULL) &&
+           get_int(r, o, "rtt_us", NULLABLE, 0, UINT32_MAX, &x, NULL) &&
+           get_int(r, o, "last_answer_ttl", NULLABLE, 1, 255, &x, NULL) &&
+           get_str(r, o, "stopped_by", NULLABLE, &stop);
+}
+
+static bool read_trace(reader *r, json_t *o, rg_trace *t)
+{
+    const char *target, *protocol;
+    rg_addr dst, src;
+    long long family = 0, port = 0, sport = 0;
+    json_t *hops;
+    unsigned min, max, attempts;
+    if (!json_is_object(o))
+        return fail(r, "expected an object");
+    if (!get_str(r, o, "target", REQUIRED, &target) ||
+        !get_addr(r, o, "address", REQUIRED, 0, &dst) ||
+        !get_int(r, o, "family", REQUIRED, dst.family, dst.family, &family, NULL) ||
+        !get_str(r, o, "protocol", REQUIRED, &protocol) || /* open: any is "other" */
+        !get_int(r, o, "port", REQUIRED, 1, 65535, &port, NULL) ||
+        !get_addr(r, o, "source_address", NULLABLE, dst.family, &src) ||
+        !get_int(r, o, "source_port", NULLABLE, 1, 65535, &sport, NULL) || !read_verdict(r, o) ||
+        !get_container(r, o, "hops", REQUIRED, true, &hops))
+        return false;
+    size_t mark = push_key(r, "hops");
+    bool ok = scan_hops(r, hops, &min, &max, &attempts);
+    pop(r, mark);
+    if (!ok)
+        return false;
+    size_t slots = (size_t)(max - min + 1) * attempts;
+    if (slots > r->max_slots - r->slots)
+        return fail(r, "more probe slots than a document of this size may hold (%zu)",
+                    r->max_slots);
+    r->slots += slots;
+    if (!rg_trace_init(t, target, &dst, (uint16_t)port, min, max, attempts))
+        return fail(r, "out of memory");
+    t->src = src;
+    t->sport = (uint16_t)sport;
+    mark = push_key(r, "hops");
+    for (size_t i = 0; ok && i < json_array_size(hops); i++) {
+        size_t m2 = push_index(r, i);
+        ok = read_hop(r, json_array_get(hops, i), t);
+        pop(r, m2);
+    }
+    pop(r, mark);
+    if (ok)
+        rg_trace_conclude(t);
+    return ok;
+}
+
+static bool read_traces(reader *r, json_t *doc, rg_run *run)
+{
+    json_t *a;
+    bool ok = get_container(r, doc, "traces", REQUIRED, true, &a);
+    size_t mark = push_key(r, "traces");
+    size_t n = ok ? json_array_size(a) : 0;
+    if (ok && n) {
+        run->traces = calloc(n, sizeof *run->traces);
+        ok = run->traces || fail(r, "out of memory");
+        run->ntraces = ok ? n : 0; /* zeroed traces free cleanly */
+    }
+    for (size_t i = 0; ok && i < n; i++) {
+        size_t m2 = push_index(r, i);
+        ok = read_trace(r, json_array_get(a, i), &run->traces[i]);
+        pop(r, m2);
+    }
+    pop(r, mark);
+    return ok;
+}
+
+/* ---- hosts (annotation) ---- */
+
+static bool get_source(reader *r, json_t *o, const char *key, uint8_t *out)
+{
+    const char *s;
+    if (!get_str(r, o, key, OPTIONAL, &s))
+        return false;
+    /* An open enumeration: an unknown source is "some other one". */
+    *out = !s ? RG_AS_NONE : !strcmp(s, "offline") ? RG_AS_CSV : !strcmp(s, "mmdb") ? RG_AS_MMDB
+         : !strcmp(s, "cymru") ? RG_AS_CYMRU : RG_AS_NONE;
+    return true;
+}
+
+static bool get_country(reader *r, json_t *o, char out[3])
+{
+    const char *s;
+    memset(out, 0, 3);
+    if (!get_str(r, o, "country", OPTIONAL, &s))
+        return false;
+    if (!s || !*s)
+        return true;
+    bool letters = strlen(s) == 2 && ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) &&
+                   ((s[1] >= 'A' && s[1] <= 'Z') || (s[1] >= 'a' && s[1] <= 'z'));
+    if (!letters) {
+        size_t mark = push_key(r, "country");
+        fail(r, "expected a two-letter country code");
+        pop(r, mark);
+        return false;
+    }
+    out[0] = (char)(s[0] & ~0x20); /* ASCII letters: upper case */
+    out[1] = (char)(s[1] & ~0x20);
+    return true;
+}
+
+static bool set_text(reader *r, json_t *o, const char *key, char **field)
+{
+    const char *s;
+    if (!get_str(r, o, key, OPTIONAL, &s))
+        return false;
+    return rg_host_set(field, s && *s ? s : NULL) || fail(r, "out of memory");
+}
+
+static bool read_host(reader *r, json_t *o, rg_run *run, bool *seen)
+{
+    rg_addr a;
+    long long asn = 0;
+    char country[3];
+    uint8_t as_source;
+    if (!json_is_object(o))
+        return fail(r, "expected an object");
+    if (!get_addr(r, o, "address", REQUIRED, 0, &a) ||
+        !get_int(r, o, "asn", OPTIONAL, 0, UINT32_MAX, &asn, NULL) ||
+        !get_source(r, o, "as_source", &as_source) ||
+        !get_country(r, o, country))
+        return false;
+    rg_host *h = rg_run_host(run, &a);
+    if (!h) {
+        const char *s; /* still type-checked, then ignored */
+        return get_str(r, o, "as_org", OPTIONAL, &s) && get_str(r, o, "ptr", OPTIONAL, &s) &&
+               get_str(r, o, "city", OPTIONAL, &s);
+    }
+    if (seen[h - run->hosts])
+        return fail(r, "a second entry for the same address");
+    seen[h - run->hosts] = true;
+    h->asn = (uint32_t)asn;
+    h->as_source = as_source;
+    memcpy(h->country, country, sizeof h->country);
+    return set_text(r, o, "as_org", &h->as_org) && set_text(r, o, "ptr", &h->ptr) &&
+           set_text(r, o, "city", &h->city);
+}
+
+static bool read_hosts(reader *r, json_t *doc, rg_run *run)
+{
+    json_t *a;
+    if (!rg_run_collect_hosts(run))
+        return fail(r, "out of memory");
+    bool ok = get_container(r, doc, "hosts", OPTIONAL, true, &a);
+    size_t mark = push_key(r, "hosts");
+    bool *seen = ok && a ? calloc(run->nhosts + 1, sizeof *seen) : NULL;
+    if (ok && a && !seen)
+        ok = fail(r, "out of memory");
+    for (size_t i = 0; ok && a && i < json_array_size(a); i++) {
+        size_t m2 = push_index(r, i);
+        ok = read_host(r, json_array_get(a, i), run, seen);
+        pop(r, m2);
+    }
+    free(seen);
+    pop(r, mark);
+    return ok;
+}
+
+/* The one credit routegraph writes comes back as its own constant; the
+ * model keeps no other (rg_run.as_credit is static text). */
+static bool read_credits(reader *r, json_t *doc, rg_run *run)
+{
+    json_t *a;
+    if (!get_container(r, doc, "credits", OPTIONAL, true, &a) || !a)
+        return !r->failed;
+    size_t mark = push_key(r, "credits");
+    bool ok = json_array_size(a) <= 16 || fail(r, "more than 16 credits");
+    for (size_t i = 0; ok && i < json_array_size(a); i++) {
+        size_t m2 = push_index(r, i);
+        json_t *c = json_array_get(a, i);
+        if (!json_is_string(c) || json_string_length(c) > RG_JSON_READ_MAX_STRING)
+            ok = fail(r, "expected a string of at most %u bytes", RG_JSON_READ_MAX_STRING);
+        else if (strcmp(json_string_value(c), RG_ANNOTATE_ASN_CREDIT) == 0)
+            run->as_credit = RG_ANNOTATE_ASN_CREDIT;
+        pop(r, m2);
+    }
+    pop(r, mark);
+    return ok;
+}
+
+/* ---- the document ---- */
+
+static bool read_document(reader *r, json_t *doc, rg_run *run)
+{
+    const char *schema, *version;
+    if (!json_is_object(doc))
+        return fail(r, "expected an object");
+    if (!get_str(r, doc, "schema", REQUIRED, &schema))
+        return false;
+    if (strcmp(schema, RG_JSON_SCHEMA) != 0) {
+        size_t mark = push_key(r, "schema");
+        fail(r, "not %s", RG_JSON_SCHEMA);
+        pop(r, mark);
+        return false;
+    }
+    return get_str(r, doc, "version", REQUIRED, &version) &&
+           get_time(r, doc, "start_time", &run->start) &&
+           get_time(r, doc, "end_time", &run->end) && read_options(r, doc) &&
+           read_stats(r, doc, &run->stats) && read_unresolved(r, doc, run) &&
+           read_traces(r, doc, run) && read_hosts(r, doc, run) && read_credits(r, doc, run);
+}
+
+size_t rg_json_read_max_slots(size_t len)
+{
+    size_t by_size = RG_JSON_READ_SLOTS_BASE + RG_JSON_READ_SLOTS_PER_BYTE * len;
+    return by_size < RG_JSON_READ_MAX_SLOTS ? by_size : RG_JSON_READ_MAX_SLOTS;
+}
+
+bool rg_json_read_buffer(const char *buf, size_t len, rg_run *run, char *err, size_t errlen)
+{
+    reader r = {.path = "$", .plen = 1, .err = err, .errlen = errlen,
+                .max_slots = rg_json_read_max_slots(len)};
+    memset(run, 0, sizeof *run);
+    if (len > RG_JSON_READ_MAX_BYTES) {
+        snprintf(err, errlen, "$: larger than %u bytes", RG_JSON_READ_MAX_BYTES);
+        return false;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc) {
+        snprintf(err, errlen, "$: not JSON: line %d column %d: %.80s", jerr.line, jerr.column,
+                 jerr.text);
+        return false;
+    }
+    bool ok = read_document(&r, doc, run);
+    json_decref(doc);
+    if (!ok)
+        rg_run_free(run);
+    return ok;
+}
+
+/* The whole stream, up to the size limit. */
+static char *slurp(FILE *f, size_t *len, bool *too_big)
+{
+    size_t cap = 64 * 1024, n = 0;
+    char *buf = malloc(cap);
+    *too_big = false;
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        if (cap > RG_JSON_READ_MAX_BYTES) {
+            *too_big = true;
+            free(buf);
+            return NULL;
+        }
+        char *bigger = realloc(buf, cap * 2);
+        if (!bigger)
+            free(buf);
+        buf = bigger;
+        cap *= 2;
+    }
+    *len = n;
+    return buf;
+}
+
+bool rg_json_read_file(const char *path, rg_run *run, char *err, size_t errlen)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    const char *shown = is_stdin ? "(stdin)" : path;
+    memset(run, 0, sizeof *run);
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%.200s: %s", shown, strerror(errno));
+        return false;
+    }
+    size_t len = 0;
+    bool too_big;
+    char *buf = slurp(f, &len, &too_big);
+    bool read_error = ferror(f);
+    if (!is_stdin)
+        fclose(f);
+    if (!buf || read_error) {
+        snprintf(err, errlen, "%.200s: %s", shown,
+                 too_big ? "larger than the 256 MiB a results file may have"
+                 : read_error ? "read error" : "out of memory");
+        free(buf);
+        return false;
+    }
+    char inner[256];
+    bool ok = rg_json_read_buffer(buf, len, run, inner, sizeof inner);
+    free(buf);
+    if (!ok)
+        snprintf(err, errlen, "%.200s: %s", shown, inner);
+    return ok;
+}
