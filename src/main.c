@@ -205,6 +205,8 @@ static int trace(const rg_config *cfg, const rg_sockets *socks)
         rg_targets_free(&targets);
         return EXIT_USAGE;
     }
+    if (sources.warning[0] && !cfg->quiet)
+        say("%s", sources.warning);
     rg_run run = {0};
     int status = 0;
     if (!plan_traces(&run, cfg, &targets, socks)) {

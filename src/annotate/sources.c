@@ -13,7 +13,14 @@ static bool open_asdb(rg_sources *s, const rg_config *cfg, char *err, size_t err
         return true;
     if (cfg->nasn_db > 0) {
         s->asdb = rg_asdb_load(cfg->asn_db, cfg->nasn_db, err, errlen);
-        return s->asdb != NULL;
+        if (!s->asdb)
+            return false;
+        const rg_asdb_info *info = rg_asdb_get_info(s->asdb);
+        if (info->skipped)
+            snprintf(s->warning, sizeof s->warning,
+                     "AS data: %zu malformed or reversed lines skipped (first: %s)",
+                     info->skipped, info->first_skip);
+        return true;
     }
     char ignored[RG_ASDB_MSGLEN];
     s->asdb = rg_annotate_open_default_asdb(ignored, sizeof ignored);

@@ -18,6 +18,7 @@ typedef struct rg_sources {
     rg_asdb *asdb;        /* NULL: no offline AS data */
     rg_mmdb_set *mmdbs;   /* NULL: none given */
     bool default_missing; /* no --asn-db and no data installed */
+    char warning[400];    /* one line for the operator after opening, or "" */
 } rg_sources;
 
 /* False with one line in err when a named database is missing, unreadable

@@ -476,6 +476,29 @@ def test_silent_dns_server_ends_on_time_with_offline_data():
                 assert h["asn"] == router_asn(h["responder"]) and "ptr" not in h, h
 
 
+@test
+def test_bad_databases():
+    with tempfile.TemporaryDirectory() as d:
+        bad_csv = os.path.join(d, "bad.csv")
+        with open(bad_csv, "w") as f:
+            f.write("198.18.0.0,198.18.15.255,64500,Access\nnot a range\n"
+                    "198.18.16.9,198.18.16.0,64501,Reversed\n")
+        bad_mmdb = os.path.join(d, "bad.mmdb")
+        with open(bad_mmdb, "wb") as f:
+            f.write(bytes(range(256)) * 4)
+        addr = target("h3", 4, 14)
+        r = rg("-n", "-p", "80", "--asn-db", os.path.join(d, "missing.csv"), addr)
+        assert r.rc == 2 and r.out == "" and len(r.err.splitlines()) == 1 \
+            and "missing.csv" in r.err, r
+        r = rg("-n", "-p", "80", "--mmdb", bad_mmdb, addr)
+        assert r.rc == 2 and r.out == "" and len(r.err.splitlines()) == 1 \
+            and "bad.mmdb" in r.err, r
+        r = rg("-n", "-p", "80", "--asn-db", bad_csv, addr)
+        assert r.rc == 0 and len(r.err.splitlines()) == 1, r
+        assert "2 malformed or reversed lines skipped" in r.err and "bad.csv:2" in r.err, r.err
+        assert re.search(r"^ +1  198\.18\.0\.1  AS64500 Access", r.out, re.M), r.out
+
+
 def on_terminal(args, answer=None, timeout=30):
     """Runs routegraph with stdin and stderr on a pseudo-terminal (stdout a
     pipe); types `answer` once the prompt appears. Returns (rc, stdout, tty)."""
