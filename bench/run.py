@@ -47,6 +47,9 @@ NET_ORDER = ("h2", "h1", "h3")  # size 1 is h2: ECMP, a silent hop, a filtered p
 HOST_BASE = 512                 # targets from the middle of each /22 and /118,
                                 # away from the low addresses the tests use
 SCAMPER_MAX_PPS = 10000         # scamper refuses -p above this
+SCAMPER_WINDOW = 256            # -w 0 (unlimited) and 512 overflow scamper's routing
+                                # socket at 1024 targets (ENOBUFS) and lose traces
+RG_GIVE_UP_MIN = 0.1            # routegraph's shortest give-up wait (see --help -w)
 DEBIAN_PY = "/usr/bin/python3"  # python3-scapy lives in Debian's python only
 GNU_TIME = "/usr/bin/time"
 LINUX_ICMP_DEFAULTS = {         # what a stock Linux router uses
@@ -60,6 +63,7 @@ LINUX_ICMP_DEFAULTS = {         # what a stock Linux router uses
 TOOLS = {
     "routegraph": (None, "routegraph, all targets x both ports in one run"),
     "routegraph6": (None, "routegraph, the same host numbers in the IPv6 /118s (extra row)"),
+    "routegraph-noas": (None, "routegraph --asn-source none: no AS annotation (extra row)"),
     "scapy": ("python3-scapy", "scapy traceroute(targets, dport=[80,443], retry=-2), one process"),
     "traceroute": ("traceroute", "traceroute -T, one target and port at a time"),
     "traceroute16": ("traceroute", "traceroute -T, 16 target/port runs in parallel"),
@@ -139,8 +143,10 @@ def floor_for(truth, targets, retries, timeout, rate):
     # timeout in a row, however fast the rest goes.
     chain = (1 + retries) * timeout if any(truth.needs_timeout(a, p)
                                            for a in targets for p in PORTS) else 0.0
+    give_up = min(timeout, RG_GIVE_UP_MIN)
     return {"probes": probes, "wall": max(probes / rate, chain),
-            "rate_bound": probes / rate, "timeout_chain": chain}
+            "rate_bound": probes / rate, "timeout_chain": chain,
+            "wall_adaptive": max(probes / rate, chain / timeout * give_up if timeout else 0)}
 
 
 # ---------------------------------------------------------------------------
@@ -163,7 +169,7 @@ def score(truth, traces, targets, family, state_known=True):
     """Compares parsed traces {(addr, port): trace} with the ground truth."""
     fam = str(family)
     res = {"traces": 0, "traces_right": 0, "hops": 0, "hops_right": 0,
-           "ports": 0, "ports_right": 0, "ecmp": 0, "ecmp_one_branch": 0,
+           "ports": 0, "ports_right": 0, "ecmp": 0, "ecmp_one_branch": 0, "ecmp_undetermined": 0,
            "missing": 0, "wrong": []}
     for addr in targets:
         t = truth.net_of(addr)
@@ -199,19 +205,25 @@ def score(truth, traces, targets, family, state_known=True):
             branches = t["branches"][fam]
             if len(branches) > 1:
                 res["ecmp"] += 1
-                res["ecmp_one_branch"] += one_branch(tr, branches)
+                ob = one_branch(tr, branches)
+                res["ecmp_one_branch"] += ob is True
+                res["ecmp_undetermined"] += ob is None
     return res
 
 
 def one_branch(tr, branches):
-    """True when every answered hop fits one single ground-truth branch and the
-    hops where the branches differ did answer."""
-    differ = [i for i in range(len(branches[0]))
-              if len({b[i] for b in branches}) > 1]
-    for b in branches:
-        if all(tr["hops"].get(i + 1) == [b[i]] for i in differ):
-            return True
-    return False
+    """True when the hops where the branches differ all answered, each with one
+    address, all from the same branch; False when they show a mix (or an
+    address of no branch); None when some stayed silent and the rest fit one
+    branch (under ICMP throttling, say)."""
+    differ = [i for i in range(len(branches[0])) if len({b[i] for b in branches}) > 1]
+    got = [tr["hops"].get(i + 1, []) for i in differ]
+    if any(len(g) > 1 for g in got):
+        return False
+    answered = [(i, g[0]) for i, g in zip(differ, got) if g]
+    if not any(all(b[i] == a for i, a in answered) for b in branches):
+        return False
+    return True if len(answered) == len(differ) else None
 
 
 # --- parsers: each returns {(addr, port): trace} ----------------------------
@@ -527,8 +539,14 @@ def tool_versions(rg_bin):
         txt = (r.stdout + r.stderr).strip().splitlines()
         return txt[0] if txt else None
 
+    head = first(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    dirty = first(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no", "src"])
+    rg = first([rg_bin, "--version"]) if rg_bin else None
+    if rg and head:
+        rg += f" ({rg_bin}, built from {head}" + (" + uncommitted changes in src/)" if dirty
+                                                  else ")")
     return {
-        "routegraph": first([rg_bin, "--version"]) if rg_bin else None,
+        "routegraph": rg,
         "scapy": first([DEBIAN_PY, "-c", "import scapy; print('scapy', scapy.VERSION)"]),
         "traceroute": first(["traceroute", "--version"]),
         "tcptraceroute": dpkg_version("tcptraceroute"),
@@ -559,8 +577,9 @@ def invocations(tool, cfg, targets_v4, targets_v6, rundir):
         tf = os.path.join(rundir, "targets.txt")
         with open(tf, "w") as f:
             f.write("\n".join(tl) + "\n")
+        extra = ["--asn-source", "none"] if tool == "routegraph-noas" else []
         inv(tool, [cfg.routegraph, "-n", "-q", "--format", "json", "-p", "80,443",
-                   "-w", ws, "-r", str(r), "--rate", str(cfg.rate), "-f", tf])
+                   "-w", ws, "-r", str(r), "--rate", str(cfg.rate), *extra, "-f", tf])
         return invs, 1
     if tool == "scapy":
         tf = os.path.join(rundir, "targets.txt")
@@ -574,7 +593,8 @@ def invocations(tool, cfg, targets_v4, targets_v6, rundir):
             f.write("\n".join(targets_v4) + "\n")
         pps = min(cfg.rate, SCAMPER_MAX_PPS)
         for port in PORTS:
-            inv(f"scamper-{port}", ["scamper", "-O", "json", "-p", str(pps), "-c",
+            inv(f"scamper-{port}", ["scamper", "-O", "json", "-p", str(pps),
+                                    "-w", str(SCAMPER_WINDOW), "-c",
                                     f"trace -P tcp -d {port} -q {1 + r} -w {max(1, round(w))} "
                                     f"-g {cfg.gap} -m {cfg.max_ttl}", "-f", tf])
         return invs, 1
@@ -711,7 +731,8 @@ class Runner:
         m = {"wall": w["wall"], "rss_kb": w["rss_kb"], "timed_out": w["timed_out"],
              "completed": w["completed"], "invocations": len(invs), "counters": cnt,
              "probes": cnt["syn_out"], "received": cnt["tcp_in"] + cnt["icmp_in"],
-             "other_out": cnt["other_out"], "foreign_syn": cnt["foreign_syn"]}
+             "other_out": cnt["other_out"], "foreign_syn": cnt["foreign_syn"],
+             "example": shlex.join(invs[0]["argv"])}
         ok_rc = {0, 1} if tool == "tcptraceroute16" else {0}  # 1: not reached
         m["failed"] = sum(1 for r in w["results"]
                           if not r.get("skipped") and not r["timed_out"] and r["rc"] not in ok_rc)
@@ -797,13 +818,13 @@ def rg_breakdown(json_path, res, wall):
                    for p in h["probes"] if p["attempt"] == 0 and p.get("sent"))
     return {
         "process": res["wall"],
-        "before_engine": start - spawn,          # exec, privilege drop, targets, sockets
+        "startup": start - spawn,                # exec, sockets, privilege drop, targets
         "engine": end - start,
-        "first_probe": min(sent) - start,
-        "all_fresh_sent": fresh[-1] - start,     # last first-attempt probe
-        "last_probe": max(sent) - start,         # a retry, usually
+        "fresh_sent": fresh[-1] - start,         # the last first-attempt probe went out
+        "last_probe": max(sent) - start,         # usually a retry
         "last_reply": (max(recv) - start) if recv else None,
-        "after_engine": res["wall"] - (end - spawn),  # output, exit
+        "tail": end - max(sent),                 # waiting for the last probe to be lost
+        "output_exit": res["wall"] - (end - spawn),  # annotation, output, exit
     }
 
 
@@ -867,7 +888,7 @@ def fmt_s(x):
     return f"{x:.3f}" if x < 10 else f"{x:.1f}"
 
 
-def report(cfg, env, versions, floors, summary, missing, skipped, started, workdir):
+def report(cfg, env, versions, floors, summary, missing, skipped, started, workdir, examples):
     L = []
     p = L.append
     p(f"Run {started} UTC, `{cfg.command}`")
@@ -888,7 +909,9 @@ def report(cfg, env, versions, floors, summary, missing, skipped, started, workd
         p("")
         p(f"Floor: {fl['probes']} probes; wall {fl['wall']:.3f} s = max({fl['probes']} probes / "
           f"{cfg.rate}/s = {fl['rate_bound']:.3f} s, (1 + {cfg.retries} retries) x "
-          f"{cfg.timeout:g} s timeout = {fl['timeout_chain']:.3f} s)")
+          f"{cfg.timeout:g} s timeout = {fl['timeout_chain']:.3f} s). With routegraph's "
+          f"shortest give-up wait ({RG_GIVE_UP_MIN:g} s) instead of the timeout: "
+          f"{fl['wall_adaptive']:.3f} s.")
         p("")
         p("| tool | wall s (median) | min–max | x floor | probes | x floor | other out | "
           "received | peak RSS MB | hops right | port states right | ECMP one branch | "
@@ -906,13 +929,16 @@ def report(cfg, env, versions, floors, summary, missing, skipped, started, workd
             if "call_s" in s:
                 wall += f" (call {fmt_s(s['call_s'])})"
             acc = s.get("acc")
+            ecmp = frac(acc, "ecmp_one_branch", "ecmp")
+            if acc and acc["ecmp_one_branch"].get("ecmp_undetermined"):
+                ecmp += f" ({acc['ecmp_one_branch']['ecmp_undetermined']} undetermined)"
             ports = frac(acc, "ports_right", "ports") if acc and acc["ports_right"]["ports"] \
                 else ("n/a" if acc else "—")
             p(f"| {tool} | {wall} | {fmt_s(s['wall_min'])}–{fmt_s(s['wall_max'])} | "
               f"{s['wall'] / fl['wall']:.2f} | {s['probes']:g} | {s['probes'] / fl['probes']:.2f} | "
               f"{s['other_out']:g} | {s['received']:g} | {s['rss_kb'] / 1024:.1f} | "
               f"{frac(acc, 'hops_right', 'hops')} | {ports} | "
-              f"{frac(acc, 'ecmp_one_branch', 'ecmp')} | {frac(acc, 'traces_right', 'traces')} |")
+              f"{ecmp} | {frac(acc, 'traces_right', 'traces')} |")
         p("")
         peers = [(summary[(size, t)]["wall"], t) for t in PEERS
                  if (size, t) in summary and not summary[(size, t)]["timed_out"]]
@@ -938,11 +964,19 @@ def report(cfg, env, versions, floors, summary, missing, skipped, started, workd
                 f"{t} ({summary[(size, t)]['foreign_syn']} foreign SYNs)" for t in contaminated)
               + " (not counted in the figures, but it shares the CPU)")
             p("")
-        wrong = [(t, summary[(size, t)]["wrong"]) for t in ("routegraph", "routegraph6")
-                 if (size, t) in summary and summary[(size, t)].get("wrong")]
+        wrong = [(t, summary[(size, t)]["wrong"]) for t in TOOLS
+                 if t.startswith("routegraph") and (size, t) in summary and summary[(size, t)].get("wrong")]
         for t, w in wrong:
             p(f"{t}: first traces not right: `{json.dumps(w)[:1500]}`")
             p("")
+    p("Commands (the first invocation of each tool's last run; per-target tools run one "
+      "such command per target and port):")
+    p("")
+    for tool in cfg.tools:
+        ex = examples.get(tool)
+        if ex:
+            p(f"- {tool}: {TOOLS[tool][1]}: `{ex}`")
+    p("")
     p(f"Raw outputs and results.json: {workdir}")
     return "\n".join(L) + "\n"
 
@@ -1143,9 +1177,13 @@ def main(argv):
         counters_remove()
     summary = {k: s for k, v in runs.items() if (s := summarize(v))}
     env = machine()
+    examples = {t: m["example"] for (_s, t), v in runs.items() for m in v if "example" in m}
     text = report(cfg, env, tool_versions(cfg.routegraph), floors, summary, missing, skipped,
-                  started, workdir)
-    g = goals(cfg, floors, summary)
+                  started, workdir, examples)
+    g = "" if cfg.throttle else goals(cfg, floors, summary)
+    if cfg.throttle:
+        text += (f"\nThrottled run ({cfg.throttle} at Linux's default ICMP rate limit): "
+                 "the figures show behaviour, the goals do not apply.\n")
     if g:
         text += "\nGoals (routegraph):\n\n" + g
     with open(os.path.join(workdir, "results.json"), "w") as f:

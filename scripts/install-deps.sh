@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-  gcc meson ninja-build pkg-config
+  gcc meson ninja-build pkg-config libxml2-dev
   libjansson-dev libcap-dev libcmocka-dev
   libgraphviz-dev libc-ares-dev libmaxminddb-dev
   iproute2 nftables util-linux python3 man-db

@@ -17,22 +17,15 @@
 #include "engine/privs.h"
 #include "engine/sockets.h"
 #include "model/result.h"
-#include "output/atomic.h"
-#include "output/json.h"
-#include "output/paths.h"
+#include "input/json_read.h"
+#include "output/outputs.h"
 #include "output/progress.h"
-#include "output/table.h"
 
 #ifndef RG_VERSION
 #define RG_VERSION "0.0.0"
 #endif
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_PARTIAL = 3 };
-
-typedef struct json_ctx {
-    const rg_run *run;
-    const rg_config *cfg;
-} json_ctx;
 
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
@@ -134,53 +127,6 @@ static bool plan_traces(rg_run *run, const rg_config *cfg,
     return rg_run_dedupe(run);
 }
 
-/* The classic table, then the AS-path view when the run was annotated. */
-static bool write_table(FILE *out, const void *ctx)
-{
-    const rg_run *run = ctx;
-    if (!rg_table_write(out, run))
-        return false;
-    return !rg_paths_wanted(run) || rg_paths_write(out, run);
-}
-
-static bool write_json(FILE *out, const void *ctx)
-{
-    const json_ctx *j = ctx;
-    return rg_json_write(out, j->run, j->cfg);
-}
-
-static bool write_one(const rg_config *cfg, const char *ext, rg_writer_fn fn,
-                      const void *ctx)
-{
-    char err[512];
-    if (!cfg->output)
-        return fn(stdout, ctx) && fflush(stdout) == 0;
-    size_t n = strlen(cfg->output) + strlen(ext) + 1;
-    char *path = malloc(n);
-    if (!path)
-        return false;
-    snprintf(path, n, "%s%s", cfg->output, ext);
-    bool ok = rg_write_atomic(path, fn, ctx, err, sizeof err);
-    if (!ok)
-        say("%s", err);
-    free(path);
-    return ok;
-}
-
-static bool write_outputs(const rg_run *run, const rg_config *cfg)
-{
-    json_ctx j = {run, cfg};
-    bool ok = true;
-    if (cfg->formats & RG_FMT_TABLE)
-        ok = write_one(cfg, ".txt", write_table, run) && ok;
-    if (cfg->formats & RG_FMT_JSON)
-        ok = write_one(cfg, ".json", write_json, &j) && ok;
-    /* With -o the operator still sees the table, unless asked for quiet. */
-    if (cfg->output && !cfg->quiet)
-        ok = write_table(stdout, run) && ok;
-    return ok;
-}
-
 static void report_send_errors(const rg_run *run)
 {
     if (run->stats.send_errors == 0)
@@ -230,7 +176,7 @@ static int trace(const rg_config *cfg, const rg_sockets *socks)
     rg_sources_annotate(&sources, &run, cfg, warn, sizeof warn);
     if (warn[0] && !cfg->quiet)
         say("%s", warn);
-    if (!write_outputs(&run, cfg))
+    if (!rg_outputs_write(&run, cfg, !cfg->quiet))
         status = EXIT_RUNTIME;
     else if (run.nunresolved > 0)
         status = EXIT_PARTIAL;
@@ -241,10 +187,37 @@ out:
     return status;
 }
 
+/* routegraph render RESULTS.json: the outputs again from saved results,
+ * without probing and without any privilege. */
+static int render(const rg_config *cfg)
+{
+    char err[512];
+    if (cfg->ntargets != 1 || cfg->target_file) {
+        say("render: give exactly one results file (routegraph render RESULTS.json -o PREFIX)");
+        return EXIT_USAGE;
+    }
+    rg_config c = *cfg;
+    if (!c.formats_given)
+        c.formats = c.output ? RG_FMT_GRAPH : RG_FMT_SVG;
+    rg_run run;
+    if (!rg_json_read_file(c.targets[0], &run, err, sizeof err)) {
+        say("%s", err);
+        return EXIT_USAGE;
+    }
+    int status = rg_outputs_write(&run, &c, false) ? 0 : EXIT_RUNTIME;
+    rg_run_free(&run);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     rg_config cfg;
     char err[512];
+    bool rendering = argc > 1 && strcmp(argv[1], "render") == 0;
+    if (rendering) {
+        argc--;
+        argv++;
+    }
     switch (rg_options_parse(argc, argv, &cfg, err, sizeof err)) {
     case RG_OPT_HELP:
         fputs(rg_options_usage(), stdout);
@@ -258,6 +231,8 @@ int main(int argc, char **argv)
     case RG_OPT_RUN:
         break;
     }
+    if (rendering)
+        return render(&cfg);
     rg_sockets socks;
     if (rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
         say("%s", err);

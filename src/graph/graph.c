@@ -55,6 +55,7 @@ static size_t keymap_slot(const keymap *m, const size_t key[4])
     size_t h = 1469598103934665603u;
     for (int i = 0; i < 4; i++)
         h = (h ^ key[i]) * 1099511628211u;
+    h ^= h >> 17; /* the multiply only carries upwards; the mask keeps low bits */
     size_t i = h & (m->cap - 1);
     while (m->vals[i] != RG_GRAPH_NONE && memcmp(m->keys[i], key, sizeof m->keys[i]))
         i = (i + 1) & (m->cap - 1);

@@ -12,6 +12,8 @@
  *   node hung off the node that answered last (the prober if none did).
  * - A trace's edges follow its path; where consecutive TTLs answered from
  *   the same address the trace simply stays on that node (no self-loop).
+ *   TTLs a trace never probed before its first probe (Doubletree's start
+ *   TTL) are left out, not drawn as silent hops.
  * - Destination nodes carry one port cell per trace sent to them.
  * - Host nodes with a known AS belong to one cluster per AS; an unk node
  *   whose two known neighbours share a cluster joins it.

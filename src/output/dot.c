@@ -232,10 +232,10 @@ static void put_root(FILE *f, const rg_graph *g)
 }
 
 /* "AS64500 Org; City, CC" for a tooltip; nothing when nothing is known. */
-static bool put_whereabouts(FILE *f, const rg_gnode *n)
+static void put_whereabouts(FILE *f, const rg_gnode *n)
 {
     if (!n->asn && !n->city && !n->country[0])
-        return false;
+        return;
     fputs(", tooltip=\"", f);
     if (n->asn) {
         fprintf(f, "AS%u", n->asn);
@@ -253,7 +253,6 @@ static bool put_whereabouts(FILE *f, const rg_gnode *n)
     }
     put_text(f, n->country, ESC_DOT, 0);
     fputc('"', f);
-    return true;
 }
 
 static void put_hop(FILE *f, const rg_graph *g, size_t k)
@@ -392,7 +391,7 @@ static void put_cluster(FILE *f, const rg_graph *g, size_t c)
     if (cl->ncountries)
         fputs(cl->more_countries ? ", ...)" : ")", f);
     fprintf(f, "\", style=\"rounded,filled\", fillcolor=\"%s\", color=\"#9aa5b1\", "
-               "labeljust=l, fontsize=10];\n",
+               "labelloc=t, labeljust=l, fontsize=10, fontcolor=black];\n",
             cluster_fills[c % (sizeof cluster_fills / sizeof cluster_fills[0])]);
     for (size_t k = 0; k < g->nnodes; k++) {
         if (g->nodes[k].cluster != c)
@@ -523,7 +522,7 @@ static void put_legend_trace(FILE *f, const rg_graph *g, size_t i)
 {
     const rg_gtrace *t = &g->traces[i];
     char buf[RG_ADDR_STRLEN];
-    fprintf(f, "<tr><td><font color=\"%s\">%s</font></td><td align=\"left\">",
+    fprintf(f, "<tr><td align=\"left\"><font color=\"%s\">%s</font> ",
             rg_dot_trace_color(i), style_glyphs[(i / RG_DOT_NCOLORS) % RG_DOT_NSTYLES]);
     put_target_port(f, t, ESC_HTML);
     rg_addr_format(&t->dst, buf, sizeof buf);
@@ -554,7 +553,7 @@ static void put_port_list(FILE *f, const rg_graph *g, const size_t *traces, size
 static void put_legend_split(FILE *f, const rg_graph *g, const rg_gsplit *s)
 {
     char buf[RG_ADDR_STRLEN + 8];
-    fputs("<tr><td colspan=\"3\" align=\"left\">", f);
+    fputs("<tr><td align=\"left\">", f);
     put_text(f, node_name(g, s->dest, buf, sizeof buf), ESC_HTML, 0);
     fputs(": ", f);
     put_port_list(f, g, s->other_traces, s->nother);
@@ -565,36 +564,33 @@ static void put_legend_split(FILE *f, const rg_graph *g, const rg_gsplit *s)
     fprintf(f, " (TTL %u differs)</td></tr>", s->ttl);
 }
 
+/* One column of sections; the traces in a table of their own, so the wide
+ * rows below do not spread its columns apart. */
 static void put_legend(FILE *f, const rg_graph *g)
 {
     fputs("  \"legend\" [shape=none, margin=0, label=<<table border=\"1\" cellborder=\"0\" "
           "cellspacing=\"0\" cellpadding=\"2\" color=\"#9aa5b1\" bgcolor=\"white\">"
-          "<tr><td colspan=\"3\" align=\"left\"><b>traces</b></td></tr>",
+          "<tr><td align=\"left\"><b>traces</b></td></tr><tr><td align=\"left\">"
+          "<table border=\"0\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"1\">",
           f);
     for (size_t i = 0; i < g->ntraces; i++)
         put_legend_trace(f, g, i);
-    fprintf(f, "<tr><td colspan=\"3\" align=\"left\"><b>ports</b> "
+    fprintf(f, "</table></td></tr><tr><td align=\"left\"><b>ports</b> "
                "<font color=\"#444444\">SA open, RA closed, 3 unreachable, - no answer</font>"
-               "</td></tr><tr><td colspan=\"3\" align=\"left\">"
+               "</td></tr><tr><td align=\"left\">"
                "<table border=\"0\" cellborder=\"1\" cellspacing=\"2\" cellpadding=\"2\"><tr>"
                "<td bgcolor=\"%s\">open</td><td bgcolor=\"%s\">closed</td>"
                "<td bgcolor=\"%s\">filtered</td></tr></table></td></tr>",
             state_fill(RG_PORT_OPEN), state_fill(RG_PORT_CLOSED), state_fill(RG_PORT_FILTERED));
-    fputs("<tr><td colspan=\"3\" align=\"left\">octagon: a trace ended there without "
+    fputs("<tr><td align=\"left\">octagon: a trace ended there without "
           "reaching its destination; unk: silent hop</td></tr>",
           f);
     if (g->nsplits)
-        fprintf(f, "<tr><td colspan=\"3\" align=\"left\"><b>paths split</b> "
+        fprintf(f, "<tr><td align=\"left\"><b>paths split</b> "
                    "<font color=\"%s\">(red border)</font></td></tr>",
                 RED_BORDER);
     for (size_t i = 0; i < g->nsplits; i++)
         put_legend_split(f, g, &g->splits[i]);
-    if (g->credit) { /* the AS names shown come from data that asks for it */
-        fputs("<tr><td colspan=\"3\" align=\"left\"><font point-size=\"8\" "
-              "color=\"#666666\">", f);
-        put_text(f, g->credit, ESC_HTML, 0);
-        fputs("</font></td></tr>", f);
-    }
     fputs("</table>>];\n", f);
 }
 
@@ -609,6 +605,11 @@ bool rg_dot_write(FILE *out, const rg_graph *g)
           "\", fontsize=10, margin=\"0.08,0.03\", height=0.3];\n"
           "  edge [arrowsize=0.6, penwidth=1.3, fontname=\"" FONT "\"];\n",
           out);
+    if (g->credit) { /* the AS names shown come from data that asks for it */
+        fputs("  graph [label=\"", out);
+        put_text(out, g->credit, ESC_DOT, 0);
+        fputs("\", labelloc=b, labeljust=r, fontsize=8, fontcolor=\"#666666\"];\n", out);
+    }
     for (size_t c = 0; c < g->nclusters; c++)
         put_cluster(out, g, c);
     for (size_t k = 0; k < g->nnodes; k++)

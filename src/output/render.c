@@ -103,6 +103,10 @@ static bool layout_and_render(GVC_t *gvc, const char *text, rg_render_out *outs,
         snprintf(err, errlen, "graph: DOT text does not parse: %s", gv_message());
         return false;
     }
+    /* Cairo bitmaps end at 32767 pixels (340 inches at 96 dpi); past that
+     * the plugin scales down anyway, but first prints "(null): graph is too
+     * large" to stderr. A size limit makes graphviz scale quietly. */
+    agsafeset(ag, "size", "340,340", "");
     gv_reset();
     bool ok = gvLayout(gvc, ag, "dot") == 0;
     if (!ok)

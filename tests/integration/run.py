@@ -499,6 +499,44 @@ def test_bad_databases():
         assert re.search(r"^ +1  198\.18\.0\.1  AS64500 Access", r.out, re.M), r.out
 
 
+@test
+def test_graph_outputs_and_render_of_saved_json():
+    import struct
+    import xml.etree.ElementTree as ET
+    addrs = [target("h1", 4, 60), target("h2", 4, 60), target("h3", 4, 66),
+             target("h1", 6, 60)]
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        live = os.path.join(d, "live")
+        r = rg("-q", "-p", "80,443", "--asn-db", LAB_ASN_CSV, "-o", live,
+               "--format", "json,dot,svg,png", *addrs)
+        assert r.rc == 0 and r.err == "", r
+        doc = json.load(open(live + ".json"))
+        svg = ET.parse(live + ".svg").getroot()  # well-formed despite the hostile name
+        ns = {"s": "http://www.w3.org/2000/svg"}
+        titles = {t.text for t in svg.iterfind(".//s:g[@class='node']/s:title", ns)}
+        responders = {h["responder"] for t in doc["traces"] for h in t["hops"] if h["responder"]}
+        assert responders <= titles, responders - titles
+        assert "prober" in titles and any(t.startswith("unk") for t in titles), titles
+        text = "".join(svg.itertext())
+        assert '<script>alert(1)</script>' in text, "hostile name not shown literally"
+        assert svg.find(".//s:script", ns) is None
+        clusters = {t.text for t in svg.iterfind(".//s:g[@class='cluster']/s:title", ns)}
+        assert len(clusters) == 4, clusters  # the four lab ASes on these paths
+        png = open(live + ".png", "rb").read()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR", png[:16]
+        w, h = struct.unpack(">II", png[16:24])
+        assert 400 < w < 20000 and 200 < h < 20000, (w, h)
+        # Re-rendering the saved JSON gives the very same graph source.
+        again = os.path.join(d, "again")
+        r = run([BIN, "render", live + ".json", "-o", again, "--format", "dot,svg"])
+        assert r.rc == 0 and r.err == "", r
+        assert open(again + ".dot").read() == open(live + ".dot").read()
+        ET.parse(again + ".svg")
+        r = run([BIN, "render", os.path.join(d, "missing.json")])
+        assert r.rc == 2 and len(r.err.splitlines()) == 1 and "missing.json" in r.err, r
+
+
 def on_terminal(args, answer=None, timeout=30):
     """Runs routegraph with stdin and stderr on a pseudo-terminal (stdout a
     pipe); types `answer` once the prompt appears. Returns (rc, stdout, tty)."""

@@ -244,7 +244,7 @@ static void test_round_trip(void **state)
     assert_int_equal(back.nhosts, run.nhosts);
     for (size_t i = 0; i < run.nhosts; i++)
         same_host(&back.hosts[i], &run.hosts[i]);
-    assert_ptr_equal(back.as_credit, RG_ANNOTATE_ASN_CREDIT);
+    assert_string_equal(back.as_credit, RG_ANNOTATE_ASN_CREDIT);
 
     /* and writing it again gives the same document */
     char *again = dump(&back, &cfg);

@@ -1,0 +1,1173 @@
+#include "html.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "dot.h"
+
+#define NONCE_BYTES 16
+#define MAX_OPTION_ITEMS 32 /* list items shown per option (1024 ports would be a wall) */
+
+/* The page's style and script are constants of this file, one line per
+ * entry: C11 compilers need only accept string literals of 4095 bytes. The
+ * script touches data only through textContent, never innerHTML. */
+static const char *const page_css[] = {
+    ":root{--bg:#f4f5f7;--card:#fff;--ink:#1d232b;--muted:#66707c;--line:#e3e6eb;"
+    "--accent:#1a73e8;--open:#b6e3a8;--open-ink:#1f5a14;--closed:#f4a6a6;"
+    "--closed-ink:#7b1616;--filtered:#ffd98a;--filtered-ink:#6a4700;--unknown:#e3e3e3}",
+    "*{box-sizing:border-box}",
+    "body{margin:0;background:var(--bg);color:var(--ink);"
+    "font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif}",
+    "header.top{background:#1f2a37;color:#f3f5f7;padding:16px 0 12px}",
+    ".inner{max-width:1500px;margin:0 auto;padding:0 20px}",
+    "h1{font-size:20px;margin:0 0 2px;font-weight:600}",
+    ".meta{color:#c9d1db;margin:0 0 8px}",
+    ".chips{display:flex;flex-wrap:wrap;gap:6px;margin:5px 0}",
+    ".chip{background:rgba(255,255,255,.08);border:1px solid rgba(255,255,255,.16);"
+    "border-radius:999px;padding:1px 10px;font-size:12.5px;color:#e6eaef}",
+    ".chip b{font-weight:600;color:#9fc3ff;margin-right:5px}",
+    ".chip.warn b{color:#ffcf70}",
+    "section{background:var(--card);border:1px solid var(--line);border-radius:10px;"
+    "margin:18px 0;padding:14px 18px;box-shadow:0 1px 2px rgba(16,24,40,.05)}",
+    "h2{font-size:16px;margin:0 0 10px;font-weight:600}",
+    "h2 small{font-weight:400;color:var(--muted);font-size:13px;margin-left:8px}",
+    "table{border-collapse:collapse;width:100%}",
+    "th{text-align:left;font-weight:600;color:var(--muted);font-size:11.5px;"
+    "text-transform:uppercase;letter-spacing:.04em;border-bottom:1px solid var(--line);"
+    "padding:6px 8px}",
+    "td{padding:5px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}",
+    "tbody tr[data-node]:hover,tbody tr[data-node]:focus{background:#eef4ff;outline:none}",
+    "tr[data-node]{cursor:pointer}",
+    "td.target{background:#fafbfc;border-right:1px solid #eef0f3}",
+    ".mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',"
+    "monospace;font-size:12.5px}",
+    ".name,.muted{color:var(--muted)}",
+    ".name{overflow-wrap:anywhere}",
+    ".num{text-align:right;font-variant-numeric:tabular-nums;width:3.5em}",
+    ".badge{display:inline-block;min-width:66px;text-align:center;border-radius:4px;"
+    "padding:0 8px;font-weight:600;font-size:12.5px;margin-right:8px}",
+    ".s-open{background:var(--open);color:var(--open-ink)}",
+    ".s-closed{background:var(--closed);color:var(--closed-ink)}",
+    ".s-filtered{background:var(--filtered);color:var(--filtered-ink)}",
+    ".s-unknown{background:var(--unknown);color:#444}",
+    "tr.v-open td.verdict{box-shadow:inset 4px 0 var(--open)}",
+    "tr.v-closed td.verdict{box-shadow:inset 4px 0 var(--closed)}",
+    "tr.v-filtered td.verdict{box-shadow:inset 4px 0 var(--filtered)}",
+    "tr.v-unknown td.verdict{box-shadow:inset 4px 0 var(--unknown)}",
+    ".asn{font-weight:600}",
+    "a{color:var(--accent);text-decoration:none}",
+    "a:hover{text-decoration:underline}",
+    ".graph-wrap{display:flex;gap:16px;align-items:flex-start}",
+    ".graph{flex:1 1 auto;min-width:0;overflow:auto;max-height:85vh;"
+    "border:1px solid var(--line);border-radius:8px;background:#fff;padding:6px}",
+    ".graph svg{display:block;margin:0 auto}",
+    ".graph.fit svg{max-width:100%;height:auto}",
+    "g.node.rg-hot{cursor:pointer}",
+    "g.node.rg-hot:focus{outline:none}",
+    "g.node.rg-sel{filter:drop-shadow(0 0 2px var(--accent)) drop-shadow(0 0 3px var(--accent))}",
+    "g.node.rg-hl{filter:drop-shadow(0 0 3px #f59e0b) drop-shadow(0 0 2px #f59e0b)}",
+    "aside#rg-details{flex:0 0 330px;position:sticky;top:12px;max-height:calc(100vh - 24px);"
+    "overflow:auto;border:1px solid var(--line);border-radius:8px;padding:12px 14px;"
+    "background:#fbfcfd;min-height:140px;font-size:13px}",
+    "aside#rg-details.pinned{border-color:var(--accent);box-shadow:0 0 0 1px var(--accent)}",
+    "aside h3{margin:0 0 8px;font-size:15px;overflow-wrap:anywhere}",
+    "aside h4{margin:10px 0 4px;font-size:12px;color:var(--muted);text-transform:uppercase;"
+    "letter-spacing:.04em}",
+    "aside dl{display:grid;grid-template-columns:auto 1fr;gap:3px 10px;margin:0}",
+    "aside dt{color:var(--muted)}",
+    "aside dd{margin:0;overflow-wrap:anywhere}",
+    "aside ul{margin:0;padding:0;list-style:none}",
+    "aside li{margin:3px 0;overflow-wrap:anywhere}",
+    ".swatch{display:inline-block;width:18px;height:0;border-top:3px solid #999;"
+    "vertical-align:middle;margin-right:7px}",
+    ".hint{color:var(--muted);margin:0}",
+    ".toolbar{display:flex;justify-content:space-between;align-items:center;margin-bottom:8px}",
+    ".toolbar h2{margin:0}",
+    "button{font:inherit;font-size:12.5px;border:1px solid var(--line);background:#fff;"
+    "border-radius:6px;padding:2px 10px;cursor:pointer}",
+    "button:hover{border-color:var(--accent);color:var(--accent)}",
+    "details.trace{border-top:1px solid var(--line);padding:4px 0}",
+    "details.trace:first-of-type{border-top:0}",
+    "details.trace summary{cursor:pointer;padding:5px 0}",
+    "details.trace table{margin:2px 0 8px}",
+    ".silent{color:#a0a7b0}",
+    ".k{font-size:12px;color:var(--muted)}",
+    ".k-syn-ack{color:var(--open-ink);font-weight:600}",
+    ".k-rst{color:var(--closed-ink);font-weight:600}",
+    ".k-unreachable{color:var(--filtered-ink);font-weight:600}",
+    "ul.plain{margin:0;padding-left:18px}",
+    "footer{color:var(--muted);font-size:12px;margin:4px 0 28px}",
+    "footer p{margin:3px 0}",
+    "@media (max-width:900px){.graph-wrap{flex-direction:column}"
+    "aside#rg-details{position:static;flex:none;width:100%}}",
+};
+
+static const char *const page_js[] = {
+    "(function () {",
+    "  'use strict';",
+    "  function block(id) {",
+    "    var e = document.getElementById(id);",
+    "    return e ? JSON.parse(e.textContent) : null;",
+    "  }",
+    "  var R = block('rg-results'), G = block('rg-graph');",
+    "  var panel = document.getElementById('rg-details');",
+    "  var box = document.getElementById('rg-svg');",
+    "  if (!R || !G || !panel) return;",
+    "  var HINT = 'Hover over or click a node for its details; Esc clears.';",
+    "  var hosts = new Map(), nodes = new Map(), elems = new Map();",
+    "  (R.hosts || []).forEach(function (h) { hosts.set(h.address, h); });",
+    "  G.nodes.forEach(function (n) { nodes.set(n.name, n); });",
+    /* The same visible form of control characters as the C side writes. */
+    "  function shown(s) {",
+    "    var out = '';",
+    "    for (var ch of String(s)) {",
+    "      var c = ch.codePointAt(0);",
+    "      if (c < 32) ch = String.fromCodePoint(0x2400 + c);",
+    "      else if (c === 127) ch = String.fromCodePoint(0x2421);",
+    "      else if (c >= 128 && c < 160) ch = String.fromCodePoint(0xfffd);",
+    "      out += ch;",
+    "    }",
+    "    return out;",
+    "  }",
+    "  function ms(us) {",
+    "    if (us < 10000) return (Math.floor(us / 10) / 100).toFixed(2) + ' ms';",
+    "    if (us < 100000) return (Math.floor(us / 100) / 10).toFixed(1) + ' ms';",
+    "    return Math.floor(us / 1000) + ' ms';",
+    "  }",
+    "  function add(parent, tag, cls, text) {",
+    "    var e = document.createElement(tag);",
+    "    if (cls) e.className = cls;",
+    "    if (text !== undefined && text !== null) e.textContent = shown(text);",
+    "    parent.appendChild(e);",
+    "    return e;",
+    "  }",
+    "  function field(dl, key, value) {",
+    "    if (value === undefined || value === null || value === '') return;",
+    "    add(dl, 'dt', null, key);",
+    "    add(dl, 'dd', null, value);",
+    "  }",
+    "  function traceLabel(i) {",
+    "    var t = R.traces[i];",
+    "    if (!t) return 'trace ' + i;",
+    "    var name = String(t.target);",
+    "    return (name.indexOf(':') >= 0 ? '[' + name + ']' : name) + ':' + t.port;",
+    "  }",
+    "  function asText(h) {",
+    "    if (!h || !h.asn) return null;",
+    "    return 'AS' + h.asn + (h.as_org ? ' ' + h.as_org : '');",
+    "  }",
+    "  function place(h) {",
+    "    return h ? [h.city, h.country].filter(Boolean).join(', ') : '';",
+    "  }",
+    /* Every reply this address sent, by trace: the RTTs the panel lists. */
+    "  function repliesFrom(addr) {",
+    "    var by = new Map();",
+    "    (R.traces || []).forEach(function (t, i) {",
+    "      (t.hops || []).forEach(function (hop) {",
+    "        (hop.probes || []).forEach(function (p) {",
+    "          if (!p.reply || p.reply.from !== addr) return;",
+    "          if (!by.has(i)) by.set(i, []);",
+    "          by.get(i).push(p.reply.rtt_us);",
+    "        });",
+    "      });",
+    "    });",
+    "    return by;",
+    "  }",
+    "  function traceItem(ul, i, text) {",
+    "    var li = add(ul, 'li');",
+    "    var sw = add(li, 'span', 'swatch');",
+    "    var look = (G.traces || [])[i];",
+    "    if (look) {",
+    "      sw.style.borderTopColor = look.color;",
+    "      sw.style.borderTopStyle = look.style === 'bold' ? 'solid' : look.style;",
+    "      if (look.style === 'bold') sw.style.borderTopWidth = '5px';",
+    "    }",
+    "    add(li, 'span', 'mono', traceLabel(i));",
+    "    if (text) add(li, 'span', 'muted', ' ' + text);",
+    "  }",
+    "  function title(n) {",
+    "    if (n.kind === 'host') return n.address;",
+    "    if (n.kind === 'prober') return 'prober (this host)';",
+    "    if (n.kind === 'unk') return 'silent hop';",
+    "    return n.reason === 'unreachable' ? 'trace ended: unreachable' : 'trace ended: no reply';",
+    "  }",
+    "  function describeHost(dl, n) {",
+    "    var h = hosts.get(n.address);",
+    "    field(dl, 'Address', n.address);",
+    "    field(dl, 'Name', h && h.ptr);",
+    "    field(dl, 'AS', asText(h) || 'unknown');",
+    "    field(dl, 'Location', place(h));",
+    "    if (n.rtt_count) field(dl, 'Median RTT', ms(n.median_rtt_us) + ' over ' + n.rtt_count +",
+    "                           (n.rtt_count === 1 ? ' reply' : ' replies'));",
+    "  }",
+    "  function describePorts(n) {",
+    "    if (!n.ports || !n.ports.length) return;",
+    "    add(panel, 'h4', null, 'Ports probed');",
+    "    var ul = add(panel, 'ul');",
+    "    n.ports.forEach(function (p) {",
+    "      var li = add(ul, 'li');",
+    "      add(li, 'span', 'badge s-' + p.state, p.state);",
+    "      add(li, 'span', 'mono', p.port + ' ' + p.code);",
+    "    });",
+    "  }",
+    "  function describeTraces(n) {",
+    "    var through = new Map();",
+    "    (n.traces || []).forEach(function (tt) {",
+    "      if (!through.has(tt[0])) through.set(tt[0], []);",
+    "      if (tt[1] > 0) through.get(tt[0]).push(tt[1]);",
+    "    });",
+    "    var replies = n.address ? repliesFrom(n.address) : new Map();",
+    "    replies.forEach(function (r, i) { if (!through.has(i)) through.set(i, []); });",
+    "    var head = n.kind === 'end' ? 'Traces that ended here' : 'Traces through it';",
+    "    add(panel, 'h4', null, head + ' (' + through.size + ')');",
+    "    var ul = add(panel, 'ul');",
+    "    Array.from(through.keys()).sort(function (a, b) { return a - b; }).forEach(function (i) {",
+    "      var parts = [], ttls = through.get(i), rtts = replies.get(i);",
+    "      if (ttls.length) parts.push('TTL ' + ttls.join(', '));",
+    "      if (rtts) parts.push('RTT ' + rtts.map(ms).join(', '));",
+    "      traceItem(ul, i, parts.join(' \\u00b7 '));",
+    "    });",
+    "  }",
+    "  function describe(n) {",
+    "    panel.replaceChildren();",
+    "    add(panel, 'h3', n.kind === 'host' ? 'mono' : null, title(n));",
+    "    var dl = add(panel, 'dl');",
+    "    if (n.kind === 'host') describeHost(dl, n);",
+    "    if (n.kind === 'prober') field(dl, 'Source', (n.sources || []).join(', '));",
+    "    if (n.kind === 'unk') field(dl, 'TTLs', 'no reply at these hops');",
+    "    if (n.kind === 'end') field(dl, 'Destination', n.dest);",
+    "    describePorts(n);",
+    "    describeTraces(n);",
+    "  }",
+    "  var selected = null, pinned = false;",
+    "  function mark(name, cls, on) {",
+    "    var g = elems.get(name);",
+    "    if (g) g.classList.toggle(cls, on);",
+    "  }",
+    "  function select(name, pin) {",
+    "    var n = nodes.get(name);",
+    "    if (!n) return;",
+    "    mark(selected, 'rg-sel', false);",
+    "    selected = name;",
+    "    pinned = pin;",
+    "    mark(name, 'rg-sel', true);",
+    "    panel.classList.toggle('pinned', pin);",
+    "    describe(n);",
+    "  }",
+    "  function clear() {",
+    "    mark(selected, 'rg-sel', false);",
+    "    selected = null;",
+    "    pinned = false;",
+    "    panel.classList.remove('pinned');",
+    "    panel.replaceChildren();",
+    "    add(panel, 'p', 'hint', HINT);",
+    "  }",
+    "  function hook(g, name) {",
+    "    elems.set(name, g);",
+    "    g.classList.add('rg-hot');",
+    "    g.setAttribute('tabindex', '0');",
+    "    g.setAttribute('role', 'button');",
+    "    g.addEventListener('mouseenter', function () { if (!pinned) select(name, false); });",
+    "    g.addEventListener('focus', function () { if (!pinned) select(name, false); });",
+    "    g.addEventListener('click', function (ev) {",
+    "      ev.stopPropagation();",
+    "      if (pinned && selected === name) clear(); else select(name, true);",
+    "    });",
+    "    g.addEventListener('keydown', function (ev) {",
+    "      if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(name, true); }",
+    "    });",
+    "  }",
+    "  if (box) {",
+    "    box.querySelectorAll('g.node').forEach(function (g) {",
+    "      var t = g.querySelector('title');",
+    "      if (t && nodes.has(t.textContent)) hook(g, t.textContent);",
+    "    });",
+    "    box.addEventListener('click', function () { if (pinned) clear(); });",
+    "  }",
+    "  document.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') clear(); });",
+    "  document.querySelectorAll('[data-node]').forEach(function (row) {",
+    "    var name = row.getAttribute('data-node');",
+    "    row.addEventListener('mouseenter', function () { mark(name, 'rg-hl', true); });",
+    "    row.addEventListener('mouseleave', function () { mark(name, 'rg-hl', false); });",
+    "    row.addEventListener('click', function () { select(name, true); });",
+    "  });",
+    "  var fit = document.getElementById('rg-fit');",
+    "  if (fit && box) fit.addEventListener('click', function () {",
+    "    var on = box.classList.toggle('fit');",
+    "    fit.textContent = on ? 'Actual size' : 'Fit to width';",
+    "  });",
+    "  clear();",
+    "  document.documentElement.setAttribute('data-rg-ready', '1');",
+    "})();",
+};
+
+/* ---- text ---- */
+
+/* Length of the valid UTF-8 sequence at s and its code point; 0 if there is
+ * none. A NUL fails the continuation checks, so it never reads past the end. */
+static size_t utf8_char(const unsigned char *s, uint32_t *cp)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        *cp = c & 0x1fu;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        *cp = c & 0x0fu;
+        lo = c == 0xe0 ? 0xa0 : 0x80; /* overlong */
+        hi = c == 0xed ? 0x9f : 0xbf; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        *cp = c & 0x07u;
+        lo = c == 0xf0 ? 0x90 : 0x80; /* overlong */
+        hi = c == 0xf4 ? 0x8f : 0xbf; /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+        *cp = (*cp << 6) | (s[i] & 0x3fu);
+    }
+    return n;
+}
+
+static const char *entity(uint32_t cp)
+{
+    switch (cp) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '"': return "&quot;";
+    case '\'': return "&#39;";
+    default: return NULL;
+    }
+}
+
+/* One code point of outside text. A control character is shown, not obeyed:
+ * C0 and DEL as their Control Picture (U+2400 + c, U+2421), so a newline in
+ * a PTR name is visible as such; C1 and XML's non-characters as U+FFFD. */
+static void put_cp(FILE *f, const unsigned char *s, size_t n, uint32_t cp)
+{
+    const char *ent = entity(cp);
+    if (ent)
+        fputs(ent, f);
+    else if (cp < 0x20)
+        fprintf(f, "\xe2\x90%c", (char)(0x80 + cp));
+    else if (cp == 0x7f)
+        fputs("\xe2\x90\xa1", f);
+    else if ((cp >= 0x80 && cp <= 0x9f) || cp == 0xfffe || cp == 0xffff)
+        fputs("\xef\xbf\xbd", f);
+    else
+        fwrite(s, 1, n, f);
+}
+
+/* Outside text as HTML text or attribute value; NULL writes nothing. */
+static void put_text(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; p && *p;) {
+        uint32_t cp = 0;
+        size_t n = utf8_char(p, &cp);
+        if (n)
+            put_cp(f, p, n, cp);
+        else
+            fputs("\xef\xbf\xbd", f);
+        p += n ? n : 1;
+    }
+}
+
+/* Microseconds as a few significant digits of milliseconds, truncated
+ * (as the graph labels show them). */
+static void put_rtt(FILE *f, uint32_t us)
+{
+    if (us < 10000)
+        fprintf(f, "%u.%02u&nbsp;ms", us / 1000, us % 1000 / 10);
+    else if (us < 100000)
+        fprintf(f, "%u.%u&nbsp;ms", us / 1000, us % 1000 / 100);
+    else
+        fprintf(f, "%u&nbsp;ms", us / 1000);
+}
+
+static void put_addr(FILE *f, const rg_addr *a)
+{
+    char buf[RG_ADDR_STRLEN];
+    put_text(f, rg_addr_format(a, buf, sizeof buf));
+}
+
+static void put_lines(FILE *f, const char *const *lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fputs(lines[i], f);
+        fputc('\n', f);
+    }
+}
+
+/* ---- embedded JSON ---- */
+
+/* < > & only occur inside JSON strings, where \u escapes mean the same, so
+ * the text can neither end the <script> element nor open a comment in it.
+ * U+2028/2029 are escaped for readers that treat the block as JavaScript. */
+static bool put_json_block(FILE *f, const char *id, const json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    if (!text)
+        return false;
+    fprintf(f, "<script type=\"application/json\" id=\"%s\">", id);
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '<')
+            fputs("\\u003c", f);
+        else if (*p == '>')
+            fputs("\\u003e", f);
+        else if (*p == '&')
+            fputs("\\u0026", f);
+        else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+            fputs(p[2] == 0xa8 ? "\\u2028" : "\\u2029", f);
+            p += 2;
+        } else
+            fputc(*p, f);
+    }
+    fputs("</script>\n", f);
+    free(text);
+    return true;
+}
+
+/* ---- the graph's nodes as data for the page's script ---- */
+
+static const char *node_name(const rg_graph *g, size_t k, char *buf, size_t len)
+{
+    const rg_gnode *n = &g->nodes[k];
+    switch (n->kind) {
+    case RG_GNODE_ROOT: snprintf(buf, len, "prober"); break;
+    case RG_GNODE_HOST: rg_addr_format(&n->addr, buf, len); break;
+    case RG_GNODE_UNK: snprintf(buf, len, "unk%u", n->id); break;
+    case RG_GNODE_END: snprintf(buf, len, "end%u", n->id); break;
+    }
+    return buf;
+}
+
+static const char *node_kind(enum rg_gnode_kind k)
+{
+    switch (k) {
+    case RG_GNODE_ROOT: return "prober";
+    case RG_GNODE_HOST: return "host";
+    case RG_GNODE_UNK: return "unk";
+    case RG_GNODE_END: return "end";
+    }
+    return "unk";
+}
+
+static bool set(json_t *o, const char *key, json_t *v)
+{
+    return json_object_set_new(o, key, v) == 0;
+}
+
+static bool append(json_t *a, json_t *v)
+{
+    return json_array_append_new(a, v) == 0;
+}
+
+static json_t *ports_json(const rg_gnode *n)
+{
+    json_t *a = json_array();
+    bool ok = a != NULL;
+    for (size_t i = 0; ok && i < n->nports; i++) {
+        const rg_gport *p = &n->ports[i];
+        json_t *o = json_object();
+        ok = append(a, o) && set(o, "port", json_integer(p->port)) &&
+             set(o, "state", json_string(rg_port_state_name(p->state))) &&
+             set(o, "code", json_string(p->code)) &&
+             set(o, "trace", json_integer((json_int_t)p->trace));
+    }
+    if (!ok)
+        json_decref(a);
+    return ok ? a : NULL;
+}
+
+static json_t *sources_json(const rg_graph *g)
+{
+    json_t *a = json_array();
+    bool ok = a != NULL;
+    for (size_t i = 0; ok && i < g->nsources; i++) {
+        char buf[RG_ADDR_STRLEN];
+        ok = append(a, json_string(rg_addr_format(&g->sources[i], buf, sizeof buf)));
+    }
+    if (!ok)
+        json_decref(a);
+    return ok ? a : NULL;
+}
+
+/* Everything but the traces through it; no string from outside. */
+static json_t *node_json(const rg_graph *g, size_t k)
+{
+    const rg_gnode *n = &g->nodes[k];
+    char name[RG_ADDR_STRLEN + 8];
+    json_t *o = json_object();
+    bool ok = o && set(o, "name", json_string(node_name(g, k, name, sizeof name))) &&
+              set(o, "kind", json_string(node_kind(n->kind)));
+    if (ok && n->kind == RG_GNODE_ROOT)
+        ok = set(o, "sources", sources_json(g));
+    if (ok && n->kind == RG_GNODE_HOST) {
+        ok = set(o, "address", json_string(name)) &&
+             set(o, "rtt_count", json_integer((json_int_t)n->nrtt)) &&
+             (!n->nrtt || set(o, "median_rtt_us", json_integer(n->median_rtt_us))) &&
+             (!n->nports || set(o, "ports", ports_json(n)));
+    }
+    if (ok && n->kind == RG_GNODE_END)
+        ok = set(o, "dest", json_string(node_name(g, n->dest, name, sizeof name))) &&
+             set(o, "reason", json_string(n->reason == RG_GEND_UNREACHABLE ? "unreachable"
+                                                                          : "silence"));
+    if (!ok)
+        json_decref(o);
+    return ok ? o : NULL;
+}
+
+static bool add_trace_at(json_t *nodes, size_t k, size_t trace, unsigned ttl)
+{
+    json_t *list = json_object_get(json_array_get(nodes, k), "traces");
+    json_t *pair = json_pack("[II]", (json_int_t)trace, (json_int_t)ttl);
+    return append(list, pair);
+}
+
+/* Each node's traces as [trace, TTL] pairs, from the edges into it (TTL 0
+ * into an end node); the prober starts every trace. */
+static bool node_traces(const rg_graph *g, json_t *nodes)
+{
+    bool ok = true;
+    for (size_t k = 0; ok && k < g->nnodes; k++)
+        ok = set(json_array_get(nodes, k), "traces", json_array());
+    for (size_t i = 0; ok && i < g->ntraces; i++)
+        ok = add_trace_at(nodes, 0, i, 0);
+    for (size_t e = 0; ok && e < g->nedges; e++)
+        ok = add_trace_at(nodes, g->edges[e].to, g->edges[e].trace, g->edges[e].ttl);
+    return ok;
+}
+
+static json_t *traces_look_json(const rg_graph *g)
+{
+    json_t *a = json_array();
+    bool ok = a != NULL;
+    for (size_t i = 0; ok && i < g->ntraces; i++)
+        ok = append(a, json_pack("{ssss}", "color", rg_dot_trace_color(i), "style",
+                                 rg_dot_trace_style(i)));
+    if (!ok)
+        json_decref(a);
+    return ok ? a : NULL;
+}
+
+static json_t *graph_json(const rg_graph *g)
+{
+    json_t *doc = json_object(), *nodes = json_array();
+    bool ok = doc && nodes && set(doc, "node_count", json_integer((json_int_t)g->nnodes)) &&
+              set(doc, "legend", json_boolean(g->ntraces > 0));
+    for (size_t k = 0; ok && k < g->nnodes; k++)
+        ok = append(nodes, node_json(g, k));
+    ok = ok && node_traces(g, nodes) && set(doc, "traces", traces_look_json(g));
+    ok = ok && set(doc, "nodes", nodes);
+    if (!ok) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* ---- head ---- */
+
+static bool make_nonce(char *hex, size_t len)
+{
+    unsigned char raw[NONCE_BYTES];
+    if (len < 2 * NONCE_BYTES + 1 || getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        return false;
+    for (size_t i = 0; i < NONCE_BYTES; i++)
+        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    return true;
+}
+
+static void put_time(FILE *f, const struct timespec *ts)
+{
+    struct tm tm;
+    char buf[40];
+    if (ts->tv_sec == 0 || !gmtime_r(&ts->tv_sec, &tm) ||
+        !strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm)) {
+        fputs("unknown time", f);
+        return;
+    }
+    fprintf(f, "<time>%s</time>", buf);
+}
+
+static void put_head(FILE *f, const char *nonce, const rg_run *run)
+{
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+               "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+               "style-src 'unsafe-inline'; script-src 'nonce-%s'; base-uri 'none'; "
+               "form-action 'none'\">\n"
+               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+               "<meta name=\"generator\" content=\"routegraph %s\">\n<title>routegraph report",
+            nonce, RG_VERSION);
+    if (run->start.tv_sec) {
+        fputs(", ", f);
+        put_time(f, &run->start);
+    }
+    fputs("</title>\n<style>\n", f);
+    put_lines(f, page_css, sizeof page_css / sizeof page_css[0]);
+    fputs("</style>\n</head>\n", f);
+}
+
+/* ---- header: when, how, how much ---- */
+
+static void put_json_scalar(FILE *f, const json_t *v)
+{
+    if (json_is_integer(v))
+        fprintf(f, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        fprintf(f, "%g", json_real_value(v));
+    else if (json_is_true(v))
+        fputs("yes", f);
+    else if (json_is_false(v))
+        fputs("no", f);
+    else if (json_is_string(v))
+        put_text(f, json_string_value(v));
+    else
+        fputs("&ndash;", f);
+}
+
+static void put_json_value(FILE *f, const json_t *v)
+{
+    if (!json_is_array(v)) {
+        put_json_scalar(f, v);
+        return;
+    }
+    size_t n = json_array_size(v);
+    for (size_t i = 0; i < n && i < MAX_OPTION_ITEMS; i++) {
+        if (i)
+            fputs(", ", f);
+        put_json_scalar(f, json_array_get(v, i));
+    }
+    if (n > MAX_OPTION_ITEMS)
+        fprintf(f, " &hellip; (%zu in all)", n);
+}
+
+static void put_chip_key(FILE *f, const char *key)
+{
+    fputs("<span class=\"chip\"><b>", f);
+    for (const char *p = key; *p; p++) {
+        char one[2] = {*p == '_' ? ' ' : *p, '\0'};
+        put_text(f, one);
+    }
+    fputs("</b>", f);
+}
+
+/* The options as the document records them, so a report rendered from a
+ * saved file shows what that run used. */
+static void put_options(FILE *f, const json_t *doc)
+{
+    const json_t *opts = json_object_get(doc, "options");
+    const char *key;
+    const json_t *v;
+    fputs("<div class=\"chips\" id=\"rg-options\">", f);
+    if (!json_is_object(opts))
+        fputs("<span class=\"chip\"><b>options</b>not recorded</span>", f);
+    json_object_foreach((json_t *)opts, key, v) {
+        put_chip_key(f, key);
+        put_json_value(f, v);
+        fputs("</span>", f);
+    }
+    fputs("</div>\n", f);
+}
+
+static void put_stat(FILE *f, const char *name, uint64_t v, bool warn)
+{
+    fprintf(f, "<span class=\"chip%s\"><b>%s</b>%llu</span>", warn && v ? " warn" : "", name,
+            (unsigned long long)v);
+}
+
+static void put_stats(FILE *f, const rg_run_stats *s)
+{
+    fputs("<div class=\"chips\" id=\"rg-stats\">", f);
+    put_stat(f, "probes sent", s->probes_sent, false);
+    put_stat(f, "replies matched", s->matched, false);
+    put_stat(f, "unmatched", s->unmatched, false);
+    put_stat(f, "duplicates", s->duplicates, false);
+    put_stat(f, "malformed", s->malformed, true);
+    put_stat(f, "send errors", s->send_errors, true);
+    fputs("</div>\n", f);
+}
+
+static size_t count_destinations(const rg_graph *g)
+{
+    size_t n = 0;
+    for (size_t k = 1; k <= g->nhosts; k++)
+        n += g->nodes[k].nports > 0;
+    return n;
+}
+
+static void put_duration(FILE *f, const rg_run *run)
+{
+    if (!run->start.tv_sec || !run->end.tv_sec)
+        return;
+    double s = (double)(run->end.tv_sec - run->start.tv_sec) +
+               (double)(run->end.tv_nsec - run->start.tv_nsec) / 1e9;
+    if (s >= 0)
+        fprintf(f, " &middot; took %.2f s", s);
+}
+
+static void put_header(FILE *f, const rg_run *run, const rg_graph *g, const json_t *doc)
+{
+    size_t ndest = count_destinations(g);
+    fputs("<header class=\"top\"><div class=\"inner\">\n<h1>routegraph report</h1>\n"
+          "<p class=\"meta\">started ", f);
+    put_time(f, &run->start);
+    put_duration(f, run);
+    fprintf(f, " &middot; %zu destination%s, %zu trace%s", ndest, ndest == 1 ? "" : "s",
+            run->ntraces, run->ntraces == 1 ? "" : "s");
+    if (run->nunresolved)
+        fprintf(f, " &middot; %zu target%s not traced", run->nunresolved,
+                run->nunresolved == 1 ? "" : "s");
+    fputs(" &middot; routegraph " RG_VERSION "</p>\n", f);
+    put_options(f, doc);
+    put_stats(f, &run->stats);
+    fputs("</div></header>\n", f);
+}
+
+/* ---- verdicts ---- */
+
+static const char *state_class(enum rg_port_state s)
+{
+    switch (s) {
+    case RG_PORT_OPEN: return "s-open";
+    case RG_PORT_CLOSED: return "s-closed";
+    case RG_PORT_FILTERED: return "s-filtered";
+    case RG_PORT_UNKNOWN: break;
+    }
+    return "s-unknown";
+}
+
+static enum rg_port_state shown_state(const rg_trace *t)
+{
+    return t->last_ttl ? t->state : RG_PORT_UNKNOWN;
+}
+
+static void put_badge(FILE *f, const rg_trace *t)
+{
+    enum rg_port_state s = shown_state(t);
+    fprintf(f, "<span class=\"badge %s\">%s</span>", state_class(s), rg_port_state_name(s));
+}
+
+/* The TTL whose answer explains the verdict: the destination's, else the
+ * last answer (0 when nothing answered). */
+static unsigned verdict_ttl(const rg_trace *t)
+{
+    return t->reached_ttl ? t->reached_ttl : t->last_answer_ttl;
+}
+
+static void put_verdict_phrase(FILE *f, const rg_trace *t)
+{
+    unsigned ttl = verdict_ttl(t);
+    if (!t->last_ttl)
+        fputs("not probed", f);
+    else if (t->reached_ttl && t->state == RG_PORT_FILTERED)
+        fprintf(f, "unreachable at the destination, hop %u", ttl);
+    else if (t->reached_ttl)
+        fprintf(f, "reached at hop %u", ttl);
+    else if (t->stopped_by_unreachable && ttl)
+        fprintf(f, "unreachable from hop %u", ttl);
+    else if (ttl)
+        fprintf(f, "after hop %u", ttl);
+    else
+        fputs("no reply at all", f);
+}
+
+static void put_as(FILE *f, const rg_host *h)
+{
+    if (!h || !h->asn) {
+        fputs("<span class=\"muted\">&ndash;</span>", f);
+        return;
+    }
+    fprintf(f, "<span class=\"asn\">AS%u</span>", h->asn);
+    if (h->as_org) {
+        fputc(' ', f);
+        put_text(f, h->as_org);
+    }
+    if (h->city || h->country[0]) {
+        fputs(" <span class=\"muted\">(", f);
+        put_text(f, h->city);
+        fputs(h->city && h->country[0] ? ", " : "", f);
+        put_text(f, h->country);
+        fputs(")</span>", f);
+    }
+}
+
+static void put_target(FILE *f, const rg_trace *t)
+{
+    char buf[RG_ADDR_STRLEN];
+    rg_addr_format(&t->dst, buf, sizeof buf);
+    fputs("<span class=\"mono\">", f);
+    put_text(f, t->target);
+    fputs("</span>", f);
+    if (t->target && strcmp(t->target, buf) != 0) {
+        fputs("<br><span class=\"mono muted\">", f);
+        put_text(f, buf);
+        fputs("</span>", f);
+    }
+}
+
+/* Traces after i with the same target and destination share its cell. */
+static size_t same_target_run(const rg_run *run, size_t i)
+{
+    const rg_trace *t = &run->traces[i];
+    size_t n = 1;
+    while (i + n < run->ntraces && rg_addr_equal(&run->traces[i + n].dst, &t->dst) &&
+           strcmp(run->traces[i + n].target ? run->traces[i + n].target : "",
+                  t->target ? t->target : "") == 0)
+        n++;
+    return n;
+}
+
+static void put_where(FILE *f, const rg_run *run, const rg_probe *ans)
+{
+    if (!ans) {
+        fputs("<td><span class=\"muted\">&ndash;</span></td><td></td>", f);
+        return;
+    }
+    const rg_host *h = rg_run_host(run, &ans->from);
+    fputs("<td><span class=\"mono\">", f);
+    put_addr(f, &ans->from);
+    fputs("</span>", f);
+    if (h && h->ptr) {
+        fputs("<br><span class=\"name\">", f);
+        put_text(f, h->ptr);
+        fputs("</span>", f);
+    }
+    fputs("</td><td>", f);
+    put_as(f, h);
+    fputs("</td>", f);
+}
+
+static void put_verdict_row(FILE *f, const rg_run *run, size_t i, size_t rowspan)
+{
+    const rg_trace *t = &run->traces[i];
+    unsigned ttl = verdict_ttl(t);
+    const rg_probe *ans = ttl ? rg_trace_answer(t, ttl) : NULL;
+    fprintf(f, "<tr class=\"v-%s\"", rg_port_state_name(shown_state(t)));
+    if (ans) {
+        fputs(" data-node=\"", f);
+        put_addr(f, &ans->from);
+        fputc('"', f);
+    }
+    fputc('>', f);
+    if (rowspan) {
+        fprintf(f, "<td class=\"target\" rowspan=\"%zu\">", rowspan);
+        put_target(f, t);
+        fputs("</td>", f);
+    }
+    fprintf(f, "<td class=\"num\"><a href=\"#trace-%zu\">%u</a></td><td class=\"verdict\">", i,
+            t->dport);
+    put_badge(f, t);
+    put_verdict_phrase(f, t);
+    fputs("</td>", f);
+    put_where(f, run, ans);
+    fputs("<td class=\"num\">", f);
+    if (t->reached_ttl)
+        put_rtt(f, t->rtt_us);
+    fputs("</td></tr>\n", f);
+}
+
+static void put_verdicts(FILE *f, const rg_run *run)
+{
+    fputs("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n", f);
+    if (!run->ntraces) {
+        fputs("<p class=\"muted\">Nothing was traced.</p>\n</section>\n", f);
+        return;
+    }
+    fputs("<table><thead><tr><th>target</th><th class=\"num\">port</th><th>verdict</th>"
+          "<th>answered by</th><th>AS</th><th class=\"num\">RTT</th></tr></thead><tbody>\n",
+          f);
+    for (size_t i = 0; i < run->ntraces;) {
+        size_t n = same_target_run(run, i);
+        for (size_t k = 0; k < n; k++)
+            put_verdict_row(f, run, i + k, k == 0 ? n : 0);
+        i += n;
+    }
+    fputs("</tbody></table>\n</section>\n", f);
+}
+
+static void put_unresolved(FILE *f, const rg_run *run)
+{
+    if (!run->nunresolved)
+        return;
+    fputs("<section id=\"unresolved\">\n<h2>Not traced</h2>\n<ul class=\"plain\">\n", f);
+    for (size_t i = 0; i < run->nunresolved; i++) {
+        fputs("<li><span class=\"mono\">", f);
+        put_text(f, run->unresolved[i].name);
+        fputs("</span>: ", f);
+        put_text(f, run->unresolved[i].why);
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n</section>\n", f);
+}
+
+/* ---- graph ---- */
+
+/* The end of the prolog item at p (XML declaration or processing
+ * instruction, comment, doctype), or NULL when p starts none or it is cut. */
+static const char *prolog_item_end(const char *p, const char *end)
+{
+    size_t left = (size_t)(end - p);
+    const char *close;
+    if (left >= 2 && memcmp(p, "<?", 2) == 0)
+        return (close = memmem(p, left, "?>", 2)) ? close + 2 : NULL;
+    if (left >= 4 && memcmp(p, "<!--", 4) == 0)
+        return (close = memmem(p + 4, left - 4, "-->", 3)) ? close + 3 : NULL;
+    if (left >= 9 && memcmp(p, "<!DOCTYPE", 9) == 0)
+        return (close = memchr(p, '>', left)) ? close + 1 : NULL;
+    return NULL;
+}
+
+/* The <svg root element, past whatever may come before it; NULL if the
+ * text does not come to one. */
+static const char *svg_root(const char *svg, size_t len)
+{
+    const char *p = svg, *end = svg + len;
+    while (p < end) {
+        if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') {
+            p++;
+            continue;
+        }
+        const char *next = prolog_item_end(p, end);
+        if (!next)
+            break;
+        p = next;
+    }
+    if (end - p < 5 || memcmp(p, "<svg", 4) != 0)
+        return NULL;
+    return strchr(" \n\r\t>", p[4]) && p[4] ? p : NULL;
+}
+
+/* Graphviz never writes scripts; one here means the SVG is not graphviz's. */
+static bool has_script(const char *p, size_t len)
+{
+    for (size_t i = 0; i + 7 <= len; i++)
+        if (p[i] == '<' && strncasecmp(p + i + 1, "script", 6) == 0)
+            return true;
+    return false;
+}
+
+static bool put_graph(FILE *f, const char *svg, size_t svglen)
+{
+    fputs("<section id=\"graph\">\n<div class=\"toolbar\"><h2>Route graph</h2>", f);
+    const char *root = svg ? svg_root(svg, svglen) : NULL;
+    size_t len = root ? svglen - (size_t)(root - svg) : 0;
+    if (svg && (!root || has_script(root, len)))
+        return false;
+    if (!svg) {
+        fputs("</div>\n<p class=\"muted\">This report has no picture of the graph.</p>\n"
+              "<aside id=\"rg-details\"></aside>\n</section>\n",
+              f);
+        return true;
+    }
+    fputs("<button type=\"button\" id=\"rg-fit\">Actual size</button></div>\n"
+          "<div class=\"graph-wrap\">\n<div class=\"graph fit\" id=\"rg-svg\">\n",
+          f);
+    fwrite(root, 1, len, f);
+    fputs("</div>\n<aside id=\"rg-details\" aria-live=\"polite\"></aside>\n</div>\n"
+          "</section>\n",
+          f);
+    return true;
+}
+
+/* ---- hop tables ---- */
+
+static void put_reply_kind(FILE *f, const rg_probe *p)
+{
+    const char *kind = rg_reply_kind_name((enum rg_reply_kind)p->kind);
+    fprintf(f, "<span class=\"k k-%s\">%s", kind, kind);
+    if (p->kind == RG_REPLY_UNREACHABLE)
+        fprintf(f, " (code %u)", p->icmp_code);
+    fputs("</span>", f);
+}
+
+/* Every attempt at this TTL: its RTT, or * when it stayed silent; a reply
+ * from another address than the first answer names it. */
+static void put_attempts(FILE *f, const rg_trace *t, unsigned ttl, const rg_probe *ans)
+{
+    unsigned sent = rg_trace_sent(t, ttl);
+    for (unsigned a = 0; a < sent; a++) {
+        const rg_probe *p = rg_trace_probe(t, ttl, a);
+        if (a)
+            fputs(" &nbsp;", f);
+        if (!p || p->kind == RG_REPLY_NONE) {
+            fputs("<span class=\"silent\">*</span>", f);
+            continue;
+        }
+        put_rtt(f, p->rtt_us);
+        if (ans && !rg_addr_equal(&p->from, &ans->from)) {
+            fputs(" <span class=\"muted\">from ", f);
+            put_addr(f, &p->from);
+            fputs("</span>", f);
+        }
+    }
+}
+
+static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned ttl)
+{
+    const rg_probe *ans = rg_trace_answer(t, ttl);
+    fputs("<tr", f);
+    if (ans) {
+        fputs(" data-node=\"", f);
+        put_addr(f, &ans->from);
+        fputs("\" tabindex=\"0\"", f);
+    }
+    fprintf(f, "><td class=\"num\">%u</td>", ttl);
+    if (!ans) {
+        fputs("<td class=\"silent mono\">*</td><td class=\"silent\">no reply</td><td></td>"
+              "<td></td><td class=\"num\">",
+              f);
+    } else {
+        const rg_host *h = rg_run_host(run, &ans->from);
+        fputs("<td class=\"mono\">", f);
+        put_addr(f, &ans->from);
+        fputs("</td><td>", f);
+        put_reply_kind(f, ans);
+        fputs("</td><td class=\"name\">", f);
+        put_text(f, h ? h->ptr : NULL);
+        fputs("</td><td>", f);
+        put_as(f, h);
+        fputs("</td><td class=\"num\">", f);
+    }
+    put_attempts(f, t, ttl, ans);
+    fputs("</td></tr>\n", f);
+}
+
+static void put_trace_summary(FILE *f, const rg_trace *t, size_t i)
+{
+    const char *style = rg_dot_trace_style(i);
+    fprintf(f, "<summary><span class=\"swatch\" style=\"border-top:%s %s %s\"></span>",
+            strcmp(style, "bold") == 0 ? "5px" : "3px",
+            strcmp(style, "bold") == 0 ? "solid" : style, rg_dot_trace_color(i));
+    bool brackets = t->target && strchr(t->target, ':');
+    fputs("<span class=\"mono\">", f);
+    fputs(brackets ? "[" : "", f);
+    put_text(f, t->target);
+    fprintf(f, "%s:%u</span> &nbsp;", brackets ? "]" : "", t->dport);
+    put_badge(f, t);
+    put_verdict_phrase(f, t);
+    fputs("</summary>\n", f);
+}
+
+static void put_trace(FILE *f, const rg_run *run, size_t i, bool open)
+{
+    const rg_trace *t = &run->traces[i];
+    fprintf(f, "<details class=\"trace\" id=\"trace-%zu\"%s>\n", i, open ? " open" : "");
+    put_trace_summary(f, t, i);
+    fputs("<table class=\"hops\"><thead><tr><th class=\"num\">TTL</th><th>address</th>"
+          "<th>reply</th><th>name</th><th>AS</th><th class=\"num\">RTT</th></tr></thead>"
+          "<tbody>\n",
+          f);
+    for (unsigned ttl = t->min_ttl; t->last_ttl && ttl <= t->last_ttl; ttl++)
+        if (rg_trace_sent(t, ttl))
+            put_hop_row(f, run, t, ttl);
+    fputs("</tbody></table>\n</details>\n", f);
+}
+
+static void put_hop_tables(FILE *f, const rg_run *run)
+{
+    if (!run->ntraces)
+        return;
+    fputs("<section id=\"hops\">\n<h2>Hops<small>one table per trace; click a row to show "
+          "its node</small></h2>\n",
+          f);
+    for (size_t i = 0; i < run->ntraces; i++)
+        put_trace(f, run, i, run->ntraces <= 16);
+    fputs("</section>\n", f);
+}
+
+/* ---- footer ---- */
+
+/* The document's credits when it has them (a saved file may carry more
+ * than this run's AS data), else the run's own. */
+static void put_credits(FILE *f, const rg_run *run, const json_t *doc)
+{
+    const json_t *credits = json_object_get(doc, "credits");
+    size_t n = json_is_array(credits) ? json_array_size(credits) : 0;
+    fputs("<div id=\"rg-credits\">", f);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(credits, i));
+        if (!s)
+            continue;
+        fputs("<p>", f);
+        put_text(f, s);
+        fputs("</p>", f);
+    }
+    if (!json_is_array(credits) && run->as_credit) {
+        fputs("<p>", f);
+        put_text(f, run->as_credit);
+        fputs("</p>", f);
+    }
+    fputs("</div>\n", f);
+}
+
+static void put_footer(FILE *f, const rg_run *run, const json_t *doc)
+{
+    fputs("<footer>\n", f);
+    put_credits(f, run, doc);
+    fputs("<p>Made by routegraph " RG_VERSION ". This file needs no network: the complete "
+          "results (schema routegraph/1) are embedded in it as JSON, in the element "
+          "<span class=\"mono\">script#rg-results</span>.</p>\n</footer>\n",
+          f);
+}
+
+/* ---- the document ---- */
+
+static bool put_body(FILE *f, const rg_run *run, const rg_graph *g, const char *svg,
+                     size_t svglen, const json_t *doc)
+{
+    fputs("<body>\n", f);
+    put_header(f, run, g, doc);
+    fputs("<main class=\"inner\">\n", f);
+    put_verdicts(f, run);
+    put_unresolved(f, run);
+    if (!put_graph(f, svg, svglen))
+        return false;
+    put_hop_tables(f, run);
+    put_footer(f, run, doc);
+    fputs("</main>\n", f);
+    return true;
+}
+
+bool rg_html_write(FILE *out, const rg_run *run, const rg_graph *g, const char *svg,
+                   size_t svglen, const struct json_t *doc)
+{
+    char nonce[2 * NONCE_BYTES + 1];
+    if (!out || !run || !g || !doc || !make_nonce(nonce, sizeof nonce))
+        return false;
+    json_t *gdoc = graph_json(g);
+    if (!gdoc)
+        return false;
+    put_head(out, nonce, run);
+    bool ok = put_body(out, run, g, svg, svglen, doc) &&
+              put_json_block(out, "rg-results", doc) && put_json_block(out, "rg-graph", gdoc);
+    json_decref(gdoc);
+    if (ok) {
+        fprintf(out, "<script nonce=\"%s\">\n", nonce);
+        put_lines(out, page_js, sizeof page_js / sizeof page_js[0]);
+        fputs("</script>\n</body>\n</html>\n", out);
+    }
+    return ok && fflush(out) == 0 && !ferror(out);
+}
+
+bool rg_html_writer(FILE *out, const void *report)
+{
+    const rg_html_report *r = report;
+    return rg_html_write(out, r->run, r->graph, r->svg, r->svglen, r->doc);
+}

@@ -1,0 +1,18 @@
+/* outputs: writes every format the command line asked for, from one
+ * finished (annotated) run: to PREFIX.<ext> files with -o, each written
+ * whole or not at all, else the one chosen text format to standard output.
+ * The graph formats share one graph model and one layout. */
+#ifndef RG_OUTPUTS_H
+#define RG_OUTPUTS_H
+
+#include <stdbool.h>
+
+#include "../cli/config.h"
+#include "../model/result.h"
+
+/* False when any output could not be made; each failure has been reported
+ * on stderr as one line. show_table: also print the table on stdout when
+ * writing files (the live run does, unless -q). */
+bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table);
+
+#endif
