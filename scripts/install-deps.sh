@@ -4,10 +4,10 @@
 set -euo pipefail
 
 PKGS=(
-  gcc meson ninja-build pkg-config libxml2-dev
+  gcc clang libclang-rt-14-dev meson ninja-build pkg-config libxml2-dev
   libjansson-dev libcap-dev libcmocka-dev
   libgraphviz-dev libc-ares-dev libmaxminddb-dev
-  iproute2 nftables util-linux python3 man-db
+  iproute2 nftables util-linux python3 man-db valgrind libcap2-bin
   nsd
 )
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, and runs every test:
-# unit tests (plain and under ASan+UBSan), then the integration tests with
-# real packets in the lab. Ends with "N passed, N failed"; exits non-zero
-# on any failure. Run as root on Debian 12 (the lab needs network namespaces).
+# The test command. Installs what is missing, builds, and runs every test:
+#   unit tests (cmocka) plain, under ASan+UBSan and under valgrind memcheck;
+#   the capability lint; the integration tests with real packets in the lab,
+#   with routegraph plain, under ASan+UBSan, and (a subset) under valgrind;
+#   every fuzz harness for a bounded time under ASan+UBSan.
+# Ends with "N passed, N failed" and exits non-zero on any failure.
+# Run as root on Debian 12 (the lab needs network namespaces).
+# RG_FUZZ_SECONDS (default 60) bounds each fuzz harness.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -14,6 +18,11 @@ trap 'rm -rf "$LOGS"' EXIT
 passed=0
 failed=0
 failures=()
+
+SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0
+         "LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
+         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
+VALGRIND="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$ROOT/tests/valgrind.supp"
 
 count_tap() { # name, file with TAP output, exit status
   local name=$1 file=$2 rc=$3 ok bad
@@ -31,15 +40,41 @@ count_tap() { # name, file with TAP output, exit status
   fi
 }
 
+run_tap() { # label, command...: runs it, shows its output, counts its TAP lines
+  local label=$1 out rc
+  shift
+  out=$(mktemp)
+  "$@" >"$out" 2>&1
+  rc=$?
+  cat "$out"
+  count_tap "$label" "$out" "$rc"
+  rm -f "$out"
+}
+
+run_units() { # build dir, label, wrapper command (may be empty)...
+  local dir=$1 label=$2 t
+  shift 2
+  for t in "$dir"/tests/unit/test_*; do
+    [ -f "$t" ] && [ -x "$t" ] || continue
+    run_tap "$label $(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP timeout 600 "$@" "$t"
+  done
+}
+
+setup_build() { # dir, meson options...
+  local dir=$1
+  shift
+  { meson setup --wipe "$dir" "$@" >/dev/null 2>&1 || meson setup "$dir" "$@" >/dev/null; } &&
+    ninja -C "$dir" >"$LOGS/build-$(basename "$dir").log" 2>&1
+}
+
 step() { printf '\n== %s\n' "$*"; }
 
 step "dependencies"
 scripts/install-deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
 
-step "build ($BUILD)"
-if ! { meson setup --wipe "$BUILD" >/dev/null 2>&1 || meson setup "$BUILD" >/dev/null; } ||
-   ! ninja -C "$BUILD" >"$LOGS/build.log" 2>&1; then
-  cat "$LOGS/build.log" 2>/dev/null | tail -n 40
+step "build ($BUILD, $ASAN_BUILD)"
+if ! setup_build "$BUILD" || ! setup_build "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false; then
+  tail -n 40 "$LOGS"/build-*.log
   echo "0 passed, 1 failed"
   exit 1
 fi
@@ -48,39 +83,32 @@ step "offline AS data (scripts/fetch-asn-data.sh)"
 # Not fatal: without it the tests of facts from the real data say they skip.
 RG_BUILD_DIR=$BUILD scripts/fetch-asn-data.sh || echo "AS data not installed; real-data tests will skip"
 
-run_units() { # build dir, label
-  local dir=$1 label=$2 t out rc
-  for t in "$dir"/tests/unit/test_*; do
-    [ -f "$t" ] && [ -x "$t" ] || continue
-    out=$(mktemp)
-    CMOCKA_MESSAGE_OUTPUT=TAP timeout 120 "$t" >"$out" 2>&1
-    rc=$?
-    count_tap "$label $(basename "$t")" "$out" "$rc"
-    rm -f "$out"
-  done
-}
-
 step "unit tests"
 run_units "$BUILD" unit
 
 step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-if { meson setup --wipe "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false \
-       >/dev/null 2>&1 || meson setup "$ASAN_BUILD" -Db_sanitize=address,undefined \
-       -Db_lundef=false >/dev/null; } && ninja -C "$ASAN_BUILD" >"$LOGS/asan-build.log" 2>&1; then
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    run_units "$ASAN_BUILD" asan
-else
-  tail -n 40 "$LOGS/asan-build.log"
-  failed=$((failed + 1)); failures+=("asan build")
-fi
+run_units "$ASAN_BUILD" asan env "${SAN_ENV[@]}"
+
+step "unit tests under valgrind memcheck"
+# shellcheck disable=SC2086 # the options are words
+run_units "$BUILD" valgrind $VALGRIND
+
+step "lint: capability calls only in src/engine/privs.c"
+run_tap lint tests/lint/caps.sh
 
 step "integration tests in the lab"
-out=$(mktemp)
-RG_BUILD_DIR=$BUILD timeout 900 python3 tests/integration/run.py --build "$BUILD" >"$out" 2>&1
-rc=$?
-cat "$out"
-count_tap integration "$out" "$rc"
-rm -f "$out"
+run_tap integration timeout 900 python3 tests/integration/run.py --build "$BUILD"
+
+step "integration tests in the lab, routegraph under ASan+UBSan"
+run_tap integration-asan env "${SAN_ENV[@]}" timeout 900 \
+  python3 tests/integration/run.py --build "$ASAN_BUILD"
+
+step "integration tests in the lab, routegraph under valgrind memcheck (a subset: it is slow)"
+run_tap integration-valgrind timeout 900 python3 tests/integration/run.py --build "$BUILD" \
+  --wrap "$VALGRIND" --only matrix_hops,annotation_offline,graph_outputs,bad_command,unreachable
+
+step "fuzzing: every parser of outside input, ${RG_FUZZ_SECONDS:-60}s each, ASan+UBSan"
+run_tap fuzz tests/fuzz/run.sh
 
 echo
 if [ "${#failures[@]}" -gt 0 ]; then

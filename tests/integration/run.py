@@ -21,6 +21,7 @@ TOPO = json.load(open(os.path.join(ROOT, "lab", "topology.json")))
 NETS = {t["name"]: t for t in TOPO["targets"]}
 PROBER = TOPO["prober"]
 BIN = None  # set in main()
+WRAP = []   # e.g. valgrind and its options, put before the binary (main())
 _cache = {}
 
 
@@ -28,8 +29,8 @@ def rg(*args, stdin=None, timeout=90, env=None):
     """routegraph inside the prober namespace, lab-only safety on."""
     e = {"ROUTEGRAPH_LAB_ONLY": "1"}
     e.update(env or {})
-    return run(["ip", "netns", "exec", PROBER["netns"], BIN, *args],
-               stdin=stdin, timeout=timeout, env=e)
+    return run(["ip", "netns", "exec", PROBER["netns"], *WRAP, BIN, *args],
+               stdin=stdin, timeout=timeout * (10 if WRAP else 1), env=e)
 
 
 def target(net, family, host):
@@ -529,11 +530,11 @@ def test_graph_outputs_and_render_of_saved_json():
         assert 400 < w < 20000 and 200 < h < 20000, (w, h)
         # Re-rendering the saved JSON gives the very same graph source.
         again = os.path.join(d, "again")
-        r = run([BIN, "render", live + ".json", "-o", again, "--format", "dot,svg"])
+        r = run([*WRAP, BIN, "render", live + ".json", "-o", again, "--format", "dot,svg"])
         assert r.rc == 0 and r.err == "", r
         assert open(again + ".dot").read() == open(live + ".dot").read()
         ET.parse(again + ".svg")
-        r = run([BIN, "render", os.path.join(d, "missing.json")])
+        r = run([*WRAP, BIN, "render", os.path.join(d, "missing.json")])
         assert r.rc == 2 and len(r.err.splitlines()) == 1 and "missing.json" in r.err, r
 
 
@@ -633,11 +634,13 @@ def main():
     global BIN
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--only", help="run only tests whose name contains this")
+    ap.add_argument("--only", help="run only tests whose name contains one of these (comma list)")
     ap.add_argument("--use-running-lab", action="store_true",
                     help="neither bring the lab up nor down (development)")
+    ap.add_argument("--wrap", default="", help="command put before routegraph, e.g. valgrind")
     a = ap.parse_args()
     BIN = os.path.abspath(os.path.join(ROOT, a.build, "routegraph"))
+    WRAP[:] = a.wrap.split()
     if not a.use_running_lab:
         up = lab("up")
         if up.rc != 0:

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer harness with clang (ASan + UBSan) and runs each for
+# a bounded time over its seed corpus. Prints TAP lines (ok / not ok per
+# harness) for tests/run-all.sh to count.
+#
+#   tests/fuzz/run.sh [NAME...]        default: all; RG_FUZZ_SECONDS (default 60)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+SECONDS_EACH=${RG_FUZZ_SECONDS:-60}
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+# name | sources besides the harness | extra flags and libraries
+HARNESSES=(
+  "reply|src/probe/reply.c src/probe/probe.c src/engine/match.c src/model/result.c src/util/addr.c|"
+  "targets|src/cli/targets.c|"
+  "asdb_csv|src/annotate/asdb.c src/output/atomic.c src/util/addr.c|"
+  "cymru_txt|src/annotate/dns.c src/model/result.c src/util/addr.c|-lcares"
+  "json_read|src/input/json_read.c src/graph/graph.c src/output/dot.c src/model/result.c src/util/addr.c|$(pkg-config --cflags --libs jansson libcgraph 2>/dev/null)"
+)
+
+want() { [ $# -eq 0 ] && return 0; local n=$1; shift; for w in "${SELECTED[@]}"; do [ "$w" = "$n" ] && return 0; done; return 1; }
+SELECTED=("$@")
+n=0
+fail=0
+for h in "${HARNESSES[@]}"; do
+  IFS='|' read -r name srcs extra <<<"$h"
+  if [ ${#SELECTED[@]} -gt 0 ] && ! want "$name" "${SELECTED[@]}"; then continue; fi
+  n=$((n + 1))
+  bin="$OUT/fuzz_$name"
+  corpus="$OUT/corpus_$name"
+  mkdir -p "$corpus"
+  # shellcheck disable=SC2086 # word splitting of the lists is intended
+  if ! clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+       -D_GNU_SOURCE -Isrc "tests/fuzz/fuzz_$name.c" $srcs $extra -o "$bin" >"$OUT/build_$name.log" 2>&1; then
+    echo "not ok $n - fuzz_$name (build)"; sed 's/^/#   /' "$OUT/build_$name.log" | tail -n 20
+    fail=$((fail + 1)); continue
+  fi
+  log="$OUT/run_$name.log"
+  if UBSAN_OPTIONS=halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
+     timeout $((SECONDS_EACH + 60)) "$bin" -max_total_time="$SECONDS_EACH" -max_len=65536 \
+       -rss_limit_mb=2048 -print_final_stats=1 "$corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
+    echo "ok $n - fuzz_$name (${SECONDS_EACH}s, ${runs:-?} inputs)"
+  else
+    echo "not ok $n - fuzz_$name"; grep -E 'ERROR|SUMMARY|runtime error|deadly' "$log" | head -n 10 | sed 's/^/#   /'
+    fail=$((fail + 1))
+  fi
+done
+echo "1..$n"
+[ "$fail" -eq 0 ]
