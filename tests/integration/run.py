@@ -596,6 +596,31 @@ def test_prompts_for_targets_on_a_terminal():
     assert f"{addr}:tcp80" in out and "reached at hop 3, port open" in out, out
 
 
+@test
+def test_installed_with_setcap_runs_as_a_plain_user():
+    if WRAP:
+        return  # valgrind would run instead of the file-capable binary
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        r = run(["meson", "install", "-C", os.path.dirname(BIN), "--destdir", d, "--quiet"],
+                env={"RG_SETCAP_IN_DESTDIR": "1"})
+        assert r.rc == 0, r
+        found = [os.path.join(p, f) for p, _, fs in os.walk(d) for f in fs if f == "routegraph"]
+        assert len(found) == 1, found
+        installed = found[0]
+        p = os.path.dirname(installed)
+        while p.startswith(d):
+            os.chmod(p, 0o755)
+            p = os.path.dirname(p)
+        caps = run(["getcap", installed])
+        assert "cap_net_raw=ep" in caps.out, caps
+        # No sudo, no root: the file capability alone opens the raw sockets.
+        r = run(["ip", "netns", "exec", PROBER["netns"], "setpriv", "--reuid=65534",
+                 "--regid=65534", "--clear-groups", installed, "-n", "--asn-source", "none",
+                 "-p", "80", target("h3", 4, 15)], env={"ROUTEGRAPH_LAB_ONLY": "1"})
+        assert r.rc == 0 and "reached at hop 3, port open" in r.out, r
+
+
 def proc_status(pid):
     fields = {}
     with open(f"/proc/{pid}/status") as f:
