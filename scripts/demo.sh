@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: install what is missing, build, bring the lab up and trace six lab
 # targets (three networks, IPv4 and IPv6) on ports 80 and 443. Prints the
-# table and writes the table and JSON to out/. (The names resolve to IPv6
+# table and writes the table, JSON, the route graph (DOT, SVG, PNG) and the
+# HTML report to out/, with the lab's own AS data. (The names resolve to IPv6
 # first, through the lab's hosts file.) Run as root on Debian 12.
 # The lab stays up afterwards for more runs (lab/lab exec build/routegraph ...);
 # lab/lab down removes it.
@@ -15,7 +16,8 @@ scripts/fetch-asn-data.sh
 lab/lab up
 mkdir -p out
 # ROUTEGRAPH_LAB_ONLY: refuse any target outside the lab's address ranges.
-ROUTEGRAPH_LAB_ONLY=1 lab/lab exec build/routegraph -p 80,443 -o out/lab \
+ROUTEGRAPH_LAB_ONLY=1 lab/lab exec build/routegraph -p 80,443 -o out/lab --format all \
+  --asn-db lab/asn.csv \
   198.19.0.10 198.19.16.10 198.19.32.10 web1.h1.lab web1.h2.lab web1.h3.lab
 echo
-echo "wrote $(pwd)/out/lab.txt and $(pwd)/out/lab.json"
+echo "wrote the table, JSON, DOT, SVG, PNG and HTML report to $(pwd)/out/lab.{txt,json,dot,svg,png,html}"

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "annotate/sources.h"
 #include "cli/options.h"
 #include "cli/resolve.h"
@@ -176,7 +178,7 @@ static int trace(const rg_config *cfg, const rg_sockets *socks)
     rg_sources_annotate(&sources, &run, cfg, warn, sizeof warn);
     if (warn[0] && !cfg->quiet)
         say("%s", warn);
-    if (!rg_outputs_write(&run, cfg, !cfg->quiet))
+    if (!rg_outputs_write(&run, cfg, !cfg->quiet, NULL))
         status = EXIT_RUNTIME;
     else if (run.nunresolved > 0)
         status = EXIT_PARTIAL;
@@ -204,7 +206,11 @@ static int render(const rg_config *cfg)
         say("%s", err);
         return EXIT_USAGE;
     }
-    int status = rg_outputs_write(&run, &c, false) ? 0 : EXIT_RUNTIME;
+    /* The saved run's own options, not this command line's, describe it. */
+    json_t *saved = strcmp(c.targets[0], "-") ? json_load_file(c.targets[0], 0, NULL) : NULL;
+    json_t *options = saved ? json_object_get(saved, "options") : NULL;
+    int status = rg_outputs_write(&run, &c, false, options) ? 0 : EXIT_RUNTIME;
+    json_decref(saved);
     rg_run_free(&run);
     return status;
 }

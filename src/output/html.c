@@ -12,6 +12,7 @@
 
 #define NONCE_BYTES 16
 #define MAX_OPTION_ITEMS 32 /* list items shown per option (1024 ports would be a wall) */
+#define LONG_NAME 64        /* bytes from which a name also gets a tooltip */
 
 /* The page's style and script are constants of this file, one line per
  * entry: C11 compilers need only accept string literals of 4095 bytes. The
@@ -48,6 +49,8 @@ static const char *const page_css[] = {
     "monospace;font-size:12.5px}",
     ".name,.muted{color:var(--muted)}",
     ".name{overflow-wrap:anywhere}",
+    ".clip{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;"
+    "overflow:hidden;overflow-wrap:anywhere}",
     ".num{text-align:right;font-variant-numeric:tabular-nums;width:3.5em}",
     ".badge{display:inline-block;min-width:66px;text-align:center;border-radius:4px;"
     "padding:0 8px;font-weight:600;font-size:12.5px;margin-right:8px}",
@@ -62,16 +65,17 @@ static const char *const page_css[] = {
     ".asn{font-weight:600}",
     "a{color:var(--accent);text-decoration:none}",
     "a:hover{text-decoration:underline}",
+    "svg a,svg a:hover{text-decoration:none}",
     ".graph-wrap{display:flex;gap:16px;align-items:flex-start}",
     ".graph{flex:1 1 auto;min-width:0;overflow:auto;max-height:85vh;"
     "border:1px solid var(--line);border-radius:8px;background:#fff;padding:6px}",
-    ".graph svg{display:block;margin:0 auto}",
-    ".graph.fit svg{max-width:100%;height:auto}",
+    ".graph svg{display:block;margin:0 auto;height:auto}",
+    ".graph.fit svg{max-width:100%}",
     "g.node.rg-hot{cursor:pointer}",
     "g.node.rg-hot:focus{outline:none}",
     "g.node.rg-sel{filter:drop-shadow(0 0 2px var(--accent)) drop-shadow(0 0 3px var(--accent))}",
     "g.node.rg-hl{filter:drop-shadow(0 0 3px #f59e0b) drop-shadow(0 0 2px #f59e0b)}",
-    "aside#rg-details{flex:0 0 330px;position:sticky;top:12px;max-height:calc(100vh - 24px);"
+    "aside#rg-details{flex:0 0 310px;position:sticky;top:12px;max-height:calc(100vh - 24px);"
     "overflow:auto;border:1px solid var(--line);border-radius:8px;padding:12px 14px;"
     "background:#fbfcfd;min-height:140px;font-size:13px}",
     "aside#rg-details.pinned{border-color:var(--accent);box-shadow:0 0 0 1px var(--accent)}",
@@ -82,7 +86,8 @@ static const char *const page_css[] = {
     "aside dt{color:var(--muted)}",
     "aside dd{margin:0;overflow-wrap:anywhere}",
     "aside ul{margin:0;padding:0;list-style:none}",
-    "aside li{margin:3px 0;overflow-wrap:anywhere}",
+    "aside li{margin:5px 0;overflow-wrap:anywhere}",
+    "aside li .more{display:block;margin-left:25px;font-size:12px}",
     ".swatch{display:inline-block;width:18px;height:0;border-top:3px solid #999;"
     "vertical-align:middle;margin-right:7px}",
     ".hint{color:var(--muted);margin:0}",
@@ -91,10 +96,24 @@ static const char *const page_css[] = {
     "button{font:inherit;font-size:12.5px;border:1px solid var(--line);background:#fff;"
     "border-radius:6px;padding:2px 10px;cursor:pointer}",
     "button:hover{border-color:var(--accent);color:var(--accent)}",
+    ".zoom{display:flex;gap:4px;align-items:center}",
+    ".zoom output{min-width:3.5em;text-align:center;color:var(--muted);font-size:12.5px}",
     "details.trace{border-top:1px solid var(--line);padding:4px 0}",
     "details.trace:first-of-type{border-top:0}",
     "details.trace summary{cursor:pointer;padding:5px 0}",
-    "details.trace table{margin:2px 0 8px}",
+    "details.trace table{margin:2px 0 8px;table-layout:fixed}",
+    "table.hops td{overflow-wrap:anywhere}",
+    "table.verdicts{table-layout:fixed}",
+    "col.c-target{width:15%}",
+    "col.c-port{width:4.5em}",
+    "col.c-verdict{width:16em}",
+    "col.c-by{width:24%}",
+    "col.c-vrtt{width:6.5em}",
+    "col.c-ttl{width:4.5em}",
+    "col.c-addr{width:17em}",
+    "col.c-reply{width:10em}",
+    "col.c-name{width:24%}",
+    "col.c-rtt{width:10em}",
     ".silent{color:#a0a7b0}",
     ".k{font-size:12px;color:var(--muted)}",
     ".k-syn-ack{color:var(--open-ink);font-weight:600}",
@@ -188,7 +207,7 @@ static const char *const page_js[] = {
     "      if (look.style === 'bold') sw.style.borderTopWidth = '5px';",
     "    }",
     "    add(li, 'span', 'mono', traceLabel(i));",
-    "    if (text) add(li, 'span', 'muted', ' ' + text);",
+    "    if (text) add(li, 'span', 'muted more', text);",
     "  }",
     "  function title(n) {",
     "    if (n.kind === 'host') return n.address;",
@@ -295,11 +314,34 @@ static const char *const page_js[] = {
     "    row.addEventListener('mouseenter', function () { mark(name, 'rg-hl', true); });",
     "    row.addEventListener('mouseleave', function () { mark(name, 'rg-hl', false); });",
     "    row.addEventListener('click', function () { select(name, true); });",
+    "    row.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') select(name, true); });",
     "  });",
-    "  var fit = document.getElementById('rg-fit');",
-    "  if (fit && box) fit.addEventListener('click', function () {",
-    "    var on = box.classList.toggle('fit');",
-    "    fit.textContent = on ? 'Actual size' : 'Fit to width';",
+    /* Zoom: 0 means fit to the box's width, else a factor of graphviz's size. */
+    "  var svg = box ? box.querySelector('svg') : null, zoom = 0;",
+    "  function zoomTo(z) {",
+    "    if (!svg) return;",
+    "    var natural = svg.width.baseVal.value;",
+    "    if (z !== 0 && natural > 0) {",
+    "      var now = zoom || svg.getBoundingClientRect().width / natural;",
+    "      zoom = Math.min(4, Math.max(0.2, now * z));",
+    "    } else zoom = 0;",
+    "    box.classList.toggle('fit', zoom === 0);",
+    "    svg.style.width = zoom ? Math.round(natural * zoom) + 'px' : '';",
+    "    showZoom();",
+    "  }",
+    "  function showZoom() {",
+    "    var label = document.getElementById('rg-zoom'), natural = svg ? svg.width.baseVal.value : 0;",
+    "    if (!label || !(natural > 0)) return;",
+    "    label.textContent = Math.round(svg.getBoundingClientRect().width / natural * 100) + '%';",
+    "  }",
+    "  window.addEventListener('resize', showZoom);",
+    "  showZoom();",
+    "  [['rg-zoom-in', 1.25], ['rg-zoom-out', 0.8], ['rg-zoom-fit', 0], ['rg-zoom-1', -1]].forEach(function (b) {",
+    "    var e = document.getElementById(b[0]);",
+    "    if (!e) return;",
+    "    e.addEventListener('click', function () {",
+    "      if (b[1] < 0) { zoom = 1; zoomTo(1); } else zoomTo(b[1]);",
+    "    });",
     "  });",
     "  clear();",
     "  document.documentElement.setAttribute('data-rg-ready', '1');",
@@ -386,6 +428,23 @@ static void put_text(FILE *f, const char *s)
             fputs("\xef\xbf\xbd", f);
         p += n ? n : 1;
     }
+}
+
+/* A name from outside. The style clamps a long one to three lines; the
+ * whole text stays in the page, and in the tooltip when it is long. */
+static void put_name(FILE *f, const char *s)
+{
+    if (!s)
+        return;
+    fputs("<span class=\"name clip\"", f);
+    if (strlen(s) > LONG_NAME) {
+        fputs(" title=\"", f);
+        put_text(f, s);
+        fputc('"', f);
+    }
+    fputc('>', f);
+    put_text(f, s);
+    fputs("</span>", f);
 }
 
 /* Microseconds as a few significant digits of milliseconds, truncated
@@ -794,7 +853,7 @@ static void put_as(FILE *f, const rg_host *h)
         fputs("<span class=\"muted\">&ndash;</span>", f);
         return;
     }
-    fprintf(f, "<span class=\"asn\">AS%u</span>", h->asn);
+    fprintf(f, "<span class=\"clip\"><span class=\"asn\">AS%u</span>", h->asn);
     if (h->as_org) {
         fputc(' ', f);
         put_text(f, h->as_org);
@@ -806,19 +865,20 @@ static void put_as(FILE *f, const rg_host *h)
         put_text(f, h->country);
         fputs(")</span>", f);
     }
+    fputs("</span>", f);
 }
 
 static void put_target(FILE *f, const rg_trace *t)
 {
     char buf[RG_ADDR_STRLEN];
     rg_addr_format(&t->dst, buf, sizeof buf);
-    fputs("<span class=\"mono\">", f);
+    fputs("<span class=\"mono clip\">", f);
     put_text(f, t->target);
     fputs("</span>", f);
     if (t->target && strcmp(t->target, buf) != 0) {
-        fputs("<br><span class=\"mono muted\">", f);
+        fputs("<div class=\"mono muted\">", f);
         put_text(f, buf);
-        fputs("</span>", f);
+        fputs("</div>", f);
     }
 }
 
@@ -844,11 +904,7 @@ static void put_where(FILE *f, const rg_run *run, const rg_probe *ans)
     fputs("<td><span class=\"mono\">", f);
     put_addr(f, &ans->from);
     fputs("</span>", f);
-    if (h && h->ptr) {
-        fputs("<br><span class=\"name\">", f);
-        put_text(f, h->ptr);
-        fputs("</span>", f);
-    }
+    put_name(f, h ? h->ptr : NULL);
     fputs("</td><td>", f);
     put_as(f, h);
     fputs("</td>", f);
@@ -890,7 +946,9 @@ static void put_verdicts(FILE *f, const rg_run *run)
         fputs("<p class=\"muted\">Nothing was traced.</p>\n</section>\n", f);
         return;
     }
-    fputs("<table><thead><tr><th>target</th><th class=\"num\">port</th><th>verdict</th>"
+    fputs("<table class=\"verdicts\"><colgroup><col class=\"c-target\"><col class=\"c-port\">"
+          "<col class=\"c-verdict\"><col class=\"c-by\"><col><col class=\"c-vrtt\"></colgroup>"
+          "<thead><tr><th>target</th><th class=\"num\">port</th><th>verdict</th>"
           "<th>answered by</th><th>AS</th><th class=\"num\">RTT</th></tr></thead><tbody>\n",
           f);
     for (size_t i = 0; i < run->ntraces;) {
@@ -976,7 +1034,11 @@ static bool put_graph(FILE *f, const char *svg, size_t svglen)
               f);
         return true;
     }
-    fputs("<button type=\"button\" id=\"rg-fit\">Actual size</button></div>\n"
+    fputs("<div class=\"zoom\"><button type=\"button\" id=\"rg-zoom-out\" title=\"zoom out\">"
+          "&minus;</button><output id=\"rg-zoom\"></output><button type=\"button\" "
+          "id=\"rg-zoom-in\" title=\"zoom in\">+</button><button type=\"button\" "
+          "id=\"rg-zoom-fit\">fit</button><button type=\"button\" id=\"rg-zoom-1\">"
+          "100%</button></div></div>\n"
           "<div class=\"graph-wrap\">\n<div class=\"graph fit\" id=\"rg-svg\">\n",
           f);
     fwrite(root, 1, len, f);
@@ -1039,8 +1101,8 @@ static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned 
         put_addr(f, &ans->from);
         fputs("</td><td>", f);
         put_reply_kind(f, ans);
-        fputs("</td><td class=\"name\">", f);
-        put_text(f, h ? h->ptr : NULL);
+        fputs("</td><td>", f);
+        put_name(f, h ? h->ptr : NULL);
         fputs("</td><td>", f);
         put_as(f, h);
         fputs("</td><td class=\"num\">", f);
@@ -1070,7 +1132,9 @@ static void put_trace(FILE *f, const rg_run *run, size_t i, bool open)
     const rg_trace *t = &run->traces[i];
     fprintf(f, "<details class=\"trace\" id=\"trace-%zu\"%s>\n", i, open ? " open" : "");
     put_trace_summary(f, t, i);
-    fputs("<table class=\"hops\"><thead><tr><th class=\"num\">TTL</th><th>address</th>"
+    fputs("<table class=\"hops\"><colgroup><col class=\"c-ttl\"><col class=\"c-addr\">"
+          "<col class=\"c-reply\"><col class=\"c-name\"><col><col class=\"c-rtt\">"
+          "</colgroup><thead><tr><th class=\"num\">TTL</th><th>address</th>"
           "<th>reply</th><th>name</th><th>AS</th><th class=\"num\">RTT</th></tr></thead>"
           "<tbody>\n",
           f);

@@ -9,15 +9,20 @@
 #include "../graph/graph.h"
 #include "atomic.h"
 #include "dot.h"
+#include "html.h"
 #include "json.h"
 #include "paths.h"
 #include "render.h"
 #include "table.h"
 
-typedef struct json_ctx {
+/* What the formats share: the JSON document (JSON and HTML) and the graph
+ * with its SVG (DOT, SVG, PNG and HTML), each made once. */
+typedef struct shared {
     const rg_run *run;
     const rg_config *cfg;
-} json_ctx;
+    json_t *doc;
+    rg_graph *graph;
+} shared;
 
 static void complain(const char *what)
 {
@@ -35,8 +40,8 @@ static bool write_table(FILE *out, const void *ctx)
 
 static bool write_json(FILE *out, const void *ctx)
 {
-    const json_ctx *j = ctx;
-    return rg_json_write(out, j->run, j->cfg);
+    int rc = json_dumpf(ctx, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    return rc == 0 && fputc('\n', out) != EOF;
 }
 
 static bool write_one(const rg_config *cfg, const char *ext, rg_writer_fn fn,
@@ -63,56 +68,75 @@ static bool write_one(const rg_config *cfg, const char *ext, rg_writer_fn fn,
     return ok;
 }
 
-/* svg and png from one layout. */
-static bool write_drawings(const rg_graph *g, const rg_config *cfg)
+/* svg, png and the html report's picture from one layout. */
+static bool write_drawings(const shared *sh)
 {
+    unsigned f = sh->cfg->formats;
     rg_render_out outs[2];
-    size_t n = 0;
-    if (cfg->formats & RG_FMT_SVG)
+    size_t n = 0, svg = 2;
+    if (f & (RG_FMT_SVG | RG_FMT_HTML)) {
+        svg = n;
         outs[n++] = (rg_render_out){.format = "svg"};
-    if (cfg->formats & RG_FMT_PNG)
+    }
+    if (f & RG_FMT_PNG)
         outs[n++] = (rg_render_out){.format = "png"};
     char err[512];
-    if (!rg_render(g, outs, n, err, sizeof err)) {
+    if (!rg_render(sh->graph, outs, n, err, sizeof err)) {
         complain(err);
         return false;
     }
     bool ok = true;
-    for (size_t i = 0; i < n; i++) {
-        ok = write_one(cfg, strcmp(outs[i].format, "svg") == 0 ? ".svg" : ".png",
-                       rg_render_writer, &outs[i]) && ok;
-        free(outs[i].data);
+    if (f & RG_FMT_SVG)
+        ok = write_one(sh->cfg, ".svg", rg_render_writer, &outs[svg]) && ok;
+    if (f & RG_FMT_PNG)
+        ok = write_one(sh->cfg, ".png", rg_render_writer, &outs[n - 1]) && ok;
+    if (f & RG_FMT_HTML) {
+        rg_html_report rep = {sh->run, sh->graph, outs[svg].data, outs[svg].len, sh->doc};
+        ok = write_one(sh->cfg, ".html", rg_html_writer, &rep) && ok;
     }
+    for (size_t i = 0; i < n; i++)
+        free(outs[i].data);
     return ok;
 }
 
-static bool write_graph(const rg_run *run, const rg_config *cfg)
+static bool write_graph(shared *sh)
 {
-    rg_graph *g = rg_graph_build(run);
-    if (!g) {
+    sh->graph = rg_graph_build(sh->run);
+    if (!sh->graph) {
         complain("out of memory building the graph");
         return false;
     }
     bool ok = true;
-    if (cfg->formats & RG_FMT_DOT)
-        ok = write_one(cfg, ".dot", rg_dot_writer, g) && ok;
-    if (cfg->formats & (RG_FMT_SVG | RG_FMT_PNG))
-        ok = write_drawings(g, cfg) && ok;
-    rg_graph_free(g);
+    if (sh->cfg->formats & RG_FMT_DOT)
+        ok = write_one(sh->cfg, ".dot", rg_dot_writer, sh->graph) && ok;
+    if (sh->cfg->formats & (RG_FMT_SVG | RG_FMT_PNG | RG_FMT_HTML))
+        ok = write_drawings(sh) && ok;
     return ok;
 }
 
-bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table)
+bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table,
+                      json_t *saved_options)
 {
-    json_ctx j = {run, cfg};
+    shared sh = {run, cfg, NULL, NULL};
     bool ok = true;
+    if (cfg->formats & (RG_FMT_JSON | RG_FMT_HTML)) {
+        sh.doc = rg_json_build(run, cfg);
+        if (!sh.doc) {
+            complain("out of memory building the JSON document");
+            return false;
+        }
+        if (saved_options)
+            json_object_set(sh.doc, "options", saved_options);
+    }
     if (cfg->formats & RG_FMT_TABLE)
         ok = write_one(cfg, ".txt", write_table, run) && ok;
     if (cfg->formats & RG_FMT_JSON)
-        ok = write_one(cfg, ".json", write_json, &j) && ok;
+        ok = write_one(cfg, ".json", write_json, sh.doc) && ok;
     if (cfg->formats & RG_FMT_GRAPH)
-        ok = write_graph(run, cfg) && ok;
+        ok = write_graph(&sh) && ok;
     if (cfg->output && show_table)
         ok = write_table(stdout, run) && ok;
+    rg_graph_free(sh.graph);
+    json_decref(sh.doc);
     return ok;
 }

@@ -13,6 +13,10 @@
 /* False when any output could not be made; each failure has been reported
  * on stderr as one line. show_table: also print the table on stdout when
  * writing files (the live run does, unless -q). */
-bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table);
+struct json_t;
+/* saved_options (may be NULL, borrowed): the "options" of a saved document
+ * being rendered again, shown in its JSON and HTML instead of cfg's. */
+bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table,
+                      struct json_t *saved_options);
 
 #endif

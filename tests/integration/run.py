@@ -621,6 +621,28 @@ def test_installed_with_setcap_runs_as_a_plain_user():
         assert r.rc == 0 and "reached at hop 3, port open" in r.out, r
 
 
+@test
+def test_html_report_in_a_real_browser():
+    addrs = [target("h1", 4, 61), target("h2", 4, 61), target("h3", 4, 66),
+             target("h1", 6, 61)]
+    outdir = os.path.join(ROOT, "out")
+    os.makedirs(outdir, exist_ok=True)
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        prefix = os.path.join(d, "report")
+        r = rg("-q", "-p", "80,443", "--asn-db", LAB_ASN_CSV, "-o", prefix, "--format", "html,json",
+               *addrs)
+        assert r.rc == 0 and r.err == "", r
+        html = open(prefix + ".html", encoding="utf-8").read()
+        assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") \
+            .replace('xmlns:xlink="http://www.w3.org/1999/xlink"', ""), "external reference"
+        shot = os.path.join(outdir, "browser-report.png")
+        b = run([os.path.join(ROOT, "tests", "browser", "run.sh"), prefix + ".html", shot,
+                 "--literal", "<script>alert(1)</script>"], timeout=300)
+        assert b.rc == 0 and "not ok" not in b.out and b.out.count("\nok ") >= 10, b
+        assert os.path.getsize(shot) > 10000, shot
+
+
 def proc_status(pid):
     fields = {}
     with open(f"/proc/{pid}/status") as f:
