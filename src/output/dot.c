@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/utf8.h"
+
 #define FONT "Helvetica,Arial,sans-serif"
 #define RED_BORDER "#d62728"
 #define SPLIT_PENWIDTH "2.5"
@@ -58,42 +60,6 @@ static const char *state_fill(enum rg_port_state s)
 
 enum esc { ESC_DOT, ESC_HTML };
 
-/* Length of the valid UTF-8 sequence at s and its code point; 0 if there is
- * none. A NUL fails the continuation checks, so it never reads past the end. */
-static size_t utf8_char(const unsigned char *s, uint32_t *cp)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-    size_t n;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        *cp = c & 0x1fu;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        *cp = c & 0x0fu;
-        lo = c == 0xe0 ? 0xa0 : 0x80; /* overlong */
-        hi = c == 0xed ? 0x9f : 0xbf; /* surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        *cp = c & 0x07u;
-        lo = c == 0xf0 ? 0x90 : 0x80; /* overlong */
-        hi = c == 0xf4 ? 0x8f : 0xbf; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-        *cp = (*cp << 6) | (s[i] & 0x3fu);
-    }
-    return n;
-}
-
 /* Control characters (C0, DEL, C1) and the two code points XML 1.0 refuses
  * would break a label, a line, or the SVG; they are never shown. */
 static bool printable(uint32_t cp)
@@ -133,7 +99,7 @@ static void put_text(FILE *f, const char *s, enum esc how, size_t max)
             return;
         }
         uint32_t cp = 0;
-        size_t n = utf8_char(p, &cp);
+        size_t n = rg_utf8_char(p, &cp);
         if (n && printable(cp))
             put_char(f, p, n, cp, how);
         else

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../util/utf8.h"
+
 #ifndef RG_VERSION
 #define RG_VERSION "0.0.0"
 #endif
@@ -35,35 +37,6 @@ static json_t *uint_or_null(unsigned long long v)
     return v ? json_integer((json_int_t)v) : json_null();
 }
 
-/* Length of the valid UTF-8 sequence starting at s; 0 if there is none. A
- * NUL terminator fails the continuation-byte checks, so it never reads past. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80; /* overlong */
-        hi = c == 0xed ? 0x9f : 0xbf; /* surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80; /* overlong */
-        hi = c == 0xf4 ? 0x8f : 0xbf; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return n;
-}
-
 /* jansson refuses invalid UTF-8, and target names are whatever the operator's
  * file held: replace each bad byte with U+FFFD rather than lose the trace. */
 static json_t *text_json(const char *s)
@@ -79,7 +52,7 @@ static json_t *text_json(const char *s)
         return NULL;
     char *w = clean;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_seq_len(p);
+        size_t n = rg_utf8_char(p, NULL);
         if (n == 0) {
             memcpy(w, "\xef\xbf\xbd", 3);
             w += 3;

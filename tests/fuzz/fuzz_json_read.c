@@ -8,7 +8,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
  *     $(pkg-config --cflags libcgraph) tests/fuzz/fuzz_json_read.c \
  *     src/input/json_read.c src/graph/graph.c src/output/dot.c \
- *     src/model/result.c src/util/addr.c \
+ *     src/model/result.c src/util/addr.c src/util/utf8.c \
  *     $(pkg-config --libs jansson libcgraph) -o fuzz_json_read
  *   ./fuzz_json_read -max_total_time=60 -max_len=65536 tests/fuzz/corpus/json_read
  */
