@@ -61,10 +61,11 @@ run_units() { # build dir, label, wrapper command (may be empty)...
 }
 
 setup_build() { # dir, meson options...
-  local dir=$1
+  local dir=$1 log
   shift
-  { meson setup --wipe "$dir" "$@" >/dev/null 2>&1 || meson setup "$dir" "$@" >/dev/null; } &&
-    ninja -C "$dir" >"$LOGS/build-$(basename "$dir").log" 2>&1
+  log="$LOGS/build-$(basename "$dir").log"
+  { meson setup --wipe "$dir" "$@" >"$log" 2>&1 || meson setup "$dir" "$@" >"$log" 2>&1; } &&
+    ninja -C "$dir" >>"$log" 2>&1
 }
 
 step() { printf '\n== %s\n' "$*"; }
