@@ -16,6 +16,7 @@ Internal sub-commands (run by the benchmark itself):
 """
 import argparse
 import concurrent.futures
+import ctypes
 import datetime
 import ipaddress
 import json
@@ -52,12 +53,7 @@ SCAMPER_WINDOW = 256            # -w 0 (unlimited) and 512 overflow scamper's ro
 RG_GIVE_UP_MIN = 0.1            # routegraph's shortest give-up wait (see --help -w)
 DEBIAN_PY = "/usr/bin/python3"  # python3-scapy lives in Debian's python only
 GNU_TIME = "/usr/bin/time"
-LINUX_ICMP_DEFAULTS = {         # what a stock Linux router uses
-    "net.ipv4.icmp_ratelimit": "1000",
-    "net.ipv4.icmp_ratemask": "6168",
-    "net.ipv6.icmp.ratelimit": "1000",
-    "net.ipv6.icmp.ratemask": "0-1,3-127",
-}
+ROUTERS = ("r1", "r2", "r3a", "r3b", "r4", "r5", "r6", "r7")
 
 # Peers: tool name -> (Debian package, what the run does).
 TOOLS = {
@@ -468,29 +464,96 @@ def ensure_lab(wait_s=180):
 
 
 def throttle_on(router):
-    ns = f"rg-{router}"
-    keys = list(LINUX_ICMP_DEFAULTS)
-    r = sh(["ip", "netns", "exec", ns, "sysctl", "-n", *keys])
-    orig = dict(zip(keys, r.stdout.split("\n")))
+    """The lab's own switch to Linux's default ICMP rate limit (lab/lab impair)."""
     os.makedirs(STATE_DIR, exist_ok=True)
     with open(THROTTLE_STATE, "w") as f:
-        json.dump({"ns": ns, "orig": orig}, f)
-    sh(["ip", "netns", "exec", ns, "sysctl", "-q", "-w",
-        *[f"{k}={v}" for k, v in LINUX_ICMP_DEFAULTS.items()]])
-    log(f"{router}: ICMP rate limit set to Linux defaults {LINUX_ICMP_DEFAULTS}")
+        json.dump({"router": router}, f)
+    sh([LAB, "impair", "ratelimit", router])
 
 
 def throttle_off():
-    """Restores a throttled router (also one left over by an interrupted run)."""
+    """Lifts our throttle (also one left over by an interrupted run)."""
     try:
-        st = json.load(open(THROTTLE_STATE))
-    except (OSError, ValueError):
+        router = json.load(open(THROTTLE_STATE))["router"]
+    except (OSError, ValueError, KeyError):
         return
-    if os.path.exists(f"/run/netns/{st['ns']}"):
-        sh(["ip", "netns", "exec", st["ns"], "sysctl", "-q", "-w",
-            *[f"{k}={v}" for k, v in st["orig"].items()]], check=False)
-        log(f"{st['ns']}: ICMP rate limit restored")
+    if os.path.exists(f"/run/netns/rg-{router}"):
+        sh([LAB, "impair", "remove", "ratelimit", router], check=False)
     os.unlink(THROTTLE_STATE)
+
+
+CLONE_NEWNET = 0x40000000
+
+
+class IcmpWatch(threading.Thread):
+    """Watches every router's ICMP rate limit while a tool runs: other people's
+    tests switch routers to Linux's limit for a few seconds (lab/lab impair
+    ratelimit), which would silently change what a tracer sees. Reads the
+    sysctl from inside each namespace by setns in this thread only: microseconds
+    a look, where `lab/lab impair status` costs most of a second of CPU."""
+
+    def __init__(self, expected):
+        super().__init__(daemon=True)
+        self.expected = set(expected)   # routers that should be rate limited
+        self.events = set()
+        self.halt = threading.Event()
+
+    @staticmethod
+    def limited_now():
+        libc = ctypes.CDLL(None, use_errno=True)
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        out = set()
+        try:
+            for r in ROUTERS:
+                try:
+                    fd = os.open(f"/run/netns/rg-{r}", os.O_RDONLY)
+                except OSError:
+                    continue
+                try:
+                    if libc.setns(fd, CLONE_NEWNET) != 0:
+                        continue
+                    try:
+                        with open("/proc/sys/net/ipv4/icmp_ratelimit") as f:
+                            if f.read().strip() != "0":
+                                out.add(r)
+                    finally:
+                        if libc.setns(home, CLONE_NEWNET) != 0:
+                            raise OSError("setns back to our own namespace failed")
+                finally:
+                    os.close(fd)
+        finally:
+            os.close(home)
+        return out
+
+    def run(self):
+        while not self.halt.wait(0.25):
+            got = self.limited_now()
+            if got != self.expected:
+                self.events.add(f"rate-limited routers {sorted(got) or 'none'}, "
+                                f"expected {sorted(self.expected) or 'none'}")
+
+    def stop(self):
+        self.halt.set()
+        self.join()
+        return sorted(self.events)
+
+
+def settle_icmp(expected, wait_s=600):
+    """Waits until exactly the expected routers are rate limited: someone
+    else's impairment ends by itself; our own throttle is put back if someone
+    lifted it (lab up, impair clear)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        got = IcmpWatch.limited_now()
+        if got == set(expected):
+            return True
+        for r in set(expected) - got:
+            sh([LAB, "impair", "ratelimit", r], check=False)
+        if got - set(expected):
+            if time.monotonic() > deadline:
+                return False
+            log(f"routers rate limited by someone else: {sorted(got - set(expected))}; waiting")
+            time.sleep(5)
 
 
 # ---------------------------------------------------------------------------
@@ -709,30 +772,40 @@ class Runner:
         spec_path = os.path.join(rundir, "spec.json")
         with open(spec_path, "w") as f:
             json.dump(spec, f)
-        for attempt in range(3):
+        expected = [self.cfg.throttle] if self.cfg.throttle else []
+        for attempt in range(4):
             ensure_lab()
+            calm = settle_icmp(expected)
             try:
                 counters_reset()
             except RuntimeError:
                 counters_install()  # the lab was rebuilt under us
                 counters_set_targets(tv4, tv6)
                 counters_reset()
+            watch = IcmpWatch(expected)
+            watch.start()
             w = self.run_worker(spec_path)
+            disturbed = watch.stop() + ([] if calm else ["never calm"])
             try:
                 cnt = counters_read()
             except RuntimeError:
                 cnt = None
-            if w is not None and cnt is not None and lab_usable():
-                break
-            log(f"{tool} {size}: the lab changed during the run; waiting and re-running")
-            time.sleep(10)
+            if w is None or cnt is None or not lab_usable():
+                log(f"{tool} {size}: the lab changed during the run; waiting and re-running")
+                time.sleep(10)
+                continue
+            if disturbed and attempt < 3:
+                log(f"{tool} {size}: ICMP rate limits changed during the run ({disturbed[0]}); "
+                    "re-running")
+                continue
+            break
         else:
             return {"error": "lab kept disappearing"}
         m = {"wall": w["wall"], "rss_kb": w["rss_kb"], "timed_out": w["timed_out"],
              "completed": w["completed"], "invocations": len(invs), "counters": cnt,
              "probes": cnt["syn_out"], "received": cnt["tcp_in"] + cnt["icmp_in"],
              "other_out": cnt["other_out"], "foreign_syn": cnt["foreign_syn"],
-             "example": shlex.join(invs[0]["argv"])}
+             "example": shlex.join(invs[0]["argv"]), "disturbed": disturbed}
         ok_rc = {0, 1} if tool == "tcptraceroute16" else {0}  # 1: not reached
         m["failed"] = sum(1 for r in w["results"]
                           if not r.get("skipped") and not r["timed_out"] and r["rc"] not in ok_rc)
@@ -854,7 +927,8 @@ def summarize(runs):
          "rss_kb": max(r["rss_kb"] or 0 for r in ok),
          "foreign_syn": sum(r["foreign_syn"] for r in ok),
          "completed": min(r["completed"] for r in ok), "invocations": ok[0]["invocations"],
-         "failed": sum(r.get("failed", 0) for r in ok)}
+         "failed": sum(r.get("failed", 0) for r in ok),
+         "disturbed": sorted({e for r in ok for e in r.get("disturbed", [])})}
     if any("call_s" in r for r in ok):
         s["call_s"] = med([r.get("call_s") for r in ok])
     accs = [r["accuracy"] for r in ok if "error" not in r["accuracy"]]
@@ -956,6 +1030,12 @@ def report(cfg, env, versions, floors, summary, missing, skipped, started, workd
         if rg and "tool_probes" in rg:
             p(f"routegraph's own count of probes sent: {rg['tool_probes']:g} "
               f"(nft in r1: {rg['probes']:g})")
+            p("")
+        dist = [(t, summary[(size, t)]["disturbed"]) for t in cfg.tools
+                if (size, t) in summary and summary[(size, t)]["disturbed"]]
+        for t, d in dist:
+            p(f"{t}: ICMP rate limits changed by someone else during a run even after "
+              f"re-running: {'; '.join(d)}")
             p("")
         contaminated = [t for t in cfg.tools if (size, t) in summary
                         and summary[(size, t)]["foreign_syn"]]
@@ -1135,6 +1215,7 @@ def main(argv):
 
     throttle_off()  # an interrupted earlier run may have left one
     ensure_lab()
+    versions = tool_versions(cfg.routegraph)  # before the tree moves on during a long run
     runs, skipped, floors = {}, {}, {}
     blown = {}
     try:
@@ -1178,7 +1259,7 @@ def main(argv):
     summary = {k: s for k, v in runs.items() if (s := summarize(v))}
     env = machine()
     examples = {t: m["example"] for (_s, t), v in runs.items() for m in v if "example" in m}
-    text = report(cfg, env, tool_versions(cfg.routegraph), floors, summary, missing, skipped,
+    text = report(cfg, env, versions, floors, summary, missing, skipped,
                   started, workdir, examples)
     g = "" if cfg.throttle else goals(cfg, floors, summary)
     if cfg.throttle:
