@@ -337,6 +337,35 @@ def test_names_files_and_family():
 
 
 @test
+def test_hostile_target_lists():
+    with tempfile.TemporaryDirectory() as d:
+        big = os.path.join(d, "big.txt")
+        with open(big, "w") as f:  # 100,000 distinct lab addresses
+            for i in range(100000):
+                f.write(f"198.{18 + i // 65536}.{i // 256 % 256}.{i % 256}\n")
+        r = rg("-p", "80", "-f", big)
+        assert r.rc == 2 and r.out == "" and len(r.err.splitlines()) == 1, r
+        assert "65536" in r.err, r.err
+        cases = [
+            (b"web1.h3.lab\n\xff\xfe.lab\n", "\\xff"),          # invalid UTF-8
+            (b"a" * 300 + b"\n", "long"),                       # over-long name
+            (b"ok.lab bad\x01name\n", "\\x01"),                # control byte
+        ]
+        for content, want in cases:
+            path = os.path.join(d, "t.txt")
+            with open(path, "wb") as f:
+                f.write(content)
+            r = rg("-p", "80", "-f", path)
+            assert r.rc == 2 and r.out == "" and len(r.err.splitlines()) == 1, (content[:20], r)
+            assert want in r.err and "t.txt:" in r.err, (want, r.err)
+        # Empty lines and comments only: nothing to trace is a usage error.
+        with open(os.path.join(d, "empty.txt"), "w") as f:
+            f.write("\n\n# nothing\n   \n")
+        r = rg("-p", "80", "-f", os.path.join(d, "empty.txt"))
+        assert r.rc == 2 and "no target" in r.err, r
+
+
+@test
 def test_output_files_written_whole():
     with tempfile.TemporaryDirectory() as d:
         prefix = os.path.join(d, "run")
