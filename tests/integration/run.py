@@ -16,6 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ROOT, lab, run, run_all, test  # noqa: E402
+import test_hostile  # noqa: E402,F401 - registers the hostile-network tests
 
 TOPO = json.load(open(os.path.join(ROOT, "lab", "topology.json")))
 NETS = {t["name"]: t for t in TOPO["targets"]}
