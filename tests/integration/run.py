@@ -16,7 +16,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ROOT, lab, run, run_all, test  # noqa: E402
-import test_hostile  # noqa: E402,F401 - registers the hostile-network tests
 
 TOPO = json.load(open(os.path.join(ROOT, "lab", "topology.json")))
 NETS = {t["name"]: t for t in TOPO["targets"]}
@@ -705,6 +704,11 @@ def test_privileges_dropped_while_running():
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+# The hostile-network tests register last, so that whatever they leave in
+# flight (forged or retransmitted packets) cannot reach the tests above.
+import test_hostile  # noqa: E402,F401
 
 
 def main():
