@@ -65,6 +65,20 @@ static bool from_destination(const rg_trace *t, const rg_probe *p)
     return rg_addr_equal(&p->from, &t->dst);
 }
 
+/* A SYN-ACK proves the port open; a closed port never sends one. An RST can
+ * mislead: when a SYN-ACK is lost, the destination keeps a half-open
+ * connection for the trace's 4-tuple and answers the trace's next SYN (a
+ * retry, or a higher TTL) with an RST. So any SYN-ACK, for any probe of the
+ * trace, wins over RSTs. */
+static bool any_synack(const rg_trace *t)
+{
+    size_t slots = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
+    for (size_t k = 0; k < slots; k++)
+        if (t->probes[k].kind == RG_REPLY_SYNACK)
+            return true;
+    return false;
+}
+
 void rg_trace_conclude(rg_trace *t)
 {
     t->reached_ttl = 0;
@@ -85,6 +99,8 @@ void rg_trace_conclude(rg_trace *t)
             t->reached_ttl = ttl;
             t->state = p->kind == RG_REPLY_SYNACK ? RG_PORT_OPEN : RG_PORT_CLOSED;
             t->rtt_us = p->rtt_us;
+            if (t->state == RG_PORT_CLOSED && any_synack(t))
+                t->state = RG_PORT_OPEN;
             return;
         }
         if (p->kind == RG_REPLY_UNREACHABLE) {

@@ -64,6 +64,27 @@ static void test_conclude_open_closed_filtered(void **state)
     rg_trace_free(&t);
 }
 
+/* A lost SYN-ACK leaves a half-open connection, so the retry is answered
+ * with an RST; the first SYN-ACK, retransmitted later, still proves open. */
+static void test_conclude_synack_beats_rst_of_half_open(void **state)
+{
+    (void)state;
+    rg_trace t;
+    rg_addr dst = addr("198.19.32.220");
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, 2));
+    answer(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 10);
+    answer(&t, 2, 0, "198.18.1.2", RG_REPLY_TIME_EXCEEDED, 10);
+    answer(&t, 3, 0, "", RG_REPLY_NONE, 0);
+    answer(&t, 3, 1, "198.19.32.220", RG_REPLY_RST, 40);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_CLOSED); /* nothing better known yet */
+    answer(&t, 3, 0, "198.19.32.220", RG_REPLY_SYNACK, 1000000);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_OPEN);
+    assert_int_equal(t.reached_ttl, 3);
+    rg_trace_free(&t);
+}
+
 static void test_conclude_unreachable(void **state)
 {
     (void)state;
@@ -155,6 +176,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conclude_open_closed_filtered),
         cmocka_unit_test(test_conclude_unreachable),
+        cmocka_unit_test(test_conclude_synack_beats_rst_of_half_open),
         cmocka_unit_test(test_trace_slots_bounds),
         cmocka_unit_test(test_dedupe_keeps_first_in_order),
         cmocka_unit_test(test_hosts_collected_sorted_unique),
