@@ -259,6 +259,11 @@ static void write_footer(FILE *out, const rg_run *run)
         fputs("1 reply matched no probe and was ignored\n", out);
     else if (n > 1)
         fprintf(out, "%llu replies matched no probe and were ignored\n", n);
+    /* Cut-short or inconsistent packets (forged ones among them) are never
+     * matched either; say so, as for replies that matched no probe. */
+    unsigned long long bad = run->stats.malformed;
+    if (bad)
+        fprintf(out, "%llu malformed packet%s ignored\n", bad, bad == 1 ? " was" : "s were");
 }
 
 bool rg_table_write(FILE *out, const rg_run *run)

@@ -403,6 +403,7 @@ def test_hostile_forged_replies_never_attributed():
     assert s["unmatched"] >= (FORGED_KINDS - 1) * (sent - n), (s, fg.counts)
     assert s["malformed"] >= sent - n, s  # the quotes cut short
     assert f"\n{s['unmatched']} replies matched no probe and were ignored\n" in text, text
+    assert f"\n{s['malformed']} malformed packets were ignored\n" in text, text
 
 
 @test

@@ -276,6 +276,10 @@ static void test_nothing_sent(void **state)
                              "198.19.0.5:tcp80  not probed\n"
                              "1 reply matched no probe and was ignored\n");
     free(got);
+    run.stats.malformed = 2; /* e.g. forged ICMP errors with their quote cut short */
+    got = render(&run);
+    assert_non_null(strstr(got, "was ignored\n2 malformed packets were ignored\n"));
+    free(got);
     rg_run_free(&run);
 }
 
