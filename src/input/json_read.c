@@ -705,6 +705,11 @@ bool rg_json_read_buffer(const char *buf, size_t len, rg_run *run, char *err, si
     json_error_t jerr;
     json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
+        /* jansson quotes the offending input in its text: keep the error
+         * one line of printable ASCII whatever the document held. */
+        for (char *c = jerr.text; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+                *c = '?';
         snprintf(err, errlen, "$: not JSON: line %d column %d: %.80s", jerr.line, jerr.column,
                  jerr.text);
         return false;
