@@ -1162,6 +1162,9 @@ def parse_args(argv):
                     "the whole run; restored afterwards")
     ap.add_argument("--workdir", help="where raw outputs go (default /tmp/routegraph-bench-TIME)")
     ap.add_argument("--report", help="also write the markdown report to this file")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the measurements already in WORKDIR/runs.json (from an "
+                    "interrupted run with the same settings) and run only the missing ones")
     cfg = ap.parse_args(argv)
     cfg.command = shlex.join(["bench/run.py", *argv])
     try:
@@ -1178,6 +1181,8 @@ def parse_args(argv):
         ap.error("--repeat: 1..20")
     if cfg.throttle and not re.fullmatch(r"r[0-9]+[ab]?", cfg.throttle):
         ap.error("--throttle: a router name such as r4")
+    if cfg.resume and not cfg.workdir:
+        ap.error("--resume needs --workdir")
     if not cfg.routegraph:
         cand = os.path.join(ROOT, "build", "routegraph")
         cfg.routegraph = cand if os.access(cand, os.X_OK) else shutil.which("routegraph")
@@ -1218,6 +1223,14 @@ def main(argv):
     versions = tool_versions(cfg.routegraph)  # before the tree moves on during a long run
     runs, skipped, floors = {}, {}, {}
     blown = {}
+    saved = os.path.join(workdir, "runs.json")
+    if cfg.resume and os.path.exists(saved):
+        for key, v in json.load(open(saved)).items():
+            size, tool = key.split("/")
+            runs[(int(size), tool)] = v
+            if any(m.get("timed_out") for m in v):
+                blown[tool] = min(blown.get(tool, int(size)), int(size))
+        log(f"resuming: {sum(len(v) for v in runs.values())} measurements from {saved}")
     try:
         counters_install()
         if cfg.throttle:
@@ -1229,13 +1242,18 @@ def main(argv):
             for rep in range(cfg.repeat):
                 order = tools[rep % len(tools):] + tools[:rep % len(tools)]
                 for tool in order:
-                    if tool in blown:
+                    if len(runs.get((size, tool), [])) > rep:
+                        continue  # measured before the resume
+                    if tool in blown and blown[tool] <= size:
                         skipped[(size, tool)] = (f"not run: hit the {cfg.budget} s budget at "
                                                  f"{blown[tool]} targets")
                         continue
                     log(f"size {size} run {rep + 1}/{cfg.repeat}: {tool}")
                     m = runner.measure(tool, size, rep, tv4, tv6)
                     runs.setdefault((size, tool), []).append(m)
+                    with open(saved + ".tmp", "w") as f:
+                        json.dump({f"{s}/{t}": v for (s, t), v in runs.items()}, f)
+                    os.replace(saved + ".tmp", saved)
                     if "error" in m:
                         log(f"  {tool}: {m['error']}")
                         continue
@@ -1248,7 +1266,7 @@ def main(argv):
                            f", {a['error']}")
                         + (" TIMED OUT" if m["timed_out"] else ""))
                     if m["timed_out"]:
-                        blown[tool] = size
+                        blown[tool] = min(blown.get(tool, size), size)
     except KeyboardInterrupt:
         log("interrupted; cleaning up")
         runner.kill_worker()
