@@ -94,7 +94,7 @@ static bool add_traces(rg_run *run, const rg_config *cfg, const char *name,
     for (size_t p = 0; p < cfg->nports; p++) {
         rg_trace *tr = &run->traces[run->ntraces];
         if (!rg_trace_init(tr, name, dst, cfg->ports[p], cfg->min_ttl,
-                           cfg->max_ttl, cfg->retries + 1))
+                           cfg->max_ttl, rg_slots_per_ttl(cfg->retries)))
             return false;
         tr->src = *src;
         rg_engine_prepare_trace(tr, (uint16_t)cfg->sport);
@@ -164,7 +164,8 @@ static int trace(const rg_config *cfg, const rg_sockets *socks)
     }
     rg_progress prog;
     rg_progress_init(&prog, cfg->quiet);
-    rg_engine_opts eo = {cfg->rate, cfg->timeout, cfg->gap, cfg->stop_set};
+    rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
+                         .retries = cfg->retries, .stop_set_start = cfg->stop_set};
     bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, NULL,
                              err, sizeof err);
     rg_progress_finish(&prog);

@@ -24,6 +24,9 @@
 #define PROGRESS_NS (100 * MS)
 #define RX_BUF 4096
 
+_Static_assert(RG_MAX_ATTEMPTS == 1 << RG_PROBE_ATTEMPT_BITS,
+               "every probe slot needs its own identity");
+
 enum slot_state { SLOT_UNSENT = 0, SLOT_FLIGHT, SLOT_ANSWERED, SLOT_EXPIRED };
 
 /* Scheduling state of one trace; the results live in rg_trace. */
@@ -38,6 +41,7 @@ typedef struct tstate {
     uint32_t sibling;      /* next trace to the same address (circular) */
     unsigned start_ttl;    /* first TTL sent (--stop-set starts higher) */
     unsigned back_ttl;     /* stop-set mode: next TTL towards the prober; 0 = none */
+    bool checking;         /* a port check is queued or in flight */
     bool done;
 } tstate;
 
@@ -202,7 +206,7 @@ static uint64_t give_up_wait(const engine *e, const tstate *s)
 }
 
 static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
-                       uint64_t now)
+                       bool check, uint64_t now)
 {
     rg_trace *t = &e->run->traces[ti];
     tstate *s = &e->ts[ti];
@@ -215,6 +219,7 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
     uint8_t pkt[RG_PROBE_MAXLEN];
     size_t len = rg_probe_build(&spec, pkt, sizeof pkt);
     rg_probe *p = rg_trace_probe(t, ttl, attempt);
+    p->port_check = check;
     clock_gettime(CLOCK_REALTIME, &p->sent);
     int err = len ? rg_sockets_send(e->socks, &t->dst, pkt, len) : EINVAL;
     if (err) {
@@ -226,8 +231,12 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
     *slot_of(e, ti, ttl, attempt) = SLOT_FLIGHT;
     s->outstanding++;
     rg_heap_push(&e->inflight, (rg_pending){now + give_up_wait(e, s), (uint32_t)ti,
-                                            (uint8_t)ttl, (uint8_t)attempt});
+                                            (uint8_t)ttl, (uint8_t)attempt, check});
     e->run->stats.probes_sent++;
+    if (check)
+        e->run->stats.port_checks_sent++;
+    else if (attempt > 0)
+        e->run->stats.retries_sent++;
     e->tokens -= 1.0;
 }
 
@@ -239,6 +248,27 @@ static void lower_limit(engine *e, size_t ti, unsigned ttl, bool siblings)
             e->ts[i].limit = ttl;
         i = e->ts[i].sibling;
     } while (siblings && i != ti);
+}
+
+/* Queues a port check at ttl unless one is pending, a SYN-ACK already
+ * settled the port, or the slots are used up (the port then stays unknown). */
+static void queue_check(engine *e, size_t ti, unsigned ttl)
+{
+    tstate *s = &e->ts[ti];
+    const rg_trace *t = &e->run->traces[ti];
+    if (s->checking || rg_trace_sent(t, ttl) >= t->attempts || rg_trace_has_synack(t))
+        return;
+    rg_ring_push(&e->retry, (rg_pending){mono_ns(), (uint32_t)ti, (uint8_t)ttl, 0, true});
+    s->queued++;
+    s->checking = true;
+}
+
+/* The latest port check of a trace has its answer or is lost. */
+static void check_over(engine *e, size_t ti, unsigned ttl, unsigned attempt)
+{
+    const rg_trace *t = &e->run->traces[ti];
+    if (rg_trace_probe(t, ttl, attempt)->port_check && attempt + 1 == rg_trace_sent(t, ttl))
+        e->ts[ti].checking = false;
 }
 
 static void record(engine *e, const rg_reply *r, const rg_match *m,
@@ -276,6 +306,9 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
         rg_stopset_claim(&e->stop, &r->from, (uint32_t)m->trace) != m->trace &&
         m->ttl <= s->start_ttl)
         s->back_ttl = 0; /* another trace already knows the way from here */
+    check_over(e, m->trace, m->ttl, m->attempt);
+    if (r->kind == RG_REPLY_RST && !rg_trace_rst_trusted(t, p))
+        queue_check(e, m->trace, m->ttl);
     if (r->kind == RG_REPLY_SYNACK || r->kind == RG_REPLY_RST)
         lower_limit(e, m->trace, m->ttl, true);
     else if (r->kind == RG_REPLY_UNREACHABLE)
@@ -340,8 +373,12 @@ static void expire(engine *e, uint64_t now)
         tstate *s = &e->ts[x.trace];
         s->outstanding--;
         const rg_trace *t = &e->run->traces[x.trace];
-        if (x.attempt + 1u < t->attempts && x.ttl <= s->limit &&
-            !answered(e, x.trace, x.ttl)) {
+        if (rg_trace_probe(t, x.ttl, x.attempt)->port_check) {
+            /* Lost: its own SYN-ACK may be what was lost, so check again. */
+            check_over(e, x.trace, x.ttl, x.attempt);
+            queue_check(e, x.trace, x.ttl);
+        } else if (x.attempt < e->opts.retries && x.ttl <= s->limit &&
+                   !answered(e, x.trace, x.ttl)) {
             x.attempt++;
             x.at = now;
             rg_ring_push(&e->retry, x);
@@ -365,9 +402,17 @@ static void send_retries(engine *e, uint64_t now)
         rg_pending x = *p;
         rg_ring_pop(&e->retry);
         tstate *s = &e->ts[x.trace];
+        const rg_trace *t = &e->run->traces[x.trace];
         s->queued--;
-        if (x.ttl <= s->limit && !answered(e, x.trace, x.ttl))
-            send_probe(e, x.trace, x.ttl, x.attempt, now);
+        if (x.check) {
+            unsigned a = rg_trace_sent(t, x.ttl);
+            if (a < t->attempts && !rg_trace_has_synack(t))
+                send_probe(e, x.trace, x.ttl, a, true, now);
+            else
+                s->checking = false;
+        } else if (x.ttl <= s->limit && !answered(e, x.trace, x.ttl)) {
+            send_probe(e, x.trace, x.ttl, x.attempt, false, now);
+        }
     }
 }
 
@@ -430,14 +475,14 @@ static uint64_t send_fresh(engine *e, uint64_t now)
             continue;
         if (e->tokens >= 1.0 && fresh_ready(e, ti, now, &wake)) {
             unsigned ttl = s->next_ttl++;
-            send_probe(e, ti, ttl, 0, now);
+            send_probe(e, ti, ttl, 0, false, now);
             s->advance_at = now + advance_wait(e, s);
             if (e->tokens < 1.0)
                 e->cursor = (ti + 1) % n;
         } else if (e->tokens >= 1.0 && back_ready(e, ti)) {
             unsigned ttl = s->back_ttl;
             s->back_ttl = ttl > e->run->traces[ti].min_ttl ? ttl - 1 : 0;
-            send_probe(e, ti, ttl, 0, now);
+            send_probe(e, ti, ttl, 0, false, now);
             if (e->tokens < 1.0)
                 e->cursor = (ti + 1) % n;
         } else if (e->tokens < 1.0 && (fresh_ready(e, ti, now, &wake) || back_ready(e, ti))) {

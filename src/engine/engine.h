@@ -10,6 +10,13 @@
  * silent after --timeout; a trace ends after --gap silent TTLs past its last
  * answer.
  *
+ * Port checks: an RST from the destination proves nothing when an earlier
+ * probe of the trace may have left a half-open connection there (its SYN-ACK
+ * lost on the way back; rg_trace_rst_trusted). The engine then sends the
+ * same probe again, a port check, once that RST is in: the RST ended the
+ * half-open state, so the check's answer is the port's own. Checks go only
+ * after such a doubtful RST, up to the spare slots of rg_slots_per_ttl.
+ *
  * Opt-in stop-set mode (Doubletree): each trace starts at a higher TTL,
  * probes forward to its destination, then back towards the prober, and stops
  * going back at the first router another trace has already heard from. It
@@ -34,6 +41,7 @@ typedef struct rg_engine_opts {
     unsigned rate;    /* probes per second */
     double timeout;   /* seconds before a probe counts as lost */
     unsigned gap;     /* silent TTLs past the last answer that end a trace */
+    unsigned retries; /* extra probes for a silent TTL (slots after them are port checks) */
     unsigned stop_set_start; /* 0: off; else Doubletree mode starting at this TTL */
 } rg_engine_opts;
 

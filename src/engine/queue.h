@@ -15,6 +15,7 @@ typedef struct rg_pending {
     uint64_t at;      /* monotonic ns: deadline or ready time */
     uint32_t trace;
     uint8_t ttl, attempt;
+    bool check;       /* a port check: its attempt is chosen when it is sent */
 } rg_pending;
 
 typedef struct rg_ring {

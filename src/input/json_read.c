@@ -12,7 +12,7 @@
 #include "../annotate/annotate.h"
 #include "../output/json.h"
 
-#define MAX_ATTEMPTS 6 /* 1 + the most retries the command line allows */
+#define MAX_RETRIES 5 /* the most the command line allows */
 
 enum need {
     REQUIRED, /* present and not null */
@@ -137,12 +137,12 @@ static bool get_str(reader *r, json_t *obj, const char *key, enum need need, con
     return ok;
 }
 
-static bool get_bool(reader *r, json_t *obj, const char *key, bool *out)
+static bool get_bool(reader *r, json_t *obj, const char *key, enum need need, bool *out)
 {
     size_t mark = push_key(r, key);
-    json_t *v;
-    bool ok = lookup(r, obj, key, REQUIRED, &v);
-    if (ok && !json_is_boolean(v))
+    json_t *v = NULL;
+    bool ok = lookup(r, obj, key, need, &v);
+    if (ok && v && !json_is_boolean(v))
         ok = fail(r, "expected true or false");
     *out = ok && json_is_true(v);
     pop(r, mark);
@@ -281,13 +281,13 @@ static bool read_options(reader *r, json_t *doc)
     ok = ok && get_int(r, o, "min_ttl", REQUIRED, 1, 255, &min, NULL) &&
          get_int(r, o, "max_ttl", REQUIRED, min, 255, &max, NULL) &&
          get_int(r, o, "sport", NULLABLE, 1, 65535, &x, NULL) &&
-         get_int(r, o, "retries", REQUIRED, 0, MAX_ATTEMPTS - 1, &retries, NULL) &&
+         get_int(r, o, "retries", REQUIRED, 0, MAX_RETRIES, &retries, NULL) &&
          get_int(r, o, "rate", REQUIRED, 0, UINT32_MAX, &x, NULL) &&
          get_int(r, o, "gap", REQUIRED, 0, 255, &x, NULL) &&
          get_int(r, o, "stop_set", OPTIONAL, 1, 255, &x, NULL) &&
          get_enum(r, o, "family", families, 3, &family);
     bool flag;
-    ok = ok && get_bool(r, o, "no_dns", &flag);
+    ok = ok && get_bool(r, o, "no_dns", REQUIRED, &flag);
     json_t *timeout = json_object_get(o, "timeout");
     if (ok && (!json_is_number(timeout) || !isfinite(json_number_value(timeout)) ||
                json_number_value(timeout) < 0)) {
@@ -299,13 +299,13 @@ static bool read_options(reader *r, json_t *doc)
     r->have_options = ok;
     r->min_ttl = (unsigned)min;
     r->max_ttl = (unsigned)max;
-    r->attempts = (unsigned)retries + 1;
+    r->attempts = rg_slots_per_ttl((unsigned)retries);
     return ok;
 }
 
 static bool read_stats(reader *r, json_t *doc, rg_run_stats *s)
 {
-    long long send_errors = 0;
+    long long send_errors = 0, retries = 0, checks = 0;
     static const char *const keys[] = {"probes_sent", "replies", "matched",
                                        "unmatched", "duplicates", "malformed"};
     uint64_t *fields[] = {&s->probes_sent, &s->replies, &s->matched,
@@ -320,7 +320,11 @@ static bool read_stats(reader *r, json_t *doc, rg_run_stats *s)
     }
     /* Added later to routegraph/1: optional. */
     ok = ok && get_int(r, o, "send_errors", OPTIONAL, 0, INT64_MAX, &send_errors, NULL);
+    ok = ok && get_int(r, o, "retries_sent", OPTIONAL, 0, INT64_MAX, &retries, NULL) &&
+         get_int(r, o, "port_checks_sent", OPTIONAL, 0, INT64_MAX, &checks, NULL);
     s->send_errors = (uint64_t)send_errors;
+    s->retries_sent = (uint64_t)retries;
+    s->port_checks_sent = (uint64_t)checks;
     pop(r, mark);
     return ok;
 }
@@ -406,6 +410,7 @@ static bool read_probe(reader *r, json_t *o, size_t index, uint8_t family, rg_pr
     if (!get_int(r, o, "attempt", REQUIRED, (long long)index, (long long)index, &attempt, NULL) ||
         !get_time(r, o, "sent", &p->sent) ||
         !get_int(r, o, "duplicates", OPTIONAL, 0, 255, &dups, NULL) ||
+        !get_bool(r, o, "port_check", OPTIONAL, &p->port_check) ||
         !get_container(r, o, "reply", NULLABLE, false, &reply))
         return false;
     p->duplicates = (uint8_t)dups;
@@ -464,7 +469,7 @@ static bool scan_hops(reader *r, json_t *hops, unsigned *min, unsigned *max,
         if (ok && !r->have_options) {
             *min = *min ? *min : (unsigned)ttl;
             *max = (unsigned)ttl;
-            *attempts = n > *attempts && n <= MAX_ATTEMPTS ? (unsigned)n : *attempts;
+            *attempts = n > *attempts && n <= RG_MAX_ATTEMPTS ? (unsigned)n : *attempts;
         }
         prev = ttl;
         pop(r, mark);
@@ -481,7 +486,7 @@ static bool read_verdict(reader *r, json_t *o)
     bool reached = false;
     long long x = 0;
     const char *stop;
-    return get_enum(r, o, "state", states, 4, &state) && get_bool(r, o, "reached", &reached) &&
+    return get_enum(r, o, "state", states, 4, &state) && get_bool(r, o, "reached", REQUIRED, &reached) &&
            get_int(r, o, "reached_ttl", NULLABLE, 1, 255, &x, NULL) &&
            get_int(r, o, "rtt_us", NULLABLE, 0, UINT32_MAX, &x, NULL) &&
            get_int(r, o, "last_answer_ttl", NULLABLE, 1, 255, &x, NULL) &&

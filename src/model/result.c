@@ -60,23 +60,99 @@ const rg_probe *rg_trace_answer(const rg_trace *t, unsigned ttl)
     return NULL;
 }
 
+const rg_probe *rg_trace_shown(const rg_trace *t, unsigned ttl)
+{
+    const rg_probe *first = NULL;
+    unsigned n = rg_trace_sent(t, ttl);
+    for (unsigned a = 0; a < n; a++) {
+        const rg_probe *p = rg_trace_probe(t, ttl, a);
+        if (p->kind == RG_REPLY_SYNACK)
+            return p;
+        if (!first && p->kind != RG_REPLY_NONE)
+            first = p;
+    }
+    return first;
+}
+
 static bool from_destination(const rg_trace *t, const rg_probe *p)
 {
     return rg_addr_equal(&p->from, &t->dst);
 }
 
-/* A SYN-ACK proves the port open; a closed port never sends one. An RST can
- * mislead: when a SYN-ACK is lost, the destination keeps a half-open
- * connection for the trace's 4-tuple and answers the trace's next SYN (a
- * retry, or a higher TTL) with an RST. So any SYN-ACK, for any probe of the
- * trace, wins over RSTs. */
-static bool any_synack(const rg_trace *t)
+/* A SYN-ACK proves the port open; a closed port never sends one, so any
+ * SYN-ACK, for any probe of the trace, wins over RSTs. */
+bool rg_trace_has_synack(const rg_trace *t)
 {
     size_t slots = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
     for (size_t k = 0; k < slots; k++)
         if (t->probes[k].kind == RG_REPLY_SYNACK)
             return true;
     return false;
+}
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec != b->tv_sec ? a->tv_sec < b->tv_sec : a->tv_nsec < b->tv_nsec;
+}
+
+/* The destination lies beyond every router that said time exceeded. */
+static unsigned destination_floor(const rg_trace *t)
+{
+    unsigned floor = t->min_ttl;
+    for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
+        for (unsigned a = 0; a < rg_trace_sent(t, ttl); a++)
+            if (rg_trace_probe(t, ttl, a)->kind == RG_REPLY_TIME_EXCEEDED && ttl + 1 > floor)
+                floor = ttl + 1;
+    return floor;
+}
+
+/* Whether an RST to a probe sent after q came back before p left: whatever
+ * q left at the destination was gone when p arrived. */
+static bool reset_between(const rg_trace *t, const rg_probe *q, const rg_probe *p)
+{
+    size_t slots = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
+    for (size_t k = 0; k < slots; k++) {
+        const rg_probe *r = &t->probes[k];
+        if (r->kind == RG_REPLY_RST && ts_before(&q->sent, &r->sent) &&
+            !ts_before(&p->sent, &r->received))
+            return true;
+    }
+    return false;
+}
+
+bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p)
+{
+    if (p->kind != RG_REPLY_RST)
+        return false;
+    for (unsigned ttl = destination_floor(t); ttl <= t->max_ttl; ttl++) {
+        for (unsigned a = 0; a < rg_trace_sent(t, ttl); a++) {
+            const rg_probe *q = rg_trace_probe(t, ttl, a);
+            if (q == p || q->kind != RG_REPLY_NONE || q->sent.tv_sec == 0 ||
+                !ts_before(&q->sent, &p->sent))
+                continue;
+            if (!reset_between(t, q, p))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool any_trusted_rst(const rg_trace *t)
+{
+    size_t slots = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
+    for (size_t k = 0; k < slots; k++)
+        if (t->probes[k].kind == RG_REPLY_RST && rg_trace_rst_trusted(t, &t->probes[k]))
+            return true;
+    return false;
+}
+
+unsigned rg_slots_per_ttl(unsigned retries)
+{
+    unsigned tries = retries + 1;
+    if (tries >= RG_MAX_ATTEMPTS)
+        return RG_MAX_ATTEMPTS;
+    unsigned room = RG_MAX_ATTEMPTS - tries;
+    return tries + (tries < room ? tries : room);
 }
 
 void rg_trace_conclude(rg_trace *t)
@@ -97,10 +173,11 @@ void rg_trace_conclude(rg_trace *t)
         t->last_answer_ttl = ttl;
         if (p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST) {
             t->reached_ttl = ttl;
-            t->state = p->kind == RG_REPLY_SYNACK ? RG_PORT_OPEN : RG_PORT_CLOSED;
             t->rtt_us = p->rtt_us;
-            if (t->state == RG_PORT_CLOSED && any_synack(t))
+            if (rg_trace_has_synack(t))
                 t->state = RG_PORT_OPEN;
+            else
+                t->state = any_trusted_rst(t) ? RG_PORT_CLOSED : RG_PORT_UNKNOWN;
             return;
         }
         if (p->kind == RG_REPLY_UNREACHABLE) {

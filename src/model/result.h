@@ -42,7 +42,11 @@ typedef struct rg_probe {
     uint8_t tcp_flags;
     uint8_t reply_ttl;        /* TTL / hop limit the reply arrived with */
     uint8_t duplicates;       /* further replies to the same probe, ignored */
+    bool port_check;          /* sent to test a doubtful RST, not to find a hop */
 } rg_probe;
+
+/* Probe identities per TTL: probe.h encodes the attempt in 3 bits. */
+#define RG_MAX_ATTEMPTS 8
 
 typedef struct rg_trace {
     char *target;             /* the name or literal as given; owned */
@@ -52,7 +56,7 @@ typedef struct rg_trace {
     uint32_t seq_base;        /* secret per trace: seq = base + identity */
     uint32_t flow_label;      /* IPv6, constant per trace */
     unsigned min_ttl, max_ttl;
-    unsigned attempts;        /* probe slots per TTL: 1 + retries */
+    unsigned attempts;        /* probe slots per TTL: rg_slots_per_ttl(retries) */
     rg_probe *probes;         /* [(ttl - min_ttl) * attempts + attempt] */
     uint8_t *nsent;           /* [ttl - min_ttl]: attempts sent at that TTL */
 
@@ -73,6 +77,8 @@ typedef struct rg_run_stats {
     uint64_t duplicates;
     uint64_t malformed;       /* too short or inconsistent to parse */
     uint64_t send_errors;     /* probes the kernel refused to send */
+    uint64_t retries_sent;    /* probes sent again to a silent TTL */
+    uint64_t port_checks_sent; /* probes sent to test a doubtful RST */
     int last_send_error;      /* errno of the last refusal */
 } rg_run_stats;
 
@@ -114,6 +120,10 @@ typedef struct rg_run {
     const char *as_credit;    /* static text the AS data's licence asks to show; NULL = none */
 } rg_run;
 
+/* Probe slots per TTL for --retries: 1 + retries, then room for port checks
+ * (as many as 1 + retries, within RG_MAX_ATTEMPTS). */
+unsigned rg_slots_per_ttl(unsigned retries);
+
 /* Allocates the probe slots; false on allocation failure. Takes a copy of target. */
 bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
                    uint16_t dport, unsigned min_ttl, unsigned max_ttl,
@@ -126,7 +136,25 @@ unsigned rg_trace_sent(const rg_trace *t, unsigned ttl);
 /* The first answered probe at this TTL, or NULL. */
 const rg_probe *rg_trace_answer(const rg_trace *t, unsigned ttl);
 
-/* Derives reached_ttl, state, rtt and friends from the probe slots. */
+/* The answer a one-line view shows for a TTL: its SYN-ACK if it has one (a
+ * port check may have settled what an RST left in doubt), else the first
+ * answer; NULL when silent. */
+const rg_probe *rg_trace_shown(const rg_trace *t, unsigned ttl);
+
+/* Whether any probe of the trace got a SYN-ACK (from anyone). */
+bool rg_trace_has_synack(const rg_trace *t);
+
+/* Whether the RST answering probe p proves the port closed. It does not when
+ * an earlier probe of the trace may have reached the destination and lost
+ * its SYN-ACK on the way back: the destination then holds a half-open
+ * connection for the trace's 5-tuple and resets it on our next SYN, open
+ * port or not. Such an earlier probe is harmless once an RST to a probe sent
+ * after it came back before p left (that RST ended the half-open state). */
+bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p);
+
+/* Derives reached_ttl, state, rtt and friends from the probe slots. The
+ * state is open on any SYN-ACK, closed on a trusted RST, unknown when every
+ * RST was in doubt. */
 void rg_trace_conclude(rg_trace *t);
 
 /* (Re)builds run->hosts: every responder and destination address once,

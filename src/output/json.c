@@ -151,6 +151,8 @@ static json_t *stats_json(const rg_run_stats *s)
     ok &= put(o, "duplicates", json_integer((json_int_t)s->duplicates));
     ok &= put(o, "malformed", json_integer((json_int_t)s->malformed));
     ok &= put(o, "send_errors", json_integer((json_int_t)s->send_errors));
+    ok &= put(o, "retries_sent", json_integer((json_int_t)s->retries_sent));
+    ok &= put(o, "port_checks_sent", json_integer((json_int_t)s->port_checks_sent));
     return finish(o, ok);
 }
 
@@ -211,6 +213,8 @@ static json_t *probe_json(const rg_probe *p, unsigned attempt)
     ok &= put(o, "reply", reply_json(p));
     if (p->duplicates)
         ok &= put(o, "duplicates", json_integer(p->duplicates));
+    if (p->port_check)
+        ok &= put(o, "port_check", json_true());
     return finish(o, ok);
 }
 
@@ -292,6 +296,9 @@ static json_t *hop_json(const rg_run *run, const rg_trace *t, unsigned ttl)
     }
     bool ok = put(o, "ttl", json_integer(ttl));
     ok &= put(o, "responder", answer ? addr_json(&answer->from) : json_null());
+    /* Which attempt answered first: above 0, the hop needed a retry. */
+    ok &= put(o, "answer_attempt", answer ? json_integer(answer - rg_trace_probe(t, ttl, 0))
+                                          : json_null());
     if (answer)
         ok &= put_annotation(o, rg_run_host(run, &answer->from));
     ok &= put(o, "probes", probes);

@@ -46,6 +46,14 @@ static const char *header_text(const rg_trace *t, char *buf, size_t len)
     return buf;
 }
 
+/* Answered by a retry only: the first probe at that TTL went unanswered.
+ * (Port checks follow an answer, so they never decide this.) */
+static bool retried(const rg_trace *t, unsigned ttl)
+{
+    const rg_probe *first = rg_trace_answer(t, ttl);
+    return first && first != rg_trace_probe(t, ttl, 0);
+}
+
 static const char *cell_text(const rg_trace *t, unsigned ttl, char *buf,
                              size_t len)
 {
@@ -53,14 +61,14 @@ static const char *cell_text(const rg_trace *t, unsigned ttl, char *buf,
         snprintf(buf, len, "%s", "");
         return buf;
     }
-    const rg_probe *p = rg_trace_answer(t, ttl);
+    const rg_probe *p = rg_trace_shown(t, ttl);
     if (!p) {
         snprintf(buf, len, "%s", "-");
         return buf;
     }
     char a[RG_ADDR_STRLEN], code[8];
-    snprintf(buf, len, "%-15s %s", rg_addr_format(&p->from, a, sizeof a),
-             rg_probe_code(p, code, sizeof code));
+    snprintf(buf, len, "%-15s %s%s", rg_addr_format(&p->from, a, sizeof a),
+             rg_probe_code(p, code, sizeof code), retried(t, ttl) ? "*" : "");
     return buf;
 }
 
@@ -214,9 +222,11 @@ static void put_verdict(FILE *out, const rg_trace *t)
         return;
     }
     if (t->reached_ttl) {
-        const rg_probe *p = rg_trace_answer(t, t->reached_ttl);
-        fprintf(out, "reached at hop %u, port %s (%s), ", t->reached_ttl, state,
-                rg_probe_code(p, code, sizeof code));
+        const rg_probe *p = rg_trace_shown(t, t->reached_ttl);
+        fprintf(out, "reached at hop %u, port %s (%s%s), ", t->reached_ttl, state,
+                rg_probe_code(p, code, sizeof code),
+                t->state == RG_PORT_UNKNOWN ? ", maybe resetting a half-open connection of ours"
+                                            : "");
         put_rtt(out, t->rtt_us);
         return;
     }
@@ -246,6 +256,17 @@ static void write_summary(FILE *out, const rg_run *run)
     }
 }
 
+static size_t count_retried(const rg_run *run)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < run->ntraces; i++) {
+        const rg_trace *t = &run->traces[i];
+        for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
+            n += retried(t, ttl);
+    }
+    return n;
+}
+
 static void write_footer(FILE *out, const rg_run *run)
 {
     for (size_t i = 0; i < run->nunresolved; i++) {
@@ -254,6 +275,10 @@ static void write_footer(FILE *out, const rg_run *run)
         rg_text_clean(out, run->unresolved[i].why);
         fputc('\n', out);
     }
+    size_t retried_hops = count_retried(run);
+    if (retried_hops)
+        fprintf(out, "%zu hop%s answered only a retry (marked *)\n", retried_hops,
+                retried_hops == 1 ? "" : "s");
     unsigned long long n = run->stats.unmatched;
     if (n == 1)
         fputs("1 reply matched no probe and was ignored\n", out);

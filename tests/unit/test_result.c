@@ -18,18 +18,35 @@ static rg_addr addr(const char *s)
     return a;
 }
 
-static void answer(rg_trace *t, unsigned ttl, unsigned attempt, const char *from,
-                   enum rg_reply_kind kind, uint32_t rtt)
+static struct timespec ms(long v)
+{
+    return (struct timespec){.tv_sec = 1000 + v / 1000, .tv_nsec = v % 1000 * 1000000};
+}
+
+/* A probe sent at sent_ms whose reply (unless kind is NONE) came at recv_ms. */
+static void answer_at(rg_trace *t, unsigned ttl, unsigned attempt, const char *from,
+                      enum rg_reply_kind kind, long sent_ms, long recv_ms)
 {
     if (t->nsent[ttl - t->min_ttl] < attempt + 1)
         t->nsent[ttl - t->min_ttl] = (uint8_t)(attempt + 1);
     rg_probe *p = rg_trace_probe(t, ttl, attempt);
-    p->sent.tv_sec = 1;
+    p->sent = ms(sent_ms);
     if (kind == RG_REPLY_NONE)
         return;
     p->from = addr(from);
     p->kind = (uint8_t)kind;
-    p->rtt_us = rtt;
+    p->received = ms(recv_ms);
+    p->rtt_us = (uint32_t)(recv_ms - sent_ms) * 1000;
+}
+
+/* Probes one second apart, each answered (if at all) before the next goes. */
+static void answer(rg_trace *t, unsigned ttl, unsigned attempt, const char *from,
+                   enum rg_reply_kind kind, uint32_t rtt)
+{
+    static long clock_ms;
+    clock_ms += 1000;
+    answer_at(t, ttl, attempt, from, kind, clock_ms, clock_ms + 1);
+    rg_trace_probe(t, ttl, attempt)->rtt_us = rtt;
 }
 
 static void test_conclude_open_closed_filtered(void **state)
@@ -71,18 +88,88 @@ static void test_conclude_synack_beats_rst_of_half_open(void **state)
     (void)state;
     rg_trace t;
     rg_addr dst = addr("198.19.32.220");
-    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, 2));
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, rg_slots_per_ttl(1)));
     answer(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 10);
     answer(&t, 2, 0, "198.18.1.2", RG_REPLY_TIME_EXCEEDED, 10);
     answer(&t, 3, 0, "", RG_REPLY_NONE, 0);
     answer(&t, 3, 1, "198.19.32.220", RG_REPLY_RST, 40);
     rg_trace_conclude(&t);
-    assert_int_equal(t.state, RG_PORT_CLOSED); /* nothing better known yet */
+    assert_false(rg_trace_rst_trusted(&t, rg_trace_probe(&t, 3, 1)));
+    assert_int_equal(t.state, RG_PORT_UNKNOWN); /* the RST may be our own doing */
+    assert_int_equal(t.reached_ttl, 3);
     answer(&t, 3, 0, "198.19.32.220", RG_REPLY_SYNACK, 1000000);
     rg_trace_conclude(&t);
     assert_int_equal(t.state, RG_PORT_OPEN);
     assert_int_equal(t.reached_ttl, 3);
     rg_trace_free(&t);
+}
+
+/* The rule of rg_trace_rst_trusted, case by case (times in ms). */
+static void test_rst_trust(void **state)
+{
+    (void)state;
+    rg_trace t;
+    rg_addr dst = addr("198.19.0.5");
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, rg_slots_per_ttl(1)));
+    answer_at(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 0, 2);
+    answer_at(&t, 2, 0, "198.19.0.5", RG_REPLY_RST, 1, 4);
+    answer_at(&t, 3, 0, "198.19.0.5", RG_REPLY_RST, 3, 6);
+    rg_trace_conclude(&t);
+    /* Nothing unanswered before: plain closed, and no wasted probe. */
+    assert_true(rg_trace_rst_trusted(&t, rg_trace_probe(&t, 2, 0)));
+    assert_int_equal(t.state, RG_PORT_CLOSED);
+    assert_int_equal(t.reached_ttl, 2);
+    rg_trace_free(&t);
+
+    /* TTL 3 silent (SYN-ACK lost), TTL 4 reset. Silent TTL 2 lies below a
+     * router that answered at TTL 2's retry, so it never reached the
+     * destination. */
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, rg_slots_per_ttl(1)));
+    answer_at(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 0, 2);
+    answer_at(&t, 2, 0, "", RG_REPLY_NONE, 3, 0);
+    answer_at(&t, 2, 1, "198.18.1.2", RG_REPLY_TIME_EXCEEDED, 100, 102);
+    answer_at(&t, 3, 0, "", RG_REPLY_NONE, 5, 0);
+    answer_at(&t, 4, 0, "198.19.0.5", RG_REPLY_RST, 20, 23);
+    rg_trace_conclude(&t);
+    assert_false(rg_trace_rst_trusted(&t, rg_trace_probe(&t, 4, 0)));
+    assert_int_equal(t.state, RG_PORT_UNKNOWN);
+    assert_int_equal(t.reached_ttl, 4);
+
+    /* A port check sent before that RST came back proves nothing either. */
+    answer_at(&t, 4, 1, "198.19.0.5", RG_REPLY_RST, 22, 25);
+    assert_false(rg_trace_rst_trusted(&t, rg_trace_probe(&t, 4, 1)));
+    /* One sent after it did: the RST at 23 ended the half-open state. */
+    answer_at(&t, 4, 2, "198.19.0.5", RG_REPLY_RST, 30, 33);
+    assert_true(rg_trace_rst_trusted(&t, rg_trace_probe(&t, 4, 2)));
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_CLOSED);
+
+    /* ... unless a probe that may reach the destination went silent in
+     * between: then that one may have left its own half-open state. */
+    memset(rg_trace_probe(&t, 4, 2), 0, sizeof(rg_probe));
+    answer_at(&t, 5, 0, "", RG_REPLY_NONE, 24, 0);
+    answer_at(&t, 4, 2, "198.19.0.5", RG_REPLY_RST, 30, 33);
+    assert_false(rg_trace_rst_trusted(&t, rg_trace_probe(&t, 4, 2)));
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_UNKNOWN);
+    /* A SYN-ACK for anything settles it. */
+    answer_at(&t, 5, 0, "198.19.0.5", RG_REPLY_SYNACK, 24, 1024);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_OPEN);
+    assert_false(rg_trace_rst_trusted(&t, rg_trace_probe(&t, 1, 0))); /* not an RST */
+    rg_trace_free(&t);
+}
+
+static void test_slots_per_ttl(void **state)
+{
+    (void)state;
+    /* 1 + retries, then as many port checks again, within 8 identities. */
+    assert_int_equal(rg_slots_per_ttl(0), 2);
+    assert_int_equal(rg_slots_per_ttl(1), 4);
+    assert_int_equal(rg_slots_per_ttl(3), 8);
+    assert_int_equal(rg_slots_per_ttl(5), 8);
+    assert_int_equal(rg_slots_per_ttl(7), 8);
+    assert_int_equal(rg_slots_per_ttl(9), 8);
 }
 
 static void test_conclude_unreachable(void **state)
@@ -177,6 +264,8 @@ int main(void)
         cmocka_unit_test(test_conclude_open_closed_filtered),
         cmocka_unit_test(test_conclude_unreachable),
         cmocka_unit_test(test_conclude_synack_beats_rst_of_half_open),
+        cmocka_unit_test(test_rst_trust),
+        cmocka_unit_test(test_slots_per_ttl),
         cmocka_unit_test(test_trace_slots_bounds),
         cmocka_unit_test(test_dedupe_keeps_first_in_order),
         cmocka_unit_test(test_hosts_collected_sorted_unique),
