@@ -434,44 +434,87 @@ def test_hostile_loss_retries_find_every_hop_that_answered():
     addrs = [target(n, f, h) for f in (4, 6) for n in ("h1", "h3") for h in (220, 221, 222)]
     with impaired("loss", "30", "L1", *addrs, where="L1"):
         with wire() as w:
-            doc = rg_json("-p", "80,443", *addrs)
+            text, doc = rg_files("-p", "80,443", *addrs)
         dropped = sum(nft_counter(f"rg-{n}", "rg_impair_loss_L1", "dropped") for n in ("r1", "r2"))
     assert dropped > 0 and w.drops == 0, (dropped, w.drops)
     assert doc["options"]["retries"] == 1
-    retried = recovered = 0
+    retried = recovered = retried_hops = 0
     for t in doc["traces"]:
         assert_truthful(t, exact=False, half_open=True)
         # What routegraph shows is exactly what came back: every hop whose
         # answer got through is found.
         assert_as_on_the_wire(t, w, doc)
-        d = net_of(t["address"])["distance"]
-        if t["state"] == "closed" and net_of(t["address"])["ports"][str(t["port"])] == "open":
-            assert half_open_before_rst(w, t, d), (label(t), t["hops"])
+        net = net_of(t["address"])
+        d, want = net["distance"], net["ports"][str(t["port"])]
+        # An RST that may reset a half-open connection of ours never makes an
+        # open port closed: port checks settle it, or it stays unknown.
+        if t["reached"]:
+            assert t["state"] in (want, "unknown"), (label(t), t["state"], want)
+        if t["state"] == "unknown":
+            assert checks_used_up(t, doc["options"]["retries"]), (label(t), t["hops"])
         for h in t["hops"]:
             got = [p["reply"]["from"] if p["reply"] else None for p in h["probes"]]
+            first = next((i for i, g in enumerate(got) if g), None)
+            # answer_attempt names the first answered probe; above 0 the hop
+            # needed a retry.
+            assert h["answer_attempt"] == first, (label(t), h)
+            retried_hops += bool(first)
             if h["ttl"] < d and got[0] is None:
                 # A router hop whose first probe went unanswered got its retry.
                 assert len(got) == 2, (label(t), h)
                 retried += 1
                 recovered += got[1] is not None
     # 30% each way: some hops answered only their retry (probes[0] silent,
-    # probes[1] answered), which is how the JSON tells which hops needed one.
+    # probes[1] answered), which the JSON and the table both say.
     assert retried > 0 and recovered > 0, (retried, recovered)
+    assert f"\n{retried_hops} hop{'s' if retried_hops > 1 else ''} answered only a retry (marked *)\n" \
+        in text, text
+    assert text.count("*\n") + text.count("* ") >= 1, text
+    probes = [p for t in doc["traces"] for h in t["hops"] for p in h["probes"]]
+    assert doc["stats"]["retries_sent"] == sum(1 for p in probes
+                                               if p["attempt"] > 0 and not p.get("port_check"))
+    assert doc["stats"]["port_checks_sent"] == sum(1 for p in probes if p.get("port_check"))
+    assert doc["stats"]["probes_sent"] == len(probes)
 
 
-def half_open_before_rst(w, t, d):
-    """True when an open port's RST is the destination's TCP resetting the
-    half-open connection an earlier probe of the same 5-tuple left behind:
-    on the wire, a probe sent before the one the RST answers reached the
-    destination's TTL and had no answer by then (its SYN-ACK was lost)."""
-    k = (t["address"], t["port"], t["source_port"])
-    sent = w.probes.get(k, [])
-    for i, (seq, ttl) in enumerate(sent):
-        first = (w.answers.get(k + (seq,)) or [None])[0]
-        if first and first[3] == "rst" and first[0] == t["address"]:
-            return any(ttl2 >= d and not [a for a in w.answers.get(k + (seq2,), []) if a[2] < first[2]]
-                       for seq2, ttl2 in sent[:i])
-    return False
+def checks_used_up(t, retries):
+    """True when every port-check slot at the destination's TTL was sent."""
+    slots = min(8, 2 * (retries + 1))
+    h = next(h for h in t["hops"] if h["ttl"] == t["reached_ttl"])
+    return len(h["probes"]) == slots and h["probes"][-1].get("port_check")
+
+
+@test
+def test_hostile_half_open_connection_settled_by_a_port_check():
+    """The first SYN-ACK of every connection is lost (r1 drops it): the
+    destination keeps a half-open connection and resets the trace's next SYN
+    whatever the port's state. A port check, sent once that RST is back,
+    finds the open port open; a closed port costs no check at all."""
+    addrs = [target(n, f, h) for f in (4, 6) for n, h in (("h1", 224), ("h3", 224))]
+    with impaired("synack-once", "r1", *addrs, where="r1"):
+        text, doc = rg_files("-p", "80,443", *addrs)
+        dropped = nft_counter("rg-r1", "rg_impair_synack_once_r1", "dropped")
+    opened = 0
+    for t in doc["traces"]:
+        assert_truthful(t, exact=True, half_open=True)
+        want = net_of(t["address"])["ports"][str(t["port"])]
+        checks = [(h["ttl"], p) for h in t["hops"] for p in h["probes"] if p.get("port_check")]
+        if want == "closed":
+            assert checks == [], (label(t), checks)
+            continue
+        assert want == "open", label(t)
+        opened += 1
+        # Its first SYN-ACK lost, then the RST of the half-open connection,
+        # then the check answered SYN-ACK at the destination's TTL.
+        kinds = [p["reply"]["kind"] if p["reply"] else None
+                 for h in t["hops"] if h["ttl"] >= t["reached_ttl"] for p in h["probes"]]
+        assert "rst" in kinds and kinds[-1] == "syn-ack", (label(t), kinds)
+        assert [c[0] for c in checks] == [t["reached_ttl"]], (label(t), checks)
+        assert checks[0][1]["reply"]["from"] == t["address"], (label(t), checks)
+        assert re.search(re.escape(f"{t['address']}:tcp{t['port']}") +
+                         rf" +reached at hop {t['reached_ttl']}, port open \(SA\)", text), text
+    assert opened == dropped == 4, (opened, dropped)
+    assert doc["stats"]["port_checks_sent"] == 4, doc["stats"]
 
 
 @test
@@ -620,3 +663,93 @@ def test_hostile_lab_up_clears_impairments():
     finally:
         for args in added:
             lab("impair", "remove", args[0], args[2] if args[0] == "loss" else args[1])
+
+
+# ---------------------------------------------------------------------------
+# Names with many addresses, and -4 / -6 against a name of the other family.
+# many.h1.lab is known only to the lab's DNS server (lab/lab DNS_NAMES,
+# topology.json dns.names): 8 A and 8 AAAA records, h1 hosts 280-287.
+# ---------------------------------------------------------------------------
+
+MANY = next(n for n in TOPO["dns"]["names"] if n["name"] == "many.h1.lab")
+GAI_NODATA = "cannot resolve: No address associated with hostname"  # glibc EAI_NODATA
+
+
+def dns_queries_sent():
+    r = lab("counters")
+    assert r.rc == 0, r
+    return int(re.search(r"^dns_out (\d+)$", r.out, re.M).group(1))
+
+
+def getaddrinfo_order(db, name):
+    """Addresses in the order the prober's getaddrinfo gives them
+    (getent ahosts / ahostsv4 / ahostsv6)."""
+    r = run(["ip", "netns", "exec", PROBER["netns"], "getent", db, name])
+    assert r.rc == 0, r
+    out = []
+    for line in r.out.splitlines():
+        if line.split()[0] not in out:
+            out.append(line.split()[0])
+    return out
+
+
+@test
+def test_hostile_many_addresses_name_traces_one_address_per_family():
+    name = MANY["name"]
+    # The lab's side: not in /etc/hosts, every record through getaddrinfo.
+    with open(f"/etc/netns/{PROBER['netns']}/hosts") as f:
+        assert name not in f.read().split(), "many.h1.lab must come from DNS only"
+    order = {"-4": getaddrinfo_order("ahostsv4", name),
+             "-6": getaddrinfo_order("ahostsv6", name),
+             None: getaddrinfo_order("ahosts", name)}
+    assert sorted(order["-4"]) == sorted(MANY["v4"]) and len(MANY["v4"]) >= 8, order
+    assert sorted(order["-6"]) == sorted(MANY["v6"]) and len(MANY["v6"]) >= 8, order
+    assert sorted(order[None]) == sorted(MANY["v4"] + MANY["v6"]), order
+    for flag, fams in (("-4", (4,)), ("-6", (6,)), (None, (4, 6))):
+        before = dns_queries_sent()
+        doc = rg_json(*([flag] if flag else []), "-p", "80,443", name)
+        # rg_json's -n: no reverse lookups, so these are the name's own.
+        assert dns_queries_sent() > before, f"{flag}: no DNS query for {name}"
+        assert doc["unresolved"] == [], doc["unresolved"]
+        traces = doc["traces"]
+        assert sorted(t["port"] for t in traces) == [80, 443], [label(t) for t in traces]
+        addrs = {t["address"] for t in traces}
+        # One address of the 16 (of the 8 with -4 / -6): getaddrinfo's first;
+        # the others are not traced.
+        assert len(addrs) == 1, (flag, addrs)
+        addr = addrs.pop()
+        assert addr in [a for f in fams for a in MANY[f"v{f}"]], (flag, addr)
+        assert addr == order[flag][0], (flag, addr, order[flag])
+        for t in traces:
+            assert t["target"] == name and t["family"] in fams, (flag, t["target"], t["family"])
+            assert_truthful(t, exact=True)  # the lab's path to h1, port state, distance
+
+
+@test
+def test_hostile_family_flag_against_a_name_of_the_other_family():
+    name = MANY["name"]
+    for flag, only, fam in (("-4", "v6only.h1.lab", 4), ("-6", "v4only.h1.lab", 6)):
+        want_err = f"routegraph: {only}: {GAI_NODATA}\n"
+        # Alone: nothing to trace, the name listed as unresolved, status 3.
+        r = rg(flag, "-q", "-n", "--asn-source", "none", "--format", "json", "-p", "80", only)
+        assert r.rc == 3 and r.err == want_err, (flag, r)
+        doc = json.loads(r.out)
+        assert doc["unresolved"] == [{"name": only, "error": GAI_NODATA}], doc["unresolved"]
+        assert doc["traces"] == [] and doc["stats"]["probes_sent"] == 0, doc
+        # Beside a name that has that family: the run goes on, still status 3.
+        r = rg(flag, "-n", "--asn-source", "none", "-p", "80", only, name)
+        assert r.rc == 3 and r.err == want_err, (flag, r)
+        lines = r.out.splitlines()
+        assert f"{only}: not traced: {GAI_NODATA}" in lines, r.out
+        reached = [ln for ln in lines if ln.startswith(f"{name} (")]
+        assert len(reached) == 1, r.out
+        m = re.fullmatch(rf"{re.escape(name)} \(([0-9a-f.:]+)\):tcp80 +reached at hop "
+                         rf"{NETS['h1']['distance']}, port open \(SA\), rtt \d+\.\d{{3}} ms",
+                         reached[0])
+        assert m and m.group(1) in MANY[f"v{fam}"], reached[0]
+        # Without the flag the same name resolves to its one address.
+        doc = rg_json("-p", "80", only)
+        other = next(n for n in TOPO["names"] if n["name"] == only)
+        assert [t["address"] for t in doc["traces"]] == [other["v6" if fam == 4 else "v4"]], \
+            doc["traces"]
+        assert_truthful(doc["traces"][0], exact=True)
