@@ -85,7 +85,7 @@ static const char *unusable(const rg_sockets *socks, const rg_addr *a,
 }
 
 static bool add_traces(rg_run *run, const rg_config *cfg, const char *name,
-                       const rg_addr *dst, const rg_addr *src)
+                       const rg_addr *dst, const rg_addr *src, unsigned naddrs)
 {
     rg_trace *t = realloc(run->traces, (run->ntraces + cfg->nports) * sizeof *t);
     if (!t)
@@ -97,6 +97,7 @@ static bool add_traces(rg_run *run, const rg_config *cfg, const char *name,
                            cfg->max_ttl, rg_slots_per_ttl(cfg->retries)))
             return false;
         tr->src = *src;
+        tr->addresses = naddrs;
         rg_engine_prepare_trace(tr, (uint16_t)cfg->sport);
         run->ntraces++;
     }
@@ -107,12 +108,13 @@ static bool add_traces(rg_run *run, const rg_config *cfg, const char *name,
 static bool plan_traces(rg_run *run, const rg_config *cfg,
                         const rg_target_list *l, const rg_sockets *socks)
 {
-    char why[256], buf[256];
+    char why[256], buf[256], many[1280];
     for (size_t i = 0; i < l->n; i++) {
         const char *name = l->names[i];
         rg_addr dst, src;
+        rg_addr_count count;
         const char *bad = NULL;
-        if (!rg_resolve(name, cfg->family, &dst, why, sizeof why))
+        if (!rg_resolve(name, cfg->family, &dst, &count, why, sizeof why))
             bad = why;
         else
             bad = unusable(socks, &dst, &src, buf, sizeof buf);
@@ -122,7 +124,10 @@ static bool plan_traces(rg_run *run, const rg_config *cfg,
                 return false;
             continue;
         }
-        if (!add_traces(run, cfg, name, &dst, &src))
+        /* Not behind -q: it says what was traced, as traceroute does. */
+        if (rg_resolve_many_warning(many, sizeof many, name, &count, &dst))
+            say("%s", many);
+        if (!add_traces(run, cfg, name, &dst, &src, count.v4 + count.v6))
             return false;
     }
     /* Two names for one address: trace it once, under the first name. */

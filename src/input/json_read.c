@@ -497,13 +497,15 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
 {
     const char *target, *protocol;
     rg_addr dst, src;
-    long long family = 0, port = 0, sport = 0;
+    long long family = 0, port = 0, sport = 0, naddrs = 0;
     json_t *hops;
     unsigned min, max, attempts;
     if (!json_is_object(o))
         return fail(r, "expected an object");
     if (!get_str(r, o, "target", REQUIRED, &target) ||
         !get_addr(r, o, "address", REQUIRED, 0, &dst) ||
+        /* Added later to routegraph/1: optional. */
+        !get_int(r, o, "addresses", OPTIONAL, 1, UINT32_MAX, &naddrs, NULL) ||
         !get_int(r, o, "family", REQUIRED, dst.family, dst.family, &family, NULL) ||
         !get_str(r, o, "protocol", REQUIRED, &protocol) || /* open: any is "other" */
         !get_int(r, o, "port", REQUIRED, 1, 65535, &port, NULL) ||
@@ -525,6 +527,7 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
         return fail(r, "out of memory");
     t->src = src;
     t->sport = (uint16_t)sport;
+    t->addresses = (unsigned)naddrs;
     mark = push_key(r, "hops");
     for (size_t i = 0; ok && i < json_array_size(hops); i++) {
         size_t m2 = push_index(r, i);

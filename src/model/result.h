@@ -51,6 +51,7 @@ typedef struct rg_probe {
 typedef struct rg_trace {
     char *target;             /* the name or literal as given; owned */
     rg_addr dst;
+    unsigned addresses;       /* the target name had this many (0/1: just dst) */
     rg_addr src;              /* our source address towards dst */
     uint16_t dport, sport;
     uint32_t seq_base;        /* secret per trace: seq = base + identity */

@@ -348,6 +348,8 @@ static json_t *trace_json(const rg_run *run, const rg_trace *t, unsigned gap)
     const char *stop = stopped_by(t, gap);
     bool ok = put(o, "target", text_json(t->target));
     ok &= put(o, "address", addr_json(&t->dst));
+    if (t->addresses > 1)
+        ok &= put(o, "addresses", json_integer(t->addresses));
     ok &= put(o, "family", json_integer(t->dst.family));
     ok &= put(o, "protocol", json_string("tcp"));
     ok &= put(o, "port", json_integer(t->dport));

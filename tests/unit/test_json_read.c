@@ -74,6 +74,7 @@ static void build(rg_run *run)
     rg_trace *t = add_trace(run, "198.19.0.5", "198.19.0.5", 80);
     assert_true(rg_addr_parse("198.18.0.2", &t->src));
     t->sport = 40001;
+    t->addresses = 1; /* a literal: not written */
     te(t, 1, "198.18.0.1");
     sent(t, 2); /* silent first try */
     te(t, 2, "198.18.1.2");
@@ -82,6 +83,7 @@ static void build(rg_run *run)
     t = add_trace(run, "web1.h1.lab", "198.19.0.5", 443);
     assert_true(rg_addr_parse("198.18.0.2", &t->src));
     t->sport = 40002;
+    t->addresses = 16; /* the name had 15 more, not traced */
     te(t, 1, "198.18.0.1");
     rg_probe *p = sent(t, 2);
     answer(p, "198.19.0.5", RG_REPLY_RST, 0, 0, 1500);
@@ -198,6 +200,7 @@ static void same_trace(const rg_trace *a, const rg_trace *b)
     assert_true(rg_addr_equal(&a->src, &b->src));
     assert_int_equal(a->dport, b->dport);
     assert_int_equal(a->sport, b->sport);
+    assert_int_equal(a->addresses > 1 ? a->addresses : 0, b->addresses > 1 ? b->addresses : 0);
     assert_int_equal(a->min_ttl, b->min_ttl);
     assert_int_equal(a->max_ttl, b->max_ttl);
     assert_int_equal(a->attempts, b->attempts);
@@ -224,6 +227,11 @@ static void test_round_trip(void **state)
     char err[256] = "";
     assert_true(rg_json_read_buffer(text, strlen(text), &back, err, sizeof err));
     assert_string_equal(err, "");
+    /* addresses only where the name had more than one */
+    const char *many = strstr(text, "\"addresses\": 16,");
+    assert_non_null(many);
+    assert_null(strstr(many + 1, "\"addresses\""));
+    assert_int_equal(back.traces[1].addresses, 16);
 
     same_time(&back.start, &run.start);
     same_time(&back.end, &run.end);
@@ -401,6 +409,9 @@ static void e_credit_other(json_t *d)
 {
     json_array_append_new(json_object_get(d, "credits"), json_string("<b>someone</b>"));
 }
+static void e_addresses0(json_t *d) { set(trace(d, 0), "addresses", json_integer(0)); }
+static void e_addresses_text(json_t *d) { set(trace(d, 1), "addresses", json_string("16")); }
+static void e_no_addresses(json_t *d) { json_object_del(trace(d, 1), "addresses"); }
 static void e_unknown_key(json_t *d) { set(trace(d, 0), "future_key", json_string("ignored")); }
 static void e_source_family(json_t *d)
 {
@@ -503,6 +514,11 @@ static void test_malformed(void **state)
         {e_unknown_key, NULL},
         {e_protocol, NULL}, /* an open enumeration */
         {e_no_send_errors, NULL}, /* optional: older documents lack it */
+        {e_addresses0, "$.traces[0].addresses: expected an integer from 1 to 4294967295 "
+                      "or null"},
+        {e_addresses_text, "$.traces[1].addresses: expected an integer from 1 to 4294967295 "
+                          "or null"},
+        {e_no_addresses, NULL}, /* optional, as above */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[256] = "";
