@@ -316,8 +316,10 @@ static json_t *hops_json(const rg_run *run, const rg_trace *t)
     if (!a)
         return NULL;
     bool ok = true;
-    unsigned last = t->last_ttl < t->max_ttl ? t->last_ttl : t->max_ttl;
-    for (unsigned ttl = t->min_ttl; ok && ttl <= last; ttl++)
+    /* Every probe sent, also past the destination's TTL: probes already in
+     * flight when it answered, and port checks there (under loss the
+     * destination may first answer at a higher TTL than a later answer). */
+    for (unsigned ttl = t->min_ttl; ok && ttl <= t->max_ttl; ttl++)
         if (rg_trace_sent(t, ttl) > 0)
             ok = append(a, hop_json(run, t, ttl));
     return finish(a, ok);

@@ -223,8 +223,9 @@ static void put_verdict(FILE *out, const rg_trace *t)
     }
     if (t->reached_ttl) {
         const rg_probe *p = rg_trace_shown(t, t->reached_ttl);
+        /* The port check that proved it open may sit at a higher TTL. */
         fprintf(out, "reached at hop %u, port %s (%s%s), ", t->reached_ttl, state,
-                rg_probe_code(p, code, sizeof code),
+                t->state == RG_PORT_OPEN ? "SA" : rg_probe_code(p, code, sizeof code),
                 t->state == RG_PORT_UNKNOWN ? ", maybe resetting a half-open connection of ours"
                                             : "");
         put_rtt(out, t->rtt_us);
