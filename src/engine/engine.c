@@ -270,8 +270,8 @@ static void queue_check(engine *e, size_t ti, unsigned ttl)
 {
     tstate *s = &e->ts[ti];
     const rg_trace *t = &e->run->traces[ti];
-    if (s->checking || s->checks_sent >= check_budget(e) || rg_trace_has_synack(t))
-        return;
+    if (s->done || s->checking || s->checks_sent >= check_budget(e) || rg_trace_has_synack(t))
+        return; /* (a late RST to an ended trace stays as it is) */
     rg_ring_push(&e->retry, (rg_pending){mono_ns(), (uint32_t)ti, (uint8_t)ttl, 0, true});
     s->queued++;
     s->checking = true;
