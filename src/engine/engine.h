@@ -15,7 +15,8 @@
  * lost on the way back; rg_trace_rst_trusted). The engine then sends the
  * same probe again, a port check, once that RST is in: the RST ended the
  * half-open state, so the check's answer is the port's own. Checks go only
- * after such a doubtful RST, up to the spare slots of rg_slots_per_ttl.
+ * after such a doubtful RST, in the free probe slots of that TTL and the
+ * TTLs above it (all reach the destination), up to a budget per trace.
  *
  * Opt-in stop-set mode (Doubletree): each trace starts at a higher TTL,
  * probes forward to its destination, then back towards the prober, and stops

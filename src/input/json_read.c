@@ -299,7 +299,7 @@ static bool read_options(reader *r, json_t *doc)
     r->have_options = ok;
     r->min_ttl = (unsigned)min;
     r->max_ttl = (unsigned)max;
-    r->attempts = rg_slots_per_ttl((unsigned)retries);
+    r->attempts = (unsigned)retries + 1;
     return ok;
 }
 
@@ -469,7 +469,7 @@ static bool scan_hops(reader *r, json_t *hops, unsigned *min, unsigned *max,
         if (ok && !r->have_options) {
             *min = *min ? *min : (unsigned)ttl;
             *max = (unsigned)ttl;
-            *attempts = n > *attempts && n <= RG_MAX_ATTEMPTS ? (unsigned)n : *attempts;
+            *attempts = n > *attempts && n <= MAX_RETRIES + 1 ? (unsigned)n : *attempts;
         }
         prev = ttl;
         pop(r, mark);

@@ -113,7 +113,7 @@ static bool reset_between(const rg_trace *t, const rg_probe *q, const rg_probe *
     size_t slots = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
     for (size_t k = 0; k < slots; k++) {
         const rg_probe *r = &t->probes[k];
-        if (r->kind == RG_REPLY_RST && ts_before(&q->sent, &r->sent) &&
+        if (r != p && r->kind == RG_REPLY_RST && ts_before(&q->sent, &r->sent) &&
             !ts_before(&p->sent, &r->received))
             return true;
     }
@@ -144,15 +144,6 @@ static bool any_trusted_rst(const rg_trace *t)
         if (t->probes[k].kind == RG_REPLY_RST && rg_trace_rst_trusted(t, &t->probes[k]))
             return true;
     return false;
-}
-
-unsigned rg_slots_per_ttl(unsigned retries)
-{
-    unsigned tries = retries + 1;
-    if (tries >= RG_MAX_ATTEMPTS)
-        return RG_MAX_ATTEMPTS;
-    unsigned room = RG_MAX_ATTEMPTS - tries;
-    return tries + (tries < room ? tries : room);
 }
 
 void rg_trace_conclude(rg_trace *t)

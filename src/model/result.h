@@ -57,7 +57,7 @@ typedef struct rg_trace {
     uint32_t seq_base;        /* secret per trace: seq = base + identity */
     uint32_t flow_label;      /* IPv6, constant per trace */
     unsigned min_ttl, max_ttl;
-    unsigned attempts;        /* probe slots per TTL: rg_slots_per_ttl(retries) */
+    unsigned attempts;        /* probe slots per TTL: 1 + retries */
     rg_probe *probes;         /* [(ttl - min_ttl) * attempts + attempt] */
     uint8_t *nsent;           /* [ttl - min_ttl]: attempts sent at that TTL */
 
@@ -120,10 +120,6 @@ typedef struct rg_run {
     size_t nhosts;
     const char *as_credit;    /* static text the AS data's licence asks to show; NULL = none */
 } rg_run;
-
-/* Probe slots per TTL for --retries: 1 + retries, then room for port checks
- * (as many as 1 + retries, within RG_MAX_ATTEMPTS). */
-unsigned rg_slots_per_ttl(unsigned retries);
 
 /* Allocates the probe slots; false on allocation failure. Takes a copy of target. */
 bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,

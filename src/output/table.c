@@ -54,6 +54,22 @@ static bool retried(const rg_trace *t, unsigned ttl)
     return first && first != rg_trace_probe(t, ttl, 0);
 }
 
+/* An RST that may be the reset of a half-open connection of ours. */
+static bool doubtful(const rg_trace *t, const rg_probe *p)
+{
+    return p->kind == RG_REPLY_RST && !rg_trace_rst_trusted(t, p);
+}
+
+/* The highest TTL the trace sent anything at: past last_ttl when probes
+ * were in flight above the destination, or port checks went there. */
+static unsigned last_sent(const rg_trace *t)
+{
+    for (unsigned ttl = t->max_ttl; ttl >= t->min_ttl && ttl > 0; ttl--)
+        if (rg_trace_sent(t, ttl))
+            return ttl;
+    return 0;
+}
+
 static const char *cell_text(const rg_trace *t, unsigned ttl, char *buf,
                              size_t len)
 {
@@ -67,8 +83,9 @@ static const char *cell_text(const rg_trace *t, unsigned ttl, char *buf,
         return buf;
     }
     char a[RG_ADDR_STRLEN], code[8];
-    snprintf(buf, len, "%-15s %s%s", rg_addr_format(&p->from, a, sizeof a),
-             rg_probe_code(p, code, sizeof code), retried(t, ttl) ? "*" : "");
+    snprintf(buf, len, "%-15s %s%s%s", rg_addr_format(&p->from, a, sizeof a),
+             rg_probe_code(p, code, sizeof code), doubtful(t, p) ? "?" : "",
+             retried(t, ttl) ? "*" : "");
     return buf;
 }
 
@@ -82,9 +99,7 @@ static bool row_range(const rg_run *run, unsigned *lo, unsigned *hi)
         const rg_trace *t = &run->traces[i];
         if (t->min_ttl < *lo)
             *lo = t->min_ttl;
-        /* A trace cannot have probed past its slots; trusting last_ttl
-         * alone would let a corrupt value make the row loop endless. */
-        unsigned last = t->last_ttl < t->max_ttl ? t->last_ttl : t->max_ttl;
+        unsigned last = last_sent(t);
         if (last > *hi)
             *hi = last;
     }
@@ -268,6 +283,19 @@ static size_t count_retried(const rg_run *run)
     return n;
 }
 
+static size_t count_doubtful(const rg_run *run)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < run->ntraces; i++) {
+        const rg_trace *t = &run->traces[i];
+        for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++) {
+            const rg_probe *p = rg_trace_shown(t, ttl);
+            n += p && doubtful(t, p);
+        }
+    }
+    return n;
+}
+
 static void write_footer(FILE *out, const rg_run *run)
 {
     for (size_t i = 0; i < run->nunresolved; i++) {
@@ -276,10 +304,13 @@ static void write_footer(FILE *out, const rg_run *run)
         rg_text_clean(out, run->unresolved[i].why);
         fputc('\n', out);
     }
-    size_t retried_hops = count_retried(run);
+    size_t retried_hops = count_retried(run), doubts = count_doubtful(run);
     if (retried_hops)
         fprintf(out, "%zu hop%s answered only a retry (marked *)\n", retried_hops,
                 retried_hops == 1 ? "" : "s");
+    if (doubts)
+        fprintf(out, "%zu RST%s may be the reset of a half-open connection left by a lost "
+                "SYN-ACK (marked ?)\n", doubts, doubts == 1 ? "" : "s");
     unsigned long long n = run->stats.unmatched;
     if (n == 1)
         fputs("1 reply matched no probe and was ignored\n", out);

@@ -88,7 +88,7 @@ static void test_conclude_synack_beats_rst_of_half_open(void **state)
     (void)state;
     rg_trace t;
     rg_addr dst = addr("198.19.32.220");
-    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, rg_slots_per_ttl(1)));
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, 4));
     answer(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 10);
     answer(&t, 2, 0, "198.18.1.2", RG_REPLY_TIME_EXCEEDED, 10);
     answer(&t, 3, 0, "", RG_REPLY_NONE, 0);
@@ -110,7 +110,7 @@ static void test_rst_trust(void **state)
     (void)state;
     rg_trace t;
     rg_addr dst = addr("198.19.0.5");
-    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, rg_slots_per_ttl(1)));
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, 4));
     answer_at(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 0, 2);
     answer_at(&t, 2, 0, "198.19.0.5", RG_REPLY_RST, 1, 4);
     answer_at(&t, 3, 0, "198.19.0.5", RG_REPLY_RST, 3, 6);
@@ -124,7 +124,7 @@ static void test_rst_trust(void **state)
     /* TTL 3 silent (SYN-ACK lost), TTL 4 reset. Silent TTL 2 lies below a
      * router that answered at TTL 2's retry, so it never reached the
      * destination. */
-    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, rg_slots_per_ttl(1)));
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, 4));
     answer_at(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 0, 2);
     answer_at(&t, 2, 0, "", RG_REPLY_NONE, 3, 0);
     answer_at(&t, 2, 1, "198.18.1.2", RG_REPLY_TIME_EXCEEDED, 100, 102);
@@ -158,18 +158,6 @@ static void test_rst_trust(void **state)
     assert_int_equal(t.state, RG_PORT_OPEN);
     assert_false(rg_trace_rst_trusted(&t, rg_trace_probe(&t, 1, 0))); /* not an RST */
     rg_trace_free(&t);
-}
-
-static void test_slots_per_ttl(void **state)
-{
-    (void)state;
-    /* 1 + retries, then as many port checks again, within 8 identities. */
-    assert_int_equal(rg_slots_per_ttl(0), 2);
-    assert_int_equal(rg_slots_per_ttl(1), 4);
-    assert_int_equal(rg_slots_per_ttl(3), 8);
-    assert_int_equal(rg_slots_per_ttl(5), 8);
-    assert_int_equal(rg_slots_per_ttl(7), 8);
-    assert_int_equal(rg_slots_per_ttl(9), 8);
 }
 
 static void test_conclude_unreachable(void **state)
@@ -265,7 +253,6 @@ int main(void)
         cmocka_unit_test(test_conclude_unreachable),
         cmocka_unit_test(test_conclude_synack_beats_rst_of_half_open),
         cmocka_unit_test(test_rst_trust),
-        cmocka_unit_test(test_slots_per_ttl),
         cmocka_unit_test(test_trace_slots_bounds),
         cmocka_unit_test(test_dedupe_keeps_first_in_order),
         cmocka_unit_test(test_hosts_collected_sorted_unique),

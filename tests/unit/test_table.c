@@ -317,6 +317,50 @@ static void test_unreachable_unnamed(void **state)
     rg_run_free(&run);
 }
 
+/* A lost SYN-ACK: the retry's RST may be the reset of our own half-open
+ * connection (marked ?), the port check above it finds the port open; a
+ * port whose RST stayed in doubt is unknown. */
+static void test_port_checks_and_doubtful_rst(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    const char *dst = "198.19.0.201";
+    for (uint16_t port = 80; port <= 81; port++) {
+        rg_trace *t = add_trace(&run, dst, dst, port, 1, 2);
+        for (unsigned ttl = 1; ttl <= 5; ttl++)
+            te(t, ttl, "198.18.0.1");
+        silent(t, 6, 1);
+        rg_probe *retry = sent(t, 6);
+        retry->sent.tv_sec++; /* after the first, which stays silent */
+        answer(retry, dst, RG_REPLY_RST, 0, 0, 90);
+        if (port == 80) {
+            rg_probe *check = sent(t, 7);
+            check->sent.tv_sec++;
+            check->port_check = true;
+            answer(check, dst, RG_REPLY_SYNACK, 0, 0, 95);
+        }
+        rg_trace_conclude(t);
+    }
+    assert_int_equal(run.traces[0].state, RG_PORT_OPEN);
+    assert_int_equal(run.traces[1].state, RG_PORT_UNKNOWN);
+    char *got = render(&run);
+    static const char *const want[] = {
+        "\n6 198.19.0.201    RA?* 198.19.0.201    RA?*\n",
+        "\n7 198.19.0.201    SA\n",
+        "\n198.19.0.201:tcp80  reached at hop 6, port open (SA), rtt 0.090 ms\n",
+        "\n198.19.0.201:tcp81  reached at hop 6, port unknown (RA, maybe resetting a half-open "
+        "connection of ours), rtt 0.090 ms\n",
+        "\n2 hops answered only a retry (marked *)\n",
+        "\n2 RSTs may be the reset of a half-open connection left by a lost SYN-ACK "
+        "(marked ?)\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(got, want[i]))
+            fail_msg("missing %s in:\n%s", want[i], got);
+    free(got);
+    rg_run_free(&run);
+}
+
 static void test_write_error(void **state)
 {
     (void)state;
@@ -334,6 +378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_two),
         cmocka_unit_test(test_golden_mixed),
+        cmocka_unit_test(test_port_checks_and_doubtful_rst),
         cmocka_unit_test(test_golden_v6),
         cmocka_unit_test(test_no_trailing_space),
         cmocka_unit_test(test_unresolved_only),
