@@ -1,5 +1,6 @@
 #include "graph.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -435,8 +436,11 @@ static void port_cell(const rg_trace *t, size_t i, rg_gport *cell)
     cell->port = t->dport;
     cell->trace = i;
     cell->state = t->last_ttl ? t->state : RG_PORT_UNKNOWN;
-    const rg_probe *p = t->reached_ttl ? rg_trace_answer(t, t->reached_ttl) : NULL;
+    const rg_probe *p = t->reached_ttl ? rg_trace_shown(t, t->reached_ttl) : NULL;
     rg_probe_code(p, cell->code, sizeof cell->code);
+    /* A port check above the destination's TTL may be what proved it open. */
+    if (cell->state == RG_PORT_OPEN)
+        snprintf(cell->code, sizeof cell->code, "SA");
 }
 
 static int port_cmp(const void *a, const void *b)

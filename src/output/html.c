@@ -1048,7 +1048,7 @@ static void put_attempts(FILE *f, const rg_trace *t, unsigned ttl, const rg_prob
 
 static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned ttl)
 {
-    const rg_probe *ans = rg_trace_answer(t, ttl);
+    const rg_probe *ans = rg_trace_shown(t, ttl);
     fputs("<tr", f);
     if (ans) {
         fputs(" data-node=\"", f);
@@ -1103,7 +1103,8 @@ static void put_trace(FILE *f, const rg_run *run, size_t i, bool open)
           "<th>reply</th><th>name</th><th>AS</th><th class=\"num\">RTT</th></tr></thead>"
           "<tbody>\n",
           f);
-    for (unsigned ttl = t->min_ttl; t->last_ttl && ttl <= t->last_ttl; ttl++)
+    /* Every TTL probed: a port check may have gone past the destination's. */
+    for (unsigned ttl = t->min_ttl; t->last_ttl && ttl <= t->max_ttl; ttl++)
         if (rg_trace_sent(t, ttl))
             put_hop_row(f, run, t, ttl);
     fputs("</tbody></table>\n</details>\n", f);
