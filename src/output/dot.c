@@ -532,6 +532,16 @@ static void put_legend_split(FILE *f, const rg_graph *g, const rg_gsplit *s)
 
 /* One column of sections; the traces in a table of their own, so the wide
  * rows below do not spread its columns apart. */
+/* A port left in doubt (every RST it sent may have reset a half-open
+ * connection of ours) gets its own swatch, only when there is one. */
+static bool any_unknown(const rg_graph *g)
+{
+    for (size_t i = 0; i < g->ntraces; i++)
+        if (g->traces[i].state == RG_PORT_UNKNOWN && g->traces[i].reached)
+            return true;
+    return false;
+}
+
 static void put_legend(FILE *f, const rg_graph *g)
 {
     fputs("  \"legend\" [shape=none, margin=0, label=<<table border=\"1\" cellborder=\"0\" "
@@ -546,8 +556,11 @@ static void put_legend(FILE *f, const rg_graph *g)
                "</td></tr><tr><td align=\"left\">"
                "<table border=\"0\" cellborder=\"1\" cellspacing=\"2\" cellpadding=\"2\"><tr>"
                "<td bgcolor=\"%s\">open</td><td bgcolor=\"%s\">closed</td>"
-               "<td bgcolor=\"%s\">filtered</td></tr></table></td></tr>",
+               "<td bgcolor=\"%s\">filtered</td>",
             state_fill(RG_PORT_OPEN), state_fill(RG_PORT_CLOSED), state_fill(RG_PORT_FILTERED));
+    if (any_unknown(g))
+        fprintf(f, "<td bgcolor=\"%s\">unknown</td>", state_fill(RG_PORT_UNKNOWN));
+    fputs("</tr></table></td></tr>", f);
     fputs("<tr><td align=\"left\">octagon: a trace ended there without "
           "reaching its destination; unk: silent hop</td></tr>",
           f);

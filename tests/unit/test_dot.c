@@ -686,6 +686,34 @@ static void test_saved_equals_live(void **state)
     rg_run_free(&live);
 }
 
+/* A port whose only RST may have reset a half-open connection of ours is
+ * unknown; the legend gets that swatch only then. */
+static void test_unknown_port_in_legend(void **state)
+{
+    (void)state;
+    for (int doubt = 0; doubt <= 1; doubt++) {
+        rg_run run = {0};
+        rg_trace *t = add_trace(&run, "198.19.0.5", "198.19.0.5", 80);
+        hop(t, 1, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 100);
+        if (doubt)
+            hop(t, 2, NULL, RG_REPLY_NONE, 0); /* its SYN-ACK lost, say */
+        hop(t, 2, "198.19.0.5", RG_REPLY_RST, 200);
+        rg_trace_probe(t, 2, rg_trace_sent(t, 2) - 1)->sent.tv_sec++;
+        rg_trace_probe(t, 2, rg_trace_sent(t, 2) - 1)->received.tv_sec++;
+        rg_trace_conclude(t);
+        assert_int_equal(t->state, doubt ? RG_PORT_UNKNOWN : RG_PORT_CLOSED);
+        assert_true(rg_run_collect_hosts(&run));
+        rg_graph *g = rg_graph_build(&run);
+        assert_non_null(g);
+        char *dot = dot_of(g);
+        assert_int_equal(strstr(dot, ">unknown</td>") != NULL, doubt);
+        assert_int_equal(strstr(dot, ">closed</td>") != NULL, 1); /* the swatch, always */
+        free(dot);
+        rg_graph_free(g);
+        rg_run_free(&run);
+    }
+}
+
 static void test_writer_fails_on_full_stream(void **state)
 {
     (void)state;
@@ -711,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_render_errors),
         cmocka_unit_test(test_palette),
         cmocka_unit_test(test_saved_equals_live),
+        cmocka_unit_test(test_unknown_port_in_legend),
         cmocka_unit_test(test_writer_fails_on_full_stream),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
