@@ -272,7 +272,11 @@ static void queue_check(engine *e, size_t ti, unsigned ttl)
     const rg_trace *t = &e->run->traces[ti];
     if (s->done || s->checking || s->checks_sent >= check_budget(e) || rg_trace_has_synack(t))
         return; /* (a late RST to an ended trace stays as it is) */
-    rg_ring_push(&e->retry, (rg_pending){mono_ns(), (uint32_t)ti, (uint8_t)ttl, 0, true});
+    /* The ring holds every slot, and a trace with a check pending has used
+     * at least one, so this fits; if it ever did not, no check is better
+     * than a trace that never ends. */
+    if (!rg_ring_push(&e->retry, (rg_pending){mono_ns(), (uint32_t)ti, (uint8_t)ttl, 0, true}))
+        return;
     s->queued++;
     s->checking = true;
 }
