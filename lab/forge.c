@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../src/probe/probe.h"
+
 #define RG_FORGE_MAX_PREFIXES 64
 #define RG_FORGE_MAX_SECONDS 600
 #define RG_FORGE_FRAME 1600
@@ -218,32 +220,14 @@ static void rg_put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-static uint32_t rg_sum(uint32_t acc, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        acc += rg_be16(p + i);
-    if (len & 1)
-        acc += (uint32_t)p[len - 1] << 8;
-    return acc;
-}
-
-static uint16_t rg_fold(uint32_t acc)
-{
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return (uint16_t)~acc;
-}
-
-/* Checksum of an L4 message with the IPv4 or IPv6 pseudo-header. */
+/* The pseudo-header checksum of src/probe, from the raw addresses in a frame. */
 static uint16_t rg_l4_sum(int family, const uint8_t *src, const uint8_t *dst,
                           uint8_t proto, const uint8_t *l4, size_t len)
 {
-    size_t alen = family == AF_INET ? 4 : 16;
-    uint32_t acc = rg_sum(0, src, alen);
-    acc = rg_sum(acc, dst, alen);
-    acc += proto;
-    acc += (uint32_t)len;
-    return rg_fold(rg_sum(acc, l4, len));
+    rg_addr s = {.family = family == AF_INET ? 4 : 6}, d = s;
+    memcpy(s.bytes, src, rg_addr_len(&s));
+    memcpy(d.bytes, dst, rg_addr_len(&d));
+    return rg_l4_checksum(&s, &d, proto, l4, len);
 }
 
 /* ---- building and sending ----------------------------------------------- */
@@ -266,7 +250,7 @@ static size_t rg_put_headers(rg_forger *f, uint8_t *fr, const rg_probe_view *v,
         ip[9] = proto;
         memcpy(ip + 12, src, 4);
         memcpy(ip + 16, v->src, 4);
-        rg_put16(ip + 10, rg_fold(rg_sum(0, ip, 20)));
+        rg_put16(ip + 10, rg_inet_checksum(ip, 20));
         return RG_FORGE_ETH + 20;
     }
     rg_put16(fr + 12, ETH_P_IPV6);
@@ -326,8 +310,8 @@ static void rg_time_exceeded(rg_forger *f, const rg_probe_view *v, enum rg_kind 
         qsrc[alen - 1] ^= 0x01;
     if (v4) {
         rg_put16(q + 10, 0);
-        rg_put16(q + 10, rg_fold(rg_sum(0, q, 20)));
-        rg_put16(icmp + 2, rg_fold(rg_sum(0, icmp, l4len)));
+        rg_put16(q + 10, rg_inet_checksum(q, 20));
+        rg_put16(icmp + 2, rg_inet_checksum(icmp, l4len));
     } else {
         const uint8_t *dst = fr + RG_FORGE_ETH + 24;
         rg_put16(icmp + 2, rg_l4_sum(AF_INET6, from, dst, PROTO_ICMPV6, icmp, l4len));

@@ -20,6 +20,7 @@
 #include "engine/sockets.h"
 #include "model/result.h"
 #include "input/json_read.h"
+#include "probe/probe.h"
 #include "output/outputs.h"
 #include "output/progress.h"
 
@@ -83,6 +84,9 @@ static const char *unusable(const rg_sockets *socks, const rg_addr *a,
     }
     return NULL;
 }
+
+_Static_assert(RG_MAX_RETRIES + 1 <= 1 << RG_PROBE_ATTEMPT_BITS,
+               "every attempt at a TTL needs its own probe identity");
 
 static bool add_traces(rg_run *run, const rg_config *cfg, const char *name,
                        const rg_addr *dst, const rg_addr *src, unsigned naddrs)

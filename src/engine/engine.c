@@ -24,9 +24,6 @@
 #define PROGRESS_NS (100 * MS)
 #define RX_BUF 4096
 
-_Static_assert(RG_MAX_ATTEMPTS == 1 << RG_PROBE_ATTEMPT_BITS,
-               "every probe slot needs its own identity");
-
 enum slot_state { SLOT_UNSENT = 0, SLOT_FLIGHT, SLOT_ANSWERED, SLOT_EXPIRED };
 
 /* Scheduling state of one trace; the results live in rg_trace. */
@@ -281,12 +278,12 @@ static void queue_check(engine *e, size_t ti, unsigned ttl)
     s->checking = true;
 }
 
-/* The latest port check of a trace has its answer or is lost. */
+/* The latest port check of a trace has its answer or is lost (its slot is
+ * a check's; check_ttl 0 before the first never names a slot). */
 static void check_over(engine *e, size_t ti, unsigned ttl, unsigned attempt)
 {
     tstate *s = &e->ts[ti];
-    if (rg_trace_probe(&e->run->traces[ti], ttl, attempt)->port_check &&
-        ttl == s->check_ttl && attempt == s->check_attempt)
+    if (ttl == s->check_ttl && attempt == s->check_attempt)
         s->checking = false;
 }
 
@@ -412,8 +409,7 @@ static void expire(engine *e, uint64_t now)
         *st = SLOT_EXPIRED;
         tstate *s = &e->ts[x.trace];
         s->outstanding--;
-        const rg_trace *t = &e->run->traces[x.trace];
-        if (rg_trace_probe(t, x.ttl, x.attempt)->port_check) {
+        if (x.check) {
             /* Lost: its own SYN-ACK may be what was lost, so check again. */
             check_over(e, x.trace, x.ttl, x.attempt);
             queue_check(e, x.trace, x.ttl);

@@ -42,7 +42,7 @@ typedef struct rg_engine_opts {
     unsigned rate;    /* probes per second */
     double timeout;   /* seconds before a probe counts as lost */
     unsigned gap;     /* silent TTLs past the last answer that end a trace */
-    unsigned retries; /* extra probes for a silent TTL (slots after them are port checks) */
+    unsigned retries; /* extra probes for a silent TTL */
     unsigned stop_set_start; /* 0: off; else Doubletree mode starting at this TTL */
 } rg_engine_opts;
 

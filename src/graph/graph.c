@@ -1,6 +1,5 @@
 #include "graph.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -436,11 +435,7 @@ static void port_cell(const rg_trace *t, size_t i, rg_gport *cell)
     cell->port = t->dport;
     cell->trace = i;
     cell->state = t->last_ttl ? t->state : RG_PORT_UNKNOWN;
-    const rg_probe *p = t->reached_ttl ? rg_trace_shown(t, t->reached_ttl) : NULL;
-    rg_probe_code(p, cell->code, sizeof cell->code);
-    /* A port check above the destination's TTL may be what proved it open. */
-    if (cell->state == RG_PORT_OPEN)
-        snprintf(cell->code, sizeof cell->code, "SA");
+    rg_probe_code(rg_trace_deciding(t), cell->code, sizeof cell->code);
 }
 
 static int port_cmp(const void *a, const void *b)

@@ -10,9 +10,8 @@
 #include <string.h>
 
 #include "../annotate/annotate.h"
+#include "../cli/config.h"
 #include "../output/json.h"
-
-#define MAX_RETRIES 5 /* the most the command line allows */
 
 enum need {
     REQUIRED, /* present and not null */
@@ -281,7 +280,7 @@ static bool read_options(reader *r, json_t *doc)
     ok = ok && get_int(r, o, "min_ttl", REQUIRED, 1, 255, &min, NULL) &&
          get_int(r, o, "max_ttl", REQUIRED, min, 255, &max, NULL) &&
          get_int(r, o, "sport", NULLABLE, 1, 65535, &x, NULL) &&
-         get_int(r, o, "retries", REQUIRED, 0, MAX_RETRIES, &retries, NULL) &&
+         get_int(r, o, "retries", REQUIRED, 0, RG_MAX_RETRIES, &retries, NULL) &&
          get_int(r, o, "rate", REQUIRED, 0, UINT32_MAX, &x, NULL) &&
          get_int(r, o, "gap", REQUIRED, 0, 255, &x, NULL) &&
          get_int(r, o, "stop_set", OPTIONAL, 1, 255, &x, NULL) &&
@@ -469,7 +468,7 @@ static bool scan_hops(reader *r, json_t *hops, unsigned *min, unsigned *max,
         if (ok && !r->have_options) {
             *min = *min ? *min : (unsigned)ttl;
             *max = (unsigned)ttl;
-            *attempts = n > *attempts && n <= MAX_RETRIES + 1 ? (unsigned)n : *attempts;
+            *attempts = n > *attempts && n <= RG_MAX_RETRIES + 1 ? (unsigned)n : *attempts;
         }
         prev = ttl;
         pop(r, mark);

@@ -79,15 +79,38 @@ static bool from_destination(const rg_trace *t, const rg_probe *p)
     return rg_addr_equal(&p->from, &t->dst);
 }
 
+int rg_trace_answer_attempt(const rg_trace *t, unsigned ttl)
+{
+    const rg_probe *p = rg_trace_answer(t, ttl);
+    return p ? (int)(p - rg_trace_probe(t, ttl, 0)) : -1;
+}
+
+static size_t slot_count(const rg_trace *t)
+{
+    return (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
+}
+
 /* A SYN-ACK proves the port open; a closed port never sends one, so any
  * SYN-ACK, for any probe of the trace, wins over RSTs. */
+static const rg_probe *first_synack(const rg_trace *t)
+{
+    for (size_t k = 0; k < slot_count(t); k++)
+        if (t->probes[k].kind == RG_REPLY_SYNACK)
+            return &t->probes[k];
+    return NULL;
+}
+
 bool rg_trace_has_synack(const rg_trace *t)
 {
-    size_t slots = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
-    for (size_t k = 0; k < slots; k++)
-        if (t->probes[k].kind == RG_REPLY_SYNACK)
-            return true;
-    return false;
+    return first_synack(t) != NULL;
+}
+
+const rg_probe *rg_trace_deciding(const rg_trace *t)
+{
+    if (!t->reached_ttl)
+        return NULL;
+    const rg_probe *sa = t->state == RG_PORT_OPEN ? first_synack(t) : NULL;
+    return sa ? sa : rg_trace_answer(t, t->reached_ttl);
 }
 
 static bool ts_before(const struct timespec *a, const struct timespec *b)
@@ -110,8 +133,7 @@ static unsigned destination_floor(const rg_trace *t)
  * q left at the destination was gone when p arrived. */
 static bool reset_between(const rg_trace *t, const rg_probe *q, const rg_probe *p)
 {
-    size_t slots = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
-    for (size_t k = 0; k < slots; k++) {
+    for (size_t k = 0; k < slot_count(t); k++) {
         const rg_probe *r = &t->probes[k];
         if (r != p && r->kind == RG_REPLY_RST && ts_before(&q->sent, &r->sent) &&
             !ts_before(&p->sent, &r->received))
@@ -139,8 +161,7 @@ bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p)
 
 static bool any_trusted_rst(const rg_trace *t)
 {
-    size_t slots = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
-    for (size_t k = 0; k < slots; k++)
+    for (size_t k = 0; k < slot_count(t); k++)
         if (t->probes[k].kind == RG_REPLY_RST && rg_trace_rst_trusted(t, &t->probes[k]))
             return true;
     return false;

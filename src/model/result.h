@@ -45,9 +45,6 @@ typedef struct rg_probe {
     bool port_check;          /* sent to test a doubtful RST, not to find a hop */
 } rg_probe;
 
-/* Probe identities per TTL: probe.h encodes the attempt in 3 bits. */
-#define RG_MAX_ATTEMPTS 8
-
 typedef struct rg_trace {
     char *target;             /* the name or literal as given; owned */
     rg_addr dst;
@@ -138,8 +135,17 @@ const rg_probe *rg_trace_answer(const rg_trace *t, unsigned ttl);
  * answer; NULL when silent. */
 const rg_probe *rg_trace_shown(const rg_trace *t, unsigned ttl);
 
+/* The attempt of rg_trace_answer (above 0: the TTL answered only a retry;
+ * port checks follow an answer, so never decide it); -1 when silent. */
+int rg_trace_answer_attempt(const rg_trace *t, unsigned ttl);
+
 /* Whether any probe of the trace got a SYN-ACK (from anyone). */
 bool rg_trace_has_synack(const rg_trace *t);
+
+/* After rg_trace_conclude: the reply the port's verdict rests on, the
+ * SYN-ACK when open (a port check may have got it at a higher TTL), else
+ * the destination's first answer at reached_ttl; NULL when not reached. */
+const rg_probe *rg_trace_deciding(const rg_trace *t);
 
 /* Whether the RST answering probe p proves the port closed. It does not when
  * an earlier probe of the trace may have reached the destination and lost

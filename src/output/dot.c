@@ -530,8 +530,6 @@ static void put_legend_split(FILE *f, const rg_graph *g, const rg_gsplit *s)
     fprintf(f, " (TTL %u differs)</td></tr>", s->ttl);
 }
 
-/* One column of sections; the traces in a table of their own, so the wide
- * rows below do not spread its columns apart. */
 /* A port left in doubt (every RST it sent may have reset a half-open
  * connection of ours) gets its own swatch, only when there is one. */
 static bool any_unknown(const rg_graph *g)
@@ -542,6 +540,8 @@ static bool any_unknown(const rg_graph *g)
     return false;
 }
 
+/* One column of sections; the traces in a table of their own, so the wide
+ * rows below do not spread its columns apart. */
 static void put_legend(FILE *f, const rg_graph *g)
 {
     fputs("  \"legend\" [shape=none, margin=0, label=<<table border=\"1\" cellborder=\"0\" "

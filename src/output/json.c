@@ -297,7 +297,7 @@ static json_t *hop_json(const rg_run *run, const rg_trace *t, unsigned ttl)
     bool ok = put(o, "ttl", json_integer(ttl));
     ok &= put(o, "responder", answer ? addr_json(&answer->from) : json_null());
     /* Which attempt answered first: above 0, the hop needed a retry. */
-    ok &= put(o, "answer_attempt", answer ? json_integer(answer - rg_trace_probe(t, ttl, 0))
+    ok &= put(o, "answer_attempt", answer ? json_integer(rg_trace_answer_attempt(t, ttl))
                                           : json_null());
     if (answer)
         ok &= put_annotation(o, rg_run_host(run, &answer->from));

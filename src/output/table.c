@@ -46,12 +46,10 @@ static const char *header_text(const rg_trace *t, char *buf, size_t len)
     return buf;
 }
 
-/* Answered by a retry only: the first probe at that TTL went unanswered.
- * (Port checks follow an answer, so they never decide this.) */
+/* Answered by a retry only: the first probe at that TTL went unanswered. */
 static bool retried(const rg_trace *t, unsigned ttl)
 {
-    const rg_probe *first = rg_trace_answer(t, ttl);
-    return first && first != rg_trace_probe(t, ttl, 0);
+    return rg_trace_answer_attempt(t, ttl) > 0;
 }
 
 /* An RST that may be the reset of a half-open connection of ours. */
@@ -237,10 +235,8 @@ static void put_verdict(FILE *out, const rg_trace *t)
         return;
     }
     if (t->reached_ttl) {
-        const rg_probe *p = rg_trace_shown(t, t->reached_ttl);
-        /* The port check that proved it open may sit at a higher TTL. */
         fprintf(out, "reached at hop %u, port %s (%s%s), ", t->reached_ttl, state,
-                t->state == RG_PORT_OPEN ? "SA" : rg_probe_code(p, code, sizeof code),
+                rg_probe_code(rg_trace_deciding(t), code, sizeof code),
                 t->state == RG_PORT_UNKNOWN ? ", maybe resetting a half-open connection of ours"
                                             : "");
         put_rtt(out, t->rtt_us);
@@ -272,28 +268,18 @@ static void write_summary(FILE *out, const rg_run *run)
     }
 }
 
-static size_t count_retried(const rg_run *run)
+/* How many cells carry each mark (*, ?), for the footer's key. */
+static void count_marks(const rg_run *run, size_t *retried_hops, size_t *doubts)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < run->ntraces; i++) {
-        const rg_trace *t = &run->traces[i];
-        for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
-            n += retried(t, ttl);
-    }
-    return n;
-}
-
-static size_t count_doubtful(const rg_run *run)
-{
-    size_t n = 0;
+    *retried_hops = *doubts = 0;
     for (size_t i = 0; i < run->ntraces; i++) {
         const rg_trace *t = &run->traces[i];
         for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++) {
             const rg_probe *p = rg_trace_shown(t, ttl);
-            n += p && doubtful(t, p);
+            *retried_hops += retried(t, ttl);
+            *doubts += p && doubtful(t, p);
         }
     }
-    return n;
 }
 
 static void write_footer(FILE *out, const rg_run *run)
@@ -304,7 +290,8 @@ static void write_footer(FILE *out, const rg_run *run)
         rg_text_clean(out, run->unresolved[i].why);
         fputc('\n', out);
     }
-    size_t retried_hops = count_retried(run), doubts = count_doubtful(run);
+    size_t retried_hops, doubts;
+    count_marks(run, &retried_hops, &doubts);
     if (retried_hops)
         fprintf(out, "%zu hop%s answered only a retry (marked *)\n", retried_hops,
                 retried_hops == 1 ? "" : "s");

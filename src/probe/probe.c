@@ -28,15 +28,21 @@ uint16_t rg_inet_checksum(const uint8_t *p, size_t len)
     return fold(sum_bytes(0, p, len));
 }
 
-uint16_t rg_tcp_checksum(const rg_addr *src, const rg_addr *dst,
-                         const uint8_t *seg, size_t len)
+uint16_t rg_l4_checksum(const rg_addr *src, const rg_addr *dst, uint8_t proto,
+                        const uint8_t *seg, size_t len)
 {
     size_t alen = rg_addr_len(src);
     uint32_t sum = sum_bytes(0, src->bytes, alen);
     sum = sum_bytes(sum, dst->bytes, alen);
-    sum += 6; /* protocol TCP */
+    sum += proto;
     sum += (uint32_t)(len & 0xffff) + (uint32_t)(len >> 16);
     return fold(sum_bytes(sum, seg, len));
+}
+
+uint16_t rg_tcp_checksum(const rg_addr *src, const rg_addr *dst,
+                         const uint8_t *seg, size_t len)
+{
+    return rg_l4_checksum(src, dst, 6, seg, len);
 }
 
 uint32_t rg_probe_seq(uint32_t base, unsigned ttl, unsigned attempt)

@@ -40,6 +40,10 @@ uint16_t rg_probe_ip_id(uint32_t base, unsigned ttl, unsigned attempt);
 bool rg_probe_identity(uint32_t base, uint32_t seq, unsigned *ttl,
                        unsigned *attempt);
 
+/* Internet checksum of a transport segment (proto: 6 TCP, 58 ICMPv6) with
+ * the IPv4 or IPv6 pseudo-header. */
+uint16_t rg_l4_checksum(const rg_addr *src, const rg_addr *dst, uint8_t proto,
+                        const uint8_t *seg, size_t len);
 /* Internet checksum of the TCP segment with its pseudo-header. */
 uint16_t rg_tcp_checksum(const rg_addr *src, const rg_addr *dst,
                          const uint8_t *seg, size_t len);

@@ -1,15 +1,36 @@
 """A small TAP test harness for the integration tests: every test is a
 function; a test passes when it returns, fails on any exception. Prints
 `ok N - name` / `not ok N - name` lines that tests/run-all.sh counts."""
+import ipaddress
+import json
 import os
 import subprocess
-import sys
 import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB = os.path.join(ROOT, "lab", "lab")
 _tests = []
+
+# The lab's ground truth, shared by run.py and test_hostile.py.
+TOPO = json.load(open(os.path.join(ROOT, "lab", "topology.json")))
+NETS = {t["name"]: t for t in TOPO["targets"]}
+PROBER = TOPO["prober"]
+
+
+def target(net, family, host):
+    """Address number `host` inside target network `net` (h1, h2, h3)."""
+    prefix = NETS[net]["v4_prefix" if family == 4 else "v6_prefix"]
+    return str(ipaddress.ip_network(prefix)[host])
+
+
+def net_of(address):
+    """The target network (its topology.json entry) that holds address."""
+    a = ipaddress.ip_address(address)
+    for t in NETS.values():
+        if a in ipaddress.ip_network(t["v4_prefix"]) or a in ipaddress.ip_network(t["v6_prefix"]):
+            return t
+    raise AssertionError(f"{address} is in no lab target network")
 
 
 def test(fn):

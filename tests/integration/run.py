@@ -3,7 +3,6 @@
 the lab (lab/lab) and every result is checked against the lab's ground truth
 (lab/topology.json). Prints TAP lines; tests/run-all.sh counts them."""
 import argparse
-import ipaddress
 import json
 import os
 import pty
@@ -15,11 +14,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, lab, run, run_all, test  # noqa: E402
+from harness import NETS, PROBER, ROOT, TOPO, lab, net_of, run, run_all, target, test  # noqa: E402
 
-TOPO = json.load(open(os.path.join(ROOT, "lab", "topology.json")))
-NETS = {t["name"]: t for t in TOPO["targets"]}
-PROBER = TOPO["prober"]
 BIN = None  # set in main()
 WRAP = []   # e.g. valgrind and its options, put before the binary (main())
 _cache = {}
@@ -31,20 +27,6 @@ def rg(*args, stdin=None, timeout=90, env=None):
     e.update(env or {})
     return run(["ip", "netns", "exec", PROBER["netns"], *WRAP, BIN, *args],
                stdin=stdin, timeout=timeout * (10 if WRAP else 1), env=e)
-
-
-def target(net, family, host):
-    """Address number `host` inside target network `net` (h1, h2, h3)."""
-    prefix = NETS[net]["v4_prefix" if family == 4 else "v6_prefix"]
-    return str(ipaddress.ip_network(prefix)[host])
-
-
-def net_of(address):
-    a = ipaddress.ip_address(address)
-    for name, t in NETS.items():
-        if a in ipaddress.ip_network(t["v4_prefix"]) or a in ipaddress.ip_network(t["v6_prefix"]):
-            return name
-    raise AssertionError(f"{address} is in no lab target network")
 
 
 def rg_json(*args, **kw):
@@ -79,7 +61,7 @@ def test_matrix_hops_match_ground_truth():
     doc = matrix()
     assert len(doc["traces"]) == 24, len(doc["traces"])
     for t in doc["traces"]:
-        net = NETS[net_of(t["address"])]
+        net = net_of(t["address"])
         branches = net["branches"][str(t["family"])]
         got = hop_list(t, net["distance"] - 1)
         assert got in branches, f"{t['address']}:{t['port']} hops {got} not in {branches}"
@@ -88,7 +70,7 @@ def test_matrix_hops_match_ground_truth():
 @test
 def test_matrix_port_states_and_distance():
     for t in matrix()["traces"]:
-        net = NETS[net_of(t["address"])]
+        net = net_of(t["address"])
         want = net["ports"][str(t["port"])]
         assert t["state"] == want, (t["address"], t["port"], t["state"], want)
         if want == "filtered":
@@ -106,7 +88,7 @@ def test_matrix_port_states_and_distance():
 @test
 def test_silent_router_shows_as_silent_and_was_retried():
     for t in matrix()["traces"]:
-        if net_of(t["address"]) != "h2":
+        if net_of(t["address"])["name"] != "h2":
             continue
         hop5 = next(h for h in t["hops"] if h["ttl"] == 5)
         assert hop5["responder"] is None, hop5
@@ -117,7 +99,7 @@ def test_silent_router_shows_as_silent_and_was_retried():
 @test
 def test_no_probe_past_destination():
     for t in matrix()["traces"]:
-        net = NETS[net_of(t["address"])]
+        net = net_of(t["address"])
         # Filtered ports stop at the distance the open port of the same
         # address showed; reached ones at their own destination.
         assert max_probed_ttl(t) == net["distance"], (t["address"], t["port"], max_probed_ttl(t))
@@ -135,7 +117,7 @@ def test_probe_count_is_the_floor():
     # One probe per hop up to the destination, plus one retry per silent hop.
     floor = 0
     for t in doc["traces"]:
-        net = NETS[net_of(t["address"])]
+        net = net_of(t["address"])
         silent = sum(1 for x in net["branches"][str(t["family"])][0] if x is None)
         floor += net["distance"] + silent
         if t["state"] == "filtered":
@@ -175,7 +157,7 @@ def test_stop_set_goes_under_the_floor_without_wrong_hops():
     assert doc["options"]["stop_set"] == 3
     floor = 0
     for t in doc["traces"]:
-        net = NETS[net_of(t["address"])]
+        net = net_of(t["address"])
         assert t["state"] == "open" and t["reached_ttl"] == net["distance"], t
         branch = net["branches"]["4"]
         probed = {h["ttl"]: h["responder"] for h in t["hops"] if h["ttl"] < net["distance"]}
@@ -398,7 +380,7 @@ def router_asn(address):
         for i in r["interfaces"]:
             if address in (i["v4"], i["v6"]):
                 return i["asn"]
-    return NETS[net_of(address)]["asn"]
+    return net_of(address)["asn"]
 
 
 def csv_orgs():

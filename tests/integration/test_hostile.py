@@ -28,12 +28,9 @@ import tempfile
 import threading
 import time
 
-from harness import ROOT, lab, run, test
+from harness import NETS, PROBER, TOPO, lab, net_of, run, target, test
 
-TOPO = json.load(open(os.path.join(ROOT, "lab", "topology.json")))
-NETS = {t["name"]: t for t in TOPO["targets"]}
 SPECIAL = {s["kind"]: s for s in TOPO["special_targets"]}
-PROBER = TOPO["prober"]
 PROBER_IF = "to-r1"  # the lab's naming: the interface towards PEER is to-PEER
 FORGER = TOPO["forger"]
 FORGED_KINDS = 12  # packets rg-lab-forge sends per probe; one has a short quote
@@ -64,19 +61,6 @@ def rg_files(*args):
         assert r.rc == 0 and r.err == "", r
         with open(os.path.join(d, "run.txt")) as f, open(os.path.join(d, "run.json")) as g:
             return f.read(), json.load(g)
-
-
-def target(net, family, host):
-    prefix = NETS[net]["v4_prefix" if family == 4 else "v6_prefix"]
-    return str(ipaddress.ip_network(prefix)[host])
-
-
-def net_of(address):
-    a = ipaddress.ip_address(address)
-    for name, t in NETS.items():
-        if a in ipaddress.ip_network(t["v4_prefix"]) or a in ipaddress.ip_network(t["v6_prefix"]):
-            return NETS[name]
-    raise AssertionError(f"{address} is in no lab target network")
 
 
 def label(t):

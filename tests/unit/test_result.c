@@ -97,10 +97,22 @@ static void test_conclude_synack_beats_rst_of_half_open(void **state)
     assert_false(rg_trace_rst_trusted(&t, rg_trace_probe(&t, 3, 1)));
     assert_int_equal(t.state, RG_PORT_UNKNOWN); /* the RST may be our own doing */
     assert_int_equal(t.reached_ttl, 3);
+    assert_int_equal(rg_trace_answer_attempt(&t, 3), 1); /* only the retry answered */
+    assert_int_equal(rg_trace_answer_attempt(&t, 4), -1);
+    assert_ptr_equal(rg_trace_deciding(&t), rg_trace_probe(&t, 3, 1));
+    /* A SYN-ACK at a higher TTL (a port check there) decides it. */
+    answer(&t, 4, 0, "198.19.32.220", RG_REPLY_SYNACK, 50);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_OPEN);
+    assert_int_equal(t.reached_ttl, 3);
+    assert_ptr_equal(rg_trace_deciding(&t), rg_trace_probe(&t, 4, 0));
+    memset(rg_trace_probe(&t, 4, 0), 0, sizeof(rg_probe));
+    t.nsent[4 - 1] = 0;
     answer(&t, 3, 0, "198.19.32.220", RG_REPLY_SYNACK, 1000000);
     rg_trace_conclude(&t);
     assert_int_equal(t.state, RG_PORT_OPEN);
     assert_int_equal(t.reached_ttl, 3);
+    assert_int_equal(rg_trace_answer_attempt(&t, 3), 0);
     rg_trace_free(&t);
 }
 
