@@ -8,9 +8,11 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "../model/infer.h"
 #include "../probe/probe.h"
 #include "../probe/reply.h"
 #include "match.h"
+#include "pace.h"
 #include "queue.h"
 #include "stopset.h"
 
@@ -20,7 +22,10 @@
 #define ADVANCE_UNKNOWN_NS (500 * MS) /* move-on wait before any RTT is known */
 #define GIVE_UP_FACTOR 10             /* a probe is lost after 10x the trace's RTT */
 #define GIVE_UP_FLOOR_NS (100 * MS)   /* ... but never sooner than this */
+#define HERE_FACTOR 3                 /* ... or 3x below a hop that answered */
+#define HERE_SLACK_NS (50 * MS)       /* ... plus a router's slow path */
 #define RX_BATCH 256                  /* packets read per socket per turn */
+#define REOPEN_ROUNDS 3               /* looks back at inferred hops at the end */
 #define PROGRESS_NS (100 * MS)
 #define RX_BUF 4096
 
@@ -41,6 +46,9 @@ typedef struct tstate {
     bool checking;         /* a port check is queued or in flight */
     unsigned checks_sent;  /* port checks so far (check_budget) */
     unsigned check_ttl, check_attempt; /* the slot of the latest one */
+    unsigned est_dist;     /* from the port probes' answer; 0 = not yet */
+    uint32_t scope;        /* destination prefix, for inference and pacing */
+    bool pilot;            /* measures every hop: witnesses for the others */
     bool done;
 } tstate;
 
@@ -51,6 +59,9 @@ typedef struct engine {
     rg_match_table match;
     tstate *ts;
     uint8_t **slot;        /* per trace: enum slot_state per probe slot */
+    uint32_t **pacer;      /* per trace and slot: index + 1 of the pacer charged */
+    rg_pace pace;          /* per-router budgets */
+    rg_links links;        /* adjacencies measured so far, for inference */
     rg_heap inflight;      /* probes in flight, by give-up time */
     rg_ring retry;         /* retries ready to go */
     rg_stopset stop;       /* --stop-set only */
@@ -87,10 +98,46 @@ void rg_engine_prepare_trace(rg_trace *t, uint16_t fixed_sport)
     t->flow_label = random32() & 0xfffff;
 }
 
-static uint8_t *slot_of(engine *e, size_t ti, unsigned ttl, unsigned attempt)
+/* Index of a probe slot in the engine's per-slot arrays, laid out as the
+ * trace's own (rg_trace_probe): row 0 the port probes, then one per TTL. */
+static size_t slot_index(const engine *e, size_t ti, unsigned ttl, unsigned attempt)
 {
     const rg_trace *t = &e->run->traces[ti];
-    return &e->slot[ti][(size_t)(ttl - t->min_ttl) * t->attempts + attempt];
+    return (size_t)(rg_trace_probe(t, ttl, attempt) - t->probes);
+}
+
+static uint8_t *slot_of(engine *e, size_t ti, unsigned ttl, unsigned attempt)
+{
+    return &e->slot[ti][slot_index(e, ti, ttl, attempt)];
+}
+
+static int cmp_by_scope(const void *a, const void *b, void *ctx)
+{
+    const tstate *ts = ctx;
+    uint32_t x = ts[*(const uint32_t *)a].scope, y = ts[*(const uint32_t *)b].scope;
+    if (x != y)
+        return x < y ? -1 : 1;
+    return (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
+}
+
+/* The first RG_INFER_WITNESSES traces towards each destination prefix are
+ * pilots: they probe every hop, however scarce their routers' budget, so
+ * that inference has witnesses; the others skip what the pilots showed. */
+static bool choose_pilots(engine *e)
+{
+    size_t n = e->run->ntraces;
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)i;
+    qsort_r(order, n, sizeof *order, cmp_by_scope, e->ts);
+    for (size_t i = 0, run = 0; i < n; i++) {
+        run = i > 0 && e->ts[order[i]].scope == e->ts[order[i - 1]].scope ? run + 1 : 0;
+        e->ts[order[i]].pilot = run < RG_INFER_WITNESSES;
+    }
+    free(order);
+    return true;
 }
 
 static int cmp_by_addr(const void *a, const void *b, void *ctx)
@@ -153,28 +200,38 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
     size_t n = run->ntraces, slots = 0;
     e->ts = calloc(n ? n : 1, sizeof *e->ts);
     e->slot = calloc(n ? n : 1, sizeof *e->slot);
-    if (!e->ts || !e->slot)
+    e->pacer = calloc(n ? n : 1, sizeof *e->pacer);
+    if (!e->ts || !e->slot || !e->pacer)
         return false;
     for (size_t i = 0; i < n; i++) {
         rg_trace *t = &run->traces[i];
-        size_t ns = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
+        size_t ns = rg_trace_slots(t);
         e->slot[i] = calloc(ns, 1);
-        if (!e->slot[i])
+        e->pacer[i] = calloc(ns, sizeof **e->pacer);
+        if (!e->slot[i] || !e->pacer[i])
             return false;
         slots += ns;
         start_trace(e, i);
+        e->ts[i].scope = rg_links_scope(&t->dst);
     }
+    if (!rg_pace_init(&e->pace, n * 8 + 64) || !rg_links_init(&e->links, slots))
+        return false;
     if (opts->stop_set_start && !rg_stopset_init(&e->stop, slots < (1u << 20) ? slots : (1u << 20)))
         return false;
     return rg_heap_init(&e->inflight, slots) && rg_ring_init(&e->retry, slots) &&
-           link_siblings(e) && rg_match_init(&e->match, run->traces, n);
+           link_siblings(e) && choose_pilots(e) && rg_match_init(&e->match, run->traces, n);
 }
 
 static void engine_free(engine *e)
 {
     for (size_t i = 0; e->slot && i < e->run->ntraces; i++)
         free(e->slot[i]);
+    for (size_t i = 0; e->pacer && i < e->run->ntraces; i++)
+        free(e->pacer[i]);
     free(e->slot);
+    free(e->pacer);
+    rg_pace_free(&e->pace);
+    rg_links_free(&e->links);
     free(e->ts);
     rg_heap_free(&e->inflight);
     rg_stopset_free(&e->stop);
@@ -194,14 +251,46 @@ static uint64_t advance_wait(const engine *e, const tstate *s)
  * of them (Linux traceroute's -w MAX,HERE,NEAR idea), within
  * [GIVE_UP_FLOOR_NS, --timeout]. A reply that comes later is still
  * recorded against its own probe; only a retry may have gone out meanwhile. */
-static uint64_t give_up_wait(const engine *e, const tstate *s)
+static uint64_t give_up_wait(const engine *e, const tstate *s, unsigned ttl)
 {
     if (s->max_rtt_ns == 0)
         return e->timeout_ns;
-    uint64_t w = GIVE_UP_FACTOR * s->max_rtt_ns;
+    /* A hop below one that already answered would have answered within
+     * about the RTT seen there (traceroute's -w HERE factor). */
+    bool below = ttl != RG_PORT_PROBE_TTL && ttl < s->highest_answer;
+    uint64_t w = below ? HERE_FACTOR * s->max_rtt_ns + HERE_SLACK_NS
+                       : GIVE_UP_FACTOR * s->max_rtt_ns;
     if (w < GIVE_UP_FLOOR_NS)
         w = GIVE_UP_FLOOR_NS;
     return w < e->timeout_ns ? w : e->timeout_ns;
+}
+
+/* The responder a hop probe is expected to reach, from what this trace and
+ * the others measured around it: the pacer it is charged to. NULL when the
+ * pacer table is full (then only --rate holds it). */
+static rg_pacer *pacer_for(engine *e, size_t ti, unsigned ttl, uint64_t now)
+{
+    const rg_trace *t = &e->run->traces[ti];
+    const rg_addr *x, *guess = NULL;
+    rg_addr buf;
+    if (ttl == RG_PORT_PROBE_TTL)
+        return NULL; /* TCP answers are not rate-limited like ICMP errors */
+    if (e->ts[ti].est_dist && ttl >= e->ts[ti].est_dist)
+        return NULL; /* the destination's TTL: TCP answers it, or nothing does */
+    if ((x = rg_infer_node(t, ttl - 1, true, &buf)))
+        guess = rg_links_guess_succ(&e->links, x, ttl - 1, ttl == 1 ? 0 : e->ts[ti].scope);
+    if ((!guess || guess->family == RG_ADDR_KEY) && (x = rg_infer_node(t, ttl + 1, true, &buf)))
+        guess = rg_links_guess_pred(&e->links, x, ttl + 1);
+    if (guess && guess->family != RG_ADDR_KEY)
+        return rg_pace_get(&e->pace, guess, now);
+    rg_addr key = rg_pace_position_key(ttl, &t->dst);
+    return rg_pace_get(&e->pace, &key, now);
+}
+
+static rg_pacer *pacer_of_slot(engine *e, size_t ti, unsigned ttl, unsigned attempt)
+{
+    uint32_t i = e->pacer[ti][slot_index(e, ti, ttl, attempt)];
+    return i ? &e->pace.slots[i - 1] : NULL;
 }
 
 static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
@@ -211,7 +300,8 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
     tstate *s = &e->ts[ti];
     rg_probe_spec spec = {
         .src = t->src, .dst = t->dst, .sport = t->sport, .dport = t->dport,
-        .ttl = (uint8_t)ttl, .seq = rg_probe_seq(t->seq_base, ttl, attempt),
+        .ttl = (uint8_t)rg_trace_wire_ttl(t, ttl),
+        .seq = rg_probe_seq(t->seq_base, ttl, attempt),
         .ip_id = rg_probe_ip_id(t->seq_base, ttl, attempt),
         .flow_label = t->flow_label,
     };
@@ -226,17 +316,62 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
         e->send_errors++;
         e->last_send_error = err;
     }
-    t->nsent[ttl - t->min_ttl] = (uint8_t)(attempt + 1);
+    rg_trace_set_sent(t, ttl, attempt + 1);
     *slot_of(e, ti, ttl, attempt) = SLOT_FLIGHT;
+    rg_pacer *c = check ? NULL : pacer_for(e, ti, ttl, now);
+    rg_pace_sent(c);
+    e->pacer[ti][slot_index(e, ti, ttl, attempt)] =
+        c ? (uint32_t)(c - e->pace.slots) + 1 : 0;
     s->outstanding++;
-    rg_heap_push(&e->inflight, (rg_pending){now + give_up_wait(e, s), (uint32_t)ti,
-                                            (uint8_t)ttl, (uint8_t)attempt, check});
+    /* Checked again once the trace knows its RTTs (expire): the first
+     * probes of a trace would otherwise wait the whole --timeout. */
+    uint64_t wait = give_up_wait(e, s, ttl);
+    rg_heap_push(&e->inflight, (rg_pending){now + (wait < GIVE_UP_FLOOR_NS ? wait : GIVE_UP_FLOOR_NS),
+                                            now, (uint32_t)ti, (uint8_t)ttl, (uint8_t)attempt,
+                                            check});
     e->run->stats.probes_sent++;
     if (check)
         e->run->stats.port_checks_sent++;
+    else if (ttl == RG_PORT_PROBE_TTL)
+        e->run->stats.port_probes_sent++;
     else if (attempt > 0)
         e->run->stats.retries_sent++;
     e->tokens -= 1.0;
+}
+
+/* Whether hop ttl of trace ti is already known from other traces (and
+ * safe to leave unprobed): rg_infer_trace's rule, one hop at a time. On
+ * yes the hop is noted as inferred, so the hops below can chain on it. */
+static bool skip_inferable(engine *e, size_t ti, unsigned ttl)
+{
+    rg_trace *t = &e->run->traces[ti];
+    if (ttl == RG_PORT_PROBE_TTL || e->ts[ti].pilot || rg_trace_answer(t, ttl))
+        return false;
+    const rg_addr *c = rg_infer_candidate(t, &e->links, ttl, RG_INFER_WITNESSES);
+    if (!c)
+        return false;
+    t->inferred[ttl - t->min_ttl] = *c;
+    return true;
+}
+
+/* Whether a hop probe may go now as far as its router's budget goes. A
+ * probe held back by it is sent later, or not at all when other traces
+ * have meanwhile shown the hop (*skip). */
+static bool budget_allows(engine *e, size_t ti, unsigned ttl, uint64_t now,
+                          uint64_t *wake, bool *skip)
+{
+    *skip = false;
+    rg_pacer *c = pacer_for(e, ti, ttl, now);
+    uint64_t w = UINT64_MAX;
+    if (rg_pace_ready(c, now, &w))
+        return true;
+    if (skip_inferable(e, ti, ttl)) {
+        *skip = true;
+        return false;
+    }
+    if (w < *wake)
+        *wake = w;
+    return false;
 }
 
 static void lower_limit(engine *e, size_t ti, unsigned ttl, bool siblings)
@@ -272,7 +407,7 @@ static void queue_check(engine *e, size_t ti, unsigned ttl)
     /* The ring holds every slot, and a trace with a check pending has used
      * at least one, so this fits; if it ever did not, no check is better
      * than a trace that never ends. */
-    if (!rg_ring_push(&e->retry, (rg_pending){mono_ns(), (uint32_t)ti, (uint8_t)ttl, 0, true}))
+    if (!rg_ring_push(&e->retry, (rg_pending){mono_ns(), 0, (uint32_t)ti, (uint8_t)ttl, 0, true}))
         return;
     s->queued++;
     s->checking = true;
@@ -308,6 +443,36 @@ static void send_check(engine *e, size_t ti, unsigned ttl, uint64_t now)
     s->checking = false;
 }
 
+/* A port probe's answer: the port's state needs nothing more from ICMP,
+ * and the destination's reply TTL tells roughly how far it is. */
+static void record_port_probe(engine *e, size_t ti, const rg_reply *r, const rg_probe *p)
+{
+    tstate *s = &e->ts[ti];
+    const rg_trace *t = &e->run->traces[ti];
+    if ((r->kind != RG_REPLY_SYNACK && r->kind != RG_REPLY_RST) ||
+        !rg_addr_equal(&r->from, &t->dst))
+        return;
+    unsigned d = rg_distance_from_reply_ttl(p->reply_ttl);
+    if (!d || s->est_dist)
+        return;
+    /* A distance is the address's: every port of it learns it. */
+    size_t i = ti;
+    do {
+        if (!e->ts[i].est_dist)
+            e->ts[i].est_dist = d;
+        i = e->ts[i].sibling;
+    } while (i != ti);
+}
+
+/* A hop answered for the first time: the adjacencies it completes with
+ * its measured neighbours are witnesses for inference and pacing. */
+static void learn_links(engine *e, size_t ti, unsigned ttl)
+{
+    const rg_trace *t = &e->run->traces[ti];
+    rg_links_add_pair(&e->links, t, ttl - 1);
+    rg_links_add_pair(&e->links, t, ttl);
+}
+
 static void record(engine *e, const rg_reply *r, const rg_match *m,
                    const struct timespec *when)
 {
@@ -324,7 +489,10 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
     e->run->stats.matched++;
     if (*st == SLOT_FLIGHT && s->outstanding > 0)
         s->outstanding--;
+    bool first_at_ttl = m->ttl != RG_PORT_PROBE_TTL && !rg_trace_answer(t, m->ttl);
     *st = SLOT_ANSWERED;
+    if (r->kind == RG_REPLY_TIME_EXCEEDED || r->kind == RG_REPLY_UNREACHABLE)
+        rg_pace_answered(pacer_of_slot(e, m->trace, m->ttl, m->attempt));
     p->received = *when;
     p->from = r->from;
     p->kind = r->kind;
@@ -337,6 +505,14 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
     p->rtt_us = rtt > 0 ? (uint32_t)(rtt < UINT32_MAX ? rtt : UINT32_MAX) : 0;
     if ((uint64_t)p->rtt_us * 1000 > s->max_rtt_ns)
         s->max_rtt_ns = (uint64_t)p->rtt_us * 1000;
+    if (m->ttl == RG_PORT_PROBE_TTL) {
+        /* A doubtful RST here needs no check: the hops reach the
+         * destination anyway, after this RST ended any half-open state. */
+        record_port_probe(e, m->trace, r, p);
+        return;
+    }
+    if (first_at_ttl)
+        learn_links(e, m->trace, m->ttl);
     if (m->ttl > s->highest_answer)
         s->highest_answer = m->ttl;
     if (e->opts.stop_set_start && r->kind == RG_REPLY_TIME_EXCEEDED &&
@@ -396,6 +572,27 @@ static bool answered(const engine *e, size_t ti, unsigned ttl)
     return rg_trace_answer(&e->run->traces[ti], ttl) != NULL;
 }
 
+/* Whether a lost hop probe deserves a retry: its TTL is still silent and
+ * below the destination, and it is not a silent router's (no probe there
+ * ever answered) while hops above it already have. */
+static bool worth_retry(engine *e, const rg_pending *x, const rg_pacer *c)
+{
+    const tstate *s = &e->ts[x->trace];
+    bool throttled = c && c->answered && c->lost;
+    unsigned tries = throttled ? e->run->traces[x->trace].attempts - 1 : e->opts.retries;
+    if (x->attempt >= tries || x->ttl > s->limit || answered(e, x->trace, x->ttl))
+        return false;
+    if (x->ttl == RG_PORT_PROBE_TTL)
+        return !rg_trace_has_synack(&e->run->traces[x->trace]);
+    if (s->highest_answer <= x->ttl)
+        return true;
+    /* A place where some trace got an answer has a router that answers
+     * (lossy or rationed): worth another try. One where none did, and
+     * whose probes all went unanswered, is silent. */
+    return rg_infer_place_answers(&e->run->traces[x->trace], &e->links, x->ttl) ||
+           !rg_pace_silent(c);
+}
+
 /* Probes whose time is up become lost; a silent TTL gets a retry. */
 static void expire(engine *e, uint64_t now)
 {
@@ -406,15 +603,25 @@ static void expire(engine *e, uint64_t now)
         uint8_t *st = slot_of(e, x.trace, x.ttl, x.attempt);
         if (*st != SLOT_FLIGHT)
             continue;
-        *st = SLOT_EXPIRED;
         tstate *s = &e->ts[x.trace];
+        uint64_t due = x.sent + give_up_wait(e, s, x.ttl);
+        if (due > now) {
+            /* Until the trace knows an RTT its wait is --timeout; look
+             * again soon, the first answer shortens it. The slot this
+             * entry left is free: it fits. */
+            x.at = s->max_rtt_ns || due < now + GIVE_UP_FLOOR_NS ? due : now + GIVE_UP_FLOOR_NS;
+            rg_heap_push(&e->inflight, x);
+            continue;
+        }
+        *st = SLOT_EXPIRED;
         s->outstanding--;
+        rg_pacer *c = pacer_of_slot(e, x.trace, x.ttl, x.attempt);
+        rg_pace_lost(c);
         if (x.check) {
             /* Lost: its own SYN-ACK may be what was lost, so check again. */
             check_over(e, x.trace, x.ttl, x.attempt);
             queue_check(e, x.trace, x.ttl);
-        } else if (x.attempt < e->opts.retries && x.ttl <= s->limit &&
-                   !answered(e, x.trace, x.ttl)) {
+        } else if (worth_retry(e, &x, c)) {
             x.attempt++;
             x.at = now;
             rg_ring_push(&e->retry, x);
@@ -431,32 +638,63 @@ static void refill(engine *e, uint64_t now)
     e->token_at = now;
 }
 
-static void send_retries(engine *e, uint64_t now)
+/* Sends the retries that are due, each when its router's budget allows;
+ * one pass over the line, so a held-back retry waits its turn again. */
+static void send_retries(engine *e, uint64_t now, uint64_t *wake)
 {
     const rg_pending *p;
-    while (e->tokens >= 1.0 && (p = rg_ring_peek(&e->retry))) {
+    size_t pass = e->retry.len;
+    while (pass-- > 0 && e->tokens >= 1.0 && (p = rg_ring_peek(&e->retry))) {
         rg_pending x = *p;
         rg_ring_pop(&e->retry);
         tstate *s = &e->ts[x.trace];
-        s->queued--;
         if (x.check) {
+            s->queued--;
             send_check(e, x.trace, x.ttl, now);
-        } else if (x.ttl <= s->limit && !answered(e, x.trace, x.ttl)) {
-            send_probe(e, x.trace, x.ttl, x.attempt, false, now);
+            continue;
         }
+        if (x.ttl != RG_PORT_PROBE_TTL && (x.ttl > s->limit || answered(e, x.trace, x.ttl))) {
+            s->queued--;
+            continue;
+        }
+        bool skip = false;
+        if (x.ttl != RG_PORT_PROBE_TTL && !budget_allows(e, x.trace, x.ttl, now, wake, &skip)) {
+            if (skip)
+                s->queued--;
+            else
+                rg_ring_push(&e->retry, x);
+            continue;
+        }
+        s->queued--;
+        send_probe(e, x.trace, x.ttl, x.attempt, false, now);
     }
+    if (e->retry.len && e->tokens < 1.0)
+        *wake = now; /* only the global rate holds them back */
 }
 
 /* Whether trace ti may send its next fresh TTL now; *wake gets the time at
  * which that could change by the clock alone. */
+/* The highest TTL trace ti may probe: its limit, and no more than --gap
+ * TTLs past its last answer or past the distance its destination showed
+ * (a trace never ends on silence before that distance: routers that
+ * rate-limit ICMP are silent too). */
+static unsigned reach(const engine *e, const tstate *s)
+{
+    unsigned base = s->highest_answer > s->est_dist ? s->highest_answer : s->est_dist;
+    unsigned r = base + e->opts.gap;
+    return r < s->limit ? r : s->limit;
+}
+
 static bool fresh_ready(engine *e, size_t ti, uint64_t now, uint64_t *wake)
 {
     tstate *s = &e->ts[ti];
     unsigned ttl = s->next_ttl;
-    if (ttl > s->limit || ttl > s->highest_answer + e->opts.gap)
+    if (ttl > reach(e, s))
         return false;
+    /* Below the distance the port probes showed, every TTL reaches a
+     * router: send it without waiting for the one before to answer. */
     if (ttl > e->run->traces[ti].min_ttl && !answered(e, ti, ttl - 1) &&
-        now < s->advance_at) {
+        ttl > s->est_dist && now < s->advance_at) {
         if (s->advance_at < *wake)
             *wake = s->advance_at;
         return false;
@@ -471,7 +709,9 @@ static bool ttl_resolved(engine *e, size_t ti, unsigned ttl)
     if (answered(e, ti, ttl))
         return true;
     unsigned n = rg_trace_sent(t, ttl);
-    return n == t->attempts && *slot_of(e, ti, ttl, n - 1) == SLOT_EXPIRED;
+    if (n == 0)
+        return rg_trace_inferred(t, ttl) != NULL; /* left to inference */
+    return n >= 1 + e->opts.retries && *slot_of(e, ti, ttl, n - 1) == SLOT_EXPIRED;
 }
 
 /* Stop-set mode: the next TTL towards the prober goes once the one above it
@@ -482,15 +722,81 @@ static bool back_ready(engine *e, size_t ti)
     return s->back_ttl != 0 && ttl_resolved(e, ti, s->back_ttl + 1);
 }
 
+/* Hops left unprobed because other traces had shown them, looked at again
+ * with what the run knows now: one that is no longer inferable (traces
+ * since disagreed: a load-balanced hop) is queued for a real probe. True
+ * when it queued any. */
+static bool recheck_inferred(engine *e, size_t ti)
+{
+    rg_trace *t = &e->run->traces[ti];
+    tstate *s = &e->ts[ti];
+    bool queued = false;
+    for (unsigned ttl = t->max_ttl; ttl >= t->min_ttl; ttl--) {
+        rg_addr *inf = &t->inferred[ttl - t->min_ttl];
+        if (!inf->family || rg_trace_sent(t, ttl) || ttl > s->limit)
+            continue;
+        const rg_addr *c = rg_infer_candidate(t, &e->links, ttl, RG_INFER_WITNESSES);
+        if (c && rg_addr_equal(c, inf))
+            continue;
+        *inf = (rg_addr){0};
+        if (rg_ring_push(&e->retry, (rg_pending){mono_ns(), 0, (uint32_t)ti, (uint8_t)ttl, 0,
+                                                 false})) {
+            s->queued++;
+            queued = true;
+        }
+    }
+    return queued;
+}
+
 static void check_done(engine *e, size_t ti)
 {
     tstate *s = &e->ts[ti];
     if (s->done || s->outstanding || s->queued || s->back_ttl)
         return;
-    if (s->next_ttl <= s->limit && s->next_ttl <= s->highest_answer + e->opts.gap)
+    if (s->next_ttl <= reach(e, s))
+        return;
+    if (recheck_inferred(e, ti))
         return;
     s->done = true;
     e->done++;
+}
+
+/* When every trace has ended, the traces that ended early are looked at
+ * again: what later traces measured may have shown a hop they left to
+ * inference to be load-balanced. True when some trace has work again. */
+static bool reopen_traces(engine *e)
+{
+    bool any = false;
+    for (size_t i = 0; i < e->run->ntraces; i++) {
+        if (!recheck_inferred(e, i))
+            continue;
+        e->ts[i].done = false;
+        e->done--;
+        any = true;
+    }
+    return any;
+}
+
+static bool port_probed(engine *e, size_t ti)
+{
+    return rg_trace_sent(&e->run->traces[ti], RG_PORT_PROBE_TTL) > 0;
+}
+
+/* The trace's next TTL: sent now, or inferred from other traces and not
+ * sent, or (its router's budget spent) queued behind the retries so the
+ * TTLs above it need not wait for it. */
+static void send_fresh_hop(engine *e, size_t ti, uint64_t now, uint64_t *wake)
+{
+    tstate *s = &e->ts[ti];
+    unsigned ttl = s->next_ttl++;
+    s->advance_at = now + advance_wait(e, s);
+    bool skip = false;
+    if (budget_allows(e, ti, ttl, now, wake, &skip)) {
+        send_probe(e, ti, ttl, 0, false, now);
+    } else if (!skip && rg_ring_push(&e->retry, (rg_pending){now, 0, (uint32_t)ti,
+                                                           (uint8_t)ttl, 0, false})) {
+        s->queued++;
+    }
 }
 
 /* One round-robin pass: each trace sends at most one fresh TTL. Returns the
@@ -504,10 +810,12 @@ static uint64_t send_fresh(engine *e, uint64_t now)
         tstate *s = &e->ts[ti];
         if (s->done)
             continue;
-        if (e->tokens >= 1.0 && fresh_ready(e, ti, now, &wake)) {
-            unsigned ttl = s->next_ttl++;
-            send_probe(e, ti, ttl, 0, false, now);
-            s->advance_at = now + advance_wait(e, s);
+        if (e->tokens >= 1.0 && !port_probed(e, ti)) {
+            send_probe(e, ti, RG_PORT_PROBE_TTL, 0, false, now);
+            if (e->tokens < 1.0)
+                e->cursor = (ti + 1) % n;
+        } else if (e->tokens >= 1.0 && fresh_ready(e, ti, now, &wake)) {
+            send_fresh_hop(e, ti, now, &wake);
             if (e->tokens < 1.0)
                 e->cursor = (ti + 1) % n;
         } else if (e->tokens >= 1.0 && back_ready(e, ti)) {
@@ -529,8 +837,6 @@ static int poll_wait_ms(engine *e, uint64_t now, uint64_t wake)
     const rg_pending *p = rg_heap_peek(&e->inflight);
     if (p && p->at < wake)
         wake = p->at;
-    if (e->retry.len)
-        wake = now;
     if (wake <= now) {
         if (e->tokens >= 1.0)
             return 0;
@@ -566,13 +872,21 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
     }
     clock_gettime(CLOCK_REALTIME, &run->start);
     uint64_t last_progress = mono_ns();
-    while (e.done < run->ntraces && !(stop && *stop)) {
+    unsigned reopened = 0;
+    while (!(stop && *stop)) {
+        if (e.done == run->ntraces) {
+            /* Bounded: each round only ever removes inferences. */
+            if (reopened++ >= REOPEN_ROUNDS || !reopen_traces(&e))
+                break;
+        }
         uint64_t now = mono_ns();
         receive_all(&e);
         expire(&e, now);
         refill(&e, now);
-        send_retries(&e, now);
-        uint64_t wake = send_fresh(&e, now);
+        uint64_t wake = UINT64_MAX, fresh;
+        send_retries(&e, now, &wake);
+        if ((fresh = send_fresh(&e, now)) < wake)
+            wake = fresh;
         if (progress && now - last_progress >= PROGRESS_NS) {
             rg_engine_progress pr = {e.done, run->ntraces, run->stats.probes_sent,
                                      run->stats.replies};
@@ -589,5 +903,15 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
     engine_free(&e);
     for (size_t i = 0; i < run->ntraces; i++)
         rg_trace_conclude(&run->traces[i]);
+    if (!rg_run_infer(run, RG_INFER_WITNESSES)) {
+        snprintf(err, errlen, "out of memory inferring hops of %zu traces", run->ntraces);
+        return false;
+    }
+    run->stats.hops_inferred = 0;
+    for (size_t i = 0; i < run->ntraces; i++) {
+        const rg_trace *t = &run->traces[i];
+        for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
+            run->stats.hops_inferred += rg_trace_sent(t, ttl) == 0 && rg_trace_inferred(t, ttl);
+    }
     return true;
 }

@@ -13,6 +13,7 @@
 
 typedef struct rg_pending {
     uint64_t at;      /* monotonic ns: deadline or ready time */
+    uint64_t sent;    /* monotonic ns the probe went out (in flight only) */
     uint32_t trace;
     uint8_t ttl, attempt;
     bool check;       /* a port check: its attempt is chosen when it is sent */

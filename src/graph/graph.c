@@ -80,6 +80,15 @@ static int addr_cmp(const void *a, const void *b)
     return rg_addr_compare(a, b);
 }
 
+/* The address a trace shows at ttl: its own answer, else the hop other
+ * traces showed (inferred; its edge is drawn as such); NULL when silent. */
+static const rg_addr *hop_addr(const rg_trace *t, unsigned ttl, bool *inferred)
+{
+    const rg_probe *p = rg_trace_answer(t, ttl);
+    *inferred = !p && rg_trace_inferred(t, ttl);
+    return p ? &p->from : rg_trace_inferred(t, ttl);
+}
+
 static unsigned path_end_ttl(const rg_trace *t)
 {
     unsigned end = t->reached_ttl ? t->reached_ttl : t->last_answer_ttl;
@@ -91,7 +100,7 @@ static unsigned path_end_ttl(const rg_trace *t)
 static unsigned path_first_ttl(const rg_trace *t)
 {
     unsigned end = path_end_ttl(t), ttl = t->min_ttl;
-    while (ttl < end && rg_trace_sent(t, ttl) == 0)
+    while (ttl < end && rg_trace_sent(t, ttl) == 0 && !rg_trace_inferred(t, ttl))
         ttl++;
     return ttl;
 }
@@ -137,7 +146,8 @@ static size_t add_node(builder *b, enum rg_gnode_kind kind)
     return g->nnodes++;
 }
 
-static bool add_edge(builder *b, size_t from, size_t to, size_t trace, unsigned ttl)
+static bool add_edge(builder *b, size_t from, size_t to, size_t trace, unsigned ttl,
+                     bool inferred)
 {
     rg_graph *g = b->g;
     /* A routing loop revisits an edge: one chain per trace draws it once. */
@@ -152,7 +162,8 @@ static bool add_edge(builder *b, size_t from, size_t to, size_t trace, unsigned 
         g->edges = e;
         b->cap_edges = cap;
     }
-    g->edges[g->nedges++] = (rg_gedge){.from = from, .to = to, .trace = trace, .ttl = ttl};
+    g->edges[g->nedges++] = (rg_gedge){.from = from, .to = to, .trace = trace, .ttl = ttl,
+                                       .inferred = inferred};
     return true;
 }
 
@@ -179,9 +190,10 @@ static bool add_hosts(builder *b)
         all[n++] = t->dst;
         unsigned end = path_end_ttl(t);
         for (unsigned ttl = path_first_ttl(t); end && ttl <= end; ttl++) {
-            const rg_probe *p = rg_trace_answer(t, ttl);
-            if (p)
-                all[n++] = p->from;
+            bool inferred;
+            const rg_addr *a = hop_addr(t, ttl, &inferred);
+            if (a)
+                all[n++] = *a;
         }
     }
     qsort(all, n, sizeof *all, addr_cmp);
@@ -322,8 +334,9 @@ static void fill_path(builder *b, size_t i)
     const rg_trace *t = &b->run->traces[i];
     size_t *path = b->path + b->path_off[i];
     for (unsigned k = 0; k < b->path_len[i]; k++) {
-        const rg_probe *p = rg_trace_answer(t, b->path_first[i] + k);
-        path[k] = p ? rg_graph_host(b->g, &p->from) : RG_GRAPH_NONE;
+        bool inferred;
+        const rg_addr *a = hop_addr(t, b->path_first[i] + k, &inferred);
+        path[k] = a ? rg_graph_host(b->g, a) : RG_GRAPH_NONE;
     }
 }
 
@@ -336,9 +349,11 @@ static size_t same_cluster(const rg_graph *g, size_t a, size_t c)
 
 /* Fills path[first .. first+gap-1] (silent TTLs between known nodes `before`
  * and `after`) with unk nodes shared by every trace with the same gap. */
-static bool fill_gap(builder *b, keymap *unks, size_t *path, size_t first,
+static bool fill_gap(builder *b, keymap *unks, size_t i, size_t first,
                      size_t gap, size_t before, size_t after)
 {
+    size_t *path = b->path + b->path_off[i];
+    const rg_trace *t = &b->run->traces[i];
     for (size_t k = 0; k < gap; k++) {
         size_t key[4] = {before, after, gap, k};
         size_t slot = keymap_slot(unks, key);
@@ -348,10 +363,15 @@ static bool fill_gap(builder *b, keymap *unks, size_t *path, size_t first,
                 return false;
             b->g->nodes[node].id = b->nunk++;
             b->g->nodes[node].cluster = same_cluster(b->g, before, after);
+            b->g->nodes[node].rate_limited = true;
             memcpy(unks->keys[slot], key, sizeof key);
             unks->vals[slot] = node;
         }
         path[first + k] = unks->vals[slot];
+        /* Rate-limited only if every trace through it was. */
+        unsigned ttl = b->path_first[i] + (unsigned)(first + k);
+        if (rg_trace_silence(t, ttl) != RG_SILENCE_RATE_LIMITED)
+            b->g->nodes[unks->vals[slot]].rate_limited = false;
     }
     return true;
 }
@@ -364,7 +384,7 @@ static bool fill_unks(builder *b, keymap *unks, size_t i)
     for (size_t k = 0; k < b->path_len[i]; k++) {
         if (path[k] == RG_GRAPH_NONE)
             continue;
-        if (k > first && !fill_gap(b, unks, path, first, k - first, before, path[k]))
+        if (k > first && !fill_gap(b, unks, i, first, k - first, before, path[k]))
             return false;
         before = path[k];
         first = k + 1;
@@ -398,7 +418,10 @@ static bool chain_trace(builder *b, keymap *ends, size_t i)
     const size_t *path = b->path + b->path_off[i];
     size_t prev = 0;
     for (unsigned k = 0; k < b->path_len[i]; k++) {
-        if (path[k] != prev && !add_edge(b, prev, path[k], i, b->path_first[i] + k))
+        unsigned ttl = b->path_first[i] + k;
+        bool inferred;
+        hop_addr(t, ttl, &inferred);
+        if (path[k] != prev && !add_edge(b, prev, path[k], i, ttl, inferred))
             return false;
         prev = path[k];
     }
@@ -407,7 +430,7 @@ static bool chain_trace(builder *b, keymap *ends, size_t i)
         return true;
     enum rg_gend_reason why = t->stopped_by_unreachable ? RG_GEND_UNREACHABLE : RG_GEND_SILENCE;
     gt->end = end_node(b, ends, prev, gt->dest, why);
-    return gt->end != RG_GRAPH_NONE && add_edge(b, prev, gt->end, i, 0);
+    return gt->end != RG_GRAPH_NONE && add_edge(b, prev, gt->end, i, 0, false);
 }
 
 static bool make_paths(builder *b)
@@ -521,7 +544,7 @@ static void add_sources(rg_graph *g, const rg_run *run)
 
 static size_t slots(const rg_trace *t)
 {
-    return (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
+    return rg_trace_slots(t);
 }
 
 /* Calls fn for every reply in the run whose sender is a host node. */

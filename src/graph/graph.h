@@ -5,6 +5,8 @@
  * - One node per address that answered on a trace's path (the first answer
  *   at each TTL, as the table shows it) or that a trace was sent to; every
  *   trace passing an address shares its node. Node 0 is the prober.
+ * - A hop inferred from other traces (rg_run_infer) is drawn on its node,
+ *   the edge into it marked inferred.
  * - A silent TTL between two known nodes A and B becomes an `unk` node,
  *   shared by every trace with the same A, the same B and the same number of
  *   silent TTLs between them. Silence after the last answer is not drawn as
@@ -83,6 +85,8 @@ typedef struct rg_gnode {
     bool reached;             /* at least one trace reached this destination */
     size_t cluster;           /* index into clusters, or RG_GRAPH_NONE */
     size_t nsplits;           /* splits happening at this node */
+    bool rate_limited;        /* UNK: every trace's silence there was a router's
+                                 rate limit (it answered other probes) */
     /* END: the destination it stood for and why it ended. */
     size_t dest;
     enum rg_gend_reason reason;
@@ -92,6 +96,7 @@ typedef struct rg_gedge {
     size_t from, to;          /* node indices */
     size_t trace;             /* index into traces: colour and legend entry */
     unsigned ttl;             /* TTL of `to`; 0 for the edge into an END */
+    bool inferred;            /* `to` was inferred from other traces, not measured */
     bool split;               /* leaves a split node for a representative trace */
 } rg_gedge;
 

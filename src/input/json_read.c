@@ -1,5 +1,7 @@
 #include "json_read.h"
 
+#include "../model/infer.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -11,6 +13,7 @@
 
 #include "../annotate/annotate.h"
 #include "../cli/config.h"
+#include "../model/infer.h"
 #include "../output/json.h"
 
 enum need {
@@ -298,7 +301,7 @@ static bool read_options(reader *r, json_t *doc)
     r->have_options = ok;
     r->min_ttl = (unsigned)min;
     r->max_ttl = (unsigned)max;
-    r->attempts = (unsigned)retries + 1;
+    r->attempts = rg_attempts_for((unsigned)retries);
     return ok;
 }
 
@@ -321,9 +324,14 @@ static bool read_stats(reader *r, json_t *doc, rg_run_stats *s)
     ok = ok && get_int(r, o, "send_errors", OPTIONAL, 0, INT64_MAX, &send_errors, NULL);
     ok = ok && get_int(r, o, "retries_sent", OPTIONAL, 0, INT64_MAX, &retries, NULL) &&
          get_int(r, o, "port_checks_sent", OPTIONAL, 0, INT64_MAX, &checks, NULL);
+    long long port_probes = 0, inferred = 0;
+    ok = ok && get_int(r, o, "port_probes_sent", OPTIONAL, 0, INT64_MAX, &port_probes, NULL) &&
+         get_int(r, o, "hops_inferred", OPTIONAL, 0, INT64_MAX, &inferred, NULL);
     s->send_errors = (uint64_t)send_errors;
     s->retries_sent = (uint64_t)retries;
     s->port_checks_sent = (uint64_t)checks;
+    s->port_probes_sent = (uint64_t)port_probes;
+    s->hops_inferred = (uint64_t)inferred;
     pop(r, mark);
     return ok;
 }
@@ -432,9 +440,12 @@ static bool read_hop(reader *r, json_t *hop, rg_trace *t)
         return false;
     size_t n = json_array_size(probes);
     size_t mark = push_key(r, "probes");
-    bool ok = n >= 1 && n <= t->attempts;
+    /* No probe: a hop inferred from other traces (re-derived, not read). */
+    json_t *inferred = json_object_get(hop, "inferred_responder");
+    unsigned least = inferred && !json_is_null(inferred) ? 0 : 1;
+    bool ok = n >= least && n <= t->attempts;
     if (!ok)
-        fail(r, "expected 1 to %u probes", t->attempts);
+        fail(r, "expected %u to %u probes", least, t->attempts);
     for (size_t i = 0; ok && i < n; i++) {
         size_t m2 = push_index(r, i);
         ok = read_probe(r, json_array_get(probes, i), i, t->dst.family,
@@ -443,7 +454,7 @@ static bool read_hop(reader *r, json_t *hop, rg_trace *t)
     }
     pop(r, mark);
     if (ok)
-        t->nsent[ttl - t->min_ttl] = (uint8_t)n;
+        rg_trace_set_sent(t, (unsigned)ttl, (unsigned)n);
     return ok;
 }
 
@@ -468,7 +479,8 @@ static bool scan_hops(reader *r, json_t *hops, unsigned *min, unsigned *max,
         if (ok && !r->have_options) {
             *min = *min ? *min : (unsigned)ttl;
             *max = (unsigned)ttl;
-            *attempts = n > *attempts && n <= RG_MAX_RETRIES + 1 ? (unsigned)n : *attempts;
+            *attempts = n > *attempts && n <= rg_attempts_for(RG_MAX_RETRIES) ? (unsigned)n
+                                                                               : *attempts;
         }
         prev = ttl;
         pop(r, mark);
@@ -490,6 +502,37 @@ static bool read_verdict(reader *r, json_t *o)
            get_int(r, o, "rtt_us", NULLABLE, 0, UINT32_MAX, &x, NULL) &&
            get_int(r, o, "last_answer_ttl", NULLABLE, 1, 255, &x, NULL) &&
            get_str(r, o, "stopped_by", NULLABLE, &stop);
+}
+
+/* The trace's port probes (added later to routegraph/1: optional). */
+static bool read_port_probes(reader *r, json_t *o, rg_trace *t)
+{
+    json_t *pp, *probes;
+    long long ttl = 0;
+    if (!get_container(r, o, "port_probes", OPTIONAL, false, &pp))
+        return false;
+    if (!pp)
+        return true;
+    size_t mark = push_key(r, "port_probes");
+    bool ok = get_int(r, pp, "ttl", REQUIRED, 1, 255, &ttl, NULL) &&
+              get_container(r, pp, "probes", REQUIRED, true, &probes);
+    size_t n = ok ? json_array_size(probes) : 0;
+    if (ok && n > t->attempts)
+        ok = fail(r, "expected 0 to %u probes", t->attempts);
+    size_t m1 = push_key(r, "probes");
+    for (size_t i = 0; ok && i < n; i++) {
+        size_t m2 = push_index(r, i);
+        ok = read_probe(r, json_array_get(probes, i), i, t->dst.family,
+                        rg_trace_probe(t, RG_PORT_PROBE_TTL, (unsigned)i));
+        pop(r, m2);
+    }
+    pop(r, m1);
+    pop(r, mark);
+    if (ok) {
+        t->port_ttl = (unsigned)ttl;
+        rg_trace_set_sent(t, RG_PORT_PROBE_TTL, (unsigned)n);
+    }
+    return ok;
 }
 
 static bool read_trace(reader *r, json_t *o, rg_trace *t)
@@ -517,7 +560,7 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
     pop(r, mark);
     if (!ok)
         return false;
-    size_t slots = (size_t)(max - min + 1) * attempts;
+    size_t slots = (size_t)(max - min + 2) * attempts; /* + the port probes' row */
     if (slots > r->max_slots - r->slots)
         return fail(r, "more probe slots than a document of this size may hold (%zu)",
                     r->max_slots);
@@ -534,6 +577,7 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
         pop(r, m2);
     }
     pop(r, mark);
+    ok = ok && read_port_probes(r, o, t);
     if (ok)
         rg_trace_conclude(t);
     return ok;
@@ -691,7 +735,8 @@ static bool read_document(reader *r, json_t *doc, rg_run *run)
            get_time(r, doc, "start_time", &run->start) &&
            get_time(r, doc, "end_time", &run->end) && read_options(r, doc) &&
            read_stats(r, doc, &run->stats) && read_unresolved(r, doc, run) &&
-           read_traces(r, doc, run) && read_hosts(r, doc, run) && read_credits(r, doc, run);
+           read_traces(r, doc, run) && read_hosts(r, doc, run) && read_credits(r, doc, run) &&
+           (rg_run_infer(run, RG_INFER_WITNESSES) || fail(r, "out of memory"));
 }
 
 size_t rg_json_read_max_slots(size_t len)

@@ -4,6 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Row of a TTL in the slot arrays: row 0 holds the port probes. */
+static size_t row_of(const rg_trace *t, unsigned ttl)
+{
+    return ttl == RG_PORT_PROBE_TTL ? 0 : (size_t)(ttl - t->min_ttl) + 1;
+}
+
+static size_t nttl(const rg_trace *t)
+{
+    return (size_t)(t->max_ttl - t->min_ttl + 1);
+}
+
 bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
                    uint16_t dport, unsigned min_ttl, unsigned max_ttl,
                    unsigned attempts)
@@ -11,11 +22,13 @@ bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
     memset(t, 0, sizeof *t);
     if (min_ttl == 0 || max_ttl < min_ttl || attempts == 0)
         return false;
-    size_t nttl = max_ttl - min_ttl + 1;
+    size_t n = max_ttl - min_ttl + 1;
     t->target = strdup(target);
-    t->probes = calloc(nttl * attempts, sizeof *t->probes);
-    t->nsent = calloc(nttl, sizeof *t->nsent);
-    if (!t->target || !t->probes || !t->nsent) {
+    t->probes = calloc((n + 1) * attempts, sizeof *t->probes);
+    t->nsent = calloc(n + 1, sizeof *t->nsent);
+    t->inferred = calloc(n, sizeof *t->inferred);
+    t->silence = calloc(n, sizeof *t->silence);
+    if (!t->target || !t->probes || !t->nsent || !t->inferred || !t->silence) {
         rg_trace_free(t);
         return false;
     }
@@ -23,6 +36,7 @@ bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
     t->dport = dport;
     t->min_ttl = min_ttl;
     t->max_ttl = max_ttl;
+    t->port_ttl = max_ttl;
     t->attempts = attempts;
     return true;
 }
@@ -32,21 +46,59 @@ void rg_trace_free(rg_trace *t)
     free(t->target);
     free(t->probes);
     free(t->nsent);
+    free(t->inferred);
+    free(t->silence);
     memset(t, 0, sizeof *t);
+}
+
+static bool valid_ttl(const rg_trace *t, unsigned ttl)
+{
+    return ttl == RG_PORT_PROBE_TTL || (ttl >= t->min_ttl && ttl <= t->max_ttl);
 }
 
 rg_probe *rg_trace_probe(const rg_trace *t, unsigned ttl, unsigned attempt)
 {
-    if (ttl < t->min_ttl || ttl > t->max_ttl || attempt >= t->attempts)
+    if (!t->probes || !valid_ttl(t, ttl) || attempt >= t->attempts)
         return NULL;
-    return &t->probes[(size_t)(ttl - t->min_ttl) * t->attempts + attempt];
+    return &t->probes[row_of(t, ttl) * t->attempts + attempt];
 }
 
 unsigned rg_trace_sent(const rg_trace *t, unsigned ttl)
 {
-    if (ttl < t->min_ttl || ttl > t->max_ttl)
+    if (!t->nsent || !valid_ttl(t, ttl))
         return 0;
-    return t->nsent[ttl - t->min_ttl];
+    return t->nsent[row_of(t, ttl)];
+}
+
+void rg_trace_set_sent(rg_trace *t, unsigned ttl, unsigned n)
+{
+    if (t->nsent && valid_ttl(t, ttl) && n <= t->attempts)
+        t->nsent[row_of(t, ttl)] = (uint8_t)n;
+}
+
+size_t rg_trace_slots(const rg_trace *t)
+{
+    return t->probes ? (nttl(t) + 1) * t->attempts : 0;
+}
+
+unsigned rg_trace_wire_ttl(const rg_trace *t, unsigned ttl)
+{
+    return ttl == RG_PORT_PROBE_TTL ? t->port_ttl : ttl;
+}
+
+const rg_addr *rg_trace_inferred(const rg_trace *t, unsigned ttl)
+{
+    if (!t->inferred || ttl < t->min_ttl || ttl > t->max_ttl)
+        return NULL;
+    const rg_addr *a = &t->inferred[ttl - t->min_ttl];
+    return a->family ? a : NULL;
+}
+
+enum rg_silence rg_trace_silence(const rg_trace *t, unsigned ttl)
+{
+    if (!t->silence || ttl < t->min_ttl || ttl > t->max_ttl)
+        return RG_SILENCE_NONE;
+    return (enum rg_silence)t->silence[ttl - t->min_ttl];
 }
 
 const rg_probe *rg_trace_answer(const rg_trace *t, unsigned ttl)
@@ -87,7 +139,7 @@ int rg_trace_answer_attempt(const rg_trace *t, unsigned ttl)
 
 static size_t slot_count(const rg_trace *t)
 {
-    return (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
+    return rg_trace_slots(t);
 }
 
 /* A SYN-ACK proves the port open; a closed port never sends one, so any
@@ -107,10 +159,20 @@ bool rg_trace_has_synack(const rg_trace *t)
 
 const rg_probe *rg_trace_deciding(const rg_trace *t)
 {
-    if (!t->reached_ttl)
-        return NULL;
     const rg_probe *sa = t->state == RG_PORT_OPEN ? first_synack(t) : NULL;
-    return sa ? sa : rg_trace_answer(t, t->reached_ttl);
+    if (sa)
+        return sa;
+    if (t->reached_ttl)
+        return rg_trace_answer(t, t->reached_ttl);
+    if (t->state != RG_PORT_CLOSED)
+        return NULL;
+    /* Closed on the port probes alone: their trusted RST. */
+    for (unsigned a = 0; a < rg_trace_sent(t, RG_PORT_PROBE_TTL); a++) {
+        const rg_probe *p = rg_trace_probe(t, RG_PORT_PROBE_TTL, a);
+        if (p->kind == RG_REPLY_RST && rg_trace_rst_trusted(t, p))
+            return p;
+    }
+    return NULL;
 }
 
 static bool ts_before(const struct timespec *a, const struct timespec *b)
@@ -146,7 +208,12 @@ bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p)
 {
     if (p->kind != RG_REPLY_RST)
         return false;
-    for (unsigned ttl = destination_floor(t); ttl <= t->max_ttl; ttl++) {
+    unsigned floor = destination_floor(t);
+    /* Port probes (TTL 0) first, then the hops from the floor up. */
+    for (unsigned ttl = RG_PORT_PROBE_TTL; ttl <= t->max_ttl;
+         ttl = ttl == RG_PORT_PROBE_TTL ? (floor > t->min_ttl ? floor : t->min_ttl) : ttl + 1) {
+        if (rg_trace_wire_ttl(t, ttl) < floor)
+            continue;
         for (unsigned a = 0; a < rg_trace_sent(t, ttl); a++) {
             const rg_probe *q = rg_trace_probe(t, ttl, a);
             if (q == p || q->kind != RG_REPLY_NONE || q->sent.tv_sec == 0 ||
@@ -167,14 +234,56 @@ static bool any_trusted_rst(const rg_trace *t)
     return false;
 }
 
+unsigned rg_distance_from_reply_ttl(unsigned reply_ttl)
+{
+    static const unsigned initial[] = {64, 128, 255};
+    for (size_t i = 0; i < sizeof initial / sizeof initial[0]; i++)
+        if (reply_ttl > 0 && reply_ttl <= initial[i])
+            return initial[i] - reply_ttl + 1 <= 64 ? initial[i] - reply_ttl + 1 : 0;
+    return 0;
+}
+
+/* What the port probes showed: the distance their first TCP answer
+ * suggests, and how many went unanswered. */
+static void conclude_port_probes(rg_trace *t)
+{
+    t->est_distance = 0;
+    t->port_probes_sent = rg_trace_sent(t, RG_PORT_PROBE_TTL);
+    t->port_probes_lost = 0;
+    for (unsigned a = 0; a < t->port_probes_sent; a++) {
+        const rg_probe *p = rg_trace_probe(t, RG_PORT_PROBE_TTL, a);
+        if (p->kind == RG_REPLY_NONE)
+            t->port_probes_lost++;
+        else if (!t->est_distance && (p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST) &&
+                 from_destination(t, p))
+            t->est_distance = rg_distance_from_reply_ttl(p->reply_ttl);
+    }
+}
+
+/* The port's state from every TCP answer of the trace, hops and port
+ * probes alike: any SYN-ACK opens it, a trusted RST closes it, RSTs all in
+ * doubt leave it unknown, no TCP answer at all leaves it filtered. */
+static enum rg_port_state port_state(const rg_trace *t)
+{
+    if (rg_trace_has_synack(t))
+        return RG_PORT_OPEN;
+    bool rst = false;
+    for (size_t k = 0; k < slot_count(t); k++)
+        rst |= t->probes[k].kind == RG_REPLY_RST;
+    if (!rst)
+        return RG_PORT_FILTERED;
+    return any_trusted_rst(t) ? RG_PORT_CLOSED : RG_PORT_UNKNOWN;
+}
+
 void rg_trace_conclude(rg_trace *t)
 {
     t->reached_ttl = 0;
     t->last_ttl = 0;
     t->last_answer_ttl = 0;
-    t->state = RG_PORT_FILTERED;
     t->rtt_us = 0;
     t->stopped_by_unreachable = false;
+    conclude_port_probes(t);
+    t->state = port_state(t);
     for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++) {
         if (rg_trace_sent(t, ttl) == 0)
             continue;
@@ -186,10 +295,6 @@ void rg_trace_conclude(rg_trace *t)
         if (p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST) {
             t->reached_ttl = ttl;
             t->rtt_us = p->rtt_us;
-            if (rg_trace_has_synack(t))
-                t->state = RG_PORT_OPEN;
-            else
-                t->state = any_trusted_rst(t) ? RG_PORT_CLOSED : RG_PORT_UNKNOWN;
             return;
         }
         if (p->kind == RG_REPLY_UNREACHABLE) {
@@ -200,9 +305,15 @@ void rg_trace_conclude(rg_trace *t)
                 t->rtt_us = p->rtt_us;
             }
             t->stopped_by_unreachable = true;
+            if (t->state == RG_PORT_UNKNOWN)
+                t->state = RG_PORT_FILTERED;
             return;
         }
     }
+    /* Not reached on the hops: the port probes' RTT, when they answered. */
+    const rg_probe *d = rg_trace_deciding(t);
+    if (d)
+        t->rtt_us = d->rtt_us;
 }
 
 typedef struct dedupe_key {
@@ -298,7 +409,7 @@ bool rg_run_collect_hosts(rg_run *run)
     size_t cap = 0;
     for (size_t i = 0; i < run->ntraces; i++) {
         const rg_trace *t = &run->traces[i];
-        cap += 1 + (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
+        cap += 1 + rg_trace_slots(t);
     }
     run->hosts = calloc(cap ? cap : 1, sizeof *run->hosts);
     if (!run->hosts)
@@ -307,8 +418,7 @@ bool rg_run_collect_hosts(rg_run *run)
     for (size_t i = 0; i < run->ntraces; i++) {
         const rg_trace *t = &run->traces[i];
         run->hosts[n++].addr = t->dst;
-        size_t slots = (size_t)(t->max_ttl - t->min_ttl + 1) * t->attempts;
-        for (size_t k = 0; k < slots; k++)
+        for (size_t k = 0; k < rg_trace_slots(t); k++)
             if (t->probes[k].kind != RG_REPLY_NONE)
                 run->hosts[n++].addr = t->probes[k].from;
     }
@@ -363,6 +473,16 @@ const char *rg_reply_kind_name(enum rg_reply_kind k)
     case RG_REPLY_NONE: break;
     }
     return "none";
+}
+
+const char *rg_silence_name(enum rg_silence s)
+{
+    switch (s) {
+    case RG_SILENCE_SILENT: return "silent";
+    case RG_SILENCE_RATE_LIMITED: return "rate-limited";
+    case RG_SILENCE_NONE: break;
+    }
+    return NULL;
 }
 
 const char *rg_port_state_name(enum rg_port_state s)

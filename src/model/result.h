@@ -45,6 +45,29 @@ typedef struct rg_probe {
     bool port_check;          /* sent to test a doubtful RST, not to find a hop */
 } rg_probe;
 
+/* Why a hop has no measured responder (rg_run_infer). */
+enum rg_silence {
+    RG_SILENCE_NONE = 0,      /* answered, or never probed */
+    RG_SILENCE_SILENT,        /* no probe at this position answered, in any trace */
+    RG_SILENCE_RATE_LIMITED,  /* the router here answered other probes, not these */
+};
+
+/* TTL 0 names a trace's port probes: TCP SYNs sent at port_ttl before the
+ * hops, so the port's state and the destination's distance come from TCP
+ * answers, which routers do not rate-limit as they do ICMP errors. */
+#define RG_PORT_PROBE_TTL 0u
+
+/* Extra tries a hop gets when its router is known to rate-limit (it
+ * answered other probes and lost some): its probes were lost to the
+ * limiter, not to the path, and go again once its budget has refilled. */
+#define RG_THROTTLED_RETRIES 2u
+
+/* Probe slots per TTL for a run with --retries retries. */
+static inline unsigned rg_attempts_for(unsigned retries)
+{
+    return retries + 1 + RG_THROTTLED_RETRIES;
+}
+
 typedef struct rg_trace {
     char *target;             /* the name or literal as given; owned */
     rg_addr dst;
@@ -54,9 +77,15 @@ typedef struct rg_trace {
     uint32_t seq_base;        /* secret per trace: seq = base + identity */
     uint32_t flow_label;      /* IPv6, constant per trace */
     unsigned min_ttl, max_ttl;
-    unsigned attempts;        /* probe slots per TTL: 1 + retries */
-    rg_probe *probes;         /* [(ttl - min_ttl) * attempts + attempt] */
-    uint8_t *nsent;           /* [ttl - min_ttl]: attempts sent at that TTL */
+    unsigned attempts;        /* probe slots per TTL: rg_attempts_for(retries) */
+    unsigned port_ttl;        /* IP TTL of the port probes (TTL 0 slots) */
+    rg_probe *probes;         /* [row(ttl) * attempts + attempt]; row 0: port probes */
+    uint8_t *nsent;           /* [row(ttl)]: attempts sent at that TTL */
+    /* Per TTL [ttl - min_ttl], set by rg_run_infer: a hop not measured on
+     * this trace's own flow but known from other traces (family 0: none),
+     * and why a hop without responder has none. */
+    rg_addr *inferred;
+    uint8_t *silence;         /* enum rg_silence */
 
     /* Conclusions, set by rg_trace_conclude(). */
     unsigned reached_ttl;     /* TTL whose probe the destination answered; 0 = not */
@@ -65,6 +94,8 @@ typedef struct rg_trace {
     enum rg_port_state state;
     uint32_t rtt_us;          /* RTT of the reply that reached the destination */
     bool stopped_by_unreachable; /* an ICMP unreachable ended it */
+    unsigned est_distance;    /* from the port probes' reply TTL; 0 = unknown */
+    unsigned port_probes_sent, port_probes_lost;
 } rg_trace;
 
 typedef struct rg_run_stats {
@@ -77,6 +108,8 @@ typedef struct rg_run_stats {
     uint64_t send_errors;     /* probes the kernel refused to send */
     uint64_t retries_sent;    /* probes sent again to a silent TTL */
     uint64_t port_checks_sent; /* probes sent to test a doubtful RST */
+    uint64_t port_probes_sent; /* TCP probes at a high TTL for port state and distance */
+    uint64_t hops_inferred;   /* probes not sent: the hop was known from other traces */
     int last_send_error;      /* errno of the last refusal */
 } rg_run_stats;
 
@@ -124,9 +157,19 @@ bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
                    unsigned attempts);
 void rg_trace_free(rg_trace *t);
 
-/* NULL when ttl/attempt are outside the trace's slots. */
+/* NULL when ttl/attempt are outside the trace's slots; ttl 0: port probes. */
 rg_probe *rg_trace_probe(const rg_trace *t, unsigned ttl, unsigned attempt);
+/* Number of probe slots, port probes included (t->probes[0 .. n)). */
+size_t rg_trace_slots(const rg_trace *t);
+/* The IP TTL a probe in slot (ttl, .) was sent with. */
+unsigned rg_trace_wire_ttl(const rg_trace *t, unsigned ttl);
+/* The responder inferred at ttl (NULL: none) and the silence label. */
+const rg_addr *rg_trace_inferred(const rg_trace *t, unsigned ttl);
+enum rg_silence rg_trace_silence(const rg_trace *t, unsigned ttl);
 unsigned rg_trace_sent(const rg_trace *t, unsigned ttl);
+/* Records that n attempts went out at ttl (0: the port probes); ignored
+ * outside the trace's slots. */
+void rg_trace_set_sent(rg_trace *t, unsigned ttl, unsigned n);
 /* The first answered probe at this TTL, or NULL. */
 const rg_probe *rg_trace_answer(const rg_trace *t, unsigned ttl);
 
@@ -177,6 +220,10 @@ bool rg_run_add_unresolved(rg_run *run, const char *name, const char *why);
 void rg_run_free(rg_run *run);
 
 const char *rg_reply_kind_name(enum rg_reply_kind k);
+const char *rg_silence_name(enum rg_silence s); /* NULL for NONE */
+/* Hops from a destination's reply TTL: the hops its answer took to come
+ * back, assuming the usual initial TTLs (64, 128, 255); 0 when implausible. */
+unsigned rg_distance_from_reply_ttl(unsigned reply_ttl);
 const char *rg_port_state_name(enum rg_port_state s);
 /* Short code for tables: "11", "SA", "RA", "3" (unreachable), "-" (none). */
 const char *rg_probe_code(const rg_probe *p, char *buf, size_t len);

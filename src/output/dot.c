@@ -304,11 +304,32 @@ static void put_dest(FILE *f, const rg_graph *g, size_t k)
     fputs("</table>>];\n", f);
 }
 
+static bool any_rate_limited(const rg_graph *g)
+{
+    for (size_t k = 0; k < g->nnodes; k++)
+        if (g->nodes[k].kind == RG_GNODE_UNK && g->nodes[k].rate_limited)
+            return true;
+    return false;
+}
+
+static bool any_inferred(const rg_graph *g)
+{
+    for (size_t i = 0; i < g->nedges; i++)
+        if (g->edges[i].inferred)
+            return true;
+    return false;
+}
+
 static void put_unk(FILE *f, const rg_graph *g, size_t k)
 {
     fputs("  ", f);
     put_node_name(f, g, k);
-    fputs(" [label=\"unk\", style=\"rounded,dashed\", fontcolor=\"#666666\"", f);
+    /* A rate-limited router answered other probes: it is there, only
+     * rationed; a silent one never answered anyone. */
+    if (g->nodes[k].rate_limited)
+        fputs(" [label=\"unk\\nrate-limited\", style=\"rounded,dotted\", fontcolor=\"#8a6d00\"", f);
+    else
+        fputs(" [label=\"unk\", style=\"rounded,dashed\", fontcolor=\"#666666\"", f);
     if (g->nodes[k].nsplits)
         fprintf(f, ", color=\"%s\", penwidth=%s", RED_BORDER, SPLIT_PENWIDTH);
     fputs("];\n", f);
@@ -392,10 +413,10 @@ static void put_edge(FILE *f, const rg_graph *g, const rg_gedge *e)
 {
     put_edge_ends(f, g, e);
     fprintf(f, " [color=\"%s\", style=%s, tooltip=\"", rg_dot_trace_color(e->trace),
-            rg_dot_trace_style(e->trace));
+            e->inferred ? "dotted" : rg_dot_trace_style(e->trace));
     put_target_port(f, &g->traces[e->trace], ESC_DOT);
     if (e->ttl)
-        fprintf(f, " TTL %u", e->ttl);
+        fprintf(f, " TTL %u%s", e->ttl, e->inferred ? " (inferred from other traces)" : "");
     fputc('"', f);
     if (e->split && g->nodes[e->from].nsplits == 1)
         put_split_label(f, g, e);
@@ -420,7 +441,11 @@ static void put_bundle(FILE *f, const rg_graph *g, const rg_gedge *const *member
         used[c] = true;
         fprintf(f, "%s%s", shown++ ? ":" : "", colors[c]);
     }
-    fprintf(f, "\", penwidth=1, tooltip=\"%zu traces\"", n);
+    bool inferred = true;
+    for (size_t i = 0; i < n; i++)
+        inferred &= members[i]->inferred;
+    fprintf(f, "\", penwidth=1, tooltip=\"%zu traces%s\"%s", n,
+            inferred ? ", inferred from other traces" : "", inferred ? ", style=dotted" : "");
     if (split)
         put_split_label(f, g, split);
     fputs("];\n", f);
@@ -564,6 +589,14 @@ static void put_legend(FILE *f, const rg_graph *g)
     fputs("<tr><td align=\"left\">octagon: a trace ended there without "
           "reaching its destination; unk: silent hop</td></tr>",
           f);
+    if (any_rate_limited(g))
+        fputs("<tr><td align=\"left\">unk rate-limited (dotted): a router that "
+              "answered other probes, not these</td></tr>",
+              f);
+    if (any_inferred(g))
+        fputs("<tr><td align=\"left\">dotted edge: hop inferred from other traces, "
+              "not measured on this one</td></tr>",
+              f);
     if (g->nsplits)
         fprintf(f, "<tr><td align=\"left\"><b>paths split</b> "
                    "<font color=\"%s\">(red border)</font></td></tr>",

@@ -116,6 +116,7 @@ static const char *const page_css[] = {
     "col.c-name{width:24%}",
     "col.c-rtt{width:10em}",
     ".silent{color:#a0a7b0}",
+    ".inferred{color:#5b6b7f;font-style:italic}",
     ".k{font-size:12px;color:var(--muted)}",
     ".k-syn-ack{color:var(--open-ink);font-weight:600}",
     ".k-rst{color:var(--closed-ink);font-weight:600}",
@@ -1056,10 +1057,24 @@ static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned 
         fputs("\" tabindex=\"0\"", f);
     }
     fprintf(f, "><td class=\"num\">%u</td>", ttl);
-    if (!ans) {
-        fputs("<td class=\"silent mono\">*</td><td class=\"silent\">no reply</td><td></td>"
-              "<td></td><td class=\"num\">",
-              f);
+    const rg_addr *inferred = ans ? NULL : rg_trace_inferred(t, ttl);
+    if (inferred) {
+        /* Known from other traces; never shown as this trace's answer. */
+        const rg_host *h = rg_run_host(run, inferred);
+        fputs("<td class=\"mono inferred\">", f);
+        put_addr(f, inferred);
+        fputs("</td><td class=\"inferred\">inferred from other traces</td><td>", f);
+        put_name(f, h ? h->ptr : NULL);
+        fputs("</td><td>", f);
+        put_as(f, h);
+        fputs("</td><td class=\"num\">", f);
+    } else if (!ans) {
+        bool limited = rg_trace_silence(t, ttl) == RG_SILENCE_RATE_LIMITED;
+        fprintf(f, "<td class=\"silent mono\">%s</td><td class=\"silent\">%s</td><td></td>"
+                   "<td></td><td class=\"num\">",
+                limited ? "~" : "-",
+                limited ? "no reply: rate-limited (the router answered other probes)"
+                        : "no reply: silent");
     } else {
         const rg_host *h = rg_run_host(run, &ans->from);
         fputs("<td class=\"mono\">", f);
@@ -1105,7 +1120,7 @@ static void put_trace(FILE *f, const rg_run *run, size_t i, bool open)
           f);
     /* Every TTL probed: a port check may have gone past the destination's. */
     for (unsigned ttl = t->min_ttl; t->last_ttl && ttl <= t->max_ttl; ttl++)
-        if (rg_trace_sent(t, ttl))
+        if (rg_trace_sent(t, ttl) || rg_trace_inferred(t, ttl))
             put_hop_row(f, run, t, ttl);
     fputs("</tbody></table>\n</details>\n", f);
 }

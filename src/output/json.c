@@ -153,6 +153,8 @@ static json_t *stats_json(const rg_run_stats *s)
     ok &= put(o, "send_errors", json_integer((json_int_t)s->send_errors));
     ok &= put(o, "retries_sent", json_integer((json_int_t)s->retries_sent));
     ok &= put(o, "port_checks_sent", json_integer((json_int_t)s->port_checks_sent));
+    ok &= put(o, "port_probes_sent", json_integer((json_int_t)s->port_probes_sent));
+    ok &= put(o, "hops_inferred", json_integer((json_int_t)s->hops_inferred));
     return finish(o, ok);
 }
 
@@ -299,8 +301,15 @@ static json_t *hop_json(const rg_run *run, const rg_trace *t, unsigned ttl)
     /* Which attempt answered first: above 0, the hop needed a retry. */
     ok &= put(o, "answer_attempt", answer ? json_integer(rg_trace_answer_attempt(t, ttl))
                                           : json_null());
-    if (answer)
-        ok &= put_annotation(o, rg_run_host(run, &answer->from));
+    const rg_addr *inferred = answer ? NULL : rg_trace_inferred(t, ttl);
+    const char *silence = answer ? NULL : rg_silence_name(rg_trace_silence(t, ttl));
+    /* Never in "responder": not measured on this trace's own flow. */
+    if (inferred)
+        ok &= put(o, "inferred_responder", addr_json(inferred));
+    if (silence)
+        ok &= put(o, "silence", json_string(silence));
+    if (answer || inferred)
+        ok &= put_annotation(o, rg_run_host(run, answer ? &answer->from : inferred));
     ok &= put(o, "probes", probes);
     unsigned n = rg_trace_sent(t, ttl);
     if (n > t->attempts)
@@ -320,9 +329,28 @@ static json_t *hops_json(const rg_run *run, const rg_trace *t)
      * flight when it answered, and port checks there (under loss the
      * destination may first answer at a higher TTL than a later answer). */
     for (unsigned ttl = t->min_ttl; ok && ttl <= t->max_ttl; ttl++)
-        if (rg_trace_sent(t, ttl) > 0)
+        if (rg_trace_sent(t, ttl) > 0 || rg_trace_inferred(t, ttl))
             ok = append(a, hop_json(run, t, ttl));
     return finish(a, ok);
+}
+
+/* The TCP probes sent at a high TTL first, for the port's state and the
+ * destination's distance (null when none was sent). */
+static json_t *port_probes_json(const rg_trace *t)
+{
+    unsigned n = rg_trace_sent(t, RG_PORT_PROBE_TTL);
+    if (n == 0)
+        return json_null();
+    json_t *o = json_object(), *probes = json_array();
+    if (!o) {
+        json_decref(probes);
+        return NULL;
+    }
+    bool ok = put(o, "ttl", json_integer(t->port_ttl));
+    ok &= put(o, "probes", probes);
+    for (unsigned a = 0; ok && a < n && a < t->attempts; a++)
+        ok = append(probes, probe_json(rg_trace_probe(t, RG_PORT_PROBE_TTL, a), a));
+    return finish(o, ok);
 }
 
 /* Why the trace ended. Silence and max_ttl can both hold; the engine stops
@@ -363,7 +391,9 @@ static json_t *trace_json(const rg_run *run, const rg_trace *t, unsigned gap)
     ok &= put(o, "rtt_us", t->reached_ttl ? json_integer(t->rtt_us) : json_null());
     ok &= put(o, "last_answer_ttl", uint_or_null(t->last_answer_ttl));
     ok &= put(o, "stopped_by", stop ? json_string(stop) : json_null());
+    ok &= put(o, "estimated_distance", uint_or_null(t->est_distance));
     ok &= put(o, "as_path", as_path_json(run, t));
+    ok &= put(o, "port_probes", port_probes_json(t));
     ok &= put(o, "hops", hops_json(run, t));
     return finish(o, ok);
 }

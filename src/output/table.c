@@ -63,7 +63,7 @@ static bool doubtful(const rg_trace *t, const rg_probe *p)
 static unsigned last_sent(const rg_trace *t)
 {
     for (unsigned ttl = t->max_ttl; ttl >= t->min_ttl && ttl > 0; ttl--)
-        if (rg_trace_sent(t, ttl))
+        if (rg_trace_sent(t, ttl) || rg_trace_inferred(t, ttl))
             return ttl;
     return 0;
 }
@@ -71,16 +71,22 @@ static unsigned last_sent(const rg_trace *t)
 static const char *cell_text(const rg_trace *t, unsigned ttl, char *buf,
                              size_t len)
 {
+    char a[RG_ADDR_STRLEN], code[8];
+    const rg_probe *p = rg_trace_shown(t, ttl);
+    const rg_addr *inferred = rg_trace_inferred(t, ttl);
+    if (!p && inferred) {
+        /* Known from other traces, not measured on this one's flow. */
+        snprintf(buf, len, "%-15s (11)", rg_addr_format(inferred, a, sizeof a));
+        return buf;
+    }
     if (rg_trace_sent(t, ttl) == 0) {
         snprintf(buf, len, "%s", "");
         return buf;
     }
-    const rg_probe *p = rg_trace_shown(t, ttl);
     if (!p) {
-        snprintf(buf, len, "%s", "-");
+        snprintf(buf, len, "%s", rg_trace_silence(t, ttl) == RG_SILENCE_RATE_LIMITED ? "~" : "-");
         return buf;
     }
-    char a[RG_ADDR_STRLEN], code[8];
     snprintf(buf, len, "%-15s %s%s%s", rg_addr_format(&p->from, a, sizeof a),
              rg_probe_code(p, code, sizeof code), doubtful(t, p) ? "?" : "",
              retried(t, ttl) ? "*" : "");
@@ -242,6 +248,17 @@ static void put_verdict(FILE *out, const rg_trace *t)
         put_rtt(out, t->rtt_us);
         return;
     }
+    const rg_probe *deciding = rg_trace_deciding(t);
+    if (deciding) {
+        /* The port probes answered; the hops did not get that far. */
+        fprintf(out, "not reached by the hops, port %s (%s) on the port probe", state,
+                rg_probe_code(deciding, code, sizeof code));
+        if (t->est_distance)
+            fprintf(out, ", about %u hops away", t->est_distance);
+        fputs(", ", out);
+        put_rtt(out, t->rtt_us);
+        return;
+    }
     const rg_probe *last = rg_trace_answer(t, t->last_answer_ttl);
     if (!last) {
         fprintf(out, "not reached, port %s, no answer at all", state);
@@ -268,16 +285,23 @@ static void write_summary(FILE *out, const rg_run *run)
     }
 }
 
-/* How many cells carry each mark (*, ?), for the footer's key. */
-static void count_marks(const rg_run *run, size_t *retried_hops, size_t *doubts)
+typedef struct marks {
+    size_t retried, doubts, inferred, limited;
+} marks;
+
+/* How many cells carry each mark (*, ?, (11), ~), for the footer's key. */
+static void count_marks(const rg_run *run, marks *m)
 {
-    *retried_hops = *doubts = 0;
+    *m = (marks){0};
     for (size_t i = 0; i < run->ntraces; i++) {
         const rg_trace *t = &run->traces[i];
         for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++) {
             const rg_probe *p = rg_trace_shown(t, ttl);
-            *retried_hops += retried(t, ttl);
-            *doubts += p && doubtful(t, p);
+            m->retried += retried(t, ttl);
+            m->doubts += p && doubtful(t, p);
+            m->inferred += !p && rg_trace_inferred(t, ttl);
+            m->limited += !p && !rg_trace_inferred(t, ttl) &&
+                          rg_trace_silence(t, ttl) == RG_SILENCE_RATE_LIMITED;
         }
     }
 }
@@ -290,14 +314,21 @@ static void write_footer(FILE *out, const rg_run *run)
         rg_text_clean(out, run->unresolved[i].why);
         fputc('\n', out);
     }
-    size_t retried_hops, doubts;
-    count_marks(run, &retried_hops, &doubts);
-    if (retried_hops)
-        fprintf(out, "%zu hop%s answered only a retry (marked *)\n", retried_hops,
-                retried_hops == 1 ? "" : "s");
-    if (doubts)
+    marks m;
+    count_marks(run, &m);
+    if (m.retried)
+        fprintf(out, "%zu hop%s answered only a retry (marked *)\n", m.retried,
+                m.retried == 1 ? "" : "s");
+    if (m.doubts)
         fprintf(out, "%zu RST%s may be the reset of a half-open connection left by a lost "
-                "SYN-ACK (marked ?)\n", doubts, doubts == 1 ? "" : "s");
+                "SYN-ACK (marked ?)\n", m.doubts, m.doubts == 1 ? "" : "s");
+    if (m.inferred)
+        fprintf(out, "%zu hop%s inferred from other traces, not measured on %s own flow "
+                "(marked (11))\n", m.inferred, m.inferred == 1 ? "" : "s",
+                m.inferred == 1 ? "its" : "their");
+    if (m.limited)
+        fprintf(out, "%zu hop%s unanswered where the router answered other probes: "
+                "rate-limited (marked ~)\n", m.limited, m.limited == 1 ? "" : "s");
     unsigned long long n = run->stats.unmatched;
     if (n == 1)
         fputs("1 reply matched no probe and was ignored\n", out);

@@ -63,7 +63,7 @@ bool rg_probe_identity(uint32_t base, uint32_t seq, unsigned *ttl,
         return false;
     *ttl = off >> RG_PROBE_ATTEMPT_BITS;
     *attempt = off & ((1u << RG_PROBE_ATTEMPT_BITS) - 1);
-    return *ttl > 0;
+    return true; /* ttl 0: the port probes */
 }
 
 static void build_tcp(const rg_probe_spec *s, uint8_t *t)

@@ -6,7 +6,8 @@
  * probes of a trace is the TCP sequence number, seq = base + ttl * 8 + attempt,
  * which ICMP errors quote (it lies in the first 8 bytes of the TCP header) and
  * SYN-ACK / RST answer with ack = seq + 1. base is a per-trace secret, so a
- * blind forger has to guess 32 bits. For IPv4 the IP ID repeats the identity. */
+ * blind forger has to guess 32 bits. For IPv4 the IP ID repeats the identity.
+ * Identity TTL 0 names a trace's port probes, whatever IP TTL they carry. */
 #ifndef RG_PROBE_H
 #define RG_PROBE_H
 

@@ -21,7 +21,7 @@ bool rg_addr_parse(const char *text, rg_addr *out)
 const char *rg_addr_format(const rg_addr *a, char *buf, size_t len)
 {
     int af = a->family == 6 ? AF_INET6 : AF_INET;
-    if (a->family == 0 || !inet_ntop(af, a->bytes, buf, (socklen_t)len)) {
+    if ((a->family != 4 && a->family != 6) || !inet_ntop(af, a->bytes, buf, (socklen_t)len)) {
         if (len > 0)
             buf[0] = '\0';
     }
@@ -30,7 +30,7 @@ const char *rg_addr_format(const rg_addr *a, char *buf, size_t len)
 
 size_t rg_addr_len(const rg_addr *a)
 {
-    return a->family == 6 ? 16 : a->family == 4 ? 4 : 0;
+    return a->family == 6 || a->family == RG_ADDR_KEY ? 16 : a->family == 4 ? 4 : 0;
 }
 
 bool rg_addr_equal(const rg_addr *a, const rg_addr *b)

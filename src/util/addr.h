@@ -9,6 +9,11 @@
 
 #define RG_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
+/* family of a lookup key that stands for something other than an address
+ * (the prober, a destination prefix, a TTL position); never formatted or
+ * sent to, it compares and hashes on all 16 bytes. */
+#define RG_ADDR_KEY 255
+
 typedef struct rg_addr {
     uint8_t family; /* 4 or 6; 0 = unset */
     uint8_t bytes[16]; /* IPv4 uses the first 4 */

@@ -39,8 +39,10 @@ static void setup(void)
     traces[0].sport = 40000;
     traces[1].sport = 40001;
     traces[0].seq_base = traces[1].seq_base = 0x10203040u;
-    for (unsigned t = 0; t < 30; t++)
-        traces[0].nsent[t] = traces[1].nsent[t] = 2;
+    for (unsigned ttl = 0; ttl <= 30; ttl++) { /* 0: the port probes */
+        rg_trace_set_sent(&traces[0], ttl, 2);
+        rg_trace_set_sent(&traces[1], ttl, 2);
+    }
     if (!rg_match_init(&table, traces, 2))
         abort();
 }

@@ -68,14 +68,19 @@ def label(t):
 
 
 def hop_list(t, upto):
-    by_ttl = {h["ttl"]: h["responder"] for h in t["hops"]}
+    """Responder per TTL 1..upto, measured or inferred from other traces
+    (None = silent); the ground-truth checks hold both to the lab's."""
+    by_ttl = {h["ttl"]: h["responder"] or h.get("inferred_responder") for h in t["hops"]}
     return [by_ttl.get(ttl) for ttl in range(1, upto + 1)]
 
 
 def replies(t):
-    """(ttl, attempt, reply) of every answered probe of a trace."""
+    """(ttl, attempt, reply) of every answered probe of a trace, the port
+    probes (sent at a high TTL) included."""
+    pp = t.get("port_probes") or {"ttl": 0, "probes": []}
     return [(h["ttl"], p["attempt"], p["reply"]) for h in t["hops"] for p in h["probes"]
-            if p["reply"]]
+            if p["reply"]] + [(pp["ttl"], p["attempt"], p["reply"]) for p in pp["probes"]
+                              if p["reply"]]
 
 
 def assert_truthful(t, exact, state=None, half_open=False):
@@ -444,11 +449,15 @@ def test_hostile_loss_retries_find_every_hop_that_answered():
             # needed a retry.
             assert h["answer_attempt"] == first, (label(t), h)
             retried_hops += bool(first)
-            if h["ttl"] < d and got[0] is None:
-                # A router hop whose first probe went unanswered got its retry.
-                assert len(got) == 2, (label(t), h)
+            if h["ttl"] < d and got[0] is None and len(got) == 1:
+                # A router hop whose first probe went unanswered got its
+                # retry, unless other traces showed it (inferred).
+                assert h.get("inferred_responder"), (label(t), h)
+            elif h["ttl"] < d and got[0] is None:
+                # Up to two more when its router is seen to lose answers.
+                assert 2 <= len(got) <= 4, (label(t), h)
                 retried += 1
-                recovered += got[1] is not None
+                recovered += any(got[1:])
     # 30% each way: some hops answered only their retry (probes[0] silent,
     # probes[1] answered), which the JSON and the table both say.
     assert retried > 0 and recovered > 0, (retried, recovered)
@@ -469,11 +478,13 @@ def checks_used_up(t, retries):
 
 
 @test
-def test_hostile_half_open_connection_settled_by_a_port_check():
+def test_hostile_half_open_connection_never_closes_an_open_port():
     """The first SYN-ACK of every connection is lost (r1 drops it): the
-    destination keeps a half-open connection and resets the trace's next SYN
-    whatever the port's state. A port check, sent once that RST is back,
-    finds the open port open; a closed port costs no check at all."""
+    destination keeps a half-open connection for the trace's 5-tuple and
+    may reset the trace's next SYN whatever the port's state. The first SYN
+    of a trace is its port probe, so the SYN-ACK lost is the port probe's;
+    every port state still comes out exact, and an RST that may be such a
+    reset is marked in doubt (?) and settled, never taken for closed."""
     addrs = [target(n, f, h) for f in (4, 6) for n, h in (("h1", 224), ("h3", 224))]
     with impaired("synack-once", "r1", *addrs, where="r1"):
         text, doc = rg_files("-p", "80,443", *addrs)
@@ -482,28 +493,26 @@ def test_hostile_half_open_connection_settled_by_a_port_check():
     for t in doc["traces"]:
         assert_truthful(t, exact=True, half_open=True)
         want = net_of(t["address"])["ports"][str(t["port"])]
-        checks = [(h["ttl"], p) for h in t["hops"] for p in h["probes"] if p.get("port_check")]
+        first = t["port_probes"]["probes"][0]
         if want == "closed":
-            assert checks == [], (label(t), checks)
+            # An RST is not dropped: the port probe answered at once.
+            assert first["reply"] and first["reply"]["kind"] == "rst", (label(t), first)
             continue
         assert want == "open", label(t)
         opened += 1
-        # Its first SYN-ACK lost, then the RST of the half-open connection,
-        # then the check answered SYN-ACK at the destination's TTL.
-        kinds = [p["reply"]["kind"] if p["reply"] else None
-                 for h in t["hops"] if h["ttl"] >= t["reached_ttl"] for p in h["probes"]]
-        assert "rst" in kinds and kinds[-1] == "syn-ack", (label(t), kinds)
-        # One check, at the destination's TTL or above (the first free slot).
-        assert len(checks) == 1 and checks[0][0] >= t["reached_ttl"], (label(t), checks)
-        assert checks[0][1]["reply"]["from"] == t["address"], (label(t), checks)
+        # Its SYN-ACK was the one lost on the way back (a retransmitted
+        # SYN-ACK, if any, answers the same probe later).
+        assert first["reply"] is None or first["reply"]["kind"] == "syn-ack", (label(t), first)
+        doubtful = [p for h in t["hops"] for p in h["probes"]
+                    if p["reply"] and p["reply"]["kind"] == "rst"]
+        checks = [p for h in t["hops"] for p in h["probes"] if p.get("port_check")]
+        # Any RST from the open port was a half-open reset, and was checked.
+        assert not doubtful or checks, (label(t), doubtful, checks)
         assert re.search(re.escape(f"{t['address']}:tcp{t['port']}") +
                          rf" +reached at hop {t['reached_ttl']}, port open \(SA\)", text), text
     assert opened == dropped == 4, (opened, dropped)
-    assert doc["stats"]["port_checks_sent"] == 4, doc["stats"]
-    # The table marks each RST in doubt and shows the check's SYN-ACK.
-    assert "\n4 RSTs may be the reset of a half-open connection left by a lost SYN-ACK " \
-        "(marked ?)\n" in text, text
-    assert len(re.findall(r" RA\?", text)) == 4 and len(re.findall(r" SA\b", text)) >= 4, text
+    assert " closed" not in "".join(line for line in text.splitlines()
+                                    if ":tcp80 " in line), text
 
 
 @test
@@ -573,13 +582,18 @@ def test_hostile_rate_limited_router():
         got = hop_list(t, net["distance"] - 1)
         truth = next(b for b in net["branches"][str(t["family"])]
                      if all(x is None or x == y for x, y in zip(got, b)))
-        # Only r4 (hop 4) is limited: every other hop is exactly the lab's.
+        # Only r4 (hop 4) is limited: every other hop is exactly the lab's
+        # (measured, or inferred from other traces and right).
         assert [g for i, g in enumerate(got) if i != 3] == \
             [x for i, x in enumerate(truth) if i != 3], (label(t), got)
-        if got[3] is None:
-            silent += 1
-        else:
+        hop4 = next((h for h in t["hops"] if h["ttl"] == 4), {})
+        if hop4.get("responder"):
             answered += 1
+        else:
+            silent += 1
+            # r4 answered other probes: rate-limited, never "silent".
+            assert hop4.get("inferred_responder") or hop4.get("silence") == "rate-limited", \
+                (label(t), hop4)
     # The limit did bite (else this proves nothing) and did not silence r4.
     assert silent > 0 and answered > 0, (silent, answered)
 

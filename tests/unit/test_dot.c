@@ -555,7 +555,7 @@ static void hop(rg_trace *t, unsigned ttl, const char *from, enum rg_reply_kind 
 {
     rg_probe *p = rg_trace_probe(t, ttl, rg_trace_sent(t, ttl));
     p->sent = (struct timespec){1795618200 + ttl, 987654321};
-    t->nsent[ttl - 1]++;
+    rg_trace_set_sent(t, ttl, rg_trace_sent(t, ttl) + 1);
     if (!from)
         return;
     assert_true(rg_addr_parse(from, &p->from));

@@ -33,7 +33,7 @@ static rg_probe *sent(rg_trace *t, unsigned ttl)
     rg_probe *p = rg_trace_probe(t, ttl, rg_trace_sent(t, ttl));
     assert_non_null(p);
     p->sent.tv_sec = T0 + ttl;
-    t->nsent[ttl - t->min_ttl]++;
+    rg_trace_set_sent(t, ttl, rg_trace_sent(t, ttl) + 1);
     return p;
 }
 

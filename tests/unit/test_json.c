@@ -41,7 +41,7 @@ static rg_probe *sent(rg_trace *t, unsigned ttl)
     assert_non_null(p);
     p->sent.tv_sec = T0 + ttl;
     p->sent.tv_nsec = 123456789 + (long)a * 1000000;
-    t->nsent[ttl - t->min_ttl]++;
+    rg_trace_set_sent(t, ttl, rg_trace_sent(t, ttl) + 1);
     return p;
 }
 
@@ -305,7 +305,7 @@ static void test_options(void **state)
     assert_true(json_is_real(get(o, "timeout")));
     assert_true(json_real_value(get(o, "timeout")) == 2.5);
     expect_int(o, "retries", 1);
-    expect_int(o, "rate", 100);
+    expect_int(o, "rate", RG_DEFAULT_RATE);
     expect_int(o, "gap", 5);
     expect_null(o, "stop_set");
     expect_str(o, "family", "any");

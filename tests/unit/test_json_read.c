@@ -14,6 +14,7 @@
 #include "annotate/annotate.h"
 #include "cli/config.h"
 #include "input/json_read.h"
+#include "model/infer.h"
 #include "model/result.h"
 #include "output/json.h"
 
@@ -27,7 +28,7 @@ static rg_trace *add_trace(rg_run *run, const char *target, const char *dst, uin
     assert_non_null(ts);
     run->traces = ts;
     rg_trace *t = &ts[run->ntraces++];
-    assert_true(rg_trace_init(t, target, &a, port, 1, 30, 2));
+    assert_true(rg_trace_init(t, target, &a, port, 1, 30, rg_attempts_for(1)));
     return t;
 }
 
@@ -39,7 +40,7 @@ static rg_probe *sent(rg_trace *t, unsigned ttl)
     assert_non_null(p);
     p->sent.tv_sec = T0 + ttl;
     p->sent.tv_nsec = 123456789 + (long)a * 1000000;
-    t->nsent[ttl - t->min_ttl]++;
+    rg_trace_set_sent(t, ttl, rg_trace_sent(t, ttl) + 1);
     return p;
 }
 
@@ -111,6 +112,7 @@ static void build(rg_run *run)
 
     for (size_t i = 0; i < run->ntraces; i++)
         rg_trace_conclude(&run->traces[i]);
+    assert_true(rg_run_infer(run, RG_INFER_WITNESSES)); /* as the engine does */
     assert_true(rg_run_add_unresolved(run, "nosuch.lab", "Name or service not known"));
     assert_true(rg_run_collect_hosts(run));
     rg_host *h = &run->hosts[0]; /* 198.18.0.1 */
@@ -363,7 +365,7 @@ static void e_too_many_probes(json_t *d)
 {
     json_t *probes = json_object_get(json_array_get(json_object_get(trace(d, 0), "hops"), 0),
                                      "probes");
-    for (int i = 1; i < 3; i++) {
+    for (int i = 1; i < (int)rg_attempts_for(1) + 1; i++) {
         json_t *p = json_deep_copy(json_array_get(probes, 0));
         set(p, "attempt", json_integer(i));
         json_array_append_new(probes, p);
@@ -482,7 +484,7 @@ static void test_malformed(void **state)
         {e_ttl_order, "$.traces[0].hops[1].ttl: expected an integer from 2 to 255"},
         {e_retries, "$.options.retries: expected an integer from 0 to 5"},
         {e_max_ttl, "$.options.max_ttl: expected an integer from 1 to 255"},
-        {e_too_many_probes, "$.traces[0].hops[0].probes: expected 1 to 2 probes"},
+        {e_too_many_probes, "$.traces[0].hops[0].probes: expected 1 to 4 probes"},
         {e_attempt, "$.traces[0].hops[1].probes[1].attempt: expected 1"},
         {e_kind, "$.traces[0].hops[0].probes[0].reply.kind: unknown value"},
         {e_from_v6, "$.traces[0].hops[0].probes[0].reply.from: expected an IPv4 address"},
@@ -597,7 +599,7 @@ static void test_hosts(void **state)
     rg_run_free(&back);
 }
 
-/* Traces of the widest TTL range and no hops: each claims 1530 probe slots
+/* Traces of the widest TTL range and no hops: each claims 2048 probe slots
  * from a few hundred bytes; refused once they outgrow the document. */
 static char *wide_traces(size_t n, size_t *len)
 {
@@ -631,22 +633,22 @@ static void test_slot_limit(void **state)
     rg_run run;
     char err[256], want[256];
     size_t len = 0, n = 40;
-    char *doc = wide_traces(n, &len); /* 40 x 1530 slots: within the base allowance */
+    char *doc = wide_traces(n, &len); /* 40 x 2048 slots: within the base allowance */
     assert_true(rg_json_read_buffer(doc, len, &run, err, sizeof err));
     assert_int_equal(run.ntraces, n);
     assert_int_equal(run.traces[0].max_ttl, 255);
-    assert_int_equal(run.traces[0].attempts, 6);
+    assert_int_equal(run.traces[0].attempts, rg_attempts_for(RG_MAX_RETRIES));
     rg_run_free(&run);
     free(doc);
 
     n = 1000; /* 1.5 M slots from about 300 KB */
     doc = wide_traces(n, &len);
     size_t max = rg_json_read_max_slots(len);
-    assert_true(max < n * 1530);
+    assert_true(max < n * 2048);
     assert_false(rg_json_read_buffer(doc, len, &run, err, sizeof err));
     snprintf(want, sizeof want,
              "$.traces[%zu]: more probe slots than a document of this size may hold (%zu)",
-             max / 1530, max);
+             max / 2048, max);
     assert_string_equal(err, want);
     assert_null(run.traces);
     free(doc);

@@ -41,7 +41,7 @@ static int setup(void **state)
         t->sport = (uint16_t)(40000 + i % 7); /* shared ports: keys still differ */
         t->seq_base = (uint32_t)(i * 2654435761u);
         for (unsigned ttl = 1; ttl <= 10; ttl++)
-            t->nsent[ttl - 1] = ttl == 3 ? 2 : 1;
+            rg_trace_set_sent(t, ttl, ttl == 3 ? 2 : 1);
     }
     assert_true(rg_match_init(&fx.m, fx.traces, NTRACES));
     *state = &fx;

@@ -497,7 +497,7 @@ static void test_usage_documents_everything(void **state)
         "-o, --output PREFIX", "--format LIST", "-f FILE", "-n ", "-q ",
         "-h, --help", "-V, --version",
         "(default 80)", "1-64 (default 1)", "1-64 (default 30)", "0.01-60",
-        "(default 2)", "0-5 (default 1)", "1-1000000", "(default 100)",
+        "(default 2)", "0-5 (default 1)", "1-1000000", "(default 2000)",
         "1-64 (default 5)", "at most 1024",
         "0  every trace ran", "1  runtime error", "2  bad command line",
         "3  partial", "CAP_NET_RAW",

@@ -27,8 +27,8 @@ static struct timespec ms(long v)
 static void answer_at(rg_trace *t, unsigned ttl, unsigned attempt, const char *from,
                       enum rg_reply_kind kind, long sent_ms, long recv_ms)
 {
-    if (t->nsent[ttl - t->min_ttl] < attempt + 1)
-        t->nsent[ttl - t->min_ttl] = (uint8_t)(attempt + 1);
+    if (rg_trace_sent(t, ttl) < attempt + 1)
+        rg_trace_set_sent(t, ttl, attempt + 1);
     rg_probe *p = rg_trace_probe(t, ttl, attempt);
     p->sent = ms(sent_ms);
     if (kind == RG_REPLY_NONE)
@@ -66,7 +66,7 @@ static void test_conclude_open_closed_filtered(void **state)
     assert_int_equal(t.last_answer_ttl, 3);
     assert_int_equal(rg_trace_answer(&t, 2)->rtt_us, 20);
 
-    t.probes[(3 - 1) * 2].kind = RG_REPLY_RST;
+    rg_trace_probe(&t, 3, 0)->kind = RG_REPLY_RST;
     rg_trace_conclude(&t);
     assert_int_equal(t.state, RG_PORT_CLOSED);
 
@@ -107,7 +107,7 @@ static void test_conclude_synack_beats_rst_of_half_open(void **state)
     assert_int_equal(t.reached_ttl, 3);
     assert_ptr_equal(rg_trace_deciding(&t), rg_trace_probe(&t, 4, 0));
     memset(rg_trace_probe(&t, 4, 0), 0, sizeof(rg_probe));
-    t.nsent[4 - 1] = 0;
+    rg_trace_set_sent(&t, 4, 0);
     answer(&t, 3, 0, "198.19.32.220", RG_REPLY_SYNACK, 1000000);
     rg_trace_conclude(&t);
     assert_int_equal(t.state, RG_PORT_OPEN);

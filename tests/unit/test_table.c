@@ -42,7 +42,7 @@ static rg_probe *sent(rg_trace *t, unsigned ttl)
     assert_non_null(p);
     p->sent.tv_sec = T0 + ttl;
     p->sent.tv_nsec = 123456789;
-    t->nsent[ttl - t->min_ttl]++;
+    rg_trace_set_sent(t, ttl, rg_trace_sent(t, ttl) + 1);
     return p;
 }
 
