@@ -277,8 +277,14 @@ static rg_pacer *pacer_for(engine *e, size_t ti, unsigned ttl, uint64_t now)
         return NULL; /* TCP answers are not rate-limited like ICMP errors */
     if (e->ts[ti].est_dist && ttl >= e->ts[ti].est_dist)
         return NULL; /* the destination's TTL: TCP answers it, or nothing does */
-    if ((x = rg_infer_node(t, ttl - 1, true, &buf)))
-        guess = rg_links_guess_succ(&e->links, x, ttl - 1, ttl == 1 ? 0 : e->ts[ti].scope);
+    if ((x = rg_infer_node(t, ttl - 1, true, &buf))) {
+        guess = rg_links_guess_succ(&e->links, x, ttl - 1,
+                                    ttl == 1 ? RG_LINKS_ANY_SCOPE : e->ts[ti].scope);
+        /* Towards a prefix no trace has measured there yet, the router
+         * that followed this hop for other prefixes is the best guess. */
+        if (!guess)
+            guess = rg_links_guess_succ(&e->links, x, ttl - 1, RG_LINKS_ANY_SCOPE);
+    }
     if ((!guess || guess->family == RG_ADDR_KEY) && (x = rg_infer_node(t, ttl + 1, true, &buf)))
         guess = rg_links_guess_pred(&e->links, x, ttl + 1);
     if (guess && guess->family != RG_ADDR_KEY)

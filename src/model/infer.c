@@ -77,6 +77,8 @@ void rg_links_add(rg_links *l, const rg_addr *a, unsigned ttl, const rg_addr *b,
         return; /* a router answering twice tells nothing about order */
     witness(l, b, ttl + 1, false, 0, a);
     witness(l, a, ttl, true, scope, b);
+    if (scope != RG_LINKS_ANY_SCOPE) /* for guesses towards prefixes not seen yet */
+        witness(l, a, ttl, true, RG_LINKS_ANY_SCOPE, b);
 }
 
 static const rg_addr *agreed(const rg_link *e, unsigned witnesses)
@@ -160,7 +162,7 @@ void rg_links_add_pair(rg_links *l, const rg_trace *t, unsigned ttl)
     /* The prober's first router is its route's, whatever the destination
      * (a prober with routes to several first routers shows disagreement). */
     if (a && b)
-        rg_links_add(l, a, ttl, b, ttl == 0 ? 0 : rg_links_scope(&t->dst));
+        rg_links_add(l, a, ttl, b, ttl == 0 ? RG_LINKS_ANY_SCOPE : rg_links_scope(&t->dst));
 }
 
 void rg_links_add_trace(rg_links *l, const rg_trace *t)
@@ -196,7 +198,7 @@ const rg_addr *rg_infer_candidate(const rg_trace *t, const rg_links *l, unsigned
     if ((x = rg_infer_node(t, ttl + 1, true, &bn)))
         back = rg_links_pred(l, x, ttl + 1, witnesses);
     if ((x = rg_infer_node(t, ttl - 1, true, &bp)))
-        fwd = rg_links_succ(l, x, ttl - 1, ttl == 1 ? 0 : scope, witnesses);
+        fwd = rg_links_succ(l, x, ttl - 1, ttl == 1 ? RG_LINKS_ANY_SCOPE : scope, witnesses);
     /* Keys (the prober, a destination prefix) are never a hop. */
     if (back && back->family == RG_ADDR_KEY)
         back = NULL;
@@ -252,7 +254,7 @@ bool rg_infer_place_answers(const rg_trace *t, const rg_links *l, unsigned ttl)
     /* The destination answering another port there says nothing of a
      * router: this port's silence is the destination's (filtered). */
     return (x = rg_infer_node(t, ttl - 1, true, &bp)) &&
-           (g = rg_links_guess_succ(l, x, ttl - 1, ttl == 1 ? 0 : scope)) &&
+           (g = rg_links_guess_succ(l, x, ttl - 1, ttl == 1 ? RG_LINKS_ANY_SCOPE : scope)) &&
            g->family != RG_ADDR_KEY;
 }
 

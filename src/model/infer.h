@@ -53,6 +53,11 @@ typedef struct rg_links {
 bool rg_links_init(rg_links *l, size_t expected);
 void rg_links_free(rg_links *l);
 
+/* The scope of forward witnesses kept for any destination (never a
+ * prefix's: rg_links_scope sets the low bit); used for the prober's first
+ * router and for guesses, never to infer a router's successor. */
+#define RG_LINKS_ANY_SCOPE 0u
+
 /* Destination prefix a forward witness is kept under: /24 or /48. */
 uint32_t rg_links_scope(const rg_addr *dst);
 

@@ -33,12 +33,27 @@ static void put_as(FILE *out, const rg_host *h)
 static void put_hop(FILE *out, const rg_run *run, const rg_trace *t, unsigned ttl)
 {
     const rg_probe *p = rg_trace_answer(t, ttl);
+    const rg_addr *inferred = p ? NULL : rg_trace_inferred(t, ttl);
+    char a[RG_ADDR_STRLEN];
     fprintf(out, "  %2u  ", ttl);
-    if (!p) {
-        fputs("*\n", out);
+    if (inferred) {
+        /* Not measured on this trace: said so, and no RTT of its own. */
+        const rg_host *h = rg_run_host(run, inferred);
+        fputs(rg_addr_format(inferred, a, sizeof a), out);
+        if (h && h->ptr) {
+            fputs("  ", out);
+            rg_text_clean(out, h->ptr);
+        }
+        fputs("  ", out);
+        put_as(out, h);
+        fputs("  (inferred from other traces)\n", out);
         return;
     }
-    char a[RG_ADDR_STRLEN];
+    if (!p) {
+        fputs(rg_trace_silence(t, ttl) == RG_SILENCE_RATE_LIMITED ? "~  (rate-limited)\n" : "-\n",
+              out);
+        return;
+    }
     const rg_host *h = rg_run_host(run, &p->from);
     fputs(rg_addr_format(&p->from, a, sizeof a), out);
     if (h && h->ptr) {
@@ -58,7 +73,7 @@ bool rg_paths_write(FILE *out, const rg_run *run)
         rg_text_label(out, t);
         fputc('\n', out);
         for (unsigned ttl = t->min_ttl; ttl <= t->last_ttl; ttl++)
-            if (rg_trace_sent(t, ttl) > 0)
+            if (rg_trace_sent(t, ttl) > 0 || rg_trace_inferred(t, ttl))
                 put_hop(out, run, t, ttl);
     }
     if (run->as_credit)

@@ -17,7 +17,7 @@ HARNESSES=(
   "targets|src/cli/targets.c|"
   "asdb_csv|src/annotate/asdb.c src/output/atomic.c src/util/addr.c|"
   "cymru_txt|src/annotate/dns.c src/model/result.c src/util/addr.c|-lcares"
-  "json_read|src/input/json_read.c src/graph/graph.c src/output/dot.c src/model/result.c src/util/addr.c src/util/utf8.c|$(pkg-config --cflags --libs jansson libcgraph 2>/dev/null)"
+  "json_read|src/input/json_read.c src/graph/graph.c src/output/dot.c src/model/result.c src/model/infer.c src/util/addr.c src/util/utf8.c|$(pkg-config --cflags --libs jansson libcgraph 2>/dev/null)"
 )
 
 want() { [ $# -eq 0 ] && return 0; local n=$1; shift; for w in "${SELECTED[@]}"; do [ "$w" = "$n" ] && return 0; done; return 1; }

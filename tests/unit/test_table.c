@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/infer.h"
 #include "model/result.h"
 #include "output/table.h"
 
@@ -320,6 +321,65 @@ static void test_unreachable_unnamed(void **state)
 /* A lost SYN-ACK: the retry's RST may be the reset of our own half-open
  * connection (marked ?), the port check above it finds the port open; a
  * port whose RST stayed in doubt is unknown. */
+/* Rate-limited routers: a hop other traces showed is printed with its
+ * address and (11), never as this trace's own answer; a hop whose router
+ * answered others is ~; one nothing answered at is -. The port probe alone
+ * settles a port whose hops never got that far. */
+static void test_inferred_rate_limited_and_port_probe(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    char dst[32];
+    for (unsigned i = 0; i < RG_INFER_WITNESSES; i++) { /* witnesses */
+        snprintf(dst, sizeof dst, "198.19.0.%u", 10 + i);
+        rg_trace *t = add_trace(&run, dst, dst, 80, 1, 2);
+        te(t, 1, "198.18.0.1");
+        te(t, 2, "198.18.1.2");
+        answer(sent(t, 3), dst, RG_REPLY_SYNACK, 0, 0, 300);
+        rg_trace_conclude(t);
+    }
+    rg_trace *t = add_trace(&run, "198.19.0.99", "198.19.0.99", 80, 1, 2);
+    silent(t, 1, 2); /* rationed by r1: inferred */
+    te(t, 2, "198.18.1.2");
+    answer(sent(t, 3), "198.19.0.99", RG_REPLY_SYNACK, 0, 0, 300);
+    rg_trace_conclude(t);
+    /* A flow on another branch after r1: r1's successor is no longer
+     * inferable, but some router there answers. */
+    t = add_trace(&run, "198.19.0.50", "198.19.0.50", 80, 1, 2);
+    te(t, 1, "198.18.0.1");
+    te(t, 2, "198.18.1.3");
+    answer(sent(t, 3), "198.19.0.50", RG_REPLY_SYNACK, 0, 0, 300);
+    rg_trace_conclude(t);
+    /* So this trace's hop 2 is rate-limited (~), its hop 3 silent (-);
+     * the port probe alone says the port is open. */
+    t = add_trace(&run, "198.19.0.77", "198.19.0.77", 80, 1, 2);
+    te(t, 1, "198.18.0.1");
+    silent(t, 2, 2);
+    silent(t, 3, 2);
+    rg_probe *pp = rg_trace_probe(t, RG_PORT_PROBE_TTL, 0);
+    pp->sent.tv_sec = T0;
+    rg_trace_set_sent(t, RG_PORT_PROBE_TTL, 1);
+    answer(pp, "198.19.0.77", RG_REPLY_SYNACK, 0, 0, 500);
+    pp->reply_ttl = 60;
+    rg_trace_conclude(t);
+    assert_true(rg_run_infer(&run, RG_INFER_WITNESSES));
+    char *got = render(&run);
+    static const char *const want[] = {
+        " 198.18.0.1      (11) 198.18.0.1      11 198.18.0.1      11\n",
+        " 198.18.1.2      11   198.18.1.3      11 ~\n",
+        "\n3 ", " -\n",
+        "\n198.19.0.77:tcp80  not reached by the hops, port open (SA) on the port probe, "
+        "about 5 hops away, rtt 0.500 ms\n",
+        "\n1 hop inferred from other traces, not measured on its own flow (marked (11))\n",
+        "\n1 hop unanswered where the router answered other probes: rate-limited (marked ~)\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(got, want[i]))
+            fail_msg("missing %s in:\n%s", want[i], got);
+    free(got);
+    rg_run_free(&run);
+}
+
 static void test_port_checks_and_doubtful_rst(void **state)
 {
     (void)state;
@@ -379,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_golden_two),
         cmocka_unit_test(test_golden_mixed),
         cmocka_unit_test(test_port_checks_and_doubtful_rst),
+        cmocka_unit_test(test_inferred_rate_limited_and_port_probe),
         cmocka_unit_test(test_golden_v6),
         cmocka_unit_test(test_no_trailing_space),
         cmocka_unit_test(test_unresolved_only),
