@@ -277,14 +277,12 @@ static rg_pacer *pacer_for(engine *e, size_t ti, unsigned ttl, uint64_t now)
         return NULL; /* TCP answers are not rate-limited like ICMP errors */
     if (e->ts[ti].est_dist && ttl >= e->ts[ti].est_dist)
         return NULL; /* the destination's TTL: TCP answers it, or nothing does */
-    if ((x = rg_infer_node(t, ttl - 1, true, &buf))) {
+    /* Only what was seen towards this prefix: the router that followed a
+     * hop towards other prefixes may not be this one's (a silent router
+     * charged to another's budget would slow that router down). */
+    if ((x = rg_infer_node(t, ttl - 1, true, &buf)))
         guess = rg_links_guess_succ(&e->links, x, ttl - 1,
                                     ttl == 1 ? RG_LINKS_ANY_SCOPE : e->ts[ti].scope);
-        /* Towards a prefix no trace has measured there yet, the router
-         * that followed this hop for other prefixes is the best guess. */
-        if (!guess)
-            guess = rg_links_guess_succ(&e->links, x, ttl - 1, RG_LINKS_ANY_SCOPE);
-    }
     if ((!guess || guess->family == RG_ADDR_KEY) && (x = rg_infer_node(t, ttl + 1, true, &buf)))
         guess = rg_links_guess_pred(&e->links, x, ttl + 1);
     if (guess && guess->family != RG_ADDR_KEY)
@@ -512,8 +510,8 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
     if ((uint64_t)p->rtt_us * 1000 > s->max_rtt_ns)
         s->max_rtt_ns = (uint64_t)p->rtt_us * 1000;
     if (m->ttl == RG_PORT_PROBE_TTL) {
-        /* A doubtful RST here needs no check: the hops reach the
-         * destination anyway, after this RST ended any half-open state. */
+        /* A port probe's RST in doubt is checked when the trace would
+         * end (check_done), once no hop probe can want its slot. */
         record_port_probe(e, m->trace, r, p);
         return;
     }
@@ -584,19 +582,21 @@ static bool answered(const engine *e, size_t ti, unsigned ttl)
 static bool worth_retry(engine *e, const rg_pending *x, const rg_pacer *c)
 {
     const tstate *s = &e->ts[x->trace];
-    bool throttled = c && c->answered && c->lost;
-    unsigned tries = throttled ? e->run->traces[x->trace].attempts - 1 : e->opts.retries;
-    if (x->attempt >= tries || x->ttl > s->limit || answered(e, x->trace, x->ttl))
+    const rg_trace *t = &e->run->traces[x->trace];
+    if (x->ttl > s->limit || answered(e, x->trace, x->ttl))
         return false;
     if (x->ttl == RG_PORT_PROBE_TTL)
-        return !rg_trace_has_synack(&e->run->traces[x->trace]);
-    if (s->highest_answer <= x->ttl)
-        return true;
-    /* A place where some trace got an answer has a router that answers
-     * (lossy or rationed): worth another try. One where none did, and
-     * whose probes all went unanswered, is silent. */
-    return rg_infer_place_answers(&e->run->traces[x->trace], &e->links, x->ttl) ||
-           !rg_pace_silent(c);
+        return x->attempt < e->opts.retries && !rg_trace_has_synack(t);
+    /* A place where some trace got an answer has a router that answers;
+     * if its budget is what lost the probe, it gets two tries more. */
+    bool answers = rg_infer_place_answers(t, &e->links, x->ttl);
+    bool throttled = answers && c && c->answered && c->lost;
+    unsigned tries = throttled ? t->attempts - 1 : e->opts.retries;
+    if (x->attempt >= tries)
+        return false;
+    /* One where none did, whose probes all went unanswered while hops
+     * above it answered, is silent: no retry. */
+    return answers || s->highest_answer <= x->ttl || !rg_pace_silent(c);
 }
 
 /* Probes whose time is up become lost; a silent TTL gets a retry. */
@@ -763,6 +763,15 @@ static void check_done(engine *e, size_t ti)
         return;
     if (recheck_inferred(e, ti))
         return;
+    const rg_trace *t = &e->run->traces[ti];
+    if (rg_trace_port_in_doubt(t) && s->checks_sent < check_budget(e)) {
+        /* Only RSTs in doubt so far (the port probes' own): check from
+         * the destination's TTL, where checks are hops like the others. */
+        unsigned at = s->limit < t->max_ttl ? s->limit : s->est_dist;
+        queue_check(e, ti, at && at <= t->max_ttl ? at : t->max_ttl);
+        if (s->queued)
+            return;
+    }
     s->done = true;
     e->done++;
 }

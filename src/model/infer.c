@@ -77,8 +77,6 @@ void rg_links_add(rg_links *l, const rg_addr *a, unsigned ttl, const rg_addr *b,
         return; /* a router answering twice tells nothing about order */
     witness(l, b, ttl + 1, false, 0, a);
     witness(l, a, ttl, true, scope, b);
-    if (scope != RG_LINKS_ANY_SCOPE) /* for guesses towards prefixes not seen yet */
-        witness(l, a, ttl, true, RG_LINKS_ANY_SCOPE, b);
 }
 
 static const rg_addr *agreed(const rg_link *e, unsigned witnesses)

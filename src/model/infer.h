@@ -53,9 +53,9 @@ typedef struct rg_links {
 bool rg_links_init(rg_links *l, size_t expected);
 void rg_links_free(rg_links *l);
 
-/* The scope of forward witnesses kept for any destination (never a
- * prefix's: rg_links_scope sets the low bit); used for the prober's first
- * router and for guesses, never to infer a router's successor. */
+/* The scope of the prober's forward witnesses: its first router is its
+ * route's whatever the destination (never a prefix's scope: those have
+ * the low bit set). */
 #define RG_LINKS_ANY_SCOPE 0u
 
 /* Destination prefix a forward witness is kept under: /24 or /48. */

@@ -260,6 +260,14 @@ static void conclude_port_probes(rg_trace *t)
     }
 }
 
+bool rg_trace_port_in_doubt(const rg_trace *t)
+{
+    bool rst = false;
+    for (size_t k = 0; k < slot_count(t); k++)
+        rst |= t->probes[k].kind == RG_REPLY_RST;
+    return rst && !rg_trace_has_synack(t) && !any_trusted_rst(t);
+}
+
 /* The port's state from every TCP answer of the trace, hops and port
  * probes alike: any SYN-ACK opens it, a trusted RST closes it, RSTs all in
  * doubt leave it unknown, no TCP answer at all leaves it filtered. */

@@ -198,6 +198,10 @@ const rg_probe *rg_trace_deciding(const rg_trace *t);
  * after it came back before p left (that RST ended the half-open state). */
 bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p);
 
+/* Whether the trace's TCP answers are RSTs that are all in doubt (no
+ * SYN-ACK, no trusted RST): the port would come out unknown. */
+bool rg_trace_port_in_doubt(const rg_trace *t);
+
 /* Derives reached_ttl, state, rtt and friends from the probe slots. The
  * state is open on any SYN-ACK, closed on a trusted RST, unknown when every
  * RST was in doubt. */

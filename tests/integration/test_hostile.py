@@ -533,7 +533,11 @@ def test_hostile_nat_on_the_path():
     for t in doc["traces"]:
         # Linux NAT rewrites the quoted header back, so everything still
         # matches; a reply that did not would be unmatched, never misplaced.
-        assert_truthful(t, exact=True)
+        # The port probe opened the trace's 5-tuple first: behind the NAT
+        # that connection may still be closing when a hop probe reaches the
+        # destination, which then resets it (half_open); the port's state
+        # stays exact.
+        assert_truthful(t, exact=True, half_open=True)
         assert_as_on_the_wire(t, w, doc)
     assert doc["stats"]["duplicates"] == 0, doc["stats"]
 
@@ -655,6 +659,12 @@ def test_hostile_every_router_rate_limited():
     with every_router_rate_limited():
         text, doc = rg_files("-p", "80,443", *addrs)
     assert len(doc["traces"]) == 72
+
+    def prefix(t):
+        return str(ipaddress.ip_network(t["address"] + ("/24" if t["family"] == 4 else "/48"),
+                                        strict=False))
+    measured_at = {(prefix(t), h["ttl"]) for t in doc["traces"] for h in t["hops"]
+                   if h["responder"]}
     found = total = inferred = limited = 0
     for t in doc["traces"]:
         net = net_of(t["address"])
@@ -675,9 +685,12 @@ def test_hostile_every_router_rate_limited():
                 found += 1
                 inferred += not h.get("responder")
             elif h.get("probes"):
-                # The router is there and answered others: never "silent".
-                assert h.get("silence") == "rate-limited", (label(t), h)
-                limited += 1
+                # The router is there: rate-limited, or silent only where no
+                # trace towards this prefix got an answer at this TTL.
+                assert h.get("silence") == "rate-limited" or \
+                    (h.get("silence") == "silent" and (prefix(t), k) not in measured_at), \
+                    (label(t), h)
+                limited += h.get("silence") == "rate-limited"
     # The limits bit (else this proves nothing): some hops had to be
     # inferred or stayed rate-limited; most were found.
     assert inferred + limited > 0, (inferred, limited)

@@ -258,6 +258,64 @@ static void test_hosts_collected_sorted_unique(void **state)
     rg_run_free(&run);
 }
 
+/* Port probes (TTL 0): the port's state from TCP alone, the distance
+ * from the reply's TTL, and doubt when one went unanswered first. */
+static void test_port_probes(void **state)
+{
+    (void)state;
+    assert_int_equal(rg_distance_from_reply_ttl(59), 6);   /* Linux, 5 routers back */
+    assert_int_equal(rg_distance_from_reply_ttl(64), 1);
+    assert_int_equal(rg_distance_from_reply_ttl(120), 9);  /* 128 */
+    assert_int_equal(rg_distance_from_reply_ttl(250), 6);  /* 255 */
+    assert_int_equal(rg_distance_from_reply_ttl(0), 0);
+    assert_int_equal(rg_distance_from_reply_ttl(129), 0);  /* 126 hops: implausible */
+
+    rg_trace t;
+    rg_addr dst = addr("198.19.0.5");
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 30, 2));
+    assert_int_equal(t.port_ttl, 30);
+    /* Hops throttled away, the port probe answered SYN-ACK. */
+    answer_at(&t, RG_PORT_PROBE_TTL, 0, "198.19.0.5", RG_REPLY_SYNACK, 0, 5);
+    rg_trace_probe(&t, RG_PORT_PROBE_TTL, 0)->reply_ttl = 59;
+    answer_at(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 10, 11);
+    answer_at(&t, 2, 0, "", RG_REPLY_NONE, 20, 0);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_OPEN);
+    assert_int_equal(t.reached_ttl, 0);
+    assert_int_equal(t.est_distance, 6);
+    assert_int_equal(t.rtt_us, 5000);
+    assert_int_equal(rg_trace_wire_ttl(&t, RG_PORT_PROBE_TTL), 30);
+    assert_int_equal(rg_trace_wire_ttl(&t, 2), 2);
+    assert_false(rg_trace_port_in_doubt(&t));
+    rg_trace_free(&t);
+
+    /* First port probe silent (its SYN-ACK may be lost: a half-open
+     * connection), the second answered RST: in doubt, not closed. */
+    assert_true(rg_trace_init(&t, "x", &dst, 443, 1, 30, 2));
+    answer_at(&t, RG_PORT_PROBE_TTL, 0, "", RG_REPLY_NONE, 0, 0);
+    answer_at(&t, RG_PORT_PROBE_TTL, 1, "198.19.0.5", RG_REPLY_RST, 500, 501);
+    rg_trace_conclude(&t);
+    assert_true(rg_trace_port_in_doubt(&t));
+    assert_int_equal(t.state, RG_PORT_UNKNOWN);
+    assert_int_equal(t.port_probes_lost, 1);
+    /* A later RST, to a probe sent after that RST came back, is trusted. */
+    answer_at(&t, 6, 0, "198.19.0.5", RG_REPLY_RST, 600, 601);
+    rg_trace_conclude(&t);
+    assert_false(rg_trace_port_in_doubt(&t));
+    assert_int_equal(t.state, RG_PORT_CLOSED);
+    assert_int_equal(t.reached_ttl, 6);
+    rg_trace_free(&t);
+
+    /* Nothing answered the port probes: filtered. */
+    assert_true(rg_trace_init(&t, "x", &dst, 22, 1, 30, 2));
+    answer_at(&t, RG_PORT_PROBE_TTL, 0, "", RG_REPLY_NONE, 0, 0);
+    answer_at(&t, RG_PORT_PROBE_TTL, 1, "", RG_REPLY_NONE, 100, 0);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_FILTERED);
+    assert_int_equal(t.port_probes_sent, 2);
+    rg_trace_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_conclude_unreachable),
         cmocka_unit_test(test_conclude_synack_beats_rst_of_half_open),
         cmocka_unit_test(test_rst_trust),
+        cmocka_unit_test(test_port_probes),
         cmocka_unit_test(test_trace_slots_bounds),
         cmocka_unit_test(test_dedupe_keeps_first_in_order),
         cmocka_unit_test(test_hosts_collected_sorted_unique),
