@@ -207,6 +207,18 @@ const rg_addr *rg_infer_candidate(const rg_trace *t, const rg_links *l, unsigned
     return back ? back : fwd;
 }
 
+/* Infers hop k of t if it is unknown and inferable; 1 when it did. */
+static unsigned infer_one(rg_trace *t, const rg_links *l, unsigned k, unsigned witnesses)
+{
+    if (rg_infer_known(t, k))
+        return 0;
+    const rg_addr *c = rg_infer_candidate(t, l, k, witnesses);
+    if (!c)
+        return 0;
+    t->inferred[k - t->min_ttl] = *c;
+    return 1;
+}
+
 unsigned rg_infer_trace(rg_trace *t, const rg_links *l, unsigned witnesses)
 {
     unsigned top = infer_top(t), count = 0;
@@ -216,24 +228,10 @@ unsigned rg_infer_trace(rg_trace *t, const rg_links *l, unsigned witnesses)
      * from the hops known so far; at most one pass per hop. */
     for (unsigned pass = 0; pass <= top - t->min_ttl + 1; pass++) {
         unsigned before = count;
-        for (unsigned k = top + 1; k-- > t->min_ttl;) {
-            if (rg_infer_known(t, k))
-                continue;
-            const rg_addr *c = rg_infer_candidate(t, l, k, witnesses);
-            if (c) {
-                t->inferred[k - t->min_ttl] = *c;
-                count++;
-            }
-        }
-        for (unsigned k = t->min_ttl; k <= top; k++) {
-            if (rg_infer_known(t, k))
-                continue;
-            const rg_addr *c = rg_infer_candidate(t, l, k, witnesses);
-            if (c) {
-                t->inferred[k - t->min_ttl] = *c;
-                count++;
-            }
-        }
+        for (unsigned k = top + 1; k-- > t->min_ttl;)
+            count += infer_one(t, l, k, witnesses);
+        for (unsigned k = t->min_ttl; k <= top; k++)
+            count += infer_one(t, l, k, witnesses);
         if (count == before)
             break;
     }
