@@ -1,8 +1,10 @@
 /* routegraph: parallel TCP SYN traceroute to many targets and ports.
  *
- * main wires the stages together in the order privilege demands: parse the
- * command line, open the raw sockets, drop every privilege, and only then
- * read target files, resolve names, probe and write output. */
+ * main wires the stages together in the order privilege demands: clear the
+ * environment that could choose code to load, parse the command line, open
+ * the raw sockets (a trace only), drop every privilege (every mode), and only
+ * then read files, resolve names, probe, close the raw sockets, annotate and
+ * write output. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +149,9 @@ static void report_send_errors(const rg_run *run)
         strerror(run->stats.last_send_error));
 }
 
-static int trace(const rg_config *cfg, const rg_sockets *socks)
+/* socks is closed as soon as probing ends: annotation and output (DNS
+ * answers, databases, graphviz) never run with a raw socket open. */
+static int trace(const rg_config *cfg, rg_sockets *socks)
 {
     char err[512];
     rg_target_list targets = {0};
@@ -177,6 +181,7 @@ static int trace(const rg_config *cfg, const rg_sockets *socks)
                          .retries = cfg->retries, .stop_set_start = cfg->stop_set};
     bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, NULL,
                              err, sizeof err);
+    rg_sockets_close(socks);
     rg_progress_finish(&prog);
     if (!ran) {
         say("%s", err);
@@ -227,6 +232,9 @@ static int render(const rg_config *cfg)
 
 int main(int argc, char **argv)
 {
+    /* Before any library reads it: in a privileged start the environment
+     * must not choose code to load (GVBINDIR and the like). */
+    rg_privs_scrub_env();
     rg_config cfg;
     char err[512];
     bool rendering = argc > 1 && strcmp(argv[1], "render") == 0;
@@ -247,10 +255,10 @@ int main(int argc, char **argv)
     case RG_OPT_RUN:
         break;
     }
-    if (rendering)
-        return render(&cfg);
-    rg_sockets socks;
-    if (rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
+    /* Only a trace needs the raw sockets; every mode drops every privilege
+     * before it reads a file, a reply or a name, or starts graphviz. */
+    rg_sockets socks = {.send4 = -1, .send6 = -1, .rx = {-1, -1, -1, -1}};
+    if (!rendering && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
         say("%s", err);
         return EXIT_RUNTIME;
     }
@@ -259,7 +267,7 @@ int main(int argc, char **argv)
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
-    int status = trace(&cfg, &socks);
+    int status = rendering ? render(&cfg) : trace(&cfg, &socks);
     rg_sockets_close(&socks);
     return status;
 }

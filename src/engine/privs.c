@@ -6,9 +6,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+/* Environment that makes a library load code from a place of the caller's
+ * choosing. In a privileged start it is the caller's choice, not the
+ * operator's, so it is removed before any library reads it. graphviz 2.42
+ * reads GVBINDIR (the plugin directory and its config6a) and no other
+ * variable that selects code; the others are read by the libraries its
+ * plugins pull in (gdk-pixbuf loaders, GIO and GTK modules). glibc and the
+ * dynamic loader already clear theirs (LD_*, GCONV_PATH, ...) when the
+ * kernel sets AT_SECURE. */
+static const char *const code_env[] = {
+    "GVBINDIR", "GDK_PIXBUF_MODULE_FILE", "GDK_PIXBUF_MODULEDIR", "GIO_EXTRA_MODULES",
+    "GIO_MODULE_DIR", "GTK_PATH", "GTK_MODULES", "GTK3_MODULES", "GTK_EXE_PREFIX",
+    "GTK_IM_MODULE_FILE", "PANGO_LIBDIR", "GCONV_PATH",
+};
+
+bool rg_privs_privileged_start(void)
+{
+    if (getauxval(AT_SECURE) != 0 || getuid() == 0 || geteuid() == 0)
+        return true;
+    cap_t now = cap_get_proc();
+    bool any = false;
+    for (cap_value_t c = 0; now && c <= CAP_LAST_CAP && !any; c++) {
+        cap_flag_value_t v = CAP_CLEAR;
+        if (cap_get_flag(now, c, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
+            any = true;
+    }
+    cap_free(now);
+    return any || now == NULL; /* cannot tell: assume the worst */
+}
+
+size_t rg_privs_scrub_env(void)
+{
+    if (!rg_privs_privileged_start())
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof code_env / sizeof code_env[0]; i++)
+        if (getenv(code_env[i])) {
+            unsetenv(code_env[i]);
+            n++;
+        }
+    return n;
+}
 
 static bool parse_id(const char *s, unsigned long *out)
 {

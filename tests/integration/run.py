@@ -692,6 +692,9 @@ def test_privileges_dropped_while_running():
             p.wait()
 
 
+# A setcap'd binary run by an ordinary user: privileges in every mode.
+import test_privs  # noqa: E402,F401
+
 # The hostile-network tests register last, so that whatever they leave in
 # flight (forged or retransmitted packets) cannot reach the tests above.
 import test_hostile  # noqa: E402,F401
