@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dot.h"
+#include "svgcheck.h"
 
 /* cgraph reports through a process-wide hook, in pieces ("Error", ": ",
  * the message); the pieces of the last report are kept for err. */
@@ -89,9 +90,18 @@ static bool render_one(GVC_t *gvc, Agraph_t *ag, rg_render_out *o, char *err, si
         o->len = len;
     }
     gvFreeRenderData(data);
-    if (!o->data)
+    if (!o->data) {
         snprintf(err, errlen, "graph: out of memory rendering %s", o->format);
-    return o->data != NULL;
+        return false;
+    }
+    /* graphviz decodes and passes on character references: what it wrote
+     * is checked before any of it leaves the process. */
+    char why[128];
+    if (strcmp(o->format, "svg") == 0 && !rg_svg_check(o->data, o->len, why, sizeof why)) {
+        snprintf(err, errlen, "graph: graphviz wrote an SVG that is not clean XML (%s)", why);
+        return false;
+    }
+    return true;
 }
 
 static bool layout_and_render(GVC_t *gvc, const char *text, rg_render_out *outs,
