@@ -3,8 +3,10 @@
  * Called once in every mode, right after the raw sockets are open (a trace)
  * or straight after the command line is parsed (render and any other mode
  * that probes nothing), before anything reads a file or a reply, resolves a
- * name, starts graphviz or writes a file. Started through sudo, the
- * process becomes the invoking user (so output files are theirs); in every
+ * name, starts graphviz or writes a file. Started as root, the process
+ * becomes the invoking user of sudo, doas or pkexec (so output files are
+ * theirs), or, started as plain root, ROUTEGRAPH_USER ("nobody" by default),
+ * and refuses to run if that account does not exist or is root; in every
  * case it ends with no capability in any set, no ambient capability, an empty
  * bounding set where it was allowed to empty it, and no_new_privs. The drop
  * is verified, not assumed. */

@@ -300,6 +300,7 @@ def test_names_files_and_family():
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("# lab targets\nweb1.h1.lab   web1.h3.lab # two names\n\n\n")
         path = f.name
+    os.chmod(path, 0o644)  # started as root, routegraph runs as nobody
     try:
         _, doc = rg_json("-4", "-p", "80", "-f", path)
         got = {t["target"]: t["address"] for t in doc["traces"]}
@@ -321,6 +322,7 @@ def test_names_files_and_family():
 @test
 def test_hostile_target_lists():
     with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)  # started as root, routegraph runs as nobody
         big = os.path.join(d, "big.txt")
         with open(big, "w") as f:  # 100,000 distinct lab addresses
             for i in range(100000):
@@ -350,6 +352,7 @@ def test_hostile_target_lists():
 @test
 def test_output_files_written_whole():
     with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)  # started as root, routegraph runs as nobody
         prefix = os.path.join(d, "run")
         r = rg("-q", "-p", "80", "-o", prefix, target("h3", 4, 12))
         assert r.rc == 0 and r.out == "" and r.err == "", r
@@ -491,6 +494,7 @@ def test_silent_dns_server_ends_on_time_with_offline_data():
 @test
 def test_bad_databases():
     with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)  # started as root, routegraph runs as nobody
         bad_csv = os.path.join(d, "bad.csv")
         with open(bad_csv, "w") as f:
             f.write("198.18.0.0,198.18.15.255,64500,Access\nnot a range\n"
@@ -518,7 +522,7 @@ def test_graph_outputs_and_render_of_saved_json():
     addrs = [target("h1", 4, 60), target("h2", 4, 60), target("h3", 4, 66),
              target("h1", 6, 60)]
     with tempfile.TemporaryDirectory() as d:
-        os.chmod(d, 0o755)
+        os.chmod(d, 0o777)  # started as root, routegraph runs as nobody
         live = os.path.join(d, "live")
         r = rg("-q", "-p", "80,443", "--asn-db", LAB_ASN_CSV, "-o", live,
                "--format", "json,dot,svg,png", *addrs)
@@ -639,7 +643,7 @@ def test_html_report_in_a_real_browser():
     outdir = os.path.join(ROOT, "out")
     os.makedirs(outdir, exist_ok=True)
     with tempfile.TemporaryDirectory() as d:
-        os.chmod(d, 0o755)
+        os.chmod(d, 0o777)  # started as root, routegraph runs as nobody
         prefix = os.path.join(d, "report")
         r = rg("-q", "-p", "80,443", "--asn-db", LAB_ASN_CSV, "-o", prefix, "--format", "html,json",
                *addrs)

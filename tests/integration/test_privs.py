@@ -256,3 +256,64 @@ def test_privs_raw_sockets_closed_before_annotation():
             if p:
                 stop(p)
             lab("dns", "start")
+
+
+def plain_root_env(**extra):
+    """The environment of a root shell that used no sudo, doas or pkexec."""
+    e = {k: v for k, v in os.environ.items()
+         if k not in ("SUDO_UID", "SUDO_GID", "SUDO_USER", "DOAS_USER", "PKEXEC_UID",
+                      "ROUTEGRAPH_USER")}
+    e.update(extra)
+    return e
+
+
+@test
+def test_privs_plain_root_becomes_nobody():
+    wrap = sys.modules["__main__"].WRAP
+    slow = 3 if wrap else 1
+    binary = sys.modules["__main__"].BIN
+    # render - waits for its document: by then it is nobody, in every set.
+    p = subprocess.Popen([*wrap, binary, "render", "-", "--format", "dot"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=plain_root_env())
+    try:
+        assert wait_sleeping(p, 10.0 * slow), "render did not wait for its input"
+        time.sleep(0.5 * slow)  # under valgrind: past its own start
+        st = proc_status(p.pid)
+        assert st["Uid"] == ["65534"] * 4 and st["Gid"] == ["65534"] * 4, (st["Uid"], st["Gid"])
+        assert st["Groups"] == ["65534"], st["Groups"]
+        with open(SAVED_RUN, "rb") as f:
+            out, err = p.communicate(f.read(), timeout=60 * slow)
+        assert p.returncode == 0 and out.startswith(b"digraph"), (p.returncode, err)
+    finally:
+        stop(p)
+    # A trace, probing only the silent router so that it waits its --timeout.
+    p = subprocess.Popen(["ip", "netns", "exec", PROBER["netns"], *wrap, binary, "-q", "-p", "443",
+                          "--min-ttl", "5", "--max-ttl", "5", "-w", str(2 * slow), "-r", "0",
+                          target("h2", 4, 21)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=plain_root_env(ROUTEGRAPH_LAB_ONLY="1"))
+    try:
+        time.sleep(1.0 * slow)
+        st = proc_status(p.pid)
+        assert st["Uid"] == ["65534"] * 4 and st["Gid"] == ["65534"] * 4, (st["Uid"], st["Gid"])
+        assert int(st["CapPrm"][0], 16) == 0 and st["NoNewPrivs"] == ["1"], st
+        out, err = p.communicate(timeout=30 * slow)
+        assert p.returncode == 0 and b"port filtered" in out, (p.returncode, out, err)
+    finally:
+        stop(p)
+
+
+@test
+def test_privs_plain_root_refuses_an_unusable_account():
+    binary = sys.modules["__main__"].BIN
+    for user, why in (("rg-no-such-account", "no such account"), ("root", "it is root")):
+        r = run([binary, "render", SAVED_RUN, "--format", "dot"],
+                env=plain_root_env(ROUTEGRAPH_USER=user))
+        lines = r.err.splitlines()
+        assert r.rc == 1 and r.out == "" and len(lines) == 1, (user, r)
+        assert user in lines[0] and why in lines[0] and "ROUTEGRAPH_USER" in lines[0], (user, r)
+    # A named account is used.
+    r = run([binary, "render", SAVED_RUN, "--format", "dot"],
+            env=plain_root_env(ROUTEGRAPH_USER="daemon"))
+    assert r.rc == 0 and r.out.startswith("digraph"), r
