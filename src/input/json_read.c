@@ -700,6 +700,47 @@ size_t rg_json_read_max_slots(size_t len)
     return by_size < RG_JSON_READ_MAX_SLOTS ? by_size : RG_JSON_READ_MAX_SLOTS;
 }
 
+/* What jansson will allocate to hold the document, estimated in one pass
+ * over the text before it parses anything: per object (its hash table),
+ * member, array, element, string (plus its bytes) and other value, with
+ * allowances at or above jansson 2.14's own sizes on 64-bit glibc. A value
+ * costs far more than its text: 15 MB of [{},{},...] takes 1.16 GB. */
+size_t rg_json_read_estimate(const char *buf, size_t len)
+{
+    size_t objects = 0, members = 0, arrays = 0, commas = 0, strings = 0, others = 0;
+    bool in_string = false, escaped = false, in_other = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        bool other = (c >= '0' && c <= '9') || c == '-' || (c >= 'a' && c <= 'z');
+        others += other && !in_other;
+        in_other = other || c == '.' || c == '+' || (c >= 'A' && c <= 'Z');
+        switch (c) {
+        case '"': in_string = true; strings++; break;
+        case '{': objects++; break;
+        case '[': arrays++; break;
+        case ':': members++; break;
+        case ',': commas++; break;
+        default: break;
+        }
+    }
+    return objects * 256 + members * 64 + arrays * 160 + commas * 24 + strings * 80 + len +
+           others * 40;
+}
+
+size_t rg_json_read_budget(size_t len)
+{
+    return RG_JSON_READ_BUDGET_BASE + RG_JSON_READ_BUDGET_PER_BYTE * len;
+}
+
 bool rg_json_read_buffer(const char *buf, size_t len, rg_run *run, char *err, size_t errlen)
 {
     reader r = {.path = "$", .plen = 1, .err = err, .errlen = errlen,
@@ -707,6 +748,13 @@ bool rg_json_read_buffer(const char *buf, size_t len, rg_run *run, char *err, si
     memset(run, 0, sizeof *run);
     if (len > RG_JSON_READ_MAX_BYTES) {
         snprintf(err, errlen, "$: larger than %u bytes", RG_JSON_READ_MAX_BYTES);
+        return false;
+    }
+    size_t need = rg_json_read_estimate(buf, len), budget = rg_json_read_budget(len);
+    if (need > budget) {
+        snprintf(err, errlen, "$: would take about %zu MiB of memory to read, more than the "
+                 "%zu MiB allowed for a document of this size",
+                 need >> 20, budget >> 20);
         return false;
     }
     json_error_t jerr;

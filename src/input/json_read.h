@@ -13,6 +13,10 @@
  *   bytes per trace could claim ~100 KB each. The allowance grows with the
  *   document: a real run (TTLs up to 64, 6 attempts) needs under 2 slots
  *   per byte.
+ * - Memory is bounded: before parsing, one pass over the text estimates
+ *   what the parsed tree will take (rg_json_read_estimate); over
+ *   rg_json_read_budget the document is refused. A real run's document
+ *   needs about 5 times its size; a tree of empty objects about 80.
  * - On failure: false, *run left empty, and one line in err naming the JSON
  *   path of the offending value, e.g. "$.traces[2].hops[0].ttl: expected an
  *   integer from 1 to 30". Never a crash, never a partial run.
@@ -50,6 +54,14 @@
 #define RG_JSON_READ_MAX_SLOTS (4u * 1024 * 1024) /* 64 bytes each */
 #define RG_JSON_READ_SLOTS_BASE 65536u
 #define RG_JSON_READ_SLOTS_PER_BYTE 4u
+
+#define RG_JSON_READ_BUDGET_BASE (64u * 1024 * 1024)
+#define RG_JSON_READ_BUDGET_PER_BYTE 12u
+
+/* The memory parsing a document of len bytes would take (estimated from
+ * its text, linear), and the most it may take. */
+size_t rg_json_read_estimate(const char *buf, size_t len);
+size_t rg_json_read_budget(size_t len);
 
 /* The probe slots a document of len bytes may make the reader allocate. */
 size_t rg_json_read_max_slots(size_t len);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef RG_HAVE_LIBXML2
 #include <libxml/parser.h>
@@ -796,6 +797,44 @@ static void test_entities_in_names(void **state)
     rg_graph_free(g);
 }
 
+/* A router-level graph too large for dot in reasonable time is refused
+ * with one line, before any layout (issue 12: 48,000 nodes ran for over
+ * 200 s). */
+static void test_render_refuses_a_graph_too_large(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    for (unsigned i = 0; i < 500; i++) { /* 500 traces, 4 routers each of their own */
+        char dst[32], r[32];
+        snprintf(dst, sizeof dst, "198.19.%u.%u", i / 250, i % 250 + 1);
+        rg_trace *t = add_trace(&run, dst, dst, 80);
+        for (unsigned ttl = 1; ttl <= 4; ttl++) {
+            snprintf(r, sizeof r, "198.18.%u.%u", (i * 4 + ttl) / 250, (i * 4 + ttl) % 250 + 1);
+            hop(t, ttl, r, RG_REPLY_TIME_EXCEEDED, 100 * ttl);
+        }
+        hop(t, 5, dst, RG_REPLY_SYNACK, 600);
+        rg_trace_conclude(t);
+    }
+    assert_true(rg_run_collect_hosts(&run));
+    rg_graph *g = rg_graph_build(&run);
+    assert_non_null(g);
+    assert_true(g->nnodes > RG_RENDER_MAX_NODES);
+    rg_render_out outs[1] = {{.format = "svg"}};
+    char err[512] = "";
+    clock_t start = clock();
+    bool ok = rg_render(g, outs, 1, err, sizeof err);
+    double seconds = (double)(clock() - start) / CLOCKS_PER_SEC;
+    if (ok)
+        free(outs[0].data);
+    assert_false(ok);
+    assert_null(outs[0].data);
+    assert_non_null(strstr(err, "graph: too large to draw ("));
+    assert_null(strchr(err, '\n'));
+    assert_true(seconds < 5.0); /* the DOT text is parsed, never laid out */
+    rg_graph_free(g);
+    rg_run_free(&run);
+}
+
 static void test_writer_fails_on_full_stream(void **state)
 {
     (void)state;
@@ -824,6 +863,7 @@ int main(void)
         cmocka_unit_test(test_unknown_port_in_legend),
         cmocka_unit_test(test_writer_fails_on_full_stream),
         cmocka_unit_test(test_entities_in_names),
+        cmocka_unit_test(test_render_refuses_a_graph_too_large),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 #ifdef RG_HAVE_LIBXML2

@@ -361,6 +361,36 @@ static void test_port_checks_and_doubtful_rst(void **state)
     rg_run_free(&run);
 }
 
+/* Many traces over many TTLs: the grid would be tens of MB (issue 12: a
+ * 7 MB document made a 90 MB table); it is left out with one line, and the
+ * summary keeps one line per trace. */
+static void test_grid_size_capped(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    enum { N = 9000 }; /* x TTL 1-30: 270,000 cells */
+    for (unsigned i = 0; i < N; i++) {
+        char dst[32];
+        snprintf(dst, sizeof dst, "198.18.%u.%u", i / 250, i % 250 + 1);
+        rg_trace *t = add_trace(&run, dst, dst, 80, 1, 1);
+        silent(t, 30, 1);
+        rg_trace_conclude(t);
+    }
+    char *got = render(&run);
+    size_t len = strlen(got), lines = 0;
+    for (char *p = got; (p = strchr(p, '\n')); p++)
+        lines++;
+    assert_true(len < 1024 * 1024);
+    static const char want[] = "(TTL-by-trace grid left out: 9000 traces over 30 TTLs is "
+                               "more than 262144 cells;";
+    assert_memory_equal(got, want, sizeof want - 1);
+    assert_int_equal(lines, 2 + N);
+    assert_non_null(strstr(got, "\n198.18.35.250:tcp80  not reached, port filtered, no answer "
+                                "at all\n"));
+    free(got);
+    rg_run_free(&run);
+}
+
 static void test_write_error(void **state)
 {
     (void)state;
@@ -386,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_nothing_sent),
         cmocka_unit_test(test_unreachable_unnamed),
         cmocka_unit_test(test_write_error),
+        cmocka_unit_test(test_grid_size_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
