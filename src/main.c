@@ -155,7 +155,8 @@ static int trace(const rg_config *cfg, rg_sockets *socks)
 {
     char err[512];
     rg_target_list targets = {0};
-    if (!collect_targets(cfg, &targets, err, sizeof err)) {
+    if (!collect_targets(cfg, &targets, err, sizeof err) ||
+        !rg_options_check_size(cfg, targets.n, err, sizeof err)) {
         say("%s", err);
         rg_targets_free(&targets);
         return EXIT_USAGE;
@@ -213,19 +214,24 @@ static int render(const rg_config *cfg)
         say("render: give exactly one results file (routegraph render RESULTS.json -o PREFIX)");
         return EXIT_USAGE;
     }
+    if (cfg->trace_only[0]) {
+        say("render: %s applies to a trace, not to render (render takes -o, --format, -q)",
+            cfg->trace_only);
+        return EXIT_USAGE;
+    }
     rg_config c = *cfg;
     if (!c.formats_given)
         c.formats = c.output ? RG_FMT_GRAPH : RG_FMT_SVG;
     rg_run run;
-    if (!rg_json_read_file(c.targets[0], &run, err, sizeof err)) {
+    /* Read once; the saved run's own options, not this command line's,
+     * describe it. */
+    json_t *options;
+    if (!rg_json_read_file_options(c.targets[0], &run, &options, err, sizeof err)) {
         say("%s", err);
         return EXIT_USAGE;
     }
-    /* The saved run's own options, not this command line's, describe it. */
-    json_t *saved = strcmp(c.targets[0], "-") ? json_load_file(c.targets[0], 0, NULL) : NULL;
-    json_t *options = saved ? json_object_get(saved, "options") : NULL;
     int status = rg_outputs_write(&run, &c, false, options) ? 0 : EXIT_RUNTIME;
-    json_decref(saved);
+    json_decref(options);
     rg_run_free(&run);
     return status;
 }

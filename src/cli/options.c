@@ -573,10 +573,34 @@ enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
         opt_name(name, sizeof name, c, longindex, false);
         if (apply(c, name, optarg, cfg, &seen, err, errlen) < 0)
             return RG_OPT_ERROR;
+        if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && !cfg->trace_only[0])
+            snprintf(cfg->trace_only, sizeof cfg->trace_only, "%s", name);
     }
     if (check_combination(cfg, &seen, err, errlen) < 0)
         return RG_OPT_ERROR;
     cfg->ntargets = (size_t)(argc - optind);
     cfg->targets = cfg->ntargets ? argv + optind : NULL;
     return RG_OPT_RUN;
+}
+
+bool rg_options_check_size(const rg_config *cfg, size_t ntargets, char *err, size_t errlen)
+{
+    /* Both factors are bounded (65536 targets, 1024 ports, 64 TTLs, 6
+     * attempts): no product overflows 64 bits. */
+    unsigned long long traces = (unsigned long long)ntargets * cfg->nports;
+    unsigned long long slots = traces * (cfg->max_ttl - cfg->min_ttl + 1) * (cfg->retries + 1);
+    if (traces > RG_MAX_TRACES) {
+        fail(err, errlen, "%zu targets x %zu ports make %llu traces, more than the %u one "
+             "run may hold; split the targets or the ports over several runs",
+             ntargets, cfg->nports, traces, RG_MAX_TRACES);
+        return false;
+    }
+    if (slots > RG_MAX_PROBE_SLOTS) {
+        fail(err, errlen, "%llu traces x %u TTLs x %u attempts make %llu probe slots, more "
+             "than the %u one run may hold; narrow the TTL range, lower -r or split the run",
+             traces, cfg->max_ttl - cfg->min_ttl + 1, cfg->retries + 1, slots,
+             RG_MAX_PROBE_SLOTS);
+        return false;
+    }
+    return true;
 }

@@ -743,6 +743,14 @@ size_t rg_json_read_budget(size_t len)
 
 bool rg_json_read_buffer(const char *buf, size_t len, rg_run *run, char *err, size_t errlen)
 {
+    return rg_json_read_buffer_options(buf, len, run, NULL, err, errlen);
+}
+
+bool rg_json_read_buffer_options(const char *buf, size_t len, rg_run *run, json_t **options,
+                                 char *err, size_t errlen)
+{
+    if (options)
+        *options = NULL;
     reader r = {.path = "$", .plen = 1, .err = err, .errlen = errlen,
                 .max_slots = rg_json_read_max_slots(len)};
     memset(run, 0, sizeof *run);
@@ -770,6 +778,8 @@ bool rg_json_read_buffer(const char *buf, size_t len, rg_run *run, char *err, si
         return false;
     }
     bool ok = read_document(&r, doc, run);
+    if (ok && options && json_is_object(json_object_get(doc, "options")))
+        *options = json_incref(json_object_get(doc, "options")); /* validated */
     json_decref(doc);
     if (!ok)
         rg_run_free(run);
@@ -803,6 +813,14 @@ static char *slurp(FILE *f, size_t *len, bool *too_big)
 
 bool rg_json_read_file(const char *path, rg_run *run, char *err, size_t errlen)
 {
+    return rg_json_read_file_options(path, run, NULL, err, errlen);
+}
+
+bool rg_json_read_file_options(const char *path, rg_run *run, json_t **options, char *err,
+                               size_t errlen)
+{
+    if (options)
+        *options = NULL;
     bool is_stdin = strcmp(path, "-") == 0;
     const char *shown = is_stdin ? "(stdin)" : path;
     memset(run, 0, sizeof *run);
@@ -825,7 +843,7 @@ bool rg_json_read_file(const char *path, rg_run *run, char *err, size_t errlen)
         return false;
     }
     char inner[256];
-    bool ok = rg_json_read_buffer(buf, len, run, inner, sizeof inner);
+    bool ok = rg_json_read_buffer_options(buf, len, run, options, inner, sizeof inner);
     free(buf);
     if (!ok)
         snprintf(err, errlen, "%.200s: %s", shown, inner);

@@ -74,4 +74,13 @@ bool rg_json_read_buffer(const char *buf, size_t len, rg_run *run, char *err,
 /* Reads a file ("-" = standard input); errors start with the file name. */
 bool rg_json_read_file(const char *path, rg_run *run, char *err, size_t errlen);
 
+/* The same, also handing back the document's validated "options" object
+ * (a reference the caller json_decref()s; NULL when the document has none),
+ * so a file or a pipe is read once. */
+struct json_t;
+bool rg_json_read_buffer_options(const char *buf, size_t len, rg_run *run,
+                                 struct json_t **options, char *err, size_t errlen);
+bool rg_json_read_file_options(const char *path, rg_run *run, struct json_t **options,
+                               char *err, size_t errlen);
+
 #endif
