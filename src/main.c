@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <locale.h>
 
 #include "annotate/sources.h"
 #include "cli/options.h"
@@ -25,6 +26,7 @@
 #include "probe/probe.h"
 #include "output/outputs.h"
 #include "output/progress.h"
+#include "output/text.h"
 
 #ifndef RG_VERSION
 #define RG_VERSION "0.0.0"
@@ -32,14 +34,17 @@
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_PARTIAL = 3 };
 
+/* One line on stderr; what it quotes (paths, names) escaped. */
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
+    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("routegraph: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    fputs("routegraph: ", stderr);
+    rg_text_line(stderr, line);
+    fputc('\n', stderr);
 }
 
 /* Asks on a terminal, as the original script did. */
@@ -241,6 +246,10 @@ int main(int argc, char **argv)
     /* Before any library reads it: in a privileged start the environment
      * must not choose code to load (GVBINDIR and the like). */
     rg_privs_scrub_env();
+    /* Names show as UTF-8 in the text outputs when the terminal's locale is
+     * UTF-8 (only the character type: numbers stay in the C format). */
+    setlocale(LC_CTYPE, "");
+    rg_text_set_utf8(rg_text_locale_utf8());
     rg_config cfg;
     char err[512];
     bool rendering = argc > 1 && strcmp(argv[1], "render") == 0;

@@ -439,8 +439,9 @@ def test_annotation_text_view_and_escaping():
     lines = view[0].splitlines()
     assert re.fullmatch(r" +1  198\.18\.0\.1  r1-to-prober\.lab  AS64500 RG-LAB-ACCESS Lab "
                         r"Access Networks  \d+\.\d{3} ms", lines[1]), lines[1]
-    # The hostile name: printable as is, the newline as \x0a, never raw.
-    assert 'evil"];<script>alert(1)</script>\'\\\\x0ax.h3.lab' in lines[3], repr(lines[3])
+    # The hostile name: printable as is, its backslash doubled, the newline
+    # as \x0a, never raw.
+    assert 'evil"];<script>alert(1)</script>\'\\\\\\x0ax.h3.lab' in lines[3], repr(lines[3])
     assert "\x1b" not in r.out
 
 

@@ -75,6 +75,21 @@ def test_render_reads_its_input_once():
 
 
 @test
+def test_error_lines_escape_what_they_quote():
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        bad = os.path.join(d, "run\x1b]0;PWNED\x07\x1b[2J.json")
+        r = rg(bad, "--format", "dot")
+        lines = r.err.splitlines()
+        assert r.rc == 2 and len(lines) == 1, r
+        assert "\x1b" not in r.err and "\x07" not in r.err, repr(r.err)
+        assert "run\\x1b]0;PWNED\\x07\\x1b[2J.json" in lines[0], repr(r.err)
+        # An output path with a control character, in a directory that does not exist.
+        r = rg(SAVED_RUN, "-o", os.path.join(d, "no\x1bdir", "x"), "--format", "dot")
+        assert r.rc == 1 and "\x1b" not in r.err and "no\\x1bdir" in r.err, repr(r.err)
+
+
+@test
 def test_run_too_many_traces_refused():
     # 65 targets x 1024 ports: 66,560 traces, over the 65,536 a run may hold.
     # Refused before any name is resolved or any probe sent.

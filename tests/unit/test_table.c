@@ -8,10 +8,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <locale.h>
 #include <string.h>
 
 #include "model/result.h"
 #include "output/table.h"
+#include "output/text.h"
 
 #ifndef RG_SOURCE_ROOT
 #define RG_SOURCE_ROOT "."
@@ -391,6 +393,39 @@ static void test_grid_size_capped(void **state)
     rg_run_free(&run);
 }
 
+/* A literal backslash is doubled, so "\x1b" text and an escaped ESC differ;
+ * valid UTF-8 shows as itself when the terminal is UTF-8 (columns counted
+ * as the terminal shows them), escaped otherwise; C1 controls, bidi
+ * overrides and invalid UTF-8 never show raw. */
+static void test_backslash_and_utf8(void **state)
+{
+    (void)state;
+    char buf[256];
+    FILE *f;
+    static const char name[] = "a\\x1b\x1b K\xc3\xb6ln \xe4\xb8\xad \xc2\x85 \xe2\x80\xae \xff";
+    rg_text_set_utf8(false);
+    f = fmemopen(buf, sizeof buf, "w");
+    assert_int_equal(rg_text_clean(f, name), 62);
+    fclose(f);
+    assert_string_equal(buf, "a\\\\x1b\\x1b K\\xc3\\xb6ln \\xe4\\xb8\\xad \\xc2\\x85 "
+                             "\\xe2\\x80\\xae \\xff");
+    assert_non_null(setlocale(LC_CTYPE, "C.UTF-8"));
+    rg_text_set_utf8(true);
+    f = fmemopen(buf, sizeof buf, "w");
+    /* 11 for a, the backslash, x1b, ESC and a space; 5 for "Köln "; 3 for the CJK
+     * character (two columns) and a space; 9 for C1; 13 for RLO; 4 for 0xff */
+    assert_int_equal(rg_text_clean(f, name), 11 + 5 + 3 + 9 + 13 + 4);
+    fclose(f);
+    assert_string_equal(buf, "a\\\\x1b\\x1b K\xc3\xb6ln \xe4\xb8\xad \\xc2\\x85 "
+                             "\\xe2\\x80\\xae \\xff");
+    f = fmemopen(buf, sizeof buf, "w");
+    rg_text_line(f, "/tmp/a\x1b]0;x\x07 K\xc3\xb6ln \\x1b \xc2\x9b \xff");
+    fclose(f);
+    assert_string_equal(buf, "/tmp/a\\x1b]0;x\\x07 K\xc3\xb6ln \\x1b \\xc2\\x9b \\xff");
+    rg_text_set_utf8(false);
+    setlocale(LC_CTYPE, "C");
+}
+
 static void test_write_error(void **state)
 {
     (void)state;
@@ -417,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_unreachable_unnamed),
         cmocka_unit_test(test_write_error),
         cmocka_unit_test(test_grid_size_capped),
+        cmocka_unit_test(test_backslash_and_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
