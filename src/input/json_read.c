@@ -118,6 +118,16 @@ static bool get_int(reader *r, json_t *obj, const char *key, enum need need, lon
     return ok;
 }
 
+/* A C1 control character: U+0080-U+009F, encoded C2 80 to C2 9F (jansson
+ * hands over valid UTF-8 only). No member of the schema may hold one. */
+static bool has_c1(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            return true;
+    return false;
+}
+
 static bool get_str(reader *r, json_t *obj, const char *key, enum need need, const char **out)
 {
     size_t mark = push_key(r, key);
@@ -129,6 +139,8 @@ static bool get_str(reader *r, json_t *obj, const char *key, enum need need, con
             ok = fail(r, "expected a string%s", or_null(need));
         else if (json_string_length(v) > RG_JSON_READ_MAX_STRING)
             ok = fail(r, "longer than %u bytes", RG_JSON_READ_MAX_STRING);
+        else if (has_c1(json_string_value(v)))
+            ok = fail(r, "holds a C1 control character (U+0080-U+009F)");
         else
             *out = json_string_value(v);
     }

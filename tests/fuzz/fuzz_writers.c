@@ -5,8 +5,7 @@
  * SVG through graphviz, and the HTML report. Besides the sanitizers it
  * checks what leaves the process:
  *   - table, paths view, SVG and HTML: valid UTF-8, no control character
- *     (C0 but tab and newline, DEL; C1 but in the HTML's embedded JSON),
- *     and the SVG passes rg_svg_check
+ *     (C0 but tab and newline, DEL, C1), and the SVG passes rg_svg_check
  *     (the render fails otherwise, and a failed render aborts here);
  *   - SVG and HTML: no character reference to a control character;
  *   - JSON: parses again and reads back as a run;
@@ -209,9 +208,7 @@ static void check_drawings(const rg_run *run, const rg_graph *g, const json_t *d
     char *html = written(rg_html_writer, &rep, &len);
     if (!html)
         abort();
-    /* C1 characters are not checked here: the report embeds the JSON
-     * document, which holds the names as they were read (valid JSON). */
-    check_clean("html", html, len, true, false);
+    check_clean("html", html, len, true, true); /* C1 is refused when read */
     free(html);
     free(out.data);
 }

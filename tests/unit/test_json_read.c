@@ -796,6 +796,37 @@ static void test_memory_budget(void **state)
     free(text);
 }
 
+/* C1 control characters reached the JSON (and the HTML's copy) raw: a
+ * document holding one anywhere is refused, naming where. */
+static void test_c1_refused(void **state)
+{
+    (void)state;
+    json_t *doc = json_load_file(RG_SOURCE_ROOT "/tests/data/graph-lab.json", 0, NULL);
+    assert_non_null(doc);
+    static const char *const bad[] = {"r1\xc2\x85x", "\xc2\x9b" "2J", "a\xc2\x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *h = json_array_get(json_object_get(doc, "hosts"), 1);
+        json_object_set_new(h, "ptr", json_string(bad[i]));
+        char *text = json_dumps(doc, 0);
+        rg_run run;
+        char err[256];
+        assert_false(rg_json_read_buffer(text, strlen(text), &run, err, sizeof err));
+        assert_string_equal(err, "$.hosts[1].ptr: holds a C1 control character (U+0080-U+009F)");
+        free(text);
+    }
+    json_object_set_new(json_array_get(json_object_get(doc, "traces"), 0), "target",
+                        json_string("t\xc2\x85"));
+    json_object_set_new(json_array_get(json_object_get(doc, "hosts"), 1), "ptr",
+                        json_string("K\xc3\xb6ln\xc2\xa0ok"));
+    char *text = json_dumps(doc, 0);
+    rg_run run;
+    char err[256];
+    assert_false(rg_json_read_buffer(text, strlen(text), &run, err, sizeof err));
+    assert_string_equal(err, "$.traces[0].target: holds a C1 control character (U+0080-U+009F)");
+    free(text);
+    json_decref(doc);
+}
+
 int main(void)
 {
     json_set_alloc_funcs(counting_malloc, counting_free);
@@ -809,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_estimate_covers_jansson),
         cmocka_unit_test(test_memory_budget),
+        cmocka_unit_test(test_c1_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
