@@ -15,6 +15,9 @@ ninja -C build >/dev/null
 scripts/fetch-asn-data.sh
 lab/lab up
 mkdir -p out
+# Started as root, routegraph runs as the sudo user, or as ROUTEGRAPH_USER
+# (default nobody) without sudo (README, Privileges): that account writes out/.
+chown "${SUDO_UID:-$(id -u "${ROUTEGRAPH_USER:-nobody}")}" out
 # ROUTEGRAPH_LAB_ONLY: refuse any target outside the lab's address ranges.
 ROUTEGRAPH_LAB_ONLY=1 lab/lab exec build/routegraph -p 80,443 -o out/lab --format all \
   --asn-db lab/asn.csv \

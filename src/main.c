@@ -1,8 +1,10 @@
 /* routegraph: parallel TCP SYN traceroute to many targets and ports.
  *
- * main wires the stages together in the order privilege demands: parse the
- * command line, open the raw sockets, drop every privilege, and only then
- * read target files, resolve names, probe and write output. */
+ * main wires the stages together in the order privilege demands: clear the
+ * environment that could choose code to load, parse the command line, open
+ * the raw sockets (a trace only), drop every privilege (every mode), and only
+ * then read files, resolve names, probe, close the raw sockets, annotate and
+ * write output. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <locale.h>
 
 #include "annotate/sources.h"
 #include "cli/options.h"
@@ -23,6 +26,7 @@
 #include "probe/probe.h"
 #include "output/outputs.h"
 #include "output/progress.h"
+#include "output/text.h"
 
 #ifndef RG_VERSION
 #define RG_VERSION "0.0.0"
@@ -30,14 +34,17 @@
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_PARTIAL = 3 };
 
+/* One line on stderr; what it quotes (paths, names) escaped. */
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
+    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("routegraph: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    fputs("routegraph: ", stderr);
+    rg_text_line(stderr, line);
+    fputc('\n', stderr);
 }
 
 /* Asks on a terminal, as the original script did. */
@@ -147,11 +154,14 @@ static void report_send_errors(const rg_run *run)
         strerror(run->stats.last_send_error));
 }
 
-static int trace(const rg_config *cfg, const rg_sockets *socks)
+/* socks is closed as soon as probing ends: annotation and output (DNS
+ * answers, databases, graphviz) never run with a raw socket open. */
+static int trace(const rg_config *cfg, rg_sockets *socks)
 {
     char err[512];
     rg_target_list targets = {0};
-    if (!collect_targets(cfg, &targets, err, sizeof err)) {
+    if (!collect_targets(cfg, &targets, err, sizeof err) ||
+        !rg_options_check_size(cfg, targets.n, err, sizeof err)) {
         say("%s", err);
         rg_targets_free(&targets);
         return EXIT_USAGE;
@@ -177,6 +187,7 @@ static int trace(const rg_config *cfg, const rg_sockets *socks)
                          .retries = cfg->retries, .stop_set_start = cfg->stop_set};
     bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, NULL,
                              err, sizeof err);
+    rg_sockets_close(socks);
     rg_progress_finish(&prog);
     if (!ran) {
         say("%s", err);
@@ -208,25 +219,37 @@ static int render(const rg_config *cfg)
         say("render: give exactly one results file (routegraph render RESULTS.json -o PREFIX)");
         return EXIT_USAGE;
     }
+    if (cfg->trace_only[0]) {
+        say("render: %s applies to a trace, not to render (render takes -o, --format, -q)",
+            cfg->trace_only);
+        return EXIT_USAGE;
+    }
     rg_config c = *cfg;
     if (!c.formats_given)
         c.formats = c.output ? RG_FMT_GRAPH : RG_FMT_SVG;
     rg_run run;
-    if (!rg_json_read_file(c.targets[0], &run, err, sizeof err)) {
+    /* Read once; the saved run's own options, not this command line's,
+     * describe it. */
+    json_t *options;
+    if (!rg_json_read_file_options(c.targets[0], &run, &options, err, sizeof err)) {
         say("%s", err);
         return EXIT_USAGE;
     }
-    /* The saved run's own options, not this command line's, describe it. */
-    json_t *saved = strcmp(c.targets[0], "-") ? json_load_file(c.targets[0], 0, NULL) : NULL;
-    json_t *options = saved ? json_object_get(saved, "options") : NULL;
     int status = rg_outputs_write(&run, &c, false, options) ? 0 : EXIT_RUNTIME;
-    json_decref(saved);
+    json_decref(options);
     rg_run_free(&run);
     return status;
 }
 
 int main(int argc, char **argv)
 {
+    /* Before any library reads it: in a privileged start the environment
+     * must not choose code to load (GVBINDIR and the like). */
+    rg_privs_scrub_env();
+    /* Names show as UTF-8 in the text outputs when the terminal's locale is
+     * UTF-8 (only the character type: numbers stay in the C format). */
+    setlocale(LC_CTYPE, "");
+    rg_text_set_utf8(rg_text_locale_utf8());
     rg_config cfg;
     char err[512];
     bool rendering = argc > 1 && strcmp(argv[1], "render") == 0;
@@ -247,10 +270,10 @@ int main(int argc, char **argv)
     case RG_OPT_RUN:
         break;
     }
-    if (rendering)
-        return render(&cfg);
-    rg_sockets socks;
-    if (rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
+    /* Only a trace needs the raw sockets; every mode drops every privilege
+     * before it reads a file, a reply or a name, or starts graphviz. */
+    rg_sockets socks = {.send4 = -1, .send6 = -1, .rx = {-1, -1, -1, -1}};
+    if (!rendering && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
         say("%s", err);
         return EXIT_RUNTIME;
     }
@@ -259,7 +282,7 @@ int main(int argc, char **argv)
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
-    int status = trace(&cfg, &socks);
+    int status = rendering ? render(&cfg) : trace(&cfg, &socks);
     rg_sockets_close(&socks);
     return status;
 }

@@ -11,6 +11,8 @@
 #define RG_MAX_TTL 64
 #define RG_MAX_RETRIES 5
 #define RG_MAX_TARGETS 65536
+#define RG_MAX_TRACES 65536u                 /* targets x ports, one run */
+#define RG_MAX_PROBE_SLOTS (8u * 1024 * 1024) /* 512 MiB of rg_probe */
 
 enum rg_format {
     RG_FMT_TABLE = 1u << 0,
@@ -60,6 +62,7 @@ typedef struct rg_config {
     char **targets;
     size_t ntargets;
     const char *target_file; /* -f FILE, "-" = stdin */
+    char trace_only[32];     /* the first option given that only a trace uses, or "" */
 } rg_config;
 
 /* The global cap. Each router is paced by its own answers (engine/pace.h),

@@ -2,6 +2,8 @@
  * engine can trust the config; every error is one line naming the option. */
 #include "options.h"
 
+#include "../model/result.h"
+
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -574,10 +576,36 @@ enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
         opt_name(name, sizeof name, c, longindex, false);
         if (apply(c, name, optarg, cfg, &seen, err, errlen) < 0)
             return RG_OPT_ERROR;
+        if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && !cfg->trace_only[0])
+            snprintf(cfg->trace_only, sizeof cfg->trace_only, "%s", name);
     }
     if (check_combination(cfg, &seen, err, errlen) < 0)
         return RG_OPT_ERROR;
     cfg->ntargets = (size_t)(argc - optind);
     cfg->targets = cfg->ntargets ? argv + optind : NULL;
     return RG_OPT_RUN;
+}
+
+bool rg_options_check_size(const rg_config *cfg, size_t ntargets, char *err, size_t errlen)
+{
+    /* Both factors are bounded (65536 targets, 1024 ports, 64 TTLs, 6
+     * attempts): no product overflows 64 bits. */
+    unsigned long long traces = (unsigned long long)ntargets * cfg->nports;
+    /* As rg_trace_init allocates them: a row per TTL and one for the port
+     * probes, rg_attempts_for() slots each. */
+    unsigned rows = cfg->max_ttl - cfg->min_ttl + 2, attempts = rg_attempts_for(cfg->retries);
+    unsigned long long slots = traces * rows * attempts;
+    if (traces > RG_MAX_TRACES) {
+        fail(err, errlen, "%zu targets x %zu ports make %llu traces, more than the %u one "
+             "run may hold; split the targets or the ports over several runs",
+             ntargets, cfg->nports, traces, RG_MAX_TRACES);
+        return false;
+    }
+    if (slots > RG_MAX_PROBE_SLOTS) {
+        fail(err, errlen, "%llu traces x %u TTL rows x %u attempts make %llu probe slots, more "
+             "than the %u one run may hold; narrow the TTL range, lower -r or split the run",
+             traces, rows, attempts, slots, RG_MAX_PROBE_SLOTS);
+        return false;
+    }
+    return true;
 }

@@ -4,6 +4,7 @@
 #ifndef RG_OPTIONS_H
 #define RG_OPTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -22,6 +23,12 @@ enum rg_opt_result {
 enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
                                     char *err, size_t errlen);
 const char *rg_options_usage(void);
+
+/* Whether a run of ntargets targets with these options fits in one process:
+ * at most RG_MAX_TRACES traces (targets x ports) and RG_MAX_PROBE_SLOTS
+ * probe slots (traces x TTLs x attempts, 64 bytes each, all allocated before
+ * the first probe). False with one line in err. */
+bool rg_options_check_size(const rg_config *cfg, size_t ntargets, char *err, size_t errlen);
 
 /* "80,443,8000-8010" -> ports (in the order given, duplicates removed, at
  * most max of them). 0 on success, -1 with err set to one line that does not

@@ -121,6 +121,16 @@ static bool get_int(reader *r, json_t *obj, const char *key, enum need need, lon
     return ok;
 }
 
+/* A C1 control character: U+0080-U+009F, encoded C2 80 to C2 9F (jansson
+ * hands over valid UTF-8 only). No member of the schema may hold one. */
+static bool has_c1(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            return true;
+    return false;
+}
+
 static bool get_str(reader *r, json_t *obj, const char *key, enum need need, const char **out)
 {
     size_t mark = push_key(r, key);
@@ -132,6 +142,8 @@ static bool get_str(reader *r, json_t *obj, const char *key, enum need need, con
             ok = fail(r, "expected a string%s", or_null(need));
         else if (json_string_length(v) > RG_JSON_READ_MAX_STRING)
             ok = fail(r, "longer than %u bytes", RG_JSON_READ_MAX_STRING);
+        else if (has_c1(json_string_value(v)))
+            ok = fail(r, "holds a C1 control character (U+0080-U+009F)");
         else
             *out = json_string_value(v);
     }
@@ -745,13 +757,69 @@ size_t rg_json_read_max_slots(size_t len)
     return by_size < RG_JSON_READ_MAX_SLOTS ? by_size : RG_JSON_READ_MAX_SLOTS;
 }
 
+/* What jansson will allocate to hold the document, estimated in one pass
+ * over the text before it parses anything: per object (its hash table),
+ * member, array, element, string (plus its bytes) and other value, with
+ * allowances at or above jansson 2.14's own sizes on 64-bit glibc. A value
+ * costs far more than its text: 15 MB of [{},{},...] takes 1.16 GB. */
+size_t rg_json_read_estimate(const char *buf, size_t len)
+{
+    size_t objects = 0, members = 0, arrays = 0, commas = 0, strings = 0, others = 0;
+    bool in_string = false, escaped = false, in_other = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        bool other = (c >= '0' && c <= '9') || c == '-' || (c >= 'a' && c <= 'z');
+        others += other && !in_other;
+        in_other = other || c == '.' || c == '+' || (c >= 'A' && c <= 'Z');
+        switch (c) {
+        case '"': in_string = true; strings++; break;
+        case '{': objects++; break;
+        case '[': arrays++; break;
+        case ':': members++; break;
+        case ',': commas++; break;
+        default: break;
+        }
+    }
+    return objects * 256 + members * 64 + arrays * 160 + commas * 24 + strings * 80 + len +
+           others * 40;
+}
+
+size_t rg_json_read_budget(size_t len)
+{
+    return RG_JSON_READ_BUDGET_BASE + RG_JSON_READ_BUDGET_PER_BYTE * len;
+}
+
 bool rg_json_read_buffer(const char *buf, size_t len, rg_run *run, char *err, size_t errlen)
 {
+    return rg_json_read_buffer_options(buf, len, run, NULL, err, errlen);
+}
+
+bool rg_json_read_buffer_options(const char *buf, size_t len, rg_run *run, json_t **options,
+                                 char *err, size_t errlen)
+{
+    if (options)
+        *options = NULL;
     reader r = {.path = "$", .plen = 1, .err = err, .errlen = errlen,
                 .max_slots = rg_json_read_max_slots(len)};
     memset(run, 0, sizeof *run);
     if (len > RG_JSON_READ_MAX_BYTES) {
         snprintf(err, errlen, "$: larger than %u bytes", RG_JSON_READ_MAX_BYTES);
+        return false;
+    }
+    size_t need = rg_json_read_estimate(buf, len), budget = rg_json_read_budget(len);
+    if (need > budget) {
+        snprintf(err, errlen, "$: would take about %zu MiB of memory to read, more than the "
+                 "%zu MiB allowed for a document of this size",
+                 need >> 20, budget >> 20);
         return false;
     }
     json_error_t jerr;
@@ -767,6 +835,8 @@ bool rg_json_read_buffer(const char *buf, size_t len, rg_run *run, char *err, si
         return false;
     }
     bool ok = read_document(&r, doc, run);
+    if (ok && options && json_is_object(json_object_get(doc, "options")))
+        *options = json_incref(json_object_get(doc, "options")); /* validated */
     json_decref(doc);
     if (!ok)
         rg_run_free(run);
@@ -800,6 +870,14 @@ static char *slurp(FILE *f, size_t *len, bool *too_big)
 
 bool rg_json_read_file(const char *path, rg_run *run, char *err, size_t errlen)
 {
+    return rg_json_read_file_options(path, run, NULL, err, errlen);
+}
+
+bool rg_json_read_file_options(const char *path, rg_run *run, json_t **options, char *err,
+                               size_t errlen)
+{
+    if (options)
+        *options = NULL;
     bool is_stdin = strcmp(path, "-") == 0;
     const char *shown = is_stdin ? "(stdin)" : path;
     memset(run, 0, sizeof *run);
@@ -822,7 +900,7 @@ bool rg_json_read_file(const char *path, rg_run *run, char *err, size_t errlen)
         return false;
     }
     char inner[256];
-    bool ok = rg_json_read_buffer(buf, len, run, inner, sizeof inner);
+    bool ok = rg_json_read_buffer_options(buf, len, run, options, inner, sizeof inner);
     free(buf);
     if (!ok)
         snprintf(err, errlen, "%.200s: %s", shown, inner);

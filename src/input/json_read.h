@@ -6,6 +6,8 @@
  *   1-255, at most 6 probes per TTL, ports 1-65535, addresses of the
  *   trace's family, times in the schema's exact format); unknown members are
  *   ignored, as the schema's versioning rules ask.
+ * - No string holds a C1 control character (U+0080-U+009F); a document
+ *   with one is refused.
  * - Sizes are bounded: the document (RG_JSON_READ_MAX_BYTES), every string
  *   (RG_JSON_READ_MAX_STRING), and the probe slots allocated over all
  *   traces (rg_json_read_max_slots): a trace's slots come from the options
@@ -13,6 +15,10 @@
  *   bytes per trace could claim ~100 KB each. The allowance grows with the
  *   document: a real run (TTLs up to 64, 6 attempts) needs under 2 slots
  *   per byte.
+ * - Memory is bounded: before parsing, one pass over the text estimates
+ *   what the parsed tree will take (rg_json_read_estimate); over
+ *   rg_json_read_budget the document is refused. A real run's document
+ *   needs about 5 times its size; a tree of empty objects about 80.
  * - On failure: false, *run left empty, and one line in err naming the JSON
  *   path of the offending value, e.g. "$.traces[2].hops[0].ttl: expected an
  *   integer from 1 to 30". Never a crash, never a partial run.
@@ -51,6 +57,14 @@
 #define RG_JSON_READ_SLOTS_BASE 65536u
 #define RG_JSON_READ_SLOTS_PER_BYTE 4u
 
+#define RG_JSON_READ_BUDGET_BASE (64u * 1024 * 1024)
+#define RG_JSON_READ_BUDGET_PER_BYTE 12u
+
+/* The memory parsing a document of len bytes would take (estimated from
+ * its text, linear), and the most it may take. */
+size_t rg_json_read_estimate(const char *buf, size_t len);
+size_t rg_json_read_budget(size_t len);
+
 /* The probe slots a document of len bytes may make the reader allocate. */
 size_t rg_json_read_max_slots(size_t len);
 
@@ -61,5 +75,14 @@ bool rg_json_read_buffer(const char *buf, size_t len, rg_run *run, char *err,
 
 /* Reads a file ("-" = standard input); errors start with the file name. */
 bool rg_json_read_file(const char *path, rg_run *run, char *err, size_t errlen);
+
+/* The same, also handing back the document's validated "options" object
+ * (a reference the caller json_decref()s; NULL when the document has none),
+ * so a file or a pipe is read once. */
+struct json_t;
+bool rg_json_read_buffer_options(const char *buf, size_t len, rg_run *run,
+                                 struct json_t **options, char *err, size_t errlen);
+bool rg_json_read_file_options(const char *path, rg_run *run, struct json_t **options,
+                               char *err, size_t errlen);
 
 #endif

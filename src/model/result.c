@@ -191,23 +191,28 @@ static unsigned destination_floor(const rg_trace *t)
     return floor;
 }
 
-/* Whether an RST to a probe sent after q came back before p left: whatever
- * q left at the destination was gone when p arrived. */
-static bool reset_between(const rg_trace *t, const rg_probe *q, const rg_probe *p)
+/* The latest send time of an RST (not p) that came back before p left, or
+ * NULL: a probe sent before that time left nothing at the destination that
+ * was still there when p arrived (that RST ended it). One pass. */
+static const struct timespec *last_reset_before(const rg_trace *t, const rg_probe *p)
 {
+    const struct timespec *latest = NULL;
     for (size_t k = 0; k < slot_count(t); k++) {
         const rg_probe *r = &t->probes[k];
-        if (r != p && r->kind == RG_REPLY_RST && ts_before(&q->sent, &r->sent) &&
-            !ts_before(&p->sent, &r->received))
-            return true;
+        if (r != p && r->kind == RG_REPLY_RST && !ts_before(&p->sent, &r->received) &&
+            (!latest || ts_before(latest, &r->sent)))
+            latest = &r->sent;
     }
-    return false;
+    return latest;
 }
 
+/* Linear in the trace's slots: an RST sent after q that came back before p
+ * left exists exactly when q was sent before the latest such RST. */
 bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p)
 {
     if (p->kind != RG_REPLY_RST)
         return false;
+    const struct timespec *reset = last_reset_before(t, p);
     unsigned floor = destination_floor(t);
     /* Port probes (TTL 0) first, then the hops from the floor up. */
     for (unsigned ttl = RG_PORT_PROBE_TTL; ttl <= t->max_ttl;
@@ -219,7 +224,7 @@ bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p)
             if (q == p || q->kind != RG_REPLY_NONE || q->sent.tv_sec == 0 ||
                 !ts_before(&q->sent, &p->sent))
                 continue;
-            if (!reset_between(t, q, p))
+            if (!reset || !ts_before(&q->sent, reset))
                 return false;
         }
     }

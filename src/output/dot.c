@@ -69,12 +69,19 @@ static bool printable(uint32_t cp)
 }
 
 /* Graphviz expands \N, \G, \L ... in both kinds of label, HTML-like ones
- * after their entities are decoded, so a backslash is always doubled. */
+ * after their entities are decoded, so a backslash is always doubled. It
+ * decodes entities in quoted labels too (&#x1b; would become a real ESC,
+ * and reach the SVG as an invalid character reference), so '&' is always
+ * written as &amp;. */
 static void put_char(FILE *f, const unsigned char *s, size_t n, uint32_t cp, enum esc how)
 {
     if (cp == '\\' || (how == ESC_DOT && cp == '"')) {
         fputc('\\', f);
         fputc((int)cp, f);
+        return;
+    }
+    if (how == ESC_DOT && cp == '&') {
+        fputs("&amp;", f);
         return;
     }
     if (how == ESC_HTML) {

@@ -14,6 +14,7 @@
 #include "paths.h"
 #include "render.h"
 #include "table.h"
+#include "text.h"
 
 /* What the formats share: the JSON document (JSON and HTML) and the graph
  * with its SVG (DOT, SVG, PNG and HTML), each made once. */
@@ -26,7 +27,9 @@ typedef struct shared {
 
 static void complain(const char *what)
 {
-    fprintf(stderr, "routegraph: %s\n", what);
+    fputs("routegraph: ", stderr);
+    rg_text_line(stderr, what); /* it may quote a path */
+    fputc('\n', stderr);
 }
 
 /* The classic table, then the AS-path view when the run was annotated. */

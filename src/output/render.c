@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dot.h"
+#include "svgcheck.h"
 
 /* cgraph reports through a process-wide hook, in pieces ("Error", ": ",
  * the message); the pieces of the last report are kept for err. */
@@ -89,9 +90,18 @@ static bool render_one(GVC_t *gvc, Agraph_t *ag, rg_render_out *o, char *err, si
         o->len = len;
     }
     gvFreeRenderData(data);
-    if (!o->data)
+    if (!o->data) {
         snprintf(err, errlen, "graph: out of memory rendering %s", o->format);
-    return o->data != NULL;
+        return false;
+    }
+    /* graphviz decodes and passes on character references: what it wrote
+     * is checked before any of it leaves the process. */
+    char why[128];
+    if (strcmp(o->format, "svg") == 0 && !rg_svg_check(o->data, o->len, why, sizeof why)) {
+        snprintf(err, errlen, "graph: graphviz wrote an SVG that is not clean XML (%s)", why);
+        return false;
+    }
+    return true;
 }
 
 static bool layout_and_render(GVC_t *gvc, const char *text, rg_render_out *outs,
@@ -103,10 +113,30 @@ static bool layout_and_render(GVC_t *gvc, const char *text, rg_render_out *outs,
         snprintf(err, errlen, "graph: DOT text does not parse: %s", gv_message());
         return false;
     }
+    /* dot's layout grows much faster than the graph (48,000 nodes: minutes);
+     * the graph as graphviz would lay it out is counted first. */
+    int nodes = agnnodes(ag), edges = agnedges(ag);
+    if (nodes > RG_RENDER_MAX_NODES || edges > RG_RENDER_MAX_EDGES) {
+        snprintf(err, errlen,
+                 "graph: too large to draw (%d nodes, %d edges; at most %d and %d): "
+                 "use --format dot, json or table for a run this size",
+                 nodes, edges, RG_RENDER_MAX_NODES, RG_RENDER_MAX_EDGES);
+        agclose(ag);
+        return false;
+    }
     /* Cairo bitmaps end at 32767 pixels (340 inches at 96 dpi); past that
      * the plugin scales down anyway, but first prints "(null): graph is too
      * large" to stderr. A size limit makes graphviz scale quietly. */
     agsafeset(ag, "size", "340,340", "");
+    /* Past a few hundred edges, network simplex and crossing minimisation
+     * are what take the time, and cairo the PNG's pixels: bounded, at some
+     * cost in straightness and scale. */
+    if (edges > RG_RENDER_BOUNDED_EDGES) {
+        agsafeset(ag, "nslimit", "1", "");
+        agsafeset(ag, "nslimit1", "1", "");
+        agsafeset(ag, "mclimit", "0.1", "");
+        agsafeset(ag, "size", "120,120", ""); /* a PNG of 11520 pixels at most */
+    }
     gv_reset();
     bool ok = gvLayout(gvc, ag, "dot") == 0;
     if (!ok)

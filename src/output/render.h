@@ -32,8 +32,18 @@ typedef struct rg_render_out {
     size_t len;
 } rg_render_out;
 
+/* The largest graph (as graphviz reads its DOT: nodes including the legend,
+ * edges after bundling) that is laid out: dot takes seconds at this size,
+ * minutes at a few times it (48,000 nodes: over 200 s). Past
+ * RG_RENDER_BOUNDED_EDGES, dot's network simplex and crossing minimisation
+ * run with bounded iterations (nslimit, nslimit1, mclimit). */
+#define RG_RENDER_MAX_NODES 2000
+#define RG_RENDER_MAX_EDGES 3000
+#define RG_RENDER_BOUNDED_EDGES 500
+
 /* Lays the graph out once and renders every requested format. False with
- * one line in err on failure; then no out->data is left allocated. */
+ * one line in err on failure (a graph over the limits above among them);
+ * then no out->data is left allocated. */
 bool rg_render(const rg_graph *g, rg_render_out *outs, size_t nouts, char *err,
                size_t errlen);
 

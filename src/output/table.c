@@ -341,9 +341,22 @@ static void write_footer(FILE *out, const rg_run *run)
         fprintf(out, "%llu malformed packet%s ignored\n", bad, bad == 1 ? " was" : "s were");
 }
 
+/* The grid's cells (TTL rows x traces), or 0 when it has no rows. */
+static size_t grid_cells(const rg_run *run)
+{
+    unsigned lo, hi;
+    return row_range(run, &lo, &hi) ? (size_t)(hi - lo + 1) * run->ntraces : 0;
+}
+
 bool rg_table_write(FILE *out, const rg_run *run)
 {
-    if (run->ntraces > 0) {
+    size_t cells = run->ntraces > 0 ? grid_cells(run) : 0;
+    if (cells > RG_TABLE_MAX_CELLS) {
+        fprintf(out, "(TTL-by-trace grid left out: %zu traces over %zu TTLs is more than "
+                "%u cells; the lines below and the JSON have every verdict and hop)\n\n",
+                run->ntraces, cells / run->ntraces, RG_TABLE_MAX_CELLS);
+        write_summary(out, run);
+    } else if (run->ntraces > 0) {
         if (!write_grid(out, run))
             return false;
         fputc('\n', out);

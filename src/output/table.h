@@ -8,6 +8,11 @@
 
 #include "../model/result.h"
 
+/* The grid is left out (one line says so) past this many cells, TTL rows
+ * times traces: at up to ~60 bytes a cell it would run to tens of MB. The
+ * summary lines, one per trace, are always written. */
+#define RG_TABLE_MAX_CELLS 262144u
+
 /* Traces must have been concluded (rg_trace_conclude). False on write error. */
 bool rg_table_write(FILE *out, const rg_run *run);
 

@@ -320,6 +320,7 @@ def test_names_files_and_family():
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("# lab targets\nweb1.h1.lab   web1.h3.lab # two names\n\n\n")
         path = f.name
+    os.chmod(path, 0o644)  # started as root, routegraph runs as nobody
     try:
         _, doc = rg_json("-4", "-p", "80", "-f", path)
         got = {t["target"]: t["address"] for t in doc["traces"]}
@@ -341,6 +342,7 @@ def test_names_files_and_family():
 @test
 def test_hostile_target_lists():
     with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)  # started as root, routegraph runs as nobody
         big = os.path.join(d, "big.txt")
         with open(big, "w") as f:  # 100,000 distinct lab addresses
             for i in range(100000):
@@ -370,6 +372,7 @@ def test_hostile_target_lists():
 @test
 def test_output_files_written_whole():
     with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)  # started as root, routegraph runs as nobody
         prefix = os.path.join(d, "run")
         r = rg("-q", "-p", "80", "-o", prefix, target("h3", 4, 12))
         assert r.rc == 0 and r.out == "" and r.err == "", r
@@ -456,8 +459,9 @@ def test_annotation_text_view_and_escaping():
     lines = view[0].splitlines()
     assert re.fullmatch(r" +1  198\.18\.0\.1  r1-to-prober\.lab  AS64500 RG-LAB-ACCESS Lab "
                         r"Access Networks  \d+\.\d{3} ms", lines[1]), lines[1]
-    # The hostile name: printable as is, the newline as \x0a, never raw.
-    assert 'evil"];<script>alert(1)</script>\'\\\\x0ax.h3.lab' in lines[3], repr(lines[3])
+    # The hostile name: printable as is, its backslash doubled, the newline
+    # as \x0a, never raw.
+    assert 'evil"];<script>alert(1)</script>\'\\\\\\x0ax.h3.lab' in lines[3], repr(lines[3])
     assert "\x1b" not in r.out
 
 
@@ -511,6 +515,7 @@ def test_silent_dns_server_ends_on_time_with_offline_data():
 @test
 def test_bad_databases():
     with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)  # started as root, routegraph runs as nobody
         bad_csv = os.path.join(d, "bad.csv")
         with open(bad_csv, "w") as f:
             f.write("198.18.0.0,198.18.15.255,64500,Access\nnot a range\n"
@@ -538,7 +543,7 @@ def test_graph_outputs_and_render_of_saved_json():
     addrs = [target("h1", 4, 60), target("h2", 4, 60), target("h3", 4, 66),
              target("h1", 6, 60)]
     with tempfile.TemporaryDirectory() as d:
-        os.chmod(d, 0o755)
+        os.chmod(d, 0o777)  # started as root, routegraph runs as nobody
         live = os.path.join(d, "live")
         r = rg("-q", "-p", "80,443", "--asn-db", LAB_ASN_CSV, "-o", live,
                "--format", "json,dot,svg,png", *addrs)
@@ -659,7 +664,7 @@ def test_html_report_in_a_real_browser():
     outdir = os.path.join(ROOT, "out")
     os.makedirs(outdir, exist_ok=True)
     with tempfile.TemporaryDirectory() as d:
-        os.chmod(d, 0o755)
+        os.chmod(d, 0o777)  # started as root, routegraph runs as nobody
         prefix = os.path.join(d, "report")
         r = rg("-q", "-p", "80,443", "--asn-db", LAB_ASN_CSV, "-o", prefix, "--format", "html,json",
                *addrs)
@@ -711,6 +716,10 @@ def test_privileges_dropped_while_running():
             p.kill()
             p.wait()
 
+
+# A setcap'd binary run by an ordinary user: privileges in every mode.
+import test_privs  # noqa: E402,F401
+import test_render  # noqa: E402,F401
 
 # The hostile-network tests register last, so that whatever they leave in
 # flight (forged or retransmitted packets) cannot reach the tests above.

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef RG_HAVE_LIBXML2
 #include <libxml/parser.h>
@@ -714,6 +715,126 @@ static void test_unknown_port_in_legend(void **state)
     }
 }
 
+/* ---- markup entities in names ---- */
+
+static const char *const ENTITY_NAMES[] = {
+    "r1&#x1b;]0;PWNED&#x7;&#x1b;[2J",
+    "Org &#1; &#xFFFE; &#55296; &#x9f; &amp;lt;b&gt; &#0; &#x110000;",
+    "C&#133;ity &#X1B;",
+    "t&#x1b;[31m.example",
+};
+
+/* The lab run with every outside name replaced by entity-laden text. */
+static rg_graph *entity_graph(void)
+{
+    json_error_t jerr;
+    json_t *doc = json_load_file(DATA "graph-lab.json", 0, &jerr);
+    assert_non_null(doc);
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(doc, "hosts"), i, h) {
+        json_object_set_new(h, "ptr", json_string(ENTITY_NAMES[0]));
+        json_object_set_new(h, "as_org", json_string(ENTITY_NAMES[1]));
+        json_object_set_new(h, "city", json_string(ENTITY_NAMES[2]));
+    }
+    json_array_foreach(json_object_get(doc, "traces"), i, h)
+        json_object_set_new(h, "target", json_string(ENTITY_NAMES[3]));
+    char *text = json_dumps(doc, 0);
+    json_decref(doc);
+    rg_run run;
+    char err[256];
+    if (!rg_json_read_buffer(text, strlen(text), &run, err, sizeof err))
+        fail_msg("%s", err);
+    free(text);
+    rg_graph *g = rg_graph_build(&run);
+    rg_run_free(&run);
+    assert_non_null(g);
+    return g;
+}
+
+/* No control character, raw or as a character reference, and no reference
+ * to what XML 1.0 refuses. */
+static void assert_no_controls(const char *svg)
+{
+    for (const unsigned char *p = (const unsigned char *)svg; *p; p++) {
+        if ((*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r') || *p == 0x7f)
+            fail_msg("raw control byte 0x%02x at %zu", *p, (size_t)((const char *)p - svg));
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            fail_msg("raw C1 control at %zu", (size_t)((const char *)p - svg));
+        if (p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf))
+            fail_msg("raw U+FFFE/U+FFFF at %zu", (size_t)((const char *)p - svg));
+        if (p[0] == 0xed && p[1] >= 0xa0)
+            fail_msg("raw surrogate at %zu", (size_t)((const char *)p - svg));
+        if (p[0] == '&' && p[1] == '#') {
+            bool hex = p[2] == 'x' || p[2] == 'X';
+            unsigned long cp = strtoul((const char *)p + 2 + hex, NULL, hex ? 16 : 10);
+            if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+                (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff || cp > 0x10ffff)
+                fail_msg("reference to U+%04lX at %zu", cp, (size_t)((const char *)p - svg));
+        }
+    }
+}
+
+static void test_entities_in_names(void **state)
+{
+    (void)state;
+    rg_graph *g = entity_graph();
+    char *dot = dot_of(g);
+    /* Every '&' of a name reaches graphviz as &amp;: nothing to decode. */
+    assert_null(strstr(dot, "&#"));
+    agclose(parse_back(g, dot));
+    free(dot);
+    rg_render_out outs[2];
+    render_both(g, outs);
+    assert_no_controls(outs[0].data);
+    check_svg(g, outs[0].data, outs[0].len); /* libxml2 refuses &#x1b; */
+    /* Shown literally, as the text it is. */
+    assert_non_null(strstr(outs[0].data, "r1&amp;#x1b;]0;PWNED&amp;#x7;&amp;#x1b;[2J"));
+    assert_non_null(strstr(outs[0].data, "&amp;#55296;"));
+    check_png(outs[1].data, outs[1].len, 200);
+    free(outs[0].data);
+    free(outs[1].data);
+    rg_graph_free(g);
+}
+
+/* A router-level graph too large for dot in reasonable time is refused
+ * with one line, before any layout (issue 12: 48,000 nodes ran for over
+ * 200 s). */
+static void test_render_refuses_a_graph_too_large(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    for (unsigned i = 0; i < 500; i++) { /* 500 traces, 4 routers each of their own */
+        char dst[32], r[32];
+        snprintf(dst, sizeof dst, "198.19.%u.%u", i / 250, i % 250 + 1);
+        rg_trace *t = add_trace(&run, dst, dst, 80);
+        for (unsigned ttl = 1; ttl <= 4; ttl++) {
+            snprintf(r, sizeof r, "198.18.%u.%u", (i * 4 + ttl) / 250, (i * 4 + ttl) % 250 + 1);
+            hop(t, ttl, r, RG_REPLY_TIME_EXCEEDED, 100 * ttl);
+        }
+        hop(t, 5, dst, RG_REPLY_SYNACK, 600);
+        rg_trace_conclude(t);
+    }
+    assert_true(rg_run_collect_hosts(&run));
+    rg_graph *g = rg_graph_build(&run);
+    assert_non_null(g);
+    assert_true(g->nnodes > RG_RENDER_MAX_NODES);
+    rg_render_out outs[1] = {{.format = "svg"}};
+    char err[512] = "";
+    clock_t start = clock();
+    bool ok = rg_render(g, outs, 1, err, sizeof err);
+    double seconds = (double)(clock() - start) / CLOCKS_PER_SEC;
+    if (ok)
+        free(outs[0].data);
+    assert_false(ok);
+    assert_null(outs[0].data);
+    assert_non_null(strstr(err, "graph: too large to draw ("));
+    assert_null(strchr(err, '\n'));
+    assert_true(seconds < 5.0); /* the DOT text is parsed, never laid out */
+    rg_graph_free(g);
+    rg_run_free(&run);
+}
+
 static void test_writer_fails_on_full_stream(void **state)
 {
     (void)state;
@@ -741,6 +862,8 @@ int main(void)
         cmocka_unit_test(test_saved_equals_live),
         cmocka_unit_test(test_unknown_port_in_legend),
         cmocka_unit_test(test_writer_fails_on_full_stream),
+        cmocka_unit_test(test_entities_in_names),
+        cmocka_unit_test(test_render_refuses_a_graph_too_large),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 #ifdef RG_HAVE_LIBXML2

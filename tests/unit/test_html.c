@@ -84,8 +84,10 @@ static void unload(report *r)
     rg_run_free(&r->run);
 }
 
-/* The report as a string; asserts rg_html_write's result is want. */
-static char *html_of(const report *r, const char *svg, size_t svglen, bool want)
+/* The report as a string; asserts rg_html_write's result is want.
+ * noinline: GCC 12 at -O3 otherwise takes the returned text for a pointer
+ * into this frame (-Wdangling-pointer false positive). */
+__attribute__((noinline)) static char *html_of(const report *r, const char *svg, size_t svglen, bool want)
 {
     char *text = NULL;
     size_t len = 0;
@@ -179,8 +181,9 @@ static void test_hostile_names_literal(void **state)
     assert_non_null(strstr(html, "&lt;svg onload=alert(1)&gt;.example"));
     assert_non_null(strstr(html, "&lt;/font&gt;&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;&gt;]; "
                                  "&quot;pwn&quot; [label=&lt;b&gt;"));
-    /* City: C0 and DEL as pictures, C1 and U+FFFE as U+FFFD. */
-    assert_non_null(strstr(html, "K\xc3\xb6ln \xe2\x90\x81\xe2\x90\xa1\xef\xbf\xbd\xef\xbf\xbd "
+    /* City: C0 and DEL as pictures, U+FFFE as U+FFFD (a C1 character is
+     * refused when the document is read). */
+    assert_non_null(strstr(html, "K\xc3\xb6ln \xe2\x90\x81\xe2\x90\xa1\xef\xbf\xbd "
                                  "&amp; &lt;city&gt; -- &lt;!-- ]]&gt;"));
     assert_non_null(strstr(html, "Evil AS\xe2\x90\x8d\xe2\x90\x8aInjected: yes"));
     assert_non_null(strstr(html, "&lt;b&gt;not ours&lt;/b&gt;&quot;];"));

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -682,8 +683,155 @@ static void test_file(void **state)
     remove(path);
 }
 
+/* ---- memory budget ---- */
+
+/* jansson's allocations, counted: in use now and the peak. Plain blocks
+ * (malloc_usable_size), as code elsewhere frees json_dumps text with free. */
+static size_t jansson_in_use, jansson_peak;
+
+static void *counting_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        return NULL;
+    jansson_in_use += malloc_usable_size(p);
+    if (jansson_in_use > jansson_peak)
+        jansson_peak = jansson_in_use;
+    return p;
+}
+
+static void counting_free(void *p)
+{
+    if (p)
+        jansson_in_use -= malloc_usable_size(p);
+    free(p);
+}
+
+/* What jansson really takes to parse text: the peak of its blocks' usable
+ * sizes (malloc's own 8 bytes per block not counted). */
+static size_t parse_cost(const char *text, size_t len)
+{
+    jansson_peak = jansson_in_use;
+    size_t before = jansson_in_use;
+    json_t *v = json_loadb(text, len, 0, NULL);
+    assert_non_null(v);
+    size_t cost = jansson_peak - before;
+    json_decref(v);
+    return cost;
+}
+
+static char *repeat(const char *head, const char *item, size_t n, const char *tail, size_t *len)
+{
+    size_t hl = strlen(head), il = strlen(item), tl = strlen(tail);
+    char *s = malloc(hl + n * (il + 1) + tl + 1);
+    assert_non_null(s);
+    char *w = s;
+    memcpy(w, head, hl);
+    w += hl;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *w++ = ',';
+        memcpy(w, item, il);
+        w += il;
+    }
+    memcpy(w, tail, tl + 1);
+    *len = (size_t)(w - s) + tl;
+    return s;
+}
+
+/* The estimate is never below what jansson takes, for every shape. */
+static void test_estimate_covers_jansson(void **state)
+{
+    (void)state;
+    static const char *const items[] = {"{}", "[]", "1", "-1.5e3", "true", "null", "\"\"",
+                                        "\"abcdefgh\"", "{\"a\":1}", "{\"k\":{\"k\":[1]}}",
+                                        "[[[]]]", "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,"
+                                        "\"f\":6,\"g\":7,\"h\":8,\"i\":9}"};
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        size_t len;
+        char *text = repeat("[", items[i], 20000, "]", &len);
+        size_t cost = parse_cost(text, len), est = rg_json_read_estimate(text, len);
+        if (est < cost)
+            fail_msg("%s x 20000: estimated %zu, jansson took %zu", items[i], est, cost);
+        free(text);
+    }
+    FILE *f = fopen(RG_SOURCE_ROOT "/tests/data/graph-64.json", "rb");
+    assert_non_null(f);
+    static char doc[1 << 20];
+    size_t len = fread(doc, 1, sizeof doc, f);
+    fclose(f);
+    size_t cost = parse_cost(doc, len), est = rg_json_read_estimate(doc, len);
+    assert_true(est >= cost);
+    assert_true(est < rg_json_read_budget(len) - RG_JSON_READ_BUDGET_BASE); /* a real run */
+}
+
+/* 6 MB of empty objects under an unknown key would take ~500 MB to parse:
+ * refused before jansson allocates any of it. */
+static void test_memory_budget(void **state)
+{
+    (void)state;
+    FILE *f = fopen(RG_SOURCE_ROOT "/tests/data/graph-lab.json", "rb");
+    assert_non_null(f);
+    static char doc[1 << 20];
+    size_t dlen = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[dlen] = '\0';
+    char *close = strrchr(doc, '}');
+    assert_non_null(close);
+    *close = '\0';
+    char head[sizeof doc + 32];
+    snprintf(head, sizeof head, "%s,\"junk\":[", doc);
+    size_t len;
+    char *text = repeat(head, "{}", 2000000, "]}", &len);
+    assert_true(len > 6000000);
+    rg_run run;
+    char err[256] = "";
+    jansson_peak = jansson_in_use;
+    size_t before = jansson_in_use;
+    bool ok = rg_json_read_buffer(text, len, &run, err, sizeof err);
+    if (ok)
+        rg_run_free(&run);
+    assert_false(ok);
+    assert_non_null(strstr(err, "$: would take about "));
+    assert_non_null(strstr(err, "MiB of memory"));
+    assert_true(jansson_peak - before < 1024 * 1024); /* nothing was parsed */
+    free(text);
+}
+
+/* C1 control characters reached the JSON (and the HTML's copy) raw: a
+ * document holding one anywhere is refused, naming where. */
+static void test_c1_refused(void **state)
+{
+    (void)state;
+    json_t *doc = json_load_file(RG_SOURCE_ROOT "/tests/data/graph-lab.json", 0, NULL);
+    assert_non_null(doc);
+    static const char *const bad[] = {"r1\xc2\x85x", "\xc2\x9b" "2J", "a\xc2\x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *h = json_array_get(json_object_get(doc, "hosts"), 1);
+        json_object_set_new(h, "ptr", json_string(bad[i]));
+        char *text = json_dumps(doc, 0);
+        rg_run run;
+        char err[256];
+        assert_false(rg_json_read_buffer(text, strlen(text), &run, err, sizeof err));
+        assert_string_equal(err, "$.hosts[1].ptr: holds a C1 control character (U+0080-U+009F)");
+        free(text);
+    }
+    json_object_set_new(json_array_get(json_object_get(doc, "traces"), 0), "target",
+                        json_string("t\xc2\x85"));
+    json_object_set_new(json_array_get(json_object_get(doc, "hosts"), 1), "ptr",
+                        json_string("K\xc3\xb6ln\xc2\xa0ok"));
+    char *text = json_dumps(doc, 0);
+    rg_run run;
+    char err[256];
+    assert_false(rg_json_read_buffer(text, strlen(text), &run, err, sizeof err));
+    assert_string_equal(err, "$.traces[0].target: holds a C1 control character (U+0080-U+009F)");
+    free(text);
+    json_decref(doc);
+}
+
 int main(void)
 {
+    json_set_alloc_funcs(counting_malloc, counting_free);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_no_options),
@@ -692,6 +840,9 @@ int main(void)
         cmocka_unit_test(test_hosts),
         cmocka_unit_test(test_slot_limit),
         cmocka_unit_test(test_file),
+        cmocka_unit_test(test_estimate_covers_jansson),
+        cmocka_unit_test(test_memory_budget),
+        cmocka_unit_test(test_c1_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

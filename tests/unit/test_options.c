@@ -433,6 +433,56 @@ static void test_help_and_version(void **state)
     assert_string_equal(err, "unknown option '--bogus'");
 }
 
+/* render refuses what only a trace uses: the first such option is kept. */
+static void test_trace_only_options(void **state)
+{
+    (void)state;
+    rg_config cfg;
+    char err[256];
+    const char *render_ok[MAXARGS] = {"r.json", "-o", "p", "--format", "svg,png", "-q"};
+    assert_int_equal(parse_args(render_ok, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_string_equal(cfg.trace_only, "");
+    const char *asn[MAXARGS] = {"r.json", "-o", "p", "--asn-db", "/nonexistent", "-p", "80"};
+    assert_int_equal(parse_args(asn, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_string_equal(cfg.trace_only, "--asn-db");
+    static const char *const each[][2] = {
+        {"-p", "80"}, {"--min-ttl", "2"}, {"--max-ttl", "9"}, {"-w", "1"}, {"-r", "0"},
+        {"--rate", "5"}, {"--gap", "2"}, {"--sport", "4000"}, {"-4", NULL}, {"-6", NULL},
+        {"--mmdb", "x"}, {"--asn-source", "none"}, {"-n", NULL}, {"--dns-server", "198.18.3.2"},
+        {"--dns-timeout", "1"}, {"--stop-set", NULL},
+    };
+    for (size_t i = 0; i < sizeof each / sizeof each[0]; i++) {
+        const char *args[MAXARGS] = {"r.json", each[i][0], each[i][1]};
+        assert_int_equal(parse_args(args, &cfg, err, sizeof err), RG_OPT_RUN);
+        assert_string_equal(cfg.trace_only, each[i][0]);
+    }
+}
+
+/* 65,536 targets x 1,024 ports was accepted and ended in an OOM kill. */
+static void test_run_size_limits(void **state)
+{
+    (void)state;
+    rg_config cfg;
+    char err[256];
+    const char *all_ports[MAXARGS] = {"-p", "1-1024", "x"};
+    assert_int_equal(parse_args(all_ports, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_true(rg_options_check_size(&cfg, 64, err, sizeof err)); /* 65,536 traces */
+    assert_false(rg_options_check_size(&cfg, 65536, err, sizeof err));
+    assert_string_equal(err, "65536 targets x 1024 ports make 67108864 traces, more than the "
+                             "65536 one run may hold; split the targets or the ports over "
+                             "several runs");
+    assert_false(rg_options_check_size(&cfg, 65, err, sizeof err));
+    const char *deep[MAXARGS] = {"--max-ttl", "64", "-r", "5", "x"};
+    assert_int_equal(parse_args(deep, &cfg, err, sizeof err), RG_OPT_RUN);
+    /* 64 TTLs and the port probes' row, 5 + 1 + 2 attempts (rg_attempts_for) */
+    assert_true(rg_options_check_size(&cfg, 16131, err, sizeof err)); /* 8,388,120 slots */
+    assert_false(rg_options_check_size(&cfg, 16132, err, sizeof err));
+    assert_non_null(strstr(err, "16132 traces x 65 TTL rows x 8 attempts make 8388640 probe slots"));
+    const char *plain[MAXARGS] = {"x"};
+    assert_int_equal(parse_args(plain, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_true(rg_options_check_size(&cfg, RG_MAX_TARGETS, err, sizeof err));
+}
+
 /* getopt keeps global state; an error midway must not leak into the next parse. */
 static void test_reparse(void **state)
 {
@@ -526,6 +576,8 @@ int main(void)
         cmocka_unit_test(test_no_argv),
         cmocka_unit_test(test_parse_ports_direct),
         cmocka_unit_test(test_usage_documents_everything),
+        cmocka_unit_test(test_trace_only_options),
+        cmocka_unit_test(test_run_size_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -316,6 +317,119 @@ static void test_port_probes(void **state)
     rg_trace_free(&t);
 }
 
+/* ---- rg_trace_rst_trusted against its rule, written out the slow way ---- */
+
+static bool ref_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec != b->tv_sec ? a->tv_sec < b->tv_sec : a->tv_nsec < b->tv_nsec;
+}
+
+/* The rule as ARCHITECTURE.md states it: an RST p is trusted if every
+ * unanswered probe q sent before it at a TTL above the last router that
+ * answered was followed by an RST (not p) sent after q that came back
+ * before p left. */
+static bool ref_trusted(const rg_trace *t, const rg_probe *p)
+{
+    if (p->kind != RG_REPLY_RST)
+        return false;
+    unsigned floor = t->min_ttl;
+    for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
+        for (unsigned a = 0; a < rg_trace_sent(t, ttl); a++)
+            if (rg_trace_probe(t, ttl, a)->kind == RG_REPLY_TIME_EXCEEDED && ttl + 1 > floor)
+                floor = ttl + 1;
+    for (unsigned ttl = floor; ttl <= t->max_ttl; ttl++)
+        for (unsigned a = 0; a < rg_trace_sent(t, ttl); a++) {
+            const rg_probe *q = rg_trace_probe(t, ttl, a);
+            if (q == p || q->kind != RG_REPLY_NONE || q->sent.tv_sec == 0 ||
+                !ref_before(&q->sent, &p->sent))
+                continue;
+            bool reset = false;
+            for (unsigned rt = t->min_ttl; rt <= t->max_ttl && !reset; rt++)
+                for (unsigned ra = 0; ra < t->attempts && !reset; ra++) {
+                    const rg_probe *r = rg_trace_probe(t, rt, ra);
+                    reset = r != p && r->kind == RG_REPLY_RST && ref_before(&q->sent, &r->sent) &&
+                            !ref_before(&p->sent, &r->received);
+                }
+            if (!reset)
+                return false;
+        }
+    return true;
+}
+
+/* Random small traces: the verdict of every RST is the rule's. */
+static void test_rst_trust_matches_the_rule(void **state)
+{
+    (void)state;
+    rg_addr dst = addr("198.19.0.5");
+    srand(12);
+    static const enum rg_reply_kind kinds[] = {RG_REPLY_NONE, RG_REPLY_NONE, RG_REPLY_RST,
+                                               RG_REPLY_RST, RG_REPLY_TIME_EXCEEDED,
+                                               RG_REPLY_SYNACK};
+    size_t trusted = 0, doubted = 0;
+    for (int round = 0; round < 3000; round++) {
+        rg_trace t;
+        assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 1 + (unsigned)(rand() % 6),
+                                  1 + (unsigned)(rand() % 4)));
+        for (unsigned ttl = t.min_ttl; ttl <= t.max_ttl; ttl++)
+            for (unsigned a = 0; a < t.attempts; a++) {
+                if (rand() % 4 == 0)
+                    break;
+                enum rg_reply_kind k = kinds[rand() % 6];
+                long sent = rand() % 40;
+                answer_at(&t, ttl, a, k == RG_REPLY_TIME_EXCEEDED ? "198.18.0.1" : "198.19.0.5",
+                          k, sent, sent + rand() % 20);
+            }
+        for (unsigned ttl = t.min_ttl; ttl <= t.max_ttl; ttl++)
+            for (unsigned a = 0; a < t.attempts; a++) {
+                const rg_probe *p = rg_trace_probe(&t, ttl, a);
+                bool want = ref_trusted(&t, p);
+                assert_int_equal(rg_trace_rst_trusted(&t, p), want);
+                trusted += want;
+                doubted += p->kind == RG_REPLY_RST && !want;
+            }
+        rg_trace_free(&t);
+    }
+    assert_true(trusted > 100 && doubted > 100); /* both verdicts were exercised */
+}
+
+/* A crafted trace of the largest size a saved run may hold (TTL 1-255, six
+ * attempts): silent probes first, then RSTs. Asking about every RST of it,
+ * as the table does, must cost time linear in the slots per RST: measured
+ * against the rule written out the slow way (quadratic per RST; issue 12:
+ * 0.7 s for one such trace's table), in the same process, so that a slow
+ * machine or valgrind slows both alike. */
+static void test_rst_trust_is_linear(void **state)
+{
+    (void)state;
+    rg_addr dst = addr("198.19.0.5");
+    rg_trace t;
+    assert_true(rg_trace_init(&t, "x", &dst, 80, 1, 255, 6));
+    long now = 0;
+    for (unsigned ttl = 1; ttl <= 255; ttl++)
+        for (unsigned a = 0; a < 6; a++, now++)
+            answer_at(&t, ttl, a, "198.19.0.5", ttl <= 127 ? RG_REPLY_NONE : RG_REPLY_RST, now,
+                      now + 1);
+    size_t trusted = 0;
+    clock_t start = clock();
+    for (unsigned ttl = 128; ttl <= 255; ttl++)
+        for (unsigned a = 0; a < 6; a++)
+            trusted += rg_trace_rst_trusted(&t, rg_trace_probe(&t, ttl, a));
+    clock_t fast = clock() - start;
+    start = clock();
+    size_t want = 0;
+    for (unsigned ttl = 128; ttl <= 255; ttl++)
+        for (unsigned a = 0; a < 6; a++)
+            want += ref_trusted(&t, rg_trace_probe(&t, ttl, a));
+    clock_t slow = clock() - start;
+    assert_int_equal(want, 128 * 6 - 1); /* all but the first RST */
+    assert_int_equal(trusted, want);
+    /* Under a twentieth of the rule's time (about a two-hundredth when linear). */
+    if ((double)fast * 20 > (double)slow)
+        fail_msg("RST verdicts: %ld clock ticks, %ld by the quadratic rule",
+                 (long)fast, (long)slow);
+    rg_trace_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +438,8 @@ int main(void)
         cmocka_unit_test(test_conclude_synack_beats_rst_of_half_open),
         cmocka_unit_test(test_rst_trust),
         cmocka_unit_test(test_port_probes),
+        cmocka_unit_test(test_rst_trust_matches_the_rule),
+        cmocka_unit_test(test_rst_trust_is_linear),
         cmocka_unit_test(test_trace_slots_bounds),
         cmocka_unit_test(test_dedupe_keeps_first_in_order),
         cmocka_unit_test(test_hosts_collected_sorted_unique),

@@ -8,11 +8,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <locale.h>
 #include <string.h>
 
 #include "model/infer.h"
 #include "model/result.h"
 #include "output/table.h"
+#include "output/text.h"
 
 #ifndef RG_SOURCE_ROOT
 #define RG_SOURCE_ROOT "."
@@ -149,7 +151,9 @@ static void build_v6(rg_run *run)
     run->stats.unmatched = 1;
 }
 
-static char *render(const rg_run *run)
+/* noinline: GCC 12 at -O3 otherwise takes the returned text for a pointer
+ * into this frame (-Wdangling-pointer false positive). */
+__attribute__((noinline)) static char *render(const rg_run *run)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -421,6 +425,69 @@ static void test_port_checks_and_doubtful_rst(void **state)
     rg_run_free(&run);
 }
 
+/* Many traces over many TTLs: the grid would be tens of MB (issue 12: a
+ * 7 MB document made a 90 MB table); it is left out with one line, and the
+ * summary keeps one line per trace. */
+static void test_grid_size_capped(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    enum { N = 9000 }; /* x TTL 1-30: 270,000 cells */
+    for (unsigned i = 0; i < N; i++) {
+        char dst[32];
+        snprintf(dst, sizeof dst, "198.18.%u.%u", i / 250, i % 250 + 1);
+        rg_trace *t = add_trace(&run, dst, dst, 80, 1, 1);
+        silent(t, 30, 1);
+        rg_trace_conclude(t);
+    }
+    char *got = render(&run);
+    size_t len = strlen(got), lines = 0;
+    for (char *p = got; (p = strchr(p, '\n')); p++)
+        lines++;
+    assert_true(len < 1024 * 1024);
+    static const char want[] = "(TTL-by-trace grid left out: 9000 traces over 30 TTLs is "
+                               "more than 262144 cells;";
+    assert_memory_equal(got, want, sizeof want - 1);
+    assert_int_equal(lines, 2 + N);
+    assert_non_null(strstr(got, "\n198.18.35.250:tcp80  not reached, port filtered, no answer "
+                                "at all\n"));
+    free(got);
+    rg_run_free(&run);
+}
+
+/* A literal backslash is doubled, so "\x1b" text and an escaped ESC differ;
+ * valid UTF-8 shows as itself when the terminal is UTF-8 (columns counted
+ * as the terminal shows them), escaped otherwise; C1 controls, bidi
+ * overrides and invalid UTF-8 never show raw. */
+static void test_backslash_and_utf8(void **state)
+{
+    (void)state;
+    char buf[256];
+    FILE *f;
+    static const char name[] = "a\\x1b\x1b K\xc3\xb6ln \xe4\xb8\xad \xc2\x85 \xe2\x80\xae \xff";
+    rg_text_set_utf8(false);
+    f = fmemopen(buf, sizeof buf, "w");
+    assert_int_equal(rg_text_clean(f, name), 62);
+    fclose(f);
+    assert_string_equal(buf, "a\\\\x1b\\x1b K\\xc3\\xb6ln \\xe4\\xb8\\xad \\xc2\\x85 "
+                             "\\xe2\\x80\\xae \\xff");
+    assert_non_null(setlocale(LC_CTYPE, "C.UTF-8"));
+    rg_text_set_utf8(true);
+    f = fmemopen(buf, sizeof buf, "w");
+    /* 11 for a, the backslash, x1b, ESC and a space; 5 for "Köln "; 3 for the CJK
+     * character (two columns) and a space; 9 for C1; 13 for RLO; 4 for 0xff */
+    assert_int_equal(rg_text_clean(f, name), 11 + 5 + 3 + 9 + 13 + 4);
+    fclose(f);
+    assert_string_equal(buf, "a\\\\x1b\\x1b K\xc3\xb6ln \xe4\xb8\xad \\xc2\\x85 "
+                             "\\xe2\\x80\\xae \\xff");
+    f = fmemopen(buf, sizeof buf, "w");
+    rg_text_line(f, "/tmp/a\x1b]0;x\x07 K\xc3\xb6ln \\x1b \xc2\x9b \xff");
+    fclose(f);
+    assert_string_equal(buf, "/tmp/a\\x1b]0;x\\x07 K\xc3\xb6ln \\x1b \\xc2\\x9b \\xff");
+    rg_text_set_utf8(false);
+    setlocale(LC_CTYPE, "C");
+}
+
 static void test_write_error(void **state)
 {
     (void)state;
@@ -447,6 +514,8 @@ int main(void)
         cmocka_unit_test(test_nothing_sent),
         cmocka_unit_test(test_unreachable_unnamed),
         cmocka_unit_test(test_write_error),
+        cmocka_unit_test(test_grid_size_capped),
+        cmocka_unit_test(test_backslash_and_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
