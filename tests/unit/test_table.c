@@ -372,8 +372,8 @@ static void test_inferred_rate_limited_and_port_probe(void **state)
         " 198.18.0.1      (11) 198.18.0.1      11 198.18.0.1      11\n",
         " 198.18.1.2      11   198.18.1.3      11 ~\n",
         "\n3 ", " -\n",
-        "\n198.19.0.77:tcp80  not reached by the hops, port open (SA) on the port probe, "
-        "about 5 hops away, rtt 0.500 ms\n",
+        ("\n198.19.0.77:tcp80  not reached by the hops, port open (SA) on the port probe, "
+         "about 5 hops away, rtt 0.500 ms\n"),
         "\n1 hop inferred from other traces, not measured on its own flow (marked (11))\n",
         "\n1 hop unanswered where the router answered other probes: rate-limited (marked ~)\n",
     };
