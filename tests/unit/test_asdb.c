@@ -179,7 +179,7 @@ static void test_hostile_lines(void **state)
         "1.2.3.4,1.2.3.5, 5 5,x",
         "1.2.3.5,1.2.3.4,1,reversed",
         "2001:db8::2,2001:db8::1,1,reversed",
-        "1.2.3.4,1.2.3.5,1,bad\x01" "control",
+        ("1.2.3.4,1.2.3.5,1,bad\x01" "control"),
         "1.2.3.4,1.2.3.5,1,del\x7f",
         "1.2.3.4,1.2.3.5,1,\xff\xfe",
         "1.2.3.4,1.2.3.5,1,overlong \xc0\xaf",

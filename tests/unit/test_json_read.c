@@ -745,8 +745,8 @@ static void test_estimate_covers_jansson(void **state)
     (void)state;
     static const char *const items[] = {"{}", "[]", "1", "-1.5e3", "true", "null", "\"\"",
                                         "\"abcdefgh\"", "{\"a\":1}", "{\"k\":{\"k\":[1]}}",
-                                        "[[[]]]", "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,"
-                                        "\"f\":6,\"g\":7,\"h\":8,\"i\":9}"};
+                                        "[[[]]]", ("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,"
+                                        "\"f\":6,\"g\":7,\"h\":8,\"i\":9}")};
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
         size_t len;
         char *text = repeat("[", items[i], 20000, "]", &len);
@@ -805,7 +805,7 @@ static void test_c1_refused(void **state)
     (void)state;
     json_t *doc = json_load_file(RG_SOURCE_ROOT "/tests/data/graph-lab.json", 0, NULL);
     assert_non_null(doc);
-    static const char *const bad[] = {"r1\xc2\x85x", "\xc2\x9b" "2J", "a\xc2\x80"};
+    static const char *const bad[] = {"r1\xc2\x85x", ("\xc2\x9b" "2J"), "a\xc2\x80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *h = json_array_get(json_object_get(doc, "hosts"), 1);
         json_object_set_new(h, "ptr", json_string(bad[i]));
