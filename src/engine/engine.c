@@ -475,6 +475,7 @@ static void learn_links(engine *e, size_t ti, unsigned ttl)
     const rg_trace *t = &e->run->traces[ti];
     rg_links_add_pair(&e->links, t, ttl - 1);
     rg_links_add_pair(&e->links, t, ttl);
+    rg_links_add_place(&e->links, t, ttl);
 }
 
 static void record(engine *e, const rg_reply *r, const rg_match *m,
@@ -739,14 +740,16 @@ static bool recheck_inferred(engine *e, size_t ti)
     bool queued = false;
     for (unsigned ttl = t->max_ttl; ttl >= t->min_ttl; ttl--) {
         rg_addr *inf = &t->inferred[ttl - t->min_ttl];
-        if (!inf->family || rg_trace_sent(t, ttl) || ttl > s->limit)
+        unsigned next = rg_trace_sent(t, ttl);
+        if (!inf->family || answered(e, ti, ttl) || ttl > s->limit)
             continue;
         const rg_addr *c = rg_infer_candidate(t, &e->links, ttl, RG_INFER_WITNESSES);
         if (c && rg_addr_equal(c, inf))
             continue;
         *inf = (rg_addr){0};
-        if (rg_ring_push(&e->retry, (rg_pending){mono_ns(), 0, (uint32_t)ti, (uint8_t)ttl, 0,
-                                                 false})) {
+        if (next < t->attempts &&
+            rg_ring_push(&e->retry, (rg_pending){mono_ns(), 0, (uint32_t)ti, (uint8_t)ttl,
+                                                 (uint8_t)next, false})) {
             s->queued++;
             queued = true;
         }

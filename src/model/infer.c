@@ -163,11 +163,30 @@ void rg_links_add_pair(rg_links *l, const rg_trace *t, unsigned ttl)
         rg_links_add(l, a, ttl, b, ttl == 0 ? RG_LINKS_ANY_SCOPE : rg_links_scope(&t->dst));
 }
 
+/* The key of a place: a TTL towards a destination prefix, whoever the
+ * router there is (for the silence labels only). */
+static rg_addr place_key(void)
+{
+    rg_addr k = {.family = RG_ADDR_KEY};
+    memcpy(k.bytes, "place", 5);
+    return k;
+}
+
+void rg_links_add_place(rg_links *l, const rg_trace *t, unsigned ttl)
+{
+    const rg_probe *p = rg_trace_answer(t, ttl);
+    rg_addr key = place_key();
+    if (p && !rg_addr_equal(&p->from, &t->dst))
+        witness(l, &key, ttl, true, rg_links_scope(&t->dst), &p->from);
+}
+
 void rg_links_add_trace(rg_links *l, const rg_trace *t)
 {
     unsigned top = t->reached_ttl ? t->reached_ttl : t->last_ttl;
     for (unsigned ttl = t->min_ttl - 1; ttl < top; ttl++)
         rg_links_add_pair(l, t, ttl);
+    for (unsigned ttl = t->min_ttl; ttl <= top; ttl++)
+        rg_links_add_place(l, t, ttl);
 }
 
 const rg_addr *rg_infer_known(const rg_trace *t, unsigned ttl)
@@ -249,9 +268,14 @@ bool rg_infer_place_answers(const rg_trace *t, const rg_links *l, unsigned ttl)
         return true;
     /* The destination answering another port there says nothing of a
      * router: this port's silence is the destination's (filtered). */
-    return (x = rg_infer_node(t, ttl - 1, true, &bp)) &&
-           (g = rg_links_guess_succ(l, x, ttl - 1, ttl == 1 ? RG_LINKS_ANY_SCOPE : scope)) &&
-           g->family != RG_ADDR_KEY;
+    if ((x = rg_infer_node(t, ttl - 1, true, &bp)) &&
+        (g = rg_links_guess_succ(l, x, ttl - 1, ttl == 1 ? RG_LINKS_ANY_SCOPE : scope)) &&
+        g->family != RG_ADDR_KEY)
+        return true;
+    /* With no neighbour known: did any trace towards this prefix get a
+     * router's answer at this TTL? */
+    rg_addr key = place_key();
+    return rg_links_guess_succ(l, &key, ttl, scope) != NULL;
 }
 
 void rg_infer_silence(rg_trace *t, const rg_links *l)

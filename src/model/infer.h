@@ -88,7 +88,11 @@ const rg_addr *rg_infer_node(const rg_trace *t, unsigned ttl, bool with_inferred
 /* Adds the adjacency (ttl, ttl + 1) of t when it measured both. */
 void rg_links_add_pair(rg_links *l, const rg_trace *t, unsigned ttl);
 
-/* Adds the adjacencies a concluded trace measured. */
+/* Notes that t measured a router at ttl (towards its destination's
+ * prefix), for the silence labels. */
+void rg_links_add_place(rg_links *l, const rg_trace *t, unsigned ttl);
+
+/* Adds the adjacencies and places a concluded trace measured. */
 void rg_links_add_trace(rg_links *l, const rg_trace *t);
 
 /* The responder a trace shows at ttl: measured, else inferred; NULL. */
