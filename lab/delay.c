@@ -6,7 +6,7 @@
  * bytes unchanged. The two routers see one link (ARP, ND, IPv4, IPv6 alike)
  * that is merely slow; addresses, routes and hop counts stay as they were.
  *
- *   rg-lab-delay -t USEC [-q FRAMES] [-p PIDFILE] IFACE_A IFACE_B
+ *   rg-lab-delay -t USEC [-q FRAMES] [-p PIDFILE] [-r] IFACE_A IFACE_B
  *
  * It prints "ready" once both interfaces are read, and on SIGTERM or SIGINT
  * one line per direction, "A>B relayed N full N failed N oversize N
@@ -20,6 +20,7 @@
 #include <net/if.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -75,10 +76,11 @@ static uint64_t rg_now_ns(void)
 
 static void rg_usage(void)
 {
-    fprintf(stderr, "usage: rg-lab-delay -t USEC [-q FRAMES] [-p PIDFILE] IFACE_A IFACE_B\n"
+    fprintf(stderr, "usage: rg-lab-delay -t USEC [-q FRAMES] [-p PIDFILE] [-r] IFACE_A IFACE_B\n"
                     "  -t USEC    one-way delay in microseconds (0-%lu)\n"
                     "  -q FRAMES  frames held per direction before dropping (1-%lu, default %lu)\n"
-                    "  -p FILE    write the process id to FILE\n",
+                    "  -p FILE    write the process id to FILE\n"
+                    "  -r         run at the lowest real-time priority (SCHED_FIFO 1)\n",
             RG_DELAY_MAX_USEC, RG_DELAY_MAX_FRAMES, RG_DELAY_DEFAULT_FRAMES);
 }
 
@@ -270,6 +272,19 @@ static int rg_write_pidfile(const char *path)
     return fclose(fp) == 0 ? 0 : -1;
 }
 
+/* On a busy machine an ordinary process wakes up milliseconds late, which
+ * would add jitter of that size to every link (netem runs in the kernel and
+ * has none). The lowest real-time priority wakes on time; the relay does
+ * little work per frame and never spins, and the kernel's real-time
+ * throttling still bounds it. */
+static void rg_realtime(void)
+{
+    struct sched_param sp = {.sched_priority = 1};
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) < 0)
+        fprintf(stderr, "rg-lab-delay: no real-time priority (%s); timing may jitter\n",
+                strerror(errno));
+}
+
 /* SIGTERM and SIGINT stay blocked except inside ppoll; returns the mask
  * ppoll waits with. */
 static void rg_signals(sigset_t *unblocked)
@@ -293,10 +308,10 @@ int main(int argc, char **argv)
 {
     unsigned long usec = 0, max_frames = RG_DELAY_DEFAULT_FRAMES;
     const char *pidfile = NULL;
-    bool have_delay = false;
+    bool have_delay = false, realtime = false;
     int opt;
 
-    while ((opt = getopt(argc, argv, "t:q:p:h")) != -1) {
+    while ((opt = getopt(argc, argv, "t:q:p:rh")) != -1) {
         switch (opt) {
         case 't':
             if (!rg_parse_ulong(optarg, 0, RG_DELAY_MAX_USEC, &usec)) {
@@ -314,6 +329,9 @@ int main(int argc, char **argv)
         case 'p':
             pidfile = optarg;
             break;
+        case 'r':
+            realtime = true;
+            break;
         default:
             rg_usage();
             return opt == 'h' ? 0 : 2;
@@ -328,6 +346,8 @@ int main(int argc, char **argv)
     rg_signals(&unblocked);
     /* Wake-ups on time to the microsecond, not the default 50 us late. */
     (void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    if (realtime)
+        rg_realtime();
     int fd_a = rg_open(argv[optind]);
     int fd_b = fd_a < 0 ? -1 : rg_open(argv[optind + 1]);
     if (fd_b < 0)
