@@ -214,6 +214,21 @@ static const struct timespec *rg_wait(const rg_dir dirs[2], uint64_t now_ns, str
     return ts;
 }
 
+/* A socket error means the interface went down or away: reading the error
+ * clears it, and an interface that is gone (its peer's namespace was
+ * deleted, e.g. by an older lab/lab that knows no relays) ends the relay
+ * rather than leaving it polling a dead socket. */
+static bool rg_still_there(const rg_dir *d)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    (void)getsockopt(d->in_fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (if_nametoindex(d->from) != 0)
+        return true;
+    fprintf(stderr, "rg-lab-delay: %s is gone (%s)\n", d->from, strerror(err));
+    return false;
+}
+
 static void rg_relay(rg_dir dirs[2], uint64_t delay_ns, unsigned long max_frames,
                      const sigset_t *unblocked)
 {
@@ -232,9 +247,12 @@ static void rg_relay(rg_dir dirs[2], uint64_t delay_ns, unsigned long max_frames
             perror("rg-lab-delay: ppoll");
             return;
         }
-        for (int i = 0; i < 2 && n > 0; i++)
+        for (int i = 0; i < 2 && n > 0; i++) {
+            if ((p[i].revents & (POLLERR | POLLHUP | POLLNVAL)) && !rg_still_there(&dirs[i]))
+                return;
             if (p[i].revents & POLLIN)
                 rg_read(&dirs[i], delay_ns, max_frames);
+        }
     }
 }
 
