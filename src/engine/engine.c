@@ -593,11 +593,10 @@ static bool worth_retry(engine *e, const rg_pending *x, const rg_pacer *c)
     bool answers = rg_infer_place_answers(t, &e->links, x->ttl);
     bool throttled = answers && c && c->answered && c->lost;
     unsigned tries = throttled ? t->attempts - 1 : e->opts.retries;
-    if (x->attempt >= tries)
-        return false;
-    /* One where none did, whose probes all went unanswered while hops
-     * above it answered, is silent: no retry. */
-    return answers || s->highest_answer <= x->ttl || !rg_pace_silent(c);
+    /* A silent place still gets --retries: under loss four lost probes in
+     * a row look silent too, and the retry costs no wall time (it gives up
+     * after about three RTTs once hops above it answered). */
+    return x->attempt < tries;
 }
 
 /* Probes whose time is up become lost; a silent TTL gets a retry. */

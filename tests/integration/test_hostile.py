@@ -607,27 +607,24 @@ def test_hostile_rate_limited_router():
     assert silent > 0 and answered > 0, (silent, answered)
 
 
-ROUTERS = ("r1", "r2", "r3a", "r3b", "r4", "r5", "r6", "r7")
-
-
 class every_router_rate_limited:
-    """Every lab router at Linux's default ICMP rate limit (a burst of six,
-    then one error a second towards the prober) for a with block."""
+    """Every lab router (and host) at the kernel's own ICMP rate limits, as
+    any Linux router has them (a burst of six, then one error a second
+    towards the prober, ten for IPv6), for a with block: lab/lab up
+    --icmp-limits default, then the plain lab again."""
 
     def __enter__(self):
-        self.done = []
-        for r in ROUTERS:
-            got = lab("impair", "ratelimit", r)
-            if got.rc != 0:
-                self.__exit__()
-                raise AssertionError(f"lab impair ratelimit {r}: {got}")
-            self.done.append(r)
+        got = lab("up", "--icmp-limits", "default")
+        if got.rc != 0:
+            self.__exit__()
+            raise AssertionError(f"lab up --icmp-limits default: {got}")
+        assert lab("status").out.strip() == "up icmp-limits=default delays=off", lab("status")
         return self
 
     def __exit__(self, *exc):
-        for r in self.done:
-            got = lab("impair", "remove", "ratelimit", r)
-            assert got.rc == 0, got
+        got = lab("up")
+        assert got.rc == 0, got
+        assert lab("status").out.strip() == "up icmp-limits=off delays=off", lab("status")
 
 
 def ground_truth_check(t):
