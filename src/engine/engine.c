@@ -729,25 +729,32 @@ static bool back_ready(engine *e, size_t ti)
 }
 
 /* Hops left unprobed because other traces had shown them, looked at again
- * with what the run knows now: one that is no longer inferable (traces
- * since disagreed: a load-balanced hop) is queued for a real probe. True
- * when it queued any. */
+ * with what the run knows now, from the trace's measured hops alone (two
+ * inferred hops may not vouch for each other): one that is no longer
+ * inferable (traces since disagreed: a load-balanced hop) is queued for a
+ * real probe at its next free attempt. True when it queued any. */
 static bool recheck_inferred(engine *e, size_t ti)
 {
     rg_trace *t = &e->run->traces[ti];
     tstate *s = &e->ts[ti];
+    rg_addr before[RG_PROBE_TTL_MAX + 1];
+    size_t n = (size_t)(t->max_ttl - t->min_ttl + 1);
+    bool any = false;
+    for (size_t k = 0; k < n; k++)
+        any |= (before[k] = t->inferred[k]).family != 0;
+    if (!any)
+        return false;
+    memset(t->inferred, 0, n * sizeof *t->inferred);
+    rg_trace_conclude(t); /* the distance rg_infer_trace fills up to */
+    rg_infer_trace(t, &e->links, RG_INFER_WITNESSES);
     bool queued = false;
-    for (unsigned ttl = t->max_ttl; ttl >= t->min_ttl; ttl--) {
-        rg_addr *inf = &t->inferred[ttl - t->min_ttl];
+    for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++) {
+        size_t k = ttl - t->min_ttl;
         unsigned next = rg_trace_sent(t, ttl);
-        if (!inf->family || answered(e, ti, ttl) || ttl > s->limit)
+        if (!before[k].family || t->inferred[k].family || answered(e, ti, ttl) ||
+            ttl > s->limit || next >= t->attempts)
             continue;
-        const rg_addr *c = rg_infer_candidate(t, &e->links, ttl, RG_INFER_WITNESSES);
-        if (c && rg_addr_equal(c, inf))
-            continue;
-        *inf = (rg_addr){0};
-        if (next < t->attempts &&
-            rg_ring_push(&e->retry, (rg_pending){mono_ns(), 0, (uint32_t)ti, (uint8_t)ttl,
+        if (rg_ring_push(&e->retry, (rg_pending){mono_ns(), 0, (uint32_t)ti, (uint8_t)ttl,
                                                  (uint8_t)next, false})) {
             s->queued++;
             queued = true;

@@ -554,7 +554,9 @@ def test_hostile_nat_leaving_quotes_rewritten():
     rewritten_quotes = unanswered = 0
     for t in doc["traces"]:
         # The TCP answers come back with the prober's address: reached.
-        assert_truthful(t, exact=False)
+        # As behind the NAT above, the port probe's connection may still be
+        # half-open when a hop probe of the same 5-tuple arrives (half_open).
+        assert_truthful(t, exact=False, half_open=True)
         net = net_of(t["address"])
         want = net["ports"][str(t["port"])]
         assert t["state"] == want and \
