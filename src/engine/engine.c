@@ -256,8 +256,12 @@ static uint64_t give_up_wait(const engine *e, const tstate *s, unsigned ttl)
     if (s->max_rtt_ns == 0)
         return e->timeout_ns;
     /* A hop below one that already answered would have answered within
-     * about the RTT seen there (traceroute's -w HERE factor). */
+     * about the RTT seen there (traceroute's -w HERE factor); so would the
+     * destination, at or past the distance its answers showed (the port
+     * probes included), since hosts answer a SYN at once. */
     bool below = ttl != RG_PORT_PROBE_TTL && ttl < s->highest_answer;
+    bool at_destination = s->est_dist && (ttl == RG_PORT_PROBE_TTL || ttl >= s->est_dist);
+    below |= at_destination;
     uint64_t w = below ? HERE_FACTOR * s->max_rtt_ns + HERE_SLACK_NS
                        : GIVE_UP_FACTOR * s->max_rtt_ns;
     if (w < GIVE_UP_FLOOR_NS)

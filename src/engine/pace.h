@@ -28,11 +28,11 @@
 
 #define RG_PACE_START_RATE 10.0  /* probes/s before anything is known */
 #define RG_PACE_BURST 5.0        /* tokens a fresh or fast router may bank */
-#define RG_PACE_POSITION_RATE 2.0 /* probes/s to a place whose router is unknown */
+#define RG_PACE_POSITION_RATE 10.0 /* probes/s to a place whose router is unknown */
 #define RG_PACE_MIN_RATE 0.5     /* never slower: a lost probe is retried within 2 s */
 #define RG_PACE_INCREASE 1.0     /* probes/s gained per answer */
 #define RG_PACE_MAX_RATE 1e6     /* beyond any --rate: only the global cap holds */
-#define RG_PACE_SILENT_AFTER 4u  /* unanswered probes, none answered: silent */
+#define RG_PACE_SILENT_AFTER 2u  /* unanswered probes, none answered: silent */
 
 typedef struct rg_pacer {
     rg_addr key;
