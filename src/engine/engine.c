@@ -667,6 +667,12 @@ static void send_retries(engine *e, uint64_t now, uint64_t *wake)
             s->queued--;
             continue;
         }
+        /* A retry goes only where the hop is still unknown: what other
+         * traces have shown since need not cost its router another answer. */
+        if (x.ttl != RG_PORT_PROBE_TTL && x.attempt > 0 && skip_inferable(e, x.trace, x.ttl)) {
+            s->queued--;
+            continue;
+        }
         bool skip = false;
         if (x.ttl != RG_PORT_PROBE_TTL && !budget_allows(e, x.trace, x.ttl, now, wake, &skip)) {
             if (skip)

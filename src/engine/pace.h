@@ -5,8 +5,8 @@
  * a run crosses the same first routers. One global rate is either too slow
  * for many disjoint paths or too fast for one shared router, so each router
  * (the responder a probe is expected to reach) gets its own token bucket,
- * driven AIMD-style: it starts at RG_PACE_START_RATE, grows by that much
- * per answer until the first loss, then by RG_PACE_INCREASE per answer, and
+ * driven AIMD-style: it starts at RG_PACE_START_RATE, grows by half per
+ * answer until the first loss, then by RG_PACE_INCREASE per answer, and
  * halves on each probe that goes unanswered. A position whose probes were never answered is silent,
  * not throttled: losses there do not slow it (waiting would not make it
  * answer).

@@ -27,14 +27,14 @@ uint32_t rg_links_scope(const rg_addr *dst)
     return (uint32_t)rg_addr_hash(&p, 0x5c09e) | 1u;
 }
 
-static uint64_t link_hash(const rg_addr *key, unsigned ttl, bool forward, uint32_t scope)
+static uint64_t link_hash(const rg_addr *key, unsigned ttl, unsigned forward, uint32_t scope)
 {
     return rg_addr_hash(key, ((uint64_t)ttl << 33) | ((uint64_t)forward << 32) | scope);
 }
 
 /* The slot holding the entry, or the empty slot where it belongs; NULL
  * when the table is full and the entry is not in it. */
-static rg_link *find(const rg_links *l, const rg_addr *key, unsigned ttl, bool forward,
+static rg_link *find(const rg_links *l, const rg_addr *key, unsigned ttl, unsigned forward,
                      uint32_t scope)
 {
     if (!l->slots)
@@ -51,7 +51,7 @@ static rg_link *find(const rg_links *l, const rg_addr *key, unsigned ttl, bool f
     return NULL;
 }
 
-static void witness(rg_links *l, const rg_addr *key, unsigned ttl, bool forward,
+static void witness(rg_links *l, const rg_addr *key, unsigned ttl, unsigned forward,
                     uint32_t scope, const rg_addr *other)
 {
     rg_link *e = find(l, key, ttl, forward, scope);
@@ -61,13 +61,20 @@ static void witness(rg_links *l, const rg_addr *key, unsigned ttl, bool forward,
         if ((l->n + 1) * 4 > (l->mask + 1) * 3)
             return; /* keep probe chains short; a full table infers less */
         *e = (rg_link){.key = *key, .other = *other, .scope = scope,
-                       .ttl = (uint8_t)ttl, .forward = forward, .used = 1};
+                       .ttl = (uint8_t)ttl, .forward = (uint8_t)forward, .used = 1};
         l->n++;
     } else if (!rg_addr_equal(&e->other, other)) {
         e->conflict = 1;
         e->other = *other;
     }
     e->witnesses++;
+}
+
+/* Pair entries (forward == 2) record that a was followed by b at all: the
+ * scope field holds a hash of b, the entry b itself, so a lookup is exact. */
+static uint32_t pair_scope(const rg_addr *b)
+{
+    return (uint32_t)rg_addr_hash(b, 0x9a1f) | 1u;
 }
 
 void rg_links_add(rg_links *l, const rg_addr *a, unsigned ttl, const rg_addr *b,
@@ -77,6 +84,13 @@ void rg_links_add(rg_links *l, const rg_addr *a, unsigned ttl, const rg_addr *b,
         return; /* a router answering twice tells nothing about order */
     witness(l, b, ttl + 1, false, 0, a);
     witness(l, a, ttl, true, scope, b);
+    witness(l, a, ttl, 2, pair_scope(b), b);
+}
+
+bool rg_links_seen(const rg_links *l, const rg_addr *a, unsigned ttl, const rg_addr *b)
+{
+    const rg_link *e = find(l, a, ttl, 2, pair_scope(b));
+    return e && e->used && rg_addr_equal(&e->other, b);
 }
 
 static const rg_addr *agreed(const rg_link *e, unsigned witnesses)
@@ -223,7 +237,18 @@ const rg_addr *rg_infer_candidate(const rg_trace *t, const rg_links *l, unsigned
         fwd = NULL;
     if (back && fwd && !rg_addr_equal(back, fwd))
         return NULL;
-    return back ? back : fwd;
+    const rg_addr *c = back ? back : fwd;
+    /* The hop must fit this trace's own neighbours: some trace went from
+     * the hop before it to it, and from it to the hop after. Where a load
+     * balancer splits or joins, the other branch's router fails this even
+     * when too few flows took that branch to show disagreement. */
+    const rg_addr *prev = c ? rg_infer_node(t, ttl - 1, true, &bp) : NULL;
+    const rg_addr *next = c ? rg_infer_node(t, ttl + 1, true, &bn) : NULL;
+    if (c && prev && !rg_links_seen(l, prev, ttl - 1, c))
+        return NULL;
+    if (c && next && !rg_links_seen(l, c, ttl, next))
+        return NULL;
+    return c;
 }
 
 /* Infers hop k of t if it is unknown and inferable; 1 when it did. */

@@ -42,7 +42,7 @@ typedef struct rg_link {
     rg_addr key, other;   /* key at ttl; other: its neighbour */
     uint32_t scope;       /* forward: destination prefix; backward: 0 */
     uint32_t witnesses;
-    uint8_t ttl, forward, used, conflict;
+    uint8_t ttl, forward, used, conflict; /* forward: 0 back, 1 forward, 2 pair */
 } rg_link;
 
 typedef struct rg_links {
@@ -72,6 +72,9 @@ const rg_addr *rg_links_pred(const rg_links *l, const rg_addr *b, unsigned ttl,
                              unsigned witnesses);
 const rg_addr *rg_links_succ(const rg_links *l, const rg_addr *a, unsigned ttl,
                              uint32_t scope, unsigned witnesses);
+
+/* Whether some trace measured a at TTL ttl followed by b. */
+bool rg_links_seen(const rg_links *l, const rg_addr *a, unsigned ttl, const rg_addr *b);
 
 /* Whether any router was seen there at all (agreeing or not), and the one
  * seen last (a guess, for pacing only; NULL when none). */

@@ -134,6 +134,29 @@ static void test_converging_ecmp_stops_inference(void **state)
     rg_run_free(&run);
 }
 
+/* Too few flows took the other branch to show disagreement, but this
+ * trace measured that branch's router: the hop after it is not inferred
+ * from the first branch's witnesses (the bench saw that happen). */
+static void test_inference_fits_the_own_neighbours(void **state)
+{
+    (void)state;
+    rg_run run = run_of(RG_INFER_WITNESSES + 1);
+    const char *const a[] = {"198.18.0.1", "198.18.16.2", "198.18.18.2", "198.18.32.2"};
+    char dst[32];
+    for (unsigned i = 0; i < RG_INFER_WITNESSES; i++) {
+        snprintf(dst, sizeof dst, "198.19.0.%u", 10 + i);
+        trace(&run, dst, a, 4, true);
+    }
+    /* Branch b: 198.18.17.2 then 198.18.19.2 (rate-limited), then r5. */
+    const char *const mine[] = {"198.18.0.1", "198.18.17.2", "", "198.18.32.2"};
+    trace(&run, "198.19.0.99", mine, 4, true);
+    assert_true(rg_run_infer(&run, RG_INFER_WITNESSES));
+    expect_inferred(&run.traces[RG_INFER_WITNESSES], 3, NULL);
+    assert_int_equal(rg_trace_silence(&run.traces[RG_INFER_WITNESSES], 3),
+                     RG_SILENCE_RATE_LIMITED);
+    rg_run_free(&run);
+}
+
 /* Forward inference holds only within the destination prefix it was
  * learnt for; the last router before a prefix is learnt from every
  * destination in it. */
@@ -202,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_chain_from_enough_witnesses),
         cmocka_unit_test(test_too_few_witnesses),
         cmocka_unit_test(test_converging_ecmp_stops_inference),
+        cmocka_unit_test(test_inference_fits_the_own_neighbours),
         cmocka_unit_test(test_forward_within_prefix),
         cmocka_unit_test(test_silent_and_filtered),
         cmocka_unit_test(test_links_table),
