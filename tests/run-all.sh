@@ -22,7 +22,7 @@ failures=()
 SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0
          "LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
          UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
-VALGRIND="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$ROOT/tests/valgrind.supp"
+VALGRIND="valgrind --quiet --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$ROOT/tests/valgrind.supp"
 
 count_tap() { # name, file with TAP output, exit status
   local name=$1 file=$2 rc=$3 ok bad

@@ -181,9 +181,9 @@ static bool utf8_ok(const char *s, size_t n, bool allow_controls)
         size_t k = utf8_seq(u + i, n - i, &cp);
         if (k == 0 || cp == 0)
             return false;
-        if (cp >= 0x80 && cp < 0xa0) /* C1: never in a name */
+        if (cp >= 0x7f && cp < 0xa0) /* DEL and C1: never in a name */
             return false;
-        if (!allow_controls && (cp < 0x20 || cp == 0x7f))
+        if (!allow_controls && cp < 0x20)
             return false;
         i += k;
     }

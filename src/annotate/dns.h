@@ -12,8 +12,8 @@
  *   prefix holds the address asked about, an AS-name answer only when it
  *   names the AS asked about.
  * - A PTR name is kept as its raw bytes, labels joined by '.', without the
- *   root dot. It is valid UTF-8 and has no NUL byte and no C1 control
- *   character (U+0080-U+009F; names that break this are dropped as
+ *   root dot. It is valid UTF-8 and has no NUL byte, no DEL and no C1
+ *   control character (U+0080-U+009F; names that break this are dropped as
  *   malformed), but may hold any other character, quotes, '<', newlines
  *   included: escaping is each output format's job.
  * - An AS name (as_org) is valid UTF-8 without control characters, with the

@@ -653,11 +653,16 @@ static void refill(engine *e, uint64_t now)
 static void send_retries(engine *e, uint64_t now, uint64_t *wake)
 {
     const rg_pending *p;
-    size_t pass = e->retry.len;
+    /* Two turns over the line, pilots' entries in the first (send_fresh). */
+    size_t pass = 2 * e->retry.len, half = e->retry.len;
     while (pass-- > 0 && e->tokens >= 1.0 && (p = rg_ring_peek(&e->retry))) {
         rg_pending x = *p;
         rg_ring_pop(&e->retry);
         tstate *s = &e->ts[x.trace];
+        if (pass >= half && !s->pilot) {
+            rg_ring_push(&e->retry, x);
+            continue;
+        }
         if (x.check) {
             s->queued--;
             send_check(e, x.trace, x.ttl, now);
@@ -839,10 +844,12 @@ static uint64_t send_fresh(engine *e, uint64_t now)
 {
     uint64_t wake = UINT64_MAX;
     size_t n = e->run->ntraces;
-    for (size_t k = 0; k < n; k++) {
+    /* Pilots first: their hops are the witnesses every other trace's
+     * inference waits for, so a scarce router's token goes to them. */
+    for (size_t k = 0; k < 2 * n; k++) {
         size_t ti = (e->cursor + k) % n;
         tstate *s = &e->ts[ti];
-        if (s->done)
+        if (s->done || s->pilot != (k < n))
             continue;
         if (e->tokens >= 1.0 && !port_probed(e, ti)) {
             send_probe(e, ti, RG_PORT_PROBE_TTL, 0, false, now);

@@ -121,12 +121,13 @@ static bool get_int(reader *r, json_t *obj, const char *key, enum need need, lon
     return ok;
 }
 
-/* A C1 control character: U+0080-U+009F, encoded C2 80 to C2 9F (jansson
- * hands over valid UTF-8 only). No member of the schema may hold one. */
+/* DEL or a C1 control character: U+007F, U+0080-U+009F (C2 80 to C2 9F;
+ * jansson hands over valid UTF-8 only). No member of the schema may hold
+ * one, and JSON writers pass them on unescaped. */
 static bool has_c1(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+        if (p[0] == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
             return true;
     return false;
 }
@@ -143,7 +144,7 @@ static bool get_str(reader *r, json_t *obj, const char *key, enum need need, con
         else if (json_string_length(v) > RG_JSON_READ_MAX_STRING)
             ok = fail(r, "longer than %u bytes", RG_JSON_READ_MAX_STRING);
         else if (has_c1(json_string_value(v)))
-            ok = fail(r, "holds a C1 control character (U+0080-U+009F)");
+            ok = fail(r, "holds a DEL or C1 control character (U+007F-U+009F)");
         else
             *out = json_string_value(v);
     }

@@ -403,8 +403,9 @@ static void test_ptr_hostile_name_kept_raw(void **state)
     rr_ptr(&m, "caf\xc3\xa9.lab");
     assert_int_equal(rg_dns_parse_ptr(m.b, m.n, out, sizeof out), RG_DNS_FOUND);
     assert_string_equal(out, "caf\xc3\xa9.lab");
-    /* A C1 control character (here U+0085, U+009B: CSI) never is. */
-    static const char *const c1[] = {"r1\xc2\x85x.lab", ("r1\xc2\x9b" "2J.lab"), "\xc2\x80"};
+    /* DEL or a C1 control character (here U+0085, U+009B: CSI) never is. */
+    static const char *const c1[] = {"r1\xc2\x85x.lab", ("r1\xc2\x9b" "2J.lab"), "\xc2\x80",
+                                     "del\x7f.lab"};
     for (size_t i = 0; i < sizeof c1 / sizeof c1[0]; i++) {
         start(&m, 0x8180, 1, QPTR, 12);
         rr_ptr(&m, c1[i]);

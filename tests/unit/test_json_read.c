@@ -798,14 +798,14 @@ static void test_memory_budget(void **state)
     free(text);
 }
 
-/* C1 control characters reached the JSON (and the HTML's copy) raw: a
- * document holding one anywhere is refused, naming where. */
+/* C1 control characters (and DEL) reached the JSON (and the HTML's copy)
+ * raw: a document holding one anywhere is refused, naming where. */
 static void test_c1_refused(void **state)
 {
     (void)state;
     json_t *doc = json_load_file(RG_SOURCE_ROOT "/tests/data/graph-lab.json", 0, NULL);
     assert_non_null(doc);
-    static const char *const bad[] = {"r1\xc2\x85x", ("\xc2\x9b" "2J"), "a\xc2\x80"};
+    static const char *const bad[] = {"r1\xc2\x85x", ("\xc2\x9b" "2J"), "a\xc2\x80", "del\x7f"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *h = json_array_get(json_object_get(doc, "hosts"), 1);
         json_object_set_new(h, "ptr", json_string(bad[i]));
@@ -813,7 +813,7 @@ static void test_c1_refused(void **state)
         rg_run run;
         char err[256];
         assert_false(rg_json_read_buffer(text, strlen(text), &run, err, sizeof err));
-        assert_string_equal(err, "$.hosts[1].ptr: holds a C1 control character (U+0080-U+009F)");
+        assert_string_equal(err, "$.hosts[1].ptr: holds a DEL or C1 control character (U+007F-U+009F)");
         free(text);
     }
     json_object_set_new(json_array_get(json_object_get(doc, "traces"), 0), "target",
@@ -824,7 +824,7 @@ static void test_c1_refused(void **state)
     rg_run run;
     char err[256];
     assert_false(rg_json_read_buffer(text, strlen(text), &run, err, sizeof err));
-    assert_string_equal(err, "$.traces[0].target: holds a C1 control character (U+0080-U+009F)");
+    assert_string_equal(err, "$.traces[0].target: holds a DEL or C1 control character (U+007F-U+009F)");
     free(text);
     json_decref(doc);
 }
