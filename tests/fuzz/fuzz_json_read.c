@@ -34,7 +34,7 @@ static void check_refused(const rg_run *run, const char *err)
 static void check_trace(const rg_trace *t)
 {
     if (t->min_ttl < 1 || t->max_ttl > 255 || t->min_ttl > t->max_ttl || t->attempts < 1 ||
-        t->attempts > RG_MAX_RETRIES + 1 || t->dport == 0 || (t->dst.family != 4 && t->dst.family != 6))
+        t->attempts > rg_attempts_for(RG_MAX_RETRIES) || t->dport == 0 || (t->dst.family != 4 && t->dst.family != 6))
         abort();
     if (t->reached_ttl && (t->reached_ttl < t->min_ttl || t->reached_ttl > t->max_ttl))
         abort();

@@ -41,11 +41,17 @@ for h in "${HARNESSES[@]}"; do
   log="$OUT/run_$name.log"
   if UBSAN_OPTIONS=halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
      timeout $((SECONDS_EACH + 60)) "$bin" -max_total_time="$SECONDS_EACH" -max_len=65536 \
-       -rss_limit_mb=2048 -print_final_stats=1 "$corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
+       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$OUT/${name}-" \
+       "$corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
     echo "ok $n - fuzz_$name (${SECONDS_EACH}s, ${runs:-?} inputs)"
   else
-    echo "not ok $n - fuzz_$name"; grep -E 'ERROR|SUMMARY|runtime error|deadly' "$log" | head -n 10 | sed 's/^/#   /'
+    echo "not ok $n - fuzz_$name"; grep -E 'ERROR|SUMMARY|runtime error|deadly|#[0-9]+ 0x' "$log" | head -n 20 | sed 's/^/#   /'
+    # The input that failed, so a CI log is enough to reproduce it (the
+    # artifacts themselves stay out of the checkout).
+    for a in "$OUT/${name}-"*; do
+      [ -f "$a" ] && echo "#   input $(basename "$a") (base64): $(head -c 4096 "$a" | base64 -w0)"
+    done
     fail=$((fail + 1))
   fi
 done
