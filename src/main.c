@@ -92,7 +92,8 @@ static const char *unusable(const rg_sockets *socks, const rg_addr *a,
     return NULL;
 }
 
-_Static_assert(RG_MAX_RETRIES + 1 <= 1 << RG_PROBE_ATTEMPT_BITS,
+/* rg_attempts_for(RG_MAX_RETRIES): the throttled tries included. */
+_Static_assert(RG_MAX_RETRIES + 1 + RG_THROTTLED_RETRIES <= 1 << RG_PROBE_ATTEMPT_BITS,
                "every attempt at a TTL needs its own probe identity");
 
 static bool add_traces(rg_run *run, const rg_config *cfg, const char *name,
