@@ -555,12 +555,15 @@ def lab_status():
 # The benchmark measures the plain lab: a tracer's speed under link delays
 # or the kernel's ICMP limits is another figure (lab/lab up options).
 PLAIN_MODE = "icmp-limits=off delays=off"
+# --delays: the same lab with links of real delay (lab/lab up --delays on),
+# restored to the plain lab when the run ends.
+LAB_MODE = {"want": PLAIN_MODE, "up": []}
 
 
 def lab_usable():
     # "outdated" only means lab/lab was edited since up: the network is there.
     st = lab_status()
-    return (st.startswith("up ") or st.startswith("outdated")) and st.endswith(PLAIN_MODE)
+    return (st.startswith("up ") or st.startswith("outdated")) and st.endswith(LAB_MODE["want"])
 
 
 def ensure_lab(wait_s=180):
@@ -572,9 +575,9 @@ def ensure_lab(wait_s=180):
         st = lab_status()
         if lab_usable():
             return
-        if st == "down":
-            log("lab is down; lab/lab up")
-            sh([LAB, "up"], check=False, timeout=180)
+        if st == "down" or (LAB_MODE["up"] and st.startswith("up ")):
+            log(f"lab is {st}; lab/lab up {' '.join(LAB_MODE['up'])}")
+            sh([LAB, "up", *LAB_MODE["up"]], check=False, timeout=180)
         else:
             time.sleep(3)
     die(f"lab not usable after {wait_s} s (status: {lab_status()})")
@@ -1457,6 +1460,9 @@ def parse_args(argv):
     ap.add_argument("--throttle", nargs="?", const="r4", metavar="ROUTER",
                     help="switch ROUTER (default r4; a comma list; 'all' = every router) to "
                     "Linux's default ICMP rate limit for the whole run; restored afterwards")
+    ap.add_argument("--delays", action="store_true",
+                    help="measure in the lab with link delays (lab/lab up --delays on: RTTs up "
+                    "to 40 ms); the plain lab is brought back afterwards")
     ap.add_argument("--rg-default", action="store_true",
                     help="run routegraph with its default options (no --rate, -w, -r); the "
                     "peers still get --rate/--timeout/--retries")
@@ -1526,6 +1532,8 @@ def main(argv):
     signal.signal(signal.SIGTERM, on_signal)
 
     throttle_off()  # an interrupted earlier run may have left one
+    if cfg.delays:
+        LAB_MODE.update(want="icmp-limits=off delays=on", up=["--delays", "on"])
     ensure_lab()
     versions = tool_versions(cfg.routegraph)  # before the tree moves on during a long run
     runs, skipped, floors = {}, {}, {}
@@ -1581,12 +1589,15 @@ def main(argv):
     finally:
         throttle_off()
         counters_remove()
+        if cfg.delays:
+            log("lab/lab up: the plain lab again")
+            sh([LAB, "up"], check=False, timeout=180)
     summary = {k: s for k, v in runs.items() if (s := summarize(v))}
     env = machine()
     examples = {t: m["example"] for (_s, t), v in runs.items() for m in v if "example" in m}
     text = report(cfg, env, versions, floors, summary, missing, skipped,
                   started, workdir, examples)
-    g = "" if cfg.throttled or cfg.rg_default else goals(cfg, floors, summary)
+    g = "" if cfg.throttled or cfg.rg_default or cfg.delays else goals(cfg, floors, summary)
     if cfg.throttled:
         text += (f"\nThrottled run ({' '.join(cfg.throttled)} at Linux's default ICMP rate "
                  "limit): the speed issue's goals do not apply.\n")
