@@ -26,6 +26,7 @@
 #define HERE_SLACK_NS (50 * MS)       /* ... plus a router's slow path */
 #define RX_BATCH 256                  /* packets read per socket per turn */
 #define REOPEN_ROUNDS 3               /* looks back at inferred hops at the end */
+#define IDLE_LIMIT_NS (5 * NS)        /* nothing sent or in flight this long: stop */
 #define PROGRESS_NS (100 * MS)
 #define RX_BUF 4096
 
@@ -914,6 +915,7 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
     clock_gettime(CLOCK_REALTIME, &run->start);
     uint64_t last_progress = mono_ns();
     unsigned reopened = 0;
+    uint64_t last_sent = mono_ns(), sent_before = 0;
     while (!(stop && *stop)) {
         if (e.done == run->ntraces) {
             /* Bounded: each round only ever removes inferences. */
@@ -933,6 +935,15 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
                                      run->stats.replies};
             progress(ctx, &pr);
             last_progress = now;
+        }
+        /* A safety net, never the way a run ends: pacers hold a probe at
+         * most 2 s, so 5 s with nothing sent and nothing in flight means
+         * a trace waits for what will not come; end with what was seen. */
+        if (run->stats.probes_sent != sent_before) {
+            sent_before = run->stats.probes_sent;
+            last_sent = now;
+        } else if (e.inflight.len == 0 && now - last_sent > IDLE_LIMIT_NS) {
+            break;
         }
         if (e.done < run->ntraces)
             wait_for_packets(socks, poll_wait_ms(&e, mono_ns(), wake));
