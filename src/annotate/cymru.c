@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/utf8.h"
 #include "dns_parse.h"
 
 /* ------------------------------------------------------------------------
@@ -71,63 +72,6 @@ bool rg_cymru_wanted(const rg_addr *a)
     for (size_t i = 0; i < n; i++)
         if (prefix_match(a->bytes, tab[i].bytes, tab[i].bits))
             return false;
-    return true;
-}
-
-/* ------------------------------------------------------------------------
- * Text checks shared by the parsers
- * ------------------------------------------------------------------------ */
-
-/* Length of the valid UTF-8 sequence at s (shortest form, no surrogates,
- * at most U+10FFFF) and its code point; 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    if (n == 0)
-        return 0;
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
-
-static bool utf8_ok(const char *s, size_t n, bool allow_controls)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t k = utf8_seq(u + i, n - i, &cp);
-        if (k == 0 || cp == 0)
-            return false;
-        if (cp >= 0x7f && cp < 0xa0) /* DEL and C1: never in a name */
-            return false;
-        if (!allow_controls && cp < 0x20)
-            return false;
-        i += k;
-    }
     return true;
 }
 
@@ -298,7 +242,7 @@ bool rg_cymru_parse_as(const char *txt, size_t len, rg_cymru_as *out)
     if (nf < 5)
         return true;
     span name = strip_country_suffix(f[4]);
-    if (name.n > 0 && name.n <= RG_CYMRU_ORG_MAX && utf8_ok(name.p, name.n, false)) {
+    if (name.n > 0 && name.n <= RG_CYMRU_ORG_MAX && rg_utf8_name_ok(name.p, name.n)) {
         memcpy(out->name, name.p, name.n);
         out->name[name.n] = '\0';
     }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/utf8.h"
+
 /* ------------------------------------------------------------------------
  * Query names
  * ------------------------------------------------------------------------ */
@@ -66,18 +68,14 @@ static int header_check(const unsigned char *msg, size_t len)
 }
 
 /* What a PTR name must be before anything keeps it: not the root, short
- * enough for a DNS name and for out, and printable ASCII only. c-ares
- * already refuses names with characters outside letters, digits, "-", ".", "_" and "/"; the last
- * check holds the promise whatever the library version. */
+ * enough for a DNS name and for out, and a name by util/utf8.h's one test.
+ * c-ares (1.18) already refuses names with characters other than letters,
+ * digits, "-", ".", "_" and "/"; this holds the promise whatever the
+ * library version. */
 static bool ptr_name_ok(const char *name, size_t outlen)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > DNS_NAME_TEXT_MAX || n >= outlen)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)name[i] <= 0x20 || (unsigned char)name[i] >= 0x7f)
-            return false;
-    return true;
+    return n > 0 && n <= DNS_NAME_TEXT_MAX && n < outlen && rg_utf8_name_ok(name, n);
 }
 
 int rg_dns_parse_ptr(const unsigned char *msg, size_t len, char *out, size_t outlen)

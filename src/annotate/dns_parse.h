@@ -7,11 +7,12 @@
  *
  * Promises:
  * - A PTR name handed out is the first IN PTR record's name (following a
- *   CNAME as c-ares does), without the root dot, 1 to 253 bytes, of
- *   printable ASCII only: c-ares refuses names with characters outside
- *   letters, digits, "-", ".", "_" and "/" (quotes, '<', spaces, UTF-8, control characters), and
- *   such an answer counts as malformed, so no such name reaches an output.
- *   Escaping is still each output format's job.
+ *   CNAME as c-ares does), without the root dot, 1 to 253 bytes, passing
+ *   rg_utf8_name_ok (valid UTF-8, no C0, DEL or C1 control character). In
+ *   fact narrower: c-ares (1.18, Debian 12) refuses names with characters
+ *   other than letters, digits, "-", ".", "_" and "/" (quotes, '<', blanks,
+ *   UTF-8, control characters), and such an answer counts as malformed, so
+ *   no such name reaches an output. Escaping is still each output's job.
  * - A TXT record is passed on with its strings joined, at most
  *   RG_DNS_TXT_MAX bytes (longer ones are skipped), not NUL-terminated.
  * - A message that is not a response counts as malformed; one whose rcode

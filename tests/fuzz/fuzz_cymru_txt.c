@@ -15,6 +15,7 @@
 
 #include "annotate/cymru.h"
 #include "annotate/dns_parse.h"
+#include "util/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,9 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int r = rg_dns_parse_ptr(data, size, name, sizeof name);
     if (r == RG_DNS_FOUND && (name[0] == '\0' || strlen(name) > 253))
         abort();
-    for (size_t i = 0; r == RG_DNS_FOUND && name[i]; i++) /* printable ASCII only */
-        if ((unsigned char)name[i] <= 0x20 || (unsigned char)name[i] >= 0x7f)
-            abort();
+    if (r == RG_DNS_FOUND && !rg_utf8_name_ok(name, strlen(name)))
+        abort();
     if (r != RG_DNS_FOUND && name[0] != '\0')
         abort();
     return 0;
