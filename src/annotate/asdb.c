@@ -1,6 +1,4 @@
 /* asdb.c: lookups in the AS database's tables, loading files, the data directory (see asdb.h). */
-#include "asdb_int.h"
-
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +6,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "asdb_int.h"
 
 /* ---------------------------------------------------------------------------
  * The database: lookups over the tables of one image.

@@ -1,8 +1,4 @@
 /* asdb_csv.c: the ip-location-db CSV parser feeding the AS database builder; every read bounded by the line. */
-#include "asdb_int.h"
-
-#include "../util/utf8.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "asdb_int.h"
+#include "../util/utf8.h"
 
 /* ---------------------------------------------------------------------------
  * CSV line parsing. Every read is bounded by the line length; nothing

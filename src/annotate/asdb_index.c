@@ -1,10 +1,4 @@
 /* asdb_index.c: the AS index file format: table layout, checksum, every field validated on open, atomic write. */
-#include "asdb_int.h"
-
-#include "../util/utf8.h"
-
-#include "../output/atomic.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +7,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "asdb_int.h"
+#include "../util/utf8.h"
+#include "../util/atomic.h"
 
 const char rg_asdb_idx_magic[RG_ASDB_IDX_MAGIC_LEN] = {'R', 'G', 'A', 'S', 'I', 'D', 'X', '\n'};
 

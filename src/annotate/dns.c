@@ -35,64 +35,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* ------------------------------------------------------------------------
- * Server option
- * ------------------------------------------------------------------------ */
-
-static bool parse_port(const char *s, uint16_t *port)
-{
-    unsigned v = 0;
-    size_t n = strlen(s);
-    if (n == 0 || n > 5)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    if (v == 0 || v > 65535)
-        return false;
-    *port = (uint16_t)v;
-    return true;
-}
-
-bool rg_dns_parse_server(const char *text, rg_addr *addr, uint16_t *port,
-                         char *err, size_t errlen)
-{
-    char buf[64];
-    const char *host = buf, *portstr = NULL;
-    size_t n = text ? strlen(text) : 0;
-    *port = 53;
-    if (n == 0 || n >= sizeof buf)
-        goto bad;
-    memcpy(buf, text, n + 1);
-    if (buf[0] == '[') {
-        char *close = strchr(buf, ']');
-        if (!close || (close[1] != '\0' && close[1] != ':'))
-            goto bad;
-        *close = '\0';
-        host = buf + 1;
-        if (close[1] == ':')
-            portstr = close + 2;
-    } else {
-        char *colon = strchr(buf, ':');
-        if (colon && !strchr(colon + 1, ':')) {
-            *colon = '\0'; /* one colon: IPv4:PORT; more: a bare IPv6 address */
-            portstr = colon + 1;
-        }
-    }
-    if (!rg_addr_parse(host, addr) || (buf[0] == '[' && addr->family != 6))
-        goto bad;
-    if (portstr && !parse_port(portstr, port))
-        goto bad;
-    return true;
-bad:
-    memset(addr, 0, sizeof *addr);
-    set_err(err, errlen, "bad DNS server '%.64s': want ADDR, ADDR:PORT or [IPV6]:PORT",
-            text ? text : "");
-    return false;
-}
-
-/* ------------------------------------------------------------------------
  * The lookups
  * ------------------------------------------------------------------------ */
 
@@ -568,8 +510,11 @@ bool rg_dns_annotate(rg_run *run, const rg_dns_opts *o, char *err, size_t errlen
     memset(&c, 0, sizeof c);
     if (err && errlen)
         err[0] = '\0';
-    if (o->server && !rg_dns_parse_server(o->server, &server, &port, err, errlen))
+    if (o->server && !rg_addr_parse_endpoint(o->server, 53, &server, &port)) {
+        set_err(err, errlen, "bad DNS server '%.64s': want ADDR, ADDR:PORT or [IPV6]:PORT",
+                o->server);
         return false;
+    }
     if (run->nhosts == 0 && !rg_run_collect_hosts(run)) {
         set_err(err, errlen, "DNS: out of memory");
         return false;

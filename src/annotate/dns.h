@@ -69,8 +69,7 @@ typedef struct rg_dns_opts {
     bool do_ptr;
     enum rg_cymru_mode cymru;
     /* NULL: the system resolver configuration (/etc/resolv.conf). Else one
-     * server: "ADDR", "ADDR:PORT", "[V6ADDR]" or "[V6ADDR]:PORT" (a bare
-     * IPv6 address is taken whole, without a port). */
+     * server, as rg_addr_parse_endpoint reads it (port 53 by default). */
     const char *server;
     bool lab_only;            /* refuse servers outside rg_addr_is_lab() */
     unsigned deadline_ms;     /* whole call; 0 = RG_DNS_DEFAULT_DEADLINE_MS */
@@ -89,9 +88,5 @@ typedef struct rg_dns_opts {
  * lab_only, c-ares failure) or memory ran out, with one line in err; lost,
  * late and bad answers are not errors (see stats). */
 bool rg_dns_annotate(rg_run *run, const rg_dns_opts *o, char *err, size_t errlen);
-
-/* Parses opts.server's syntax. *port is 53 when not given. */
-bool rg_dns_parse_server(const char *text, rg_addr *addr, uint16_t *port,
-                         char *err, size_t errlen);
 
 #endif

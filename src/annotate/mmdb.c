@@ -1,7 +1,5 @@
 #include "mmdb.h"
 
-#include "../util/utf8.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <maxminddb.h>
@@ -9,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "../util/utf8.h"
 
 struct rg_mmdb_set {
     MMDB_s db[RG_MMDB_MAX_FILES];

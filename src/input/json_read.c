@@ -1,7 +1,5 @@
 #include "json_read.h"
 
-#include "../model/infer.h"
-
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>

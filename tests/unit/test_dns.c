@@ -646,41 +646,6 @@ static void test_txt_records(void **state)
     assert_int_equal(rg_dns_parse_txt(m.b, m.n, collect, &t), RG_DNS_NODATA);
 }
 
-/* ---- --dns-server ---- */
-
-static void test_server_syntax(void **state)
-{
-    (void)state;
-    rg_addr a;
-    uint16_t port;
-    char err[RG_DNS_MSGLEN], buf[RG_ADDR_STRLEN];
-    assert_true(rg_dns_parse_server("198.18.3.2", &a, &port, err, sizeof err));
-    assert_string_equal(rg_addr_format(&a, buf, sizeof buf), "198.18.3.2");
-    assert_int_equal(port, 53);
-    assert_true(rg_dns_parse_server("198.18.3.2:5353", &a, &port, err, sizeof err));
-    assert_int_equal(port, 5353);
-    assert_true(rg_dns_parse_server("2001:db8:103::2", &a, &port, err, sizeof err));
-    assert_int_equal(a.family, 6);
-    assert_int_equal(port, 53);
-    assert_true(rg_dns_parse_server("[2001:db8:103::2]:65535", &a, &port, err, sizeof err));
-    assert_string_equal(rg_addr_format(&a, buf, sizeof buf), "2001:db8:103::2");
-    assert_int_equal(port, 65535);
-    assert_true(rg_dns_parse_server("[::1]", &a, &port, err, sizeof err));
-    assert_int_equal(port, 53);
-    const char *bad[] = {"", "dns.example", "198.18.3.2:", "198.18.3.2:0", "198.18.3.2:65536",
-                         "198.18.3.2:53a", "198.18.3.2:+53", "[198.18.3.2]:53", "[::1",
-                         "[::1]x", "[::1]:", "198.18.3", " 198.18.3.2",
-                         "0123456789012345678901234567890123456789012345678901234567890123456789"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        err[0] = '\0';
-        if (rg_dns_parse_server(bad[i], &a, &port, err, sizeof err))
-            fail_msg("accepted '%s'", bad[i]);
-        assert_non_null(strstr(err, "bad DNS server"));
-        assert_int_equal(a.family, 0);
-    }
-    assert_false(rg_dns_parse_server(NULL, &a, &port, err, sizeof err));
-}
-
 /* ---- rg_dns_annotate without sending anything ---- */
 
 static void test_annotate_nothing_to_ask(void **state)
@@ -744,7 +709,6 @@ int main(void)
         cmocka_unit_test(test_ptr_name_length),
         cmocka_unit_test(test_ptr_one_bad_record_spoils_the_answer),
         cmocka_unit_test(test_txt_records),
-        cmocka_unit_test(test_server_syntax),
         cmocka_unit_test(test_annotate_nothing_to_ask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
