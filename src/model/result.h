@@ -191,6 +191,11 @@ const rg_probe *rg_trace_deciding(const rg_trace *t);
  * port or not. Such an earlier probe is harmless once an RST to a probe sent
  * after it came back before p left (that RST ended the half-open state). */
 bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p);
+/* The same, adding to *visits (when not NULL) the probe slots it read: at
+ * most three times the trace's slots (rg_trace_slots), so a table asking
+ * about every RST stays quadratic per trace at worst, never cubic. Tests
+ * prove the bound by counting, not by timing. */
+bool rg_trace_rst_trusted_counted(const rg_trace *t, const rg_probe *p, uint64_t *visits);
 
 /* Whether the trace's TCP answers are RSTs that are all in doubt (no
  * SYN-ACK, no trusted RST): the port would come out unknown. */
