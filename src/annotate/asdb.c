@@ -1,4 +1,5 @@
-/* asdb.c: lookups in the AS database's tables, loading files, the data directory (see asdb.h). */
+/* asdb.c: lookups in the AS database's tables, loading files, the data
+ * directory (see asdb.h). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

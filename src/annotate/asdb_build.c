@@ -1,4 +1,5 @@
-/* asdb_build.c: the AS database builder: organisations interned once, overlaps resolved (the smaller range wins), the image laid out. */
+/* asdb_build.c: the AS database builder: organisations interned once,
+ * overlaps resolved (the smaller range wins), the image laid out. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

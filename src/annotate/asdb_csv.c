@@ -1,4 +1,5 @@
-/* asdb_csv.c: the ip-location-db CSV parser feeding the AS database builder; every read bounded by the line. */
+/* asdb_csv.c: the ip-location-db CSV parser feeding the AS database builder;
+ * every read bounded by the line. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
-/* asdb_index.c: the AS index file format: table layout, checksum, every field validated on open, atomic write. */
+/* asdb_index.c: the AS index file format: table layout, checksum, every
+ * field validated on open, atomic write. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
