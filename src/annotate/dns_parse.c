@@ -109,11 +109,12 @@ static bool join_record(const struct ares_txt_ext **at, char *buf, size_t cap, s
     bool fits = true;
     *n = 0;
     do {
-        if (*n + t->length > cap)
+        if (!fits || t->length > cap - *n) {
             fits = false;
-        else
+        } else {
             memcpy(buf + *n, t->txt, t->length);
-        *n += fits ? t->length : 0;
+            *n += t->length;
+        }
         t = t->next;
     } while (t && !t->record_start);
     *at = t;
