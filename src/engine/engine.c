@@ -881,6 +881,7 @@ static uint64_t send_fresh(engine *e, uint64_t now)
         tstate *s = &e->ts[ti];
         if (s->done || s->pilot != (k < n))
             continue;
+        bool acted = true;
         if (e->tokens >= 1.0 && !port_probed(e, ti)) {
             send_probe(e, ti, RG_PORT_PROBE_TTL, 0, false, now);
             if (e->tokens < 1.0)
@@ -895,9 +896,16 @@ static uint64_t send_fresh(engine *e, uint64_t now)
             send_probe(e, ti, ttl, 0, false, now);
             if (e->tokens < 1.0)
                 e->cursor = (ti + 1) % n;
-        } else if (e->tokens < 1.0 && (fresh_ready(e, ti, now, &wake) || back_ready(e, ti))) {
-            wake = now; /* only the rate holds it back */
+        } else {
+            if (e->tokens < 1.0 && (fresh_ready(e, ti, now, &wake) || back_ready(e, ti)))
+                wake = now; /* only the rate holds it back */
+            acted = false;
         }
+        /* It sent (or skipped or queued) one TTL: its next may be ready at
+         * once (below the port probes' distance it is), so the next pass
+         * comes now, not when a packet or a give-up next wakes the loop. */
+        if (acted)
+            wake = now;
         check_done(e, ti);
     }
     return wake;
@@ -972,6 +980,7 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
             sent_before = run->stats.probes_sent;
             last_sent = now;
         } else if (e.inflight.len == 0 && now - last_sent > IDLE_LIMIT_NS) {
+            run->stats.idle_stop = true; /* told, so tests can catch a livelock */
             break;
         }
         if (e.done < run->ntraces)

@@ -105,6 +105,8 @@ typedef struct rg_run_stats {
     uint64_t port_probes_sent; /* TCP probes at a high TTL for port state and distance */
     uint64_t hops_inferred;   /* probes not sent: the hop was known from other traces */
     int last_send_error;      /* errno of the last refusal */
+    bool idle_stop;           /* the engine's idle safety net ended the run, not
+                               * its traces: some trace waited for what never came */
 } rg_run_stats;
 
 enum rg_as_source {

@@ -1,0 +1,348 @@
+/* The scheduler against a simulated network (fake_net): what goes out when,
+ * given routers that answer, rate-limit or stay silent, and destinations
+ * whose ports are open, closed or filtered. Each scenario checks exact
+ * outcomes against the simulated topology (every hop, every port state,
+ * every label) and counts, never wall times: speed belongs to benchmarks.
+ * Time is real (the engine reads the clock), so limiter rates are scaled up
+ * and bounds are generous where timing enters; each scenario takes a few
+ * seconds at most, and a run that ends on the engine's 5 s idle safety net
+ * fails (rg_run_stats.idle_stop). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/engine.h"
+#include "fake_net.h"
+#include "model/result.h"
+
+#define MS 1000000ull
+
+static const char *const SELF = "192.0.2.1";
+
+/* One trace per (destination, port), with fixed source ports and sequence
+ * bases, so the ECMP branch each flow takes is the same on every run. */
+static void plan(rg_run *run, const fn_net *net, unsigned max_ttl, unsigned retries)
+{
+    memset(run, 0, sizeof *run);
+    size_t n = 0;
+    for (size_t i = 0; i < net->ndests; i++)
+        n += net->dests[i].nports;
+    run->traces = calloc(n, sizeof *run->traces);
+    assert_non_null(run->traces);
+    for (size_t i = 0; i < net->ndests; i++) {
+        const fn_dest *d = &net->dests[i];
+        for (size_t p = 0; p < d->nports; p++) {
+            rg_trace *t = &run->traces[run->ntraces];
+            char name[RG_ADDR_STRLEN];
+            rg_addr_format(&d->addr, name, sizeof name);
+            assert_true(rg_trace_init(t, name, &d->addr, d->port[p], 1, max_ttl,
+                                      rg_attempts_for(retries)));
+            t->src = net->self;
+            t->sport = (uint16_t)(40000 + 37 * run->ntraces);
+            t->seq_base = 0x1000u * (uint32_t)(run->ntraces + 1) + 0x55000000u;
+            run->ntraces++;
+        }
+    }
+}
+
+static void run_engine(fn_net *net, rg_run *run, const rg_engine_opts *o)
+{
+    rg_sockets socks;
+    fn_net_sockets(net, &socks);
+    char err[256] = "";
+    bool ok = rg_engine_run(run, &socks, o, NULL, NULL, NULL, err, sizeof err);
+    if (!ok)
+        fail_msg("engine: %s", err);
+    assert_int_equal(net->unknown_sends, 0);
+    assert_false(run->stats.idle_stop); /* every trace ended by the engine */
+}
+
+static enum rg_port_state expected_state(const fn_dest *d, uint16_t port)
+{
+    for (size_t i = 0; i < d->nports; i++)
+        if (d->port[i] == port)
+            return d->state[i] == FN_OPEN     ? RG_PORT_OPEN
+                   : d->state[i] == FN_CLOSED ? RG_PORT_CLOSED
+                                              : RG_PORT_FILTERED;
+    return RG_PORT_UNKNOWN;
+}
+
+static void assert_port_states(const fn_net *net, const rg_run *run)
+{
+    for (size_t i = 0; i < run->ntraces; i++) {
+        const rg_trace *t = &run->traces[i];
+        const fn_dest *d = fn_find_dest(net, &t->dst);
+        assert_non_null(d);
+        if (t->state != expected_state(d, t->dport))
+            fail_msg("%s:%u is %s, not %s", t->target, t->dport,
+                     rg_port_state_name(t->state),
+                     rg_port_state_name(expected_state(d, t->dport)));
+    }
+}
+
+typedef struct hop_count {
+    unsigned measured, inferred, rate_limited, silent, unlabelled;
+} hop_count;
+
+/* Every hop below the destination: a measured or inferred responder must
+ * be the router the trace's own flow meets there; a hop with neither is
+ * counted by its label. */
+static hop_count check_hops(const fn_net *net, const rg_run *run)
+{
+    hop_count c = {0};
+    for (size_t i = 0; i < run->ntraces; i++) {
+        const rg_trace *t = &run->traces[i];
+        const fn_dest *d = fn_find_dest(net, &t->dst);
+        for (unsigned ttl = 1; ttl <= d->nhops; ttl++) {
+            int r = fn_route(net, &t->dst, t->sport, t->dport, ttl);
+            assert_true(r >= 0);
+            const rg_addr *want = &net->routers[r].addr;
+            const rg_probe *p = rg_trace_answer(t, ttl);
+            const rg_addr *inf = rg_trace_inferred(t, ttl);
+            char got[RG_ADDR_STRLEN], exp[RG_ADDR_STRLEN];
+            rg_addr_format(want, exp, sizeof exp);
+            if (p) {
+                assert_int_equal(p->kind, RG_REPLY_TIME_EXCEEDED);
+                if (!rg_addr_equal(&p->from, want))
+                    fail_msg("%s:%u TTL %u measured %s, not %s", t->target, t->dport, ttl,
+                             rg_addr_format(&p->from, got, sizeof got), exp);
+                assert_null(inf); /* never both */
+                c.measured++;
+            } else if (inf) {
+                if (!rg_addr_equal(inf, want))
+                    fail_msg("%s:%u TTL %u inferred %s, not %s", t->target, t->dport, ttl,
+                             rg_addr_format(inf, got, sizeof got), exp);
+                c.inferred++;
+            } else if (rg_trace_silence(t, ttl) == RG_SILENCE_RATE_LIMITED) {
+                c.rate_limited++;
+            } else if (rg_trace_silence(t, ttl) == RG_SILENCE_SILENT) {
+                c.silent++;
+            } else {
+                c.unlabelled++;
+            }
+        }
+    }
+    return c;
+}
+
+static fn_log *first_send(const fn_net *net, const rg_trace *t, unsigned ttl, size_t *at)
+{
+    for (size_t i = 0; i < net->nlog; i++) {
+        fn_log *e = &net->log[i];
+        if (e->event == FN_SENT && e->sport == t->sport && e->dport == t->dport &&
+            e->ttl == ttl && rg_addr_equal(&e->dst, &t->dst)) {
+            *at = i;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* 1. No router ever answers: the ports' states come from the port probes
+ * alone, nothing is inferred, and every hop probed is labelled silent. */
+static void test_silent_routers_ports_from_port_probes(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 2 * MS;
+    int hops[4];
+    char a[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(a, sizeof a, "198.18.0.%d", i + 1);
+        hops[i] = fn_router_add(&net, a, true, false);
+    }
+    fn_dest *d1 = fn_dest_add(&net, "203.0.113.10", hops, NULL, 4);
+    fn_dest_port(d1, 80, FN_OPEN);
+    fn_dest_port(d1, 443, FN_CLOSED);
+    fn_dest *d2 = fn_dest_add(&net, "203.0.113.20", hops, NULL, 4);
+    fn_dest_port(d2, 80, FN_OPEN);
+    fn_dest_port(d2, 443, FN_FILTERED);
+    fn_dest *d3 = fn_dest_add(&net, "203.0.113.30", hops, NULL, 3);
+    fn_dest_port(d3, 80, FN_FILTERED);
+    rg_run run;
+    plan(&run, &net, 16, 1);
+    rg_engine_opts o = {.rate = 5000, .timeout = 0.5, .gap = 5, .retries = 1};
+    run_engine(&net, &run, &o);
+    assert_port_states(&net, &run);
+    hop_count c = check_hops(&net, &run);
+    assert_int_equal(c.measured, 0);
+    assert_int_equal(c.inferred, 0);
+    assert_int_equal(c.rate_limited, 0);
+    assert_int_equal(c.unlabelled, 0);
+    /* Every hop of every trace was probed (the port probes showed how far
+     * each destination is; the filtered one was probed up to --gap). */
+    assert_int_equal(c.silent, 4 * 4 + 3);
+    for (size_t i = 0; i < net.nrouters; i++)
+        assert_int_equal(net.routers[i].answered, 0);
+    assert_int_equal(run.stats.hops_inferred, 0);
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+/* A shared path R1 R2 {R3a | R3b} R4 to 16 destinations, two ports each. */
+static void shared_path(fn_net *net, int *hops, int *twin, bool limited)
+{
+    char a[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(a, sizeof a, "198.18.%d.1", i + 1);
+        hops[i] = fn_router_add(net, a, false, limited);
+        twin[i] = FN_NONE;
+    }
+    twin[2] = fn_router_add(net, "198.18.30.1", false, limited);
+}
+
+/* 2. Every router rate-limited (Linux's limiter, scaled to 20/s after a
+ * burst of 6) and 32 traces across an ECMP pair: no hop wrong, measured or
+ * inferred; every port state right; hops without a responder labelled
+ * rate-limited; and each router asked within a bound of what it answered. */
+static void test_rate_limited_shared_path(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 2 * MS;
+    net.per_hop_ns = 1 * MS;
+    net.limit_rate = 20.0;
+    net.limit_burst = 6.0;
+    int hops[4], twin[4];
+    shared_path(&net, hops, twin, true);
+    char a[32];
+    for (int i = 0; i < 16; i++) {
+        snprintf(a, sizeof a, "203.0.113.%d", 10 + i);
+        fn_dest *d = fn_dest_add(&net, a, hops, twin, 4);
+        fn_dest_port(d, 80, i % 4 == 3 ? FN_FILTERED : FN_OPEN);
+        fn_dest_port(d, 443, i % 2 ? FN_CLOSED : FN_FILTERED);
+    }
+    rg_run run;
+    plan(&run, &net, 16, 1);
+    /* Both branches of the pair carry some of the flows. */
+    unsigned on_twin = 0;
+    for (size_t i = 0; i < run.ntraces; i++)
+        on_twin += fn_route(&net, &run.traces[i].dst, run.traces[i].sport,
+                            run.traces[i].dport, 3) == twin[2];
+    assert_true(on_twin > 0 && on_twin < run.ntraces);
+    rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 1};
+    run_engine(&net, &run, &o);
+    assert_port_states(&net, &run);
+    hop_count c = check_hops(&net, &run);
+    print_message("# rate-limited: %u hops measured, %u inferred, %u rate-limited, "
+                  "%u silent of %zu; %llu probes\n", c.measured, c.inferred,
+                  c.rate_limited, c.silent, run.ntraces * 4,
+                  (unsigned long long)run.stats.probes_sent);
+    assert_int_equal(c.silent, 0);      /* every router answers some */
+    assert_int_equal(c.unlabelled, 0);
+    for (size_t i = 0; i < net.nrouters; i++) {
+        const fn_router *r = &net.routers[i];
+        print_message("# router %zu: asked %u, answered %u\n", i, r->reached, r->answered);
+        /* The pacer's promise: a router is asked at most about twice what
+         * its limiter lets through, plus a start-up allowance. */
+        assert_true(r->answered > 0);
+        assert_true(r->reached <= 2 * r->answered + 12);
+    }
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+/* 3. Port 80 open and 443 filtered behind rate-limited routers, an ECMP
+ * pair on the way: inferred hops are rechecked when traces end and once
+ * more when all have, and a hop requeued by the recheck once kept a run
+ * alive until the idle safety net. Every trace must end by the engine's
+ * own rules (run_engine asserts idle_stop is false). */
+static void test_filtered_port_run_ends(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 2 * MS;
+    net.limit_rate = 20.0;
+    net.limit_burst = 6.0;
+    int hops[4], twin[4];
+    shared_path(&net, hops, twin, true);
+    char a[32];
+    for (int i = 0; i < 12; i++) {
+        snprintf(a, sizeof a, "203.0.113.%d", 100 + i);
+        fn_dest *d = fn_dest_add(&net, a, hops, twin, 4);
+        fn_dest_port(d, 80, FN_OPEN);
+        fn_dest_port(d, 443, FN_FILTERED);
+    }
+    rg_run run;
+    plan(&run, &net, 16, 1);
+    rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 1};
+    run_engine(&net, &run, &o);
+    assert_port_states(&net, &run);
+    hop_count c = check_hops(&net, &run);
+    assert_int_equal(c.unlabelled, 0);
+    assert_int_equal(c.silent, 0);
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+/* 4. R3 never answers, the routers around it do: TTL 4 and the
+ * destination's TTL go out without waiting for TTL 3, and TTL 3 is given
+ * up after its one retry, labelled silent. Every answer takes as long, so
+ * TTL 1's and the port probe's come back together: from then on the
+ * distance is known and TTLs 2-5 may all go at once, before anything from
+ * TTL 2 up has answered (an engine that waited for each hop, or for a
+ * silent one's wait, would show an answer from TTL 2 or 4 first). */
+static void test_silent_router_in_the_middle(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 40 * MS; /* the same for every hop: see below */
+    int hops[4];
+    char a[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(a, sizeof a, "198.18.0.%d", i + 1);
+        hops[i] = fn_router_add(&net, a, i == 2, false);
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf(a, sizeof a, "203.0.113.%d", 50 + i);
+        fn_dest_port(fn_dest_add(&net, a, hops, NULL, 4), 80, FN_OPEN);
+    }
+    rg_run run;
+    plan(&run, &net, 16, 1);
+    rg_engine_opts o = {.rate = 5000, .timeout = 2.0, .gap = 5, .retries = 1};
+    run_engine(&net, &run, &o);
+    assert_port_states(&net, &run);
+    hop_count c = check_hops(&net, &run);
+    assert_int_equal(c.measured, 3 * 3);
+    assert_int_equal(c.silent, 3);
+    assert_int_equal(c.inferred + c.rate_limited + c.unlabelled, 0);
+    for (size_t i = 0; i < run.ntraces; i++) {
+        const rg_trace *t = &run.traces[i];
+        assert_int_equal(rg_trace_silence(t, 3), RG_SILENCE_SILENT);
+        assert_int_equal(rg_trace_sent(t, 3), 2); /* one retry, then given up */
+        size_t at3, at4, at5;
+        assert_non_null(first_send(&net, t, 3, &at3));
+        assert_non_null(first_send(&net, t, 4, &at4));
+        assert_non_null(first_send(&net, t, 5, &at5));
+        /* Nothing from TTL 2 up had come back when TTLs 4 and 5 went. */
+        for (size_t k = 0; k < at5 || k < at4; k++) {
+            const fn_log *e = &net.log[k];
+            if (e->event == FN_DELIVERED && e->reached != FN_DEST &&
+                rg_addr_equal(&e->dst, &t->dst) && e->ttl >= 2)
+                fail_msg("%s: TTL %u answered before TTL 4/5 went out", t->target, e->ttl);
+        }
+    }
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_silent_routers_ports_from_port_probes),
+        cmocka_unit_test(test_rate_limited_shared_path),
+        cmocka_unit_test(test_filtered_port_run_ends),
+        cmocka_unit_test(test_silent_router_in_the_middle),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
