@@ -1,4 +1,5 @@
-"""Files derived from lab/topology.json: lab/asn.csv and the topology tables
+"""Files derived from lab/topology.json: lab/asn.csv, lab/country.csv (when
+the ASes have a country) and the topology tables
 of lab/README.md (between "<!-- topology.json: NAME -->" and
 "<!-- end -->" markers).
 
@@ -15,6 +16,7 @@ import sys
 from . import topology
 
 ASN_CSV = os.path.join(topology.LAB_DIR, "asn.csv")
+COUNTRY_CSV = os.path.join(topology.LAB_DIR, "country.csv")
 README = os.path.join(topology.LAB_DIR, "README.md")
 
 ASN_CSV_HEAD = """\
@@ -39,6 +41,34 @@ def asn_csv(topo):
         w.writerow([net.network_address.compressed, net.broadcast_address.compressed,
                     a["asn"], a.get("csv_org", a["name"])])
     return ASN_CSV_HEAD + out.getvalue()
+
+
+COUNTRY_CSV_HEAD = """\
+# routegraph lab country data, in the ip-location-db country CSV format:
+# range_start,range_end,country_code (inclusive ranges; ISO 3166-1 alpha-2).
+# One country per lab AS (lab/topology.json ases[].country), for the same
+# blocks as lab/asn.csv. Load with: routegraph --country-db lab/country.csv
+# Generated from lab/topology.json by lab/lab generate: edit that file.
+"""
+
+
+def has_countries(topo):
+    return any("country" in a for a in topo.doc["ases"])
+
+
+def country_csv(topo):
+    """One inclusive range per AS prefix with the AS's country: IPv4 AS by
+    AS, then IPv6."""
+    rows = []
+    for fam in ("v4", "v6"):
+        for a in topo.doc["ases"]:
+            if "country" not in a:
+                raise ValueError(f"AS{a['asn']} has no country (the others have one)")
+            for p in a[fam]:
+                net = ipaddress.ip_network(p)
+                rows.append(f"{net.network_address.compressed},{net.broadcast_address.compressed},"
+                            f"{a['country']}\n")
+    return COUNTRY_CSV_HEAD + "".join(rows)
 
 
 # --- Markdown tables ---------------------------------------------------------------
@@ -152,15 +182,19 @@ def readme(topo, text):
 def expected(topo):
     """{path: the text it should have}."""
     with open(README, encoding="utf-8") as f:
-        return {ASN_CSV: asn_csv(topo), README: readme(topo, f.read())}
+        out = {ASN_CSV: asn_csv(topo), README: readme(topo, f.read())}
+    if has_countries(topo):
+        out[COUNTRY_CSV] = country_csv(topo)
+    return out
 
 
 def main(topo, check):
     stale = []
     for path, text in expected(topo).items():
-        with open(path, encoding="utf-8") as f:
-            if f.read() == text:
-                continue
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                if f.read() == text:
+                    continue
         stale.append(os.path.relpath(path, os.path.dirname(topology.LAB_DIR)))
         if not check:
             with open(path, "w", encoding="utf-8") as f:

@@ -82,11 +82,11 @@ class Zones:
 
 
 def cymru_tail(topo, asn):
-    """'CC | REGISTRY | DATE' of an AS's Cymru answers; a per-AS country in
-    topology.json (ases[].country) wins over the lab-wide one."""
+    """'CC | REGISTRY | DATE' of an AS's Cymru answers: the lab-wide values
+    of dns.cymru (the lab's Cymru data says ZZ; a country per AS, ases[].country,
+    goes to lab/country.csv, the country database the tests load)."""
     c = topo.doc["dns"]["cymru"]
-    cc = next((a.get("country") for a in topo.doc["ases"] if a["asn"] == asn), None)
-    return f"{cc or c['country']} | {c['registry']} | {c['date']}"
+    return f"{c['country']} | {c['registry']} | {c['date']}"
 
 
 def cymru_origin_txt(topo, asn, prefix):

@@ -72,6 +72,14 @@ class Derived(unittest.TestCase):
         with open(derived.ASN_CSV, encoding="utf-8") as f:
             self.assertEqual(f.read(), derived.asn_csv(TOPO), "lab/lab generate rewrites lab/asn.csv")
 
+    def test_country_csv_is_generated_from_topology(self):
+        if not derived.has_countries(TOPO):
+            self.assertFalse(os.path.exists(derived.COUNTRY_CSV), "country.csv without ases[].country")
+            return
+        with open(derived.COUNTRY_CSV, encoding="utf-8") as f:
+            self.assertEqual(f.read(), derived.country_csv(TOPO),
+                             "lab/lab generate rewrites lab/country.csv")
+
     def test_readme_tables_agree_with_topology(self):
         with open(derived.README, encoding="utf-8") as f:
             text = f.read()
