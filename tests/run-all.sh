@@ -98,6 +98,9 @@ run_units "$BUILD" valgrind $VALGRIND
 step "lint: capability calls only in src/engine/privs.c"
 run_tap lint tests/lint/caps.sh
 
+step "lint: the HTML report's script and style sheet"
+run_tap lint-report tests/lint/report-assets.sh
+
 step "lab and bench: topology.json against every file derived from it (no lab needed)"
 run_tap lab-topology python3 tests/lab/run.py
 
