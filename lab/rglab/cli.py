@@ -4,6 +4,7 @@ by hand."""
 import argparse
 import glob
 import os
+import shutil
 import sys
 
 from . import build, derived, system, topology
@@ -97,9 +98,8 @@ def require_root():
     if os.geteuid() != 0:
         raise LabError("must run as root")
     for tool in ("ip", "nft", "sysctl"):
-        if not any(os.access(os.path.join(d, tool), os.X_OK)
-                   for d in os.environ.get("PATH", "/usr/sbin:/usr/bin").split(":") + ["/usr/sbin"]):
-            raise LabError(f"missing tool: {tool}")
+        if not shutil.which(tool):
+            raise LabError(f"missing tool: {tool} (Debian packages iproute2, nftables, procps)")
 
 
 def main(argv):
