@@ -8,6 +8,7 @@ import shutil
 import sys
 
 from . import build, derived, system, topology
+from .icmp import mode_text, read_mode
 from .impair import Impair
 from .system import LabError, log
 
@@ -126,7 +127,6 @@ def main(argv):
 def cmd_status(lab):
     st = lab.lab_state()
     if st == "up" or st.startswith("outdated"):
-        from .icmp import mode_text, read_mode
         print(f"{st} {mode_text(*read_mode())}")
     else:
         print(st)
