@@ -5,6 +5,7 @@
  * the raw sockets (a trace only), drop every privilege (every mode), and only
  * then read files, resolve names, probe, close the raw sockets, annotate and
  * write output. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "output/outputs.h"
 #include "output/progress.h"
 #include "output/text.h"
+#include "watch/stop.h"
 
 #ifndef RG_VERSION
 #define RG_VERSION "0.0.0"
@@ -186,7 +188,7 @@ static int trace(const rg_config *cfg, rg_sockets *socks)
     rg_progress_init(&prog, cfg->quiet);
     rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
                          .retries = cfg->retries, .stop_set_start = cfg->stop_set};
-    bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, NULL,
+    bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, rg_stop_flag(),
                              err, sizeof err);
     rg_sockets_close(socks);
     rg_progress_finish(&prog);
@@ -196,12 +198,17 @@ static int trace(const rg_config *cfg, rg_sockets *socks)
         goto out;
     }
     report_send_errors(&run);
+    if (run.interrupted && !cfg->quiet)
+        say("stopped by %s: writing what was measured (unfinished traces marked incomplete)",
+            rg_stop_signal_name());
     char warn[512];
     rg_sources_annotate(&sources, &run, cfg, warn, sizeof warn);
     if (warn[0] && !cfg->quiet)
         say("%s", warn);
     if (!rg_outputs_write(&run, cfg, !cfg->quiet, NULL))
         status = EXIT_RUNTIME;
+    else if (run.interrupted)
+        status = rg_stop_exit_status();
     else if (run.nunresolved > 0)
         status = EXIT_PARTIAL;
 out:
@@ -280,6 +287,11 @@ int main(int argc, char **argv)
     }
     if (!rg_privs_drop(err, sizeof err)) {
         say("%s", err);
+        rg_sockets_close(&socks);
+        return EXIT_RUNTIME;
+    }
+    if (!rendering && !rg_stop_install()) {
+        say("cannot install the SIGINT/SIGTERM handlers: %s", strerror(errno));
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }

@@ -150,6 +150,8 @@ static const char USAGE[] =
     "  1  runtime error, such as no CAP_NET_RAW or a socket failure\n"
     "  2  bad command line or target list; nothing was traced\n"
     "  3  partial: some target could not be resolved or used, the rest were traced\n"
+    "  130/143  stopped by SIGINT/SIGTERM: what was measured is written, marked\n"
+    "       incomplete\n"
     "\n"
     "Needs CAP_NET_RAW (root, or setcap cap_net_raw+ep); every capability is\n"
     "dropped once the raw sockets are open.\n";

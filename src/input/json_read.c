@@ -591,6 +591,8 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
     }
     pop(r, mark);
     ok = ok && read_port_probes(r, o, t);
+    /* Added later to routegraph/1: optional, absent = false. */
+    ok = ok && get_bool(r, o, "incomplete", OPTIONAL, &t->incomplete);
     if (ok)
         rg_trace_conclude(t);
     return ok;
@@ -746,7 +748,8 @@ static bool read_document(reader *r, json_t *doc, rg_run *run)
     }
     return get_str(r, doc, "version", REQUIRED, &version) &&
            get_time(r, doc, "start_time", &run->start) &&
-           get_time(r, doc, "end_time", &run->end) && read_options(r, doc) &&
+           get_time(r, doc, "end_time", &run->end) &&
+           get_bool(r, doc, "interrupted", OPTIONAL, &run->interrupted) && read_options(r, doc) &&
            read_stats(r, doc, &run->stats) && read_unresolved(r, doc, run) &&
            read_traces(r, doc, run) && read_hosts(r, doc, run) && read_credits(r, doc, run) &&
            (rg_run_infer(run, RG_INFER_WITNESSES) || fail(r, "out of memory"));

@@ -96,6 +96,9 @@ typedef struct rg_trace {
     bool stopped_by_unreachable; /* an ICMP unreachable ended it */
     unsigned est_distance;    /* from the port probes' reply TTL; 0 = unknown */
     unsigned port_probes_sent, port_probes_lost;
+    /* The run was stopped (a signal) before this trace ended: what it shows
+     * is what was measured until then. Set by the engine, not by conclude. */
+    bool incomplete;
 } rg_trace;
 
 typedef struct rg_run_stats {
@@ -149,6 +152,7 @@ typedef struct rg_run {
     rg_host *hosts;           /* owned, sorted by addr, unique; see below */
     size_t nhosts;
     const char *as_credit;    /* static text the AS data's licence asks to show; NULL = none */
+    bool interrupted;         /* stopped by a signal; unfinished traces are incomplete */
 } rg_run;
 
 /* Allocates the probe slots; false on allocation failure. Takes a copy of target. */

@@ -811,6 +811,8 @@ static void put_verdict_phrase(FILE *f, const rg_trace *t)
         fprintf(f, "after hop %u", ttl);
     else
         fputs("no reply at all", f);
+    if (t->incomplete)
+        fputs(" (incomplete: run interrupted)", f);
 }
 
 static void put_as(FILE *f, const rg_host *h)

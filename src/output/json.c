@@ -359,6 +359,8 @@ static const char *stopped_by(const rg_trace *t, unsigned gap)
 {
     if (t->last_ttl == 0)
         return NULL;
+    if (t->incomplete)
+        return "interrupted";
     if (t->stopped_by_unreachable)
         return "unreachable";
     if (t->reached_ttl)
@@ -391,6 +393,7 @@ static json_t *trace_json(const rg_run *run, const rg_trace *t, unsigned gap)
     ok &= put(o, "rtt_us", t->reached_ttl ? json_integer(t->rtt_us) : json_null());
     ok &= put(o, "last_answer_ttl", uint_or_null(t->last_answer_ttl));
     ok &= put(o, "stopped_by", stop ? json_string(stop) : json_null());
+    ok &= put(o, "incomplete", json_boolean(t->incomplete));
     ok &= put(o, "estimated_distance", uint_or_null(t->est_distance));
     ok &= put(o, "as_path", as_path_json(run, t));
     ok &= put(o, "port_probes", port_probes_json(t));
@@ -418,6 +421,7 @@ json_t *rg_json_build(const rg_run *run, const rg_config *cfg)
     ok &= put(doc, "version", json_string(RG_VERSION));
     ok &= put(doc, "start_time", time_json(&run->start));
     ok &= put(doc, "end_time", time_json(&run->end));
+    ok &= put(doc, "interrupted", json_boolean(run->interrupted));
     ok &= put(doc, "options", cfg ? options_json(cfg) : json_null());
     ok &= put(doc, "stats", stats_json(&run->stats));
     ok &= put(doc, "unresolved", unresolved_json(run));

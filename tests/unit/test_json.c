@@ -258,7 +258,7 @@ static void test_top_level(void **state)
     expect_str(doc, "start_time", "2026-11-25T14:50:00.000005Z");
     expect_str(doc, "end_time", "2026-11-25T14:50:12.999999Z");
     const char *order[] = {"schema", "version", "start_time", "end_time",
-                           "options", "stats", "unresolved", "traces", "hosts",
+                           "interrupted", "options", "stats", "unresolved", "traces", "hosts",
                            "credits"};
     size_t i = 0;
     const char *key;
@@ -522,6 +522,31 @@ static void test_filtered_trace(void **state)
     rg_run_free(&run);
 }
 
+/* A run stopped by a signal: the document says so, and so does every trace
+ * that had not ended, and only those. */
+static void test_interrupted_run(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    build(&run);
+    rg_config cfg = config();
+    json_t *doc = roundtrip(&run, &cfg);
+    assert_true(json_is_false(get(doc, "interrupted")));
+    assert_true(json_is_false(get(trace_at(doc, 2), "incomplete")));
+    json_decref(doc);
+
+    run.interrupted = true;
+    run.traces[2].incomplete = true;
+    doc = roundtrip(&run, &cfg);
+    assert_true(json_is_true(get(doc, "interrupted")));
+    assert_true(json_is_true(get(trace_at(doc, 2), "incomplete")));
+    expect_str(trace_at(doc, 2), "stopped_by", "interrupted");
+    assert_true(json_is_false(get(trace_at(doc, 0), "incomplete")));
+    expect_str(trace_at(doc, 0), "stopped_by", "destination");
+    json_decref(doc);
+    rg_run_free(&run);
+}
+
 static void test_unreachable_traces(void **state)
 {
     (void)state;
@@ -682,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_annotation),
         cmocka_unit_test(test_filtered_trace),
         cmocka_unit_test(test_unreachable_traces),
+        cmocka_unit_test(test_interrupted_run),
         cmocka_unit_test(test_ends),
         cmocka_unit_test(test_tcp_flag_letters),
         cmocka_unit_test(test_untrusted_names),

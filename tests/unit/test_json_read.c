@@ -218,6 +218,7 @@ static void same_trace(const rg_trace *a, const rg_trace *b)
     assert_int_equal(a->state, b->state);
     assert_int_equal(a->rtt_us, b->rtt_us);
     assert_int_equal(a->stopped_by_unreachable, b->stopped_by_unreachable);
+    assert_int_equal(a->incomplete, b->incomplete);
 }
 
 static void test_round_trip(void **state)
@@ -226,10 +227,15 @@ static void test_round_trip(void **state)
     rg_run run = {0}, back;
     rg_config cfg = config();
     build(&run);
+    /* A run a signal stopped, one trace unfinished: both marks come back. */
+    run.interrupted = true;
+    run.traces[1].incomplete = true;
     char *text = dump(&run, &cfg);
     char err[256] = "";
     assert_true(rg_json_read_buffer(text, strlen(text), &back, err, sizeof err));
     assert_string_equal(err, "");
+    assert_true(back.interrupted);
+    assert_true(back.traces[1].incomplete && !back.traces[0].incomplete);
     /* addresses only where the name had more than one */
     const char *many = strstr(text, "\"addresses\": 16,");
     assert_non_null(many);
