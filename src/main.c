@@ -29,6 +29,7 @@
 #include "output/progress.h"
 #include "output/text.h"
 #include "watch/stop.h"
+#include "watch/watch.h"
 
 #ifndef RG_VERSION
 #define RG_VERSION "0.0.0"
@@ -159,7 +160,7 @@ static void report_send_errors(const rg_run *run)
 
 /* socks is closed as soon as probing ends: annotation and output (DNS
  * answers, databases, graphviz) never run with a raw socket open. */
-static int trace(const rg_config *cfg, rg_sockets *socks)
+static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
 {
     char err[512];
     rg_target_list targets = {0};
@@ -182,6 +183,11 @@ static int trace(const rg_config *cfg, rg_sockets *socks)
     if (!plan_traces(&run, cfg, &targets, socks)) {
         say("%s", "out of memory");
         status = EXIT_RUNTIME;
+        goto out;
+    }
+    if (watching) {
+        /* The sockets stay open for every round (watch.h). */
+        status = rg_watch_run(&run, cfg, socks, &sources);
         goto out;
     }
     rg_progress prog;
@@ -261,7 +267,8 @@ int main(int argc, char **argv)
     rg_config cfg;
     char err[512];
     bool rendering = argc > 1 && strcmp(argv[1], "render") == 0;
-    if (rendering) {
+    bool watching = argc > 1 && strcmp(argv[1], "watch") == 0;
+    if (rendering || watching) {
         argc--;
         argv++;
     }
@@ -277,6 +284,10 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     case RG_OPT_RUN:
         break;
+    }
+    if (!watching && cfg.watch_only[0]) {
+        say("%s applies to routegraph watch", cfg.watch_only);
+        return EXIT_USAGE;
     }
     /* Only a trace needs the raw sockets; every mode drops every privilege
      * before it reads a file, a reply or a name, or starts graphviz. */
@@ -295,7 +306,7 @@ int main(int argc, char **argv)
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
-    int status = rendering ? render(&cfg) : trace(&cfg, &socks);
+    int status = rendering ? render(&cfg) : trace(&cfg, &socks, watching);
     rg_sockets_close(&socks);
     return status;
 }

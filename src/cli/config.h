@@ -63,6 +63,10 @@ typedef struct rg_config {
     size_t ntargets;
     const char *target_file; /* -f FILE, "-" = stdin */
     char trace_only[32];     /* the first option given that only a trace uses, or "" */
+    /* routegraph watch */
+    double interval;         /* seconds from one round's start to the next */
+    unsigned rounds;         /* 0 = until stopped by a signal */
+    char watch_only[32];     /* the first watch-only option given, or "" */
 } rg_config;
 
 /* The global cap. Each router is paced by its own answers (engine/pace.h),
@@ -74,5 +78,8 @@ typedef struct rg_config {
 #define RG_DEFAULT_GAP 5
 #define RG_DEFAULT_STOP_SET 3
 #define RG_DEFAULT_DNS_TIMEOUT 3.0
+#define RG_DEFAULT_INTERVAL 60
+#define RG_MAX_INTERVAL 86400
+#define RG_MAX_ROUNDS 1000000000
 
 #endif

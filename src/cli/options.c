@@ -47,6 +47,8 @@ enum {
     OPT_ASN_SOURCE,
     OPT_DNS_SERVER,
     OPT_DNS_TIMEOUT,
+    OPT_INTERVAL,   /* routegraph watch */
+    OPT_ROUNDS,
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
@@ -69,6 +71,8 @@ static const struct option LONGOPTS[] = {
     {"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"rounds", required_argument, NULL, OPT_ROUNDS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -144,6 +148,13 @@ static const char USAGE[] =
     "                       standard output\n"
     "  -h, --help           show this help and exit\n"
     "  -V, --version        show the version and exit\n"
+    "\n"
+    "Watching (routegraph watch [OPTIONS] TARGET...: trace every interval,\n"
+    "report per-hop loss and RTT over the rounds like mtr --report):\n"
+    "      --interval SECS  seconds from one round's start to the next, 0-" STR(RG_MAX_INTERVAL) "\n"
+    "                       (default " STR(RG_DEFAULT_INTERVAL) "; 0: back to back)\n"
+    "      --rounds N       stop after N rounds, 1-" STR(RG_MAX_ROUNDS) " (default: until\n"
+    "                       SIGINT or SIGTERM)\n"
     "\n"
     "Exit status:\n"
     "  0  every trace ran\n"
@@ -299,6 +310,24 @@ static int opt_seconds(const char *opt, const char *arg, double *out, char *err,
     return 0;
 }
 
+/* routegraph watch --interval: 0 (rounds back to back) to a day. */
+static int opt_interval(const char *opt, const char *arg, double *out, char *err,
+                        size_t errlen)
+{
+    char q[QUOTED_MAX];
+    quote(q, arg, strlen(arg));
+    bool lead_ok = (arg[0] >= '0' && arg[0] <= '9') || arg[0] == '.';
+    char *end = NULL;
+    double v = lead_ok && !strpbrk(arg, "xX") ? strtod(arg, &end) : 0.0;
+    if (!end || end == arg || *end != '\0')
+        return fail(err, errlen, "%s: '%s' is not a number of seconds (0-" STR(RG_MAX_INTERVAL) ")",
+                    opt, q);
+    if (!isfinite(v) || v < 0 || v > RG_MAX_INTERVAL)
+        return fail(err, errlen, "%s: '%s' is out of range (0-" STR(RG_MAX_INTERVAL) ")", opt, q);
+    *out = v;
+    return 0;
+}
+
 static int opt_formats(const char *opt, const char *arg, unsigned *out,
                        char *err, size_t errlen)
 {
@@ -438,6 +467,7 @@ static void set_defaults(rg_config *cfg)
     cfg->asn_sources = RG_ASN_OFFLINE;
     cfg->dns_timeout = RG_DEFAULT_DNS_TIMEOUT;
     cfg->family = RG_FAMILY_ANY;
+    cfg->interval = RG_DEFAULT_INTERVAL;
 }
 
 /* State that is only checked once every option has been read. */
@@ -516,6 +546,12 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
     case 'q':
         cfg->quiet = true;
         return 0;
+    case OPT_INTERVAL:
+    case OPT_ROUNDS:
+        if (!cfg->watch_only[0])
+            snprintf(cfg->watch_only, sizeof cfg->watch_only, "%s", name);
+        return c == OPT_INTERVAL ? opt_interval(name, arg, &cfg->interval, err, errlen)
+                                 : opt_uint(name, arg, 1, RG_MAX_ROUNDS, &cfg->rounds, err, errlen);
     default:
         /* Reachable only if SHORTOPTS and this switch disagree. */
         return fail(err, errlen, "%s: not handled", name);

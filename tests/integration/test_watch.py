@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 
-from harness import PROBER, target, test
+from harness import PROBER, net_of, target, test
 
 
 def popen(*args, **kw):
@@ -109,3 +109,117 @@ def test_sigint_without_q_says_why():
     assert lines == ["routegraph: stopped by SIGINT: writing what was measured "
                      "(unfinished traces marked incomplete)"], (rc, err)
     assert "[incomplete: run interrupted]" in out, out[-2000:]
+
+
+def rg_watch(*args, timeout=120):
+    """routegraph watch in the prober namespace, lab-only safety on."""
+    main = sys.modules["__main__"]
+    return main.rg("watch", *args, timeout=timeout)
+
+
+WATCHED = [target(n, 4, 40) for n in ("h1", "h2", "h3")]
+
+
+@test
+def test_watch_statistics_match_ground_truth():
+    r = rg_watch("-q", "-n", "--asn-source", "none", "--interval", "0", "--rounds", "4",
+                 "-p", "80,443", "--format", "json", *WATCHED)
+    assert r.rc == 0 and r.err == "", r
+    doc = json.loads(r.out)
+    w = doc["watch"]
+    assert w["schema"] == "routegraph-watch/1" and w["rounds"] == 4, w
+    assert w["interrupted_rounds"] == 0 and w["interval"] == 0
+    assert [(t["address"], t["port"]) for t in w["traces"]] == \
+        [(a, p) for a in WATCHED for p in (80, 443)]
+    for t in w["traces"]:
+        net = net_of(t["address"])
+        want = net["ports"][str(t["port"])]
+        assert t["states"][want] == 4, (t["address"], t["port"], t["states"])
+        assert t["reached"] == (0 if want == "filtered" else 4), t
+        branches = net["branches"]["4"]
+        for h in t["hops"]:
+            if want == "filtered" and h["ttl"] >= net["distance"]:
+                # The destination's firewall drops them: all lost, as mtr shows it.
+                assert h["answered"] == 0 and h["loss_pct"] == 100, h
+                continue
+            # Otherwise the lab loses nothing: no hop shows packet loss.
+            assert h["loss_pct"] == 0, (t["address"], t["port"], h)
+            assert h["probed"] == h["answered"] + h["limited"] + h["silent"], h
+            ttl = h["ttl"]
+            if ttl < net["distance"]:
+                allowed = {b[ttl - 1] for b in branches}
+                got = {x["address"] for x in h["responders"]}
+                assert got <= allowed, (t["address"], ttl, got, allowed)
+                if None in allowed and h["probed"]:
+                    # r6 answers no one: silent, not loss.
+                    assert h["answered"] == 0 and h["silent"] == h["probed"], h
+            elif want != "filtered":
+                assert ttl == net["distance"], (t["address"], t["port"], h)
+                assert [x["address"] for x in h["responders"]] == [t["address"]], h
+                assert h["answered"] == h["probed"] == 4, h
+                assert h["rtt"]["best_us"] <= h["rtt"]["mean_us"] <= h["rtt"]["worst_us"], h
+        if want != "filtered":
+            assert t["hops"][-1]["ttl"] == net["distance"], t["hops"][-1]
+    # The rest of the document is the latest round, as a one-shot run writes it.
+    assert len(doc["traces"]) == 6 and doc["interrupted"] is False
+
+
+@test
+def test_watch_text_report():
+    r = rg_watch("-n", "--asn-source", "none", "--interval", "0", "--rounds", "2",
+                 "-p", "80", *WATCHED)
+    assert r.rc == 0, r
+    rounds = [l for l in r.err.splitlines() if l.startswith("routegraph: round ")]
+    assert len(rounds) == 2 and rounds[1].startswith(
+        "routegraph: round 2: 3 of 3 traces reached the destination, "), r.err
+    blocks = r.out.split("\n\n")
+    assert len(blocks) == 3, r.out
+    for addr, block in zip(WATCHED, blocks):
+        lines = block.splitlines()
+        assert lines[0] == f"{addr}:tcp80  2 rounds, destination reached in 2, port open in 2", \
+            lines[0]
+        assert lines[1].split() == ["TTL", "Host", "Loss%", "Snt", "Rcv", "Lim", "Last", "Avg",
+                                    "Best", "Wrst", "StDev"], lines[1]
+        dist = net_of(addr)["distance"]
+        last = lines[-1].split()
+        assert last[:6] == [str(dist), addr, "0.0%", "2", "2", "0"], lines[-1]
+    h2 = blocks[1]
+    silent = [l for l in h2.splitlines() if l.split()[:2] == ["5", "???"]]
+    assert len(silent) == 1 and silent[0].endswith("silent router (answers no one), not loss"), h2
+
+
+@test
+def test_watch_until_sigint():
+    p = popen("watch", "-q", "-n", "--asn-source", "none", "--interval", "0.2", "-p", "80",
+              "--format", "json", *WATCHED)
+    try:
+        time.sleep(3.0 * (3 if sys.modules["__main__"].WRAP else 1))
+        assert p.poll() is None, "the watch ended by itself"
+        sent = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        rc, out, err = finish(p, 30)
+        took = time.monotonic() - sent
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert rc == 0 and err == "", (rc, err)
+    assert took < 5, f"{took:.1f}s from SIGINT to exit"
+    w = json.loads(out)["watch"]
+    assert w["rounds"] >= 2 and w["interrupted_rounds"] <= 1, w
+    for t in w["traces"]:
+        assert t["reached"] == w["rounds"], t
+
+
+@test
+def test_watch_options_only_for_watch():
+    main = sys.modules["__main__"]
+    for args, want in ((["--interval", "5"], "routegraph: --interval applies to routegraph watch"),
+                       (["--rounds", "3"], "routegraph: --rounds applies to routegraph watch")):
+        r = main.rg(*args, WATCHED[0])
+        assert r.rc == 2 and r.err.splitlines() == [want], r
+    r = rg_watch("--interval", "86401", WATCHED[0])
+    assert r.rc == 2 and r.err.splitlines() == [
+        "routegraph: --interval: '86401' is out of range (0-86400)"], r
+    r = rg_watch("--rounds", "0", WATCHED[0])
+    assert r.rc == 2 and "--rounds" in r.err, r

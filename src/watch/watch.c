@@ -1,0 +1,189 @@
+#include "watch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "../engine/engine.h"
+#include "../output/atomic.h"
+#include "../output/json.h"
+#include "../output/outputs.h"
+#include "../output/text.h"
+#include "report.h"
+#include "stats.h"
+#include "stop.h"
+
+#define NS 1000000000ull
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+static void reset_trace(rg_trace *t)
+{
+    size_t rows = t->max_ttl - t->min_ttl + 1;
+    memset(t->probes, 0, rg_trace_slots(t) * sizeof *t->probes);
+    memset(t->nsent, 0, rows + 1);
+    memset(t->inferred, 0, rows * sizeof *t->inferred);
+    memset(t->silence, 0, rows);
+    t->port_ttl = t->max_ttl;
+    t->reached_ttl = t->last_ttl = t->last_answer_ttl = 0;
+    t->state = RG_PORT_UNKNOWN;
+    t->rtt_us = 0;
+    t->stopped_by_unreachable = false;
+    t->est_distance = 0;
+    t->port_probes_sent = t->port_probes_lost = 0;
+    t->incomplete = false;
+    rg_engine_prepare_trace(t, t->sport);
+}
+
+void rg_watch_reset_round(rg_run *run)
+{
+    for (size_t i = 0; i < run->ntraces; i++)
+        reset_trace(&run->traces[i]);
+    memset(&run->stats, 0, sizeof run->stats);
+    run->interrupted = false;
+}
+
+/* Sleeps until deadline (monotonic ns) or a stop signal; bounded by the
+ * deadline, woken early by the signal (nanosleep returns EINTR). */
+static void wait_until(uint64_t deadline)
+{
+    volatile sig_atomic_t *stop = rg_stop_flag();
+    for (uint64_t now = mono_ns(); !*stop && now < deadline; now = mono_ns()) {
+        uint64_t left = deadline - now;
+        struct timespec ts = {(time_t)(left / NS), (long)(left % NS)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void say_round(const rg_run *run, uint32_t round, double secs)
+{
+    size_t reached = 0;
+    for (size_t i = 0; i < run->ntraces; i++)
+        reached += run->traces[i].reached_ttl != 0;
+    fprintf(stderr, "routegraph: round %u: %zu of %zu traces reached the destination, "
+            "%llu probes, %.1f s\n", round, reached, run->ntraces,
+            (unsigned long long)run->stats.probes_sent, secs);
+}
+
+typedef struct out_ctx {
+    const rg_watch_stats *stats;
+    const rg_run *run;
+    const rg_config *cfg;
+} out_ctx;
+
+static bool write_report(FILE *out, const void *p)
+{
+    const out_ctx *c = p;
+    return rg_watch_report_write(out, c->stats, c->run);
+}
+
+static bool write_json(FILE *out, const void *p)
+{
+    const out_ctx *c = p;
+    json_t *doc = rg_json_build(c->run, c->cfg);
+    json_t *w = rg_watch_report_json(c->stats, c->run, c->cfg->interval);
+    bool ok = doc && w && json_object_set_new(doc, "watch", w) == 0;
+    if (!ok && doc == NULL)
+        json_decref(w);
+    ok = ok && json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
+         fputc('\n', out) != EOF;
+    json_decref(doc);
+    return ok && fflush(out) == 0 && !ferror(out);
+}
+
+static bool write_file(const char *prefix, const char *ext, rg_writer_fn fn, const out_ctx *c)
+{
+    char path[4096], err[512];
+    if ((size_t)snprintf(path, sizeof path, "%s.%s", prefix, ext) >= sizeof path) {
+        fputs("routegraph: output prefix too long\n", stderr);
+        return false;
+    }
+    if (rg_write_atomic(path, fn, c, err, sizeof err))
+        return true;
+    fputs("routegraph: ", stderr);
+    rg_text_line(stderr, err);
+    fputc('\n', stderr);
+    return false;
+}
+
+/* The report (table), the JSON with its "watch" member, and the latest
+ * round's graph formats through the usual outputs. */
+static bool write_outputs(const rg_watch_stats *stats, const rg_run *run, const rg_config *cfg)
+{
+    out_ctx c = {stats, run, cfg};
+    bool ok = true;
+    if (!cfg->output) {
+        if (cfg->formats & RG_FMT_TABLE)
+            ok = write_report(stdout, &c);
+        else if (cfg->formats & RG_FMT_JSON)
+            ok = write_json(stdout, &c);
+        else
+            ok = rg_outputs_write(run, cfg, false, NULL);
+        return ok;
+    }
+    if (cfg->formats & RG_FMT_TABLE) {
+        ok &= write_file(cfg->output, "txt", write_report, &c);
+        if (!cfg->quiet)
+            ok &= write_report(stdout, &c);
+    }
+    if (cfg->formats & RG_FMT_JSON)
+        ok &= write_file(cfg->output, "json", write_json, &c);
+    rg_config g = *cfg;
+    g.formats &= RG_FMT_GRAPH;
+    if (g.formats)
+        ok &= rg_outputs_write(run, &g, false, NULL);
+    return ok;
+}
+
+int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
+                 const rg_sources *sources)
+{
+    rg_watch_stats stats;
+    char err[512];
+    if (!rg_watch_stats_init(&stats, run)) {
+        fputs("routegraph: out of memory\n", stderr);
+        return 1;
+    }
+    rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
+                         .retries = cfg->retries, .stop_set_start = cfg->stop_set};
+    volatile sig_atomic_t *stop = rg_stop_flag();
+    int status = 0;
+    for (uint32_t round = 1; !*stop && (cfg->rounds == 0 || round <= cfg->rounds); round++) {
+        uint64_t start = mono_ns();
+        if (round > 1)
+            rg_watch_reset_round(run);
+        if (!rg_engine_run(run, socks, &eo, NULL, NULL, stop, err, sizeof err)) {
+            fputs("routegraph: ", stderr);
+            rg_text_line(stderr, err);
+            fputc('\n', stderr);
+            status = 1;
+            break;
+        }
+        rg_watch_stats_add(&stats, run);
+        if (!cfg->quiet && !run->interrupted)
+            say_round(run, round, (mono_ns() - start) / 1e9);
+        if (cfg->rounds == 0 || round < cfg->rounds)
+            wait_until(start + (uint64_t)(cfg->interval * NS));
+    }
+    if (status == 0) {
+        char warn[512];
+        rg_sources_annotate(sources, run, cfg, warn, sizeof warn);
+        if (warn[0] && !cfg->quiet) {
+            fputs("routegraph: ", stderr);
+            rg_text_line(stderr, warn);
+            fputc('\n', stderr);
+        }
+        if (!write_outputs(&stats, run, cfg))
+            status = 1;
+    }
+    rg_watch_stats_free(&stats);
+    return status;
+}
