@@ -29,6 +29,8 @@
 #include "output/progress.h"
 #include "output/text.h"
 #include "watch/stop.h"
+#include "watch/changes.h"
+#include "watch/diffcmd.h"
 #include "watch/watch.h"
 
 #ifndef RG_VERSION
@@ -158,6 +160,21 @@ static void report_send_errors(const rg_run *run)
         strerror(run->stats.last_send_error));
 }
 
+/* --baseline on one run: every target:port's verdict after the outputs. */
+static void compare_baseline(const rg_run *base, const rg_run *run, const rg_config *cfg)
+{
+    rg_changes c;
+    if (cfg->quiet)
+        return;
+    if (!rg_changes_init(&c, base, run)) {
+        say("%s", "out of memory");
+        return;
+    }
+    fputs("\nAgainst the baseline:\n", stdout);
+    rg_changes_compare(&c, run, stdout, NULL, true, 0);
+    rg_changes_free(&c);
+}
+
 /* socks is closed as soon as probing ends: annotation and output (DNS
  * answers, databases, graphviz) never run with a raw socket open. */
 static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
@@ -178,8 +195,14 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
     }
     if (sources.warning[0] && !cfg->quiet)
         say("%s", sources.warning);
-    rg_run run = {0};
+    rg_run run = {0}, base = {0};
     int status = 0;
+    /* Read before probing, so a bad file fails fast (the watch reads its own). */
+    if (cfg->baseline && !watching && !rg_json_read_file(cfg->baseline, &base, err, sizeof err)) {
+        say("%s", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
     if (!plan_traces(&run, cfg, &targets, socks)) {
         say("%s", "out of memory");
         status = EXIT_RUNTIME;
@@ -213,11 +236,14 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         say("%s", warn);
     if (!rg_outputs_write(&run, cfg, !cfg->quiet, NULL))
         status = EXIT_RUNTIME;
+    else if (cfg->baseline)
+        compare_baseline(&base, &run, cfg);
     else if (run.interrupted)
         status = rg_stop_exit_status();
     else if (run.nunresolved > 0)
         status = EXIT_PARTIAL;
 out:
+    rg_run_free(&base);
     rg_run_free(&run);
     rg_sources_close(&sources);
     rg_targets_free(&targets);
@@ -268,7 +294,8 @@ int main(int argc, char **argv)
     char err[512];
     bool rendering = argc > 1 && strcmp(argv[1], "render") == 0;
     bool watching = argc > 1 && strcmp(argv[1], "watch") == 0;
-    if (rendering || watching) {
+    bool diffing = argc > 1 && strcmp(argv[1], "diff") == 0;
+    if (rendering || watching || diffing) {
         argc--;
         argv++;
     }
@@ -292,7 +319,7 @@ int main(int argc, char **argv)
     /* Only a trace needs the raw sockets; every mode drops every privilege
      * before it reads a file, a reply or a name, or starts graphviz. */
     rg_sockets socks = {.send4 = -1, .send6 = -1, .rx = {-1, -1, -1, -1}};
-    if (!rendering && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
+    if (!rendering && !diffing && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
         say("%s", err);
         return EXIT_RUNTIME;
     }
@@ -301,12 +328,14 @@ int main(int argc, char **argv)
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
-    if (!rendering && !rg_stop_install()) {
+    if (!rendering && !diffing && !rg_stop_install()) {
         say("cannot install the SIGINT/SIGTERM handlers: %s", strerror(errno));
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
-    int status = rendering ? render(&cfg) : trace(&cfg, &socks, watching);
+    int status = rendering ? render(&cfg)
+               : diffing   ? rg_diff_command(&cfg)
+                           : trace(&cfg, &socks, watching);
     rg_sockets_close(&socks);
     return status;
 }

@@ -67,6 +67,7 @@ typedef struct rg_config {
     double interval;         /* seconds from one round's start to the next */
     unsigned rounds;         /* 0 = until stopped by a signal */
     char watch_only[32];     /* the first watch-only option given, or "" */
+    const char *baseline;    /* --baseline FILE.json, NULL = none */
 } rg_config;
 
 /* The global cap. Each router is paced by its own answers (engine/pace.h),

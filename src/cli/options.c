@@ -49,6 +49,7 @@ enum {
     OPT_DNS_TIMEOUT,
     OPT_INTERVAL,   /* routegraph watch */
     OPT_ROUNDS,
+    OPT_BASELINE,
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
@@ -73,6 +74,7 @@ static const struct option LONGOPTS[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"interval", required_argument, NULL, OPT_INTERVAL},
     {"rounds", required_argument, NULL, OPT_ROUNDS},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -149,13 +151,6 @@ static const char USAGE[] =
     "  -h, --help           show this help and exit\n"
     "  -V, --version        show the version and exit\n"
     "\n"
-    "Watching (routegraph watch [OPTIONS] TARGET...: trace every interval,\n"
-    "report per-hop loss and RTT over the rounds like mtr --report):\n"
-    "      --interval SECS  seconds from one round's start to the next, 0-" STR(RG_MAX_INTERVAL) "\n"
-    "                       (default " STR(RG_DEFAULT_INTERVAL) "; 0: back to back)\n"
-    "      --rounds N       stop after N rounds, 1-" STR(RG_MAX_ROUNDS) " (default: until\n"
-    "                       SIGINT or SIGTERM)\n"
-    "\n"
     "Exit status:\n"
     "  0  every trace ran\n"
     "  1  runtime error, such as no CAP_NET_RAW or a socket failure\n"
@@ -167,9 +162,27 @@ static const char USAGE[] =
     "Needs CAP_NET_RAW (root, or setcap cap_net_raw+ep); every capability is\n"
     "dropped once the raw sockets are open.\n";
 
+/* Apart from USAGE: one string literal may not pass 4095 bytes (C11). */
+static const char WATCH_USAGE[] =
+    "\n"
+    "Watching (routegraph watch [OPTIONS] TARGET...: trace every interval,\n"
+    "report per-hop loss and RTT over the rounds like mtr --report):\n"
+    "      --interval SECS  seconds from one round's start to the next, 0-" STR(RG_MAX_INTERVAL) "\n"
+    "                       (default " STR(RG_DEFAULT_INTERVAL) "; 0: back to back)\n"
+    "      --rounds N       stop after N rounds, 1-" STR(RG_MAX_ROUNDS) " (default: until\n"
+    "                       SIGINT or SIGTERM)\n"
+    "      --baseline FILE  compare each trace (each round) with a saved JSON run:\n"
+    "                       route, AS-path, ECMP-branch, port and reachability\n"
+    "                       changes, each reported once (also for a single run)\n"
+    "routegraph diff OLD.json NEW.json compares two saved runs (exit 0 same,\n"
+    "1 changed, 2 trouble).\n";
+
 const char *rg_options_usage(void)
 {
-    return USAGE;
+    static char text[sizeof USAGE + sizeof WATCH_USAGE];
+    if (!text[0])
+        snprintf(text, sizeof text, "%s%s", USAGE, WATCH_USAGE);
+    return text;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -545,6 +558,11 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         return 0;
     case 'q':
         cfg->quiet = true;
+        return 0;
+    case OPT_BASELINE:
+        if (*arg == '\0')
+            return fail(err, errlen, "%s: empty file name", name);
+        cfg->baseline = arg;
         return 0;
     case OPT_INTERVAL:
     case OPT_ROUNDS:

@@ -7,11 +7,14 @@
 
 #include <jansson.h>
 
+#include "../annotate/annotate.h"
 #include "../engine/engine.h"
+#include "../input/json_read.h"
 #include "../output/atomic.h"
 #include "../output/json.h"
 #include "../output/outputs.h"
 #include "../output/text.h"
+#include "changes.h"
 #include "report.h"
 #include "stats.h"
 #include "stop.h"
@@ -77,6 +80,7 @@ typedef struct out_ctx {
     const rg_watch_stats *stats;
     const rg_run *run;
     const rg_config *cfg;
+    json_t *changes; /* borrowed; NULL without --baseline */
 } out_ctx;
 
 static bool write_report(FILE *out, const void *p)
@@ -90,6 +94,8 @@ static bool write_json(FILE *out, const void *p)
     const out_ctx *c = p;
     json_t *doc = rg_json_build(c->run, c->cfg);
     json_t *w = rg_watch_report_json(c->stats, c->run, c->cfg->interval);
+    if (w && c->changes)
+        json_object_set(w, "changes", c->changes);
     bool ok = doc && w && json_object_set_new(doc, "watch", w) == 0;
     if (!ok && doc == NULL)
         json_decref(w);
@@ -116,9 +122,10 @@ static bool write_file(const char *prefix, const char *ext, rg_writer_fn fn, con
 
 /* The report (table), the JSON with its "watch" member, and the latest
  * round's graph formats through the usual outputs. */
-static bool write_outputs(const rg_watch_stats *stats, const rg_run *run, const rg_config *cfg)
+static bool write_outputs(const rg_watch_stats *stats, const rg_run *run, const rg_config *cfg,
+                          json_t *changes)
 {
-    out_ctx c = {stats, run, cfg};
+    out_ctx c = {stats, run, cfg, changes};
     bool ok = true;
     if (!cfg->output) {
         if (cfg->formats & RG_FMT_TABLE)
@@ -143,13 +150,63 @@ static bool write_outputs(const rg_watch_stats *stats, const rg_run *run, const 
     return ok;
 }
 
+static void complain(const char *msg)
+{
+    fputs("routegraph: ", stderr);
+    rg_text_line(stderr, msg);
+    fputc('\n', stderr);
+}
+
+/* The round against the baseline: AS numbers from the offline sources only
+ * (no DNS per round), then one line and one event per change. */
+static void compare_round(rg_changes *ch, rg_run *run, const rg_sources *sources,
+                          const rg_config *cfg, json_t *events, unsigned round)
+{
+    rg_annotate_stats st = {0};
+    char err[256];
+    if (rg_run_collect_hosts(run) && (sources->asdb || sources->mmdbs))
+        rg_annotate_offline(run, sources->asdb, sources->mmdbs, &st, err, sizeof err);
+    if (rg_changes_compare(ch, run, cfg->quiet ? NULL : stdout, events, false, round) &&
+        !cfg->quiet)
+        fflush(stdout);
+}
+
+/* --baseline: read (hostile input) and set up the services; false with the
+ * error reported. */
+static bool open_baseline(rg_changes *ch, const rg_run *run, const rg_config *cfg)
+{
+    char err[512];
+    rg_run base = {0};
+    if (!rg_json_read_file(cfg->baseline, &base, err, sizeof err)) {
+        complain(err);
+        return false;
+    }
+    bool ok = rg_changes_init(ch, &base, run);
+    rg_run_free(&base);
+    if (!ok)
+        complain("out of memory");
+    return ok;
+}
+
 int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
                  const rg_sources *sources)
 {
     rg_watch_stats stats;
     char err[512];
+    rg_changes ch = {0};
+    json_t *events = NULL;
+    if (cfg->baseline) {
+        if (!open_baseline(&ch, run, cfg))
+            return 2;
+        if (!(events = json_array())) {
+            rg_changes_free(&ch);
+            return 1;
+        }
+    }
     if (!rg_watch_stats_init(&stats, run)) {
         fputs("routegraph: out of memory\n", stderr);
+        rg_changes_free(&ch);
+        json_decref(events);
         return 1;
     }
     rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
@@ -170,6 +227,8 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
         rg_watch_stats_add(&stats, run);
         if (!cfg->quiet && !run->interrupted)
             say_round(run, round, (mono_ns() - start) / 1e9);
+        if (cfg->baseline && !run->interrupted)
+            compare_round(&ch, run, sources, cfg, events, round);
         if (cfg->rounds == 0 || round < cfg->rounds)
             wait_until(start + (uint64_t)(cfg->interval * NS));
     }
@@ -181,9 +240,11 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
             rg_text_line(stderr, warn);
             fputc('\n', stderr);
         }
-        if (!write_outputs(&stats, run, cfg))
+        if (!write_outputs(&stats, run, cfg, events))
             status = 1;
     }
     rg_watch_stats_free(&stats);
+    rg_changes_free(&ch);
+    json_decref(events);
     return status;
 }

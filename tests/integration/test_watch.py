@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 
-from harness import PROBER, net_of, target, test
+from harness import NETS, PROBER, TOPO, net_of, run, target, test
 
 
 def popen(*args, **kw):
@@ -223,3 +223,98 @@ def test_watch_options_only_for_watch():
         "routegraph: --interval: '86401' is out of range (0-86400)"], r
     r = rg_watch("--rounds", "0", WATCHED[0])
     assert r.rc == 2 and "--rounds" in r.err, r
+
+
+# ---- changes against a baseline ----
+
+SPORT = "45000"  # one flow per trace in every run: each keeps its ECMP branch
+BOTH = WATCHED + [target(n, 6, 40) for n in ("h1", "h2", "h3")]
+
+
+def save_baseline(d, targets):
+    main = sys.modules["__main__"]
+    r = main.rg("-q", "-n", "--asn-db", main.LAB_ASN_CSV, "--sport", SPORT, "-p", "80,443",
+                "--format", "json", *targets)
+    assert r.rc == 0 and r.err == "", r
+    path = os.path.join(d, "base.json")
+    with open(path, "w") as f:
+        f.write(r.out)
+    os.chmod(path, 0o644)
+    return path
+
+
+def watch_changes(base, targets, rounds):
+    main = sys.modules["__main__"]
+    r = rg_watch("-q", "-n", "--asn-db", main.LAB_ASN_CSV, "--sport", SPORT, "-p", "80,443",
+                 "--interval", "0", "--rounds", str(rounds), "--baseline", base,
+                 "--format", "json", *targets, timeout=300)
+    assert r.rc == 0 and r.err == "", r
+    w = json.loads(r.out)["watch"]
+    assert w["rounds"] == rounds, w["rounds"]
+    return w["changes"]
+
+
+@test
+def test_diff_saved_runs():
+    main = sys.modules["__main__"]
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        base = save_baseline(d, WATCHED)
+        r = main.rg("diff", base, base)
+        assert r.rc == 0 and r.err == "", r
+        assert r.out.splitlines() == [f"{a}:tcp{p}  unchanged" for a in WATCHED for p in (80, 443)]
+        again = os.path.join(d, "again.json")
+        r = main.rg("-q", "-n", "--sport", SPORT, "-p", "80,443", "--format", "json",
+                    *WATCHED[:2])
+        assert r.rc == 0, r
+        with open(again, "w") as f:
+            f.write(r.out)
+        os.chmod(again, 0o644)
+        r = main.rg("diff", "--format", "json", base, again)
+        assert r.rc == 1 and r.err == "", r  # h3's two services are gone
+        doc = json.loads(r.out)
+        assert doc["schema"] == "routegraph-diff/1" and doc["changed"] == 2, doc
+        got = sorted((s["address"], s["port"], s["change"]) for s in doc["services"])
+        want = sorted([(a, p, "unchanged") for a in WATCHED[:2] for p in (80, 443)] +
+                      [(WATCHED[2], p, "removed") for p in (80, 443)])
+        assert got == want, got
+        bad = os.path.join(d, "bad.json")
+        with open(bad, "w") as f:
+            f.write('{"schema": "routegraph/1", "version": 7}')
+        os.chmod(bad, 0o644)
+        r = main.rg("diff", base, bad)
+        assert r.rc == 2 and r.out == "" and len(r.err.splitlines()) == 1, r
+
+
+@test
+def test_baseline_no_false_change_with_ecmp():
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        base = save_baseline(d, BOTH)
+        changes = watch_changes(base, BOTH, 30)
+        assert changes == [], changes
+
+
+@test
+def test_baseline_port_closing_reported_once():
+    h3 = NETS["h3"]
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        base = save_baseline(d, WATCHED)
+        ns = ["ip", "netns", "exec", next(h["netns"] for h in TOPO["hosts"]
+                                          if h["name"] == "h3")]
+        rule = ["nft", "add", "rule", "inet", "rgwatch", "in", "tcp", "dport", "80",
+                "ip", "daddr", WATCHED[2], "reject", "with", "tcp", "reset"]
+        try:
+            for cmd in (["nft", "add", "table", "inet", "rgwatch"],
+                        ["nft", "add", "chain", "inet", "rgwatch", "in",
+                         "{ type filter hook input priority -10 ; }"], rule):
+                r = run([*ns, *cmd])
+                assert r.rc == 0, r
+            changes = watch_changes(base, WATCHED, 5)
+        finally:
+            run([*ns, "nft", "delete", "table", "inet", "rgwatch"])
+        assert [(c["address"], c["port"], c["change"], c["round"]) for c in changes] == \
+            [(WATCHED[2], 80, "port-state", 1)], changes
+        assert changes[0]["old"]["state"] == "open" and changes[0]["new"]["state"] == "closed"
+    assert h3["ports"]["80"] == "open"
