@@ -29,6 +29,7 @@
 #include "output/progress.h"
 #include "output/text.h"
 #include "watch/stop.h"
+#include "history/histcmd.h"
 #include "watch/changes.h"
 #include "watch/diffcmd.h"
 #include "watch/watch.h"
@@ -295,7 +296,8 @@ int main(int argc, char **argv)
     bool rendering = argc > 1 && strcmp(argv[1], "render") == 0;
     bool watching = argc > 1 && strcmp(argv[1], "watch") == 0;
     bool diffing = argc > 1 && strcmp(argv[1], "diff") == 0;
-    if (rendering || watching || diffing) {
+    bool history = argc > 1 && strcmp(argv[1], "history") == 0;
+    if (rendering || watching || diffing || history) {
         argc--;
         argv++;
     }
@@ -319,7 +321,9 @@ int main(int argc, char **argv)
     /* Only a trace needs the raw sockets; every mode drops every privilege
      * before it reads a file, a reply or a name, or starts graphviz. */
     rg_sockets socks = {.send4 = -1, .send6 = -1, .rx = {-1, -1, -1, -1}};
-    if (!rendering && !diffing && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
+    /* Reading saved results (render, diff, history) needs no socket. */
+    bool offline = rendering || diffing || history;
+    if (!offline && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
         say("%s", err);
         return EXIT_RUNTIME;
     }
@@ -328,13 +332,14 @@ int main(int argc, char **argv)
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
-    if (!rendering && !diffing && !rg_stop_install()) {
+    if (!offline && !rg_stop_install()) {
         say("cannot install the SIGINT/SIGTERM handlers: %s", strerror(errno));
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
     int status = rendering ? render(&cfg)
                : diffing   ? rg_diff_command(&cfg)
+               : history   ? rg_history_command(&cfg)
                            : trace(&cfg, &socks, watching);
     rg_sockets_close(&socks);
     return status;

@@ -68,6 +68,8 @@ typedef struct rg_config {
     unsigned rounds;         /* 0 = until stopped by a signal */
     char watch_only[32];     /* the first watch-only option given, or "" */
     const char *baseline;    /* --baseline FILE.json, NULL = none */
+    const char *history;     /* --history FILE (SQLite), NULL = none */
+    unsigned round;          /* routegraph history --round N; 0 = list */
 } rg_config;
 
 /* The global cap. Each router is paced by its own answers (engine/pace.h),

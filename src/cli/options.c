@@ -50,6 +50,8 @@ enum {
     OPT_INTERVAL,   /* routegraph watch */
     OPT_ROUNDS,
     OPT_BASELINE,
+    OPT_HISTORY,
+    OPT_ROUND,
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
@@ -75,6 +77,8 @@ static const struct option LONGOPTS[] = {
     {"interval", required_argument, NULL, OPT_INTERVAL},
     {"rounds", required_argument, NULL, OPT_ROUNDS},
     {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"history", required_argument, NULL, OPT_HISTORY},
+    {"round", required_argument, NULL, OPT_ROUND},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -174,6 +178,9 @@ static const char WATCH_USAGE[] =
     "      --baseline FILE  compare each trace (each round) with a saved JSON run:\n"
     "                       route, AS-path, ECMP-branch, port and reachability\n"
     "                       changes, each reported once (also for a single run)\n"
+    "      --history FILE   keep every round in an SQLite database (WAL)\n"
+    "routegraph history FILE [TARGET[:PORT]] lists the rounds and changes kept;\n"
+    "  --round N -o PREFIX --format LIST draws a stored round again.\n"
     "routegraph diff OLD.json NEW.json compares two saved runs (exit 0 same,\n"
     "1 changed, 2 trouble).\n";
 
@@ -564,6 +571,14 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
             return fail(err, errlen, "%s: empty file name", name);
         cfg->baseline = arg;
         return 0;
+    case OPT_HISTORY:
+        if (*arg == '\0')
+            return fail(err, errlen, "%s: empty file name", name);
+        cfg->history = arg;
+        snprintf(cfg->watch_only, sizeof cfg->watch_only, "%s", name);
+        return 0;
+    case OPT_ROUND:
+        return opt_uint(name, arg, 1, RG_MAX_ROUNDS, &cfg->round, err, errlen);
     case OPT_INTERVAL:
     case OPT_ROUNDS:
         if (!cfg->watch_only[0])

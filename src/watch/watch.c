@@ -9,6 +9,7 @@
 
 #include "../annotate/annotate.h"
 #include "../engine/engine.h"
+#include "../history/history.h"
 #include "../input/json_read.h"
 #include "../output/atomic.h"
 #include "../output/json.h"
@@ -157,18 +158,37 @@ static void complain(const char *msg)
     fputc('\n', stderr);
 }
 
-/* The round against the baseline: AS numbers from the offline sources only
- * (no DNS per round), then one line and one event per change. */
-static void compare_round(rg_changes *ch, rg_run *run, const rg_sources *sources,
-                          const rg_config *cfg, json_t *events, unsigned round)
+/* AS numbers (and what else the offline sources know) for a round: no DNS
+ * per round. */
+static void annotate_round(rg_run *run, const rg_sources *sources)
 {
     rg_annotate_stats st = {0};
     char err[256];
     if (rg_run_collect_hosts(run) && (sources->asdb || sources->mmdbs))
         rg_annotate_offline(run, sources->asdb, sources->mmdbs, &st, err, sizeof err);
-    if (rg_changes_compare(ch, run, cfg->quiet ? NULL : stdout, events, false, round) &&
+}
+
+/* The round against the baseline: one line and one event per change, the
+ * events both in this round's array and in all. */
+static void compare_round(rg_changes *ch, rg_run *run, const rg_config *cfg, json_t *round_ev,
+                          json_t *all, unsigned round)
+{
+    if (rg_changes_compare(ch, run, cfg->quiet ? NULL : stdout, round_ev, false, round) &&
         !cfg->quiet)
         fflush(stdout);
+    json_array_extend(all, round_ev);
+}
+
+/* Keeps the round: its document, services and changes, one transaction. */
+static bool store_round(rg_history *h, const rg_run *run, const rg_config *cfg, json_t *round_ev)
+{
+    char err[512];
+    json_t *doc = rg_json_build(run, cfg);
+    bool ok = doc && rg_history_add_round(h, run, doc, round_ev, err, sizeof err) > 0;
+    json_decref(doc);
+    if (!ok)
+        complain(doc ? err : "out of memory");
+    return ok;
 }
 
 /* --baseline: read (hostile input) and set up the services; false with the
@@ -203,10 +223,18 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
             return 1;
         }
     }
+    rg_history *hist = NULL;
+    if (cfg->history && !(hist = rg_history_open(cfg->history, err, sizeof err))) {
+        complain(err);
+        rg_changes_free(&ch);
+        json_decref(events);
+        return 2;
+    }
     if (!rg_watch_stats_init(&stats, run)) {
         fputs("routegraph: out of memory\n", stderr);
         rg_changes_free(&ch);
         json_decref(events);
+        rg_history_close(hist);
         return 1;
     }
     rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
@@ -227,8 +255,18 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
         rg_watch_stats_add(&stats, run);
         if (!cfg->quiet && !run->interrupted)
             say_round(run, round, (mono_ns() - start) / 1e9);
-        if (cfg->baseline && !run->interrupted)
-            compare_round(&ch, run, sources, cfg, events, round);
+        if (!run->interrupted && (cfg->baseline || hist)) {
+            json_t *round_ev = json_array();
+            annotate_round(run, sources);
+            if (cfg->baseline && round_ev)
+                compare_round(&ch, run, cfg, round_ev, events, round);
+            bool stored = !hist || store_round(hist, run, cfg, round_ev);
+            json_decref(round_ev);
+            if (!stored) {
+                status = 1;
+                break;
+            }
+        }
         if (cfg->rounds == 0 || round < cfg->rounds)
             wait_until(start + (uint64_t)(cfg->interval * NS));
     }
@@ -246,5 +284,6 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
     rg_watch_stats_free(&stats);
     rg_changes_free(&ch);
     json_decref(events);
+    rg_history_close(hist);
     return status;
 }

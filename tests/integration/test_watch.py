@@ -318,3 +318,102 @@ def test_baseline_port_closing_reported_once():
             [(WATCHED[2], 80, "port-state", 1)], changes
         assert changes[0]["old"]["state"] == "open" and changes[0]["new"]["state"] == "closed"
     assert h3["ports"]["80"] == "open"
+
+
+# ---- history ----
+
+def rounds_in(db):
+    import sqlite3
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return con.execute("SELECT count(*) FROM rounds").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+@test
+def test_history_survives_sigkill():
+    import sqlite3
+    main = sys.modules["__main__"]
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)  # routegraph runs as nobody and creates the file
+        db = os.path.join(d, "h.db")
+        p = popen("watch", "-q", "-n", "--asn-source", "none", "--interval", "0",
+                  "--history", db, "-p", "80,443", *WATCHED)
+        try:
+            deadline = time.monotonic() + 60
+            while rounds_in(db) < 3 and time.monotonic() < deadline and p.poll() is None:
+                time.sleep(0.05)
+            time.sleep(0.13)  # somewhere inside a later round
+            p.send_signal(signal.SIGKILL)
+            p.wait(timeout=10)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        con = sqlite3.connect(db)
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == 1
+        rows = con.execute("SELECT id, traces, reached, doc FROM rounds ORDER BY id").fetchall()
+        n = len(rows)
+        assert n >= 3, n
+        for rid, traces, reached, doc in rows:
+            doc = json.loads(doc)
+            assert traces == 6 and reached == 5 and len(doc["traces"]) == 6, (rid, traces, reached)
+            assert doc["interrupted"] is False
+        services = con.execute("SELECT count(*) FROM services").fetchone()[0]
+        assert services == 6 * n, (services, n)
+        con.close()
+
+        r = main.rg("history", db)
+        assert r.rc == 0 and r.err == "", r
+        lines = r.out.splitlines()
+        assert len(lines) == n and all(l.startswith(f"round {i + 1}  ") for i, l in
+                                       enumerate(lines)), r.out
+        assert lines[0].endswith("6 traces, 5 reached, " + lines[0].split()[-2] + " probes")
+        r = main.rg("history", db, f"{WATCHED[2]}:80")
+        assert r.rc == 0 and len(r.out.splitlines()) == n, r
+        assert all(l.split("  ")[2:] == [f"{WATCHED[2]}:tcp80", l.split("  ")[3]]
+                   and "open, reached at hop 3" in l for l in r.out.splitlines()), r.out
+        r = main.rg("history", db, "--round", "2", "--format", "json")
+        assert r.rc == 0, r
+        again = json.loads(r.out)
+        assert [(t["address"], t["port"], t["state"]) for t in again["traces"]] == \
+            [(t["address"], t["port"], t["state"]) for t in json.loads(rows[1][3])["traces"]]
+        r = main.rg("history", db, "--round", str(n + 1))
+        assert r.rc == 2 and r.err.splitlines() == [f"routegraph: history: no round {n + 1}"], r
+
+
+@test
+def test_history_refuses_bad_files():
+    import sqlite3
+    main = sys.modules["__main__"]
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        junk = os.path.join(d, "junk.db")
+        with open(junk, "wb") as f:
+            f.write(b"SQLite format 3\0" + b"\xff" * 4000)
+        other = os.path.join(d, "other.db")
+        con = sqlite3.connect(other)
+        con.execute("CREATE TABLE t (x)")
+        con.commit()
+        con.close()
+        newer = os.path.join(d, "newer.db")
+        con = sqlite3.connect(newer)
+        con.execute("PRAGMA application_id = 1380403249")
+        con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied TEXT)")
+        con.execute("INSERT INTO schema_migrations VALUES (99, 'x')")
+        con.commit()
+        con.close()
+        for path in (junk, other, newer):
+            os.chmod(path, 0o644)
+            r = main.rg("history", path)
+            lines = r.err.splitlines()
+            assert r.rc == 2 and r.out == "" and len(lines) == 1, (path, r)
+            assert lines[0].startswith(f"routegraph: {path}: "), lines
+        assert "schema version 99" in r.err, r.err
+        assert "not a routegraph history database" in main.rg("history", other).err
