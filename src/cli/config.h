@@ -70,6 +70,7 @@ typedef struct rg_config {
     const char *baseline;    /* --baseline FILE.json, NULL = none */
     const char *history;     /* --history FILE (SQLite), NULL = none */
     unsigned round;          /* routegraph history --round N; 0 = list */
+    const char *metrics;     /* --metrics ADDR:PORT, NULL = no server */
 } rg_config;
 
 /* The global cap. Each router is paced by its own answers (engine/pace.h),

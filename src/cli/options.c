@@ -15,6 +15,7 @@
 #include "../annotate/dns.h"
 #include "../util/addr.h"
 #include "targets.h"
+#include "../watch/metrics_http.h"
 
 #define DEFAULT_PORT 80
 #define DEFAULT_MIN_TTL 1
@@ -52,6 +53,7 @@ enum {
     OPT_BASELINE,
     OPT_HISTORY,
     OPT_ROUND,
+    OPT_METRICS,
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
@@ -79,6 +81,7 @@ static const struct option LONGOPTS[] = {
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"history", required_argument, NULL, OPT_HISTORY},
     {"round", required_argument, NULL, OPT_ROUND},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -179,6 +182,7 @@ static const char WATCH_USAGE[] =
     "                       route, AS-path, ECMP-branch, port and reachability\n"
     "                       changes, each reported once (also for a single run)\n"
     "      --history FILE   keep every round in an SQLite database (WAL)\n"
+    "      --metrics ADDR:PORT  serve OpenMetrics at http://ADDR:PORT/metrics\n"
     "routegraph history FILE [TARGET[:PORT]] lists the rounds and changes kept;\n"
     "  --round N -o PREFIX --format LIST draws a stored round again.\n"
     "routegraph diff OLD.json NEW.json compares two saved runs (exit 0 same,\n"
@@ -575,6 +579,12 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         if (*arg == '\0')
             return fail(err, errlen, "%s: empty file name", name);
         cfg->history = arg;
+        snprintf(cfg->watch_only, sizeof cfg->watch_only, "%s", name);
+        return 0;
+    case OPT_METRICS:
+        if (!rg_metrics_parse_listen(arg, err, errlen))
+            return -1;
+        cfg->metrics = arg;
         snprintf(cfg->watch_only, sizeof cfg->watch_only, "%s", name);
         return 0;
     case OPT_ROUND:

@@ -16,6 +16,8 @@
 #include "../output/outputs.h"
 #include "../output/text.h"
 #include "changes.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "report.h"
 #include "stats.h"
 #include "stop.h"
@@ -223,9 +225,21 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
             return 1;
         }
     }
+    rg_metrics metrics = {0};
+    rg_metrics_server *server = NULL;
+    if (cfg->metrics && (!rg_metrics_init(&metrics, run) ||
+                         !(server = rg_metrics_serve(cfg->metrics, err, sizeof err)))) {
+        complain(server || metrics.svc || run->ntraces == 0 ? err : "out of memory");
+        rg_metrics_free(&metrics);
+        rg_changes_free(&ch);
+        json_decref(events);
+        return 2;
+    }
     rg_history *hist = NULL;
     if (cfg->history && !(hist = rg_history_open(cfg->history, err, sizeof err))) {
         complain(err);
+        rg_metrics_stop(server);
+        rg_metrics_free(&metrics);
         rg_changes_free(&ch);
         json_decref(events);
         return 2;
@@ -235,6 +249,10 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
         rg_changes_free(&ch);
         json_decref(events);
         rg_history_close(hist);
+        rg_metrics_stop(server);
+        rg_metrics_free(&metrics);
+    rg_metrics_stop(server);
+    rg_metrics_free(&metrics);
         return 1;
     }
     rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
@@ -255,9 +273,14 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
         rg_watch_stats_add(&stats, run);
         if (!cfg->quiet && !run->interrupted)
             say_round(run, round, (mono_ns() - start) / 1e9);
-        if (!run->interrupted && (cfg->baseline || hist)) {
+        if (!run->interrupted && (cfg->baseline || hist || server)) {
             json_t *round_ev = json_array();
             annotate_round(run, sources);
+            if (server) {
+                rg_metrics_update(&metrics, run, (mono_ns() - start) / 1e9);
+                rg_metrics_publish(server, rg_metrics_text(&metrics, true),
+                                   rg_metrics_text(&metrics, false));
+            }
             if (cfg->baseline && round_ev)
                 compare_round(&ch, run, cfg, round_ev, events, round);
             bool stored = !hist || store_round(hist, run, cfg, round_ev);

@@ -417,3 +417,89 @@ def test_history_refuses_bad_files():
             assert lines[0].startswith(f"routegraph: {path}: "), lines
         assert "schema version 99" in r.err, r.err
         assert "not a routegraph history database" in main.rg("history", other).err
+
+
+# ---- monitoring ----
+
+FETCH = r"""
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], headers=dict(h.split(": ", 1) for h in sys.argv[2:]))
+with urllib.request.urlopen(req, timeout=5) as r:
+    sys.stdout.write(r.headers.get("Content-Type") + "\n" + r.read().decode())
+"""
+
+
+def fetch(url, *headers):
+    """GET inside the prober namespace (where routegraph listens)."""
+    r = run(["ip", "netns", "exec", PROBER["netns"], "python3", "-c", FETCH, url, *headers],
+            timeout=20)
+    assert r.rc == 0, r
+    ctype, _, body = r.out.partition("\n")
+    return ctype, body
+
+
+def promql(query):
+    import urllib.parse
+    ctype, body = fetch("http://127.0.0.1:19090/api/v1/query?" +
+                        urllib.parse.urlencode({"query": query}))
+    doc = json.loads(body)
+    assert doc["status"] == "success", doc
+    return doc["data"]["result"]
+
+
+@test
+def test_metrics_scraped_by_prometheus():
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        conf = os.path.join(d, "prometheus.yml")
+        with open(conf, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                    "scrape_configs:\n  - job_name: routegraph\n"
+                    "    static_configs:\n      - targets: ['127.0.0.1:19464']\n")
+        w = popen("watch", "-q", "-n", "--asn-source", "none", "--interval", "0.5",
+                  "--metrics", "127.0.0.1:19464", "-p", "80,443", *WATCHED)
+        prom = subprocess.Popen(["ip", "netns", "exec", PROBER["netns"], "prometheus",
+                                 "--config.file=" + conf, "--storage.tsdb.path=" + d + "/tsdb",
+                                 "--web.listen-address=127.0.0.1:19090"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            series = []
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                time.sleep(1)
+                try:
+                    series = promql("routegraph_destination_reached")
+                except AssertionError:
+                    continue  # Prometheus not up yet
+                if len(series) == 6:
+                    break
+            got = sorted((s["metric"]["target"], s["metric"]["port"], s["value"][1])
+                         for s in series)
+            assert got == sorted((a, p, "0" if (a, p) == (WATCHED[1], "443") else "1")
+                                 for a in WATCHED for p in ("80", "443")), got
+            filtered = promql('routegraph_port_state{state="filtered"} == 1')
+            assert [(s["metric"]["target"], s["metric"]["port"]) for s in filtered] == \
+                [(WATCHED[1], "443")], filtered
+            assert float(promql("routegraph_rounds_total")[0]["value"][1]) >= 1
+            # The Prometheus text format passes promtool's lint; OpenMetrics
+            # when asked for.
+            ctype, text = fetch("http://127.0.0.1:19464/metrics")
+            assert ctype.startswith("text/plain; version=0.0.4"), ctype
+            lint = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                                  capture_output=True, timeout=30)
+            assert lint.returncode == 0, (lint.stdout, lint.stderr)
+            ctype, om = fetch("http://127.0.0.1:19464/metrics",
+                              "Accept: application/openmetrics-text; version=1.0.0")
+            assert ctype.startswith("application/openmetrics-text"), ctype
+            assert om.endswith("# EOF\n") and "# TYPE routegraph_rounds counter" in om, om[-300:]
+        finally:
+            prom.terminate()
+            try:
+                prom.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                prom.kill()
+                prom.wait()
+            if w.poll() is None:
+                w.send_signal(signal.SIGINT)
+            rc, out, err = finish(w, 30)
+        assert rc == 0 and err == "", (rc, err)
