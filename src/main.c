@@ -31,6 +31,7 @@
 #include "watch/stop.h"
 #include "history/histcmd.h"
 #include "watch/changes.h"
+#include "watch/check.h"
 #include "watch/diffcmd.h"
 #include "watch/watch.h"
 
@@ -176,6 +177,31 @@ static void compare_baseline(const rg_run *base, const rg_run *run, const rg_con
     rg_changes_free(&c);
 }
 
+/* --check: the files asked for with -o (nothing else on standard output),
+ * then the one status line; returns the plugin's exit status. */
+static int check_run(const rg_run *run, const rg_run *base, const rg_config *cfg)
+{
+    rg_check_rules rules;
+    char err[256];
+    if (!rg_check_parse(cfg->check_spec, &rules, err, sizeof err))
+        return RG_CHECK_UNKNOWN; /* checked by options already */
+    if (cfg->output && !rg_outputs_write(run, cfg, false, NULL))
+        return RG_CHECK_UNKNOWN;
+    json_t *events = NULL;
+    rg_changes c;
+    if (cfg->baseline) {
+        if (!(events = json_array()) || !rg_changes_init(&c, base, run)) {
+            json_decref(events);
+            return RG_CHECK_UNKNOWN;
+        }
+        rg_changes_compare(&c, run, NULL, events, false, 0);
+        rg_changes_free(&c);
+    }
+    int level = rg_check_report(stdout, &rules, run, events);
+    json_decref(events);
+    return level;
+}
+
 /* socks is closed as soon as probing ends: annotation and output (DNS
  * answers, databases, graphviz) never run with a raw socket open. */
 static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
@@ -233,8 +259,12 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
             rg_stop_signal_name());
     char warn[512];
     rg_sources_annotate(&sources, &run, cfg, warn, sizeof warn);
-    if (warn[0] && !cfg->quiet)
+    if (warn[0] && !cfg->quiet && !cfg->check)
         say("%s", warn);
+    if (cfg->check) {
+        status = check_run(&run, &base, cfg);
+        goto out;
+    }
     if (!rg_outputs_write(&run, cfg, !cfg->quiet, NULL))
         status = EXIT_RUNTIME;
     else if (cfg->baseline)
@@ -337,10 +367,19 @@ int main(int argc, char **argv)
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
+    if (cfg.check && (watching || offline)) {
+        say("--check applies to a single run");
+        return EXIT_USAGE;
+    }
     int status = rendering ? render(&cfg)
                : diffing   ? rg_diff_command(&cfg)
                : history   ? rg_history_command(&cfg)
                            : trace(&cfg, &socks, watching);
     rg_sockets_close(&socks);
+    /* A plugin that could not decide says UNKNOWN (the reason is on stderr). */
+    if (cfg.check && (status == EXIT_RUNTIME || status == EXIT_USAGE)) {
+        puts("ROUTEGRAPH UNKNOWN - the run failed (see standard error)");
+        return RG_CHECK_UNKNOWN;
+    }
     return status;
 }

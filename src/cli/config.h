@@ -71,6 +71,8 @@ typedef struct rg_config {
     const char *history;     /* --history FILE (SQLite), NULL = none */
     unsigned round;          /* routegraph history --round N; 0 = list */
     const char *metrics;     /* --metrics ADDR:PORT, NULL = no server */
+    bool check;              /* --check: a monitoring plugin's one line and status */
+    const char *check_spec;  /* its rules, NULL = the defaults */
 } rg_config;
 
 /* The global cap. Each router is paced by its own answers (engine/pace.h),

@@ -15,6 +15,7 @@
 #include "../annotate/dns.h"
 #include "../util/addr.h"
 #include "targets.h"
+#include "../watch/check.h"
 #include "../watch/metrics_http.h"
 
 #define DEFAULT_PORT 80
@@ -54,6 +55,7 @@ enum {
     OPT_HISTORY,
     OPT_ROUND,
     OPT_METRICS,
+    OPT_CHECK,
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
@@ -82,6 +84,7 @@ static const struct option LONGOPTS[] = {
     {"history", required_argument, NULL, OPT_HISTORY},
     {"round", required_argument, NULL, OPT_ROUND},
     {"metrics", required_argument, NULL, OPT_METRICS},
+    {"check", optional_argument, NULL, OPT_CHECK},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -183,6 +186,11 @@ static const char WATCH_USAGE[] =
     "                       changes, each reported once (also for a single run)\n"
     "      --history FILE   keep every round in an SQLite database (WAL)\n"
     "      --metrics ADDR:PORT  serve OpenMetrics at http://ADDR:PORT/metrics\n"
+    "      --check[=KIND:LEVEL,...]  one run as a monitoring plugin: one status\n"
+    "                       line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;\n"
+    "                       KIND not-open, unreached, path, as-path; LEVEL ok,\n"
+    "                       warn, crit (default not-open:crit,unreached:crit,\n"
+    "                       path:warn,as-path:crit; path kinds need --baseline)\n"
     "routegraph history FILE [TARGET[:PORT]] lists the rounds and changes kept;\n"
     "  --round N -o PREFIX --format LIST draws a stored round again.\n"
     "routegraph diff OLD.json NEW.json compares two saved runs (exit 0 same,\n"
@@ -581,6 +589,14 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         cfg->history = arg;
         snprintf(cfg->watch_only, sizeof cfg->watch_only, "%s", name);
         return 0;
+    case OPT_CHECK: {
+        rg_check_rules rules;
+        if (!rg_check_parse(arg, &rules, err, errlen))
+            return -1;
+        cfg->check = true;
+        cfg->check_spec = arg;
+        return 0;
+    }
     case OPT_METRICS:
         if (!rg_metrics_parse_listen(arg, err, errlen))
             return -1;

@@ -503,3 +503,22 @@ def test_metrics_scraped_by_prometheus():
                 w.send_signal(signal.SIGINT)
             rc, out, err = finish(w, 30)
         assert rc == 0 and err == "", (rc, err)
+
+
+@test
+def test_check_plugin_status():
+    main = sys.modules["__main__"]
+    common = ["-n", "--asn-source", "none"]
+    r = main.rg("--check", *common, "-p", "80", *WATCHED)
+    assert r.rc == 0 and r.err == "", r
+    probes = r.out.split("probes=")[-1].strip()
+    assert r.out == ("ROUTEGRAPH OK - 3 services: 0 not open, 0 not reached | services=3 "
+                     f"open=3;;;0;3 reached=3;;;0;3 probes={probes}\n"), r.out
+    r = main.rg("--check", *common, "-p", "443", WATCHED[1])
+    assert r.rc == 2 and r.out.startswith(
+        f"ROUTEGRAPH CRITICAL - 1 services: 1 not open ({WATCHED[1]}:443 filtered), "
+        "1 not reached | "), r
+    r = main.rg("--check=not-open:warn,unreached:warn", *common, "-p", "443", WATCHED[1])
+    assert r.rc == 1 and r.out.startswith("ROUTEGRAPH WARNING - "), r
+    r = main.rg("--check", *common, "--baseline", "/nonexistent.json", "-p", "80", WATCHED[0])
+    assert r.rc == 3 and r.out == "ROUTEGRAPH UNKNOWN - the run failed (see standard error)\n", r
