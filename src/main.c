@@ -224,6 +224,7 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         say("%s", sources.warning);
     rg_run run = {0}, base = {0};
     int status = 0;
+    bool checked = false; /* --check wrote its status line */
     /* Read before probing, so a bad file fails fast (the watch reads its own). */
     if (cfg->baseline && !watching && !rg_json_read_file(cfg->baseline, &base, err, sizeof err)) {
         say("%s", err);
@@ -263,6 +264,7 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         say("%s", warn);
     if (cfg->check) {
         status = check_run(&run, &base, cfg);
+        checked = true;
         goto out;
     }
     if (!rg_outputs_write(&run, cfg, !cfg->quiet, NULL))
@@ -274,6 +276,11 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
     else if (run.nunresolved > 0)
         status = EXIT_PARTIAL;
 out:
+    /* A plugin that could not decide says UNKNOWN (the reason is on stderr). */
+    if (cfg->check && !checked) {
+        puts("ROUTEGRAPH UNKNOWN - the run failed (see standard error)");
+        status = RG_CHECK_UNKNOWN;
+    }
     rg_run_free(&base);
     rg_run_free(&run);
     rg_sources_close(&sources);
@@ -376,10 +383,5 @@ int main(int argc, char **argv)
                : history   ? rg_history_command(&cfg)
                            : trace(&cfg, &socks, watching);
     rg_sockets_close(&socks);
-    /* A plugin that could not decide says UNKNOWN (the reason is on stderr). */
-    if (cfg.check && (status == EXIT_RUNTIME || status == EXIT_USAGE)) {
-        puts("ROUTEGRAPH UNKNOWN - the run failed (see standard error)");
-        return RG_CHECK_UNKNOWN;
-    }
     return status;
 }
