@@ -3,7 +3,7 @@
 
 64 targets x 2 ports, rounds back to back (--interval 0); prints the RSS at
 rounds 10, 100 and 1000 (as many as --max-seconds allows; it says which were
-reached) and the mean round time. Run as root with the lab up, under the
+reached), the mean round time and the --history file's growth per round. Run as root with the lab up, under the
 shared lab lock:
 
     flock -o /run/rg-lab-use.lock python3 bench/watch_memory.py --build build
@@ -49,6 +49,7 @@ def main():
         argv = ["ip", "netns", "exec", TOPO["prober"]["netns"], binary, "watch", "-n",
                 "--asn-source", "none", "--interval", "0", "--rounds", str(marks[-1]),
                 "-p", "80,443", "-o", os.path.join(d, "w"), "--format", "json",
+                "--history", os.path.join(d, "h.db"),
                 *targets(a.targets)]
         env = dict(os.environ, ROUTEGRAPH_LAB_ONLY="1")
         p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -78,8 +79,11 @@ def main():
         took = time.monotonic() - start
         size = os.path.getsize(os.path.join(d, "w.json")) if os.path.exists(
             os.path.join(d, "w.json")) else 0
+        db = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)
+                 if f.startswith("h.db"))
     print(f"{a.targets} targets x 2 ports: {rounds} rounds in {took:.0f} s "
-          f"({took / max(rounds, 1):.2f} s per round); exit {p.returncode}; JSON {size} bytes")
+          f"({took / max(rounds, 1):.2f} s per round); exit {p.returncode}; JSON {size} bytes; "
+          f"history {db} bytes ({db / max(rounds, 1) / 1024:.0f} KiB per round)")
     missing = [m for m in marks if m not in seen]
     if missing:
         print(f"not reached within {a.max_seconds:.0f} s: rounds {missing}")
