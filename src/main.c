@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
 #include <jansson.h>
 #include <locale.h>
 
@@ -32,6 +31,7 @@
 #include "history/histcmd.h"
 #include "watch/changes.h"
 #include "watch/check.h"
+#include "watch/metrics_http.h"
 #include "watch/diffcmd.h"
 #include "watch/watch.h"
 
@@ -54,7 +54,7 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* Asks on a terminal, as the original script did. */
+/* No target given and a terminal on stdin: ask for them, on one line. */
 static bool prompt_targets(rg_target_list *l, char *err, size_t errlen)
 {
     char line[4096];
@@ -350,6 +350,11 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     case RG_OPT_RUN:
         break;
+    }
+    if ((cfg.check && !rg_check_parse(cfg.check_spec, &(rg_check_rules){{0}}, err, sizeof err)) ||
+        (cfg.metrics && !rg_metrics_parse_listen(cfg.metrics, err, sizeof err))) {
+        say("%s", err);
+        return EXIT_USAGE;
     }
     if (!watching && cfg.watch_only[0]) {
         say("%s applies to routegraph watch", cfg.watch_only);

@@ -2,8 +2,6 @@
  * engine can trust the config; every error is one line naming the option. */
 #include "options.h"
 
-#include "../model/result.h"
-
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -12,11 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../annotate/dns.h"
+#include "../model/result.h"
 #include "../util/addr.h"
 #include "targets.h"
-#include "../watch/check.h"
-#include "../watch/metrics_http.h"
 
 #define DEFAULT_PORT 80
 #define DEFAULT_MIN_TTL 1
@@ -410,9 +406,9 @@ static int opt_asn_source(const char *opt, const char *arg, unsigned *out,
         const char *name;
         unsigned bits;
     } names[] = {
-        {"offline", RG_ASN_OFFLINE},
-        {"cymru", RG_ASN_CYMRU},
-        {"offline,cymru", RG_ASN_OFFLINE | RG_ASN_CYMRU},
+        {"offline", RG_ASLOOKUP_OFFLINE},
+        {"cymru", RG_ASLOOKUP_CYMRU},
+        {"offline,cymru", RG_ASLOOKUP_OFFLINE | RG_ASLOOKUP_CYMRU},
         {"none", 0},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -496,7 +492,7 @@ static void set_defaults(rg_config *cfg)
     cfg->retries = DEFAULT_RETRIES;
     cfg->rate = RG_DEFAULT_RATE;
     cfg->gap = RG_DEFAULT_GAP;
-    cfg->asn_sources = RG_ASN_OFFLINE;
+    cfg->as_lookups = RG_ASLOOKUP_OFFLINE;
     cfg->dns_timeout = RG_DEFAULT_DNS_TIMEOUT;
     cfg->family = RG_FAMILY_ANY;
     cfg->interval = RG_DEFAULT_INTERVAL;
@@ -537,12 +533,14 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
     case OPT_MMDB:
         return opt_file(name, arg, cfg->mmdb, &cfg->nmmdb, err, errlen);
     case OPT_ASN_SOURCE:
-        return opt_asn_source(name, arg, &cfg->asn_sources, err, errlen);
+        return opt_asn_source(name, arg, &cfg->as_lookups, err, errlen);
     case OPT_DNS_SERVER: {
         rg_addr a;
         uint16_t port;
-        if (!rg_dns_parse_server(arg, &a, &port, why, sizeof why))
-            return fail(err, errlen, "%s: %s", name, why);
+        if (!rg_addr_parse_endpoint(arg, 53, &a, &port))
+            return fail(err, errlen,
+                        "%s: bad DNS server '%.64s': want ADDR, ADDR:PORT or [IPV6]:PORT", name,
+                        arg);
         cfg->dns_server = arg;
         return 0;
     }
@@ -589,17 +587,11 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         cfg->history = arg;
         snprintf(cfg->watch_only, sizeof cfg->watch_only, "%s", name);
         return 0;
-    case OPT_CHECK: {
-        rg_check_rules rules;
-        if (!rg_check_parse(arg, &rules, err, errlen))
-            return -1;
+    case OPT_CHECK: /* its rules are checked by main (watch/check.h) */
         cfg->check = true;
         cfg->check_spec = arg;
         return 0;
-    }
-    case OPT_METRICS:
-        if (!rg_metrics_parse_listen(arg, err, errlen))
-            return -1;
+    case OPT_METRICS: /* its address is checked by main (watch/metrics_http.h) */
         cfg->metrics = arg;
         snprintf(cfg->watch_only, sizeof cfg->watch_only, "%s", name);
         return 0;

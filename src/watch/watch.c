@@ -11,7 +11,7 @@
 #include "../engine/engine.h"
 #include "../history/history.h"
 #include "../input/json_read.h"
-#include "../output/atomic.h"
+#include "../util/atomic.h"
 #include "../output/json.h"
 #include "../output/outputs.h"
 #include "../output/text.h"
