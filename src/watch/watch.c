@@ -251,8 +251,6 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
         rg_history_close(hist);
         rg_metrics_stop(server);
         rg_metrics_free(&metrics);
-    rg_metrics_stop(server);
-    rg_metrics_free(&metrics);
         return 1;
     }
     rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
@@ -308,5 +306,8 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
     rg_changes_free(&ch);
     json_decref(events);
     rg_history_close(hist);
+    /* The server goes before the figures it reads. */
+    rg_metrics_stop(server);
+    rg_metrics_free(&metrics);
     return status;
 }
