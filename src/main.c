@@ -23,6 +23,7 @@
 #include "engine/sockets.h"
 #include "model/result.h"
 #include "input/json_read.h"
+#include "lookup.h"
 #include "probe/probe.h"
 #include "output/outputs.h"
 #include "output/progress.h"
@@ -254,7 +255,8 @@ int main(int argc, char **argv)
     rg_config cfg;
     char err[512];
     bool rendering = argc > 1 && strcmp(argv[1], "render") == 0;
-    if (rendering) {
+    bool looking_up = argc > 1 && strcmp(argv[1], "lookup") == 0;
+    if (rendering || looking_up) {
         argc--;
         argv++;
     }
@@ -274,7 +276,7 @@ int main(int argc, char **argv)
     /* Only a trace needs the raw sockets; every mode drops every privilege
      * before it reads a file, a reply or a name, or starts graphviz. */
     rg_sockets socks = {.send4 = -1, .send6 = -1, .rx = {-1, -1, -1, -1}};
-    if (!rendering && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
+    if (!rendering && !looking_up && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
         say("%s", err);
         return EXIT_RUNTIME;
     }
@@ -283,7 +285,7 @@ int main(int argc, char **argv)
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
-    int status = rendering ? render(&cfg) : trace(&cfg, &socks);
+    int status = rendering ? render(&cfg) : looking_up ? rg_lookup_main(&cfg) : trace(&cfg, &socks);
     rg_sockets_close(&socks);
     return status;
 }

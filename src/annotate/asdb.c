@@ -116,7 +116,7 @@ static const char idx_magic[8] = {'R', 'G', 'A', 'S', 'I', 'D', 'X', '\n'};
 typedef struct idx_header {
     char magic[8];
     uint32_t version, byte_order;
-    uint32_t n4, n6, norgs, reserved0;
+    uint32_t n4, n6, norgs, kind; /* kind: enum rg_asdb_kind (0 in old AS indexes) */
     uint64_t strings_len, file_size;
     uint64_t fingerprint; /* of the CSVs it was compiled from; 0 = none */
     uint64_t checksum;    /* of everything after the header */
@@ -198,6 +198,7 @@ struct rg_asdb {
     const char *strings;
     uint32_t *bucket4, *bucket6; /* NBUCKET+1: first range whose top 16 bits >= k;
                                   * NULL for small tables */
+    enum rg_asdb_kind kind;
     rg_asdb_info info;
 };
 
@@ -210,6 +211,7 @@ static bool db_attach(rg_asdb *db, const uint8_t *image, size_t len)
     db->image = image;
     db->image_len = len;
     db->n4 = h->n4, db->n6 = h->n6, db->norgs = h->norgs;
+    db->kind = (enum rg_asdb_kind)h->kind;
     db->s4 = (const uint32_t *)(image + l.s4);
     db->e4 = (const uint32_t *)(image + l.e4);
     db->asn4 = (const uint32_t *)(image + l.asn4);
@@ -260,6 +262,26 @@ const rg_asdb_info *rg_asdb_get_info(const rg_asdb *db)
 {
     return &db->info;
 }
+
+enum rg_asdb_kind rg_asdb_get_kind(const rg_asdb *db)
+{
+    return db->kind;
+}
+
+static const char *kind_what(enum rg_asdb_kind kind)
+{
+    return kind == RG_ASDB_COUNTRY ? "country database" : "AS database";
+}
+
+static const char *kind_index(enum rg_asdb_kind kind)
+{
+    return kind == RG_ASDB_COUNTRY ? "country index" : "AS index";
+}
+
+const rg_asdb_files rg_asdb_as_files = {
+    RG_ASDB_AS, RG_ASDB_CSV4_NAME, RG_ASDB_CSV6_NAME, RG_ASDB_INDEX_NAME, "AS database",
+    "run scripts/fetch-asn-data.sh or give --asn-db FILE",
+};
 
 static bool answer(const rg_asdb *db, uint32_t asn_v, uint32_t org_id,
                    uint32_t *asn, const char **org)
@@ -356,6 +378,7 @@ struct rg_asdb_builder {
     uint64_t *table; /* open addressing: hash << 32 | org id; 0 = empty slot */
     size_t tcap;
     uint32_t last_org; /* neighbouring lines usually share their organisation */
+    enum rg_asdb_kind kind;
     rg_asdb_info info;
 };
 
@@ -409,9 +432,15 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 
 rg_asdb_builder *rg_asdb_builder_new(void)
 {
+    return rg_asdb_builder_new_kind(RG_ASDB_AS);
+}
+
+rg_asdb_builder *rg_asdb_builder_new_kind(enum rg_asdb_kind kind)
+{
     rg_asdb_builder *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
+    b->kind = kind;
     /* Organisation id 0 is the empty string: "no organisation". */
     b->str = malloc(64);
     b->off = malloc(64 * sizeof *b->off);
@@ -555,7 +584,8 @@ static int split_fields(const char *p, size_t n, slice *f, int maxf, char *scrat
     int nf = 0;
     for (;;) {
         if (nf == maxf) {
-            *why = "too many fields (an unquoted comma in the organisation?)";
+            *why = maxf == 4 ? "too many fields (an unquoted comma in the organisation?)"
+                             : "too many fields";
             return -1;
         }
         while (i < n && is_blank(p[i]))
@@ -701,6 +731,35 @@ static bool parse_asn(slice f, uint32_t *asn)
     return true;
 }
 
+/* Two ASCII letters, either case, as RG_ASDB_CC of the upper case. */
+static bool parse_cc(slice f, uint32_t *cc)
+{
+    char u[2];
+    if (f.n != 2)
+        return false;
+    for (int i = 0; i < 2; i++) {
+        char c = f.p[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (c < 'A' || c > 'Z')
+            return false;
+        u[i] = c;
+    }
+    *cc = RG_ASDB_CC(u[0], u[1]);
+    return true;
+}
+
+/* The third field as the kind reads it; false with *why. */
+static bool parse_value(enum rg_asdb_kind kind, slice f, uint32_t *v, const char **why)
+{
+    if (kind == RG_ASDB_COUNTRY) {
+        *why = "country code is not two letters (ISO 3166-1 alpha-2)";
+        return parse_cc(f, v);
+    }
+    *why = "AS number is not a decimal number up to 4294967295";
+    return parse_asn(f, v);
+}
+
 /* Which family a start/end pair is, or 0 with *why. */
 static int pair_family(enum addr_form fs, enum addr_form fe, key e, int hint, const char **why)
 {
@@ -753,11 +812,13 @@ static enum line_result parse_line(line_ctx *c, const char *p, size_t n)
         return LINE_SKIPPED;
     }
     slice f[4];
-    int nf = split_fields(p, n, f, 4, c->scratch, &c->why);
+    bool cc = c->b->kind == RG_ASDB_COUNTRY;
+    int nf = split_fields(p, n, f, cc ? 3 : 4, c->scratch, &c->why);
     if (nf < 0)
         return LINE_SKIPPED;
     if (nf < 3) {
-        c->why = "expected range_start,range_end,asn,organisation";
+        c->why = cc ? "expected range_start,range_end,country_code"
+                    : "expected range_start,range_end,asn,organisation";
         return LINE_SKIPPED;
     }
     key s, e;
@@ -769,10 +830,8 @@ static enum line_result parse_line(line_ctx *c, const char *p, size_t n)
     if (fam == 0)
         return LINE_SKIPPED;
     uint32_t asn;
-    if (!parse_asn(f[2], &asn)) {
-        c->why = "AS number is not a decimal number up to 4294967295";
+    if (!parse_value(c->b->kind, f[2], &asn, &c->why))
         return LINE_SKIPPED;
-    }
     if (key_cmp(e, s) < 0) {
         c->why = "range end lies before its start";
         return LINE_SKIPPED;
@@ -1031,7 +1090,8 @@ bool rg_asdb_builder_add_file(rg_asdb_builder *b, const char *path, char *err, s
         if (first && have >= sizeof idx_magic) {
             first = false;
             if (has_index_magic(buf, have)) {
-                snprintf(err, errlen, "%s: a compiled AS index can only be used alone", path);
+                snprintf(err, errlen, "%s: a compiled %s can only be used alone", path,
+                         kind_index(b->kind));
                 ok = false;
                 break;
             }
@@ -1260,6 +1320,7 @@ static void fill_image(uint8_t *img, const layout *l, const rawvec *v4, const ra
     h->n4 = (uint32_t)v4->n;
     h->n6 = (uint32_t)v6->n;
     h->norgs = (uint32_t)b->norgs;
+    h->kind = (uint32_t)b->kind;
     h->strings_len = b->slen;
     h->file_size = l->total;
     uint32_t *s4 = (uint32_t *)(img + l->s4), *e4 = (uint32_t *)(img + l->e4);
@@ -1286,26 +1347,27 @@ static void fill_image(uint8_t *img, const layout *l, const rawvec *v4, const ra
 rg_asdb *rg_asdb_builder_finish(rg_asdb_builder *b, char *err, size_t errlen)
 {
     if (!b) {
-        snprintf(err, errlen, "AS database: out of memory");
+        snprintf(err, errlen, "database: out of memory");
         return NULL;
     }
     rg_asdb *db = NULL;
     layout l;
+    const char *what = kind_what(b->kind);
     if (b->fam[0].n + b->fam[1].n == 0) {
-        snprintf(err, errlen, "AS database: no address ranges loaded");
+        snprintf(err, errlen, "%s: no address ranges loaded", what);
         goto done;
     }
     if (!resolve(&b->fam[0], b) || !resolve(&b->fam[1], b) ||
         !layout_of(b->fam[0].n, b->fam[1].n, b->norgs, b->slen, &l) ||
         !(db = calloc(1, sizeof *db))) {
-        snprintf(err, errlen, "AS database: out of memory");
+        snprintf(err, errlen, "%s: out of memory", what);
         goto done;
     }
     /* Prefaulted in one go: page by page costs more than filling it. */
     void *img = mmap(NULL, (size_t)l.total, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (img == MAP_FAILED) {
-        snprintf(err, errlen, "AS database: out of memory");
+        snprintf(err, errlen, "%s: out of memory", what);
         free(db);
         db = NULL;
         goto done;
@@ -1314,7 +1376,7 @@ rg_asdb *rg_asdb_builder_finish(rg_asdb_builder *b, char *err, size_t errlen)
     db->owned = img;
     db->info = b->info;
     if (!db_attach(db, img, (size_t)l.total)) {
-        snprintf(err, errlen, "AS database: out of memory");
+        snprintf(err, errlen, "%s: out of memory", what);
         rg_asdb_free(db);
         db = NULL;
     }
@@ -1343,16 +1405,32 @@ static bool keys_ascending(const uint64_t *s, const uint64_t *e, size_t n)
     return true;
 }
 
+/* A country index's values are two upper-case letters, and it names no
+ * organisation (its organisation table holds only the empty one). */
+static bool value_ok(enum rg_asdb_kind kind, uint32_t v)
+{
+    if (kind == RG_ASDB_AS)
+        return v != 0;
+    uint32_t a = v >> 8, b = v & 0xff;
+    return v <= 0xffff && a >= 'A' && a <= 'Z' && b >= 'A' && b <= 'Z';
+}
+
 /* Everything a lookup relies on, checked once, so lookups need no checks. */
-static const char *validate_image(const uint8_t *img, size_t len)
+static const char *validate_image(const uint8_t *img, size_t len, enum rg_asdb_kind kind)
 {
     if (len < sizeof(idx_header) || !has_index_magic((const char *)img, len))
-        return "not a routegraph AS index";
+        return kind == RG_ASDB_COUNTRY ? "not a routegraph country index"
+                                       : "not a routegraph AS index";
     const idx_header *h = (const idx_header *)img;
     if (h->byte_order != IDX_ORDER)
         return "written on a machine of another byte order";
     if (h->version != IDX_VERSION)
         return "unsupported index version (recompile it)";
+    if (h->kind != (uint32_t)kind)
+        return kind == RG_ASDB_AS ? "a country index, not an AS index"
+                                  : "an AS index, not a country index";
+    if (kind == RG_ASDB_COUNTRY && h->norgs != 1)
+        return "bad organisation table";
     layout l;
     if (!layout_of(h->n4, h->n6, h->norgs, h->strings_len, &l) ||
         h->file_size != l.total || l.total != len)
@@ -1373,18 +1451,25 @@ static const char *validate_image(const uint8_t *img, size_t len)
             return "bad organisation string";
     }
     for (uint32_t i = 0; i < h->n4; i++) {
-        if (s4[i] > e4[i] || (i > 0 && s4[i] <= e4[i - 1]) || a4[i] == 0 || o4[i] >= h->norgs)
+        if (s4[i] > e4[i] || (i > 0 && s4[i] <= e4[i - 1]) || !value_ok(kind, a4[i]) ||
+            o4[i] >= h->norgs)
             return "bad IPv4 range table";
     }
     if (!keys_ascending((const uint64_t *)(img + l.s6), (const uint64_t *)(img + l.e6), h->n6))
         return "bad IPv6 range table";
     for (uint32_t i = 0; i < h->n6; i++)
-        if (a6[i] == 0 || o6[i] >= h->norgs)
+        if (!value_ok(kind, a6[i]) || o6[i] >= h->norgs)
             return "bad IPv6 range table";
     return NULL;
 }
 
 rg_asdb *rg_asdb_open_index(const char *path, char *err, size_t errlen)
+{
+    return rg_asdb_open_index_kind(RG_ASDB_AS, path, err, errlen);
+}
+
+rg_asdb *rg_asdb_open_index_kind(enum rg_asdb_kind kind, const char *path, char *err,
+                                 size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -1398,9 +1483,9 @@ rg_asdb *rg_asdb_open_index(const char *path, char *err, size_t errlen)
     else if (!S_ISREG(st.st_mode))
         why = "not a regular file";
     else if (st.st_size < (off_t)sizeof(idx_header) || (uint64_t)st.st_size > SIZE_MAX)
-        why = "damaged AS index: size does not match its header (truncated?)";
+        why = "size does not match its header (truncated?)";
     if (why) {
-        snprintf(err, errlen, "%s: %s", path, why);
+        snprintf(err, errlen, "%s: damaged %s: %s", path, kind_index(kind), why);
         close(fd);
         return NULL;
     }
@@ -1412,10 +1497,11 @@ rg_asdb *rg_asdb_open_index(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(e));
         return NULL;
     }
-    why = validate_image(map, len);
+    why = validate_image(map, len, kind);
     rg_asdb *db = why ? NULL : calloc(1, sizeof *db);
     if (!db) {
-        snprintf(err, errlen, "%s: damaged AS index: %s", path, why ? why : "out of memory");
+        snprintf(err, errlen, "%s: damaged %s: %s", path, kind_index(kind),
+                 why ? why : "out of memory");
         munmap(map, len);
         return NULL;
     }
@@ -1442,8 +1528,14 @@ bool rg_asdb_write_index(const rg_asdb *db, const char *path, char *err, size_t 
 
 rg_asdb *rg_asdb_load(const char *const *paths, size_t n, char *err, size_t errlen)
 {
+    return rg_asdb_load_kind(RG_ASDB_AS, paths, n, err, errlen);
+}
+
+rg_asdb *rg_asdb_load_kind(enum rg_asdb_kind kind, const char *const *paths, size_t n,
+                           char *err, size_t errlen)
+{
     if (n == 0) {
-        snprintf(err, errlen, "AS database: no files given");
+        snprintf(err, errlen, "%s: no files given", kind_what(kind));
         return NULL;
     }
     if (n == 1) {
@@ -1453,11 +1545,11 @@ rg_asdb *rg_asdb_load(const char *const *paths, size_t n, char *err, size_t errl
         if (fd >= 0)
             close(fd);
         if (r == (ssize_t)sizeof head && has_index_magic(head, sizeof head))
-            return rg_asdb_open_index(paths[0], err, errlen);
+            return rg_asdb_open_index_kind(kind, paths[0], err, errlen);
     }
-    rg_asdb_builder *b = rg_asdb_builder_new();
+    rg_asdb_builder *b = rg_asdb_builder_new_kind(kind);
     if (!b) {
-        snprintf(err, errlen, "AS database: out of memory");
+        snprintf(err, errlen, "%s: out of memory", kind_what(kind));
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
@@ -1487,9 +1579,10 @@ static void fnv(uint64_t *h, const void *p, size_t n)
         *h = (*h ^ b[i]) * 0x100000001b3u;
 }
 
-static bool dir_scan(const char *dir, dir_files *d, char *err, size_t errlen)
+static bool dir_scan(const char *dir, const rg_asdb_files *f, dir_files *d, char *err,
+                     size_t errlen)
 {
-    static const char *const names[2] = {RG_ASDB_CSV4_NAME, RG_ASDB_CSV6_NAME};
+    const char *const names[2] = {f->csv4, f->csv6};
     memset(d, 0, sizeof *d);
     uint64_t h = 0xcbf29ce484222325u;
     for (int i = 0; i < 2; i++) {
@@ -1507,17 +1600,16 @@ static bool dir_scan(const char *dir, dir_files *d, char *err, size_t errlen)
         fnv(&h, v, sizeof v);
     }
     d->fingerprint = h;
-    snprintf(d->idx, sizeof d->idx, "%s/%s", dir, RG_ASDB_INDEX_NAME);
+    snprintf(d->idx, sizeof d->idx, "%s/%s", dir, f->index);
     return true;
 }
 
-static rg_asdb *load_dir_csv(const char *dir, const dir_files *d, char *err, size_t errlen)
+static rg_asdb *load_dir_csv(const char *dir, const rg_asdb_files *f, const dir_files *d,
+                             char *err, size_t errlen)
 {
     if (!d->present[0] && !d->present[1]) {
-        snprintf(err, errlen,
-                 "%s: no AS database (no %s or %s there; run scripts/fetch-asn-data.sh "
-                 "or give --asn-db FILE)",
-                 dir, RG_ASDB_CSV4_NAME, RG_ASDB_CSV6_NAME);
+        snprintf(err, errlen, "%s: no %s (no %s or %s there; %s)", dir, f->what, f->csv4,
+                 f->csv6, f->fetch);
         return NULL;
     }
     const char *paths[2];
@@ -1525,7 +1617,7 @@ static rg_asdb *load_dir_csv(const char *dir, const dir_files *d, char *err, siz
     for (int i = 0; i < 2; i++)
         if (d->present[i])
             paths[n++] = d->csv[i];
-    rg_asdb *db = rg_asdb_load(paths, n, err, errlen);
+    rg_asdb *db = rg_asdb_load_kind(f->kind, paths, n, err, errlen);
     if (db) /* only ever a freshly built image: ours to stamp */
         ((idx_header *)db->owned)->fingerprint = d->fingerprint;
     return db;
@@ -1533,14 +1625,20 @@ static rg_asdb *load_dir_csv(const char *dir, const dir_files *d, char *err, siz
 
 rg_asdb *rg_asdb_open_dir(const char *dir, char *err, size_t errlen)
 {
+    return rg_asdb_open_files(dir, &rg_asdb_as_files, err, errlen);
+}
+
+rg_asdb *rg_asdb_open_files(const char *dir, const rg_asdb_files *f, char *err,
+                            size_t errlen)
+{
     dir_files d;
-    if (!dir_scan(dir, &d, err, errlen))
+    if (!dir_scan(dir, f, &d, err, errlen))
         return NULL;
     char note[RG_ASDB_MSGLEN] = "";
     struct stat st;
     if (stat(d.idx, &st) == 0) {
         char ierr[RG_ASDB_MSGLEN];
-        rg_asdb *db = rg_asdb_open_index(d.idx, ierr, sizeof ierr);
+        rg_asdb *db = rg_asdb_open_index_kind(f->kind, d.idx, ierr, sizeof ierr);
         if (db) {
             const idx_header *h = (const idx_header *)db->image;
             if ((!d.present[0] && !d.present[1]) || h->fingerprint == d.fingerprint)
@@ -1555,7 +1653,7 @@ rg_asdb *rg_asdb_open_dir(const char *dir, char *err, size_t errlen)
             snprintf(note, sizeof note, "%.230s; parsed the CSVs", ierr);
         }
     }
-    rg_asdb *db = load_dir_csv(dir, &d, err, errlen);
+    rg_asdb *db = load_dir_csv(dir, f, &d, err, errlen);
     if (db)
         memcpy(db->info.note, note, sizeof note);
     return db;
@@ -1563,10 +1661,16 @@ rg_asdb *rg_asdb_open_dir(const char *dir, char *err, size_t errlen)
 
 bool rg_asdb_compile_dir(const char *dir, rg_asdb_info *info, char *err, size_t errlen)
 {
+    return rg_asdb_compile_files(dir, &rg_asdb_as_files, info, err, errlen);
+}
+
+bool rg_asdb_compile_files(const char *dir, const rg_asdb_files *f, rg_asdb_info *info,
+                           char *err, size_t errlen)
+{
     dir_files d;
-    if (!dir_scan(dir, &d, err, errlen))
+    if (!dir_scan(dir, f, &d, err, errlen))
         return false;
-    rg_asdb *db = load_dir_csv(dir, &d, err, errlen);
+    rg_asdb *db = load_dir_csv(dir, f, &d, err, errlen);
     if (!db)
         return false;
     if (info)

@@ -7,6 +7,14 @@
 #include "annotate.h"
 #include "dns.h"
 
+static void skipped_warning(rg_sources *s, const char *what, const rg_asdb_info *info)
+{
+    if (info->skipped && !s->warning[0])
+        snprintf(s->warning, sizeof s->warning,
+                 "%s: %zu malformed or reversed lines skipped (first: %s)", what,
+                 info->skipped, info->first_skip);
+}
+
 static bool open_asdb(rg_sources *s, const rg_config *cfg, char *err, size_t errlen)
 {
     if (!(cfg->asn_sources & RG_ASN_OFFLINE))
@@ -16,15 +24,29 @@ static bool open_asdb(rg_sources *s, const rg_config *cfg, char *err, size_t err
         if (!s->asdb)
             return false;
         const rg_asdb_info *info = rg_asdb_get_info(s->asdb);
-        if (info->skipped)
-            snprintf(s->warning, sizeof s->warning,
-                     "AS data: %zu malformed or reversed lines skipped (first: %s)",
-                     info->skipped, info->first_skip);
+        skipped_warning(s, "AS data", info);
         return true;
     }
     char ignored[RG_ASDB_MSGLEN];
     s->asdb = rg_annotate_open_default_asdb(ignored, sizeof ignored);
     s->default_missing = s->asdb == NULL;
+    return true;
+}
+
+static bool open_countries(rg_sources *s, const rg_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->ncountry_db > 0) {
+        s->countries = rg_country_load(cfg->country_db, cfg->ncountry_db, err, errlen);
+        if (!s->countries)
+            return false;
+        skipped_warning(s, "country data", rg_country_info(s->countries));
+        return true;
+    }
+    if (!(cfg->asn_sources & RG_ASN_OFFLINE))
+        return true;
+    char ignored[RG_ASDB_MSGLEN];
+    s->countries = rg_annotate_open_default_country(ignored, sizeof ignored);
+    s->default_countries = s->countries != NULL;
     return true;
 }
 
@@ -46,7 +68,8 @@ static bool open_mmdbs(rg_sources *s, const rg_config *cfg, char *err, size_t er
 bool rg_sources_open(rg_sources *s, const rg_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    if (open_asdb(s, cfg, err, errlen) && open_mmdbs(s, cfg, err, errlen))
+    if (open_asdb(s, cfg, err, errlen) && open_countries(s, cfg, err, errlen) &&
+        open_mmdbs(s, cfg, err, errlen))
         return true;
     rg_sources_close(s);
     return false;
@@ -88,6 +111,15 @@ void rg_sources_annotate(const rg_sources *s, rg_run *run, const rg_config *cfg,
         snprintf(warn, warnlen, "annotation skipped: out of memory");
         return;
     }
+    rg_sources_annotate_hosts(s, run, cfg, warn, warnlen);
+}
+
+void rg_sources_annotate_hosts(const rg_sources *s, rg_run *run, const rg_config *cfg,
+                               char *warn, size_t warnlen)
+{
+    warn[0] = '\0';
+    if (run->nhosts == 0)
+        return;
     rg_annotate_stats st = {0};
     char err[256];
     if ((s->asdb || s->mmdbs) &&
@@ -97,13 +129,19 @@ void rg_sources_annotate(const rg_sources *s, rg_run *run, const rg_config *cfg,
      * named (the lab's own, say) carries its own terms. */
     if (st.as_csv > 0 && cfg->nasn_db == 0)
         run->as_credit = RG_ANNOTATE_ASN_CREDIT;
+    /* After the .mmdb files (they win), before Cymru (it fills the rest). */
+    rg_annotate_countries(run, s->countries, s->default_countries, &st);
+    if (st.country_db > 0 && s->default_countries)
+        run->country_credit = RG_COUNTRY_CREDIT;
     run_dns(run, cfg, warn[0] ? err : warn, warn[0] ? sizeof err : warnlen);
 }
 
 void rg_sources_close(rg_sources *s)
 {
     rg_asdb_free(s->asdb);
+    rg_country_free(s->countries);
     rg_mmdb_set_free(s->mmdbs);
     s->asdb = NULL;
+    s->countries = NULL;
     s->mmdbs = NULL;
 }

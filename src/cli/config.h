@@ -54,6 +54,8 @@ typedef struct rg_config {
     size_t nasn_db;
     const char *mmdb[RG_MAX_DBFILES];   /* --mmdb, repeatable */
     size_t nmmdb;
+    const char *country_db[RG_MAX_DBFILES]; /* --country-db, repeatable */
+    size_t ncountry_db;
     unsigned asn_sources;    /* enum rg_asn_source bits */
     const char *dns_server;  /* --dns-server ADDR, NULL = system resolver */
     double dns_timeout;      /* seconds for all lookups together */
@@ -63,6 +65,7 @@ typedef struct rg_config {
     size_t ntargets;
     const char *target_file; /* -f FILE, "-" = stdin */
     char trace_only[32];     /* the first option given that only a trace uses, or "" */
+    char probe_only[32];     /* the same, annotation options (lookup takes them) left out */
 } rg_config;
 
 /* The global cap. Each router is paced by its own answers (engine/pace.h),

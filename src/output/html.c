@@ -1154,9 +1154,12 @@ static void put_credits(FILE *f, const rg_run *run, const json_t *doc)
         put_text(f, s);
         fputs("</p>", f);
     }
-    if (!json_is_array(credits) && run->as_credit) {
+    const char *own[2] = {run->as_credit, run->country_credit};
+    for (size_t i = 0; i < 2 && !json_is_array(credits); i++) {
+        if (!own[i])
+            continue;
         fputs("<p>", f);
-        put_text(f, run->as_credit);
+        put_text(f, own[i]);
         fputs("</p>", f);
     }
     fputs("</div>\n", f);
