@@ -15,6 +15,41 @@ static void skipped_warning(rg_sources *s, const char *what, const rg_asdb_info 
                  info->skipped, info->first_skip);
 }
 
+static void *load_default_asdb(void *arg)
+{
+    rg_sources *s = arg;
+    char ignored[RG_ASDB_MSGLEN];
+    s->asdb = rg_annotate_open_default_asdb(ignored, sizeof ignored);
+    s->default_missing = s->asdb == NULL;
+    return NULL;
+}
+
+static void *load_default_country(void *arg)
+{
+    rg_sources *s = arg;
+    char ignored[RG_ASDB_MSGLEN];
+    s->countries = rg_annotate_open_default_country(ignored, sizeof ignored);
+    s->default_countries = s->countries != NULL;
+    return NULL;
+}
+
+/* In a thread of its own; in this one when no thread can be had. */
+static void start_loader(rg_sources *s, int i, void *(*fn)(void *))
+{
+    s->loading[i] = pthread_create(&s->loader[i], NULL, fn, s) == 0;
+    if (!s->loading[i])
+        fn(s);
+}
+
+static void join_loaders(rg_sources *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (s->loading[i]) {
+            pthread_join(s->loader[i], NULL);
+            s->loading[i] = false;
+        }
+}
+
 static bool open_asdb(rg_sources *s, const rg_config *cfg, char *err, size_t errlen)
 {
     if (!(cfg->asn_sources & RG_ASN_OFFLINE))
@@ -27,9 +62,7 @@ static bool open_asdb(rg_sources *s, const rg_config *cfg, char *err, size_t err
         skipped_warning(s, "AS data", info);
         return true;
     }
-    char ignored[RG_ASDB_MSGLEN];
-    s->asdb = rg_annotate_open_default_asdb(ignored, sizeof ignored);
-    s->default_missing = s->asdb == NULL;
+    start_loader(s, 0, load_default_asdb);
     return true;
 }
 
@@ -44,9 +77,7 @@ static bool open_countries(rg_sources *s, const rg_config *cfg, char *err, size_
     }
     if (!(cfg->asn_sources & RG_ASN_OFFLINE))
         return true;
-    char ignored[RG_ASDB_MSGLEN];
-    s->countries = rg_annotate_open_default_country(ignored, sizeof ignored);
-    s->default_countries = s->countries != NULL;
+    start_loader(s, 1, load_default_country);
     return true;
 }
 
@@ -103,7 +134,7 @@ static void run_dns(rg_run *run, const rg_config *cfg, char *warn, size_t warnle
                  "%lu of %lu unanswered", cfg->dns_timeout, st.unfinished, st.queries);
 }
 
-void rg_sources_annotate(const rg_sources *s, rg_run *run, const rg_config *cfg,
+void rg_sources_annotate(rg_sources *s, rg_run *run, const rg_config *cfg,
                          char *warn, size_t warnlen)
 {
     warn[0] = '\0';
@@ -114,10 +145,11 @@ void rg_sources_annotate(const rg_sources *s, rg_run *run, const rg_config *cfg,
     rg_sources_annotate_hosts(s, run, cfg, warn, warnlen);
 }
 
-void rg_sources_annotate_hosts(const rg_sources *s, rg_run *run, const rg_config *cfg,
+void rg_sources_annotate_hosts(rg_sources *s, rg_run *run, const rg_config *cfg,
                                char *warn, size_t warnlen)
 {
     warn[0] = '\0';
+    join_loaders(s);
     if (run->nhosts == 0)
         return;
     rg_annotate_stats st = {0};
@@ -138,6 +170,7 @@ void rg_sources_annotate_hosts(const rg_sources *s, rg_run *run, const rg_config
 
 void rg_sources_close(rg_sources *s)
 {
+    join_loaders(s);
     rg_asdb_free(s->asdb);
     rg_country_free(s->countries);
     rg_mmdb_set_free(s->mmdbs);

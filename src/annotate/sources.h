@@ -7,7 +7,15 @@
  *
  * The default data (AS and country, installed by scripts/fetch-asn-data.sh)
  * is used with --asn-source offline (the default), each unless a file of
- * its kind is named; a named --country-db is used whatever the source. */
+ * its kind is named; a named --country-db is used whatever the source.
+ *
+ * Threads: the default data cannot fail a run (without it annotation knows
+ * less), so each default database is opened by a thread of its own while
+ * the caller goes on (probing starts, or the other database opens);
+ * rg_sources_annotate* and rg_sources_close join them. Until then the
+ * asdb and countries fields belong to those threads. */
+#include <pthread.h>
+
 #ifndef RG_SOURCES_H
 #define RG_SOURCES_H
 
@@ -21,6 +29,8 @@
 #include "mmdb.h"
 
 typedef struct rg_sources {
+    pthread_t loader[2];  /* default AS data, default country data */
+    bool loading[2];      /* loader[i] runs and is not joined yet */
     rg_asdb *asdb;        /* NULL: no offline AS data */
     rg_country_db *countries; /* NULL: no country database */
     rg_mmdb_set *mmdbs;   /* NULL: none given */
@@ -35,11 +45,11 @@ typedef struct rg_sources {
 bool rg_sources_open(rg_sources *s, const rg_config *cfg, char *err, size_t errlen);
 /* Annotates the run; problems with DNS are never fatal. warn gets at most
  * one line (no trailing newline) worth telling the operator, else "". */
-void rg_sources_annotate(const rg_sources *s, rg_run *run, const rg_config *cfg,
+void rg_sources_annotate(rg_sources *s, rg_run *run, const rg_config *cfg,
                          char *warn, size_t warnlen);
 /* The same for run->hosts as they are (a lookup's addresses), not those of
  * the traces. */
-void rg_sources_annotate_hosts(const rg_sources *s, rg_run *run, const rg_config *cfg,
+void rg_sources_annotate_hosts(rg_sources *s, rg_run *run, const rg_config *cfg,
                                char *warn, size_t warnlen);
 void rg_sources_close(rg_sources *s);
 
