@@ -44,42 +44,49 @@ static int check_options(const rg_config *cfg)
     return RG_LOOKUP_OK;
 }
 
-/* Inputs from argv, then -f; a name that cannot even be a target (a control
- * byte, too long) is an error of its own, and the others go on. */
-static int collect(const rg_config *cfg, rg_target_list *l, size_t *bad)
+typedef struct inputs {
+    rg_addr *addrs;
+    size_t n;
+    rg_lookup_error *errors; /* room for every input */
+    size_t nerrors;
+} inputs;
+
+/* Inputs from argv, then -f; an argument that cannot even be a target (a
+ * control byte, too long) is named with why, listed as not an address, and
+ * the others go on. */
+static int collect(const rg_config *cfg, rg_target_list *l, inputs *in)
 {
     char err[512];
+    in->errors = calloc(cfg->ntargets + 1, sizeof *in->errors);
+    if (!in->errors) {
+        say("out of memory");
+        return RG_LOOKUP_RUNTIME;
+    }
     for (size_t i = 0; i < cfg->ntargets; i++) {
         if (!rg_targets_add(l, cfg->targets[i], err, sizeof err)) {
             say("%s", err);
-            (*bad)++;
+            in->errors[in->nerrors++] = (rg_lookup_error){cfg->targets[i], NOT_ADDRESS};
         }
     }
     if (cfg->target_file && !rg_targets_read_file(l, cfg->target_file, err, sizeof err)) {
         say("%s", err);
         return RG_LOOKUP_USAGE;
     }
-    if (l->n == 0 && *bad == 0) {
+    if (l->n == 0 && in->nerrors == 0) {
         say("no address given (routegraph lookup ADDRESS... or -f FILE)");
         return RG_LOOKUP_USAGE;
     }
     return RG_LOOKUP_OK;
 }
 
-typedef struct inputs {
-    rg_addr *addrs;
-    size_t n;
-    rg_lookup_error *errors;
-    size_t nerrors;
-} inputs;
-
 /* Splits the inputs into addresses and errors, naming each error. */
 static bool parse_inputs(const rg_target_list *l, inputs *in)
 {
     in->addrs = calloc(l->n ? l->n : 1, sizeof *in->addrs);
-    in->errors = calloc(l->n ? l->n : 1, sizeof *in->errors);
-    if (!in->addrs || !in->errors)
+    rg_lookup_error *e = realloc(in->errors, (in->nerrors + l->n + 1) * sizeof *e);
+    if (!in->addrs || !e)
         return false;
+    in->errors = e;
     for (size_t i = 0; i < l->n; i++) {
         if (rg_addr_parse(l->names[i], &in->addrs[in->n])) {
             in->n++;
@@ -133,19 +140,17 @@ int rg_lookup_main(const rg_config *cfg)
     if (status != RG_LOOKUP_OK)
         return status;
     rg_target_list l = {0};
-    size_t bad = 0;
     inputs in = {0};
-    status = collect(cfg, &l, &bad);
+    status = collect(cfg, &l, &in);
     if (status == RG_LOOKUP_OK && !parse_inputs(&l, &in)) {
         say("out of memory");
         status = RG_LOOKUP_RUNTIME;
     }
-    bad += in.nerrors;
     if (status == RG_LOOKUP_OK && in.n == 0)
         status = RG_LOOKUP_USAGE; /* every input was bad: each was named */
     if (status == RG_LOOKUP_OK)
         status = annotate_and_write(cfg, &in);
-    if (status == RG_LOOKUP_OK && bad > 0)
+    if (status == RG_LOOKUP_OK && in.nerrors > 0)
         status = RG_LOOKUP_PARTIAL;
     free(in.addrs);
     free(in.errors);

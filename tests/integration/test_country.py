@@ -148,6 +148,14 @@ def test_lookup_invalid_address_is_named_and_partial():
     assert [a["address"] for a in doc["addresses"]] == ["198.18.16.2"], doc
     r = rg("lookup", "-n", *LAB_DBS, "nonsense")
     assert r.rc == 2 and r.out == "" and len(r.err.splitlines()) == 1, r
+    # A byte no address or name has: named escaped, never raw; listed too.
+    r = rg("lookup", "-n", "--format", "json", *LAB_DBS, "198.18.16.2\x1b[2J", "198.18.16.2")
+    assert r.rc == 3 and "\x1b" not in r.err and "\\x1b[2J" in r.err, r
+    assert len(r.err.splitlines()) == 1, r
+    doc = json.loads(r.out)
+    assert doc["errors"] == [{"input": "198.18.16.2\x1b[2J",
+                              "error": "not an IPv4 or IPv6 address"}], doc
+    assert [a["address"] for a in doc["addresses"]] == ["198.18.16.2"], doc
     r = rg("lookup", "-n")
     assert r.rc == 2 and r.out == "" and "no address given" in r.err, r
     for bad in (["-p", "443"], ["--rate", "10"], ["-o", "/tmp/x"], ["--format", "dot"]):
