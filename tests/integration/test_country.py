@@ -191,3 +191,27 @@ def test_lookup_needs_no_privilege_and_sends_no_probe():
     assert r.out == lookup_line("198.18.32.2", None) + "\n", r.out
     count = lambda text: int(re.search(r"^probes_out (\d+)$", text, re.M).group(1))
     assert count(after) == count(before), (before, after)
+
+
+@test
+def test_lookup_long_stable_facts_of_the_installed_data():
+    asn_dir = os.path.join(os.path.dirname(DEFAULT_DATA), "asn")
+    if not (os.path.exists(DEFAULT_DATA) and os.path.exists(asn_dir)):
+        print(f"# skip: no installed AS and country data beside {DEFAULT_DATA}")
+        return
+    # Registries' and root servers' own blocks: RIPE NCC (Amsterdam), WIDE
+    # (M-root, Tokyo), Google's resolver.
+    facts = {"193.0.6.139": (3333, "NL"), "2001:67c:2e8:22::c100:68b": (3333, "NL"),
+             "202.12.27.33": (7500, "JP"), "8.8.8.8": (15169, "US")}
+    r = rg("lookup", "-n", "--format", "json", *facts)
+    assert r.rc == 0 and r.err == "", r
+    doc = json.loads(r.out)
+    got = {a["address"]: (a.get("asn"), a.get("country")) for a in doc["addresses"]}
+    assert got == facts, got
+    assert all(a["country_source"] == "offline" and a["as_source"] == "offline"
+               for a in doc["addresses"]), doc
+    assert len(doc["credits"]) == 2 and doc["credits"][1].startswith("Country data: "), doc
+    r = rg("lookup", "-n", "8.8.8.8")
+    assert r.rc == 0 and r.out.splitlines()[0].startswith("8.8.8.8  -  AS15169 ") and \
+        r.out.splitlines()[0].endswith("; US"), r.out
+    assert r.out.splitlines()[-1].startswith("Country data: ip-location-db"), r.out
