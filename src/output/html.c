@@ -461,11 +461,16 @@ static void put_verdict_phrase(FILE *f, const rg_trace *t)
 
 static void put_as(FILE *f, const rg_host *h)
 {
-    if (!h || !h->asn) {
+    if (!h || (!h->asn && !h->city && !h->country[0])) {
         fputs("<span class=\"muted\">&ndash;</span>", f);
         return;
     }
-    fprintf(f, "<span class=\"clip\"><span class=\"asn\">AS%u</span>", h->asn);
+    /* The country alone is worth showing: an AS database may lack a block
+     * the country database has. */
+    if (h->asn)
+        fprintf(f, "<span class=\"clip\"><span class=\"asn\">AS%u</span>", h->asn);
+    else
+        fputs("<span class=\"clip\"><span class=\"muted\">&ndash;</span>", f);
     if (h->as_org) {
         fputc(' ', f);
         put_text(f, h->as_org);
