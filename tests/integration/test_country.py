@@ -215,3 +215,27 @@ def test_lookup_long_stable_facts_of_the_installed_data():
     assert r.rc == 0 and r.out.splitlines()[0].startswith("8.8.8.8  -  AS15169 ") and \
         r.out.splitlines()[0].endswith("; US"), r.out
     assert r.out.splitlines()[-1].startswith("Country data: ip-location-db"), r.out
+
+
+@test
+def test_bad_country_databases():
+    addr = target("h3", 4, 74)
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)  # started as root, routegraph runs as nobody
+        missing = os.path.join(d, "missing.csv")
+        r = rg("-n", "-p", "80", "--country-db", missing, addr)
+        assert r.rc == 2 and r.out == "" and len(r.err.splitlines()) == 1 \
+            and "missing.csv" in r.err, r
+        bad = os.path.join(d, "bad.csv")
+        with open(bad, "w") as f:
+            f.write("198.18.0.0,198.18.15.255,NL\n198.18.16.0,198.18.31.255,Germany\n")
+        os.chmod(bad, 0o644)
+        r = rg("-n", "-p", "80", "--asn-db", LAB_ASN_CSV, "--country-db", bad, addr)
+        assert r.rc == 0 and len(r.err.splitlines()) == 1, r
+        assert "country data: 1 malformed or reversed lines skipped" in r.err \
+            and "bad.csv:2: country code is not two letters" in r.err, r.err
+        assert re.search(r"^ +1  198\.18\.0\.1  AS64500 RG-LAB-ACCESS Lab Access Networks, NL  ",
+                         r.out, re.M), r.out
+        r = rg("lookup", "-n", "--country-db", LAB_ASN_CSV, "198.18.0.1")  # an AS file
+        assert r.rc == 2 and r.out == "" and len(r.err.splitlines()) == 1 \
+            and "no valid address range" in r.err, r
