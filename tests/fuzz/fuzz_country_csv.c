@@ -2,8 +2,8 @@
  * over the AS database's reader in src/annotate/asdb.c, kind RG_ASDB_COUNTRY).
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc tests/fuzz/fuzz_country_csv.c src/annotate/country.c src/annotate/asdb.c \
- *     src/output/atomic.c src/util/addr.c -o /tmp/fuzz_country_csv
+ *     -Isrc tests/fuzz/fuzz_country_csv.c src/annotate/country.c src/annotate/asdb*.c \
+ *     src/util/atomic.c src/util/addr.c src/util/utf8.c -o /tmp/fuzz_country_csv
  *   /tmp/fuzz_country_csv -max_total_time=60 -max_len=8192 /tmp/cc-corpus \
  *     tests/fuzz/corpus/country_csv
  *
