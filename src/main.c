@@ -23,6 +23,7 @@
 #include "engine/sockets.h"
 #include "model/result.h"
 #include "input/json_read.h"
+#include "lookup.h"
 #include "probe/probe.h"
 #include "output/outputs.h"
 #include "output/progress.h"
@@ -334,7 +335,8 @@ int main(int argc, char **argv)
     bool watching = argc > 1 && strcmp(argv[1], "watch") == 0;
     bool diffing = argc > 1 && strcmp(argv[1], "diff") == 0;
     bool history = argc > 1 && strcmp(argv[1], "history") == 0;
-    if (rendering || watching || diffing || history) {
+    bool looking_up = argc > 1 && strcmp(argv[1], "lookup") == 0;
+    if (rendering || watching || diffing || history || looking_up) {
         argc--;
         argv++;
     }
@@ -363,8 +365,8 @@ int main(int argc, char **argv)
     /* Only a trace needs the raw sockets; every mode drops every privilege
      * before it reads a file, a reply or a name, or starts graphviz. */
     rg_sockets socks = {.send4 = -1, .send6 = -1, .rx = {-1, -1, -1, -1}};
-    /* Reading saved results (render, diff, history) needs no socket. */
-    bool offline = rendering || diffing || history;
+    /* Reading saved results (render, diff, history) and lookup need no socket. */
+    bool offline = rendering || diffing || history || looking_up;
     if (!offline && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
         say("%s", err);
         return EXIT_RUNTIME;
@@ -383,10 +385,11 @@ int main(int argc, char **argv)
         say("--check applies to a single run");
         return EXIT_USAGE;
     }
-    int status = rendering ? render(&cfg)
-               : diffing   ? rg_diff_command(&cfg)
-               : history   ? rg_history_command(&cfg)
-                           : trace(&cfg, &socks, watching);
+    int status = rendering  ? render(&cfg)
+               : diffing    ? rg_diff_command(&cfg)
+               : history    ? rg_history_command(&cfg)
+               : looking_up ? rg_lookup_main(&cfg)
+                            : trace(&cfg, &socks, watching);
     rg_sockets_close(&socks);
     return status;
 }

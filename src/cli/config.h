@@ -56,6 +56,8 @@ typedef struct rg_config {
     size_t nasn_db;
     const char *mmdb[RG_MAX_DBFILES];   /* --mmdb, repeatable */
     size_t nmmdb;
+    const char *country_db[RG_MAX_DBFILES]; /* --country-db, repeatable */
+    size_t ncountry_db;
     unsigned as_lookups;    /* enum rg_as_lookups bits */
     const char *dns_server;  /* --dns-server ADDR, NULL = system resolver */
     double dns_timeout;      /* seconds for all lookups together */
@@ -75,6 +77,7 @@ typedef struct rg_config {
     const char *metrics;     /* --metrics ADDR:PORT, NULL = no server */
     bool check;              /* --check: a monitoring plugin's one line and status */
     const char *check_spec;  /* its rules, NULL = the defaults */
+    char probe_only[32];     /* the same, annotation options (lookup takes them) left out */
 } rg_config;
 
 /* The global cap. Each router is paced by its own answers (engine/pace.h),

@@ -52,6 +52,7 @@ enum {
     OPT_ROUND,
     OPT_METRICS,
     OPT_CHECK,
+    OPT_COUNTRY_DB,
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
@@ -69,6 +70,7 @@ static const struct option LONGOPTS[] = {
     {"stop-set", optional_argument, NULL, OPT_STOP_SET},
     {"asn-db", required_argument, NULL, OPT_ASN_DB},
     {"mmdb", required_argument, NULL, OPT_MMDB},
+    {"country-db", required_argument, NULL, OPT_COUNTRY_DB},
     {"asn-source", required_argument, NULL, OPT_ASN_SOURCE},
     {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
     {"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT},
@@ -102,6 +104,7 @@ static const struct {
 
 static const char USAGE[] =
     "Usage: routegraph [OPTIONS] TARGET...\n"
+    "       routegraph lookup [OPTIONS] ADDRESS...   (no probing; see below)\n"
     "Trace the routes to many targets and ports at once with TCP SYN probes of\n"
     "rising TTL (IPv4 and IPv6), and print a scapy-style table of the hops.\n"
     "TARGET is a host name or an IPv4/IPv6 address; more can come from -f.\n"
@@ -145,7 +148,12 @@ static const char USAGE[] =
     "      --asn-db FILE    AS database in ip-location-db CSV form, repeatable\n"
     "                       (default: the data installed by\n"
     "                       scripts/fetch-asn-data.sh)\n"
-    "      --mmdb FILE      MaxMind-format .mmdb (ASN or City), repeatable\n"
+    "      --mmdb FILE      MaxMind-format .mmdb (ASN or City), repeatable; its\n"
+    "                       country wins over the country database\n"
+    "      --country-db FILE  country database in ip-location-db CSV form\n"
+    "                       (start,end,country_code) or its index, repeatable\n"
+    "                       (default: the data installed by\n"
+    "                       scripts/fetch-asn-data.sh)\n"
     "      --asn-source S   offline (default), cymru, offline,cymru (Cymru DNS for\n"
     "                       what the offline data does not know) or none\n"
     "      --dns-server ADDR  resolver for PTR and Cymru lookups (default: the\n"
@@ -155,7 +163,17 @@ static const char USAGE[] =
     "  -q                   quiet: no progress display, and with -o no table on\n"
     "                       standard output\n"
     "  -h, --help           show this help and exit\n"
-    "  -V, --version        show the version and exit\n"
+    "  -V, --version        show the version and exit\n";
+
+/* Apart: one string literal this long is more than C promises to take. */
+static const char USAGE_LOOKUP[] =
+    "\n"
+    "routegraph lookup ADDRESS... (or -f FILE): AS number and name, country,\n"
+    "city and reverse-DNS name of each address, one line each (--format json:\n"
+    "a JSON document); no probe is sent and no privilege kept. Takes -f, -n,\n"
+    "-q, --format, --asn-db, --country-db, --mmdb, --asn-source, --dns-server,\n"
+    "--dns-timeout. Exit status 2 when no address was given or none parsed,\n"
+    "3 when some did not parse (each named on standard error).\n"
     "\n"
     "Exit status:\n"
     "  0  every trace ran\n"
@@ -194,9 +212,9 @@ static const char WATCH_USAGE[] =
 
 const char *rg_options_usage(void)
 {
-    static char text[sizeof USAGE + sizeof WATCH_USAGE];
+    static char text[sizeof USAGE + sizeof USAGE_LOOKUP + sizeof WATCH_USAGE];
     if (!text[0])
-        snprintf(text, sizeof text, "%s%s", USAGE, WATCH_USAGE);
+        snprintf(text, sizeof text, "%s%s%s", USAGE, USAGE_LOOKUP, WATCH_USAGE);
     return text;
 }
 
@@ -498,6 +516,13 @@ static void set_defaults(rg_config *cfg)
     cfg->interval = RG_DEFAULT_INTERVAL;
 }
 
+/* Options that choose annotation sources: a lookup takes them too. */
+static bool is_annotation(int c)
+{
+    return c == 'n' || c == OPT_ASN_DB || c == OPT_MMDB || c == OPT_COUNTRY_DB ||
+           c == OPT_ASN_SOURCE || c == OPT_DNS_SERVER || c == OPT_DNS_TIMEOUT;
+}
+
 /* State that is only checked once every option has been read. */
 struct seen {
     bool v4, v6;
@@ -532,6 +557,8 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         return opt_file(name, arg, cfg->asn_db, &cfg->nasn_db, err, errlen);
     case OPT_MMDB:
         return opt_file(name, arg, cfg->mmdb, &cfg->nmmdb, err, errlen);
+    case OPT_COUNTRY_DB:
+        return opt_file(name, arg, cfg->country_db, &cfg->ncountry_db, err, errlen);
     case OPT_ASN_SOURCE:
         return opt_asn_source(name, arg, &cfg->as_lookups, err, errlen);
     case OPT_DNS_SERVER: {
@@ -667,6 +694,9 @@ enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
             return RG_OPT_ERROR;
         if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && !cfg->trace_only[0])
             snprintf(cfg->trace_only, sizeof cfg->trace_only, "%s", name);
+        if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && !is_annotation(c) &&
+            !cfg->probe_only[0])
+            snprintf(cfg->probe_only, sizeof cfg->probe_only, "%s", name);
     }
     if (check_combination(cfg, &seen, err, errlen) < 0)
         return RG_OPT_ERROR;

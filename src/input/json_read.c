@@ -680,13 +680,14 @@ static bool read_host(reader *r, json_t *o, rg_run *run, bool *seen)
     rg_addr a;
     long long asn = 0;
     char country[3];
-    uint8_t as_source;
+    uint8_t as_source, country_source;
     if (!json_is_object(o))
         return fail(r, "expected an object");
     if (!get_addr(r, o, "address", REQUIRED, 0, &a) ||
         !get_int(r, o, "asn", OPTIONAL, 0, UINT32_MAX, &asn, NULL) ||
         !get_source(r, o, "as_source", &as_source) ||
-        !get_country(r, o, country))
+        !get_country(r, o, country) ||
+        !get_source(r, o, "country_source", &country_source))
         return false;
     rg_host *h = rg_run_host(run, &a);
     if (!h) {
@@ -700,6 +701,7 @@ static bool read_host(reader *r, json_t *o, rg_run *run, bool *seen)
     h->asn = (uint32_t)asn;
     h->as_source = as_source;
     memcpy(h->country, country, sizeof h->country);
+    h->geo_source = country[0] ? country_source : RG_AS_NONE;
     return set_text(r, o, "as_org", &h->as_org) && set_text(r, o, "ptr", &h->ptr) &&
            set_text(r, o, "city", &h->city);
 }
@@ -724,8 +726,8 @@ static bool read_hosts(reader *r, json_t *doc, rg_run *run)
     return ok;
 }
 
-/* The one credit routegraph writes comes back as its own constant; the
- * model keeps no other (rg_run.as_credit is static text). */
+/* The credits routegraph writes come back as their own constants; the
+ * model keeps no other (rg_run's credits are static text). */
 static bool read_credits(reader *r, json_t *doc, rg_run *run)
 {
     json_t *a;
@@ -740,6 +742,8 @@ static bool read_credits(reader *r, json_t *doc, rg_run *run)
             ok = fail(r, "expected a string of at most %u bytes", RG_JSON_READ_MAX_STRING);
         else if (strcmp(json_string_value(c), RG_ANNOTATE_ASN_CREDIT) == 0)
             run->as_credit = RG_ANNOTATE_ASN_CREDIT;
+        else if (strcmp(json_string_value(c), RG_COUNTRY_CREDIT) == 0)
+            run->country_credit = RG_COUNTRY_CREDIT;
         pop(r, m2);
     }
     pop(r, mark);

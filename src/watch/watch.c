@@ -162,12 +162,16 @@ static void complain(const char *msg)
 
 /* AS numbers (and what else the offline sources know) for a round: no DNS
  * per round. */
-static void annotate_round(rg_run *run, const rg_sources *sources)
+static void annotate_round(rg_run *run, rg_sources *sources)
 {
     rg_annotate_stats st = {0};
     char err[256];
-    if (rg_run_collect_hosts(run) && (sources->asdb || sources->mmdbs))
+    rg_sources_ready(sources);
+    if (!rg_run_collect_hosts(run))
+        return;
+    if (sources->asdb || sources->mmdbs)
         rg_annotate_offline(run, sources->asdb, sources->mmdbs, &st, err, sizeof err);
+    rg_annotate_countries(run, sources->countries, sources->default_countries, &st);
 }
 
 /* The round against the baseline: one line and one event per change, the
@@ -211,7 +215,7 @@ static bool open_baseline(rg_changes *ch, const rg_run *run, const rg_config *cf
 }
 
 int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
-                 const rg_sources *sources)
+                 rg_sources *sources)
 {
     rg_watch_stats stats;
     char err[512];

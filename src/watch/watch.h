@@ -24,7 +24,7 @@
  * member). Returns the exit status: 0 after --rounds rounds or a signal, 1
  * on a runtime error. */
 int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
-                 const rg_sources *sources);
+                 rg_sources *sources);
 
 /* Clears everything a round measured from run's traces and gives each a
  * fresh sequence secret, keeping its addresses and source port. */
