@@ -254,11 +254,11 @@ static void test_rate_limited_shared_path(void **state)
 /* 2b. The same path with a stingy limiter (a burst of 3, then 4/s) and
  * --retries 0, the destinations spread over eight /24s (every trace a
  * pilot of its prefix): routers run out for good, so hops stay without a
- * responder. Still no hop wrong and every port state right; such hops are
- * labelled, most of them rate-limited. Not all: towards a prefix none of whose
- * traces got an answer at that TTL, a rationed router reads as silent
- * (ARCHITECTURE.md, known limits), so silent labels are counted, not
- * forbidden, here. */
+ * responder. Still no hop wrong and every port state right; every such
+ * hop is labelled, some rate-limited. Not all: towards a prefix none of
+ * whose traces got an answer at that TTL, a rationed router reads as
+ * silent (ARCHITECTURE.md, known limits), a third or more of them here, so
+ * silent labels are counted, not forbidden. */
 static void test_rationed_routers_across_prefixes(void **state)
 {
     (void)state;
