@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The test command. Installs what is missing, builds, and runs every test:
 #   unit tests (cmocka) plain, under ASan+UBSan and under valgrind memcheck;
-#   the capability lint; the integration tests with real packets in the lab,
+#   a release build, as packagers build, and its unit tests (every build here
+#   has -Dwerror=true: a warning fails the test command, while meson.build
+#   leaves -Werror to whoever builds); the capability lint; the
+#   integration tests with real packets in the lab,
 #   with routegraph plain, under ASan+UBSan and under valgrind memcheck;
 #   every fuzz harness for a bounded time under ASan+UBSan.
 # Ends with "N passed, N failed" and exits non-zero on any failure.
@@ -13,6 +16,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${RG_BUILD_DIR:-build}
 ASAN_BUILD=${RG_ASAN_BUILD_DIR:-build-asan}
+RELEASE_BUILD=${RG_RELEASE_BUILD_DIR:-build-release}
 LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 passed=0
@@ -74,7 +78,8 @@ step "dependencies"
 scripts/install-deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
 
 step "build ($BUILD, $ASAN_BUILD)"
-if ! setup_build "$BUILD" || ! setup_build "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false; then
+if ! setup_build "$BUILD" -Dwerror=true ||
+   ! setup_build "$ASAN_BUILD" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false; then
   tail -n 40 "$LOGS"/build-*.log
   echo "0 passed, 1 failed"
   exit 1
@@ -93,6 +98,18 @@ run_units "$ASAN_BUILD" asan env "${SAN_ENV[@]}"
 step "unit tests under valgrind memcheck"
 # shellcheck disable=SC2086 # the options are words
 run_units "$BUILD" valgrind $VALGRIND
+
+step "release build ($RELEASE_BUILD: -Dbuildtype=release -Dwerror=true) and its unit tests"
+if setup_build "$RELEASE_BUILD" -Dbuildtype=release -Dwerror=true; then
+  echo "ok - release build compiles warning-free"
+  passed=$((passed + 1))
+  run_units "$RELEASE_BUILD" release
+else
+  echo "not ok - release build compiles warning-free"
+  tail -n 40 "$LOGS/build-$(basename "$RELEASE_BUILD").log"
+  failed=$((failed + 1))
+  failures+=("release build")
+fi
 
 step "lint: capability calls only in src/engine/privs.c"
 run_tap lint tests/lint/caps.sh
