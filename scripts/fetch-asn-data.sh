@@ -6,12 +6,14 @@
 # (asn.rgidx) so startup maps it instead of parsing 33 MB of CSV.
 #
 #   scripts/fetch-asn-data.sh [--update] [--tarball FILE.tgz] [--compiler PROG] [DIR]
+#   (installed as routegraph-fetch-asn-data)
 #
 #   DIR        default ${RG_DATA_DIR:-/usr/local/share/routegraph}/asn
 #   --update   ask the registry for a newer version even when data is present
 #   --tarball  install from an already downloaded package tarball (offline)
 #   --compiler the program that compiles the index, run as "PROG --compile --dir DIR"
-#              (default: bench_asdb from build/ or $RG_BUILD_DIR)
+#              (default: bench_asdb from build/ or $RG_BUILD_DIR, else the
+#              installed one)
 #
 # Idempotent: with the data present and the index up to date it only checks
 # and exits. Exits non-zero with one clear message on failure.
@@ -31,7 +33,7 @@ while [ $# -gt 0 ]; do
     --update) update=1 ;;
     --tarball) tarball=${2:?--tarball needs a file}; shift ;;
     --compiler) compiler=${2:?--compiler needs a program}; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     -*) echo "fetch-asn-data: unknown option $1" >&2; exit 2 ;;
     *) dir=$1 ;;
   esac
@@ -47,10 +49,14 @@ have_data() {
   [ -s "$dir/VERSION" ]
 }
 
+# meson install fills this in (routegraph-fetch-asn-data); in a checkout it
+# keeps its placeholder, which names no program.
+INSTALLED_COMPILER="@RG_INSTALLED_COMPILER@"
+
 find_compiler() {
   [ -n "$compiler" ] && { echo "$compiler"; return; }
   local c
-  for c in "${RG_BUILD_DIR:-}/bench_asdb" "$ROOT/build/bench_asdb"; do
+  for c in "${RG_BUILD_DIR:-}/bench_asdb" "$ROOT/build/bench_asdb" "$INSTALLED_COMPILER"; do
     [ -x "$c" ] && { echo "$c"; return; }
   done
 }

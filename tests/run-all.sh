@@ -3,7 +3,8 @@
 #   unit tests (cmocka) plain, under ASan+UBSan and under valgrind memcheck;
 #   a release build, as packagers build, and its unit tests (every build here
 #   has -Dwerror=true: a warning fails the test command, while meson.build
-#   leaves -Werror to whoever builds); the capability lint; the
+#   leaves -Werror to whoever builds); the bash completion; the capability
+#   lint; the
 #   integration tests with real packets in the lab,
 #   with routegraph plain, under ASan+UBSan and under valgrind memcheck;
 #   every fuzz harness for a bounded time under ASan+UBSan.
@@ -110,6 +111,9 @@ else
   failed=$((failed + 1))
   failures+=("release build")
 fi
+
+step "bash completion (completion/routegraph.bash)"
+run_tap completion tests/completion/run.sh "$BUILD/routegraph"
 
 step "lint: capability calls only in src/engine/privs.c"
 run_tap lint tests/lint/caps.sh

@@ -1,0 +1,124 @@
+# bash completion for routegraph: options, subcommands, the values of
+# --format and --asn-source, file arguments and target host names.
+#
+# The option names, and which of them take a value, are read from the
+# program's own --help each time (it prints in a few milliseconds without
+# privileges), so an option added to the program completes without an edit
+# here. Subcommands and value lists are kept below; tests/completion/run.sh
+# checks them against --help and the man page so they cannot drift.
+
+_routegraph_subcommands="render"
+_routegraph_formats="table json dot svg png html all"
+_routegraph_asn_sources="offline cymru none"
+
+# Prints one "OPTION PLACEHOLDER" line per option in the help text read from
+# stdin; PLACEHOLDER is "-" for an option that takes no separate value.
+# An option line is indented by at most 8 blanks and starts with '-'; its
+# first column (up to two blanks) holds "-p, --ports LIST", "--stop-set[=N]"
+# or "-4"; descriptions are indented further.
+_routegraph_parse_help()
+{
+    local line head item opt arg
+    local -a items opts
+    while IFS= read -r line; do
+        [[ $line =~ ^\ {1,8}(-.*)$ ]] || continue
+        head=${BASH_REMATCH[1]%%  *}
+        arg=-
+        opts=()
+        IFS=',' read -ra items <<<"$head"
+        for item in "${items[@]}"; do
+            item=${item# }
+            if [[ $item =~ ^(--?[A-Za-z0-9][A-Za-z0-9-]*)(\[=[^]]*\])?([ =]([A-Z][A-Za-z_.]*))?$ ]]; then
+                opts+=("${BASH_REMATCH[1]}")
+                [[ -n ${BASH_REMATCH[4]} ]] && arg=${BASH_REMATCH[4]}
+            fi
+        done
+        for opt in "${opts[@]}"; do
+            printf '%s %s\n' "$opt" "$arg"
+        done
+    done
+}
+
+# Completes a comma-separated list: the words before the last comma stay.
+_routegraph_comma_list()
+{
+    local cur=$1 words=$2 done=
+    [[ $cur == *,* ]] && done=${cur%,*},
+    mapfile -t COMPREPLY < <(compgen -W "$words" -P "$done" -- "${cur##*,}")
+    [[ ${#COMPREPLY[@]} -eq 1 ]] && compopt -o nospace 2>/dev/null
+    return 0
+}
+
+_routegraph_files()
+{
+    local cur=$1 pattern=$2
+    compopt -o filenames 2>/dev/null
+    if [[ -n $pattern ]]; then
+        mapfile -t COMPREPLY < <(compgen -d -- "$cur"; compgen -f -X "!$pattern" -- "$cur")
+    else
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+    fi
+}
+
+_routegraph()
+{
+    local cur=${COMP_WORDS[COMP_CWORD]} prev='' cword=$COMP_CWORD
+    local cmd=${COMP_WORDS[0]} sub='' i w help
+    local -A takes=()
+
+    # bash splits "--format=svg" at '=': the option is then two words back.
+    if [[ $cur == "=" ]]; then
+        prev=${COMP_WORDS[cword - 1]}
+        cur=
+    elif [[ $cword -ge 2 && ${COMP_WORDS[cword - 1]} == "=" ]]; then
+        prev=${COMP_WORDS[cword - 2]}
+    elif [[ $cword -ge 1 ]]; then
+        prev=${COMP_WORDS[cword - 1]}
+    fi
+
+    # shellcheck disable=SC2088 # a literal tilde: the word as typed
+    [[ $cmd == "~/"* ]] && cmd=$HOME/${cmd#"~/"}
+    [[ $cword -ge 2 ]] && [[ " $_routegraph_subcommands " == *" ${COMP_WORDS[1]} "* ]] &&
+        sub=${COMP_WORDS[1]}
+    help=$(LC_ALL=C "$cmd" ${sub:+"$sub"} --help 2>/dev/null)
+    while read -r w i; do
+        [[ -n $w ]] && takes[$w]=$i
+    done < <(_routegraph_parse_help <<<"$help")
+
+    # The value of an option.
+    case $prev in
+        --format) _routegraph_comma_list "$cur" "$_routegraph_formats"; return 0 ;;
+        --asn-source) _routegraph_comma_list "$cur" "$_routegraph_asn_sources"; return 0 ;;
+        --mmdb) _routegraph_files "$cur" '*.mmdb'; return 0 ;;
+        --asn-db) _routegraph_files "$cur" '*.csv'; return 0 ;;
+    esac
+    if [[ -n $prev && -n ${takes[$prev]+set} && ${takes[$prev]} != - ]]; then
+        case ${takes[$prev]} in
+            FILE* | PREFIX* | PATH* | DIR*) _routegraph_files "$cur" '' ;;
+            *) COMPREPLY=() ;; # a number, an address, a port list
+        esac
+        return 0
+    fi
+
+    # After "--" every word is a target.
+    for ((i = 1; i < cword; i++)); do
+        if [[ ${COMP_WORDS[i]} == -- ]]; then
+            mapfile -t COMPREPLY < <(compgen -A hostname -- "$cur")
+            return 0
+        fi
+    done
+
+    if [[ $cur == -* ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "${!takes[*]}" -- "$cur")
+        return 0
+    fi
+    case $sub in
+        render) _routegraph_files "$cur" '*.json'; return 0 ;;
+        ?*) _routegraph_files "$cur" ''; return 0 ;;
+    esac
+    mapfile -t COMPREPLY < <(compgen -A hostname -- "$cur"
+        [[ $cword -eq 1 ]] && compgen -W "$_routegraph_subcommands" -- "$cur")
+    return 0
+}
+
+complete -F _routegraph routegraph
