@@ -3,10 +3,10 @@
 #   unit tests (cmocka) plain, under ASan+UBSan and under valgrind memcheck;
 #   a release build, as packagers build, and its unit tests (every build here
 #   has -Dwerror=true: a warning fails the test command, while meson.build
-#   leaves -Werror to whoever builds); the bash completion; the capability
-#   lint; the
-#   integration tests with real packets in the lab,
-#   with routegraph plain, under ASan+UBSan and under valgrind memcheck;
+#   leaves -Werror to whoever builds); the bash completion; the Debian
+#   package, built, linted, installed and purged; the capability lint; the
+#   integration tests with real packets in the lab, with routegraph plain,
+#   under ASan+UBSan and under valgrind memcheck;
 #   every fuzz harness for a bounded time under ASan+UBSan.
 # Ends with "N passed, N failed" and exits non-zero on any failure.
 # Run as root on Debian 12 (the lab needs network namespaces).
@@ -114,6 +114,9 @@ fi
 
 step "bash completion (completion/routegraph.bash)"
 run_tap completion tests/completion/run.sh "$BUILD/routegraph"
+
+step "Debian package: build, lintian, install, check, purge"
+run_tap package timeout 1200 tests/package/run.sh
 
 step "lint: capability calls only in src/engine/privs.c"
 run_tap lint tests/lint/caps.sh
