@@ -1,11 +1,12 @@
 # bash completion for routegraph: options, subcommands, the values of
 # --format and --asn-source, file arguments and target host names.
 #
-# The option names, and which of them take a value, are read from the
-# program's own --help each time (it prints in a few milliseconds without
-# privileges), so an option added to the program completes without an edit
-# here. Subcommands and value lists are kept below; tests/completion/run.sh
-# checks them against --help and the man page so they cannot drift.
+# The option names, which of them take a value, and the subcommands the
+# usage lines show are read from the program's own --help each time (it
+# prints in a few milliseconds, without privileges), so an option added to
+# the program completes without an edit here. The lists below add what
+# --help does not spell out; tests/completion/run.sh checks the result
+# against --help and the man page so they cannot drift.
 
 _routegraph_subcommands="render"
 _routegraph_formats="table json dot svg png html all"
@@ -15,12 +16,14 @@ _routegraph_asn_sources="offline cymru none"
 # stdin; PLACEHOLDER is "-" for an option that takes no separate value.
 # An option line is indented by at most 8 blanks and starts with '-'; its
 # first column (up to two blanks) holds "-p, --ports LIST", "--stop-set[=N]"
-# or "-4"; descriptions are indented further.
+# or "-4"; descriptions are indented further. A long option the text only
+# mentions (an alias, say) is offered too, as taking no value.
 _routegraph_parse_help()
 {
-    local line head item opt arg
+    local line head item opt arg text
     local -a items opts
     while IFS= read -r line; do
+        text+=$line$'\n'
         [[ $line =~ ^\ {1,8}(-.*)$ ]] || continue
         head=${BASH_REMATCH[1]%%  *}
         arg=-
@@ -36,6 +39,18 @@ _routegraph_parse_help()
         for opt in "${opts[@]}"; do
             printf '%s %s\n' "$opt" "$arg"
         done
+    done
+    grep -oE -- '--[a-z][a-z0-9-]*' <<<"$text" | sed 's/$/ -/'
+}
+
+# Prints the subcommands the usage lines (the help's first paragraph) show:
+# "Usage: routegraph render RESULTS.json ..." or "       routegraph watch ...".
+_routegraph_usage_subcommands()
+{
+    local line
+    while IFS= read -r line && [[ -n $line ]]; do
+        [[ $line =~ ^(Usage:)?\ +routegraph\ ([a-z][a-z-]*)(\ |$) ]] &&
+            printf '%s\n' "${BASH_REMATCH[2]}"
     done
 }
 
@@ -63,7 +78,7 @@ _routegraph_files()
 _routegraph()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev='' cword=$COMP_CWORD
-    local cmd=${COMP_WORDS[0]} sub='' i w help
+    local cmd=${COMP_WORDS[0]} sub='' subs='' i w help
     local -A takes=()
 
     # bash splits "--format=svg" at '=': the option is then two words back.
@@ -78,11 +93,17 @@ _routegraph()
 
     # shellcheck disable=SC2088 # a literal tilde: the word as typed
     [[ $cmd == "~/"* ]] && cmd=$HOME/${cmd#"~/"}
-    [[ $cword -ge 2 ]] && [[ " $_routegraph_subcommands " == *" ${COMP_WORDS[1]} "* ]] &&
+    help=$(LC_ALL=C "$cmd" --help 2>/dev/null)
+    for w in $_routegraph_subcommands $(_routegraph_usage_subcommands <<<"$help"); do
+        [[ " $subs " == *" $w "* ]] || subs+=" $w"
+    done
+    if [[ $cword -ge 2 && " $subs " == *" ${COMP_WORDS[1]} "* ]]; then
         sub=${COMP_WORDS[1]}
-    help=$(LC_ALL=C "$cmd" ${sub:+"$sub"} --help 2>/dev/null)
+        help=$(LC_ALL=C "$cmd" "$sub" --help 2>/dev/null)
+    fi
     while read -r w i; do
-        [[ -n $w ]] && takes[$w]=$i
+        # The first reading wins: it knows whether the option takes a value.
+        [[ -n $w && -z ${takes[$w]+set} ]] && takes[$w]=$i
     done < <(_routegraph_parse_help <<<"$help")
 
     # The value of an option.
@@ -117,7 +138,7 @@ _routegraph()
         ?*) _routegraph_files "$cur" ''; return 0 ;;
     esac
     mapfile -t COMPREPLY < <(compgen -A hostname -- "$cur"
-        [[ $cword -eq 1 ]] && compgen -W "$_routegraph_subcommands" -- "$cur")
+        [[ $cword -eq 1 ]] && compgen -W "$subs" -- "$cur")
     return 0
 }
 
