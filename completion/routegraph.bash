@@ -64,15 +64,19 @@ _routegraph_comma_list()
     return 0
 }
 
+# Completes file names; with patterns, directories and the files that
+# match one of them.
 _routegraph_files()
 {
-    local cur=$1 pattern=$2
+    local cur=$1 pattern
+    shift
     compopt -o filenames 2>/dev/null
-    if [[ -n $pattern ]]; then
-        mapfile -t COMPREPLY < <(compgen -d -- "$cur"; compgen -f -X "!$pattern" -- "$cur")
-    else
+    if [[ $# -eq 0 ]]; then
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+        return 0
     fi
+    mapfile -t COMPREPLY < <(compgen -d -- "$cur"
+        for pattern in "$@"; do compgen -f -X "!$pattern" -- "$cur"; done)
 }
 
 _routegraph()
@@ -111,11 +115,11 @@ _routegraph()
         --format) _routegraph_comma_list "$cur" "$_routegraph_formats"; return 0 ;;
         --asn-source) _routegraph_comma_list "$cur" "$_routegraph_asn_sources"; return 0 ;;
         --mmdb) _routegraph_files "$cur" '*.mmdb'; return 0 ;;
-        --asn-db) _routegraph_files "$cur" '*.csv'; return 0 ;;
+        --asn-db) _routegraph_files "$cur" '*.csv' '*.rgidx'; return 0 ;;
     esac
     if [[ -n $prev && -n ${takes[$prev]+set} && ${takes[$prev]} != - ]]; then
         case ${takes[$prev]} in
-            FILE* | PREFIX* | PATH* | DIR*) _routegraph_files "$cur" '' ;;
+            FILE* | PREFIX* | PATH* | DIR*) _routegraph_files "$cur" ;;
             *) COMPREPLY=() ;; # a number, an address, a port list
         esac
         return 0
@@ -135,7 +139,7 @@ _routegraph()
     fi
     case $sub in
         render) _routegraph_files "$cur" '*.json'; return 0 ;;
-        ?*) _routegraph_files "$cur" ''; return 0 ;;
+        ?*) _routegraph_files "$cur"; return 0 ;;
     esac
     mapfile -t COMPREPLY < <(compgen -A hostname -- "$cur"
         [[ $cword -eq 1 ]] && compgen -W "$subs" -- "$cur")

@@ -80,6 +80,10 @@ expect "-f completes any file" "$WORK/d/notes.txt" -f "$WORK/d/n"
 expect "-o completes file names" "$WORK/d/geo.mmdb" -o "$WORK/d/g"
 expect "--mmdb completes .mmdb files and directories" \
   "$(printf '%s\n' "$WORK/d/geo.mmdb" "$WORK/d/sub")" --mmdb "$WORK/d/"
+: >"$WORK/d/asn-ipv4.csv"
+: >"$WORK/d/asn.rgidx"
+expect "--asn-db completes CSV files, indexes and directories" \
+  "$(printf '%s\n' "$WORK/d/asn-ipv4.csv" "$WORK/d/asn.rgidx" "$WORK/d/sub")" --asn-db "$WORK/d/"
 expect "a target after -- is not an option" "" -- --for
 
 # Every long option --help mentions is offered, and nothing else.
