@@ -82,7 +82,8 @@ fi
 contents=$(dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|')
 for f in /usr/bin/routegraph /usr/sbin/routegraph-fetch-asn-data /usr/libexec/routegraph/bench_asdb \
          /usr/share/man/man1/routegraph.1.gz /usr/share/man/man8/routegraph-fetch-asn-data.8.gz \
-         /usr/share/bash-completion/completions/routegraph /usr/share/doc/routegraph/copyright; do
+         /usr/share/bash-completion/completions/routegraph /usr/share/doc/routegraph/copyright \
+         /usr/share/doc/routegraph/README.md.gz /usr/share/doc/routegraph/json-schema.md.gz; do
   if grep -qxF "$f" <<<"$contents"; then ok "the package holds $f"; else not_ok "the package holds $f" "$contents"; fi
 done
 
