@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The test command. Installs what is missing, builds, and runs every test:
 #   unit tests (cmocka) plain, under ASan+UBSan and under valgrind memcheck;
-#   a release build, as packagers build, and its unit tests (every build here
-#   has -Dwerror=true: a warning fails the test command, while meson.build
-#   leaves -Werror to whoever builds); the bash completion; the Debian
-#   package, built, linted, installed and purged; the capability lint; the
-#   integration tests with real packets in the lab, with routegraph plain,
-#   under ASan+UBSan and under valgrind memcheck;
+#   a release build, as packagers build, and its unit tests, and a clang
+#   build (every build here has -Dwerror=true: a warning fails the test
+#   command, while meson.build leaves -Werror to whoever builds); the bash
+#   completion; the Debian package, built, linted, installed and purged; the
+#   lints; the integration tests with real packets in the lab, with
+#   routegraph plain, under ASan+UBSan and under valgrind memcheck;
 #   every fuzz harness for a bounded time under ASan+UBSan.
 # Ends with "N passed, N failed" and exits non-zero on any failure.
 # Run as root on Debian 12 (the lab needs network namespaces).
@@ -18,6 +18,7 @@ ROOT=$PWD
 BUILD=${RG_BUILD_DIR:-build}
 ASAN_BUILD=${RG_ASAN_BUILD_DIR:-build-asan}
 RELEASE_BUILD=${RG_RELEASE_BUILD_DIR:-build-release}
+CLANG_BUILD=${RG_CLANG_BUILD_DIR:-build-clang}
 LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 passed=0
@@ -110,6 +111,18 @@ else
   tail -n 40 "$LOGS/build-$(basename "$RELEASE_BUILD").log"
   failed=$((failed + 1))
   failures+=("release build")
+fi
+
+step "clang build ($CLANG_BUILD: CC=clang -Dwerror=true), compile only"
+# Clang warns where GCC does not (-Wstring-concatenation, for one).
+if CC=clang setup_build "$CLANG_BUILD" -Dwerror=true; then
+  echo "ok - clang build compiles warning-free"
+  passed=$((passed + 1))
+else
+  echo "not ok - clang build compiles warning-free"
+  grep -E -A6 'error:|warning:' "$LOGS/build-$(basename "$CLANG_BUILD").log" | head -n 40
+  failed=$((failed + 1))
+  failures+=("clang build")
 fi
 
 step "bash completion (completion/routegraph.bash)"
