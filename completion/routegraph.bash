@@ -8,7 +8,7 @@
 # --help does not spell out; tests/completion/run.sh checks the result
 # against --help and the man page so they cannot drift.
 
-_routegraph_subcommands="render"
+_routegraph_subcommands="render watch diff history lookup"
 _routegraph_formats="table json dot svg png html all"
 _routegraph_asn_sources="offline cymru none"
 
@@ -28,10 +28,10 @@ _routegraph_parse_help()
         head=${BASH_REMATCH[1]%%  *}
         arg=-
         opts=()
-        IFS=',' read -ra items <<<"$head"
+        IFS=$'\x1f' read -ra items <<<"${head//, /$'\x1f'}"
         for item in "${items[@]}"; do
             item=${item# }
-            if [[ $item =~ ^(--?[A-Za-z0-9][A-Za-z0-9-]*)(\[=[^]]*\])?([ =]([A-Z][A-Za-z_.]*))?$ ]]; then
+            if [[ $item =~ ^(--?[A-Za-z0-9][A-Za-z0-9-]*)(\[=[^]]*\])?([ =]([A-Z][A-Za-z_.:]*))?$ ]]; then
                 opts+=("${BASH_REMATCH[1]}")
                 [[ -n ${BASH_REMATCH[4]} ]] && arg=${BASH_REMATCH[4]}
             fi
@@ -115,7 +115,7 @@ _routegraph()
         --format) _routegraph_comma_list "$cur" "$_routegraph_formats"; return 0 ;;
         --asn-source) _routegraph_comma_list "$cur" "$_routegraph_asn_sources"; return 0 ;;
         --mmdb) _routegraph_files "$cur" '*.mmdb'; return 0 ;;
-        --asn-db) _routegraph_files "$cur" '*.csv' '*.rgidx'; return 0 ;;
+        --asn-db | --country-db) _routegraph_files "$cur" '*.csv' '*.rgidx'; return 0 ;;
     esac
     if [[ -n $prev && -n ${takes[$prev]+set} && ${takes[$prev]} != - ]]; then
         case ${takes[$prev]} in
@@ -138,8 +138,10 @@ _routegraph()
         return 0
     fi
     case $sub in
-        render) _routegraph_files "$cur" '*.json'; return 0 ;;
-        ?*) _routegraph_files "$cur"; return 0 ;;
+        render | diff) _routegraph_files "$cur" '*.json'; return 0 ;;
+        history) _routegraph_files "$cur"; return 0 ;; # the SQLite file
+        watch | lookup | '') ;;                        # targets, addresses
+        *) _routegraph_files "$cur"; return 0 ;;
     esac
     mapfile -t COMPREPLY < <(compgen -A hostname -- "$cur"
         [[ $cword -eq 1 ]] && compgen -W "$subs" -- "$cur")

@@ -75,6 +75,8 @@ mkdir -p "$WORK/d/sub"
 : >"$WORK/d/geo.mmdb"
 expect "render completes JSON files and directories" \
   "$(printf '%s\n' "$WORK/d/my run.json" "$WORK/d/run.json" "$WORK/d/sub")" render "$WORK/d/"
+expect "diff completes JSON files and directories" \
+  "$(printf '%s\n' "$WORK/d/my run.json" "$WORK/d/run.json" "$WORK/d/sub")" diff "$WORK/d/run.json" "$WORK/d/"
 expect "render options come from --help" "--format" render --form
 expect "-f completes any file" "$WORK/d/notes.txt" -f "$WORK/d/n"
 expect "-o completes file names" "$WORK/d/geo.mmdb" -o "$WORK/d/g"
