@@ -56,6 +56,23 @@ else
   not_ok "debian/changelog's version is meson.build's" "changelog: $changelog_version" "meson.build: $version"
 fi
 
+# Every pkg-config dependency the meson files ask for comes from a package
+# debian/control's Build-Depends names (a clean build machine has only those).
+build_depends=$(awk '/^Build-Depends:/ { on = 1; sub(/^Build-Depends:/, "") }
+                     on && /^[A-Z][A-Za-z-]*:/ && !/^Build-Depends:/ { on = 0 }
+                     on' "$src/debian/control" | tr ',' '\n' | sed 's/[[:space:]]//g; s/[(<:].*//' | sed '/^$/d')
+undeclared=""
+# shellcheck disable=SC2013 # the names are single words
+for dep in $(grep -ohE "dependency\('[^']+'" "$src/meson.build" "$src"/tests/*/meson.build |
+             sed "s/dependency('//; s/'//" | sort -u); do
+  [ "$dep" = threads ] && continue # the C library's, no package
+  pc=$(pkg-config --path "$dep" 2>/dev/null) || { undeclared+=" $dep(no .pc here)"; continue; }
+  owner=$(dpkg -S "$(readlink -f "$pc")" 2>/dev/null | head -n1 | cut -d: -f1)
+  grep -qxF "$owner" <<<"$build_depends" || undeclared+=" $dep($owner)"
+done
+if [ -z "$undeclared" ]; then ok "Build-Depends names the package of every meson dependency()"
+else not_ok "Build-Depends names the package of every meson dependency()" "missing:$undeclared"; fi
+
 build_log="$WORK/build.log"
 if (cd "$src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -b -us -uc) >"$build_log" 2>&1; then
   ok "dpkg-buildpackage -b -us -uc"
