@@ -458,7 +458,10 @@ static void port_cell(const rg_trace *t, size_t i, rg_gport *cell)
     cell->port = t->dport;
     cell->trace = i;
     cell->state = t->last_ttl ? t->state : RG_PORT_UNKNOWN;
-    rg_probe_code(rg_trace_deciding(t), cell->code, sizeof cell->code);
+    const rg_probe *p = rg_trace_deciding(t);
+    if (t->state == RG_PORT_UNREACHABLE)
+        p = rg_trace_unreachable(t); /* its mark: !N, !H, !X ... */
+    rg_probe_code(p, cell->code, sizeof cell->code);
 }
 
 static int port_cmp(const void *a, const void *b)

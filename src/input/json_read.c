@@ -505,12 +505,14 @@ static bool scan_hops(reader *r, json_t *hops, unsigned *min, unsigned *max,
 
 static bool read_verdict(reader *r, json_t *o)
 {
-    static const char *const states[] = {"open", "closed", "filtered", "unknown"};
+    /* "unreachable" is routegraph/2's; the verdict is derived again from
+     * the probes anyway, so a routegraph/1 "filtered" reads the same. */
+    static const char *const states[] = {"open", "closed", "filtered", "unknown", "unreachable"};
     size_t state;
     bool reached = false;
     long long x = 0;
     const char *stop;
-    return get_enum(r, o, "state", states, 4, &state) && get_bool(r, o, "reached", REQUIRED, &reached) &&
+    return get_enum(r, o, "state", states, 5, &state) && get_bool(r, o, "reached", REQUIRED, &reached) &&
            get_int(r, o, "reached_ttl", NULLABLE, 1, 255, &x, NULL) &&
            get_int(r, o, "rtt_us", NULLABLE, 0, UINT32_MAX, &x, NULL) &&
            get_int(r, o, "last_answer_ttl", NULLABLE, 1, 255, &x, NULL) &&
@@ -738,9 +740,9 @@ static bool read_document(reader *r, json_t *doc, rg_run *run)
         return fail(r, "expected an object");
     if (!get_str(r, doc, "schema", REQUIRED, &schema))
         return false;
-    if (strcmp(schema, RG_JSON_SCHEMA) != 0) {
+    if (strcmp(schema, RG_JSON_SCHEMA) != 0 && strcmp(schema, RG_JSON_SCHEMA_V1) != 0) {
         size_t mark = push_key(r, "schema");
-        fail(r, "not %s", RG_JSON_SCHEMA);
+        fail(r, "not %s or %s", RG_JSON_SCHEMA_V1, RG_JSON_SCHEMA);
         pop(r, mark);
         return false;
     }
@@ -749,7 +751,7 @@ static bool read_document(reader *r, json_t *doc, rg_run *run)
            get_time(r, doc, "end_time", &run->end) && read_options(r, doc) &&
            read_stats(r, doc, &run->stats) && read_unresolved(r, doc, run) &&
            read_traces(r, doc, run) && read_hosts(r, doc, run) && read_credits(r, doc, run) &&
-           (rg_run_infer(run, RG_INFER_WITNESSES) || fail(r, "out of memory"));
+           (rg_run_conclude(run), true) && (rg_run_infer(run, RG_INFER_WITNESSES) || fail(r, "out of memory"));
 }
 
 size_t rg_json_read_max_slots(size_t len)

@@ -51,6 +51,7 @@ static const char *state_fill(enum rg_port_state s)
     case RG_PORT_OPEN: return "#b6e3a8";
     case RG_PORT_CLOSED: return "#f4a6a6";
     case RG_PORT_FILTERED: return "#ffd98a";
+    case RG_PORT_UNREACHABLE: return "#c9a0dc";
     case RG_PORT_UNKNOWN: break;
     }
     return "#eeeeee";
@@ -562,12 +563,11 @@ static void put_legend_split(FILE *f, const rg_graph *g, const rg_gsplit *s)
     fprintf(f, " (TTL %u differs)</td></tr>", s->ttl);
 }
 
-/* A port left in doubt (every RST it sent may have reset a half-open
- * connection of ours) gets its own swatch, only when there is one. */
-static bool any_unknown(const rg_graph *g)
+/* unknown and unreachable get their swatch only when a port has them. */
+static bool any_state(const rg_graph *g, enum rg_port_state s)
 {
     for (size_t i = 0; i < g->ntraces; i++)
-        if (g->traces[i].state == RG_PORT_UNKNOWN && g->traces[i].reached)
+        if (g->traces[i].state == s)
             return true;
     return false;
 }
@@ -584,13 +584,16 @@ static void put_legend(FILE *f, const rg_graph *g)
     for (size_t i = 0; i < g->ntraces; i++)
         put_legend_trace(f, g, i);
     fprintf(f, "</table></td></tr><tr><td align=\"left\"><b>ports</b> "
-               "<font color=\"#444444\">SA open, RA closed, 3 unreachable, - no answer</font>"
+               "<font color=\"#444444\">SA open, RA closed, !N !H !P !X !A unreachable "
+               "(as traceroute marks them), - no answer</font>"
                "</td></tr><tr><td align=\"left\">"
                "<table border=\"0\" cellborder=\"1\" cellspacing=\"2\" cellpadding=\"2\"><tr>"
                "<td bgcolor=\"%s\">open</td><td bgcolor=\"%s\">closed</td>"
                "<td bgcolor=\"%s\">filtered</td>",
             state_fill(RG_PORT_OPEN), state_fill(RG_PORT_CLOSED), state_fill(RG_PORT_FILTERED));
-    if (any_unknown(g))
+    if (any_state(g, RG_PORT_UNREACHABLE))
+        fprintf(f, "<td bgcolor=\"%s\">unreachable</td>", state_fill(RG_PORT_UNREACHABLE));
+    if (any_state(g, RG_PORT_UNKNOWN))
         fprintf(f, "<td bgcolor=\"%s\">unknown</td>", state_fill(RG_PORT_UNKNOWN));
     fputs("</tr></table></td></tr>", f);
     fputs("<tr><td align=\"left\">octagon: a trace ended there without "

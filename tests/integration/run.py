@@ -218,13 +218,23 @@ def test_table_silent_hop_and_filtered_port():
     rows = {ln.split()[0]: ln for ln in r.out.splitlines()[1:8]}
     assert re.fullmatch(r"5 +- +-", rows["5"]), rows["5"]
     assert re.fullmatch(rf"7 +- +{re.escape(addr)} +SA", rows["7"]), rows["7"]
-    assert f"{addr}:tcp443" in r.out and "not reached, port filtered, last answer at hop 6 from 198.18.48.2" in r.out, r.out
+    # Filtered says how many probes met silence where they must have arrived:
+    # the two port probes and TTL 7's probe and retry (and TTL 8's when it
+    # went out before TTL 7's silence was known).
+    m = re.search(rf"^{re.escape(addr)}:tcp443 +not reached, port filtered, last answer at hop 6 "
+                  r"from 198\.18\.48\.2, no answer to the (\d+) probes past it$", r.out, re.M)
+    assert m and int(m.group(1)) in (4, 5), r.out
+    _, doc = rg_json("-p", "443,80", addr)
+    t = next(x for x in doc["traces"] if x["port"] == 443)
+    silent = len(t["port_probes"]["probes"]) + sum(len(h["probes"]) for h in t["hops"] if h["ttl"] > 6)
+    assert t["state"] == "filtered" and t["unanswered_probes"] == silent and silent in (4, 5), t
+    assert "unknown_reason" not in t and "unreachable" not in t, t
 
 
 @test
 def test_json_fields():
     doc = matrix()
-    assert doc["schema"] == "routegraph/1"
+    assert doc["schema"] == "routegraph/2"
     assert re.fullmatch(r"\d+\.\d+\.\d+", doc["version"])
     iso = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
     assert re.fullmatch(iso, doc["start_time"]) and re.fullmatch(iso, doc["end_time"])
@@ -272,10 +282,16 @@ def test_unreachable_network_answer():
     for fam, addr in ((4, un["v4"]), (6, un["v6"])):
         r = rg("-p", "80", addr)
         assert r.rc == 0, r
-        assert re.match(rf"1 +{re.escape(un['responder'][str(fam)])} +3$", r.out.splitlines()[1]), r.out
+        who = un['responder'][str(fam)]
+        # traceroute's mark in the cell, the ICMP type and code in the verdict.
+        assert re.match(rf"1 +{re.escape(who)} +!N$", r.out.splitlines()[1]), r.out
+        icmp = "ICMPv6 1/0 no route to destination" if fam == 6 else "ICMP 3/0 network unreachable"
+        assert f"not reached, port unreachable (!N, {icmp}) from {who} at hop 1\n" in r.out, r.out
         _, doc = rg_json("-p", "80", addr)
         t = doc["traces"][0]
-        assert t["stopped_by"] == "unreachable" and t["state"] == "filtered" and not t["reached"]
+        assert t["stopped_by"] == "unreachable" and t["state"] == "unreachable" and not t["reached"]
+        assert t["unreachable"] == {"from": who, "icmp_type": 1 if fam == 6 else 3, "icmp_code": 0,
+                                    "mark": "!N", "meaning": icmp.split(" ", 2)[2]}, t
         assert [h["ttl"] for h in t["hops"]] == [1], t["hops"]  # nothing sent past it
         assert t["hops"][0]["probes"][0]["reply"]["kind"] == "unreachable"
 
@@ -616,7 +632,8 @@ def test_progress_line_only_on_a_terminal():
     args = ["-p", "443", "--min-ttl", "5", "--max-ttl", "5", "-r", "0", "-w", "2",
             target("h2", 4, 30)]
     rc, out, tty = on_terminal(args)
-    assert rc == 0 and "port filtered, no answer at all" in out, (rc, out, tty)
+    # The port probes expire at the silent router: nothing shows they got anywhere.
+    assert rc == 0 and re.search(r"port unknown: no answer at all to \d+ probes?\n", out), (rc, out, tty)
     assert re.search(r"\r\x1b\[Ktraces 0/1 done, \d+ probes sent, \d+ replies", tty), repr(tty)
     assert tty.endswith("\r\x1b[K"), repr(tty[-40:])  # the line is erased at the end
     rc, out, tty = on_terminal(["-q", *args])
@@ -710,7 +727,7 @@ def test_privileges_dropped_while_running():
         assert st["NoNewPrivs"] == ["1"], st["NoNewPrivs"]
         assert st["Uid"] == ["65534"] * 4 and st["Gid"] == ["65534"] * 4, (st["Uid"], st["Gid"])
         out, err = p.communicate(timeout=30)
-        assert p.returncode == 0 and "port filtered" in out, (p.returncode, out, err)
+        assert p.returncode == 0 and "port unknown: no answer at all" in out, (p.returncode, out, err)
     finally:
         if p.poll() is None:
             p.kill()
