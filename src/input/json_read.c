@@ -280,7 +280,7 @@ static bool read_options(reader *r, json_t *doc)
     json_t *o, *ports;
     long long min = 1, max = 1, retries = 0, x = 0;
     size_t family;
-    static const char *const families[] = {"any", "ipv4", "ipv6"};
+    static const char *const families[] = {"any", "ipv4", "ipv6", "both"};
     if (!get_container(r, doc, "options", OPTIONAL, false, &o) || !o)
         return !r->failed;
     size_t mark = push_key(r, "options");
@@ -300,7 +300,7 @@ static bool read_options(reader *r, json_t *doc)
          get_int(r, o, "rate", REQUIRED, 0, UINT32_MAX, &x, NULL) &&
          get_int(r, o, "gap", REQUIRED, 0, 255, &x, NULL) &&
          get_int(r, o, "stop_set", OPTIONAL, 1, 255, &x, NULL) &&
-         get_enum(r, o, "family", families, 3, &family);
+         get_enum(r, o, "family", families, 4, &family);
     bool flag;
     ok = ok && get_bool(r, o, "no_dns", REQUIRED, &flag);
     json_t *timeout = json_object_get(o, "timeout");

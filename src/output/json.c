@@ -113,6 +113,7 @@ static const char *family_name(enum rg_family_pref f)
     switch (f) {
     case RG_FAMILY_4: return "ipv4";
     case RG_FAMILY_6: return "ipv6";
+    case RG_FAMILY_BOTH: return "both";
     case RG_FAMILY_ANY: break;
     }
     return "any";

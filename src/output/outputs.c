@@ -143,3 +143,32 @@ bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table,
     json_decref(sh.doc);
     return ok;
 }
+
+bool rg_outputs_check(const rg_config *cfg, char *err, size_t errlen)
+{
+    static const struct {
+        unsigned bit;
+        const char *ext;
+    } files[] = {
+        {RG_FMT_TABLE, ".txt"}, {RG_FMT_JSON, ".json"}, {RG_FMT_DOT, ".dot"},
+        {RG_FMT_SVG, ".svg"},   {RG_FMT_PNG, ".png"},   {RG_FMT_HTML, ".html"},
+    };
+    if (!cfg->output)
+        return true;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (!(cfg->formats & files[i].bit))
+            continue;
+        size_t n = strlen(cfg->output) + strlen(files[i].ext) + 1;
+        char *path = malloc(n);
+        if (!path) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+        snprintf(path, n, "%s%s", cfg->output, files[i].ext);
+        bool ok = rg_check_writable(path, err, errlen);
+        free(path);
+        if (!ok)
+            return false;
+    }
+    return true;
+}

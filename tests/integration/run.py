@@ -347,7 +347,7 @@ def test_names_files_and_family():
         assert [t["address"] for t in doc["traces"]] == [names["web1.h3.lab"]["v6"]], doc["traces"]
         assert doc["traces"][0]["reached_ttl"] == 3
         r = rg("-6", "-p", "80", "v4only.h1.lab")
-        assert r.rc == 3 and "v4only.h1.lab" in r.err, r
+        assert r.rc == 2 and "v4only.h1.lab" in r.err, r  # nothing traced
         # Two names for one address, and the address itself: traced once.
         _, doc = rg_json("-4", "-p", "80", "web1.h1.lab", names["web1.h1.lab"]["v4"], "web1.h1.lab")
         assert [t["target"] for t in doc["traces"]] == ["web1.h1.lab"], doc["traces"]
@@ -375,7 +375,7 @@ def test_hostile_target_lists():
             path = os.path.join(d, "t.txt")
             with open(path, "wb") as f:
                 f.write(content)
-            r = rg("-p", "80", "-f", path)
+            r = rg("--strict", "-p", "80", "-f", path)
             assert r.rc == 2 and r.out == "" and len(r.err.splitlines()) == 1, (content[:20], r)
             assert want in r.err and "t.txt:" in r.err, (want, r.err)
         # Empty lines and comments only: nothing to trace is a usage error.
@@ -383,6 +383,67 @@ def test_hostile_target_lists():
             f.write("\n\n# nothing\n   \n")
         r = rg("-p", "80", "-f", os.path.join(d, "empty.txt"))
         assert r.rc == 2 and "no target" in r.err, r
+
+
+@test
+def test_nothing_traced_exits_2():
+    for args, why in ((["-n", "nosuch.invalid"], "nosuch.invalid: cannot resolve: "),
+                      (["-6", "198.19.0.5"], "198.19.0.5: is an IPv4 address but -6 was given")):
+        r = rg("-p", "80", *args)
+        assert r.rc == 2 and r.err.startswith("routegraph: " + why), (args, r)
+        assert len(r.err.splitlines()) == 1 and ": not traced: " in r.out, (args, r)
+
+
+@test
+def test_target_file_bad_entries_reported_good_ones_traced():
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        path = os.path.join(d, "junk.txt")
+        a, b = target("h3", 4, 40), target("h3", 4, 41)
+        with open(path, "w") as f:
+            f.write(f"{a}\nhttps://web1.h3.lab/\n{b}:443\nfoo/bar\n[{target('h3', 6, 40)}]:80\n")
+        os.chmod(path, 0o644)
+        r = rg("-q", "-n", "--format", "json", "-p", "80", "-f", path)
+        assert r.rc == 3, r
+        assert r.err.splitlines() == [
+            f"routegraph: {path}:2: 'https://web1.h3.lab/' looks like a URL: give the host alone "
+            "(and its port as host:port or -p)",
+            f"routegraph: {path}:4: 'foo/bar' is not a host name or address: '/' cannot be in one "
+            "(allowed: A-Z a-z 0-9 . : _ -)",
+            "routegraph: 2 bad entries skipped, the others traced (--strict stops at the first)",
+        ], r.err
+        doc = json.loads(r.out)
+        # b's own port joins -p; the bracketed IPv6 literal carries its port.
+        got = sorted((t["address"], t["port"], t["state"]) for t in doc["traces"])
+        assert got == sorted([(a, 80, "open"), (b, 80, "open"), (b, 443, "closed"),
+                              (target("h3", 6, 40), 80, "open")]), got
+        r = rg("--strict", "-p", "80", "-f", path)
+        assert r.rc == 2 and r.out == "" and r.err.splitlines() == [
+            f"routegraph: {path}:2: 'https://web1.h3.lab/' looks like a URL: give the host alone "
+            "(and its port as host:port or -p)"], r
+
+
+@test
+def test_one_warning_for_missing_as_data_and_a_silent_dns_server():
+    addr = target("h3", 4, 43)
+    r = rg("-n", "-p", "80", addr, env={"RG_DATA_DIR": "/nonexistent-routegraph-data"})
+    assert r.rc == 0 and r.err == (
+        "routegraph: no AS data installed: hops will show AS??? (run scripts/fetch-asn-data.sh, "
+        "or give --asn-db FILE, or --asn-source none)\n"), r
+    # A resolver address where nothing listens: every lookup fails, said once.
+    r = rg("--asn-source", "none", "--dns-server", "192.0.2.53", "--dns-timeout", "1",
+           "-p", "80", addr)
+    assert r.rc == 0 and f"{addr}:tcp80" in r.out, r
+    m = re.fullmatch(r"routegraph: the DNS server did not answer: (\d+) name lookups failed, "
+                     r"hops are shown without names \(-n skips them\)\n", r.err)
+    assert m and int(m.group(1)) == 3, r  # PTR of the three responders
+
+
+@test
+def test_outputs_checked_before_probing():
+    r = rg("-p", "80", "-o", "/nonexistent-dir/run", target("h3", 4, 42))
+    assert r.rc == 2 and r.out == "", r
+    assert r.err == "routegraph: /nonexistent-dir/run.txt: cannot write: No such file or directory\n", r
 
 
 @test

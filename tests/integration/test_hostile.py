@@ -866,9 +866,9 @@ def test_hostile_family_flag_against_a_name_of_the_other_family():
     for flag, only, fam in (("-4", "v6only.h1.lab", 4), ("-6", "v4only.h1.lab", 6)):
         why = NO_FAMILY[flag]
         want_err = f"routegraph: {only}: {why}\n"
-        # Alone: nothing to trace, the name listed as unresolved, status 3.
+        # Alone: nothing traced, the name listed as unresolved, status 2.
         r = rg(flag, "-q", "-n", "--asn-source", "none", "--format", "json", "-p", "80", only)
-        assert r.rc == 3 and r.err == want_err, (flag, r)
+        assert r.rc == 2 and r.err == want_err, (flag, r)
         doc = json.loads(r.out)
         assert doc["unresolved"] == [{"name": only, "error": why}], doc["unresolved"]
         assert doc["traces"] == [] and doc["stats"]["probes_sent"] == 0, doc
