@@ -543,10 +543,12 @@ static void put_legend_trace(FILE *f, const rg_graph *g, size_t i)
     fputs("</td></tr>", f);
 }
 
+/* "port 443" or "ports 80, 8080": the split note reads as a sentence. */
 static void put_port_list(FILE *f, const rg_graph *g, const size_t *traces, size_t n)
 {
+    fputs(n == 1 ? "port " : "ports ", f);
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s:%u", i ? "," : "", g->traces[traces[i]].port);
+        fprintf(f, "%s%u", i ? ", " : "", g->traces[traces[i]].port);
 }
 
 static void put_legend_split(FILE *f, const rg_graph *g, const rg_gsplit *s)
@@ -560,7 +562,7 @@ static void put_legend_split(FILE *f, const rg_graph *g, const rg_gsplit *s)
     put_port_list(f, g, s->first_traces, s->nfirst);
     fputs(" after ", f);
     put_text(f, node_name(g, s->at, buf, sizeof buf), ESC_HTML, 0);
-    fprintf(f, " (TTL %u differs)</td></tr>", s->ttl);
+    fprintf(f, " (at TTL %u)</td></tr>", s->ttl);
 }
 
 /* unknown and unreachable get their swatch only when a port has them. */

@@ -42,8 +42,9 @@ static void line_end(rg_line *l)
 static const char *header_text(const rg_trace *t, char *buf, size_t len)
 {
     char a[RG_ADDR_STRLEN];
-    snprintf(buf, len, "%s:tcp%u", rg_addr_format(&t->dst, a, sizeof a),
-             (unsigned)t->dport);
+    /* As targets are written: 192.0.2.1:80, [2001:db8::1]:80. */
+    rg_addr_format(&t->dst, a, sizeof a);
+    snprintf(buf, len, t->dst.family == 6 ? "[%s]:%u" : "%s:%u", a, (unsigned)t->dport);
     return buf;
 }
 
@@ -124,7 +125,52 @@ static size_t column_width(const rg_trace *t, bool rows, unsigned lo,
     return w;
 }
 
-static bool write_grid(FILE *out, const rg_run *run)
+/* The highest TTL with a cell in traces [from, to). */
+static unsigned block_hi(const rg_run *run, size_t from, size_t to)
+{
+    unsigned hi = 0;
+    for (size_t i = from; i < to; i++) {
+        unsigned last = last_sent(&run->traces[i]);
+        hi = last > hi ? last : hi;
+    }
+    return hi;
+}
+
+/* Columns [from, to): a header line, then one line per TTL. */
+static void write_block(FILE *out, const rg_run *run, const size_t *widths, size_t label_w,
+                        size_t from, size_t to, unsigned lo, unsigned hi)
+{
+    char buf[RG_CELL_LEN];
+    rg_line l = {out, 0};
+    line_put(&l, "", label_w);
+    for (size_t i = from; i < to; i++) {
+        line_sep(&l);
+        line_put(&l, header_text(&run->traces[i], buf, sizeof buf), widths[i]);
+    }
+    line_end(&l);
+    for (unsigned ttl = lo; ttl <= hi; ttl++) {
+        char label[16];
+        snprintf(label, sizeof label, "%u", ttl);
+        line_put(&l, label, label_w);
+        for (size_t i = from; i < to; i++) {
+            line_sep(&l);
+            line_put(&l, cell_text(&run->traces[i], ttl, buf, sizeof buf), widths[i]);
+        }
+        line_end(&l);
+    }
+}
+
+/* The end of the block that starts at from: as many columns as fit. */
+static size_t block_end(const size_t *widths, size_t n, size_t label_w, size_t from,
+                        size_t width)
+{
+    size_t used = label_w + 1 + widths[from], to = from + 1;
+    while (width && to < n && used + 1 + widths[to] <= width)
+        used += 1 + widths[to++];
+    return width ? to : n;
+}
+
+static bool write_grid(FILE *out, const rg_run *run, size_t width)
 {
     unsigned lo, hi;
     bool rows = row_range(run, &lo, &hi);
@@ -134,25 +180,12 @@ static bool write_grid(FILE *out, const rg_run *run)
     for (size_t i = 0; i < run->ntraces; i++)
         widths[i] = column_width(&run->traces[i], rows, lo, hi);
     size_t label_w = rows ? (size_t)snprintf(NULL, 0, "%u", hi) : 0;
-
-    char buf[RG_CELL_LEN];
-    rg_line l = {out, 0};
-    line_put(&l, "", label_w);
-    for (size_t i = 0; i < run->ntraces; i++) {
-        line_sep(&l);
-        line_put(&l, header_text(&run->traces[i], buf, sizeof buf), widths[i]);
-    }
-    line_end(&l);
-    for (unsigned ttl = lo; rows && ttl <= hi; ttl++) {
-        char label[16];
-        snprintf(label, sizeof label, "%u", ttl);
-        line_put(&l, label, label_w);
-        for (size_t i = 0; i < run->ntraces; i++) {
-            line_sep(&l);
-            line_put(&l, cell_text(&run->traces[i], ttl, buf, sizeof buf),
-                     widths[i]);
-        }
-        line_end(&l);
+    for (size_t from = 0, to; from < run->ntraces; from = to) {
+        to = block_end(widths, run->ntraces, label_w, from, width);
+        if (from > 0)
+            fputc('\n', out);
+        unsigned bhi = width ? block_hi(run, from, to) : hi;
+        write_block(out, run, widths, label_w, from, to, lo, rows ? bhi : 0);
     }
     free(widths);
     return true;
@@ -354,6 +387,11 @@ static size_t grid_cells(const rg_run *run)
 
 bool rg_table_write(FILE *out, const rg_run *run)
 {
+    return rg_table_write_width(out, run, 0);
+}
+
+bool rg_table_write_width(FILE *out, const rg_run *run, size_t width)
+{
     size_t cells = run->ntraces > 0 ? grid_cells(run) : 0;
     if (cells > RG_TABLE_MAX_CELLS) {
         fprintf(out, "(TTL-by-trace grid left out: %zu traces over %zu TTLs is more than "
@@ -361,7 +399,7 @@ bool rg_table_write(FILE *out, const rg_run *run)
                 run->ntraces, cells / run->ntraces, RG_TABLE_MAX_CELLS);
         write_summary(out, run);
     } else if (run->ntraces > 0) {
-        if (!write_grid(out, run))
+        if (!write_grid(out, run, width))
             return false;
         fputc('\n', out);
         write_summary(out, run);

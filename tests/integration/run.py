@@ -196,16 +196,16 @@ def test_table_exact_text():
     assert r.rc == 0 and r.err == "", r
     lines = r.out.splitlines()
     want = [
-        "  198.19.32.7:tcp80  198.19.32.7:tcp443",
+        "  198.19.32.7:80     198.19.32.7:443",
         "1 198.18.0.1      11 198.18.0.1      11",
         "2 198.18.1.2      11 198.18.1.2      11",
         "3 198.19.32.7     SA 198.19.32.7     RA",
         "",
     ]
     assert lines[:5] == want, "\n".join(lines)
-    assert re.fullmatch(r"198\.19\.32\.7:tcp80 +reached at hop 3, port open \(SA\), rtt \d+\.\d{3} ms",
+    assert re.fullmatch(r"198\.19\.32\.7:80 +reached at hop 3, port open \(SA\), rtt \d+\.\d{3} ms",
                         lines[5]), lines[5]
-    assert re.fullmatch(r"198\.19\.32\.7:tcp443 +reached at hop 3, port closed \(RA\), rtt \d+\.\d{3} ms",
+    assert re.fullmatch(r"198\.19\.32\.7:443 +reached at hop 3, port closed \(RA\), rtt \d+\.\d{3} ms",
                         lines[6]), lines[6]
     assert len(lines) == 7, lines
 
@@ -221,7 +221,7 @@ def test_table_silent_hop_and_filtered_port():
     # Filtered says how many probes met silence where they must have arrived:
     # the two port probes and TTL 7's probe and retry (and TTL 8's when it
     # went out before TTL 7's silence was known).
-    m = re.search(rf"^{re.escape(addr)}:tcp443 +not reached, port filtered, last answer at hop 6 "
+    m = re.search(rf"^{re.escape(addr)}:443 +not reached, port filtered, last answer at hop 6 "
                   r"from 198\.18\.48\.2, no answer to the (\d+) probes past it$", r.out, re.M)
     assert m and int(m.group(1)) in (4, 5), r.out
     _, doc = rg_json("-p", "443,80", addr)
@@ -328,7 +328,7 @@ def test_unresolvable_name_is_partial():
     assert r.rc == 3, r
     err = r.err.splitlines()
     assert len(err) == 1 and "no-such-host.lab" in err[0], r.err
-    assert f"{good}:tcp80" in r.out and "reached at hop 3, port open" in r.out, r.out
+    assert f"{good}:80 " in r.out and "reached at hop 3, port open" in r.out, r.out
 
 
 @test
@@ -433,7 +433,7 @@ def test_one_warning_for_missing_as_data_and_a_silent_dns_server():
     # A resolver address where nothing listens: every lookup fails, said once.
     r = rg("--asn-source", "none", "--dns-server", "192.0.2.53", "--dns-timeout", "1",
            "-p", "80", addr)
-    assert r.rc == 0 and f"{addr}:tcp80" in r.out, r
+    assert r.rc == 0 and f"{addr}:80 " in r.out, r
     m = re.fullmatch(r"routegraph: the DNS server did not answer: (\d+) name lookups failed, "
                      r"hops are shown without names \(-n skips them\)\n", r.err)
     assert m and int(m.group(1)) == 3, r  # PTR of the three responders
@@ -456,7 +456,7 @@ def test_output_files_written_whole():
         assert sorted(os.listdir(d)) == ["run.json", "run.txt"], os.listdir(d)
         doc = json.load(open(prefix + ".json"))
         assert doc["traces"][0]["state"] == "open"
-        assert open(prefix + ".txt").read().startswith("  198.19.32.12:tcp80")
+        assert open(prefix + ".txt").read().startswith("  198.19.32.12:80")
         r = rg("-q", "-p", "80", "-o", os.path.join(d, "missing", "run"), target("h3", 4, 12))
         assert r.rc == 1 and len(r.err.splitlines()) == 2 and "missing/run" in r.err, r
         assert sorted(os.listdir(d)) == ["run.json", "run.txt"], os.listdir(d)
@@ -531,7 +531,7 @@ def test_annotation_text_view_and_escaping():
     r = rg("-p", "80", "--asn-db", LAB_ASN_CSV, target("h3", 4, 66))
     assert r.rc == 0 and r.err == "", r
     out = r.out.split("\n\n")
-    view = [b for b in out if b.startswith(target("h3", 4, 66) + ":tcp80\n")]
+    view = [b for b in out if b.startswith(target("h3", 4, 66) + ":80\n")]
     assert view, r.out
     lines = view[0].splitlines()
     assert re.fullmatch(r" +1  198\.18\.0\.1  r1-to-prober\.lab  AS64500 RG-LAB-ACCESS Lab "
@@ -707,7 +707,7 @@ def test_prompts_for_targets_on_a_terminal():
     rc, out, tty = on_terminal(["-p", "80"], answer=addr)
     assert "Enter one or more IP/domain, separated by spaces" in tty, repr(tty)
     assert rc == 0, (rc, out, tty)
-    assert f"{addr}:tcp80" in out and "reached at hop 3, port open" in out, out
+    assert f"{addr}:80 " in out and "reached at hop 3, port open" in out, out
 
 
 @test

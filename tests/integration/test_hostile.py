@@ -67,6 +67,12 @@ def label(t):
     return f"{t['address']}:{t['port']}"
 
 
+def shown(t):
+    """The trace as the table writes it: 192.0.2.1:80, [2001:db8::1]:80."""
+    a = t["address"]
+    return f"[{a}]:{t['port']}" if ":" in a else f"{a}:{t['port']}"
+
+
 def hop_list(t, upto):
     """Responder per TTL 1..upto, measured or inferred from other traces
     (None = silent); the ground-truth checks hold both to the lab's."""
@@ -513,11 +519,11 @@ def test_hostile_half_open_connection_never_closes_an_open_port():
         checks = [p for h in t["hops"] for p in h["probes"] if p.get("port_check")]
         # Any RST from the open port was a half-open reset, and was checked.
         assert not doubtful or checks, (label(t), doubtful, checks)
-        assert re.search(re.escape(f"{t['address']}:tcp{t['port']}") +
+        assert re.search(re.escape(shown(t)) +
                          rf" +reached at hop {t['reached_ttl']}, port open \(SA\)", text), text
     assert opened == dropped == 4, (opened, dropped)
     assert " closed" not in "".join(line for line in text.splitlines()
-                                    if ":tcp80 " in line), text
+                                    if re.match(r"\S+:80 ", line)), text
 
 
 @test
@@ -746,7 +752,7 @@ def test_hostile_rst_from_another_address():
         for h in far:
             assert seen[h["ttl"]] == [sp["rst_from"][fam]] * 2, (label(t), h["ttl"], seen)
             foreign += 2
-        assert re.search(rf"^{re.escape(t['address'])}:tcp{t['port']} +not reached, "
+        assert re.search(rf"^{re.escape(shown(t))} +not reached, "
                          rf"port filtered, last answer at hop 2 from ", text, re.M), text
     assert doc["stats"]["unmatched"] >= foreign, (doc["stats"], foreign)
     assert f"\n{doc['stats']['unmatched']} replies matched no probe and were ignored\n" in text
@@ -880,7 +886,7 @@ def test_hostile_family_flag_against_a_name_of_the_other_family():
         assert f"{only}: not traced: {why}" in lines, r.out
         reached = [ln for ln in lines if ln.startswith(f"{name} (")]
         assert len(reached) == 1, r.out
-        m = re.fullmatch(rf"{re.escape(name)} \(([0-9a-f.:]+)\):tcp80 +reached at hop "
+        m = re.fullmatch(rf"{re.escape(name)}:80 \(([0-9a-f.:]+)\) +reached at hop "
                          rf"{NETS['h1']['distance']}, port open \(SA\), rtt \d+\.\d{{3}} ms",
                          reached[0])
         assert m and m.group(1) == first, (reached[0], first)

@@ -489,7 +489,7 @@ static void test_lab_svg_png(void **state)
     check_svg(g, outs[0].data, outs[0].len);
     assert_non_null(strstr(outs[0].data, "AS64501 Lab Transit Backbone (BE, NL)"));
     assert_non_null(strstr(outs[0].data, ">http SA<"));
-    assert_non_null(strstr(outs[0].data, "198.19.0.5: :443 leaves the path of :80,:8080 "
+    assert_non_null(strstr(outs[0].data, "198.19.0.5: port 443 leaves the path of ports 80, 8080 "
                                          "after 198.18.1.2"));
     check_png(outs[1].data, outs[1].len, 500);
     free(outs[0].data);
