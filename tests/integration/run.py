@@ -695,7 +695,9 @@ def test_progress_line_only_on_a_terminal():
     rc, out, tty = on_terminal(args)
     # The port probes expire at the silent router: nothing shows they got anywhere.
     assert rc == 0 and re.search(r"port unknown: no answer at all to \d+ probes?\n", out), (rc, out, tty)
-    assert re.search(r"\r\x1b\[Ktraces 0/1 done, \d+ probes sent, \d+ replies", tty), repr(tty)
+    # Elapsed time, and no estimate while no trace has finished.
+    assert re.search(r"\r\x1b\[Ktraces 0/1 done, \d+ probes sent, \d+ replies, \d+\.\d s, "
+                     r"time left not known yet", tty), repr(tty)
     assert tty.endswith("\r\x1b[K"), repr(tty[-40:])  # the line is erased at the end
     rc, out, tty = on_terminal(["-q", *args])
     assert rc == 0 and tty == "", repr(tty)
