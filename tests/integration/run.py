@@ -307,7 +307,8 @@ def test_bad_command_lines():
         (["-w", "abc", "198.19.0.1"], "-w: 'abc'"),
         (["-r", "9", "198.19.0.1"], "-r: '9' is out of range (0-5)"),
         (["--rate", "0", "198.19.0.1"], "--rate: '0' is out of range"),
-        (["-4", "-6", "198.19.0.1"], "-4"),
+        (["--po", "80", "198.19.0.1"], "unknown option '--po' (did you mean --ports? long "
+                                       "options are not abbreviated)"),
         (["--format", "xml", "198.19.0.1"], "--format"),
         (["--bogus"], "unknown option '--bogus'"),
         (["bad target!"], "bad target!"),
@@ -531,14 +532,20 @@ def test_annotation_text_view_and_escaping():
     r = rg("-p", "80", "--asn-db", LAB_ASN_CSV, target("h3", 4, 66))
     assert r.rc == 0 and r.err == "", r
     out = r.out.split("\n\n")
+    # The AS path on one line, the organisations once, then the hops in
+    # aligned columns under a header (like mtr -z --report).
+    paths = next(b for b in out if b.startswith("AS paths\n")).splitlines()
+    assert paths[1] == f"{target('h3', 4, 66)}:80  AS64500 -> AS64501 -> AS64502", paths
+    assert "  AS64500  RG-LAB-ACCESS Lab Access Networks" in paths, paths
     view = [b for b in out if b.startswith(target("h3", 4, 66) + ":80\n")]
     assert view, r.out
     lines = view[0].splitlines()
-    assert re.fullmatch(r" +1  198\.18\.0\.1  r1-to-prober\.lab  AS64500 RG-LAB-ACCESS Lab "
-                        r"Access Networks  \d+\.\d{3} ms", lines[1]), lines[1]
+    assert re.fullmatch(r"  Hop  Address +Name +AS +Country  RTT", lines[1]), lines[1]
+    assert re.fullmatch(r" +1  198\.18\.0\.1 +r1-to-prober\.lab +AS64500 +\S* +\d+\.\d{3} ms",
+                        lines[2]), lines[2]
     # The hostile name: printable as is, its backslash doubled, the newline
     # as \x0a, never raw.
-    assert 'evil"];<script>alert(1)</script>\'\\\\\\x0ax.h3.lab' in lines[3], repr(lines[3])
+    assert 'evil"];<script>alert(1)</script>\'\\\\\\x0ax.h3.lab' in lines[4], repr(lines[4])
     assert "\x1b" not in r.out
 
 

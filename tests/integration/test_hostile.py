@@ -884,7 +884,7 @@ def test_hostile_family_flag_against_a_name_of_the_other_family():
         assert r.rc == 3 and r.err == want_err + many_warning(name, 8, first, flag), (flag, r)
         lines = r.out.splitlines()
         assert f"{only}: not traced: {why}" in lines, r.out
-        reached = [ln for ln in lines if ln.startswith(f"{name} (")]
+        reached = [ln for ln in lines if ln.startswith(f"{name}:80 (")]
         assert len(reached) == 1, r.out
         m = re.fullmatch(rf"{re.escape(name)}:80 \(([0-9a-f.:]+)\) +reached at hop "
                          rf"{NETS['h1']['distance']}, port open \(SA\), rtt \d+\.\d{{3}} ms",
