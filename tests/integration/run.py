@@ -296,6 +296,41 @@ def test_unreachable_network_answer():
         assert t["hops"][0]["probes"][0]["reply"]["kind"] == "unreachable"
 
 
+MAN_PAGE = os.path.join(ROOT, "docs", "routegraph.1")
+MAN_BEGIN = ".\\\" BEGIN generated example"
+MAN_END = ".\\\" END generated example\n"
+MAN_ARGS = ["-n", "--asn-source", "none", "198.19.16.9:80", "198.19.32.7:80", "198.19.32.7:443",
+            "198.19.4.1:80"]
+
+
+def man_normal(text):
+    """What may differ between two runs: RTTs, and the ECMP branch (the lab
+    draws its hash key anew each time it comes up)."""
+    text = re.sub(r"rtt \d+\.\d{3} ms", "rtt N ms", text)
+    return text.replace("198.18.17.2", "198.18.16.2").replace("198.18.19.2", "198.18.18.2")
+
+
+@test
+def test_man_page_example_is_a_real_run():
+    r = rg(*MAN_ARGS, env={"COLUMNS": "78"})
+    assert r.rc == 0 and r.err == "", r
+    src = open(MAN_PAGE).read()
+    head, rest = src.split(MAN_BEGIN)
+    marker, rest = rest.split("\n", 1)
+    body, tail = rest.split(MAN_END)
+    roff = r.out.replace("\\", "\\e").replace("-", "\\-")
+    if os.environ.get("RG_UPDATE_MAN"):
+        with open(MAN_PAGE, "w") as f:
+            f.write(f"{head}{MAN_BEGIN}{marker}\n.EX\n{roff}.EE\n{MAN_END}{tail}")
+        return
+    shown = body.split(".EX\n", 1)[1].rsplit(".EE\n", 1)[0]
+    text = shown.replace("\\-", "-").replace("\\e", "\\")
+    assert man_normal(text) == man_normal(r.out), f"docs/routegraph.1 example:\n{text}\nrun:\n{r.out}"
+    # What the example is there to show.
+    for want in ("port open (SA)", "port closed (RA)", "port unreachable (!N", " -\n"):
+        assert want in r.out, (want, r.out)
+
+
 @test
 def test_bad_command_lines():
     cases = [
