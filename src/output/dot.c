@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../util/utf8.h"
 
@@ -17,12 +18,16 @@
 #define MAX_ORG 40
 #define MAX_CITY 32
 
-/* Distinct on white and from each other; cycled through the edge styles so
- * 64 traces never share a colour and a style. */
+/* Distinct on white and from each other: 30 traces get 30 colours before
+ * any repeats; then cycled through the edge styles, so 128 traces never
+ * share a colour and a style. */
 static const char *const colors[RG_DOT_NCOLORS] = {
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#1aa7c4",
     "#f032e6", "#9a6324", "#800000", "#808000", "#000075", "#000000",
-    "#469990", "#d4a000", "#7f7fff", "#ff6f91",
+    "#469990", "#d4a000", "#7f7fff", "#ff6f91", "#2e7d32", "#b0651e",
+    "#5e35b1", "#c2185b", "#00838f", "#827717", "#6d4c41", "#ad1457",
+    "#283593", "#ef6c00", "#558b2f", "#8e24aa", "#00695c", "#757575",
+    "#bf360c", "#1565c0",
 };
 static const char *const styles[RG_DOT_NSTYLES] = {"solid", "dashed", "dotted", "bold"};
 /* How each style looks in the legend, drawn in the trace's colour. */
@@ -262,6 +267,21 @@ static void put_port_cell(FILE *f, const rg_gport *p)
         fprintf(f, "%u %s</td>", p->port, p->code);
 }
 
+/* Whether the reverse name is one of the target names already shown (a
+ * trailing dot and letter case aside): it is not written twice. */
+static bool names_have(const rg_gnode *n, const char *ptr)
+{
+    size_t lp = strlen(ptr);
+    lp -= lp > 0 && ptr[lp - 1] == '.';
+    for (size_t i = 0; i < n->nnames; i++) {
+        size_t ln = strlen(n->names[i]);
+        ln -= ln > 0 && n->names[i][ln - 1] == '.';
+        if (ln == lp && strncasecmp(n->names[i], ptr, lp) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void put_dest_header(FILE *f, const rg_gnode *n, size_t width)
 {
     char buf[RG_ADDR_STRLEN];
@@ -274,7 +294,7 @@ static void put_dest_header(FILE *f, const rg_gnode *n, size_t width)
     }
     if (n->more_names)
         fprintf(f, "<br/>(+%zu more)", n->more_names);
-    if (n->ptr) {
+    if (n->ptr && !names_have(n, n->ptr)) {
         fputs("<br/><i>", f);
         put_text(f, n->ptr, ESC_HTML, MAX_NAME);
         fputs("</i>", f);
@@ -343,14 +363,32 @@ static void put_unk(FILE *f, const rg_graph *g, size_t k)
     fputs("];\n", f);
 }
 
+#define END_TRACES_SHOWN 3
+
+/* An end names the traces that ended there ("no reply\n198.19.16.9:443"),
+ * so that at 30 traces one need not follow a colour to learn whose it is. */
 static void put_end(FILE *f, const rg_graph *g, size_t k)
 {
     const rg_gnode *n = &g->nodes[k];
     fputs("  ", f);
     put_node_name(f, g, k);
-    fprintf(f, " [label=\"%s\", shape=octagon, style=filled, fillcolor=\"#ff9e9e\", "
-               "fontsize=9, margin=\"0.04,0.02\"];\n",
-            n->reason == RG_GEND_UNREACHABLE ? "unreachable" : "no reply");
+    fprintf(f, " [label=\"%s", n->reason == RG_GEND_UNREACHABLE ? "unreachable" : "no reply");
+    size_t shown = 0, more = 0;
+    for (size_t e = 0; e < g->nedges; e++) {
+        if (g->edges[e].to != k)
+            continue;
+        if (shown == END_TRACES_SHOWN) {
+            more++;
+            continue;
+        }
+        fputs("\\n", f);
+        put_target_port(f, &g->traces[g->edges[e].trace], ESC_DOT);
+        shown++;
+    }
+    if (more)
+        fprintf(f, "\\n(+%zu more)", more);
+    fputs("\", shape=octagon, style=filled, fillcolor=\"#ff9e9e\", "
+          "fontsize=9, margin=\"0.04,0.02\"];\n", f);
 }
 
 static void put_node(FILE *f, const rg_graph *g, size_t k)

@@ -532,7 +532,11 @@ static void test_palette(void **state)
         for (size_t j = 0; j < i; j++)
             assert_false(strcmp(rg_dot_trace_color(i), rg_dot_trace_color(j)) == 0 &&
                          strcmp(rg_dot_trace_style(i), rg_dot_trace_style(j)) == 0);
-    assert_string_equal(rg_dot_trace_color(64), rg_dot_trace_color(0));
+    assert_string_equal(rg_dot_trace_color(128), rg_dot_trace_color(0));
+    /* About 30 traces each get a colour of their own. */
+    for (size_t i = 0; i < 30; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(rg_dot_trace_color(i), rg_dot_trace_color(j));
 }
 
 /* ---- a live run and its saved JSON draw the same graph ---- */
