@@ -145,6 +145,25 @@ def test_probe_count_is_within_the_floor():
 
 
 @test
+def test_both_families_side_by_side():
+    names = {n["name"]: n for n in TOPO["names"]}
+    web = names["web1.h3.lab"]
+    for flag in (["-46"], ["--both-families"], ["-4", "-6"]):
+        _, doc = rg_json(*flag, "-p", "80", "web1.h3.lab")
+        got = sorted((t["family"], t["address"], t["state"]) for t in doc["traces"])
+        assert got == [(4, web["v4"], "open"), (6, web["v6"], "open")], (flag, got)
+        assert doc["options"]["family"] == "both", doc["options"]
+    # A literal is traced as given; a name without IPv6 is traced over IPv4
+    # and listed as not traced over IPv6 (partial).
+    _, doc = rg_json("-46", "-p", "80", target("h3", 4, 44))
+    assert [t["family"] for t in doc["traces"]] == [4], doc["traces"]
+    r = rg("-46", "-q", "--format", "json", "-p", "80", "v4only.h1.lab")
+    doc = json.loads(r.out)
+    assert r.rc == 3 and [t["family"] for t in doc["traces"]] == [4], r
+    assert [u["name"] for u in doc["unresolved"]] == ["v4only.h1.lab"], doc["unresolved"]
+
+
+@test
 def test_ecmp_each_trace_on_one_branch_both_branches_used():
     addrs = [target("h1", 4, h) for h in range(10, 26)] + [target("h1", 6, h) for h in range(10, 26)]
     _, doc = rg_json("-p", "80", *addrs)
