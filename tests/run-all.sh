@@ -97,6 +97,9 @@ run_units "$BUILD" valgrind $VALGRIND
 step "lint: capability calls only in src/engine/privs.c"
 run_tap lint tests/lint/caps.sh
 
+step "lint: the HTML report's script and style sheet"
+run_tap lint-report tests/lint/report-assets.sh
+
 step "integration tests in the lab"
 run_tap integration timeout 900 python3 tests/integration/run.py --build "$BUILD"
 

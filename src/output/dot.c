@@ -131,7 +131,7 @@ static void put_quoted(FILE *f, const char *s)
 
 /* ---- names and small texts ---- */
 
-static const char *node_name(const rg_graph *g, size_t k, char *buf, size_t len)
+const char *rg_dot_node_name(const rg_graph *g, size_t k, char *buf, size_t len)
 {
     const rg_gnode *n = &g->nodes[k];
     switch (n->kind) {
@@ -145,8 +145,8 @@ static const char *node_name(const rg_graph *g, size_t k, char *buf, size_t len)
 
 static void put_node_name(FILE *f, const rg_graph *g, size_t k)
 {
-    char buf[RG_ADDR_STRLEN + 8];
-    put_quoted(f, node_name(g, k, buf, sizeof buf));
+    char buf[RG_DOT_NODE_NAMELEN];
+    put_quoted(f, rg_dot_node_name(g, k, buf, sizeof buf));
 }
 
 /* Microseconds as a few significant digits of milliseconds, truncated. */
@@ -575,7 +575,7 @@ static void put_legend_trace(FILE *f, const rg_graph *g, size_t i)
             fputs(", nothing answered", f);
         } else {
             fputs(", last reply ", f);
-            put_text(f, node_name(g, t->last, buf, sizeof buf), ESC_HTML, 0);
+            put_text(f, rg_dot_node_name(g, t->last, buf, sizeof buf), ESC_HTML, 0);
         }
     }
     fputs("</td></tr>", f);
@@ -591,15 +591,15 @@ static void put_port_list(FILE *f, const rg_graph *g, const size_t *traces, size
 
 static void put_legend_split(FILE *f, const rg_graph *g, const rg_gsplit *s)
 {
-    char buf[RG_ADDR_STRLEN + 8];
+    char buf[RG_DOT_NODE_NAMELEN];
     fputs("<tr><td align=\"left\">", f);
-    put_text(f, node_name(g, s->dest, buf, sizeof buf), ESC_HTML, 0);
+    put_text(f, rg_dot_node_name(g, s->dest, buf, sizeof buf), ESC_HTML, 0);
     fputs(": ", f);
     put_port_list(f, g, s->other_traces, s->nother);
     fputs(" leaves the path of ", f);
     put_port_list(f, g, s->first_traces, s->nfirst);
     fputs(" after ", f);
-    put_text(f, node_name(g, s->at, buf, sizeof buf), ESC_HTML, 0);
+    put_text(f, rg_dot_node_name(g, s->at, buf, sizeof buf), ESC_HTML, 0);
     fprintf(f, " (at TTL %u)</td></tr>", s->ttl);
 }
 

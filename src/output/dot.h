@@ -34,6 +34,12 @@ bool rg_dot_write(FILE *out, const rg_graph *g);
 /* The same, shaped as an rg_writer_fn (output/atomic.h); ctx is the graph. */
 bool rg_dot_writer(FILE *out, const void *graph);
 
+/* The name node k has in the DOT source, which graphviz writes as the SVG
+ * node's <title>: the HTML report's script finds a node's details by it, so
+ * both writers take it from here. Fits RG_DOT_NODE_NAMELEN bytes. */
+#define RG_DOT_NODE_NAMELEN (RG_ADDR_STRLEN + 16)
+const char *rg_dot_node_name(const rg_graph *g, size_t k, char *buf, size_t len);
+
 /* Trace i's edge colour ("#rrggbb") and style ("solid", ...). */
 const char *rg_dot_trace_color(size_t i);
 const char *rg_dot_trace_style(size_t i);

@@ -11,348 +11,12 @@
 #include <time.h>
 
 #include "dot.h"
+#include "report_assets.h"
 #include "../util/utf8.h"
 
 #define NONCE_BYTES 16
 #define MAX_OPTION_ITEMS 32 /* list items shown per option (1024 ports would be a wall) */
 #define LONG_NAME 64        /* bytes from which a name also gets a tooltip */
-
-/* The page's style and script are constants of this file, one line per
- * entry: C11 compilers need only accept string literals of 4095 bytes. The
- * script touches data only through textContent, never innerHTML. */
-static const char *const page_css[] = {
-    ":root{--bg:#f4f5f7;--card:#fff;--ink:#1d232b;--muted:#66707c;--line:#e3e6eb;"
-    "--accent:#1a73e8;--open:#b6e3a8;--open-ink:#1f5a14;--closed:#f4a6a6;"
-    "--closed-ink:#7b1616;--filtered:#ffd98a;--filtered-ink:#6a4700;--unknown:#e3e3e3;--unreachable:#7a3e9d}",
-    "*{box-sizing:border-box}",
-    "body{margin:0;background:var(--bg);color:var(--ink);"
-    "font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif}",
-    "header.top{background:#1f2a37;color:#f3f5f7;padding:16px 0 12px}",
-    ".inner{max-width:1500px;margin:0 auto;padding:0 20px}",
-    "h1{font-size:20px;margin:0 0 2px;font-weight:600}",
-    ".meta{color:#c9d1db;margin:0 0 8px}",
-    ".chips{display:flex;flex-wrap:wrap;gap:6px;margin:5px 0}",
-    ".chip{background:rgba(255,255,255,.08);border:1px solid rgba(255,255,255,.16);"
-    "border-radius:999px;padding:1px 10px;font-size:12.5px;color:#e6eaef}",
-    ".chip b{font-weight:600;color:#9fc3ff;margin-right:5px}",
-    ".chip.warn b{color:#ffcf70}",
-    "section{background:var(--card);border:1px solid var(--line);border-radius:10px;"
-    "margin:18px 0;padding:14px 18px;box-shadow:0 1px 2px rgba(16,24,40,.05)}",
-    "h2{font-size:16px;margin:0 0 10px;font-weight:600}",
-    "h2 small{font-weight:400;color:var(--muted);font-size:13px;margin-left:8px}",
-    "table{border-collapse:collapse;width:100%}",
-    "th{text-align:left;font-weight:600;color:var(--muted);font-size:11.5px;"
-    "text-transform:uppercase;letter-spacing:.04em;border-bottom:1px solid var(--line);"
-    "padding:6px 8px}",
-    "td{padding:5px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}",
-    "tbody tr[data-node]:hover,tbody tr[data-node]:focus{background:#eef4ff;outline:none}",
-    "tr[data-node]{cursor:pointer}",
-    "td.target{background:#fafbfc;border-right:1px solid #eef0f3}",
-    ".mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',"
-    "monospace;font-size:12.5px}",
-    ".name,.muted{color:var(--muted)}",
-    ".name{overflow-wrap:anywhere}",
-    ".clip{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;"
-    "overflow:hidden;overflow-wrap:anywhere}",
-    ".num{text-align:right;font-variant-numeric:tabular-nums;width:3.5em}",
-    ".badge{display:inline-block;min-width:66px;text-align:center;border-radius:4px;"
-    "padding:0 8px;font-weight:600;font-size:12.5px;margin-right:8px}",
-    ".s-open{background:var(--open);color:var(--open-ink)}",
-    ".s-closed{background:var(--closed);color:var(--closed-ink)}",
-    ".s-filtered{background:var(--filtered);color:var(--filtered-ink)}",
-    ".s-unknown{background:var(--unknown);color:#444}",
-    ".s-unreachable{background:var(--unreachable);color:#fff}",
-    "tr.v-open td.verdict{box-shadow:inset 4px 0 var(--open)}",
-    "tr.v-closed td.verdict{box-shadow:inset 4px 0 var(--closed)}",
-    "tr.v-filtered td.verdict{box-shadow:inset 4px 0 var(--filtered)}",
-    "tr.v-unknown td.verdict{box-shadow:inset 4px 0 var(--unknown)}",
-    "tr.v-unreachable td.verdict{box-shadow:inset 4px 0 var(--unreachable)}",
-    ".asn{font-weight:600}",
-    "a{color:var(--accent);text-decoration:none}",
-    "a:hover{text-decoration:underline}",
-    "svg a,svg a:hover{text-decoration:none}",
-    ".graph-wrap{display:flex;gap:16px;align-items:flex-start}",
-    ".graph{flex:1 1 auto;min-width:0;overflow:auto;max-height:85vh;"
-    "border:1px solid var(--line);border-radius:8px;background:#fff;padding:6px}",
-    ".graph svg{display:block;margin:0 auto;height:auto}",
-    ".graph.fit svg{max-width:100%}",
-    "g.node.rg-hot{cursor:pointer}",
-    "g.node.rg-hot:focus{outline:none}",
-    "g.node.rg-sel{filter:drop-shadow(0 0 2px var(--accent)) drop-shadow(0 0 3px var(--accent))}",
-    "g.node.rg-hl{filter:drop-shadow(0 0 3px #f59e0b) drop-shadow(0 0 2px #f59e0b)}",
-    "aside#rg-details{flex:0 0 310px;position:sticky;top:12px;max-height:calc(100vh - 24px);"
-    "overflow:auto;border:1px solid var(--line);border-radius:8px;padding:12px 14px;"
-    "background:#fbfcfd;min-height:140px;font-size:13px}",
-    "aside#rg-details.pinned{border-color:var(--accent);box-shadow:0 0 0 1px var(--accent)}",
-    "aside h3{margin:0 0 8px;font-size:15px;overflow-wrap:anywhere}",
-    "aside h4{margin:10px 0 4px;font-size:12px;color:var(--muted);text-transform:uppercase;"
-    "letter-spacing:.04em}",
-    "aside dl{display:grid;grid-template-columns:auto 1fr;gap:3px 10px;margin:0}",
-    "aside dt{color:var(--muted)}",
-    "aside dd{margin:0;overflow-wrap:anywhere}",
-    "aside ul{margin:0;padding:0;list-style:none}",
-    "aside li{margin:5px 0;overflow-wrap:anywhere}",
-    "aside li .more{display:block;margin-left:25px;font-size:12px}",
-    ".swatch{display:inline-block;width:18px;height:0;border-top:3px solid #999;"
-    "vertical-align:middle;margin-right:7px}",
-    ".hint{color:var(--muted);margin:0}",
-    ".toolbar{display:flex;justify-content:space-between;align-items:center;margin-bottom:8px}",
-    ".toolbar h2{margin:0}",
-    "button{font:inherit;font-size:12.5px;border:1px solid var(--line);background:#fff;"
-    "border-radius:6px;padding:2px 10px;cursor:pointer}",
-    "button:hover{border-color:var(--accent);color:var(--accent)}",
-    ".zoom{display:flex;gap:4px;align-items:center}",
-    ".zoom output{min-width:3.5em;text-align:center;color:var(--muted);font-size:12.5px}",
-    "details.trace{border-top:1px solid var(--line);padding:4px 0}",
-    "details.trace:first-of-type{border-top:0}",
-    "details.trace summary{cursor:pointer;padding:5px 0}",
-    "details.trace table{margin:2px 0 8px;table-layout:fixed}",
-    "table.hops td{overflow-wrap:anywhere}",
-    "table.verdicts{table-layout:fixed}",
-    "col.c-target{width:15%}",
-    "col.c-port{width:4.5em}",
-    "col.c-verdict{width:16em}",
-    "col.c-by{width:24%}",
-    "col.c-vrtt{width:6.5em}",
-    "col.c-ttl{width:4.5em}",
-    "col.c-addr{width:17em}",
-    "col.c-reply{width:10em}",
-    "col.c-name{width:24%}",
-    "col.c-rtt{width:10em}",
-    ".silent{color:#a0a7b0}",
-    ".inferred{color:#5b6b7f;font-style:italic}",
-    ".k{font-size:12px;color:var(--muted)}",
-    ".k-syn-ack{color:var(--open-ink);font-weight:600}",
-    ".k-rst{color:var(--closed-ink);font-weight:600}",
-    ".k-unreachable{color:var(--filtered-ink);font-weight:600}",
-    "ul.plain{margin:0;padding-left:18px}",
-    "footer{color:var(--muted);font-size:12px;margin:4px 0 28px}",
-    "footer p{margin:3px 0}",
-    "@media (max-width:900px){.graph-wrap{flex-direction:column}"
-    "aside#rg-details{position:static;flex:none;width:100%}}",
-};
-
-static const char *const page_js[] = {
-    "(function () {",
-    "  'use strict';",
-    "  function block(id) {",
-    "    var e = document.getElementById(id);",
-    "    return e ? JSON.parse(e.textContent) : null;",
-    "  }",
-    "  var R = block('rg-results'), G = block('rg-graph');",
-    "  var panel = document.getElementById('rg-details');",
-    "  var box = document.getElementById('rg-svg');",
-    "  if (!R || !G || !panel) return;",
-    "  var HINT = 'Hover over or click a node for its details; Esc clears.';",
-    "  var hosts = new Map(), nodes = new Map(), elems = new Map();",
-    "  (R.hosts || []).forEach(function (h) { hosts.set(h.address, h); });",
-    "  G.nodes.forEach(function (n) { nodes.set(n.name, n); });",
-    /* The same visible form of control characters as the C side writes. */
-    "  function shown(s) {",
-    "    var out = '';",
-    "    for (var ch of String(s)) {",
-    "      var c = ch.codePointAt(0);",
-    "      if (c < 32) ch = String.fromCodePoint(0x2400 + c);",
-    "      else if (c === 127) ch = String.fromCodePoint(0x2421);",
-    "      else if (c >= 128 && c < 160) ch = String.fromCodePoint(0xfffd);",
-    "      out += ch;",
-    "    }",
-    "    return out;",
-    "  }",
-    "  function ms(us) {",
-    "    if (us < 10000) return (Math.floor(us / 10) / 100).toFixed(2) + ' ms';",
-    "    if (us < 100000) return (Math.floor(us / 100) / 10).toFixed(1) + ' ms';",
-    "    return Math.floor(us / 1000) + ' ms';",
-    "  }",
-    "  function add(parent, tag, cls, text) {",
-    "    var e = document.createElement(tag);",
-    "    if (cls) e.className = cls;",
-    "    if (text !== undefined && text !== null) e.textContent = shown(text);",
-    "    parent.appendChild(e);",
-    "    return e;",
-    "  }",
-    "  function field(dl, key, value) {",
-    "    if (value === undefined || value === null || value === '') return;",
-    "    add(dl, 'dt', null, key);",
-    "    add(dl, 'dd', null, value);",
-    "  }",
-    "  function traceLabel(i) {",
-    "    var t = R.traces[i];",
-    "    if (!t) return 'trace ' + i;",
-    "    var name = String(t.target);",
-    "    return (name.indexOf(':') >= 0 ? '[' + name + ']' : name) + ':' + t.port;",
-    "  }",
-    "  function asText(h) {",
-    "    if (!h || !h.asn) return null;",
-    "    return 'AS' + h.asn + (h.as_org ? ' ' + h.as_org : '');",
-    "  }",
-    "  function place(h) {",
-    "    return h ? [h.city, h.country].filter(Boolean).join(', ') : '';",
-    "  }",
-    /* Every reply this address sent, by trace: the RTTs the panel lists. */
-    "  function repliesFrom(addr) {",
-    "    var by = new Map();",
-    "    (R.traces || []).forEach(function (t, i) {",
-    "      (t.hops || []).forEach(function (hop) {",
-    "        (hop.probes || []).forEach(function (p) {",
-    "          if (!p.reply || p.reply.from !== addr) return;",
-    "          if (!by.has(i)) by.set(i, []);",
-    "          by.get(i).push(p.reply.rtt_us);",
-    "        });",
-    "      });",
-    "    });",
-    "    return by;",
-    "  }",
-    "  function traceItem(ul, i, text) {",
-    "    var li = add(ul, 'li');",
-    "    var sw = add(li, 'span', 'swatch');",
-    "    var look = (G.traces || [])[i];",
-    "    if (look) {",
-    "      sw.style.borderTopColor = look.color;",
-    "      sw.style.borderTopStyle = look.style === 'bold' ? 'solid' : look.style;",
-    "      if (look.style === 'bold') sw.style.borderTopWidth = '5px';",
-    "    }",
-    "    add(li, 'span', 'mono', traceLabel(i));",
-    "    if (text) add(li, 'span', 'muted more', text);",
-    "  }",
-    "  function title(n) {",
-    "    if (n.kind === 'host') return n.address;",
-    "    if (n.kind === 'prober') return 'prober (this host)';",
-    "    if (n.kind === 'unk') return 'silent hop';",
-    "    return n.reason === 'unreachable' ? 'trace ended: unreachable' : 'trace ended: no reply';",
-    "  }",
-    "  function describeHost(dl, n) {",
-    "    var h = hosts.get(n.address);",
-    "    field(dl, 'Address', n.address);",
-    "    field(dl, 'Name', h && h.ptr);",
-    "    field(dl, 'AS', asText(h) || 'unknown');",
-    "    field(dl, 'Location', place(h));",
-    "    if (n.rtt_count) field(dl, 'Median RTT', ms(n.median_rtt_us) + ' over ' + n.rtt_count +",
-    "                           (n.rtt_count === 1 ? ' reply' : ' replies'));",
-    "  }",
-    "  function describePorts(n) {",
-    "    if (!n.ports || !n.ports.length) return;",
-    "    add(panel, 'h4', null, 'Ports probed');",
-    "    var ul = add(panel, 'ul');",
-    "    n.ports.forEach(function (p) {",
-    "      var li = add(ul, 'li');",
-    "      add(li, 'span', 'badge s-' + p.state, p.state);",
-    "      add(li, 'span', 'mono', p.port + ' ' + p.code);",
-    "    });",
-    "  }",
-    "  function describeTraces(n) {",
-    "    var through = new Map();",
-    "    (n.traces || []).forEach(function (tt) {",
-    "      if (!through.has(tt[0])) through.set(tt[0], []);",
-    "      if (tt[1] > 0) through.get(tt[0]).push(tt[1]);",
-    "    });",
-    "    var replies = n.address ? repliesFrom(n.address) : new Map();",
-    "    replies.forEach(function (r, i) { if (!through.has(i)) through.set(i, []); });",
-    "    var head = n.kind === 'end' ? 'Traces that ended here' : 'Traces through it';",
-    "    add(panel, 'h4', null, head + ' (' + through.size + ')');",
-    "    var ul = add(panel, 'ul');",
-    "    Array.from(through.keys()).sort(function (a, b) { return a - b; }).forEach(function (i) {",
-    "      var parts = [], ttls = through.get(i), rtts = replies.get(i);",
-    "      if (ttls.length) parts.push('TTL ' + ttls.join(', '));",
-    "      if (rtts) parts.push('RTT ' + rtts.map(ms).join(', '));",
-    "      traceItem(ul, i, parts.join(' \\u00b7 '));",
-    "    });",
-    "  }",
-    "  function describe(n) {",
-    "    panel.replaceChildren();",
-    "    add(panel, 'h3', n.kind === 'host' ? 'mono' : null, title(n));",
-    "    var dl = add(panel, 'dl');",
-    "    if (n.kind === 'host') describeHost(dl, n);",
-    "    if (n.kind === 'prober') field(dl, 'Source', (n.sources || []).join(', '));",
-    "    if (n.kind === 'unk') field(dl, 'TTLs', 'no reply at these hops');",
-    "    if (n.kind === 'end') field(dl, 'Destination', n.dest);",
-    "    describePorts(n);",
-    "    describeTraces(n);",
-    "  }",
-    "  var selected = null, pinned = false;",
-    "  function mark(name, cls, on) {",
-    "    var g = elems.get(name);",
-    "    if (g) g.classList.toggle(cls, on);",
-    "  }",
-    "  function select(name, pin) {",
-    "    var n = nodes.get(name);",
-    "    if (!n) return;",
-    "    mark(selected, 'rg-sel', false);",
-    "    selected = name;",
-    "    pinned = pin;",
-    "    mark(name, 'rg-sel', true);",
-    "    panel.classList.toggle('pinned', pin);",
-    "    describe(n);",
-    "  }",
-    "  function clear() {",
-    "    mark(selected, 'rg-sel', false);",
-    "    selected = null;",
-    "    pinned = false;",
-    "    panel.classList.remove('pinned');",
-    "    panel.replaceChildren();",
-    "    add(panel, 'p', 'hint', HINT);",
-    "  }",
-    "  function hook(g, name) {",
-    "    elems.set(name, g);",
-    "    g.classList.add('rg-hot');",
-    "    g.setAttribute('tabindex', '0');",
-    "    g.setAttribute('role', 'button');",
-    "    g.addEventListener('mouseenter', function () { if (!pinned) select(name, false); });",
-    "    g.addEventListener('focus', function () { if (!pinned) select(name, false); });",
-    "    g.addEventListener('click', function (ev) {",
-    "      ev.stopPropagation();",
-    "      if (pinned && selected === name) clear(); else select(name, true);",
-    "    });",
-    "    g.addEventListener('keydown', function (ev) {",
-    "      if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(name, true); }",
-    "    });",
-    "  }",
-    "  if (box) {",
-    "    box.querySelectorAll('g.node').forEach(function (g) {",
-    "      var t = g.querySelector('title');",
-    "      if (t && nodes.has(t.textContent)) hook(g, t.textContent);",
-    "    });",
-    "    box.addEventListener('click', function () { if (pinned) clear(); });",
-    "  }",
-    "  document.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') clear(); });",
-    "  document.querySelectorAll('[data-node]').forEach(function (row) {",
-    "    var name = row.getAttribute('data-node');",
-    "    row.addEventListener('mouseenter', function () { mark(name, 'rg-hl', true); });",
-    "    row.addEventListener('mouseleave', function () { mark(name, 'rg-hl', false); });",
-    "    row.addEventListener('click', function () { select(name, true); });",
-    "    row.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') select(name, true); });",
-    "  });",
-    /* Zoom: 0 means fit to the box's width, else a factor of graphviz's size. */
-    "  var svg = box ? box.querySelector('svg') : null, zoom = 0;",
-    "  function zoomTo(z) {",
-    "    if (!svg) return;",
-    "    var natural = svg.width.baseVal.value;",
-    "    if (z !== 0 && natural > 0) {",
-    "      var now = zoom || svg.getBoundingClientRect().width / natural;",
-    "      zoom = Math.min(4, Math.max(0.2, now * z));",
-    "    } else zoom = 0;",
-    "    box.classList.toggle('fit', zoom === 0);",
-    "    svg.style.width = zoom ? Math.round(natural * zoom) + 'px' : '';",
-    "    showZoom();",
-    "  }",
-    "  function showZoom() {",
-    "    var label = document.getElementById('rg-zoom'), natural = svg ? svg.width.baseVal.value : 0;",
-    "    if (!label || !(natural > 0)) return;",
-    "    label.textContent = Math.round(svg.getBoundingClientRect().width / natural * 100) + '%';",
-    "  }",
-    "  window.addEventListener('resize', showZoom);",
-    "  showZoom();",
-    "  [['rg-zoom-in', 1.25], ['rg-zoom-out', 0.8], ['rg-zoom-fit', 0], ['rg-zoom-1', -1]].forEach(function (b) {",
-    "    var e = document.getElementById(b[0]);",
-    "    if (!e) return;",
-    "    e.addEventListener('click', function () {",
-    "      if (b[1] < 0) { zoom = 1; zoomTo(1); } else zoomTo(b[1]);",
-    "    });",
-    "  });",
-    "  clear();",
-    "  document.documentElement.setAttribute('data-rg-ready', '1');",
-    "})();",
-};
 
 /* ---- text ---- */
 
@@ -435,14 +99,6 @@ static void put_addr(FILE *f, const rg_addr *a)
     put_text(f, rg_addr_format(a, buf, sizeof buf));
 }
 
-static void put_lines(FILE *f, const char *const *lines, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        fputs(lines[i], f);
-        fputc('\n', f);
-    }
-}
-
 /* ---- embedded JSON ---- */
 
 /* < > & only occur inside JSON strings, where \u escapes mean the same, so
@@ -473,18 +129,6 @@ static bool put_json_block(FILE *f, const char *id, const json_t *doc)
 }
 
 /* ---- the graph's nodes as data for the page's script ---- */
-
-static const char *node_name(const rg_graph *g, size_t k, char *buf, size_t len)
-{
-    const rg_gnode *n = &g->nodes[k];
-    switch (n->kind) {
-    case RG_GNODE_ROOT: snprintf(buf, len, "prober"); break;
-    case RG_GNODE_HOST: rg_addr_format(&n->addr, buf, len); break;
-    case RG_GNODE_UNK: snprintf(buf, len, "unk%u", n->id); break;
-    case RG_GNODE_END: snprintf(buf, len, "end%u", n->id); break;
-    }
-    return buf;
-}
 
 static const char *node_kind(enum rg_gnode_kind k)
 {
@@ -541,9 +185,9 @@ static json_t *sources_json(const rg_graph *g)
 static json_t *node_json(const rg_graph *g, size_t k)
 {
     const rg_gnode *n = &g->nodes[k];
-    char name[RG_ADDR_STRLEN + 8];
+    char name[RG_DOT_NODE_NAMELEN];
     json_t *o = json_object();
-    bool ok = o && set(o, "name", json_string(node_name(g, k, name, sizeof name))) &&
+    bool ok = o && set(o, "name", json_string(rg_dot_node_name(g, k, name, sizeof name))) &&
               set(o, "kind", json_string(node_kind(n->kind)));
     if (ok && n->kind == RG_GNODE_ROOT)
         ok = set(o, "sources", sources_json(g));
@@ -554,7 +198,7 @@ static json_t *node_json(const rg_graph *g, size_t k)
              (!n->nports || set(o, "ports", ports_json(n)));
     }
     if (ok && n->kind == RG_GNODE_END)
-        ok = set(o, "dest", json_string(node_name(g, n->dest, name, sizeof name))) &&
+        ok = set(o, "dest", json_string(rg_dot_node_name(g, n->dest, name, sizeof name))) &&
              set(o, "reason", json_string(n->reason == RG_GEND_UNREACHABLE ? "unreachable"
                                                                           : "silence"));
     if (!ok)
@@ -649,7 +293,7 @@ static void put_head(FILE *f, const char *nonce, const rg_run *run)
         put_time(f, &run->start);
     }
     fputs("</title>\n<style>\n", f);
-    put_lines(f, page_css, sizeof page_css / sizeof page_css[0]);
+    fputs(rg_report_css, f);
     fputs("</style>\n</head>\n", f);
 }
 
@@ -1230,7 +874,7 @@ bool rg_html_write(FILE *out, const rg_run *run, const rg_graph *g, const char *
     json_decref(gdoc);
     if (ok) {
         fprintf(out, "<script nonce=\"%s\">\n", nonce);
-        put_lines(out, page_js, sizeof page_js / sizeof page_js[0]);
+        fputs(rg_report_js, out);
         fputs("</script>\n</body>\n</html>\n", out);
     }
     return ok && fflush(out) == 0 && !ferror(out);

@@ -1,7 +1,8 @@
-/* libFuzzer harness for the AS database CSV reader (src/annotate/asdb.c).
+/* libFuzzer harness for the AS database CSV reader (src/annotate/asdb*.c).
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Isrc tests/fuzz/fuzz_asdb_csv.c src/annotate/asdb.c src/output/atomic.c \
+ *     -Isrc tests/fuzz/fuzz_asdb_csv.c src/annotate/asdb.c src/annotate/asdb_build.c \
+ *     src/annotate/asdb_csv.c src/annotate/asdb_index.c src/output/atomic.c \
  *     src/util/addr.c -o /tmp/fuzz_asdb_csv
  *   /tmp/fuzz_asdb_csv -max_total_time=60 -max_len=8192 /tmp/asdb-corpus tests/fuzz/corpus/asdb_csv
  *

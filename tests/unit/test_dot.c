@@ -97,6 +97,8 @@ static char *slurp(const char *path)
     return buf;
 }
 
+/* The naming contract written out again on purpose, as the test's own
+ * statement of what rg_dot_node_name must return. */
 static const char *node_name(const rg_graph *g, size_t k, char *buf, size_t len)
 {
     const rg_gnode *n = &g->nodes[k];
