@@ -299,6 +299,10 @@ static int render(const rg_config *cfg)
     /* A terminal gets the table, not a screenful of SVG; a pipe the SVG. */
     if (!c.formats_given)
         c.formats = c.output ? RG_FMT_GRAPH : isatty(STDOUT_FILENO) ? RG_FMT_TABLE : RG_FMT_SVG;
+    if (!rg_outputs_check(&c, err, sizeof err)) {
+        say("%s", err);
+        return EXIT_USAGE;
+    }
     rg_run run;
     /* Read once; the saved run's own options, not this command line's,
      * describe it. */
