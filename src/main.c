@@ -291,8 +291,8 @@ static int render(const rg_config *cfg)
         return EXIT_USAGE;
     }
     if (cfg->trace_only[0]) {
-        say("render: %s applies to a trace, not to render (render takes -o, --format, -q)",
-            cfg->trace_only);
+        say("render: %s applies to a trace, not to render "
+            "(render takes -o, --format, -q, --wide)", cfg->trace_only);
         return EXIT_USAGE;
     }
     rg_config c = *cfg;

@@ -659,7 +659,7 @@ enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
         if (apply(c, name, optarg, cfg, &seen, err, errlen) < 0)
             return RG_OPT_ERROR;
         if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && c != OPT_WIDE &&
-            c != OPT_STRICT && !cfg->trace_only[0])
+            !cfg->trace_only[0])
             snprintf(cfg->trace_only, sizeof cfg->trace_only, "%s", name);
     }
     if (check_combination(cfg, &seen, err, errlen) < 0)
