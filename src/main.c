@@ -79,10 +79,10 @@ static bool collect_targets(const rg_config *cfg, rg_target_list *l, char *err,
     l->strict = cfg->strict;
     if (cfg->target_file && !rg_targets_read_file(l, cfg->target_file, err, errlen))
         return false;
-    report_skipped(l);
     if (l->n == 0 && !cfg->target_file && isatty(STDIN_FILENO) &&
         !prompt_targets(l, err, errlen))
         return false;
+    report_skipped(l);
     if (l->n == 0 && l->nskipped) {
         snprintf(err, errlen, "nothing to trace: every target given was bad");
         return false;
