@@ -318,8 +318,7 @@ def test_unreachable_network_answer():
 MAN_PAGE = os.path.join(ROOT, "docs", "routegraph.1")
 MAN_BEGIN = ".\\\" BEGIN generated example"
 MAN_END = ".\\\" END generated example\n"
-MAN_ARGS = ["-n", "--asn-source", "none", "198.19.16.9:80", "198.19.32.7:80", "198.19.32.7:443",
-            "198.19.4.1:80"]
+MAN_ARGS = ["-n", "--asn-source", "none", "198.19.16.9:80", "198.19.32.7:80", "198.19.32.7:443"]
 
 
 def man_normal(text):
@@ -331,7 +330,7 @@ def man_normal(text):
 
 @test
 def test_man_page_example_is_a_real_run():
-    r = rg(*MAN_ARGS, env={"COLUMNS": "78"})
+    r = rg(*MAN_ARGS, env={"COLUMNS": "50"})
     assert r.rc == 0 and r.err == "", r
     src = open(MAN_PAGE).read()
     head, rest = src.split(MAN_BEGIN)
@@ -346,7 +345,7 @@ def test_man_page_example_is_a_real_run():
     text = shown.replace("\\-", "-").replace("\\e", "\\")
     assert man_normal(text) == man_normal(r.out), f"docs/routegraph.1 example:\n{text}\nrun:\n{r.out}"
     # What the example is there to show.
-    for want in ("port open (SA)", "port closed (RA)", "port unreachable (!N", " -\n"):
+    for want in ("port open (SA)", "port closed (RA)", "\n5 -"):
         assert want in r.out, (want, r.out)
 
 
@@ -512,8 +511,9 @@ def test_output_files_written_whole():
         doc = json.load(open(prefix + ".json"))
         assert doc["traces"][0]["state"] == "open"
         assert open(prefix + ".txt").read().startswith("  198.19.32.12:80")
+        # Checked before the first probe: one line, usage status, no probe.
         r = rg("-q", "-p", "80", "-o", os.path.join(d, "missing", "run"), target("h3", 4, 12))
-        assert r.rc == 1 and len(r.err.splitlines()) == 2 and "missing/run" in r.err, r
+        assert r.rc == 2 and len(r.err.splitlines()) == 1 and "missing/run.txt" in r.err, r
         assert sorted(os.listdir(d)) == ["run.json", "run.txt"], os.listdir(d)
 
 
@@ -589,7 +589,8 @@ def test_annotation_text_view_and_escaping():
     # The AS path on one line, the organisations once, then the hops in
     # aligned columns under a header (like mtr -z --report).
     paths = next(b for b in out if b.startswith("AS paths\n")).splitlines()
-    assert paths[1] == f"{target('h3', 4, 66)}:80  AS64500 -> AS64501 -> AS64502", paths
+    # (lab/asn.csv puts the h3 network in AS64500, as the routers before it.)
+    assert paths[1] == f"{target('h3', 4, 66)}:80  AS64500", paths
     assert "  AS64500  RG-LAB-ACCESS Lab Access Networks" in paths, paths
     view = [b for b in out if b.startswith(target("h3", 4, 66) + ":80\n")]
     assert view, r.out
