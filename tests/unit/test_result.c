@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "model/result.h"
+#include "model/unreach.h"
 
 static rg_addr addr(const char *s)
 {
@@ -339,6 +340,40 @@ static void test_port_probes(void **state)
     rg_trace_free(&t);
 }
 
+/* traceroute's marks for each unreachable code, IPv4 and ICMPv6. */
+static void test_unreachable_marks(void **state)
+{
+    (void)state;
+    static const struct {
+        int family;
+        unsigned type, code;
+        const char *mark, *name;
+    } cases[] = {
+        {4, 3, 0, "!N", "network unreachable"},
+        {4, 3, 1, "!H", "host unreachable"},
+        {4, 3, 2, "!P", "protocol unreachable"},
+        {4, 3, 9, "!A", "network administratively prohibited"},
+        {4, 3, 13, "!X", "administratively prohibited"},
+        {4, 3, 99, "!99", NULL},
+        {4, 11, 0, "!0", NULL},  /* not an unreachable at all */
+        {6, 1, 0, "!N", "no route to destination"},
+        {6, 1, 1, "!X", "administratively prohibited"},
+        {6, 1, 3, "!H", "address unreachable"},
+        {6, 1, 4, "!P", "port unreachable"},
+        {6, 3, 1, "!1", NULL},   /* ICMPv6 type 3 is time exceeded */
+    };
+    char buf[8];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_string_equal(rg_unreach_mark(cases[i].family, cases[i].type, cases[i].code, buf,
+                                            sizeof buf), cases[i].mark);
+        const char *name = rg_unreach_name(cases[i].family, cases[i].type, cases[i].code);
+        if (cases[i].name)
+            assert_string_equal(name, cases[i].name);
+        else
+            assert_null(name);
+    }
+}
+
 /* Silence on a port is filtered only when the other ports of the address
  * lost none of their TCP probes; else the silence may be loss: unknown. */
 static void test_run_conclude_loss_makes_silence_unknown(void **state)
@@ -501,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_rst_trust),
         cmocka_unit_test(test_port_probes),
         cmocka_unit_test(test_run_conclude_loss_makes_silence_unknown),
+        cmocka_unit_test(test_unreachable_marks),
         cmocka_unit_test(test_rst_trust_matches_the_rule),
         cmocka_unit_test(test_rst_trust_is_linear),
         cmocka_unit_test(test_trace_slots_bounds),
