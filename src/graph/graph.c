@@ -502,6 +502,7 @@ static bool add_traces(builder *b)
         gt->dst = t->dst;
         gt->port = t->dport;
         gt->state = t->last_ttl ? t->state : RG_PORT_UNKNOWN;
+        gt->unknown_why = t->unknown_why;
         gt->reached = t->reached_ttl != 0;
         gt->dest = rg_graph_host(g, &t->dst);
         gt->end = RG_GRAPH_NONE;

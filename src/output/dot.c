@@ -570,6 +570,9 @@ static void put_legend_trace(FILE *f, const rg_graph *g, size_t i)
     }
     fprintf(f, "</td><td align=\"left\" bgcolor=\"%s\">%s", state_fill(t->state),
             rg_port_state_name(t->state));
+    const char *why = rg_unknown_why_name((enum rg_unknown_why)t->unknown_why);
+    if (t->state == RG_PORT_UNKNOWN && why)
+        fprintf(f, " (%s)", why); /* what could not be settled */
     if (!t->reached && t->end != RG_GRAPH_NONE) {
         if (t->last == 0) {
             fputs(", nothing answered", f);
