@@ -173,10 +173,13 @@ static bool plan_one(rg_run *run, const rg_config *cfg, const rg_target_list *l,
     rg_addr dst, src;
     rg_addr_count count;
     const char *bad = NULL;
-    if (!rg_resolve(name, fam, &dst, &count, why, sizeof why))
+    if (!rg_resolve(name, fam, &dst, &count, why, sizeof why)) {
         bad = why;
-    else
+        if (cfg->family == RG_FAMILY_BOTH && strncmp(why, "has no IPv", 10) == 0)
+            snprintf(why, sizeof why, "has no IPv%u address (-46 given)", (unsigned)fam);
+    } else {
         bad = unusable(socks, &dst, &src, buf, sizeof buf);
+    }
     if (bad) {
         say("%s%s: %s", where(cfg, l, i, at, sizeof at), name, bad);
         return rg_run_add_unresolved(run, name, bad);

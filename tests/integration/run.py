@@ -160,7 +160,8 @@ def test_both_families_side_by_side():
     r = rg("-46", "-q", "--format", "json", "-p", "80", "v4only.h1.lab")
     doc = json.loads(r.out)
     assert r.rc == 3 and [t["family"] for t in doc["traces"]] == [4], r
-    assert [u["name"] for u in doc["unresolved"]] == ["v4only.h1.lab"], doc["unresolved"]
+    assert doc["unresolved"] == [{"name": "v4only.h1.lab",
+                                  "error": "has no IPv6 address (-46 given)"}], doc["unresolved"]
 
 
 @test
