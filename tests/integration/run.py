@@ -673,7 +673,9 @@ def test_bad_databases():
         r = rg("-n", "-p", "80", "--asn-db", bad_csv, addr)
         assert r.rc == 0 and len(r.err.splitlines()) == 1, r
         assert "2 malformed or reversed lines skipped" in r.err and "bad.csv:2" in r.err, r.err
-        assert re.search(r"^ +1  198\.18\.0\.1  AS64500 Access", r.out, re.M), r.out
+        # The hop columns: address, no name (-n), the AS from the good line.
+        assert re.search(r"^ +1  198\.18\.0\.1 +AS64500 +\S* +\d+\.\d{3} ms$", r.out, re.M), r.out
+        assert "  AS64500  Access\n" in r.out, r.out
 
 
 @test

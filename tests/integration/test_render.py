@@ -84,9 +84,10 @@ def test_error_lines_escape_what_they_quote():
         assert r.rc == 2 and len(lines) == 1, r
         assert "\x1b" not in r.err and "\x07" not in r.err, repr(r.err)
         assert "run\\x1b]0;PWNED\\x07\\x1b[2J.json" in lines[0], repr(r.err)
-        # An output path with a control character, in a directory that does not exist.
+        # An output path with a control character, in a directory that does not
+        # exist: refused before the saved run is read (usage status).
         r = rg(SAVED_RUN, "-o", os.path.join(d, "no\x1bdir", "x"), "--format", "dot")
-        assert r.rc == 1 and "\x1b" not in r.err and "no\\x1bdir" in r.err, repr(r.err)
+        assert r.rc == 2 and "\x1b" not in r.err and "no\\x1bdir" in r.err, repr(r.err)
 
 
 @test
