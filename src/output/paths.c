@@ -30,6 +30,7 @@ size_t rg_paths_as_path(const rg_run *run, const rg_trace *t, uint32_t *as, size
 /* ---- the AS path of each trace, ports of a target merged ---- */
 
 #define MAX_AS 64 /* one per TTL at most */
+#define MAX_MERGE_TRIES 16 /* distinct paths of one target compared against */
 
 typedef struct as_path {
     uint32_t as[MAX_AS];
@@ -113,9 +114,19 @@ static bool write_as_paths(FILE *out, const rg_run *run)
     for (size_t i = 0; i < run->ntraces; i++) {
         paths[i].n = rg_paths_as_path(run, &run->traces[i], paths[i].as, MAX_AS);
         leader[i] = i;
-        for (size_t j = i; j-- > 0 && same_target(&run->traces[j], &run->traces[i]);)
-            if (leader[j] == j && same_path(&paths[j], &paths[i]))
-                leader[i] = j;
+        /* Against the target's first few distinct paths only: linear in
+         * the run however many ports (1024) a target has. */
+        size_t tried = 0;
+        for (size_t j = i; j-- > 0 && tried < MAX_MERGE_TRIES &&
+                           same_target(&run->traces[j], &run->traces[i]);) {
+            if (leader[j] != j)
+                continue;
+            tried++;
+            if (same_path(&paths[j], &paths[i])) {
+                leader[i] = j; /* leaders' paths differ: one matches at most */
+                break;
+            }
+        }
     }
     for (size_t i = 0; i < run->ntraces; i++) {
         size_t n = leader[i] == i ? put_group_label(NULL, run, leader, i) : 0;
