@@ -461,14 +461,17 @@ static void settle_address(by_addr *k, size_t n)
         sent += s;
         lost += l;
     }
-    for (size_t i = 0; lost && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         rg_trace *t = k[i].t;
         if (t->state != RG_PORT_FILTERED)
             continue;
-        t->state = RG_PORT_UNKNOWN;
-        t->unknown_why = RG_WHY_LOSS;
+        /* What the silence was checked against (sent 0: nothing to check). */
         t->sibling_lost = lost;
         t->sibling_sent = sent;
+        if (!lost)
+            continue;
+        t->state = RG_PORT_UNKNOWN;
+        t->unknown_why = RG_WHY_LOSS;
     }
 }
 

@@ -114,7 +114,9 @@ typedef struct rg_trace {
      * reached the destination (port probes, hops at or past it) and got no
      * answer, which is loss on the path (routers do not rate-limit TCP). */
     unsigned unanswered;
-    /* When unknown for RG_WHY_LOSS: what the other ports of the address lost. */
+    /* Filtered, or unknown for RG_WHY_LOSS: the TCP probes to the other
+     * ports of the address that must have reached it, and how many were
+     * lost (sent 0: no other port answered, loss could not be checked). */
     unsigned sibling_lost, sibling_sent;
 } rg_trace;
 

@@ -385,7 +385,7 @@ static bool put_state_detail(json_t *o, const rg_trace *t)
     if (t->state == RG_PORT_FILTERED || t->unknown_why == RG_WHY_LOSS ||
         t->unknown_why == RG_WHY_NO_ANSWER)
         ok &= put(o, "unanswered_probes", json_integer(t->unanswered));
-    if (t->unknown_why == RG_WHY_LOSS)
+    if (t->unknown_why == RG_WHY_LOSS || t->state == RG_PORT_FILTERED)
         ok &= put(o, "sibling_probes_lost", json_pack("{s:i,s:i}", "lost", (json_int_t)t->sibling_lost,
                                                        "sent", (json_int_t)t->sibling_sent));
     const rg_probe *u = rg_trace_unreachable(t);

@@ -268,6 +268,8 @@ static void put_silent_verdict(FILE *out, const rg_trace *t)
     }
     put_last_answer(out, t);
     fprintf(out, ", no answer to the %u probe%s past it", n, s);
+    if (t->state == RG_PORT_FILTERED && t->sibling_sent == 0)
+        fputs(" (no other port of the address answered: loss not ruled out)", out);
 }
 
 static void put_verdict(FILE *out, const rg_trace *t)

@@ -483,6 +483,7 @@ static void test_filtered_trace(void **state)
     json_t *t = trace_at(doc, 2);
     expect_str(t, "state", "filtered");
     expect_int(t, "unanswered_probes", 10); /* TTLs 4..8, two probes each */
+    expect_int(get(t, "sibling_probes_lost"), "sent", 0); /* no other port to check */
     expect_absent(t, "unknown_reason");
     assert_true(json_is_false(get(t, "reached")));
     expect_null(t, "reached_ttl");

@@ -405,12 +405,15 @@ static void test_run_conclude_loss_makes_silence_unknown(void **state)
     assert_int_equal(quiet->sibling_lost, 1);
     assert_int_equal(quiet->sibling_sent, 2);
     assert_int_equal(far->state, RG_PORT_FILTERED); /* another address: no evidence */
+    assert_int_equal(far->sibling_sent, 0);
     /* Without the loss the same silence is filtered. */
     rg_trace_probe(open, RG_PORT_PROBE_TTL, 0)->kind = RG_REPLY_SYNACK;
     rg_trace_probe(open, RG_PORT_PROBE_TTL, 0)->from = dst;
     rg_run_conclude(&run);
     assert_int_equal(quiet->state, RG_PORT_FILTERED);
     assert_int_equal(quiet->unanswered, 2);
+    assert_int_equal(quiet->sibling_sent, 2); /* checked against port 80: nothing lost */
+    assert_int_equal(quiet->sibling_lost, 0);
     rg_run_free(&run);
 }
 
