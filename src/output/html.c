@@ -462,6 +462,8 @@ static void put_state_detail(FILE *f, const rg_trace *t)
                 t->sibling_lost, t->sibling_sent);
     else if (t->unknown_why == RG_WHY_MAX_TTL)
         fprintf(f, ", probes expired before the destination (max TTL %u)", t->max_ttl);
+    else if (t->unknown_why == RG_WHY_RST_DOUBT)
+        fputs(", every RST may have reset a half-open connection of ours", f);
 }
 
 static void put_verdict_phrase(FILE *f, const rg_trace *t)
