@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "../graph/graph.h"
-#include "atomic.h"
+#include "../util/atomic.h"
 #include "dot.h"
 #include "html.h"
 #include "json.h"
