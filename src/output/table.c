@@ -8,7 +8,7 @@
 #include "text.h"
 #include "../model/unreach.h"
 
-/* An address (at most RG_ADDR_STRLEN - 1 chars) plus ":tcp65535" or " 11". */
+/* An address (at most RG_ADDR_STRLEN - 1 chars) in brackets plus ":65535", or a cell. */
 #define RG_CELL_LEN (RG_ADDR_STRLEN + 16)
 
 /* Padding is owed rather than written, so that a line never ends in spaces
@@ -315,6 +315,8 @@ static void write_summary(FILE *out, const rg_run *run)
         size_t n = rg_text_label(out, t);
         fprintf(out, "%*s", (int)(w - n + 2), "");
         put_verdict(out, t);
+        if (t->incomplete)
+            fputs(" [incomplete: run interrupted]", out);
         fputc('\n', out);
     }
 }
