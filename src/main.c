@@ -66,17 +66,35 @@ static bool prompt_targets(rg_target_list *l, char *err, size_t errlen)
     return rg_targets_parse(l, line, strlen(line), "input", err, errlen);
 }
 
+/* Every bad entry of a target file, then how many were skipped. */
+static void report_skipped(const rg_target_list *l)
+{
+    for (size_t i = 0; i < l->nskipped_shown; i++)
+        say("%s", l->skipped[i]);
+    if (l->nskipped > l->nskipped_shown)
+        say("%zu more bad entries not shown", l->nskipped - l->nskipped_shown);
+    if (l->nskipped)
+        say("%zu bad entr%s skipped, the others traced (--strict stops at the first)",
+            l->nskipped, l->nskipped == 1 ? "y" : "ies");
+}
+
 static bool collect_targets(const rg_config *cfg, rg_target_list *l, char *err,
                             size_t errlen)
 {
     for (size_t i = 0; i < cfg->ntargets; i++)
         if (!rg_targets_add(l, cfg->targets[i], err, errlen))
             return false;
+    l->strict = cfg->strict;
     if (cfg->target_file && !rg_targets_read_file(l, cfg->target_file, err, errlen))
         return false;
     if (l->n == 0 && !cfg->target_file && isatty(STDIN_FILENO) &&
         !prompt_targets(l, err, errlen))
         return false;
+    report_skipped(l);
+    if (l->n == 0 && l->nskipped) {
+        snprintf(err, errlen, "nothing to trace: every target given was bad");
+        return false;
+    }
     if (l->n == 0) {
         snprintf(err, errlen, "no target given (see routegraph --help)");
         return false;
@@ -104,16 +122,35 @@ static const char *unusable(const rg_sockets *socks, const rg_addr *a,
 _Static_assert(RG_MAX_RETRIES + 1 + RG_THROTTLED_RETRIES <= 1 << RG_PROBE_ATTEMPT_BITS,
                "every attempt at a TTL needs its own probe identity");
 
-static bool add_traces(rg_run *run, const rg_config *cfg, const char *name,
+/* The ports of one target: its own port joins -p; without -p it replaces
+ * the default port. */
+static size_t target_ports(const rg_config *cfg, uint16_t own, uint16_t *ports)
+{
+    size_t n = 0;
+    if (!own || cfg->ports_given) {
+        memcpy(ports, cfg->ports, cfg->nports * sizeof *ports);
+        n = cfg->nports;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ports[i] == own)
+            return n;
+    if (own)
+        ports[n++] = own;
+    return n;
+}
+
+static bool add_traces(rg_run *run, const rg_config *cfg, const char *name, uint16_t own,
                        const rg_addr *dst, const rg_addr *src, unsigned naddrs)
 {
-    rg_trace *t = realloc(run->traces, (run->ntraces + cfg->nports) * sizeof *t);
+    uint16_t ports[RG_MAX_PORTS + 1];
+    size_t nports = target_ports(cfg, own, ports);
+    rg_trace *t = realloc(run->traces, (run->ntraces + nports) * sizeof *t);
     if (!t)
         return false;
     run->traces = t;
-    for (size_t p = 0; p < cfg->nports; p++) {
+    for (size_t p = 0; p < nports; p++) {
         rg_trace *tr = &run->traces[run->ntraces];
-        if (!rg_trace_init(tr, name, dst, cfg->ports[p], cfg->min_ttl,
+        if (!rg_trace_init(tr, name, dst, ports[p], cfg->min_ttl,
                            cfg->max_ttl, rg_attempts_for(cfg->retries)))
             return false;
         tr->src = *src;
@@ -124,30 +161,56 @@ static bool add_traces(rg_run *run, const rg_config *cfg, const char *name,
     return true;
 }
 
-/* One trace per (address, port); names that fail are listed, not fatal. */
+/* "FILE:LINE: " for a target from a file, "" for one from argv. */
+static const char *where(const rg_config *cfg, const rg_target_list *l, size_t i,
+                         char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (l->lines[i] && cfg->target_file)
+        snprintf(buf, len, "%s:%zu: ", strcmp(cfg->target_file, "-") ? cfg->target_file : "stdin",
+                 l->lines[i]);
+    return buf;
+}
+
+/* One family of one target: traced, or listed as not traced. */
+static bool plan_one(rg_run *run, const rg_config *cfg, const rg_target_list *l, size_t i,
+                     const rg_sockets *socks, enum rg_family_pref fam)
+{
+    char why[256], buf[256], many[1280], at[512];
+    const char *name = l->names[i];
+    rg_addr dst, src;
+    rg_addr_count count;
+    const char *bad = NULL;
+    if (!rg_resolve(name, fam, &dst, &count, why, sizeof why)) {
+        bad = why;
+        if (cfg->family == RG_FAMILY_BOTH && strncmp(why, "has no IPv", 10) == 0)
+            snprintf(why, sizeof why, "has no IPv%u address (-46 given)", (unsigned)fam);
+    } else {
+        bad = unusable(socks, &dst, &src, buf, sizeof buf);
+    }
+    if (bad) {
+        say("%s%s: %s", where(cfg, l, i, at, sizeof at), name, bad);
+        return rg_run_add_unresolved(run, name, bad);
+    }
+    /* Not behind -q: it says what was traced, as traceroute does. */
+    if (rg_resolve_many_warning(many, sizeof many, name, &count, &dst))
+        say("%s", many);
+    return add_traces(run, cfg, name, l->ports[i], &dst, &src, count.v4 + count.v6);
+}
+
+/* One trace per (address, port); names that fail are listed, not fatal.
+ * -46: a name's IPv4 and its IPv6 address side by side. */
 static bool plan_traces(rg_run *run, const rg_config *cfg,
                         const rg_target_list *l, const rg_sockets *socks)
 {
-    char why[256], buf[256], many[1280];
     for (size_t i = 0; i < l->n; i++) {
-        const char *name = l->names[i];
-        rg_addr dst, src;
-        rg_addr_count count;
-        const char *bad = NULL;
-        if (!rg_resolve(name, cfg->family, &dst, &count, why, sizeof why))
-            bad = why;
-        else
-            bad = unusable(socks, &dst, &src, buf, sizeof buf);
-        if (bad) {
-            say("%s: %s", name, bad);
-            if (!rg_run_add_unresolved(run, name, bad))
-                return false;
-            continue;
-        }
-        /* Not behind -q: it says what was traced, as traceroute does. */
-        if (rg_resolve_many_warning(many, sizeof many, name, &count, &dst))
-            say("%s", many);
-        if (!add_traces(run, cfg, name, &dst, &src, count.v4 + count.v6))
+        rg_addr lit;
+        bool both = cfg->family == RG_FAMILY_BOTH && !rg_addr_parse(l->names[i], &lit);
+        bool ok = both ? plan_one(run, cfg, l, i, socks, RG_FAMILY_4) &&
+                             plan_one(run, cfg, l, i, socks, RG_FAMILY_6)
+                       : plan_one(run, cfg, l, i, socks,
+                                  cfg->family == RG_FAMILY_BOTH ? RG_FAMILY_ANY : cfg->family);
+        if (!ok)
             return false;
     }
     /* Two names for one address: trace it once, under the first name. */
@@ -215,6 +278,12 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         rg_targets_free(&targets);
         return EXIT_USAGE;
     }
+    /* Before any probe: a run never probes for output it cannot write. */
+    if (!rg_outputs_check(cfg, err, sizeof err)) {
+        say("%s", err);
+        rg_targets_free(&targets);
+        return EXIT_USAGE;
+    }
     rg_sources sources;
     if (!rg_sources_open(&sources, cfg, err, sizeof err)) {
         say("%s", err);
@@ -268,13 +337,16 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         checked = true;
         goto out;
     }
+    /* The outputs still list what could not be traced and why. */
     if (!rg_outputs_write(&run, cfg, !cfg->quiet, NULL))
         status = EXIT_RUNTIME;
     else if (cfg->baseline)
         compare_baseline(&base, &run, cfg);
     else if (run.interrupted)
         status = rg_stop_exit_status();
-    else if (run.nunresolved > 0)
+    else if (run.ntraces == 0)
+        status = EXIT_USAGE; /* nothing was traced */
+    else if (run.nunresolved > 0 || targets.nskipped > 0)
         status = EXIT_PARTIAL;
 out:
     /* A plugin that could not decide says UNKNOWN (the reason is on stderr). */
@@ -299,13 +371,18 @@ static int render(const rg_config *cfg)
         return EXIT_USAGE;
     }
     if (cfg->trace_only[0]) {
-        say("render: %s applies to a trace, not to render (render takes -o, --format, -q)",
-            cfg->trace_only);
+        say("render: %s applies to a trace, not to render "
+            "(render takes -o, --format, -q, --wide)", cfg->trace_only);
         return EXIT_USAGE;
     }
     rg_config c = *cfg;
+    /* A terminal gets the table, not a screenful of SVG; a pipe the SVG. */
     if (!c.formats_given)
-        c.formats = c.output ? RG_FMT_GRAPH : RG_FMT_SVG;
+        c.formats = c.output ? RG_FMT_GRAPH : isatty(STDOUT_FILENO) ? RG_FMT_TABLE : RG_FMT_SVG;
+    if (!rg_outputs_check(&c, err, sizeof err)) {
+        say("%s", err);
+        return EXIT_USAGE;
+    }
     rg_run run;
     /* Read once; the saved run's own options, not this command line's,
      * describe it. */
@@ -342,7 +419,7 @@ int main(int argc, char **argv)
     }
     switch (rg_options_parse(argc, argv, &cfg, err, sizeof err)) {
     case RG_OPT_HELP:
-        fputs(rg_options_usage(), stdout);
+        fputs(rendering ? rg_options_render_usage() : rg_options_usage(), stdout);
         return 0;
     case RG_OPT_VERSION:
         printf("routegraph %s\n", RG_VERSION);

@@ -129,6 +129,10 @@ static void run_dns(rg_run *run, const rg_config *cfg, char *warn, size_t warnle
     char err[RG_DNS_MSGLEN];
     if (!rg_dns_annotate(run, &o, err, sizeof err))
         snprintf(warn, warnlen, "name lookups skipped: %s", err);
+    else if (st.queries > 0 && st.answered == 0 && st.nodata == 0)
+        /* Not one answer, not even "no such name": the server is not there. */
+        snprintf(warn, warnlen, "the DNS server did not answer: %lu name lookups failed, "
+                 "hops are shown without names (-n skips them)", st.queries);
     else if (st.deadline_hit)
         snprintf(warn, warnlen, "name lookups cut short after %.1f s (--dns-timeout): "
                  "%lu of %lu unanswered", cfg->dns_timeout, st.unfinished, st.queries);
@@ -155,6 +159,10 @@ void rg_sources_annotate_hosts(rg_sources *s, rg_run *run, const rg_config *cfg,
 {
     warn[0] = '\0';
     join_loaders(s);
+    /* Once: else every hop shows AS??? with no hint why. */
+    if (s->default_missing)
+        snprintf(warn, warnlen, "no AS data installed: hops will show AS??? (run "
+                 "scripts/fetch-asn-data.sh, or give --asn-db FILE, or --asn-source none)");
     if (run->nhosts == 0)
         return;
     rg_annotate_stats st = {0};

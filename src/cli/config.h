@@ -35,7 +35,8 @@ enum rg_as_lookups {
 
 #define RG_MAX_DBFILES 8
 
-enum rg_family_pref { RG_FAMILY_ANY = 0, RG_FAMILY_4 = 4, RG_FAMILY_6 = 6 };
+/* BOTH (-46): a name's IPv4 and IPv6 address, traced side by side. */
+enum rg_family_pref { RG_FAMILY_ANY = 0, RG_FAMILY_4 = 4, RG_FAMILY_6 = 6, RG_FAMILY_BOTH = 46 };
 
 typedef struct rg_config {
     uint16_t ports[RG_MAX_PORTS];
@@ -62,6 +63,9 @@ typedef struct rg_config {
     const char *dns_server;  /* --dns-server ADDR, NULL = system resolver */
     double dns_timeout;      /* seconds for all lookups together */
     bool quiet;              /* -q */
+    bool ports_given;        /* -p: a target's own port joins these, else replaces the default */
+    bool strict;             /* --strict: a target file stops at its first bad entry */
+    bool wide;               /* --wide: the table at full width, never wrapped */
     /* Targets from the command line (argv pointers, not owned). */
     char **targets;
     size_t ntargets;

@@ -45,6 +45,9 @@ enum {
     OPT_ASN_SOURCE,
     OPT_DNS_SERVER,
     OPT_DNS_TIMEOUT,
+    OPT_STRICT,
+    OPT_WIDE,
+    OPT_BOTH,
     OPT_INTERVAL,   /* routegraph watch */
     OPT_ROUNDS,
     OPT_BASELINE,
@@ -60,6 +63,7 @@ static const char SHORTOPTS[] = ":p:w:r:46o:f:nqhV";
 
 static const struct option LONGOPTS[] = {
     {"ports", required_argument, NULL, 'p'},
+    {"port", required_argument, NULL, 'p'},
     {"min-ttl", required_argument, NULL, OPT_MIN_TTL},
     {"max-ttl", required_argument, NULL, OPT_MAX_TTL},
     {"sport", required_argument, NULL, OPT_SPORT},
@@ -74,6 +78,14 @@ static const struct option LONGOPTS[] = {
     {"asn-source", required_argument, NULL, OPT_ASN_SOURCE},
     {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
     {"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT},
+    {"ipv4", no_argument, NULL, '4'},
+    {"ipv6", no_argument, NULL, '6'},
+    {"both-families", no_argument, NULL, OPT_BOTH},
+    {"file", required_argument, NULL, 'f'},
+    {"numeric", no_argument, NULL, 'n'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"wide", no_argument, NULL, OPT_WIDE},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"interval", required_argument, NULL, OPT_INTERVAL},
@@ -104,14 +116,18 @@ static const struct {
 
 static const char USAGE[] =
     "Usage: routegraph [OPTIONS] TARGET...\n"
+    "       routegraph render RESULTS.json [-o PREFIX] [--format LIST] [-q] [--wide]\n"
     "       routegraph lookup [OPTIONS] ADDRESS...   (no probing; see below)\n"
     "Trace the routes to many targets and ports at once with TCP SYN probes of\n"
     "rising TTL (IPv4 and IPv6), and print a scapy-style table of the hops.\n"
-    "TARGET is a host name or an IPv4/IPv6 address; more can come from -f.\n"
+    "TARGET is a host name or an IPv4/IPv6 address, optionally with its own\n"
+    "port (host:port, 192.0.2.1:443, [2001:db8::1]:80), which joins -p for it;\n"
+    "more can come from -f. 'render' draws a saved JSON run again, without\n"
+    "probing (routegraph render --help).\n"
     "\n"
     "Probing:\n"
-    "  -p, --ports LIST     destination ports, e.g. 80,443,8000-8010; each 1-65535,\n"
-    "                       at most " STR(RG_MAX_PORTS) " in all (default " STR(DEFAULT_PORT) ")\n"
+    "  -p, --ports LIST     destination ports (--port also), e.g. 80,443,8000-8010;\n"
+    "                       each 1-65535, at most " STR(RG_MAX_PORTS) " in all (default " STR(DEFAULT_PORT) ")\n"
     "      --min-ttl N      first TTL probed, 1-" STR(RG_MAX_TTL) " (default " STR(DEFAULT_MIN_TTL) ")\n"
     "      --max-ttl N      last TTL probed, 1-" STR(RG_MAX_TTL) " (default " STR(DEFAULT_MAX_TTL) ")\n"
     "      --sport N        TCP source port, 1-65535 (default: random per trace)\n"
@@ -129,20 +145,27 @@ static const char USAGE[] =
     "                       default " STR(RG_DEFAULT_STOP_SET) "), probe to the destination, then back\n"
     "                       towards us until a hop another trace already found;\n"
     "                       fewer probes, hops below that point not re-probed\n"
-    "  -4                   IPv4 only\n"
-    "  -6                   IPv6 only\n"
-    "\n"
+    "  -4, --ipv4           IPv4 only\n"
+    "  -6, --ipv6           IPv6 only\n"
+    "  -46, --both-families  a name's IPv4 and its IPv6 address, side by side\n"
+    "\n";
+
+/* Split: C11 promises string literals of 4095 bytes only. */
+static const char USAGE2[] =
     "Targets and output:\n"
-    "  -f FILE              read targets from FILE ('-' = standard input): names\n"
-    "                       separated by blanks or newlines, '#' starts a comment\n"
+    "  -f, --file FILE      read targets from FILE ('-' = standard input): names\n"
+    "                       separated by blanks or newlines, '#' starts a comment;\n"
+    "                       bad entries are reported with their line and skipped\n"
+    "      --strict         stop at the first bad entry of FILE instead\n"
     "  -o, --output PREFIX  write each format to a file, PREFIX.txt (table) and\n"
     "                       PREFIX.json; the table still goes to standard output\n"
     "                       unless -q\n"
     "      --format LIST    comma list of " FORMAT_NAMES "\n"
     "                       (default: table; table,json with -o); without -o\n"
     "                       only one text format may be chosen\n"
-    "  -n                   numeric: no DNS lookups of hop addresses (no PTR,\n"
-    "                       no Team Cymru)\n"
+    "  -n, --numeric        no DNS lookups of hop addresses (no PTR, no Team Cymru)\n"
+    "      --wide           the table at full width; by default it is wrapped into\n"
+    "                       blocks of columns that fit the terminal (COLUMNS)\n"
     "\n"
     "Annotation (AS number and name, reverse DNS, country and city of each hop):\n"
     "      --asn-db FILE    AS database in ip-location-db CSV form, repeatable\n"
@@ -160,7 +183,7 @@ static const char USAGE[] =
     "                       system's)\n"
     "      --dns-timeout SECS  all lookups together end by then, 0.01-60\n"
     "                       (default 3)\n"
-    "  -q                   quiet: no progress display, and with -o no table on\n"
+    "  -q, --quiet          no progress display, and with -o no table on\n"
     "                       standard output\n"
     "  -h, --help           show this help and exit\n"
     "  -V, --version        show the version and exit\n";
@@ -178,13 +201,32 @@ static const char USAGE_LOOKUP[] =
     "Exit status:\n"
     "  0  every trace ran\n"
     "  1  runtime error, such as no CAP_NET_RAW or a socket failure\n"
-    "  2  bad command line or target list; nothing was traced\n"
-    "  3  partial: some target could not be resolved or used, the rest were traced\n"
+    "  2  bad command line, target list or output path; or nothing was traced\n"
+    "  3  partial: some target could not be resolved or used, or a bad entry of\n"
+    "     FILE was skipped; the rest were traced\n"
     "  130/143  stopped by SIGINT/SIGTERM: what was measured is written, marked\n"
     "       incomplete\n"
     "\n"
     "Needs CAP_NET_RAW (root, or setcap cap_net_raw+ep); every capability is\n"
     "dropped once the raw sockets are open.\n";
+
+static const char RENDER_USAGE[] =
+    "Usage: routegraph render RESULTS.json [-o PREFIX] [--format LIST] [-q] [--wide]\n"
+    "Write the outputs of a saved run (routegraph/1 or routegraph/2 JSON, '-' =\n"
+    "standard input) again, without probing, without name lookups and without\n"
+    "any privilege. Verdicts are derived again from the saved probes.\n"
+    "\n"
+    "  -o, --output PREFIX  write each format to PREFIX.<ext>\n"
+    "      --format LIST    comma list of " FORMAT_NAMES "\n"
+    "                       (default: dot,svg,png,html with -o; else the table on a\n"
+    "                       terminal, SVG into a pipe or file)\n"
+    "      --wide           the table at full width, never wrapped\n"
+    "  -q, --quiet          nothing on standard output with -o\n"
+    "  -h, --help           show this help and exit\n"
+    "\n"
+    "Options that only a trace uses (-p, --max-ttl, ...) are refused.\n"
+    "Exit status: 0 written; 1 an output could not be written; 2 bad command\n"
+    "line or unreadable results file.\n";
 
 /* Apart from USAGE: one string literal may not pass 4095 bytes (C11). */
 static const char WATCH_USAGE[] =
@@ -212,10 +254,15 @@ static const char WATCH_USAGE[] =
 
 const char *rg_options_usage(void)
 {
-    static char text[sizeof USAGE + sizeof USAGE_LOOKUP + sizeof WATCH_USAGE];
+    static char text[sizeof USAGE + sizeof USAGE2 + sizeof USAGE_LOOKUP + sizeof WATCH_USAGE];
     if (!text[0])
-        snprintf(text, sizeof text, "%s%s%s", USAGE, USAGE_LOOKUP, WATCH_USAGE);
+        snprintf(text, sizeof text, "%s%s%s%s", USAGE, USAGE2, USAGE_LOOKUP, WATCH_USAGE);
     return text;
+}
+
+const char *rg_options_render_usage(void)
+{
+    return RENDER_USAGE;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -499,6 +546,26 @@ static int unknown_option(int argc, char **argv, char *err, size_t errlen)
     return fail(err, errlen, "unknown option '%s'", q);
 }
 
+/* The long option as typed (up to '='), so that an abbreviation is refused:
+ * getopt_long would take --port for --ports, --q for --quiet, silently. */
+static int check_exact(int argc, char **argv, const struct option *o, char *err,
+                       size_t errlen)
+{
+    int k = o->has_arg == required_argument && optind >= 2 && optarg == argv[optind - 1] ? 2 : 1;
+    if (optind - k < 1 || optind - k >= argc)
+        return 0;
+    const char *tok = argv[optind - k];
+    if (strncmp(tok, "--", 2) != 0)
+        return 0;
+    size_t len = strcspn(tok + 2, "=");
+    if (len == strlen(o->name))
+        return 0;
+    char q[QUOTED_MAX];
+    quote(q, tok, len + 2);
+    return fail(err, errlen, "unknown option '%s' (did you mean --%s? long options are "
+                "not abbreviated)", q, o->name);
+}
+
 static void set_defaults(rg_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -535,6 +602,7 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
     char why[160];
     switch (c) {
     case 'p':
+        cfg->ports_given = true;
         if (rg_parse_ports(arg, cfg->ports, RG_MAX_PORTS, &cfg->nports, why,
                            sizeof why) < 0)
             return fail(err, errlen, "%s: %s", name, why);
@@ -583,6 +651,15 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
     case '6':
         seen->v6 = true;
         cfg->family = RG_FAMILY_6;
+        return 0;
+    case OPT_BOTH:
+        seen->v4 = seen->v6 = true;
+        return 0;
+    case OPT_STRICT:
+        cfg->strict = true;
+        return 0;
+    case OPT_WIDE:
+        cfg->wide = true;
         return 0;
     case 'o':
         if (*arg == '\0')
@@ -640,7 +717,7 @@ static int check_combination(rg_config *cfg, const struct seen *seen, char *err,
                              size_t errlen)
 {
     if (seen->v4 && seen->v6)
-        return fail(err, errlen, "-4 and -6 cannot be used together");
+        cfg->family = RG_FAMILY_BOTH; /* -46, -4 -6, --both-families */
     if (cfg->min_ttl > cfg->max_ttl)
         return fail(err, errlen, "--min-ttl (%u) is greater than --max-ttl (%u)",
                     cfg->min_ttl, cfg->max_ttl);
@@ -689,10 +766,13 @@ enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
             return RG_OPT_HELP;
         if (c == 'V')
             return RG_OPT_VERSION;
+        if (longindex >= 0 && check_exact(argc, argv, &LONGOPTS[longindex], err, errlen) < 0)
+            return RG_OPT_ERROR;
         opt_name(name, sizeof name, c, longindex, false);
         if (apply(c, name, optarg, cfg, &seen, err, errlen) < 0)
             return RG_OPT_ERROR;
-        if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && !cfg->trace_only[0])
+        if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && c != OPT_WIDE &&
+            !cfg->trace_only[0])
             snprintf(cfg->trace_only, sizeof cfg->trace_only, "%s", name);
         if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && !is_annotation(c) &&
             !cfg->probe_only[0])

@@ -22,6 +22,8 @@ enum rg_opt_result {
  * earlier value. Errors name the option as the user spelled it (-p or --ports). */
 enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
                                     char *err, size_t errlen);
+/* The help of `routegraph render`. */
+const char *rg_options_render_usage(void);
 const char *rg_options_usage(void);
 
 /* Whether a run of ntargets targets with these options fits in one process:

@@ -78,17 +78,17 @@ static uint64_t hash_bytes(const char *s, size_t len)
     return h;
 }
 
-/* The slot holding s, or the empty slot where it would go. */
-static size_t slot_of(const rg_target_list *l, const char *s, size_t len)
+/* The slot holding (s, port), or the empty slot where it would go. */
+static size_t slot_of(const rg_target_list *l, const char *s, size_t len, uint16_t port)
 {
     size_t mask = l->nslots - 1;
-    size_t i = (size_t)hash_bytes(s, len) & mask;
+    size_t i = (size_t)((hash_bytes(s, len) ^ port) & mask);
     for (;;) {
         uint32_t v = l->slots[i];
         if (v == 0)
             return i;
         const char *name = l->names[v - 1];
-        if (strncmp(name, s, len) == 0 && name[len] == '\0')
+        if (strncmp(name, s, len) == 0 && name[len] == '\0' && l->ports[v - 1] == port)
             return i;
         i = (i + 1) & mask;
     }
@@ -107,7 +107,7 @@ static bool reserve_slots(rg_target_list *l)
     l->slots = slots;
     l->nslots = nslots;
     for (size_t k = 0; k < l->n; k++)
-        l->slots[slot_of(l, l->names[k], strlen(l->names[k]))] = (uint32_t)(k + 1);
+        l->slots[slot_of(l, l->names[k], strlen(l->names[k]), l->ports[k])] = (uint32_t)(k + 1);
     return true;
 }
 
@@ -117,9 +117,15 @@ static bool reserve_names(rg_target_list *l)
         return true;
     size_t cap = l->cap ? l->cap * 2 : 16;
     char **names = realloc(l->names, cap * sizeof *names);
-    if (!names)
+    if (names)
+        l->names = names;
+    uint16_t *ports = names ? realloc(l->ports, cap * sizeof *ports) : NULL;
+    if (ports)
+        l->ports = ports;
+    size_t *lines = ports ? realloc(l->lines, cap * sizeof *lines) : NULL;
+    if (!lines)
         return false;
-    l->names = names;
+    l->lines = lines;
     l->cap = cap;
     return true;
 }
@@ -140,34 +146,107 @@ static bool check_name(const char *s, size_t len, char *err, size_t errlen)
                     shown, len, RG_TARGET_MAXLEN);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (!name_byte_ok(c))
-            return fail(err, errlen,
-                        "target '%s' has an invalid byte 0x%02x at offset %zu "
-                        "(allowed: A-Z a-z 0-9 . : _ -)", shown, c, i);
+        if (name_byte_ok(c))
+            continue;
+        if (c > 0x20 && c < 0x7f)
+            return fail(err, errlen, "'%s' is not a host name or address: '%c' cannot be "
+                        "in one (allowed: A-Z a-z 0-9 . : _ -)", shown, c);
+        return fail(err, errlen, "'%s' is not a host name or address: byte 0x%02x cannot be "
+                    "in one (allowed: A-Z a-z 0-9 . : _ -)", shown, c);
     }
     return true;
 }
 
-/* s[0..len) need not be NUL-terminated. */
-static bool add_span(rg_target_list *l, const char *s, size_t len, char *err,
-                     size_t errlen)
+static size_t count_char(const char *s, size_t len, char c)
 {
-    if (!check_name(s, len, err, errlen))
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == c;
+    return n;
+}
+
+static bool parse_port(const char *s, size_t len, uint16_t *port)
+{
+    unsigned long v = 0;
+    if (len == 0 || len > 5)
         return false;
-    if (l->nslots > 0 && l->slots[slot_of(l, s, len)] != 0)
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    }
+    if (v == 0 || v > 65535)
+        return false;
+    *port = (uint16_t)v;
+    return true;
+}
+
+/* Splits "[v6]:port", "[v6]", "host:port" or a plain name into the host
+ * part and its port (0: none); a plain reason when it cannot be a target. */
+static bool split_target(const char *s, size_t len, const char **host, size_t *hlen,
+                         uint16_t *port, char *err, size_t errlen)
+{
+    char shown[SHOWN_NAME * 4 + 4];
+    rg_targets_escape(shown, sizeof shown, s, len, SHOWN_NAME);
+    *host = s;
+    *hlen = len;
+    *port = 0;
+    for (size_t i = 0; i + 2 < len; i++)
+        if (memcmp(s + i, "://", 3) == 0)
+            return fail(err, errlen, "'%s' looks like a URL: give the host alone "
+                        "(and its port as host:port or -p)", shown);
+    if (len > 0 && s[0] == '[') {
+        const char *close = memchr(s, ']', len);
+        if (!close)
+            return fail(err, errlen, "'%s': '[' without ']'", shown);
+        *host = s + 1;
+        *hlen = (size_t)(close - s) - 1;
+        size_t rest = len - (size_t)(close - s) - 1;
+        if (count_char(*host, *hlen, ':') == 0)
+            return fail(err, errlen, "'%s': brackets are for IPv6 addresses", shown);
+        if (rest == 0)
+            return true;
+        if (close[1] != ':' || !parse_port(close + 2, rest - 1, port))
+            return fail(err, errlen, "'%s': after [address] give :port (1-65535)", shown);
+        return true;
+    }
+    if (count_char(s, len, ':') != 1)
+        return true; /* a name, an IPv4 or an IPv6 literal */
+    const char *colon = memchr(s, ':', len);
+    *hlen = (size_t)(colon - s);
+    if (!parse_port(colon + 1, len - *hlen - 1, port))
+        return fail(err, errlen, "'%s' looks like host:port, but '%.*s' is not a port "
+                    "(1-65535)", shown, (int)(len - *hlen - 1 > 8 ? 8 : len - *hlen - 1),
+                    colon + 1);
+    return true;
+}
+
+/* s[0..len) need not be NUL-terminated. */
+static bool add_span(rg_target_list *l, const char *s, size_t len, size_t line,
+                     char *err, size_t errlen)
+{
+    const char *host;
+    size_t hlen;
+    uint16_t port;
+    if (!split_target(s, len, &host, &hlen, &port, err, errlen) ||
+        !check_name(host, hlen, err, errlen))
+        return false;
+    if (l->nslots > 0 && l->slots[slot_of(l, host, hlen, port)] != 0)
         return true; /* exact duplicate */
     size_t limit = effective_limit(l);
     if (l->n >= limit)
         return fail(err, errlen, "too many targets (at most %zu)", limit);
     if (!reserve_names(l) || !reserve_slots(l))
         return fail(err, errlen, "out of memory");
-    char *copy = malloc(len + 1);
+    char *copy = malloc(hlen + 1);
     if (!copy)
         return fail(err, errlen, "out of memory");
-    memcpy(copy, s, len);
-    copy[len] = '\0';
+    memcpy(copy, host, hlen);
+    copy[hlen] = '\0';
     l->names[l->n] = copy;
-    l->slots[slot_of(l, copy, len)] = (uint32_t)(l->n + 1);
+    l->ports[l->n] = port;
+    l->lines[l->n] = line;
+    l->slots[slot_of(l, copy, hlen, port)] = (uint32_t)(l->n + 1);
     l->n++;
     return true;
 }
@@ -176,7 +255,28 @@ bool rg_targets_add(rg_target_list *l, const char *name, char *err, size_t errle
 {
     if (!name)
         return fail(err, errlen, "empty target name");
-    return add_span(l, name, strlen(name), err, errlen);
+    return add_span(l, name, strlen(name), 0, err, errlen);
+}
+
+/* What a lenient parse skips: a bad entry, not a full list or no memory. */
+static bool skippable(const char *why)
+{
+    return strncmp(why, "too many targets", 16) != 0 && strcmp(why, "out of memory") != 0;
+}
+
+static bool record_skip(rg_target_list *l, const char *msg)
+{
+    l->nskipped++;
+    if (l->nskipped_shown >= RG_TARGETS_SHOWN_SKIPS)
+        return true;
+    char **s = realloc(l->skipped, (l->nskipped_shown + 1) * sizeof *s);
+    if (!s)
+        return false;
+    l->skipped = s;
+    if (!(s[l->nskipped_shown] = strdup(msg)))
+        return false;
+    l->nskipped_shown++;
+    return true;
 }
 
 static bool is_space(char c)
@@ -209,12 +309,16 @@ bool rg_targets_parse(rg_target_list *l, const char *buf, size_t len,
         while (i < len && !is_space(buf[i]) && buf[i] != '#')
             i++;
         char why[SHOWN_NAME * 4 + 128];
-        if (!add_span(l, buf + start, i - start, why, sizeof why)) {
-            char where[SHOWN_PATH * 4 + 4];
-            const char *o = origin ? origin : "<input>";
-            rg_targets_escape(where, sizeof where, o, strlen(o), SHOWN_PATH);
-            return fail(err, errlen, "%s:%zu: %s", where, line, why);
-        }
+        if (add_span(l, buf + start, i - start, line, why, sizeof why))
+            continue;
+        char where[SHOWN_PATH * 4 + 4];
+        const char *o = origin ? origin : "<input>";
+        rg_targets_escape(where, sizeof where, o, strlen(o), SHOWN_PATH);
+        fail(err, errlen, "%s:%zu: %s", where, line, why);
+        if (l->strict || !skippable(why))
+            return false;
+        if (!record_skip(l, err))
+            return fail(err, errlen, "out of memory");
     }
     return true;
 }
@@ -306,7 +410,12 @@ void rg_targets_free(rg_target_list *l)
         return;
     for (size_t i = 0; i < l->n; i++)
         free(l->names[i]);
+    for (size_t i = 0; i < l->nskipped_shown; i++)
+        free(l->skipped[i]);
+    free(l->skipped);
     free(l->names);
+    free(l->ports);
+    free(l->lines);
     free(l->slots);
     memset(l, 0, sizeof *l);
 }

@@ -994,8 +994,7 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
     run->stats.send_errors = e.send_errors;
     run->stats.last_send_error = e.last_send_error;
     engine_free(&e);
-    for (size_t i = 0; i < run->ntraces; i++)
-        rg_trace_conclude(&run->traces[i]);
+    rg_run_conclude(run);
     if (!rg_run_infer(run, RG_INFER_WITNESSES)) {
         snprintf(err, errlen, "out of memory inferring hops of %zu traces", run->ntraces);
         return false;

@@ -459,7 +459,10 @@ static void port_cell(const rg_trace *t, size_t i, rg_gport *cell)
     cell->port = t->dport;
     cell->trace = i;
     cell->state = t->last_ttl ? t->state : RG_PORT_UNKNOWN;
-    rg_probe_code(rg_trace_deciding(t), cell->code, sizeof cell->code);
+    const rg_probe *p = rg_trace_deciding(t);
+    if (t->state == RG_PORT_UNREACHABLE)
+        p = rg_trace_unreachable(t); /* its mark: !N, !H, !X ... */
+    rg_probe_code(p, cell->code, sizeof cell->code);
 }
 
 static int port_cmp(const void *a, const void *b)
@@ -500,6 +503,7 @@ static bool add_traces(builder *b)
         gt->dst = t->dst;
         gt->port = t->dport;
         gt->state = t->last_ttl ? t->state : RG_PORT_UNKNOWN;
+        gt->unknown_why = t->unknown_why;
         gt->reached = t->reached_ttl != 0;
         gt->dest = rg_graph_host(g, &t->dst);
         gt->end = RG_GRAPH_NONE;

@@ -105,6 +105,7 @@ typedef struct rg_gtrace {
     rg_addr dst;
     uint16_t port;
     enum rg_port_state state;
+    uint8_t unknown_why;      /* enum rg_unknown_why, when state is unknown */
     bool reached;
     size_t dest;              /* destination node */
     size_t last;              /* node that answered last (0 = prober) */

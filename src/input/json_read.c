@@ -295,7 +295,7 @@ static bool read_options(reader *r, json_t *doc)
     json_t *o, *ports;
     long long min = 1, max = 1, retries = 0, x = 0;
     size_t family;
-    static const char *const families[] = {"any", "ipv4", "ipv6"};
+    static const char *const families[] = {"any", "ipv4", "ipv6", "both"};
     if (!get_container(r, doc, "options", OPTIONAL, false, &o) || !o)
         return !r->failed;
     size_t mark = push_key(r, "options");
@@ -315,7 +315,7 @@ static bool read_options(reader *r, json_t *doc)
          get_int(r, o, "rate", REQUIRED, 0, UINT32_MAX, &x, NULL) &&
          get_int(r, o, "gap", REQUIRED, 0, 255, &x, NULL) &&
          get_int(r, o, "stop_set", OPTIONAL, 1, 255, &x, NULL) &&
-         get_enum(r, o, "family", families, 3, &family);
+         get_enum(r, o, "family", families, 4, &family);
     bool flag;
     ok = ok && get_bool(r, o, "no_dns", REQUIRED, &flag);
     json_t *timeout = json_object_get(o, "timeout");
@@ -520,12 +520,14 @@ static bool scan_hops(reader *r, json_t *hops, unsigned *min, unsigned *max,
 
 static bool read_verdict(reader *r, json_t *o)
 {
-    static const char *const states[] = {"open", "closed", "filtered", "unknown"};
+    /* "unreachable" is routegraph/2's; the verdict is derived again from
+     * the probes anyway, so a routegraph/1 "filtered" reads the same. */
+    static const char *const states[] = {"open", "closed", "filtered", "unknown", "unreachable"};
     size_t state;
     bool reached = false;
     long long x = 0;
     const char *stop;
-    return get_enum(r, o, "state", states, 4, &state) && get_bool(r, o, "reached", REQUIRED, &reached) &&
+    return get_enum(r, o, "state", states, 5, &state) && get_bool(r, o, "reached", REQUIRED, &reached) &&
            get_int(r, o, "reached_ttl", NULLABLE, 1, 255, &x, NULL) &&
            get_int(r, o, "rtt_us", NULLABLE, 0, UINT32_MAX, &x, NULL) &&
            get_int(r, o, "last_answer_ttl", NULLABLE, 1, 255, &x, NULL) &&
@@ -759,9 +761,9 @@ static bool read_document(reader *r, json_t *doc, rg_run *run)
         return fail(r, "expected an object");
     if (!get_str(r, doc, "schema", REQUIRED, &schema))
         return false;
-    if (strcmp(schema, RG_JSON_SCHEMA) != 0) {
+    if (strcmp(schema, RG_JSON_SCHEMA) != 0 && strcmp(schema, RG_JSON_SCHEMA_V1) != 0) {
         size_t mark = push_key(r, "schema");
-        fail(r, "not %s", RG_JSON_SCHEMA);
+        fail(r, "not %s or %s", RG_JSON_SCHEMA_V1, RG_JSON_SCHEMA);
         pop(r, mark);
         return false;
     }
@@ -771,7 +773,7 @@ static bool read_document(reader *r, json_t *doc, rg_run *run)
            get_bool(r, doc, "interrupted", OPTIONAL, &run->interrupted) && read_options(r, doc) &&
            read_stats(r, doc, &run->stats) && read_unresolved(r, doc, run) &&
            read_traces(r, doc, run) && read_hosts(r, doc, run) && read_credits(r, doc, run) &&
-           (rg_run_infer(run, RG_INFER_WITNESSES) || fail(r, "out of memory"));
+           (rg_run_conclude(run), true) && (rg_run_infer(run, RG_INFER_WITNESSES) || fail(r, "out of memory"));
 }
 
 size_t rg_json_read_max_slots(size_t len)

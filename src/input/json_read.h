@@ -1,4 +1,4 @@
-/* json_read: a routegraph/1 document (docs/json-schema.md) back into an
+/* json_read: a routegraph/1 or routegraph/2 document (docs/json-schema.md) back into an
  * rg_run, so saved results can be rendered again without probing.
  *
  * The document is outside input and may be hostile. Promises:

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unreach.h"
+
 /* Row of a TTL in the slot arrays: row 0 holds the port probes. */
 static size_t row_of(const rg_trace *t, unsigned ttl)
 {
@@ -286,30 +288,111 @@ bool rg_trace_port_in_doubt(const rg_trace *t)
     return rst && !rg_trace_has_synack(t) && !any_trusted_rst(t);
 }
 
+static bool is_tcp(const rg_probe *p)
+{
+    return p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST;
+}
+
 /* The port's state from every TCP answer of the trace, hops and port
  * probes alike: any SYN-ACK opens it, a trusted RST closes it, RSTs all in
- * doubt leave it unknown, no TCP answer at all leaves it filtered. */
-static enum rg_port_state port_state(const rg_trace *t)
+ * doubt leave it unknown; no TCP answer at all is decided by the caller. */
+static bool tcp_state(const rg_trace *t, enum rg_port_state *s)
 {
-    if (rg_trace_has_synack(t))
-        return RG_PORT_OPEN;
+    if (rg_trace_has_synack(t)) {
+        *s = RG_PORT_OPEN;
+        return true;
+    }
     bool rst = false;
     for (size_t k = 0; k < slot_count(t); k++)
         rst |= t->probes[k].kind == RG_REPLY_RST;
     if (!rst)
-        return RG_PORT_FILTERED;
-    return any_trusted_rst(t) ? RG_PORT_CLOSED : RG_PORT_UNKNOWN;
+        return false;
+    *s = any_trusted_rst(t) ? RG_PORT_CLOSED : RG_PORT_UNKNOWN;
+    return true;
 }
 
-void rg_trace_conclude(rg_trace *t)
+static unsigned unanswered_at(const rg_trace *t, unsigned ttl)
 {
-    t->reached_ttl = 0;
-    t->last_ttl = 0;
-    t->last_answer_ttl = 0;
-    t->rtt_us = 0;
-    t->stopped_by_unreachable = false;
-    conclude_port_probes(t);
-    t->state = port_state(t);
+    unsigned n = 0;
+    for (unsigned a = 0; a < rg_trace_sent(t, ttl) && a < t->attempts; a++)
+        n += rg_trace_probe(t, ttl, a)->kind == RG_REPLY_NONE;
+    return n;
+}
+
+/* Probes past the last answer (port probes included) that got none. */
+static unsigned unanswered_past(const rg_trace *t, unsigned last)
+{
+    unsigned n = unanswered_at(t, RG_PORT_PROBE_TTL);
+    for (unsigned ttl = last + 1 > t->min_ttl ? last + 1 : t->min_ttl; ttl <= t->max_ttl; ttl++)
+        n += unanswered_at(t, ttl);
+    return n;
+}
+
+/* On a trace the destination answered in TCP: the probes that must have
+ * reached it (the port probes, and those at the TTL it answered at) and
+ * how many of them got no answer. Routers do not rate-limit TCP answers,
+ * so such a loss is loss on the path. */
+static void tcp_loss(const rg_trace *t, unsigned *sent, unsigned *lost)
+{
+    *sent = rg_trace_sent(t, RG_PORT_PROBE_TTL);
+    *lost = unanswered_at(t, RG_PORT_PROBE_TTL);
+    if (t->reached_ttl) {
+        *sent += rg_trace_sent(t, t->reached_ttl);
+        *lost += unanswered_at(t, t->reached_ttl);
+    }
+}
+
+const rg_probe *rg_trace_unreachable(const rg_trace *t)
+{
+    if (t->stopped_by_unreachable)
+        return rg_trace_answer(t, t->last_answer_ttl);
+    for (unsigned a = 0; a < rg_trace_sent(t, RG_PORT_PROBE_TTL) && a < t->attempts; a++) {
+        const rg_probe *p = rg_trace_probe(t, RG_PORT_PROBE_TTL, a);
+        if (p->kind == RG_REPLY_UNREACHABLE)
+            return p;
+    }
+    return NULL;
+}
+
+static bool port_probes_expired(const rg_trace *t)
+{
+    for (unsigned a = 0; a < rg_trace_sent(t, RG_PORT_PROBE_TTL) && a < t->attempts; a++)
+        if (rg_trace_probe(t, RG_PORT_PROBE_TTL, a)->kind == RG_REPLY_TIME_EXCEEDED)
+            return true;
+    return false;
+}
+
+static bool any_answer(const rg_trace *t)
+{
+    for (size_t k = 0; k < slot_count(t); k++)
+        if (t->probes[k].kind != RG_REPLY_NONE)
+            return true;
+    return false;
+}
+
+/* No TCP answer came: an unreachable says so; silence past the last answer
+ * is filtered only if the probes could have got there. */
+static void silent_state(rg_trace *t)
+{
+    t->unanswered = unanswered_past(t, t->last_answer_ttl);
+    if (rg_trace_unreachable(t)) {
+        t->state = RG_PORT_UNREACHABLE;
+        return;
+    }
+    t->state = RG_PORT_UNKNOWN;
+    if (t->last_ttl == 0 && t->port_probes_sent == 0)
+        t->unknown_why = RG_WHY_NOT_PROBED;
+    else if (port_probes_expired(t) || t->unanswered == 0)
+        t->unknown_why = RG_WHY_MAX_TTL;
+    else if (!any_answer(t))
+        t->unknown_why = RG_WHY_NO_ANSWER;
+    else
+        t->state = RG_PORT_FILTERED;
+}
+
+/* reached_ttl, last_ttl, last_answer_ttl and the unreachable from the hops. */
+static void conclude_hops(rg_trace *t)
+{
     for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++) {
         if (rg_trace_sent(t, ttl) == 0)
             continue;
@@ -318,7 +401,7 @@ void rg_trace_conclude(rg_trace *t)
         if (!p)
             continue;
         t->last_answer_ttl = ttl;
-        if (p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST) {
+        if (is_tcp(p)) {
             t->reached_ttl = ttl;
             t->rtt_us = p->rtt_us;
             return;
@@ -331,8 +414,6 @@ void rg_trace_conclude(rg_trace *t)
                 t->rtt_us = p->rtt_us;
             }
             t->stopped_by_unreachable = true;
-            if (t->state == RG_PORT_UNKNOWN)
-                t->state = RG_PORT_FILTERED;
             return;
         }
     }
@@ -340,6 +421,89 @@ void rg_trace_conclude(rg_trace *t)
     const rg_probe *d = rg_trace_deciding(t);
     if (d)
         t->rtt_us = d->rtt_us;
+}
+
+void rg_trace_conclude(rg_trace *t)
+{
+    t->reached_ttl = 0;
+    t->last_ttl = 0;
+    t->last_answer_ttl = 0;
+    t->rtt_us = 0;
+    t->stopped_by_unreachable = false;
+    t->unknown_why = RG_WHY_NONE;
+    t->unanswered = t->sibling_lost = t->sibling_sent = 0;
+    conclude_port_probes(t);
+    enum rg_port_state s = RG_PORT_UNKNOWN;
+    bool tcp = tcp_state(t, &s);
+    t->state = s; /* before the hops: rg_trace_deciding reads it */
+    conclude_hops(t);
+    if (!tcp) {
+        silent_state(t);
+        return;
+    }
+    if (s == RG_PORT_UNKNOWN)
+        t->unknown_why = RG_WHY_RST_DOUBT;
+    unsigned sent;
+    tcp_loss(t, &sent, &t->unanswered);
+}
+
+typedef struct by_addr {
+    rg_trace *t;
+    size_t index;
+} by_addr;
+
+static int by_addr_cmp(const void *a, const void *b)
+{
+    const by_addr *x = a, *y = b;
+    int c = rg_addr_compare(&x->t->dst, &y->t->dst);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* One address's traces [k, end): a filtered port whose siblings lost TCP
+ * probes on the way is unknown, its silence may be loss too. */
+static void settle_address(by_addr *k, size_t n)
+{
+    unsigned sent = 0, lost = 0;
+    for (size_t i = 0; i < n; i++) {
+        const rg_trace *t = k[i].t;
+        if (t->state == RG_PORT_FILTERED || t->state == RG_PORT_UNREACHABLE ||
+            (t->state == RG_PORT_UNKNOWN && t->unknown_why != RG_WHY_RST_DOUBT))
+            continue;
+        unsigned s, l;
+        tcp_loss(t, &s, &l);
+        sent += s;
+        lost += l;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rg_trace *t = k[i].t;
+        if (t->state != RG_PORT_FILTERED)
+            continue;
+        /* What the silence was checked against (sent 0: nothing to check). */
+        t->sibling_lost = lost;
+        t->sibling_sent = sent;
+        if (!lost)
+            continue;
+        t->state = RG_PORT_UNKNOWN;
+        t->unknown_why = RG_WHY_LOSS;
+    }
+}
+
+void rg_run_conclude(rg_run *run)
+{
+    for (size_t i = 0; i < run->ntraces; i++)
+        rg_trace_conclude(&run->traces[i]);
+    by_addr *k = malloc((run->ntraces ? run->ntraces : 1) * sizeof *k);
+    if (!k)
+        return; /* the per-trace verdicts stand; only the loss check is skipped */
+    for (size_t i = 0; i < run->ntraces; i++)
+        k[i] = (by_addr){&run->traces[i], i};
+    qsort(k, run->ntraces, sizeof *k, by_addr_cmp);
+    for (size_t i = 0, j; i < run->ntraces; i = j) {
+        for (j = i + 1; j < run->ntraces && rg_addr_equal(&k[j].t->dst, &k[i].t->dst); j++)
+            ;
+        settle_address(k + i, j - i);
+    }
+    free(k);
 }
 
 typedef struct dedupe_key {
@@ -535,9 +699,23 @@ const char *rg_port_state_name(enum rg_port_state s)
     case RG_PORT_OPEN: return "open";
     case RG_PORT_CLOSED: return "closed";
     case RG_PORT_FILTERED: return "filtered";
+    case RG_PORT_UNREACHABLE: return "unreachable";
     case RG_PORT_UNKNOWN: break;
     }
     return "unknown";
+}
+
+const char *rg_unknown_why_name(enum rg_unknown_why w)
+{
+    switch (w) {
+    case RG_WHY_RST_DOUBT: return "rst-in-doubt";
+    case RG_WHY_NO_ANSWER: return "no-answer";
+    case RG_WHY_LOSS: return "probes-lost";
+    case RG_WHY_MAX_TTL: return "max-ttl";
+    case RG_WHY_NOT_PROBED: return "not-probed";
+    case RG_WHY_NONE: break;
+    }
+    return NULL;
 }
 
 const char *rg_probe_code(const rg_probe *p, char *buf, size_t len)
@@ -546,7 +724,9 @@ const char *rg_probe_code(const rg_probe *p, char *buf, size_t len)
     if (p) {
         switch ((enum rg_reply_kind)p->kind) {
         case RG_REPLY_TIME_EXCEEDED: code = "11"; break;
-        case RG_REPLY_UNREACHABLE: code = "3"; break;
+        case RG_REPLY_UNREACHABLE:
+            return rg_unreach_mark(p->from.family, p->icmp_type, p->icmp_code, buf,
+                                   (unsigned)len);
         case RG_REPLY_SYNACK: code = "SA"; break;
         case RG_REPLY_RST: code = "RA"; break;
         case RG_REPLY_NONE: break;

@@ -17,11 +17,23 @@
 #include "../probe/reply.h" /* enum rg_reply_kind, the codec's */
 #include "../util/addr.h"
 
+/* Each outcome its own word (docs/routegraph.1, OUTPUT). */
 enum rg_port_state {
-    RG_PORT_UNKNOWN = 0,
-    RG_PORT_OPEN,     /* SYN-ACK */
-    RG_PORT_CLOSED,   /* RST */
-    RG_PORT_FILTERED, /* silence, or an ICMP unreachable */
+    RG_PORT_UNKNOWN = 0,  /* not settled: see enum rg_unknown_why */
+    RG_PORT_OPEN,         /* SYN-ACK */
+    RG_PORT_CLOSED,       /* a trusted RST */
+    RG_PORT_FILTERED,     /* silence where probes must have arrived */
+    RG_PORT_UNREACHABLE,  /* an ICMP destination unreachable and no TCP answer */
+};
+
+/* Why a port came out unknown. */
+enum rg_unknown_why {
+    RG_WHY_NONE = 0,
+    RG_WHY_RST_DOUBT,     /* only RSTs, each maybe the reset of a half-open connection of ours */
+    RG_WHY_NO_ANSWER,     /* nothing answered at all: nothing shows the probes got anywhere */
+    RG_WHY_LOSS,          /* silence, but probes to the same address were lost on the way */
+    RG_WHY_MAX_TTL,       /* the probes expired before the destination (--max-ttl) */
+    RG_WHY_NOT_PROBED,    /* nothing was sent */
 };
 
 /* One probe sent and what came back for it. */
@@ -90,6 +102,16 @@ typedef struct rg_trace {
     bool stopped_by_unreachable; /* an ICMP unreachable ended it */
     unsigned est_distance;    /* from the port probes' reply TTL; 0 = unknown */
     unsigned port_probes_sent, port_probes_lost;
+    uint8_t unknown_why;      /* enum rg_unknown_why; RG_WHY_NONE unless unknown */
+    /* No TCP answer: the probes past the last answer (port probes
+     * included) that got none. With a TCP answer: the probes that may have
+     * reached the destination (port probes, hops at or past it) and got no
+     * answer, which is loss on the path (routers do not rate-limit TCP). */
+    unsigned unanswered;
+    /* Filtered, or unknown for RG_WHY_LOSS: the TCP probes to the other
+     * ports of the address that must have reached it, and how many were
+     * lost (sent 0: no other port answered, loss could not be checked). */
+    unsigned sibling_lost, sibling_sent;
     /* The run was stopped (a signal) before this trace ended: what it shows
      * is what was measured until then. Set by the engine, not by conclude. */
     bool incomplete;
@@ -213,6 +235,14 @@ bool rg_trace_port_in_doubt(const rg_trace *t);
  * RST was in doubt. */
 void rg_trace_conclude(rg_trace *t);
 
+/* rg_trace_conclude on every trace, then the run-wide part of the verdict:
+ * silence on a port is `filtered` only when the TCP probes to the other
+ * ports of the same address lost nothing; else `unknown` (RG_WHY_LOSS). */
+void rg_run_conclude(rg_run *run);
+
+/* The ICMP unreachable that stopped the trace (NULL when none). */
+const rg_probe *rg_trace_unreachable(const rg_trace *t);
+
 /* (Re)builds run->hosts: every responder and destination address once,
  * sorted, with empty annotations. False on allocation failure. */
 bool rg_run_collect_hosts(rg_run *run);
@@ -238,7 +268,10 @@ const char *rg_silence_name(enum rg_silence s); /* NULL for NONE */
  * back, assuming the usual initial TTLs (64, 128, 255); 0 when implausible. */
 unsigned rg_distance_from_reply_ttl(unsigned reply_ttl);
 const char *rg_port_state_name(enum rg_port_state s);
-/* Short code for tables: "11", "SA", "RA", "3" (unreachable), "-" (none). */
+/* "rst-in-doubt", "no-answer", "probes-lost", "max-ttl", "not-probed"; NULL for NONE. */
+const char *rg_unknown_why_name(enum rg_unknown_why w);
+/* Short code for tables: "11", "SA", "RA", traceroute's "!N", "!H", "!X" ...
+ * for an unreachable, "-" (none). */
 const char *rg_probe_code(const rg_probe *p, char *buf, size_t len);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../util/utf8.h"
 
@@ -17,12 +18,16 @@
 #define MAX_ORG 40
 #define MAX_CITY 32
 
-/* Distinct on white and from each other; cycled through the edge styles so
- * 64 traces never share a colour and a style. */
+/* Distinct on white and from each other: 30 traces get 30 colours before
+ * any repeats; then cycled through the edge styles, so 128 traces never
+ * share a colour and a style. */
 static const char *const colors[RG_DOT_NCOLORS] = {
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#1aa7c4",
     "#f032e6", "#9a6324", "#800000", "#808000", "#000075", "#000000",
-    "#469990", "#d4a000", "#7f7fff", "#ff6f91",
+    "#469990", "#d4a000", "#7f7fff", "#ff6f91", "#2e7d32", "#b0651e",
+    "#5e35b1", "#c2185b", "#00838f", "#827717", "#6d4c41", "#ad1457",
+    "#283593", "#ef6c00", "#558b2f", "#8e24aa", "#00695c", "#757575",
+    "#bf360c", "#1565c0",
 };
 static const char *const styles[RG_DOT_NSTYLES] = {"solid", "dashed", "dotted", "bold"};
 /* How each style looks in the legend, drawn in the trace's colour. */
@@ -51,6 +56,7 @@ static const char *state_fill(enum rg_port_state s)
     case RG_PORT_OPEN: return "#b6e3a8";
     case RG_PORT_CLOSED: return "#f4a6a6";
     case RG_PORT_FILTERED: return "#ffd98a";
+    case RG_PORT_UNREACHABLE: return "#c9a0dc";
     case RG_PORT_UNKNOWN: break;
     }
     return "#eeeeee";
@@ -261,6 +267,21 @@ static void put_port_cell(FILE *f, const rg_gport *p)
         fprintf(f, "%u %s</td>", p->port, p->code);
 }
 
+/* Whether the reverse name is one of the target names already shown (a
+ * trailing dot and letter case aside): it is not written twice. */
+static bool names_have(const rg_gnode *n, const char *ptr)
+{
+    size_t lp = strlen(ptr);
+    lp -= lp > 0 && ptr[lp - 1] == '.';
+    for (size_t i = 0; i < n->nnames; i++) {
+        size_t ln = strlen(n->names[i]);
+        ln -= ln > 0 && n->names[i][ln - 1] == '.';
+        if (ln == lp && strncasecmp(n->names[i], ptr, lp) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void put_dest_header(FILE *f, const rg_gnode *n, size_t width)
 {
     char buf[RG_ADDR_STRLEN];
@@ -273,7 +294,7 @@ static void put_dest_header(FILE *f, const rg_gnode *n, size_t width)
     }
     if (n->more_names)
         fprintf(f, "<br/>(+%zu more)", n->more_names);
-    if (n->ptr) {
+    if (n->ptr && !names_have(n, n->ptr)) {
         fputs("<br/><i>", f);
         put_text(f, n->ptr, ESC_HTML, MAX_NAME);
         fputs("</i>", f);
@@ -342,14 +363,32 @@ static void put_unk(FILE *f, const rg_graph *g, size_t k)
     fputs("];\n", f);
 }
 
+#define END_TRACES_SHOWN 3
+
+/* An end names the traces that ended there ("no reply\n198.19.16.9:443"),
+ * so that at 30 traces one need not follow a colour to learn whose it is. */
 static void put_end(FILE *f, const rg_graph *g, size_t k)
 {
     const rg_gnode *n = &g->nodes[k];
     fputs("  ", f);
     put_node_name(f, g, k);
-    fprintf(f, " [label=\"%s\", shape=octagon, style=filled, fillcolor=\"#ff9e9e\", "
-               "fontsize=9, margin=\"0.04,0.02\"];\n",
-            n->reason == RG_GEND_UNREACHABLE ? "unreachable" : "no reply");
+    fprintf(f, " [label=\"%s", n->reason == RG_GEND_UNREACHABLE ? "unreachable" : "no reply");
+    size_t shown = 0, more = 0;
+    for (size_t e = 0; e < g->nedges; e++) {
+        if (g->edges[e].to != k)
+            continue;
+        if (shown == END_TRACES_SHOWN) {
+            more++;
+            continue;
+        }
+        fputs("\\n", f);
+        put_target_port(f, &g->traces[g->edges[e].trace], ESC_DOT);
+        shown++;
+    }
+    if (more)
+        fprintf(f, "\\n(+%zu more)", more);
+    fputs("\", shape=octagon, style=filled, fillcolor=\"#ff9e9e\", "
+          "fontsize=9, margin=\"0.04,0.02\"];\n", f);
 }
 
 static void put_node(FILE *f, const rg_graph *g, size_t k)
@@ -531,6 +570,9 @@ static void put_legend_trace(FILE *f, const rg_graph *g, size_t i)
     }
     fprintf(f, "</td><td align=\"left\" bgcolor=\"%s\">%s", state_fill(t->state),
             rg_port_state_name(t->state));
+    const char *why = rg_unknown_why_name((enum rg_unknown_why)t->unknown_why);
+    if (t->state == RG_PORT_UNKNOWN && why)
+        fprintf(f, " (%s)", why); /* what could not be settled */
     if (!t->reached && t->end != RG_GRAPH_NONE) {
         if (t->last == 0) {
             fputs(", nothing answered", f);
@@ -542,10 +584,12 @@ static void put_legend_trace(FILE *f, const rg_graph *g, size_t i)
     fputs("</td></tr>", f);
 }
 
+/* "port 443" or "ports 80, 8080": the split note reads as a sentence. */
 static void put_port_list(FILE *f, const rg_graph *g, const size_t *traces, size_t n)
 {
+    fputs(n == 1 ? "port " : "ports ", f);
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s:%u", i ? "," : "", g->traces[traces[i]].port);
+        fprintf(f, "%s%u", i ? ", " : "", g->traces[traces[i]].port);
 }
 
 static void put_legend_split(FILE *f, const rg_graph *g, const rg_gsplit *s)
@@ -559,15 +603,14 @@ static void put_legend_split(FILE *f, const rg_graph *g, const rg_gsplit *s)
     put_port_list(f, g, s->first_traces, s->nfirst);
     fputs(" after ", f);
     put_text(f, rg_dot_node_name(g, s->at, buf, sizeof buf), ESC_HTML, 0);
-    fprintf(f, " (TTL %u differs)</td></tr>", s->ttl);
+    fprintf(f, " (at TTL %u)</td></tr>", s->ttl);
 }
 
-/* A port left in doubt (every RST it sent may have reset a half-open
- * connection of ours) gets its own swatch, only when there is one. */
-static bool any_unknown(const rg_graph *g)
+/* unknown and unreachable get their swatch only when a port has them. */
+static bool any_state(const rg_graph *g, enum rg_port_state s)
 {
     for (size_t i = 0; i < g->ntraces; i++)
-        if (g->traces[i].state == RG_PORT_UNKNOWN && g->traces[i].reached)
+        if (g->traces[i].state == s)
             return true;
     return false;
 }
@@ -584,13 +627,16 @@ static void put_legend(FILE *f, const rg_graph *g)
     for (size_t i = 0; i < g->ntraces; i++)
         put_legend_trace(f, g, i);
     fprintf(f, "</table></td></tr><tr><td align=\"left\"><b>ports</b> "
-               "<font color=\"#444444\">SA open, RA closed, 3 unreachable, - no answer</font>"
+               "<font color=\"#444444\">SA open, RA closed, !N !H !P !X !A unreachable "
+               "(as traceroute marks them), - no answer</font>"
                "</td></tr><tr><td align=\"left\">"
                "<table border=\"0\" cellborder=\"1\" cellspacing=\"2\" cellpadding=\"2\"><tr>"
                "<td bgcolor=\"%s\">open</td><td bgcolor=\"%s\">closed</td>"
                "<td bgcolor=\"%s\">filtered</td>",
             state_fill(RG_PORT_OPEN), state_fill(RG_PORT_CLOSED), state_fill(RG_PORT_FILTERED));
-    if (any_unknown(g))
+    if (any_state(g, RG_PORT_UNREACHABLE))
+        fprintf(f, "<td bgcolor=\"%s\">unreachable</td>", state_fill(RG_PORT_UNREACHABLE));
+    if (any_state(g, RG_PORT_UNKNOWN))
         fprintf(f, "<td bgcolor=\"%s\">unknown</td>", state_fill(RG_PORT_UNKNOWN));
     fputs("</tr></table></td></tr>", f);
     fputs("<tr><td align=\"left\">octagon: a trace ended there without "

@@ -24,8 +24,8 @@
 
 #include "../graph/graph.h"
 
-#define RG_DOT_NCOLORS 16 /* trace colours; then each colour again in the next edge style */
-#define RG_DOT_NSTYLES 4  /* solid, dashed, dotted, bold: 64 distinct traces */
+#define RG_DOT_NCOLORS 32 /* trace colours; then each colour again in the next edge style */
+#define RG_DOT_NSTYLES 4  /* solid, dashed, dotted, bold: 128 distinct traces */
 #define RG_DOT_BUNDLE 8   /* traces over one hop drawn as one multi-line edge */
 
 /* False on a write error. */

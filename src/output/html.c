@@ -1,5 +1,7 @@
 #include "html.h"
 
+#include "../model/unreach.h"
+
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -419,6 +421,7 @@ static const char *state_class(enum rg_port_state s)
     case RG_PORT_OPEN: return "s-open";
     case RG_PORT_CLOSED: return "s-closed";
     case RG_PORT_FILTERED: return "s-filtered";
+    case RG_PORT_UNREACHABLE: return "s-unreachable";
     case RG_PORT_UNKNOWN: break;
     }
     return "s-unknown";
@@ -442,12 +445,33 @@ static unsigned verdict_ttl(const rg_trace *t)
     return t->reached_ttl ? t->reached_ttl : t->last_answer_ttl;
 }
 
+/* What the badge rests on, in the words of the table's verdict lines. */
+static void put_state_detail(FILE *f, const rg_trace *t)
+{
+    char mark[8];
+    const rg_probe *u = rg_trace_unreachable(t);
+    if (t->state == RG_PORT_UNREACHABLE && u)
+        fprintf(f, " (%s, ICMP %u/%u)", rg_unreach_mark(u->from.family, u->icmp_type,
+                                                       u->icmp_code, mark, sizeof mark),
+                u->icmp_type, u->icmp_code);
+    else if (t->state == RG_PORT_FILTERED)
+        fprintf(f, ", no answer to %u probe%s past it", t->unanswered,
+                t->unanswered == 1 ? "" : "s");
+    else if (t->unknown_why == RG_WHY_LOSS)
+        fprintf(f, ", silent, but the address's other ports lost %u of %u TCP probes",
+                t->sibling_lost, t->sibling_sent);
+    else if (t->unknown_why == RG_WHY_MAX_TTL)
+        fprintf(f, ", probes expired before the destination (max TTL %u)", t->max_ttl);
+    else if (t->unknown_why == RG_WHY_RST_DOUBT)
+        fputs(", every RST may have reset a half-open connection of ours", f);
+}
+
 static void put_verdict_phrase(FILE *f, const rg_trace *t)
 {
     unsigned ttl = verdict_ttl(t);
     if (!t->last_ttl)
         fputs("not probed", f);
-    else if (t->reached_ttl && t->state == RG_PORT_FILTERED)
+    else if (t->reached_ttl && t->state == RG_PORT_UNREACHABLE)
         fprintf(f, "unreachable at the destination, hop %u", ttl);
     else if (t->reached_ttl)
         fprintf(f, "reached at hop %u", ttl);
@@ -457,6 +481,7 @@ static void put_verdict_phrase(FILE *f, const rg_trace *t)
         fprintf(f, "after hop %u", ttl);
     else
         fputs("no reply at all", f);
+    put_state_detail(f, t);
     if (t->incomplete)
         fputs(" (incomplete: run interrupted)", f);
 }
@@ -823,7 +848,7 @@ static void put_footer(FILE *f, const rg_run *run, const json_t *doc)
     fputs("<footer>\n", f);
     put_credits(f, run, doc);
     fputs("<p>Made by routegraph " RG_VERSION ". This file needs no network: the complete "
-          "results (schema routegraph/1) are embedded in it as JSON, in the element "
+          "results (schema routegraph/2) are embedded in it as JSON, in the element "
           "<span class=\"mono\">script#rg-results</span>.</p>\n</footer>\n",
           f);
 }

@@ -1,5 +1,7 @@
 #include "json.h"
 
+#include "../model/unreach.h"
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +113,7 @@ static const char *family_name(enum rg_family_pref f)
     switch (f) {
     case RG_FAMILY_4: return "ipv4";
     case RG_FAMILY_6: return "ipv6";
+    case RG_FAMILY_BOTH: return "both";
     case RG_FAMILY_ANY: break;
     }
     return "any";
@@ -375,6 +378,37 @@ static const char *stopped_by(const rg_trace *t, unsigned gap)
     return "silence";
 }
 
+/* What the state rests on: why unknown, how many probes met silence, the
+ * unreachable's type, code and traceroute mark. Each field only when it
+ * applies (routegraph/2). */
+static bool put_state_detail(json_t *o, const rg_trace *t)
+{
+    bool ok = true;
+    const char *why = rg_unknown_why_name((enum rg_unknown_why)t->unknown_why);
+    if (t->state == RG_PORT_UNKNOWN && why)
+        ok &= put(o, "unknown_reason", json_string(why));
+    if (t->state == RG_PORT_FILTERED || t->unknown_why == RG_WHY_LOSS ||
+        t->unknown_why == RG_WHY_NO_ANSWER)
+        ok &= put(o, "unanswered_probes", json_integer(t->unanswered));
+    if (t->unknown_why == RG_WHY_LOSS || t->state == RG_PORT_FILTERED)
+        ok &= put(o, "sibling_probes_lost", json_pack("{s:i,s:i}", "lost", (json_int_t)t->sibling_lost,
+                                                       "sent", (json_int_t)t->sibling_sent));
+    const rg_probe *u = rg_trace_unreachable(t);
+    if (t->state == RG_PORT_UNREACHABLE && u) {
+        char mark[8];
+        rg_unreach_mark(u->from.family, u->icmp_type, u->icmp_code, mark, sizeof mark);
+        const char *name = rg_unreach_name(u->from.family, u->icmp_type, u->icmp_code);
+        json_t *x = json_object();
+        bool k = x && put(x, "from", addr_json(&u->from));
+        k = k && put(x, "icmp_type", json_integer(u->icmp_type));
+        k = k && put(x, "icmp_code", json_integer(u->icmp_code));
+        k = k && put(x, "mark", json_string(mark));
+        k = k && put(x, "meaning", name ? json_string(name) : json_null());
+        ok &= put(o, "unreachable", finish(x, k));
+    }
+    return ok;
+}
+
 static json_t *trace_json(const rg_run *run, const rg_trace *t, unsigned gap)
 {
     json_t *o = json_object();
@@ -396,6 +430,7 @@ static json_t *trace_json(const rg_run *run, const rg_trace *t, unsigned gap)
     ok &= put(o, "rtt_us", t->reached_ttl ? json_integer(t->rtt_us) : json_null());
     ok &= put(o, "last_answer_ttl", uint_or_null(t->last_answer_ttl));
     ok &= put(o, "stopped_by", stop ? json_string(stop) : json_null());
+    ok &= put_state_detail(o, t);
     ok &= put(o, "incomplete", json_boolean(t->incomplete));
     ok &= put(o, "estimated_distance", uint_or_null(t->est_distance));
     ok &= put(o, "as_path", as_path_json(run, t));

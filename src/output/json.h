@@ -9,7 +9,11 @@
 #include "../cli/config.h"
 #include "../model/result.h"
 
-#define RG_JSON_SCHEMA "routegraph/1"
+/* routegraph/2 added the port state "unreachable" (an ICMP unreachable was
+ * "filtered" in routegraph/1) and narrowed "filtered"; the reader takes
+ * both (docs/json-schema.md). */
+#define RG_JSON_SCHEMA "routegraph/2"
+#define RG_JSON_SCHEMA_V1 "routegraph/1"
 
 /* Builds the document; caller json_decref()s it. NULL on allocation failure. */
 struct json_t *rg_json_build(const rg_run *run, const rg_config *cfg);

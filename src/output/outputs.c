@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <jansson.h>
 
 #include "../graph/graph.h"
@@ -31,13 +34,35 @@ static void complain(const char *what)
     fputc('\n', stderr);
 }
 
+typedef struct table_ctx {
+    const rg_run *run;
+    size_t width; /* 0: full width */
+} table_ctx;
+
 /* The classic table, then the AS-path view when the run was annotated. */
 static bool write_table(FILE *out, const void *ctx)
 {
-    const rg_run *run = ctx;
-    if (!rg_table_write(out, run))
+    const table_ctx *t = ctx;
+    if (!rg_table_write_width(out, t->run, t->width))
         return false;
-    return !rg_paths_wanted(run) || rg_paths_write(out, run);
+    return !rg_paths_wanted(t->run) || rg_paths_write(out, t->run);
+}
+
+/* Where the table goes to standard output it fits the terminal: COLUMNS
+ * when set, else the terminal's width; a pipe or --wide gets it whole. */
+static size_t stdout_width(const rg_config *cfg)
+{
+    if (cfg->wide)
+        return 0;
+    const char *env = getenv("COLUMNS");
+    char *end;
+    unsigned long c = env && *env ? strtoul(env, &end, 10) : 0;
+    if (env && *env && *end == '\0' && c >= 20 && c <= 100000)
+        return (size_t)c;
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+        return ws.ws_col;
+    return 0;
 }
 
 static bool write_json(FILE *out, const void *ctx)
@@ -130,15 +155,45 @@ bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table,
         if (saved_options)
             json_object_set(sh.doc, "options", saved_options);
     }
+    table_ctx file_table = {run, 0}, term_table = {run, stdout_width(cfg)};
     if (cfg->formats & RG_FMT_TABLE)
-        ok = write_one(cfg, ".txt", write_table, run) && ok;
+        ok = write_one(cfg, ".txt", write_table, cfg->output ? &file_table : &term_table) && ok;
     if (cfg->formats & RG_FMT_JSON)
         ok = write_one(cfg, ".json", write_json, sh.doc) && ok;
     if (cfg->formats & RG_FMT_GRAPH)
         ok = write_graph(&sh) && ok;
     if (cfg->output && show_table)
-        ok = write_table(stdout, run) && ok;
+        ok = write_table(stdout, &term_table) && ok;
     rg_graph_free(sh.graph);
     json_decref(sh.doc);
     return ok;
+}
+
+bool rg_outputs_check(const rg_config *cfg, char *err, size_t errlen)
+{
+    static const struct {
+        unsigned bit;
+        const char *ext;
+    } files[] = {
+        {RG_FMT_TABLE, ".txt"}, {RG_FMT_JSON, ".json"}, {RG_FMT_DOT, ".dot"},
+        {RG_FMT_SVG, ".svg"},   {RG_FMT_PNG, ".png"},   {RG_FMT_HTML, ".html"},
+    };
+    if (!cfg->output)
+        return true;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (!(cfg->formats & files[i].bit))
+            continue;
+        size_t n = strlen(cfg->output) + strlen(files[i].ext) + 1;
+        char *path = malloc(n);
+        if (!path) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+        snprintf(path, n, "%s%s", cfg->output, files[i].ext);
+        bool ok = rg_check_writable(path, err, errlen);
+        free(path);
+        if (!ok)
+            return false;
+    }
+    return true;
 }

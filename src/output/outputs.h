@@ -6,6 +6,7 @@
 #define RG_OUTPUTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "../cli/config.h"
 #include "../model/result.h"
@@ -18,5 +19,9 @@ struct json_t;
  * being rendered again, shown in its JSON and HTML instead of cfg's. */
 bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table,
                       struct json_t *saved_options);
+
+/* Before the first probe: whether every file -o would write can be made.
+ * False with one line in err naming the first that cannot. */
+bool rg_outputs_check(const rg_config *cfg, char *err, size_t errlen);
 
 #endif

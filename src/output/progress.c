@@ -20,14 +20,36 @@ void rg_progress_init(rg_progress *p, bool quiet)
     p->start_ns = mono_ns();
 }
 
+/* The time left, from the pace traces have finished at so far: a rough
+ * guide (the last traces wait out their silent hops), said as "about". */
+size_t rg_progress_line(char *buf, size_t len, const rg_engine_progress *pr,
+                        uint64_t elapsed_ns)
+{
+    double el = (double)elapsed_ns / 1e9;
+    int n = snprintf(buf, len, "traces %zu/%zu done, %llu probes sent, %llu replies, %.1f s",
+                     pr->traces_done, pr->traces_total, (unsigned long long)pr->probes_sent,
+                     (unsigned long long)pr->replies, el);
+    if (n < 0 || (size_t)n >= len)
+        return n < 0 ? 0 : len - 1;
+    size_t left = pr->traces_total - pr->traces_done;
+    int m;
+    if (pr->traces_done == 0 || left == 0)
+        m = snprintf(buf + n, len - (size_t)n, "%s", left ? ", time left not known yet" : "");
+    else
+        m = snprintf(buf + n, len - (size_t)n, ", about %.0f s left",
+                     el * (double)left / (double)pr->traces_done + 0.5);
+    return m < 0 ? (size_t)n : (size_t)n + (size_t)m < len ? (size_t)n + (size_t)m : len - 1;
+}
+
 void rg_progress_update(void *ctx, const rg_engine_progress *pr)
 {
     rg_progress *p = ctx;
-    if (!p->enabled || mono_ns() - p->start_ns < SHOW_AFTER_NS)
+    uint64_t el = mono_ns() - p->start_ns;
+    if (!p->enabled || el < SHOW_AFTER_NS)
         return;
-    fprintf(stderr, "\r\033[Ktraces %zu/%zu done, %llu probes sent, %llu replies",
-            pr->traces_done, pr->traces_total,
-            (unsigned long long)pr->probes_sent, (unsigned long long)pr->replies);
+    char line[256];
+    rg_progress_line(line, sizeof line, pr, el);
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
     p->shown = true;
 }

@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "text.h"
+#include "../model/unreach.h"
 
-/* An address (at most RG_ADDR_STRLEN - 1 chars) plus ":tcp65535" or " 11". */
+/* An address (at most RG_ADDR_STRLEN - 1 chars) in brackets plus ":65535", or a cell. */
 #define RG_CELL_LEN (RG_ADDR_STRLEN + 16)
 
 /* Padding is owed rather than written, so that a line never ends in spaces
@@ -41,8 +42,9 @@ static void line_end(rg_line *l)
 static const char *header_text(const rg_trace *t, char *buf, size_t len)
 {
     char a[RG_ADDR_STRLEN];
-    snprintf(buf, len, "%s:tcp%u", rg_addr_format(&t->dst, a, sizeof a),
-             (unsigned)t->dport);
+    /* As targets are written: 192.0.2.1:80, [2001:db8::1]:80. */
+    rg_addr_format(&t->dst, a, sizeof a);
+    snprintf(buf, len, t->dst.family == 6 ? "[%s]:%u" : "%s:%u", a, (unsigned)t->dport);
     return buf;
 }
 
@@ -123,7 +125,52 @@ static size_t column_width(const rg_trace *t, bool rows, unsigned lo,
     return w;
 }
 
-static bool write_grid(FILE *out, const rg_run *run)
+/* The highest TTL with a cell in traces [from, to). */
+static unsigned block_hi(const rg_run *run, size_t from, size_t to)
+{
+    unsigned hi = 0;
+    for (size_t i = from; i < to; i++) {
+        unsigned last = last_sent(&run->traces[i]);
+        hi = last > hi ? last : hi;
+    }
+    return hi;
+}
+
+/* Columns [from, to): a header line, then one line per TTL. */
+static void write_block(FILE *out, const rg_run *run, const size_t *widths, size_t label_w,
+                        size_t from, size_t to, unsigned lo, unsigned hi)
+{
+    char buf[RG_CELL_LEN];
+    rg_line l = {out, 0};
+    line_put(&l, "", label_w);
+    for (size_t i = from; i < to; i++) {
+        line_sep(&l);
+        line_put(&l, header_text(&run->traces[i], buf, sizeof buf), widths[i]);
+    }
+    line_end(&l);
+    for (unsigned ttl = lo; ttl <= hi; ttl++) {
+        char label[16];
+        snprintf(label, sizeof label, "%u", ttl);
+        line_put(&l, label, label_w);
+        for (size_t i = from; i < to; i++) {
+            line_sep(&l);
+            line_put(&l, cell_text(&run->traces[i], ttl, buf, sizeof buf), widths[i]);
+        }
+        line_end(&l);
+    }
+}
+
+/* The end of the block that starts at from: as many columns as fit. */
+static size_t block_end(const size_t *widths, size_t n, size_t label_w, size_t from,
+                        size_t width)
+{
+    size_t used = label_w + 1 + widths[from], to = from + 1;
+    while (width && to < n && used + 1 + widths[to] <= width)
+        used += 1 + widths[to++];
+    return width ? to : n;
+}
+
+static bool write_grid(FILE *out, const rg_run *run, size_t width)
 {
     unsigned lo, hi;
     bool rows = row_range(run, &lo, &hi);
@@ -133,71 +180,28 @@ static bool write_grid(FILE *out, const rg_run *run)
     for (size_t i = 0; i < run->ntraces; i++)
         widths[i] = column_width(&run->traces[i], rows, lo, hi);
     size_t label_w = rows ? (size_t)snprintf(NULL, 0, "%u", hi) : 0;
-
-    char buf[RG_CELL_LEN];
-    rg_line l = {out, 0};
-    line_put(&l, "", label_w);
-    for (size_t i = 0; i < run->ntraces; i++) {
-        line_sep(&l);
-        line_put(&l, header_text(&run->traces[i], buf, sizeof buf), widths[i]);
-    }
-    line_end(&l);
-    for (unsigned ttl = lo; rows && ttl <= hi; ttl++) {
-        char label[16];
-        snprintf(label, sizeof label, "%u", ttl);
-        line_put(&l, label, label_w);
-        for (size_t i = 0; i < run->ntraces; i++) {
-            line_sep(&l);
-            line_put(&l, cell_text(&run->traces[i], ttl, buf, sizeof buf),
-                     widths[i]);
-        }
-        line_end(&l);
+    for (size_t from = 0, to; from < run->ntraces; from = to) {
+        to = block_end(widths, run->ntraces, label_w, from, width);
+        if (from > 0)
+            fputc('\n', out);
+        unsigned bhi = width ? block_hi(run, from, to) : hi;
+        write_block(out, run, widths, label_w, from, to, lo, rows ? bhi : 0);
     }
     free(widths);
     return true;
 }
 
-static const char *unreach_name_v4(unsigned code)
+/* "!N, ICMP 3/0 network unreachable" */
+static void put_unreachable(FILE *out, const rg_probe *p)
 {
-    static const char *const names[] = {
-        "network unreachable", "host unreachable", "protocol unreachable",
-        "port unreachable", "fragmentation needed", "source route failed",
-        "destination network unknown", "destination host unknown",
-        "source host isolated", "network administratively prohibited",
-        "host administratively prohibited", "network unreachable for TOS",
-        "host unreachable for TOS", "administratively prohibited",
-        "host precedence violation", "precedence cutoff in effect",
-    };
-    return code < sizeof names / sizeof names[0] ? names[code] : NULL;
-}
-
-static const char *unreach_name_v6(unsigned code)
-{
-    static const char *const names[] = {
-        "no route to destination", "administratively prohibited",
-        "beyond scope of source address", "address unreachable",
-        "port unreachable", "source address failed ingress/egress policy",
-        "reject route to destination", "error in source routing header",
-        "headers too long",
-    };
-    return code < sizeof names / sizeof names[0] ? names[code] : NULL;
-}
-
-/* rg_probe carries ICMPv6 numbers for IPv6: destination unreachable is type 1
- * there, type 3 in ICMPv4, and the code tables differ. */
-static void put_unreachable(FILE *out, const rg_trace *t, const rg_probe *p)
-{
-    bool v6 = t->dst.family == 6;
-    unsigned type = p->icmp_type, code = p->icmp_code;
-    if (type != (v6 ? 1u : 3u)) {
-        fprintf(out, "unreachable (type %u, code %u)", type, code);
-        return;
-    }
-    const char *name = v6 ? unreach_name_v6(code) : unreach_name_v4(code);
+    char mark[8];
+    int fam = p->from.family;
+    const char *name = rg_unreach_name(fam, p->icmp_type, p->icmp_code);
+    fprintf(out, "%s, ICMP%s %u/%u", rg_unreach_mark(fam, p->icmp_type, p->icmp_code, mark,
+                                                     sizeof mark),
+            fam == 6 ? "v6" : "", p->icmp_type, p->icmp_code);
     if (name)
-        fprintf(out, "unreachable (code %u, %s)", code, name);
-    else
-        fprintf(out, "unreachable (code %u)", code);
+        fprintf(out, " %s", name);
 }
 
 static void put_rtt(FILE *out, uint32_t us)
@@ -206,38 +210,74 @@ static void put_rtt(FILE *out, uint32_t us)
             (unsigned long)(us % 1000));
 }
 
-static void put_stopped(FILE *out, const rg_trace *t)
+static void put_unreachable_verdict(FILE *out, const rg_trace *t)
 {
     char a[RG_ADDR_STRLEN];
-    const rg_probe *p = rg_trace_answer(t, t->last_answer_ttl);
-    if (!p) {
-        fprintf(out, "not reached, port %s, unreachable", rg_port_state_name(t->state));
-        return;
-    }
+    const rg_probe *p = rg_trace_unreachable(t);
     if (t->reached_ttl) {
-        fprintf(out, "reached at hop %u, port %s, ", t->reached_ttl,
-                rg_port_state_name(t->state));
-        put_unreachable(out, t, p);
-        fputs(" from the destination, ", out);
+        fprintf(out, "reached at hop %u, port unreachable (", t->reached_ttl);
+        put_unreachable(out, p);
+        fputs(") from the destination, ", out);
         put_rtt(out, t->rtt_us);
         return;
     }
-    fprintf(out, "not reached, port %s, ", rg_port_state_name(t->state));
-    put_unreachable(out, t, p);
-    fprintf(out, " from %s at hop %u", rg_addr_format(&p->from, a, sizeof a),
-            t->last_answer_ttl);
+    fputs("not reached, port unreachable (", out);
+    put_unreachable(out, p);
+    fprintf(out, ") from %s", rg_addr_format(&p->from, a, sizeof a));
+    if (t->stopped_by_unreachable)
+        fprintf(out, " at hop %u", t->last_answer_ttl);
+    else
+        fputs(" on the port probe", out);
+}
+
+static void put_last_answer(FILE *out, const rg_trace *t)
+{
+    char a[RG_ADDR_STRLEN];
+    const rg_probe *last = rg_trace_answer(t, t->last_answer_ttl);
+    if (last)
+        fprintf(out, ", last answer at hop %u from %s", t->last_answer_ttl,
+                rg_addr_format(&last->from, a, sizeof a));
+}
+
+/* Silence: filtered (the probes could have arrived) or unknown, and why. */
+static void put_silent_verdict(FILE *out, const rg_trace *t)
+{
+    unsigned n = t->unanswered;
+    const char *s = n == 1 ? "" : "s";
+    fprintf(out, "not reached, port %s", rg_port_state_name(t->state));
+    switch ((enum rg_unknown_why)t->unknown_why) {
+    case RG_WHY_NO_ANSWER:
+        fprintf(out, ": no answer at all to %u probe%s", n, s);
+        return;
+    case RG_WHY_NOT_PROBED:
+        fputs(": nothing was sent", out);
+        return;
+    case RG_WHY_MAX_TTL:
+        fprintf(out, ": the probes expired before the destination (max TTL %u)", t->max_ttl);
+        put_last_answer(out, t);
+        return;
+    case RG_WHY_LOSS:
+        put_last_answer(out, t);
+        fprintf(out, ", no answer to the %u probe%s past it; the address's other ports lost "
+                "%u of %u TCP probes, so this silence may be loss", n, s, t->sibling_lost,
+                t->sibling_sent);
+        return;
+    case RG_WHY_RST_DOUBT:
+    case RG_WHY_NONE:
+        break;
+    }
+    put_last_answer(out, t);
+    fprintf(out, ", no answer to the %u probe%s past it", n, s);
+    if (t->state == RG_PORT_FILTERED && t->sibling_sent == 0)
+        fputs(" (no other port of the address answered: loss not ruled out)", out);
 }
 
 static void put_verdict(FILE *out, const rg_trace *t)
 {
-    char a[RG_ADDR_STRLEN], code[8];
+    char code[8];
     const char *state = rg_port_state_name(t->state);
-    if (t->last_ttl == 0) {
-        fputs("not probed", out);
-        return;
-    }
-    if (t->stopped_by_unreachable) {
-        put_stopped(out, t);
+    if (t->state == RG_PORT_UNREACHABLE) {
+        put_unreachable_verdict(out, t);
         return;
     }
     if (t->reached_ttl) {
@@ -259,13 +299,7 @@ static void put_verdict(FILE *out, const rg_trace *t)
         put_rtt(out, t->rtt_us);
         return;
     }
-    const rg_probe *last = rg_trace_answer(t, t->last_answer_ttl);
-    if (!last) {
-        fprintf(out, "not reached, port %s, no answer at all", state);
-        return;
-    }
-    fprintf(out, "not reached, port %s, last answer at hop %u from %s", state,
-            t->last_answer_ttl, rg_addr_format(&last->from, a, sizeof a));
+    put_silent_verdict(out, t);
 }
 
 static void write_summary(FILE *out, const rg_run *run)
@@ -288,7 +322,7 @@ static void write_summary(FILE *out, const rg_run *run)
 }
 
 typedef struct marks {
-    size_t retried, doubts, inferred, limited;
+    size_t retried, doubts, inferred, limited, unreachable;
 } marks;
 
 /* How many cells carry each mark (*, ?, (11), ~), for the footer's key. */
@@ -301,6 +335,7 @@ static void count_marks(const rg_run *run, marks *m)
             const rg_probe *p = rg_trace_shown(t, ttl);
             m->retried += retried(t, ttl);
             m->doubts += p && doubtful(t, p);
+            m->unreachable += p && p->kind == RG_REPLY_UNREACHABLE;
             m->inferred += !p && rg_trace_inferred(t, ttl);
             m->limited += !p && !rg_trace_inferred(t, ttl) &&
                           rg_trace_silence(t, ttl) == RG_SILENCE_RATE_LIMITED;
@@ -328,6 +363,10 @@ static void write_footer(FILE *out, const rg_run *run)
         fprintf(out, "%zu hop%s inferred from other traces, not measured on %s own flow "
                 "(marked (11))\n", m.inferred, m.inferred == 1 ? "" : "s",
                 m.inferred == 1 ? "its" : "their");
+    if (m.unreachable)
+        fprintf(out, "%zu hop%s answered destination unreachable (marked as traceroute does: "
+                "!N network, !H host, !P protocol or port, !A/!X administratively prohibited, "
+                "!<code> other)\n", m.unreachable, m.unreachable == 1 ? "" : "s");
     if (m.limited)
         fprintf(out, "%zu hop%s unanswered where the router answered other probes: "
                 "rate-limited (marked ~)\n", m.limited, m.limited == 1 ? "" : "s");
@@ -352,6 +391,11 @@ static size_t grid_cells(const rg_run *run)
 
 bool rg_table_write(FILE *out, const rg_run *run)
 {
+    return rg_table_write_width(out, run, 0);
+}
+
+bool rg_table_write_width(FILE *out, const rg_run *run, size_t width)
+{
     size_t cells = run->ntraces > 0 ? grid_cells(run) : 0;
     if (cells > RG_TABLE_MAX_CELLS) {
         fprintf(out, "(TTL-by-trace grid left out: %zu traces over %zu TTLs is more than "
@@ -359,7 +403,7 @@ bool rg_table_write(FILE *out, const rg_run *run)
                 run->ntraces, cells / run->ntraces, RG_TABLE_MAX_CELLS);
         write_summary(out, run);
     } else if (run->ntraces > 0) {
-        if (!write_grid(out, run))
+        if (!write_grid(out, run, width))
             return false;
         fputc('\n', out);
         write_summary(out, run);

@@ -15,5 +15,9 @@
 
 /* Traces must have been concluded (rg_trace_conclude). False on write error. */
 bool rg_table_write(FILE *out, const rg_run *run);
+/* The same, the grid wrapped into blocks of columns that fit in width
+ * characters, each block with its own header and the TTL column repeated
+ * (a column wider than width gets a block of its own); 0: never wrapped. */
+bool rg_table_write_width(FILE *out, const rg_run *run, size_t width);
 
 #endif

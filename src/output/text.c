@@ -93,17 +93,15 @@ size_t rg_text_put(FILE *out, const char *s)
 
 size_t rg_text_label(FILE *out, const rg_trace *t)
 {
+    /* As a target is written, so it can be pasted back: host:port, and
+     * [v6]:port; a name's address follows in parentheses. */
     char a[RG_ADDR_STRLEN], port[16];
     rg_addr_format(&t->dst, a, sizeof a);
-    snprintf(port, sizeof port, ":tcp%u", (unsigned)t->dport);
-    size_t n = 0;
-    if (t->target && strcmp(t->target, a) != 0) {
-        n += rg_text_clean(out, t->target);
-        n += rg_text_put(out, " (");
-        n += rg_text_put(out, a);
-        n += rg_text_put(out, ")");
-    } else {
-        n += rg_text_put(out, a);
-    }
-    return n + rg_text_put(out, port);
+    snprintf(port, sizeof port, ":%u", (unsigned)t->dport);
+    bool v6 = t->dst.family == 6;
+    if (t->target && strcmp(t->target, a) != 0)
+        return rg_text_clean(out, t->target) + rg_text_put(out, port) + rg_text_put(out, " (") +
+               rg_text_put(out, a) + rg_text_put(out, ")");
+    return rg_text_put(out, v6 ? "[" : "") + rg_text_put(out, a) + rg_text_put(out, v6 ? "]" : "") +
+           rg_text_put(out, port);
 }

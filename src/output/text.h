@@ -28,7 +28,8 @@ void rg_text_set_utf8(bool on);
 bool rg_text_locale_utf8(void);
 /* Plain text we made ourselves; returns its length. */
 size_t rg_text_put(FILE *out, const char *s);
-/* "ADDR:tcpPORT", or "NAME (ADDR):tcpPORT" when the target was a name. */
+/* "ADDR:PORT" ("[V6ADDR]:PORT"), or "NAME:PORT (ADDR)" when the target was
+ * a name: as targets are typed, so the text pastes back as input. */
 size_t rg_text_label(FILE *out, const rg_trace *t);
 
 #endif

@@ -48,3 +48,29 @@ bool rg_write_atomic(const char *path, rg_writer_fn fn, const void *ctx,
     free(tmp);
     return ok;
 }
+
+bool rg_check_writable(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(EISDIR));
+        return false;
+    }
+    size_t n = strlen(path) + sizeof ".XXXXXX";
+    char *tmp = malloc(n);
+    if (!tmp) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return false;
+    }
+    snprintf(tmp, n, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        free(tmp);
+        return false;
+    }
+    close(fd);
+    unlink(tmp);
+    free(tmp);
+    return true;
+}

@@ -15,4 +15,9 @@ typedef bool (*rg_writer_fn)(FILE *out, const void *ctx);
 bool rg_write_atomic(const char *path, rg_writer_fn fn, const void *ctx,
                      char *err, size_t errlen);
 
+/* Whether rg_write_atomic could write path: its temporary file can be made
+ * beside it (then removed), and path is not a directory. Checked before the
+ * first probe, so a run never probes for output it cannot keep. */
+bool rg_check_writable(const char *path, char *err, size_t errlen);
+
 #endif

@@ -115,11 +115,11 @@ static double v_last(const rg_metrics_service *s) { return s->last_change; }
 static void port_states(FILE *f, const rg_metrics *m)
 {
     static const enum rg_port_state states[] = {RG_PORT_OPEN, RG_PORT_CLOSED, RG_PORT_FILTERED,
-                                                RG_PORT_UNKNOWN};
+                                                RG_PORT_UNREACHABLE, RG_PORT_UNKNOWN};
     char a[RG_ADDR_STRLEN];
     for (size_t i = 0; i < m->n; i++) {
         const rg_metrics_service *s = &m->svc[i];
-        for (size_t k = 0; s->seen && k < 4; k++)
+        for (size_t k = 0; s->seen && k < sizeof states / sizeof states[0]; k++)
             fprintf(f, "routegraph_port_state{target=\"%s\",port=\"%u\",state=\"%s\"} %d\n",
                     rg_addr_format(&s->dst, a, sizeof a), s->port,
                     rg_port_state_name(states[k]), s->state == states[k]);
@@ -148,7 +148,8 @@ char *rg_metrics_text(const rg_metrics *m, bool om)
     counter(f, "routegraph_replies_unmatched", "Replies that matched no probe, all rounds.",
             m->unmatched, om);
     family(f, "routegraph_port_state", "gauge",
-           "1 for the port state of the last round (open, closed, filtered, unknown).", om);
+           "1 for the port state of the last round (open, closed, filtered, unreachable, "
+           "unknown).", om);
     port_states(f, m);
     family(f, "routegraph_destination_reached", "gauge",
            "1 when the destination answered in the last round.", om);

@@ -71,8 +71,8 @@ static void write_trace(FILE *out, const rg_watch_trace *w, const rg_trace *t, u
     rg_text_label(out, t);
     fprintf(out, "  %u rounds, destination reached in %u", rounds, w->reached);
     static const enum rg_port_state order[] = {RG_PORT_OPEN, RG_PORT_CLOSED, RG_PORT_FILTERED,
-                                               RG_PORT_UNKNOWN};
-    for (size_t k = 0; k < 4; k++)
+                                               RG_PORT_UNREACHABLE, RG_PORT_UNKNOWN};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
         if (w->state[order[k]])
             fprintf(out, ", port %s in %u", rg_port_state_name(order[k]), w->state[order[k]]);
     fputs("\n TTL  Host                                    Loss%  Snt  Rcv  Lim"
@@ -164,9 +164,10 @@ static json_t *trace_json(const rg_watch_trace *w, const rg_trace *t)
         if (h->probed || h->inferred)
             ok = json_array_append_new(hops, hop_json(h, ttl)) == 0;
     }
-    json_t *states = json_pack("{s:I,s:I,s:I,s:I}", "open", (json_int_t)w->state[RG_PORT_OPEN],
+    json_t *states = json_pack("{s:I,s:I,s:I,s:I,s:I}", "open", (json_int_t)w->state[RG_PORT_OPEN],
                                "closed", (json_int_t)w->state[RG_PORT_CLOSED], "filtered",
-                               (json_int_t)w->state[RG_PORT_FILTERED], "unknown",
+                               (json_int_t)w->state[RG_PORT_FILTERED], "unreachable",
+                               (json_int_t)w->state[RG_PORT_UNREACHABLE], "unknown",
                                (json_int_t)w->state[RG_PORT_UNKNOWN]);
     if (!ok || !states) {
         json_decref(hops);

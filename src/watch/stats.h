@@ -48,7 +48,7 @@ typedef struct rg_watch_trace {
     unsigned min_ttl, max_ttl;
     rg_watch_hop *hops;     /* [ttl - min_ttl] */
     uint32_t reached;       /* rounds in which the destination answered */
-    uint32_t state[4];      /* rounds per enum rg_port_state */
+    uint32_t state[RG_PORT_UNREACHABLE + 1]; /* rounds per enum rg_port_state */
     uint8_t last_state;     /* enum rg_port_state of the latest round */
     unsigned last_reached_ttl;
     unsigned top_ttl;       /* highest TTL with any figure, for the report */

@@ -19,6 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     rg_target_list l = {0};
     l.limit = 64; /* small, so the limit path is reached too */
+    /* Both modes: --strict's stop-at-first and the default skip-and-count. */
+    l.strict = size > 0 && (data[0] & 1);
     char err[256];
     (void)rg_targets_parse(&l, (const char *)data, size, "fuzz", err, sizeof err);
     for (size_t i = 0; i < l.n; i++) {
@@ -28,6 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                "0123456789.:_-") != n)
             abort();
     }
+    if (l.nskipped_shown > RG_TARGETS_SHOWN_SKIPS || l.nskipped_shown > l.nskipped)
+        abort();
     rg_targets_free(&l);
     return 0;
 }

@@ -84,9 +84,10 @@ def test_error_lines_escape_what_they_quote():
         assert r.rc == 2 and len(lines) == 1, r
         assert "\x1b" not in r.err and "\x07" not in r.err, repr(r.err)
         assert "run\\x1b]0;PWNED\\x07\\x1b[2J.json" in lines[0], repr(r.err)
-        # An output path with a control character, in a directory that does not exist.
+        # An output path with a control character, in a directory that does not
+        # exist: refused before the saved run is read (usage status).
         r = rg(SAVED_RUN, "-o", os.path.join(d, "no\x1bdir", "x"), "--format", "dot")
-        assert r.rc == 1 and "\x1b" not in r.err and "no\\x1bdir" in r.err, repr(r.err)
+        assert r.rc == 2 and "\x1b" not in r.err and "no\\x1bdir" in r.err, repr(r.err)
 
 
 @test
@@ -101,3 +102,56 @@ def test_run_too_many_traces_refused():
     lines = r.err.splitlines()
     assert r.rc == 2 and r.out == "" and len(lines) == 1, r
     assert "65 targets x 1024 ports make 66560 traces" in lines[0], r
+
+
+def on_a_terminal(args, env):
+    """render with standard output on a pseudo-terminal; its bytes."""
+    import pty
+    import select
+    import subprocess
+    import time
+    main = sys.modules["__main__"]
+    master, slave = pty.openpty()
+    p = subprocess.Popen([*main.WRAP, main.BIN, "render", *args], stdout=slave,
+                         stderr=subprocess.PIPE, env=dict(os.environ, **env))
+    os.close(slave)
+    out, deadline = b"", time.monotonic() + 60 * (10 if main.WRAP else 1)
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    break
+                out += chunk
+            elif p.poll() is not None:
+                break
+        p.wait(timeout=30)
+        return p.returncode, out.decode().replace("\r\n", "\n")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+
+
+@test
+def test_render_to_a_terminal_writes_the_table():
+    # A terminal gets the table, wrapped to its width, not a screenful of SVG.
+    rc, out = on_a_terminal([SAVED_RUN], {"COLUMNS": "80"})
+    assert rc == 0 and "<svg" not in out, (rc, out[:200])
+    lines = out.splitlines()
+    assert lines[0] == "   198.19.0.5:80      198.19.0.5:443     198.19.0.5:8080    198.19.16.7:80", lines[0]
+    assert all(len(ln) <= 80 for ln in lines[:lines.index("")]), out
+    assert "\n198.19.16.7:443                not reached, port filtered" in out, out
+    # Into a pipe, the SVG as before; --wide keeps the table whole.
+    r = rg(SAVED_RUN)
+    assert r.rc == 0 and "<svg" in r.out, r.err
+    rc, out = on_a_terminal([SAVED_RUN, "--wide"], {"COLUMNS": "80"})
+    assert rc == 0 and len(out.splitlines()[0]) > 80, out[:300]
+    # render's own help.
+    r = rg("--help")
+    assert r.rc == 0 and r.out.startswith("Usage: routegraph render RESULTS.json"), r

@@ -176,7 +176,7 @@ def test_watch_text_report():
     assert len(blocks) == 3, r.out
     for addr, block in zip(WATCHED, blocks):
         lines = block.splitlines()
-        assert lines[0] == f"{addr}:tcp80  2 rounds, destination reached in 2, port open in 2", \
+        assert lines[0] == f"{addr}:80  2 rounds, destination reached in 2, port open in 2", \
             lines[0]
         assert lines[1].split() == ["TTL", "Host", "Loss%", "Snt", "Rcv", "Lim", "Last", "Avg",
                                     "Best", "Wrst", "StDev"], lines[1]
@@ -262,7 +262,7 @@ def test_diff_saved_runs():
         base = save_baseline(d, WATCHED)
         r = main.rg("diff", base, base)
         assert r.rc == 0 and r.err == "", r
-        assert r.out.splitlines() == [f"{a}:tcp{p}  unchanged" for a in WATCHED for p in (80, 443)]
+        assert r.out.splitlines() == [f"{a}:{p}  unchanged" for a in WATCHED for p in (80, 443)]
         again = os.path.join(d, "again.json")
         r = main.rg("-q", "-n", "--sport", SPORT, "-p", "80,443", "--format", "json",
                     *WATCHED[:2])

@@ -207,8 +207,8 @@ static void test_reported_once(void **state)
     assert_true(rg_changes_init(&c, &base, &r1));
     rg_changes_compare(&c, &r1, f, NULL, true, 0);
     fclose(f);
-    assert_string_equal(buf, "198.19.0.5:tcp80  port state changed: port open -> closed\n"
-                             "198.19.0.5:tcp443  unchanged\n");
+    assert_string_equal(buf, "198.19.0.5:80  port state changed: port open -> closed\n"
+                             "198.19.0.5:443  unchanged\n");
     free(buf);
     rg_changes_free(&c);
     rg_run_free(&r1);

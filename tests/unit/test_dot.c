@@ -492,7 +492,7 @@ static void test_lab_svg_png(void **state)
     check_svg(g, outs[0].data, outs[0].len);
     assert_non_null(strstr(outs[0].data, "AS64501 Lab Transit Backbone (BE, NL)"));
     assert_non_null(strstr(outs[0].data, ">http SA<"));
-    assert_non_null(strstr(outs[0].data, "198.19.0.5: :443 leaves the path of :80,:8080 "
+    assert_non_null(strstr(outs[0].data, "198.19.0.5: port 443 leaves the path of ports 80, 8080 "
                                          "after 198.18.1.2"));
     check_png(outs[1].data, outs[1].len, 500);
     free(outs[0].data);
@@ -535,7 +535,11 @@ static void test_palette(void **state)
         for (size_t j = 0; j < i; j++)
             assert_false(strcmp(rg_dot_trace_color(i), rg_dot_trace_color(j)) == 0 &&
                          strcmp(rg_dot_trace_style(i), rg_dot_trace_style(j)) == 0);
-    assert_string_equal(rg_dot_trace_color(64), rg_dot_trace_color(0));
+    assert_string_equal(rg_dot_trace_color(128), rg_dot_trace_color(0));
+    /* About 30 traces each get a colour of their own. */
+    for (size_t i = 0; i < 30; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(rg_dot_trace_color(i), rg_dot_trace_color(j));
 }
 
 /* ---- a live run and its saved JSON draw the same graph ---- */

@@ -360,13 +360,13 @@ static void test_structure(void **state)
                    (const char *[]){"s-open", "reached at hop 6", "198.19.0.5", "AS64502",
                                     "Lab Hosting", "web1.h1.lab.example", NULL});
     assert_row_has(html, "href=\"#trace-4\"",
-                   (const char *[]){"s-filtered\">filtered<", "after hop 6", "198.18.48.2",
+                   (const char *[]){"s-filtered\">filtered<", "after hop 6, no answer to ", "198.18.48.2",
                                     "AS64503", "Lab Cloud", NULL});
     assert_row_has(html, "href=\"#trace-5\"",
-                   (const char *[]){"filtered", "unreachable from hop 2", "198.18.1.2",
+                   (const char *[]){"s-unreachable\">unreachable<", "unreachable from hop 2 (!X, ICMP 3/13)", "198.18.1.2",
                                     "AS64500", NULL});
     assert_row_has(html, "href=\"#trace-7\"",
-                   (const char *[]){"filtered", "no reply at all", NULL});
+                   (const char *[]){"s-unknown\">unknown<", "no reply at all", NULL});
     /* Hop rows name their node for the page's script; silent hops say so. */
     assert_non_null(strstr(html, "<tr data-node=\"198.18.48.2\" tabindex=\"0\"><td class=\"num\">"
                                  "6</td><td class=\"mono\">198.18.48.2</td>"));

@@ -246,7 +246,7 @@ static void test_top_level(void **state)
     rg_config cfg = config();
     char *text = dump(&run, &cfg);
     /* Two-space indent, keys in document order, a trailing newline. */
-    const char *head = "{\n  \"schema\": \"routegraph/1\",\n  \"version\": ";
+    const char *head = "{\n  \"schema\": \"routegraph/2\",\n  \"version\": ";
     assert_memory_equal(text, head, strlen(head));
     size_t n = strlen(text);
     assert_true(n > 2 && text[n - 1] == '\n' && text[n - 2] == '}');
@@ -492,6 +492,9 @@ static void test_filtered_trace(void **state)
     json_t *doc = roundtrip(&run, &cfg);
     json_t *t = trace_at(doc, 2);
     expect_str(t, "state", "filtered");
+    expect_int(t, "unanswered_probes", 10); /* TTLs 4..8, two probes each */
+    expect_int(get(t, "sibling_probes_lost"), "sent", 0); /* no other port to check */
+    expect_absent(t, "unknown_reason");
     assert_true(json_is_false(get(t, "reached")));
     expect_null(t, "reached_ttl");
     expect_null(t, "rtt_us");
@@ -567,7 +570,14 @@ static void test_unreachable_traces(void **state)
     json_t *t = trace_at(doc, 4);
     expect_str(t, "stopped_by", "unreachable");
     assert_true(json_is_false(get(t, "reached")));
-    expect_str(t, "state", "filtered");
+    expect_str(t, "state", "unreachable");
+    json_t *u = get(t, "unreachable");
+    expect_str(u, "from", "198.18.1.2");
+    expect_int(u, "icmp_type", 3);
+    expect_int(u, "icmp_code", 13);
+    expect_str(u, "mark", "!X");
+    expect_str(u, "meaning", "administratively prohibited");
+    expect_absent(t, "unknown_reason");
     expect_int(t, "last_answer_ttl", 2);
     json_t *r = get(probe_at(hop_at(t, 1), 0), "reply");
     expect_str(r, "kind", "unreachable");
@@ -585,7 +595,8 @@ static void test_unreachable_traces(void **state)
     assert_true(json_is_true(get(t, "reached")));
     expect_int(t, "reached_ttl", 2);
     expect_int(t, "rtt_us", 800);
-    expect_str(t, "state", "filtered");
+    expect_str(t, "state", "unreachable");
+    expect_str(get(t, "unreachable"), "mark", "!X");
     expect_str(t, "stopped_by", "unreachable");
     expect_str(hop_at(t, 0), "responder", "2001:db8:ffff:1::1");
     r = get(probe_at(hop_at(t, 1), 0), "reply");

@@ -344,7 +344,7 @@ static void set(json_t *obj, const char *key, json_t *v)
     assert_int_equal(json_object_set_new(obj, key, v), 0);
 }
 
-static void e_schema(json_t *d) { set(d, "schema", json_string("routegraph/2")); }
+static void e_schema(json_t *d) { set(d, "schema", json_string("routegraph/3")); }
 static void e_no_traces(json_t *d) { json_object_del(d, "traces"); }
 static void e_port0(json_t *d) { set(trace(d, 1), "port", json_integer(0)); }
 static void e_port_text(json_t *d) { set(trace(d, 0), "port", json_string("80")); }
@@ -483,7 +483,7 @@ static void test_malformed(void **state)
         edit_fn edit;
         const char *err; /* NULL: the document is accepted */
     } cases[] = {
-        {e_schema, "$.schema: not routegraph/1"},
+        {e_schema, "$.schema: not routegraph/1 or routegraph/2"},
         {e_no_traces, "$.traces: missing"},
         {e_port0, "$.traces[1].port: expected an integer from 1 to 65535"},
         {e_port_text, "$.traces[0].port: expected an integer from 1 to 65535"},

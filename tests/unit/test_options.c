@@ -48,7 +48,11 @@ static const struct valid_case VALID[] = {
     {{"--min-ttl=1", "--max-ttl=64", "h"}, "min=1 max=64 targets=h"},
     {{"--min-ttl", "30", "h"}, "min=30 targets=h"},
     {{"--max-ttl", "1", "h"}, "max=1 targets=h"},
-    {{"--max", "10", "h"}, "max=10 targets=h"},
+    {{"--port", "443", "h"}, "ports=443 targets=h"},
+    {{"--port=22", "h"}, "ports=22 targets=h"},
+    {{"--quiet", "--numeric", "h"}, "q=1 n=1 targets=h"},
+    {{"--ipv6", "h"}, "family=6 targets=h"},
+    {{"--ipv4", "--file", "t.txt"}, "family=4 file=t.txt"},
     {{"--sport", "1", "h"}, "sport=1 targets=h"},
     {{"--sport=65535", "h"}, "sport=65535 targets=h"},
     {{"-w", "0.01", "h"}, "timeout=0.01 targets=h"},
@@ -71,6 +75,9 @@ static const struct valid_case VALID[] = {
     {{"-4", "h"}, "family=4 targets=h"},
     {{"-6", "h"}, "family=6 targets=h"},
     {{"-4", "-4", "h"}, "family=4 targets=h"},
+    {{"-46", "h"}, "family=46 targets=h"},
+    {{"-6", "h", "-4"}, "family=46 targets=h"},
+    {{"--both-families", "h"}, "family=46 targets=h"},
     {{"-o", "out", "h"}, "output=out formats=table,json targets=h"},
     {{"--output=out", "--format", "json", "h"},
      "output=out formats=json given=1 targets=h"},
@@ -159,8 +166,12 @@ static const struct invalid_case INVALID[] = {
     {{"-p", "\xff"}, "-p: '\\xff' is not a port (1-65535)"},
     {{"-p", "1-1025"}, "-p: too many ports (at most 1024)"},
     {{"-p", "1-1024,2000"}, "-p: too many ports (at most 1024)"},
-    {{"-4", "-6"}, "-4 and -6 cannot be used together"},
-    {{"-6", "h", "-4"}, "-4 and -6 cannot be used together"},
+    {{"--max", "10", "h"}, "unknown option '--max' (did you mean --max-ttl? long options are "
+                           "not abbreviated)"},
+    {{"--po=80", "h"}, "unknown option '--po' (did you mean --ports? long options are not "
+                       "abbreviated)"},
+    {{"--quie", "h"}, "unknown option '--quie' (did you mean --quiet? long options are not "
+                      "abbreviated)"},
     {{"--format", "xml"}, "--format: unknown format 'xml' (accepted: table, json, dot, svg, png, html, all)"},
     {{"--format", "table,,json"},
      "--format: empty name in 'table,,json' (accepted: table, json, dot, svg, png, html, all)"},
@@ -263,7 +274,8 @@ static void apply_expect(struct expected *e, const char *key, const char *v)
     } else if (strcmp(key, "asnsrc") == 0) {
         c->as_lookups = (unsigned)strtoul(v, NULL, 10);
     } else if (strcmp(key, "family") == 0) {
-        c->family = strcmp(v, "4") == 0 ? RG_FAMILY_4 : RG_FAMILY_6;
+        c->family = strcmp(v, "4") == 0 ? RG_FAMILY_4 : strcmp(v, "6") == 0 ? RG_FAMILY_6
+                                                                        : RG_FAMILY_BOTH;
     } else if (strcmp(key, "output") == 0) {
         snprintf(e->output, sizeof e->output, "%s", v);
     } else if (strcmp(key, "formats") == 0) {
@@ -570,14 +582,27 @@ static void test_parse_ports_direct(void **state)
     assert_string_equal(err, "empty port list");
 }
 
+/* render has its own help, naming only what render takes. */
+static void test_render_usage(void **state)
+{
+    (void)state;
+    const char *u = rg_options_render_usage();
+    assert_non_null(strstr(u, "Usage: routegraph render RESULTS.json [-o PREFIX] [--format LIST]"));
+    assert_non_null(strstr(u, "the table on a\n                       terminal, SVG into a pipe"));
+    assert_null(strstr(u, "--max-ttl N"));
+}
+
 static void test_usage_documents_everything(void **state)
 {
     (void)state;
     const char *u = rg_options_usage();
     static const char *const must[] = {
         "TARGET...", "-p, --ports LIST", "--min-ttl N", "--max-ttl N", "--sport N",
-        "-w, --timeout SECS", "-r, --retries N", "--rate N", "--gap N", "-4 ", "-6 ",
-        "-o, --output PREFIX", "--format LIST", "-f FILE", "-n ", "-q ",
+        "-w, --timeout SECS", "-r, --retries N", "--rate N", "--gap N", "-4, --ipv4",
+        "-6, --ipv6", "-46, --both-families", "--port also", "--strict", "--wide",
+        "routegraph render RESULTS.json", "render --help",
+        "-o, --output PREFIX", "--format LIST", "-f, --file FILE", "-n, --numeric",
+        "-q, --quiet",
         "-h, --help", "-V, --version",
         "(default 80)", "1-64 (default 1)", "1-64 (default 30)", "0.01-60",
         "(default 2)", "0-5 (default 1)", "1-1000000", "(default 2000)",
@@ -609,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_no_argv),
         cmocka_unit_test(test_parse_ports_direct),
         cmocka_unit_test(test_usage_documents_everything),
+        cmocka_unit_test(test_render_usage),
         cmocka_unit_test(test_trace_only_options),
         cmocka_unit_test(test_probe_only_options),
         cmocka_unit_test(test_run_size_limits),

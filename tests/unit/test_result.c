@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "model/result.h"
+#include "model/unreach.h"
 
 static rg_addr addr(const char *s)
 {
@@ -183,12 +184,14 @@ static void test_conclude_unreachable(void **state)
     rg_trace_conclude(&t);
     assert_true(t.stopped_by_unreachable);
     assert_int_equal(t.reached_ttl, 0); /* a router refused: not reached */
-    assert_int_equal(t.state, RG_PORT_FILTERED);
+    assert_int_equal(t.state, RG_PORT_UNREACHABLE);
+    assert_int_equal(t.unknown_why, RG_WHY_NONE);
+    assert_ptr_equal(rg_trace_unreachable(&t), rg_trace_probe(&t, 1, 0));
     rg_probe *p = rg_trace_probe(&t, 1, 0);
     p->from = dst;                      /* the destination itself refused */
     rg_trace_conclude(&t);
     assert_int_equal(t.reached_ttl, 1);
-    assert_int_equal(t.state, RG_PORT_FILTERED);
+    assert_int_equal(t.state, RG_PORT_UNREACHABLE);
     rg_trace_free(&t);
 }
 
@@ -307,14 +310,111 @@ static void test_port_probes(void **state)
     assert_int_equal(t.reached_ttl, 6);
     rg_trace_free(&t);
 
-    /* Nothing answered the port probes: filtered. */
+    /* Nothing answered at all: nothing shows the probes got anywhere. */
     assert_true(rg_trace_init(&t, "x", &dst, 22, 1, 30, 2));
     answer_at(&t, RG_PORT_PROBE_TTL, 0, "", RG_REPLY_NONE, 0, 0);
     answer_at(&t, RG_PORT_PROBE_TTL, 1, "", RG_REPLY_NONE, 100, 0);
     rg_trace_conclude(&t);
-    assert_int_equal(t.state, RG_PORT_FILTERED);
+    assert_int_equal(t.state, RG_PORT_UNKNOWN);
+    assert_int_equal(t.unknown_why, RG_WHY_NO_ANSWER);
+    assert_int_equal(t.unanswered, 2);
     assert_int_equal(t.port_probes_sent, 2);
+    /* A router answered below: silence past it is filtered, with the count. */
+    answer_at(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 10, 11);
+    answer_at(&t, 2, 0, "", RG_REPLY_NONE, 20, 0);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_FILTERED);
+    assert_int_equal(t.unknown_why, RG_WHY_NONE);
+    assert_int_equal(t.unanswered, 3);
+    assert_string_equal(rg_port_state_name(t.state), "filtered");
     rg_trace_free(&t);
+
+    /* The port probes expired on a router (--max-ttl short of it): unknown. */
+    assert_true(rg_trace_init(&t, "x", &dst, 22, 1, 2, 2));
+    answer_at(&t, RG_PORT_PROBE_TTL, 0, "198.18.1.2", RG_REPLY_TIME_EXCEEDED, 0, 5);
+    answer_at(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 10, 11);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_UNKNOWN);
+    assert_int_equal(t.unknown_why, RG_WHY_MAX_TTL);
+    assert_string_equal(rg_unknown_why_name(t.unknown_why), "max-ttl");
+    rg_trace_free(&t);
+}
+
+/* traceroute's marks for each unreachable code, IPv4 and ICMPv6. */
+static void test_unreachable_marks(void **state)
+{
+    (void)state;
+    static const struct {
+        int family;
+        unsigned type, code;
+        const char *mark, *name;
+    } cases[] = {
+        {4, 3, 0, "!N", "network unreachable"},
+        {4, 3, 1, "!H", "host unreachable"},
+        {4, 3, 2, "!P", "protocol unreachable"},
+        {4, 3, 9, "!A", "network administratively prohibited"},
+        {4, 3, 13, "!X", "administratively prohibited"},
+        {4, 3, 99, "!99", NULL},
+        {4, 11, 0, "!0", NULL},  /* not an unreachable at all */
+        {6, 1, 0, "!N", "no route to destination"},
+        {6, 1, 1, "!X", "administratively prohibited"},
+        {6, 1, 3, "!H", "address unreachable"},
+        {6, 1, 4, "!P", "port unreachable"},
+        {6, 3, 1, "!1", NULL},   /* ICMPv6 type 3 is time exceeded */
+    };
+    char buf[8];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_string_equal(rg_unreach_mark(cases[i].family, cases[i].type, cases[i].code, buf,
+                                            sizeof buf), cases[i].mark);
+        const char *name = rg_unreach_name(cases[i].family, cases[i].type, cases[i].code);
+        if (cases[i].name)
+            assert_string_equal(name, cases[i].name);
+        else
+            assert_null(name);
+    }
+}
+
+/* Silence on a port is filtered only when the other ports of the address
+ * lost none of their TCP probes; else the silence may be loss: unknown. */
+static void test_run_conclude_loss_makes_silence_unknown(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    run.traces = calloc(3, sizeof *run.traces);
+    assert_non_null(run.traces);
+    run.ntraces = 3;
+    rg_addr dst = addr("198.19.0.5"), other = addr("198.19.0.6");
+    rg_trace *open = &run.traces[0], *quiet = &run.traces[1], *far = &run.traces[2];
+    assert_true(rg_trace_init(open, "x", &dst, 80, 1, 30, 2));
+    assert_true(rg_trace_init(quiet, "x", &dst, 443, 1, 30, 2));
+    assert_true(rg_trace_init(far, "y", &other, 443, 1, 30, 2));
+    rg_trace *silent_ones[] = {quiet, far};
+    for (size_t i = 0; i < 2; i++) {
+        rg_trace *t = silent_ones[i];
+        answer_at(t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 10, 11);
+        answer_at(t, 2, 0, "", RG_REPLY_NONE, 20, 0);
+        answer_at(t, RG_PORT_PROBE_TTL, 0, "", RG_REPLY_NONE, 0, 0);
+    }
+    /* Port 80: the first port probe lost, its retry answered SYN-ACK. */
+    answer_at(open, RG_PORT_PROBE_TTL, 0, "", RG_REPLY_NONE, 0, 0);
+    answer_at(open, RG_PORT_PROBE_TTL, 1, "198.19.0.5", RG_REPLY_SYNACK, 100, 105);
+    rg_run_conclude(&run);
+    assert_int_equal(open->state, RG_PORT_OPEN);
+    assert_int_equal(quiet->state, RG_PORT_UNKNOWN);
+    assert_int_equal(quiet->unknown_why, RG_WHY_LOSS);
+    assert_int_equal(quiet->sibling_lost, 1);
+    assert_int_equal(quiet->sibling_sent, 2);
+    assert_int_equal(far->state, RG_PORT_FILTERED); /* another address: no evidence */
+    assert_int_equal(far->sibling_sent, 0);
+    /* Without the loss the same silence is filtered. */
+    rg_trace_probe(open, RG_PORT_PROBE_TTL, 0)->kind = RG_REPLY_SYNACK;
+    rg_trace_probe(open, RG_PORT_PROBE_TTL, 0)->from = dst;
+    rg_run_conclude(&run);
+    assert_int_equal(quiet->state, RG_PORT_FILTERED);
+    assert_int_equal(quiet->unanswered, 2);
+    assert_int_equal(quiet->sibling_sent, 2); /* checked against port 80: nothing lost */
+    assert_int_equal(quiet->sibling_lost, 0);
+    rg_run_free(&run);
 }
 
 /* ---- rg_trace_rst_trusted against its rule, written out the slow way ---- */
@@ -442,6 +542,8 @@ int main(void)
         cmocka_unit_test(test_conclude_synack_beats_rst_of_half_open),
         cmocka_unit_test(test_rst_trust),
         cmocka_unit_test(test_port_probes),
+        cmocka_unit_test(test_run_conclude_loss_makes_silence_unknown),
+        cmocka_unit_test(test_unreachable_marks),
         cmocka_unit_test(test_rst_trust_matches_the_rule),
         cmocka_unit_test(test_rst_trust_is_linear),
         cmocka_unit_test(test_trace_slots_bounds),

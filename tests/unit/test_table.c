@@ -185,6 +185,14 @@ static void check_golden(void (*build)(rg_run *), const char *golden)
     rg_run run = {0};
     build(&run);
     char *got = render(&run);
+    if (getenv("RG_UPDATE_GOLDEN")) { /* as test_dot: review the diff it makes */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/tests/golden/%s", RG_SOURCE_ROOT, golden);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(got, f);
+        assert_int_equal(fclose(f), 0);
+    }
     char *want = read_golden(golden);
     if (strcmp(got, want) != 0)
         print_error("--- want %s\n%s--- got\n%s---\n", golden, want, got);
@@ -256,11 +264,11 @@ static void test_control_chars_escaped(void **state)
     assert_null(strchr(got, '\t'));
     assert_null(strchr(got, '\x07'));
     assert_string_equal(got,
-        "  198.19.0.5:tcp80   198.19.0.6:tcp80\n"
+        "  198.19.0.5:80      198.19.0.6:80\n"
         "1 198.19.0.5      SA 198.19.0.6      RA\n"
         "\n"
-        "evil\\x1b[2J\\x0a (198.19.0.5):tcp80  reached at hop 1, port open (SA), rtt 0.005 ms\n"
-        "198.19.0.6:tcp80" "                    " /* 34 - 16 + 2 */ "reached at hop 1, port closed (RA), rtt 0.007 ms\n"
+        "evil\\x1b[2J\\x0a:80 (198.19.0.5)  reached at hop 1, port open (SA), rtt 0.005 ms\n"
+        "198.19.0.6:80" "                    " /* 31 - 13 + 2 */ "reached at hop 1, port closed (RA), rtt 0.007 ms\n"
         "x\\x09y: not traced: bad\\x07\n");
     free(got);
     rg_run_free(&run);
@@ -268,6 +276,44 @@ static void test_control_chars_escaped(void **state)
 
 /* A trace that never sent (e.g. the run was cut short) has a column header
  * but no rows (so an empty label column of width 0), and says so. */
+/* A table wider than the terminal wraps into blocks of columns that fit,
+ * each with its header and the TTL column; width 0 keeps it whole. */
+static void test_wraps_to_width(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    build_two(&run);
+    char *whole = render(&run);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_true(rg_table_write_width(f, &run, 30));
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(buf, "  198.19.32.5:80\n"
+                             "1 198.18.0.1      11\n"
+                             "2 198.18.1.2      11\n"
+                             "3 198.19.32.5     SA\n"
+                             "\n"
+                             "  198.19.32.5:443\n"
+                             "1 198.18.0.1      11\n"
+                             "2 198.18.1.2      11\n"
+                             "3 198.19.32.5     RA\n"
+                             "\n"
+                             "198.19.32.5:80   reached at hop 3, port open (SA), rtt 0.412 ms\n"
+                             "198.19.32.5:443  reached at hop 3, port closed (RA), rtt 0.388 ms\n");
+    free(buf);
+    /* Wide enough: the same as unwrapped. */
+    buf = NULL;
+    f = open_memstream(&buf, &len);
+    assert_true(rg_table_write_width(f, &run, 41));
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(buf, whole);
+    free(buf);
+    free(whole);
+    rg_run_free(&run);
+}
+
 static void test_nothing_sent(void **state)
 {
     (void)state;
@@ -276,9 +322,9 @@ static void test_nothing_sent(void **state)
     rg_trace_conclude(t);
     run.stats.unmatched = 1;
     char *got = render(&run);
-    assert_string_equal(got, " 198.19.0.5:tcp80\n"
+    assert_string_equal(got, " 198.19.0.5:80\n"
                              "\n"
-                             "198.19.0.5:tcp80  not probed\n"
+                             "198.19.0.5:80  not reached, port unknown: nothing was sent\n"
                              "1 reply matched no probe and was ignored\n");
     free(got);
     run.stats.malformed = 2; /* e.g. forged ICMP errors with their quote cut short */
@@ -298,9 +344,10 @@ static void test_incomplete_marked(void **state)
     t->incomplete = true;
     run.interrupted = true;
     char *got = render(&run);
-    assert_string_equal(got, " 198.19.0.5:tcp80\n"
+    assert_string_equal(got, " 198.19.0.5:80\n"
                              "\n"
-                             "198.19.0.5:tcp80  not probed [incomplete: run interrupted]\n");
+                             "198.19.0.5:80  not reached, port unknown: nothing was sent "
+                             "[incomplete: run interrupted]\n");
     free(got);
     rg_run_free(&run);
 }
@@ -325,16 +372,21 @@ static void test_unreachable_unnamed(void **state)
         rg_trace_conclude(&run.traces[i]);
     char *got = render(&run);
     /* The last entry of each code table. */
-    assert_non_null(strstr(got, "2001:db8::7:tcp80  not reached, port filtered, "
-                                "unreachable (code 8, headers too long) from 2001:db8::1 at hop 1\n"));
-    assert_non_null(strstr(got, "198.19.0.8:tcp80   not reached, port filtered, "
-                                "unreachable (code 15, precedence cutoff in effect) from 198.18.0.1 at hop 1\n"));
-    assert_non_null(strstr(got, "198.19.0.5:tcp80   not reached, port filtered, "
-                                "unreachable (code 99) from 198.18.0.1 at hop 1\n"));
-    assert_non_null(strstr(got, "2001:db8::5:tcp80  not reached, port filtered, "
-                                "unreachable (code 3, address unreachable) from 2001:db8::1 at hop 1\n"));
-    assert_non_null(strstr(got, "2001:db8::6:tcp80  not reached, port filtered, "
-                                "unreachable (type 3, code 13) from 2001:db8::1 at hop 1\n"));
+    assert_non_null(strstr(got, "[2001:db8::7]:80  not reached, port unreachable "
+                                "(!F, ICMPv6 1/8 headers too long) from 2001:db8::1 at hop 1\n"));
+    assert_non_null(strstr(got, "198.19.0.8:80     not reached, port unreachable "
+                                "(!C, ICMP 3/15 precedence cutoff in effect) from 198.18.0.1 at hop 1\n"));
+    assert_non_null(strstr(got, "198.19.0.5:80     not reached, port unreachable "
+                                "(!99, ICMP 3/99) from 198.18.0.1 at hop 1\n"));
+    assert_non_null(strstr(got, "[2001:db8::5]:80  not reached, port unreachable "
+                                "(!H, ICMPv6 1/3 address unreachable) from 2001:db8::1 at hop 1\n"));
+    assert_non_null(strstr(got, "[2001:db8::6]:80  not reached, port unreachable "
+                                "(!13, ICMPv6 3/13) from 2001:db8::1 at hop 1\n"));
+    /* The cells carry traceroute's marks, and the footer says what they mean. */
+    assert_non_null(strstr(got, "\n1 198.18.0.1      !99 "));
+    assert_non_null(strstr(got, "\n5 hops answered destination unreachable (marked as traceroute does: "
+                                "!N network, !H host, !P protocol or port, !A/!X administratively "
+                                "prohibited, !<code> other)\n"));
     free(got);
     rg_run_free(&run);
 }
@@ -389,7 +441,7 @@ static void test_inferred_rate_limited_and_port_probe(void **state)
         " 198.18.0.1      (11) 198.18.0.1      11 198.18.0.1      11\n",
         " 198.18.1.2      11   198.18.1.3      11 ~\n",
         "\n3 ", " -\n",
-        ("\n198.19.0.77:tcp80  not reached by the hops, port open (SA) on the port probe, "
+        ("\n198.19.0.77:80  not reached by the hops, port open (SA) on the port probe, "
          "about 5 hops away, rtt 0.500 ms\n"),
         "\n1 hop inferred from other traces, not measured on its own flow (marked (11))\n",
         "\n1 hop unanswered where the router answered other probes: rate-limited (marked ~)\n",
@@ -428,8 +480,8 @@ static void test_port_checks_and_doubtful_rst(void **state)
     static const char *const want[] = {
         "\n6 198.19.0.201    RA?* 198.19.0.201    RA?*\n",
         "\n7 198.19.0.201    SA\n",
-        "\n198.19.0.201:tcp80  reached at hop 6, port open (SA), rtt 0.090 ms\n",
-        "\n198.19.0.201:tcp81  reached at hop 6, port unknown (RA, maybe resetting a half-open "
+        "\n198.19.0.201:80  reached at hop 6, port open (SA), rtt 0.090 ms\n",
+        "\n198.19.0.201:81  reached at hop 6, port unknown (RA, maybe resetting a half-open "
         "connection of ours), rtt 0.090 ms\n",
         "\n2 hops answered only a retry (marked *)\n",
         "\n2 RSTs may be the reset of a half-open connection left by a lost SYN-ACK "
@@ -466,8 +518,8 @@ static void test_grid_size_capped(void **state)
                                "more than 262144 cells;";
     assert_memory_equal(got, want, sizeof want - 1);
     assert_int_equal(lines, 2 + N);
-    assert_non_null(strstr(got, "\n198.18.35.250:tcp80  not reached, port filtered, no answer "
-                                "at all\n"));
+    assert_non_null(strstr(got, "\n198.18.35.250:80  not reached, port unknown: no answer "
+                                "at all to 1 probe\n"));
     free(got);
     rg_run_free(&run);
 }
@@ -529,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_unresolved_only),
         cmocka_unit_test(test_control_chars_escaped),
         cmocka_unit_test(test_nothing_sent),
+        cmocka_unit_test(test_wraps_to_width),
         cmocka_unit_test(test_incomplete_marked),
         cmocka_unit_test(test_unreachable_unnamed),
         cmocka_unit_test(test_write_error),

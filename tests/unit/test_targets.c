@@ -26,12 +26,74 @@ static void assert_names(const rg_target_list *l, const char *const *want, size_
         assert_string_equal(l->names[i], want[i]);
 }
 
+/* ---- host:port, [v6]:port, URLs; lenient files ---- */
+
+static void test_targets_with_ports(void **state)
+{
+    (void)state;
+    rg_target_list l = {0};
+    char err[256] = "";
+    const char *const in[] = {"[2001:db8::1]:80", "198.19.0.5:443", "web.example:8080",
+                              "[2001:db8::2]", "2001:db8::3", "198.19.0.5", "198.19.0.5:443"};
+    const char *const names[] = {"2001:db8::1", "198.19.0.5", "web.example", "2001:db8::2",
+                                 "2001:db8::3", "198.19.0.5"};
+    const uint16_t ports[] = {80, 443, 8080, 0, 0, 0};
+    for (size_t i = 0; i < COUNT(in); i++)
+        assert_true(rg_targets_add(&l, in[i], err, sizeof err));
+    assert_names(&l, names, COUNT(names)); /* the repeated 198.19.0.5:443 dropped */
+    for (size_t i = 0; i < COUNT(ports); i++)
+        assert_int_equal(l.ports[i], ports[i]);
+    rg_targets_free(&l);
+    const struct {
+        const char *in, *err;
+    } bad[] = {
+        {"http://example.com/", "'http://example.com/' looks like a URL: give the host alone "
+                                "(and its port as host:port or -p)"},
+        {"198.19.0.5:99999", "'198.19.0.5:99999' looks like host:port, but '99999' is not a "
+                             "port (1-65535)"},
+        {"host:http", "'host:http' looks like host:port, but 'http' is not a port (1-65535)"},
+        {"[2001:db8::1", "'[2001:db8::1': '[' without ']'"},
+        {"[192.0.2.1]:80", "'[192.0.2.1]:80': brackets are for IPv6 addresses"},
+        {"[2001:db8::1]80", "'[2001:db8::1]80': after [address] give :port (1-65535)"},
+    };
+    for (size_t i = 0; i < COUNT(bad); i++) {
+        if (rg_targets_add(&l, bad[i].in, err, sizeof err) || strcmp(err, bad[i].err) != 0)
+            fail_msg("bad %zu: err '%s', want '%s'", i, err, bad[i].err);
+    }
+    rg_targets_free(&l);
+}
+
+/* Without --strict a file's bad entries are each described with their line,
+ * skipped and counted; the good ones are kept. */
+static void test_parse_lenient_skips_bad_lines(void **state)
+{
+    (void)state;
+    rg_target_list l = {0};
+    char err[256];
+    const char text[] = "a.example\nhttps://b.example/x\n198.19.0.5:443\nfoo/bar\n"
+                        "c.example\nd:0\n";
+    assert_true(rg_targets_parse(&l, text, sizeof text - 1, "junk.txt", err, sizeof err));
+    const char *const want[] = {"a.example", "198.19.0.5", "c.example"};
+    assert_names(&l, want, COUNT(want));
+    assert_int_equal(l.lines[1], 3);
+    assert_int_equal(l.ports[1], 443);
+    assert_int_equal(l.nskipped, 3);
+    assert_int_equal(l.nskipped_shown, 3);
+    assert_string_equal(l.skipped[0], "junk.txt:2: 'https://b.example/x' looks like a URL: give "
+                                      "the host alone (and its port as host:port or -p)");
+    assert_string_equal(l.skipped[1], "junk.txt:4: 'foo/bar' is not a host name or address: '/' "
+                                      "cannot be in one " ALLOWED);
+    assert_string_equal(l.skipped[2], "junk.txt:6: 'd:0' looks like host:port, but '0' is not a "
+                                      "port (1-65535)");
+    rg_targets_free(&l);
+}
+
 /* ---- rg_targets_add ---- */
 
 static void test_add_accepts_names_and_literals(void **state)
 {
     (void)state;
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     char err[256] = "";
     const char *const names[] = {
         "example.com", "192.0.2.1", "2001:db8::1", "::1", "host_name-1.example.",
@@ -49,7 +111,7 @@ static void test_add_accepts_names_and_literals(void **state)
 static void test_add_skips_exact_duplicates(void **state)
 {
     (void)state;
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     char err[256];
     const char *const in[] = {"b", "a", "b", "B", "a", "a.", "b"};
     const char *const want[] = {"b", "a", "B", "a."};
@@ -74,20 +136,18 @@ static void test_add_refuses_bad_names(void **state)
         {"", "empty target name"},
         {NULL, "empty target name"},
         {long254, "target '" A40 "...' is too long (254 bytes, at most 253)"},
-        {"a b", "target 'a b' has an invalid byte 0x20 at offset 1 " ALLOWED},
-        {"\xff", "target '\\xff' has an invalid byte 0xff at offset 0 " ALLOWED},
-        {"caf\xc3\xa9.example", "target 'caf\\xc3\\xa9.example' has an invalid byte "
-                                "0xc3 at offset 3 " ALLOWED},
-        {"x\x1b[31m", "target 'x\\x1b[31m' has an invalid byte 0x1b at offset 1 " ALLOWED},
-        {"a\tb", "target 'a\\x09b' has an invalid byte 0x09 at offset 1 " ALLOWED},
-        {"a\nb", "target 'a\\x0ab' has an invalid byte 0x0a at offset 1 " ALLOWED},
-        {"fe80::1%eth0", "target 'fe80::1%eth0' has an invalid byte 0x25 at offset 7 " ALLOWED},
-        {"[2001:db8::1]", "target '[2001:db8::1]' has an invalid byte 0x5b at offset 0 " ALLOWED},
-        {"a\\b", "target 'a\\\\b' has an invalid byte 0x5c at offset 1 " ALLOWED},
-        {A40 A10 "\xff", "target '" A40 "...' has an invalid byte 0xff at offset 50 " ALLOWED},
+        {"a b", "'a b' is not a host name or address: byte 0x20 cannot be in one " ALLOWED},
+        {"\xff", "'\\xff' is not a host name or address: byte 0xff cannot be in one " ALLOWED},
+        {"caf\xc3\xa9.example", "'caf\\xc3\\xa9.example' is not a host name or address: byte 0xc3 cannot be in one " ALLOWED},
+        {"x\x1b[31m", "'x\\x1b[31m' is not a host name or address: byte 0x1b cannot be in one " ALLOWED},
+        {"a\tb", "'a\\x09b' is not a host name or address: byte 0x09 cannot be in one " ALLOWED},
+        {"a\nb", "'a\\x0ab' is not a host name or address: byte 0x0a cannot be in one " ALLOWED},
+        {"fe80::1%eth0", "'fe80::1%eth0' is not a host name or address: '%' cannot be in one " ALLOWED},
+        {"a\\b", "'a\\\\b' is not a host name or address: '\\' cannot be in one " ALLOWED},
+        {A40 A10 "\xff", "'" A40 "...' is not a host name or address: byte 0xff cannot be in one " ALLOWED},
     };
     for (size_t i = 0; i < COUNT(bad); i++) {
-        rg_target_list l = {0};
+        rg_target_list l = {.strict = true};
         char err[512] = "";
         if (rg_targets_add(&l, bad[i].name, err, sizeof err) ||
             strcmp(err, bad[i].err) != 0)
@@ -100,7 +160,7 @@ static void test_add_refuses_bad_names(void **state)
 static void test_add_longest_name(void **state)
 {
     (void)state;
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     char err[256];
     char name[RG_TARGET_MAXLEN + 1];
     memset(name, 'a', RG_TARGET_MAXLEN);
@@ -113,7 +173,7 @@ static void test_add_longest_name(void **state)
 static void test_add_injected_limit(void **state)
 {
     (void)state;
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     l.limit = 3;
     char err[256];
     assert_true(rg_targets_add(&l, "a", err, sizeof err));
@@ -130,7 +190,7 @@ static void test_add_injected_limit(void **state)
 static void test_add_public_limit(void **state)
 {
     (void)state;
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     l.limit = (size_t)RG_MAX_TARGETS * 2;
     char err[256], name[32];
     for (size_t i = 0; i < RG_MAX_TARGETS; i++) {
@@ -155,7 +215,7 @@ static bool parse_str(rg_target_list *l, const char *text, char *err, size_t len
 static void test_parse_syntax(void **state)
 {
     (void)state;
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     char err[256] = "";
     const char *text =
         "# list of lab hosts\n"
@@ -180,7 +240,7 @@ static void test_parse_syntax(void **state)
 static void test_parse_empty_inputs(void **state)
 {
     (void)state;
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     char err[64];
     const char *const empties[] = {"", "\n\n", "# only a comment", "#\n#\n", " \t\r\n",
                                    "\xef\xbb\xbf", "\xef\xbb\xbf# bom then comment\n"};
@@ -196,13 +256,13 @@ static void test_parse_empty_inputs(void **state)
 static void test_parse_bom_only_at_start(void **state)
 {
     (void)state;
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     char err[256];
     assert_true(parse_str(&l, "\xef\xbb\xbf" "a.example\n", err, sizeof err));
     assert_string_equal(l.names[0], "a.example");
     assert_false(parse_str(&l, "b\n\xef\xbb\xbf" "c\n", err, sizeof err));
-    assert_string_equal(err, "t.txt:2: target '\\xef\\xbb\\xbfc' has an invalid byte "
-                             "0xef at offset 0 " ALLOWED);
+    assert_string_equal(err, "t.txt:2: '\\xef\\xbb\\xbfc' is not a host name or address: "
+                             "byte 0xef cannot be in one " ALLOWED);
     rg_targets_free(&l);
 }
 
@@ -221,20 +281,20 @@ static void test_parse_errors_name_the_line(void **state)
     memset(long_line + strlen(long_line), 'b', 300);
     const struct bad_file bad[] = {
         {"a\nb\nc d\xff\n", 0,
-         "t.txt:3: target 'd\\xff' has an invalid byte 0xff at offset 1 " ALLOWED},
+         "t.txt:3: 'd\\xff' is not a host name or address: byte 0xff cannot be in one " ALLOWED},
         {"a\r\nb\r\n\xff\r\n", 0,
-         "t.txt:3: target '\\xff' has an invalid byte 0xff at offset 0 " ALLOWED},
+         "t.txt:3: '\\xff' is not a host name or address: byte 0xff cannot be in one " ALLOWED},
         {"# c\n\n\n\n  x,y\n", 0,
-         "t.txt:5: target 'x,y' has an invalid byte 0x2c at offset 1 " ALLOWED},
+         "t.txt:5: 'x,y' is not a host name or address: ',' cannot be in one " ALLOWED},
         {"a\0b\n", 4,
-         "t.txt:1: target 'a\\x00b' has an invalid byte 0x00 at offset 1 " ALLOWED},
-        {"a\vb", 0, "t.txt:1: target 'a\\x0bb' has an invalid byte 0x0b at offset 1 " ALLOWED},
+         "t.txt:1: 'a\\x00b' is not a host name or address: byte 0x00 cannot be in one " ALLOWED},
+        {"a\vb", 0, "t.txt:1: 'a\\x0bb' is not a host name or address: byte 0x0b cannot be in one " ALLOWED},
         {long_line, 0,
          "t.txt:3: target 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb...' is too long "
          "(300 bytes, at most 253)"},
     };
     for (size_t i = 0; i < COUNT(bad); i++) {
-        rg_target_list l = {0};
+        rg_target_list l = {.strict = true};
         char err[512] = "";
         size_t len = bad[i].len ? bad[i].len : strlen(bad[i].text);
         if (rg_targets_parse(&l, bad[i].text, len, "t.txt", err, sizeof err) ||
@@ -248,10 +308,10 @@ static void test_parse_errors_name_the_line(void **state)
 static void test_parse_keeps_names_before_error(void **state)
 {
     (void)state;
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     char err[256];
     assert_false(parse_str(&l, "a b\nc\nd e!\nf\n", err, sizeof err));
-    assert_string_equal(err, "t.txt:3: target 'e!' has an invalid byte 0x21 at offset 1 "
+    assert_string_equal(err, "t.txt:3: 'e!' is not a host name or address: '!' cannot be in one "
                              ALLOWED);
     const char *const want[] = {"a", "b", "c", "d"};
     assert_names(&l, want, COUNT(want));
@@ -261,7 +321,7 @@ static void test_parse_keeps_names_before_error(void **state)
 static void test_parse_limit_reports_line(void **state)
 {
     (void)state;
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     l.limit = 2;
     char err[256];
     assert_false(parse_str(&l, "a\na\nb\n# x\nc\n", err, sizeof err));
@@ -279,7 +339,7 @@ static void test_parse_public_limit(void **state)
     size_t len = 0;
     for (size_t i = 0; i <= RG_MAX_TARGETS; i++)
         len += (size_t)snprintf(buf + len, cap - len, "%zx.example\n", i);
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     char err[256];
     assert_false(rg_targets_parse(&l, buf, len, "big", err, sizeof err));
     assert_string_equal(err, "big:65537: too many targets (at most 65536)");
@@ -291,14 +351,14 @@ static void test_parse_public_limit(void **state)
 static void test_parse_origin_is_escaped(void **state)
 {
     (void)state;
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     char err[256];
     assert_false(rg_targets_parse(&l, "!", 1, "evil\nname", err, sizeof err));
-    assert_string_equal(err, "evil\\x0aname:1: target '!' has an invalid byte 0x21 "
-                             "at offset 0 " ALLOWED);
+    assert_string_equal(err, "evil\\x0aname:1: '!' is not a host name or address: '!' "
+                             "cannot be in one " ALLOWED);
     assert_false(rg_targets_parse(&l, "!", 1, NULL, err, sizeof err));
-    assert_string_equal(err, "<input>:1: target '!' has an invalid byte 0x21 "
-                             "at offset 0 " ALLOWED);
+    assert_string_equal(err, "<input>:1: '!' is not a host name or address: '!' "
+                             "cannot be in one " ALLOWED);
     rg_targets_free(&l);
 }
 
@@ -320,7 +380,7 @@ static void test_parse_random_input(void **state)
             seed = seed * 1103515245u + 12345u;
             buf[i] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
         }
-        rg_target_list l = {0};
+        rg_target_list l = {.strict = true};
         l.limit = 1 + (size_t)round % 40;
         char err[512];
         if (rg_targets_parse(&l, buf, len, "fuzz", err, sizeof err))
@@ -363,7 +423,7 @@ static void test_read_file(void **state)
     char path[64], err[512];
     const char text[] = "# hosts\r\n192.0.2.1\r\n2001:db8::5 # v6\r\n192.0.2.1\r\n";
     temp_file(path, sizeof path, text, sizeof text - 1);
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     assert_true(rg_targets_read_file(&l, path, err, sizeof err));
     const char *const want[] = {"192.0.2.1", "2001:db8::5"};
     assert_names(&l, want, COUNT(want));
@@ -375,7 +435,7 @@ static void test_read_file_errors(void **state)
 {
     (void)state;
     char path[64], err[512], want[600];
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
 
     assert_false(rg_targets_read_file(&l, "/nonexistent/rg/targets", err, sizeof err));
     assert_string_equal(err, "/nonexistent/rg/targets: No such file or directory");
@@ -390,7 +450,7 @@ static void test_read_file_errors(void **state)
     temp_file(path, sizeof path, text, sizeof text - 1);
     assert_false(rg_targets_read_file(&l, path, err, sizeof err));
     snprintf(want, sizeof want,
-             "%s:2: target 'one!' has an invalid byte 0x21 at offset 3 " ALLOWED, path);
+             "%s:2: 'one!' is not a host name or address: '!' cannot be in one " ALLOWED, path);
     assert_string_equal(err, want);
     rg_targets_free(&l);
     unlink(path);
@@ -408,7 +468,7 @@ static void test_read_file_size_limit(void **state)
     memcpy(blank, "a.example", 9);
 
     temp_file(path, sizeof path, blank, size);
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     assert_true(rg_targets_read_file(&l, path, err, sizeof err));
     assert_int_equal(l.n, 1);
     rg_targets_free(&l);
@@ -436,7 +496,7 @@ static void test_read_stdin(void **state)
     assert_true(dup2(fileno(in), STDIN_FILENO) >= 0);
     clearerr(stdin);
 
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     bool ok = rg_targets_read_file(&l, "-", err, sizeof err);
 
     assert_true(dup2(saved, STDIN_FILENO) >= 0);
@@ -460,14 +520,14 @@ static void test_read_stdin_error_origin(void **state)
     int saved = dup(STDIN_FILENO);
     assert_true(dup2(fileno(in), STDIN_FILENO) >= 0);
     clearerr(stdin);
-    rg_target_list l = {0};
+    rg_target_list l = {.strict = true};
     bool ok = rg_targets_read_file(&l, "-", err, sizeof err);
     dup2(saved, STDIN_FILENO);
     close(saved);
     fclose(in);
     clearerr(stdin);
     assert_false(ok);
-    assert_string_equal(err, "stdin:2: target '?' has an invalid byte 0x3f at offset 0 "
+    assert_string_equal(err, "stdin:2: '?' is not a host name or address: '?' cannot be in one "
                              ALLOWED);
     rg_targets_free(&l);
     unlink(path);
@@ -498,6 +558,8 @@ static void test_escape(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_targets_with_ports),
+        cmocka_unit_test(test_parse_lenient_skips_bad_lines),
         cmocka_unit_test(test_add_accepts_names_and_literals),
         cmocka_unit_test(test_add_skips_exact_duplicates),
         cmocka_unit_test(test_add_refuses_bad_names),

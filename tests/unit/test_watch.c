@@ -158,7 +158,7 @@ static void test_report_text(void **state)
     assert_true(rg_watch_report_write(f, &s, &run));
     fclose(f);
     const char *want =
-        "198.19.0.5:tcp80  4 rounds, destination reached in 3, port open in 3, port filtered in 1\n"
+        "198.19.0.5:80  4 rounds, destination reached in 3, port open in 3, port filtered in 1\n"
         " TTL  Host                                    Loss%  Snt  Rcv  Lim   Last    Avg   Best   Wrst  StDev\n"
         "   1  198.18.0.1                                0.0%    4    4    0    2.0    2.0    1.0    3.0    0.8\n"
         "   2  198.18.16.2                              25.0%    4    2    1    2.0    2.0    2.0    2.0    0.0  rate-limited in 1 round, not loss\n"
