@@ -24,6 +24,7 @@
 #include "model/result.h"
 #include "input/json_read.h"
 #include "probe/probe.h"
+#include "output/jsonl.h"
 #include "output/outputs.h"
 #include "output/progress.h"
 #include "output/text.h"
@@ -155,6 +156,28 @@ static void report_send_errors(const rg_run *run)
         strerror(run->stats.last_send_error));
 }
 
+/* A streamed run that asked for nothing needing the whole run (no other
+ * format, no table on standard output) frees each trace once written. */
+static bool jsonl_alone(const rg_config *cfg)
+{
+    return (cfg->formats & ~(unsigned)RG_FMT_JSONL) == 0 && (!cfg->output || cfg->quiet);
+}
+
+/* The outputs written after the run: every format but the streamed one,
+ * annotated first. Nothing when the stream was all that was asked for. */
+static bool write_run_outputs(rg_run *run, const rg_config *cfg, rg_sources *sources)
+{
+    if (jsonl_alone(cfg))
+        return true;
+    rg_config rest = *cfg;
+    rest.formats &= ~(unsigned)RG_FMT_JSONL;
+    char warn[512];
+    rg_sources_annotate(sources, run, cfg, warn, sizeof warn);
+    if (warn[0] && !cfg->quiet)
+        say("%s", warn);
+    return rg_outputs_write(run, &rest, !cfg->quiet, NULL);
+}
+
 /* socks is closed as soon as probing ends: annotation and output (DNS
  * answers, databases, graphviz) never run with a raw socket open. */
 static int trace(const rg_config *cfg, rg_sockets *socks)
@@ -182,27 +205,42 @@ static int trace(const rg_config *cfg, rg_sockets *socks)
         status = EXIT_RUNTIME;
         goto out;
     }
+    bool streaming = cfg->formats & RG_FMT_JSONL;
+    rg_jsonl stream;
+    if (streaming && !rg_jsonl_open(&stream, cfg, jsonl_alone(cfg), err, sizeof err)) {
+        say("%s", err);
+        status = EXIT_RUNTIME;
+        goto out;
+    }
+    if (streaming)
+        rg_jsonl_head(&stream, &run);
     rg_progress prog;
     rg_progress_init(&prog, cfg->quiet);
     rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
-                         .retries = cfg->retries, .stop_set_start = cfg->stop_set};
+                         .retries = cfg->retries, .stop_set_start = cfg->stop_set,
+                         .max_inflight = cfg->max_inflight,
+                         .trace_done = streaming ? rg_jsonl_trace_done : NULL,
+                         .trace_done_ctx = streaming ? &stream : NULL};
     bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, NULL,
                              err, sizeof err);
     rg_sockets_close(socks);
     rg_progress_finish(&prog);
     if (!ran) {
         say("%s", err);
+        if (streaming)
+            rg_jsonl_abort(&stream);
         status = EXIT_RUNTIME;
         goto out;
     }
     report_send_errors(&run);
-    char warn[512];
-    rg_sources_annotate(&sources, &run, cfg, warn, sizeof warn);
-    if (warn[0] && !cfg->quiet)
-        say("%s", warn);
-    if (!rg_outputs_write(&run, cfg, !cfg->quiet, NULL))
+    /* The stream ends first: what was finished is kept whatever follows. */
+    if (streaming && !rg_jsonl_close(&stream, &run, err, sizeof err)) {
+        say("%s", err);
         status = EXIT_RUNTIME;
-    else if (run.nunresolved > 0)
+    }
+    if (!write_run_outputs(&run, cfg, &sources))
+        status = EXIT_RUNTIME;
+    else if (status == 0 && run.nunresolved > 0)
         status = EXIT_PARTIAL;
 out:
     rg_run_free(&run);
@@ -223,6 +261,10 @@ static int render(const rg_config *cfg)
     if (cfg->trace_only[0]) {
         say("render: %s applies to a trace, not to render (render takes -o, --format, -q)",
             cfg->trace_only);
+        return EXIT_USAGE;
+    }
+    if (cfg->formats & RG_FMT_JSONL) {
+        say("render: jsonl is written while probing; render writes table, json, dot, svg, png or html");
         return EXIT_USAGE;
     }
     rg_config c = *cfg;

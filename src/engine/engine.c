@@ -50,6 +50,8 @@ typedef struct tstate {
     unsigned est_dist;     /* from the port probes' answer; 0 = not yet */
     uint32_t scope;        /* destination prefix, for inference and pacing */
     bool pilot;            /* measures every hop: witnesses for the others */
+    bool started;          /* counted in the in-flight window */
+    bool handed;           /* given to the trace_done hook: never reopened */
     bool done;
 } tstate;
 
@@ -70,6 +72,8 @@ typedef struct engine {
     double tokens, burst;
     uint64_t token_at;
     size_t cursor, done;
+    size_t active;         /* traces started and not done (--max-inflight) */
+    uint64_t released_inferred; /* hops_inferred of traces the hook released */
     uint64_t send_errors;
     int last_send_error;
 } engine;
@@ -611,6 +615,8 @@ static void expire(engine *e, uint64_t now)
     while ((p = rg_heap_peek(&e->inflight)) && p->at <= now) {
         rg_pending x = *p;
         rg_heap_pop(&e->inflight);
+        if (!e->slot[x.trace])
+            continue; /* its trace was handed over and released */
         uint8_t *st = slot_of(e, x.trace, x.ttl, x.attempt);
         if (*st != SLOT_FLIGHT)
             continue;
@@ -779,6 +785,37 @@ static bool recheck_inferred(engine *e, size_t ti)
     return queued;
 }
 
+static unsigned hops_left_to_inference(const rg_trace *t)
+{
+    unsigned n = 0;
+    for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
+        n += rg_trace_sent(t, ttl) == 0 && rg_trace_inferred(t, ttl);
+    return n;
+}
+
+/* A finished trace goes to the hook once, concluded and labelled with what
+ * the run knows now. If the hook released it, the engine's state for it
+ * goes too: only stale entries of the in-flight heap still name it, and
+ * expire passes them over. */
+static void hand_over(engine *e, size_t ti)
+{
+    if (!e->opts.trace_done)
+        return;
+    rg_trace *t = &e->run->traces[ti];
+    rg_trace_conclude(t);
+    rg_infer_silence(t, &e->links);
+    e->ts[ti].handed = true;
+    unsigned inferred = hops_left_to_inference(t);
+    e->opts.trace_done(e->opts.trace_done_ctx, e->run, ti);
+    if (t->probes)
+        return;
+    e->released_inferred += inferred;
+    free(e->slot[ti]);
+    free(e->pacer[ti]);
+    e->slot[ti] = NULL;
+    e->pacer[ti] = NULL;
+}
+
 static void check_done(engine *e, size_t ti)
 {
     tstate *s = &e->ts[ti];
@@ -799,6 +836,8 @@ static void check_done(engine *e, size_t ti)
     }
     s->done = true;
     e->done++;
+    e->active--;
+    hand_over(e, ti);
 }
 
 /* When every trace has ended, the traces that ended early are looked at
@@ -808,10 +847,11 @@ static bool reopen_traces(engine *e)
 {
     bool any = false;
     for (size_t i = 0; i < e->run->ntraces; i++) {
-        if (!recheck_inferred(e, i))
+        if (e->ts[i].handed || !recheck_inferred(e, i))
             continue;
         e->ts[i].done = false;
         e->done--;
+        e->active++;
         any = true;
     }
     return any;
@@ -839,6 +879,19 @@ static void send_fresh_hop(engine *e, size_t ti, uint64_t now, uint64_t *wake)
     }
 }
 
+/* Whether the trace has started, or may start now: --max-inflight bounds
+ * the traces started and not done. */
+static bool start_in_window(engine *e, tstate *s)
+{
+    if (s->started)
+        return true;
+    if (e->opts.max_inflight && e->active >= e->opts.max_inflight)
+        return false;
+    s->started = true;
+    e->active++;
+    return true;
+}
+
 /* One round-robin pass: each trace sends at most one fresh TTL. Returns the
  * earliest time a waiting trace becomes ready. */
 static uint64_t send_fresh(engine *e, uint64_t now)
@@ -850,7 +903,7 @@ static uint64_t send_fresh(engine *e, uint64_t now)
     for (size_t k = 0; k < 2 * n; k++) {
         size_t ti = (e->cursor + k) % n;
         tstate *s = &e->ts[ti];
-        if (s->done || s->pilot != (k < n))
+        if (s->done || s->pilot != (k < n) || !start_in_window(e, s))
             continue;
         if (e->tokens >= 1.0 && !port_probed(e, ti)) {
             send_probe(e, ti, RG_PORT_PROBE_TTL, 0, false, now);
@@ -952,18 +1005,17 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
     clock_gettime(CLOCK_REALTIME, &run->end);
     run->stats.send_errors = e.send_errors;
     run->stats.last_send_error = e.last_send_error;
+    uint64_t released_inferred = e.released_inferred;
     engine_free(&e);
     for (size_t i = 0; i < run->ntraces; i++)
-        rg_trace_conclude(&run->traces[i]);
+        if (run->traces[i].probes) /* a released trace keeps its conclusions */
+            rg_trace_conclude(&run->traces[i]);
     if (!rg_run_infer(run, RG_INFER_WITNESSES)) {
         snprintf(err, errlen, "out of memory inferring hops of %zu traces", run->ntraces);
         return false;
     }
-    run->stats.hops_inferred = 0;
-    for (size_t i = 0; i < run->ntraces; i++) {
-        const rg_trace *t = &run->traces[i];
-        for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
-            run->stats.hops_inferred += rg_trace_sent(t, ttl) == 0 && rg_trace_inferred(t, ttl);
-    }
+    run->stats.hops_inferred = released_inferred;
+    for (size_t i = 0; i < run->ntraces; i++)
+        run->stats.hops_inferred += hops_left_to_inference(&run->traces[i]);
     return true;
 }

@@ -51,6 +51,18 @@ void rg_trace_free(rg_trace *t)
     memset(t, 0, sizeof *t);
 }
 
+void rg_trace_release(rg_trace *t)
+{
+    free(t->probes);
+    free(t->nsent);
+    free(t->inferred);
+    free(t->silence);
+    t->probes = NULL;
+    t->nsent = NULL;
+    t->inferred = NULL;
+    t->silence = NULL;
+}
+
 static bool valid_ttl(const rg_trace *t, unsigned ttl)
 {
     return ttl == RG_PORT_PROBE_TTL || (ttl >= t->min_ttl && ttl <= t->max_ttl);

@@ -156,6 +156,11 @@ bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
                    uint16_t dport, unsigned min_ttl, unsigned max_ttl,
                    unsigned attempts);
 void rg_trace_free(rg_trace *t);
+/* Frees the probe slots, counters and inference of a trace already
+ * written (streamed output), keeping its identity and conclusions (target,
+ * addresses, ports, state, reached_ttl ...). Afterwards the trace has no
+ * slots: rg_trace_sent is 0 and rg_trace_probe NULL everywhere. */
+void rg_trace_release(rg_trace *t);
 
 /* NULL when ttl/attempt are outside the trace's slots; ttl 0: port probes. */
 rg_probe *rg_trace_probe(const rg_trace *t, unsigned ttl, unsigned attempt);

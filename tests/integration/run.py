@@ -720,6 +720,7 @@ def test_privileges_dropped_while_running():
 # A setcap'd binary run by an ordinary user: privileges in every mode.
 import test_privs  # noqa: E402,F401
 import test_render  # noqa: E402,F401
+import test_stream  # noqa: E402,F401
 
 # The hostile-network tests register last, so that whatever they leave in
 # flight (forged or retransmitted packets) cannot reach the tests above.

@@ -48,7 +48,7 @@ static const struct valid_case VALID[] = {
     {{"--min-ttl=1", "--max-ttl=64", "h"}, "min=1 max=64 targets=h"},
     {{"--min-ttl", "30", "h"}, "min=30 targets=h"},
     {{"--max-ttl", "1", "h"}, "max=1 targets=h"},
-    {{"--max", "10", "h"}, "max=10 targets=h"},
+    {{"--max-t", "10", "h"}, "max=10 targets=h"},
     {{"--sport", "1", "h"}, "sport=1 targets=h"},
     {{"--sport=65535", "h"}, "sport=65535 targets=h"},
     {{"-w", "0.01", "h"}, "timeout=0.01 targets=h"},
@@ -96,6 +96,9 @@ static const struct invalid_case INVALID[] = {
     {{"-x"}, "unknown option '-x'"},
     {{"-\x01"}, "unknown option '-\\x01'"},
     {{"--m", "1"}, "ambiguous option '--m'"},
+    {{"--max", "1"}, "ambiguous option '--max'"},
+    {{"--max-inflight", "0"}, "--max-inflight: '0' is out of range (1-65536)"},
+    {{"--max-inflight", "65537"}, "--max-inflight: '65537' is out of range (1-65536)"},
     {{"--help=1"}, "--help: does not take a value"},
     {{"-w"}, "-w: missing value"},
     {{"h", "--timeout"}, "--timeout: missing value"},
@@ -161,11 +164,11 @@ static const struct invalid_case INVALID[] = {
     {{"-p", "1-1024,2000"}, "-p: too many ports (at most 1024)"},
     {{"-4", "-6"}, "-4 and -6 cannot be used together"},
     {{"-6", "h", "-4"}, "-4 and -6 cannot be used together"},
-    {{"--format", "xml"}, "--format: unknown format 'xml' (accepted: table, json, dot, svg, png, html, all)"},
+    {{"--format", "xml"}, "--format: unknown format 'xml' (accepted: table, json, jsonl, dot, svg, png, html, all)"},
     {{"--format", "table,,json"},
-     "--format: empty name in 'table,,json' (accepted: table, json, dot, svg, png, html, all)"},
-    {{"--format", ""}, "--format: empty name in '' (accepted: table, json, dot, svg, png, html, all)"},
-    {{"--format", "Table"}, "--format: unknown format 'Table' (accepted: table, json, dot, svg, png, html, all)"},
+     "--format: empty name in 'table,,json' (accepted: table, json, jsonl, dot, svg, png, html, all)"},
+    {{"--format", ""}, "--format: empty name in '' (accepted: table, json, jsonl, dot, svg, png, html, all)"},
+    {{"--format", "Table"}, "--format: unknown format 'Table' (accepted: table, json, jsonl, dot, svg, png, html, all)"},
     {{"--format", "table,json", "h"},
      "--format: only one format can go to standard output; add -o PREFIX to write several"},
     {{"-o", ""}, "-o: empty prefix"},
@@ -537,6 +540,32 @@ static void test_parse_ports_direct(void **state)
     assert_string_equal(err, "empty port list");
 }
 
+/* --max-inflight: the default, a value, and jsonl as a format of its own
+ * that goes to standard output alone or to PREFIX.jsonl with others. */
+static void test_inflight_and_jsonl(void **state)
+{
+    (void)state;
+    rg_config cfg;
+    char err[256];
+    char *a1[] = {"routegraph", "h", NULL};
+    assert_int_equal(rg_options_parse(2, a1, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_int_equal(cfg.max_inflight, RG_DEFAULT_MAX_INFLIGHT);
+    char *a2[] = {"routegraph", "--max-inflight", "100", "--format", "jsonl", "h", NULL};
+    assert_int_equal(rg_options_parse(6, a2, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_int_equal(cfg.max_inflight, 100);
+    assert_int_equal(cfg.formats, RG_FMT_JSONL);
+    char *a3[] = {"routegraph", "--format", "json,jsonl", "h", NULL};
+    assert_int_equal(rg_options_parse(4, a3, &cfg, err, sizeof err), RG_OPT_ERROR);
+    assert_string_equal(err, "--format: only one format can go to standard output; "
+                             "add -o PREFIX to write several");
+    char *a4[] = {"routegraph", "-o", "p", "--format", "json,jsonl", "h", NULL};
+    assert_int_equal(rg_options_parse(6, a4, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_int_equal(cfg.formats, RG_FMT_JSON | RG_FMT_JSONL);
+    char *a5[] = {"routegraph", "--format", "all", "-o", "p", "h", NULL};
+    assert_int_equal(rg_options_parse(6, a5, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_int_equal(cfg.formats & RG_FMT_JSONL, 0); /* all: the whole-run formats */
+}
+
 static void test_usage_documents_everything(void **state)
 {
     (void)state;
@@ -544,7 +573,8 @@ static void test_usage_documents_everything(void **state)
     static const char *const must[] = {
         "TARGET...", "-p, --ports LIST", "--min-ttl N", "--max-ttl N", "--sport N",
         "-w, --timeout SECS", "-r, --retries N", "--rate N", "--gap N", "-4 ", "-6 ",
-        "-o, --output PREFIX", "--format LIST", "-f FILE", "-n ", "-q ",
+        "-o, --output PREFIX", "--format LIST", "--max-inflight N", "(default 4096)",
+        "jsonl", "-f FILE", "-n ", "-q ",
         "-h, --help", "-V, --version",
         "(default 80)", "1-64 (default 1)", "1-64 (default 30)", "0.01-60",
         "(default 2)", "0-5 (default 1)", "1-1000000", "(default 2000)",
@@ -576,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_no_argv),
         cmocka_unit_test(test_parse_ports_direct),
         cmocka_unit_test(test_usage_documents_everything),
+        cmocka_unit_test(test_inflight_and_jsonl),
         cmocka_unit_test(test_trace_only_options),
         cmocka_unit_test(test_run_size_limits),
     };
