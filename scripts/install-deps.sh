@@ -16,9 +16,11 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
     || missing+=("$p")
 done
-# npm fetches the offline AS data (scripts/fetch-asn-data.sh); the machine
-# image may carry its own Node.js, else Debian's will do.
+# npm fetches the offline AS data (scripts/fetch-asn-data.sh) and node checks
+# the report's script (tests/lint/report-assets.sh); the machine image may
+# carry its own Node.js, else Debian's will do.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
 #include <jansson.h>
 #include <locale.h>
 
@@ -48,7 +47,7 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* Asks on a terminal, as the original script did. */
+/* No target given and a terminal on stdin: ask for them, on one line. */
 static bool prompt_targets(rg_target_list *l, char *err, size_t errlen)
 {
     char line[4096];

@@ -97,6 +97,9 @@ run_units "$BUILD" valgrind $VALGRIND
 step "lint: capability calls only in src/engine/privs.c"
 run_tap lint tests/lint/caps.sh
 
+step "lint: no include points up the stack"
+run_tap lint-includes tests/lint/includes.sh
+
 step "lint: the HTML report's script and style sheet"
 run_tap lint-report tests/lint/report-assets.sh
 

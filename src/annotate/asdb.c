@@ -1,6 +1,5 @@
-/* asdb.c: lookups in the AS database's tables, loading files, the data directory (see asdb.h). */
-#include "asdb_int.h"
-
+/* asdb.c: lookups in the AS database's tables, loading files, the data
+ * directory (see asdb.h). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,48 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---------------------------------------------------------------------------
- * Text checks shared with the other annotation sources.
- * ------------------------------------------------------------------------- */
-
-bool rg_asdb_text_ok(const char *text, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)text;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return false;
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2, cp = c & 0x1f, min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3, cp = c & 0x0f, min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + k] & 0x3f);
-        }
-        /* C1 controls are control characters too: keep them off terminals. */
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-            (cp >= 0x80 && cp <= 0x9f))
-            return false;
-        i += len;
-    }
-    return true;
-}
+#include "asdb_int.h"
 
 /* ---------------------------------------------------------------------------
  * The database: lookups over the tables of one image.

@@ -107,10 +107,6 @@ bool rg_asdb_write_index(const rg_asdb *db, const char *path, char *err, size_t 
  * output pointer may be NULL. */
 bool rg_asdb_lookup(const rg_asdb *db, const rg_addr *a, uint32_t *asn, const char **org);
 
-/* True when text[0..n) is valid UTF-8 without control characters (C0, DEL,
- * C1): the promise every annotation string keeps. */
-bool rg_asdb_text_ok(const char *text, size_t n);
-
 const rg_asdb_info *rg_asdb_get_info(const rg_asdb *db);
 void rg_asdb_free(rg_asdb *db);
 

@@ -1,10 +1,11 @@
-/* asdb_build.c: the AS database builder: organisations interned once, overlaps resolved (the smaller range wins), the image laid out. */
-#include "asdb_int.h"
-
+/* asdb_build.c: the AS database builder: organisations interned once,
+ * overlaps resolved (the smaller range wins), the image laid out. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include "asdb_int.h"
 
 /* ---------------------------------------------------------------------------
  * Builder: raw ranges as read, organisations interned as they come.

@@ -1,6 +1,5 @@
-/* asdb_csv.c: the ip-location-db CSV parser feeding the AS database builder; every read bounded by the line. */
-#include "asdb_int.h"
-
+/* asdb_csv.c: the ip-location-db CSV parser feeding the AS database builder;
+ * every read bounded by the line. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "asdb_int.h"
+#include "../util/utf8.h"
 
 /* ---------------------------------------------------------------------------
  * CSV line parsing. Every read is bounded by the line length; nothing
@@ -261,7 +263,7 @@ static enum line_result parse_line(line_ctx *c, const char *p, size_t n)
         c->why = "organisation longer than 1023 bytes";
         return LINE_SKIPPED;
     }
-    if (!rg_asdb_text_ok(org.p, org.n)) {
+    if (!rg_utf8_name_ok(org.p, org.n)) {
         c->why = "organisation is not valid UTF-8 or holds a control character";
         return LINE_SKIPPED;
     }

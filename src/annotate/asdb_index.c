@@ -1,8 +1,5 @@
-/* asdb_index.c: the AS index file format: table layout, checksum, every field validated on open, atomic write. */
-#include "asdb_int.h"
-
-#include "../output/atomic.h"
-
+/* asdb_index.c: the AS index file format: table layout, checksum, every
+ * field validated on open, atomic write. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +8,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "asdb_int.h"
+#include "../util/utf8.h"
+#include "../util/atomic.h"
 
 const char rg_asdb_idx_magic[RG_ASDB_IDX_MAGIC_LEN] = {'R', 'G', 'A', 'S', 'I', 'D', 'X', '\n'};
 
@@ -149,7 +150,7 @@ static const char *validate_image(const uint8_t *img, size_t len)
         return "bad organisation table";
     for (uint32_t i = 1; i < h->norgs; i++) {
         if (off[i] == 0 || off[i] >= slen || str[off[i] - 1] != '\0' ||
-            !rg_asdb_text_ok(str + off[i], strlen(str + off[i])))
+            !rg_utf8_name_ok(str + off[i], strlen(str + off[i])))
             return "bad organisation string";
     }
     for (uint32_t i = 0; i < h->n4; i++) {

@@ -9,11 +9,11 @@
 #ifndef RG_ASDB_INT_H
 #define RG_ASDB_INT_H
 
-#include "asdb.h"
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "asdb.h"
 
 /* ---------------------------------------------------------------------------
  * 128-bit keys: IPv4 addresses are keys with hi == 0, so one code path sorts

@@ -1,7 +1,5 @@
 #include "mmdb.h"
 
-#include "asdb.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <maxminddb.h>
@@ -9,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "../util/utf8.h"
 
 struct rg_mmdb_set {
     MMDB_s db[RG_MMDB_MAX_FILES];
@@ -61,7 +61,7 @@ bool rg_mmdb_set_add(rg_mmdb_set *set, const char *path, char *err, size_t errle
     /* The type is outside text like any other field. */
     const char *t = db->metadata.database_type;
     size_t tl = t ? strnlen(t, sizeof set->type[0]) : 0;
-    if (t && tl < sizeof set->type[0] && rg_asdb_text_ok(t, tl))
+    if (t && tl < sizeof set->type[0] && rg_utf8_name_ok(t, tl))
         memcpy(set->type[set->n], t, tl + 1);
     else
         set->type[set->n][0] = '\0';
@@ -107,7 +107,7 @@ static void get_text(MMDB_entry_s *entry, const char *const *path, char *dst, si
     MMDB_entry_data_s d;
     if (!value(entry, &d, errors, path) || d.type != MMDB_DATA_TYPE_UTF8_STRING)
         return;
-    if (d.data_size == 0 || d.data_size >= len || !rg_asdb_text_ok(d.utf8_string, d.data_size))
+    if (d.data_size == 0 || d.data_size >= len || !rg_utf8_name_ok(d.utf8_string, d.data_size))
         return;
     memcpy(dst, d.utf8_string, d.data_size);
     dst[d.data_size] = '\0';

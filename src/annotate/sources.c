@@ -9,7 +9,7 @@
 
 static bool open_asdb(rg_sources *s, const rg_config *cfg, char *err, size_t errlen)
 {
-    if (!(cfg->asn_sources & RG_ASN_OFFLINE))
+    if (!(cfg->as_lookups & RG_ASLOOKUP_OFFLINE))
         return true;
     if (cfg->nasn_db > 0) {
         s->asdb = rg_asdb_load(cfg->asn_db, cfg->nasn_db, err, errlen);
@@ -54,9 +54,9 @@ bool rg_sources_open(rg_sources *s, const rg_config *cfg, char *err, size_t errl
 
 static enum rg_cymru_mode cymru_mode(const rg_config *cfg)
 {
-    if (cfg->no_dns || !(cfg->asn_sources & RG_ASN_CYMRU))
+    if (cfg->no_dns || !(cfg->as_lookups & RG_ASLOOKUP_CYMRU))
         return RG_CYMRU_OFF;
-    return cfg->asn_sources & RG_ASN_OFFLINE ? RG_CYMRU_MISSING : RG_CYMRU_ALL;
+    return cfg->as_lookups & RG_ASLOOKUP_OFFLINE ? RG_CYMRU_MISSING : RG_CYMRU_ALL;
 }
 
 static void run_dns(rg_run *run, const rg_config *cfg, char *warn, size_t warnlen)

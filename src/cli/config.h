@@ -1,5 +1,6 @@
-/* config: everything the command line decides, in one plain struct that the
- * engine and the output formats read and never change. */
+/* config: everything the command line decides, in one plain struct that
+ * cli/options.c fills once; every later stage (engine, annotation, outputs)
+ * only reads it (render adjusts a copy of its own). */
 #ifndef RG_CONFIG_H
 #define RG_CONFIG_H
 
@@ -27,10 +28,11 @@ enum rg_format {
 #define RG_FMT_ALL 0x3fu
 #define RG_FMT_GRAPH (RG_FMT_DOT | RG_FMT_SVG | RG_FMT_PNG | RG_FMT_HTML)
 
-/* Where AS numbers come from (bits; 0 = no AS lookup at all). */
-enum rg_asn_source {
-    RG_ASN_OFFLINE = 1u << 0, /* --asn-db CSVs / default data, --mmdb */
-    RG_ASN_CYMRU = 1u << 1,   /* Team Cymru DNS, for what offline did not know */
+/* Which AS lookups a run makes (bits; 0 = none). Not to be confused with
+ * enum rg_as_source (model/result.h): where a host's AS data did come from. */
+enum rg_as_lookups {
+    RG_ASLOOKUP_OFFLINE = 1u << 0, /* --asn-db CSVs / default data, --mmdb */
+    RG_ASLOOKUP_CYMRU = 1u << 1,   /* Team Cymru DNS, for what offline did not know */
 };
 
 #define RG_MAX_DBFILES 8
@@ -57,7 +59,7 @@ typedef struct rg_config {
     size_t nasn_db;
     const char *mmdb[RG_MAX_DBFILES];   /* --mmdb, repeatable */
     size_t nmmdb;
-    unsigned asn_sources;    /* enum rg_asn_source bits */
+    unsigned as_lookups;    /* enum rg_as_lookups bits */
     const char *dns_server;  /* --dns-server ADDR, NULL = system resolver */
     double dns_timeout;      /* seconds for all lookups together */
     bool quiet;              /* -q */

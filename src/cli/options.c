@@ -2,8 +2,6 @@
  * engine can trust the config; every error is one line naming the option. */
 #include "options.h"
 
-#include "../model/result.h"
-
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -12,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../annotate/dns.h"
+#include "../model/result.h"
 #include "../util/addr.h"
 #include "targets.h"
 
@@ -355,9 +353,9 @@ static int opt_asn_source(const char *opt, const char *arg, unsigned *out,
         const char *name;
         unsigned bits;
     } names[] = {
-        {"offline", RG_ASN_OFFLINE},
-        {"cymru", RG_ASN_CYMRU},
-        {"offline,cymru", RG_ASN_OFFLINE | RG_ASN_CYMRU},
+        {"offline", RG_ASLOOKUP_OFFLINE},
+        {"cymru", RG_ASLOOKUP_CYMRU},
+        {"offline,cymru", RG_ASLOOKUP_OFFLINE | RG_ASLOOKUP_CYMRU},
         {"none", 0},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -442,7 +440,7 @@ static void set_defaults(rg_config *cfg)
     cfg->rate = RG_DEFAULT_RATE;
     cfg->gap = RG_DEFAULT_GAP;
     cfg->max_inflight = RG_DEFAULT_MAX_INFLIGHT;
-    cfg->asn_sources = RG_ASN_OFFLINE;
+    cfg->as_lookups = RG_ASLOOKUP_OFFLINE;
     cfg->dns_timeout = RG_DEFAULT_DNS_TIMEOUT;
     cfg->family = RG_FAMILY_ANY;
 }
@@ -484,12 +482,14 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
     case OPT_MMDB:
         return opt_file(name, arg, cfg->mmdb, &cfg->nmmdb, err, errlen);
     case OPT_ASN_SOURCE:
-        return opt_asn_source(name, arg, &cfg->asn_sources, err, errlen);
+        return opt_asn_source(name, arg, &cfg->as_lookups, err, errlen);
     case OPT_DNS_SERVER: {
         rg_addr a;
         uint16_t port;
-        if (!rg_dns_parse_server(arg, &a, &port, why, sizeof why))
-            return fail(err, errlen, "%s: %s", name, why);
+        if (!rg_addr_parse_endpoint(arg, 53, &a, &port))
+            return fail(err, errlen,
+                        "%s: bad DNS server '%.64s': want ADDR, ADDR:PORT or [IPV6]:PORT", name,
+                        arg);
         cfg->dns_server = arg;
         return 0;
     }

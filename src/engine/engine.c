@@ -339,9 +339,9 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
     /* Checked again once the trace knows its RTTs (expire): the first
      * probes of a trace would otherwise wait the whole --timeout. */
     uint64_t wait = give_up_wait(e, s, ttl);
-    rg_heap_push(&e->inflight, (rg_pending){now + (wait < GIVE_UP_FLOOR_NS ? wait : GIVE_UP_FLOOR_NS),
-                                            now, (uint32_t)ti, (uint8_t)ttl, (uint8_t)attempt,
-                                            check});
+    rg_heap_push(&e->inflight, (rg_pending){
+        .at = now + (wait < GIVE_UP_FLOOR_NS ? wait : GIVE_UP_FLOOR_NS), .sent = now,
+        .trace = (uint32_t)ti, .ttl = (uint8_t)ttl, .attempt = (uint8_t)attempt, .check = check});
     e->run->stats.probes_sent++;
     if (check)
         e->run->stats.port_checks_sent++;
@@ -369,19 +369,27 @@ static bool skip_inferable(engine *e, size_t ti, unsigned ttl)
 
 /* Whether a hop probe may go now as far as its router's budget goes. A
  * probe held back by it is sent later, or not at all when other traces
- * have meanwhile shown the hop (*skip). */
+ * have meanwhile shown the hop (*skip; only if may_skip: a hop that a
+ * recheck found no longer inferable is measured). */
 static bool budget_allows(engine *e, size_t ti, unsigned ttl, uint64_t now,
-                          uint64_t *wake, bool *skip)
+                          uint64_t *wake, bool may_skip, bool *skip)
 {
     *skip = false;
     rg_pacer *c = pacer_for(e, ti, ttl, now);
     uint64_t w = UINT64_MAX;
-    if (rg_pace_ready(c, now, &w))
+    /* A router that has shown its limit has no answer to spare for a hop
+     * other traces already showed: its next token goes to one they did not
+     * (on a load-balanced pair, the trace takes its hop from whichever
+     * branch's router answers first). One with answers to spare is asked. */
+    bool scarce = c && c->answered && c->lost;
+    if (!scarce && rg_pace_ready(c, now, &w))
         return true;
-    if (skip_inferable(e, ti, ttl)) {
+    if (may_skip && skip_inferable(e, ti, ttl)) {
         *skip = true;
         return false;
     }
+    if (scarce && rg_pace_ready(c, now, &w))
+        return true;
     if (w < *wake)
         *wake = w;
     return false;
@@ -420,7 +428,8 @@ static void queue_check(engine *e, size_t ti, unsigned ttl)
     /* The ring holds every slot, and a trace with a check pending has used
      * at least one, so this fits; if it ever did not, no check is better
      * than a trace that never ends. */
-    if (!rg_ring_push(&e->retry, (rg_pending){mono_ns(), 0, (uint32_t)ti, (uint8_t)ttl, 0, true}))
+    if (!rg_ring_push(&e->retry, (rg_pending){.at = mono_ns(), .trace = (uint32_t)ti,
+                                              .ttl = (uint8_t)ttl, .check = true}))
         return;
     s->queued++;
     s->checking = true;
@@ -487,6 +496,18 @@ static void learn_links(engine *e, size_t ti, unsigned ttl)
     rg_links_add_place(&e->links, t, ttl);
 }
 
+/* The pacer an ICMP answer credits: the one its probe was charged to,
+ * unless that named another router (the guess crossed a load-balanced hop,
+ * where the last successor seen is only one of several): then the router
+ * that answered, so one branch's answers never speed up the other's. */
+static rg_pacer *pacer_answered(engine *e, const rg_match *m, const rg_addr *from)
+{
+    rg_pacer *c = pacer_of_slot(e, m->trace, m->ttl, m->attempt);
+    if (!c || c->key.family == RG_ADDR_KEY || rg_addr_equal(&c->key, from))
+        return c;
+    return rg_pace_get(&e->pace, from, mono_ns());
+}
+
 static void record(engine *e, const rg_reply *r, const rg_match *m,
                    const struct timespec *when)
 {
@@ -506,7 +527,7 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
     bool first_at_ttl = m->ttl != RG_PORT_PROBE_TTL && !rg_trace_answer(t, m->ttl);
     *st = SLOT_ANSWERED;
     if (r->kind == RG_REPLY_TIME_EXCEEDED || r->kind == RG_REPLY_UNREACHABLE)
-        rg_pace_answered(pacer_of_slot(e, m->trace, m->ttl, m->attempt));
+        rg_pace_answered(pacer_answered(e, m, &r->from));
     p->received = *when;
     p->from = r->from;
     p->kind = r->kind;
@@ -641,8 +662,8 @@ static void expire(engine *e, uint64_t now)
         } else if (worth_retry(e, &x, c)) {
             x.attempt++;
             x.at = now;
-            rg_ring_push(&e->retry, x);
-            s->queued++;
+            if (rg_ring_push(&e->retry, x))
+                s->queued++;
         }
     }
 }
@@ -681,12 +702,14 @@ static void send_retries(engine *e, uint64_t now, uint64_t *wake)
         }
         /* A retry goes only where the hop is still unknown: what other
          * traces have shown since need not cost its router another answer. */
-        if (x.ttl != RG_PORT_PROBE_TTL && x.attempt > 0 && skip_inferable(e, x.trace, x.ttl)) {
+        if (x.ttl != RG_PORT_PROBE_TTL && x.attempt > 0 && !x.measure &&
+            skip_inferable(e, x.trace, x.ttl)) {
             s->queued--;
             continue;
         }
         bool skip = false;
-        if (x.ttl != RG_PORT_PROBE_TTL && !budget_allows(e, x.trace, x.ttl, now, wake, &skip)) {
+        if (x.ttl != RG_PORT_PROBE_TTL &&
+            !budget_allows(e, x.trace, x.ttl, now, wake, !x.measure, &skip)) {
             if (skip)
                 s->queued--;
             else
@@ -754,7 +777,10 @@ static bool back_ready(engine *e, size_t ti)
  * with what the run knows now, from the trace's measured hops alone (two
  * inferred hops may not vouch for each other): one that is no longer
  * inferable (traces since disagreed: a load-balanced hop) is queued for a
- * real probe at its next free attempt. True when it queued any. */
+ * real probe at its next free attempt, marked to be measured: were it
+ * skipped again by the one-hop rule (skip_inferable), which sees inferred
+ * neighbours this rule does not, the trace would requeue it for ever.
+ * True when it queued any. */
 static bool recheck_inferred(engine *e, size_t ti)
 {
     rg_trace *t = &e->run->traces[ti];
@@ -768,6 +794,8 @@ static bool recheck_inferred(engine *e, size_t ti)
         return false;
     memset(t->inferred, 0, n * sizeof *t->inferred);
     rg_trace_conclude(t); /* the distance rg_infer_trace fills up to */
+    if (!t->est_distance)
+        t->est_distance = s->est_dist; /* the address's, as rg_run_infer shares it */
     rg_infer_trace(t, &e->links, RG_INFER_WITNESSES);
     bool queued = false;
     for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++) {
@@ -776,8 +804,9 @@ static bool recheck_inferred(engine *e, size_t ti)
         if (!before[k].family || t->inferred[k].family || answered(e, ti, ttl) ||
             ttl > s->limit || next >= t->attempts)
             continue;
-        if (rg_ring_push(&e->retry, (rg_pending){mono_ns(), 0, (uint32_t)ti, (uint8_t)ttl,
-                                                 (uint8_t)next, false})) {
+        if (rg_ring_push(&e->retry, (rg_pending){.at = mono_ns(), .trace = (uint32_t)ti,
+                                                 .ttl = (uint8_t)ttl, .attempt = (uint8_t)next,
+                                                 .measure = true})) {
             s->queued++;
             queued = true;
         }
@@ -871,10 +900,10 @@ static void send_fresh_hop(engine *e, size_t ti, uint64_t now, uint64_t *wake)
     unsigned ttl = s->next_ttl++;
     s->advance_at = now + advance_wait(e, s);
     bool skip = false;
-    if (budget_allows(e, ti, ttl, now, wake, &skip)) {
+    if (budget_allows(e, ti, ttl, now, wake, true, &skip)) {
         send_probe(e, ti, ttl, 0, false, now);
-    } else if (!skip && rg_ring_push(&e->retry, (rg_pending){now, 0, (uint32_t)ti,
-                                                           (uint8_t)ttl, 0, false})) {
+    } else if (!skip && rg_ring_push(&e->retry, (rg_pending){.at = now, .trace = (uint32_t)ti,
+                                                           .ttl = (uint8_t)ttl})) {
         s->queued++;
     }
 }

@@ -17,6 +17,7 @@ typedef struct rg_pending {
     uint32_t trace;
     uint8_t ttl, attempt;
     bool check;       /* a port check: its attempt is chosen when it is sent */
+    bool measure;     /* a hop a recheck found no longer inferable: never skipped */
 } rg_pending;
 
 typedef struct rg_ring {

@@ -1,7 +1,5 @@
 #include "json_read.h"
 
-#include "../model/infer.h"
-
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -15,6 +13,7 @@
 #include "../cli/config.h"
 #include "../model/infer.h"
 #include "../output/json.h"
+#include "../util/utf8.h"
 
 enum need {
     REQUIRED, /* present and not null */
@@ -150,6 +149,22 @@ static bool get_str(reader *r, json_t *obj, const char *key, enum need need, con
     }
     pop(r, mark);
     return ok;
+}
+
+/* A name from outside (a target, PTR, AS or city name): a string that also
+ * passes util/utf8.h's one test, so no C0 control character either; the
+ * live run keeps no other (a refused name is no name there). */
+static bool get_name(reader *r, json_t *obj, const char *key, enum need need, const char **out)
+{
+    if (!get_str(r, obj, key, need, out))
+        return false;
+    if (!*out || rg_utf8_name_ok(*out, strlen(*out)))
+        return true;
+    size_t mark = push_key(r, key);
+    fail(r, "holds a control character (U+0000-U+001F, U+007F-U+009F)");
+    pop(r, mark);
+    *out = NULL;
+    return false;
 }
 
 static bool get_bool(reader *r, json_t *obj, const char *key, enum need need, bool *out)
@@ -360,7 +375,7 @@ static bool read_unresolved(reader *r, json_t *doc, rg_run *run)
         const char *name, *why;
         if (!json_is_object(u))
             ok = fail(r, "expected an object");
-        ok = ok && get_str(r, u, "name", REQUIRED, &name) &&
+        ok = ok && get_name(r, u, "name", REQUIRED, &name) &&
              get_str(r, u, "error", REQUIRED, &why);
         if (ok && !rg_run_add_unresolved(run, name, why))
             ok = fail(r, "out of memory");
@@ -557,7 +572,7 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
     unsigned min, max, attempts;
     if (!json_is_object(o))
         return fail(r, "expected an object");
-    if (!get_str(r, o, "target", REQUIRED, &target) ||
+    if (!get_name(r, o, "target", REQUIRED, &target) ||
         !get_addr(r, o, "address", REQUIRED, 0, &dst) ||
         /* Added later to routegraph/1: optional. */
         !get_int(r, o, "addresses", OPTIONAL, 1, UINT32_MAX, &naddrs, NULL) ||
@@ -653,7 +668,7 @@ static bool get_country(reader *r, json_t *o, char out[3])
 static bool set_text(reader *r, json_t *o, const char *key, char **field)
 {
     const char *s;
-    if (!get_str(r, o, key, OPTIONAL, &s))
+    if (!get_name(r, o, key, OPTIONAL, &s))
         return false;
     return rg_host_set(field, s && *s ? s : NULL) || fail(r, "out of memory");
 }
@@ -674,8 +689,8 @@ static bool read_host(reader *r, json_t *o, rg_run *run, bool *seen)
     rg_host *h = rg_run_host(run, &a);
     if (!h) {
         const char *s; /* still type-checked, then ignored */
-        return get_str(r, o, "as_org", OPTIONAL, &s) && get_str(r, o, "ptr", OPTIONAL, &s) &&
-               get_str(r, o, "city", OPTIONAL, &s);
+        return get_name(r, o, "as_org", OPTIONAL, &s) && get_name(r, o, "ptr", OPTIONAL, &s) &&
+               get_name(r, o, "city", OPTIONAL, &s);
     }
     if (seen[h - run->hosts])
         return fail(r, "a second entry for the same address");

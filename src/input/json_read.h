@@ -6,8 +6,9 @@
  *   1-255, at most 6 probes per TTL, ports 1-65535, addresses of the
  *   trace's family, times in the schema's exact format); unknown members are
  *   ignored, as the schema's versioning rules ask.
- * - No string holds DEL or a C1 control character (U+007F-U+009F); a
- *   document with one is refused.
+ * - No string holds DEL or a C1 control character (U+007F-U+009F), and no
+ *   name (target, unresolved name, as_org, ptr, city) any control character
+ *   (C0 too, as rg_utf8_name_ok says); a document with one is refused.
  * - Sizes are bounded: the document (RG_JSON_READ_MAX_BYTES), every string
  *   (RG_JSON_READ_MAX_STRING), and the probe slots allocated over all
  *   traces (rg_json_read_max_slots): a trace's slots come from the options

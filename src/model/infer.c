@@ -318,8 +318,40 @@ void rg_infer_silence(rg_trace *t, const rg_links *l)
     }
 }
 
+static int cmp_trace_dst(const void *a, const void *b)
+{
+    const rg_trace *x = *(rg_trace *const *)a, *y = *(rg_trace *const *)b;
+    return rg_addr_compare(&x->dst, &y->dst);
+}
+
+/* A distance is the address's: a port that stayed silent (filtered) takes
+ * the one its address's other ports showed, so inference fills its path
+ * up to the destination as the engine, which shares it, expected. */
+static bool share_distance(rg_run *run)
+{
+    rg_trace **by = malloc((run->ntraces ? run->ntraces : 1) * sizeof *by);
+    if (!by)
+        return false;
+    for (size_t i = 0; i < run->ntraces; i++)
+        by[i] = &run->traces[i];
+    qsort(by, run->ntraces, sizeof *by, cmp_trace_dst);
+    for (size_t i = 0, j; i < run->ntraces; i = j) {
+        unsigned d = 0;
+        for (j = i; j < run->ntraces && rg_addr_equal(&by[j]->dst, &by[i]->dst); j++)
+            if (!d)
+                d = by[j]->est_distance;
+        for (size_t k = i; k < j; k++)
+            if (!by[k]->est_distance)
+                by[k]->est_distance = d;
+    }
+    free(by);
+    return true;
+}
+
 bool rg_run_infer(rg_run *run, unsigned witnesses)
 {
+    if (!share_distance(run))
+        return false;
     size_t hops = 0;
     for (size_t i = 0; i < run->ntraces; i++) {
         rg_trace *t = &run->traces[i];

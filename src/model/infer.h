@@ -117,8 +117,10 @@ bool rg_infer_place_answers(const rg_trace *t, const rg_links *l, unsigned ttl);
 /* Labels t's unanswered hops rate-limited or silent (t->silence). */
 void rg_infer_silence(rg_trace *t, const rg_links *l);
 
-/* After rg_trace_conclude on every trace: inference and labels for all
- * traces. False on allocation failure (nothing inferred then). */
+/* After rg_trace_conclude on every trace: each trace without a distance
+ * of its own takes the one another port of its address showed
+ * (est_distance), then inference and labels for all traces. False on
+ * allocation failure (nothing inferred then). */
 bool rg_run_infer(rg_run *run, unsigned witnesses);
 
 #endif

@@ -193,24 +193,28 @@ static bool ts_before(const struct timespec *a, const struct timespec *b)
 }
 
 /* The destination lies beyond every router that said time exceeded. */
-static unsigned destination_floor(const rg_trace *t)
+static unsigned destination_floor(const rg_trace *t, uint64_t *visits)
 {
     unsigned floor = t->min_ttl;
     for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
-        for (unsigned a = 0; a < rg_trace_sent(t, ttl); a++)
+        for (unsigned a = 0; a < rg_trace_sent(t, ttl); a++) {
+            ++*visits;
             if (rg_trace_probe(t, ttl, a)->kind == RG_REPLY_TIME_EXCEEDED && ttl + 1 > floor)
                 floor = ttl + 1;
+        }
     return floor;
 }
 
 /* The latest send time of an RST (not p) that came back before p left, or
  * NULL: a probe sent before that time left nothing at the destination that
  * was still there when p arrived (that RST ended it). One pass. */
-static const struct timespec *last_reset_before(const rg_trace *t, const rg_probe *p)
+static const struct timespec *last_reset_before(const rg_trace *t, const rg_probe *p,
+                                                uint64_t *visits)
 {
     const struct timespec *latest = NULL;
     for (size_t k = 0; k < slot_count(t); k++) {
         const rg_probe *r = &t->probes[k];
+        ++*visits;
         if (r != p && r->kind == RG_REPLY_RST && !ts_before(&p->sent, &r->received) &&
             (!latest || ts_before(latest, &r->sent)))
             latest = &r->sent;
@@ -220,12 +224,15 @@ static const struct timespec *last_reset_before(const rg_trace *t, const rg_prob
 
 /* Linear in the trace's slots: an RST sent after q that came back before p
  * left exists exactly when q was sent before the latest such RST. */
-bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p)
+bool rg_trace_rst_trusted_counted(const rg_trace *t, const rg_probe *p, uint64_t *visits)
 {
+    uint64_t ignored = 0;
+    if (!visits)
+        visits = &ignored;
     if (p->kind != RG_REPLY_RST)
         return false;
-    const struct timespec *reset = last_reset_before(t, p);
-    unsigned floor = destination_floor(t);
+    const struct timespec *reset = last_reset_before(t, p, visits);
+    unsigned floor = destination_floor(t, visits);
     /* Port probes (TTL 0) first, then the hops from the floor up. */
     for (unsigned ttl = RG_PORT_PROBE_TTL; ttl <= t->max_ttl;
          ttl = ttl == RG_PORT_PROBE_TTL ? (floor > t->min_ttl ? floor : t->min_ttl) : ttl + 1) {
@@ -233,6 +240,7 @@ bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p)
             continue;
         for (unsigned a = 0; a < rg_trace_sent(t, ttl); a++) {
             const rg_probe *q = rg_trace_probe(t, ttl, a);
+            ++*visits;
             if (q == p || q->kind != RG_REPLY_NONE || q->sent.tv_sec == 0 ||
                 !ts_before(&q->sent, &p->sent))
                 continue;
@@ -241,6 +249,11 @@ bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p)
         }
     }
     return true;
+}
+
+bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p)
+{
+    return rg_trace_rst_trusted_counted(t, p, NULL);
 }
 
 static bool any_trusted_rst(const rg_trace *t)

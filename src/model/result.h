@@ -1,6 +1,7 @@
 /* result: the outcome of a run, independent of how it was measured.
- * The engine fills it, the output formats read it, and (later) a JSON reader
- * can rebuild it; nothing here touches a socket or the clock.
+ * The engine fills it, annotation adds what it learns about each address,
+ * the output formats read it, and input/json_read rebuilds it from a saved
+ * document; nothing here touches a socket or the clock.
  *
  * Memory: an rg_run owns its traces; a trace owns its target name, its probe
  * slots and its per-TTL counters, all allocated once by rg_trace_init so the
@@ -13,15 +14,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "../probe/reply.h" /* enum rg_reply_kind, the codec's */
 #include "../util/addr.h"
-
-enum rg_reply_kind {
-    RG_REPLY_NONE = 0,
-    RG_REPLY_TIME_EXCEEDED,
-    RG_REPLY_UNREACHABLE,
-    RG_REPLY_SYNACK,
-    RG_REPLY_RST,
-};
 
 enum rg_port_state {
     RG_PORT_UNKNOWN = 0,
@@ -202,6 +196,11 @@ const rg_probe *rg_trace_deciding(const rg_trace *t);
  * port or not. Such an earlier probe is harmless once an RST to a probe sent
  * after it came back before p left (that RST ended the half-open state). */
 bool rg_trace_rst_trusted(const rg_trace *t, const rg_probe *p);
+/* The same, adding to *visits (when not NULL) the probe slots it read: at
+ * most three times the trace's slots (rg_trace_slots), so a table asking
+ * about every RST stays quadratic per trace at worst, never cubic. Tests
+ * prove the bound by counting, not by timing. */
+bool rg_trace_rst_trusted_counted(const rg_trace *t, const rg_probe *p, uint64_t *visits);
 
 /* Whether the trace's TCP answers are RSTs that are all in doubt (no
  * SYN-ACK, no trusted RST): the port would come out unknown. */

@@ -31,7 +31,7 @@
 /* False on a write error. */
 bool rg_dot_write(FILE *out, const rg_graph *g);
 
-/* The same, shaped as an rg_writer_fn (output/atomic.h); ctx is the graph. */
+/* The same, shaped as an rg_writer_fn (util/atomic.h); ctx is the graph. */
 bool rg_dot_writer(FILE *out, const void *graph);
 
 /* The name node k has in the DOT source, which graphviz writes as the SVG

@@ -49,7 +49,7 @@ struct json_t;
 bool rg_html_write(FILE *out, const rg_run *run, const rg_graph *g, const char *svg,
                    size_t svglen, const struct json_t *doc);
 
-/* The same, shaped as an rg_writer_fn (output/atomic.h). */
+/* The same, shaped as an rg_writer_fn (util/atomic.h). */
 typedef struct rg_html_report {
     const rg_run *run;
     const rg_graph *graph;

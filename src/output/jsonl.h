@@ -24,7 +24,7 @@
 
 #include "../cli/config.h"
 #include "../model/result.h"
-#include "atomic_stream.h"
+#include "../util/atomic_stream.h"
 
 #define RG_JSONL_SCHEMA "routegraph-jsonl/1"
 

@@ -3,11 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <jansson.h>
 
 #include "../graph/graph.h"
-#include "atomic.h"
+#include "../util/atomic.h"
 #include "dot.h"
 #include "html.h"
 #include "json.h"

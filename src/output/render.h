@@ -47,7 +47,7 @@ typedef struct rg_render_out {
 bool rg_render(const rg_graph *g, rg_render_out *outs, size_t nouts, char *err,
                size_t errlen);
 
-/* Writes an rg_render_out's bytes; an rg_writer_fn (output/atomic.h). */
+/* Writes an rg_render_out's bytes; an rg_writer_fn (util/atomic.h). */
 bool rg_render_writer(FILE *out, const void *render_out);
 
 #endif

@@ -1,6 +1,5 @@
 #include "reply.h"
 
-#include "../model/result.h"
 #include "probe.h"
 #include "wire.h"
 

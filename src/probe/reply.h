@@ -19,8 +19,17 @@ enum rg_parse_status {
     RG_PARSE_MALFORMED, /* truncated or inconsistent */
 };
 
+/* What a reply says about its probe; the result model records it as is. */
+enum rg_reply_kind {
+    RG_REPLY_NONE = 0,
+    RG_REPLY_TIME_EXCEEDED,
+    RG_REPLY_UNREACHABLE,
+    RG_REPLY_SYNACK,
+    RG_REPLY_RST,
+};
+
 typedef struct rg_reply {
-    uint8_t kind;        /* enum rg_reply_kind (model/result.h) */
+    uint8_t kind;        /* enum rg_reply_kind */
     rg_addr from;        /* who sent the reply */
     uint8_t reply_ttl;   /* TTL / hop limit it arrived with (0 if unknown) */
     uint8_t icmp_type, icmp_code;

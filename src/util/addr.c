@@ -90,3 +90,55 @@ bool rg_addr_is_lab(const rg_addr *a)
     }
     return a->family == 6 && in_prefix(a, v6, 32);
 }
+
+static bool parse_port(const char *s, uint16_t *port)
+{
+    unsigned v = 0;
+    size_t n = strlen(s);
+    if (n == 0 || n > 5)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    if (v == 0 || v > 65535)
+        return false;
+    *port = (uint16_t)v;
+    return true;
+}
+
+bool rg_addr_parse_endpoint(const char *text, uint16_t default_port, rg_addr *addr,
+                            uint16_t *port)
+{
+    char buf[64];
+    const char *host = buf, *portstr = NULL;
+    size_t n = text ? strlen(text) : 0;
+    *port = default_port;
+    memset(addr, 0, sizeof *addr);
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, text, n + 1);
+    if (buf[0] == '[') {
+        char *close = strchr(buf, ']');
+        if (!close || (close[1] != '\0' && close[1] != ':'))
+            return false;
+        *close = '\0';
+        host = buf + 1;
+        if (close[1] == ':')
+            portstr = close + 2;
+    } else {
+        char *colon = strchr(buf, ':');
+        if (colon && !strchr(colon + 1, ':')) {
+            *colon = '\0'; /* one colon: IPv4:PORT; more: a bare IPv6 address */
+            portstr = colon + 1;
+        }
+    }
+    if (!rg_addr_parse(host, addr) || (buf[0] == '[' && addr->family != 6) ||
+        (portstr && !parse_port(portstr, port))) {
+        memset(addr, 0, sizeof *addr);
+        *port = default_port;
+        return false;
+    }
+    return true;
+}

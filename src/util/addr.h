@@ -21,6 +21,11 @@ typedef struct rg_addr {
 
 /* Parses a numeric IPv4 or IPv6 literal; false if it is neither. */
 bool rg_addr_parse(const char *text, rg_addr *out);
+/* "ADDR", "ADDR:PORT", "[V6ADDR]" or "[V6ADDR]:PORT" (a bare IPv6 address
+ * is taken whole, without a port); *port is default_port when none is
+ * given. False (addr unset) for anything else, port 0 included. */
+bool rg_addr_parse_endpoint(const char *text, uint16_t default_port, rg_addr *addr,
+                            uint16_t *port);
 /* Writes the canonical text form into buf (RG_ADDR_STRLEN bytes). */
 const char *rg_addr_format(const rg_addr *a, char *buf, size_t len);
 bool rg_addr_equal(const rg_addr *a, const rg_addr *b);

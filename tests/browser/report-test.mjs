@@ -123,12 +123,13 @@ async function panelText(page) {
   return page.locator('#rg-details').textContent();
 }
 
-// The node to inspect: one with markup in its name (the hostile one), else
-// the first host with an AS.
+// The node to inspect: one with markup in its name or its AS name (the
+// hostile one), else the first host with an AS.
 function pickHost(results, graph) {
   const hosts = new Map((results.hosts || []).map((h) => [h.address, h]));
   const nodes = graph.nodes.filter((x) => x.kind === 'host' && hosts.has(x.address));
-  const hostile = nodes.find((x) => /[<>]/.test(hosts.get(x.address).ptr || ''));
+  const marked = (h) => /[<>]/.test(h.ptr || '') || /[<>]/.test(h.as_org || '');
+  const hostile = nodes.find((x) => marked(hosts.get(x.address)));
   const withAs = nodes.find((x) => hosts.get(x.address).asn);
   const node = hostile || withAs || nodes[0];
   return node ? { node, host: hosts.get(node.address) } : null;

@@ -2,7 +2,7 @@
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -Isrc tests/fuzz/fuzz_asdb_csv.c src/annotate/asdb.c src/annotate/asdb_build.c \
- *     src/annotate/asdb_csv.c src/annotate/asdb_index.c src/output/atomic.c \
+ *     src/annotate/asdb_csv.c src/annotate/asdb_index.c src/util/atomic.c \
  *     src/util/addr.c -o /tmp/fuzz_asdb_csv
  *   /tmp/fuzz_asdb_csv -max_total_time=60 -max_len=8192 /tmp/asdb-corpus tests/fuzz/corpus/asdb_csv
  *
@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "annotate/asdb.h"
+#include "util/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,7 +31,7 @@ static void check(const rg_asdb *db, const rg_addr *a)
     if (rg_asdb_lookup(db, a, &asn, &org)) {
         if (asn == 0)
             abort();
-        if (org && (!org[0] || !rg_asdb_text_ok(org, strlen(org))))
+        if (org && (!org[0] || !rg_utf8_name_ok(org, strlen(org))))
             abort();
     } else if (asn != 0 || org != NULL) {
         abort();

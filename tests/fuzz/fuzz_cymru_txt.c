@@ -1,10 +1,11 @@
 /* libFuzzer harness for the Cymru TXT parsers and the DNS response parsers
  * that feed them: the input is tried as one TXT record's text (both Cymru
- * formats) and as a whole DNS response (TXT records, then PTR). Besides
- * the sanitizers, it checks what dns.h promises about anything accepted.
+ * formats) and as a whole DNS response (TXT records, then PTR), which
+ * c-ares's parsers read. Besides the sanitizers, it checks what cymru.h and
+ * dns_parse.h promise about anything accepted.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *     tests/fuzz/fuzz_cymru_txt.c src/annotate/dns.c src/model/result.c \
+ *     tests/fuzz/fuzz_cymru_txt.c src/annotate/dns_parse.c src/annotate/cymru.c \
  *     src/util/addr.c -lcares -o fuzz_cymru_txt
  *   ./fuzz_cymru_txt -max_total_time=60 tests/fuzz/corpus/cymru_txt
  */
@@ -12,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "annotate/dns.h"
+#include "annotate/cymru.h"
+#include "annotate/dns_parse.h"
+#include "util/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -86,7 +89,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char name[RG_DNS_NAME_MAX];
     int r = rg_dns_parse_ptr(data, size, name, sizeof name);
-    if (r == RG_DNS_FOUND && (name[0] == '\0' || strlen(name) >= RG_DNS_NAME_MAX - 1))
+    if (r == RG_DNS_FOUND && (name[0] == '\0' || strlen(name) > 253))
+        abort();
+    if (r == RG_DNS_FOUND && !rg_utf8_name_ok(name, strlen(name)))
         abort();
     if (r != RG_DNS_FOUND && name[0] != '\0')
         abort();

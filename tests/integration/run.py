@@ -397,6 +397,29 @@ def test_without_cap_net_raw():
 LAB_ASN_CSV = os.path.join(ROOT, "lab", "asn.csv")
 DNS = TOPO["dns"]
 
+# The hostile string the outputs must show literally and escaped. c-ares
+# refuses the lab's hostile PTR name whole (it takes only host name
+# characters), so the hostile text comes from AS data instead: the lab's
+# file plus one more specific range (the smaller range wins) putting h3's
+# .66 addresses in an AS of their own, HOSTILE_ASN, named so (its name then
+# labels a cluster of the graph, not only a tooltip).
+HOSTILE_ORG = 'evil"];<script>alert(1)</script>\'\\x.h3'
+HOSTILE_ASN = 64510
+
+
+def hostile_asn_csv(d):
+    """The lab's AS data with HOSTILE_ORG for 198.19.32.66 and 2001:db8:110::66,
+    written into directory d (readable by the unprivileged routegraph)."""
+    org = '"' + HOSTILE_ORG.replace('"', '""') + '"'
+    with open(LAB_ASN_CSV) as f:
+        text = f.read()
+    path = os.path.join(d, "asn-hostile.csv")
+    with open(path, "w") as f:
+        f.write(text + "".join(f"{a},{a},{HOSTILE_ASN},{org}\n"
+                               for a in DNS["hostile_ptr"]["addresses"]))
+    os.chmod(path, 0o644)
+    return path
+
 
 def router_asn(address):
     for r in TOPO["routers"]:
@@ -417,7 +440,7 @@ def csv_orgs():
 
 def annotated_run(*extra):
     addrs = [target("h1", 4, 50), target("h2", 4, 50), target("h3", 6, 50),
-             target("h3", 4, 66)]  # .66 carries the lab's hostile PTR name
+             target("h3", 4, 66)]  # .66 has the lab's hostile PTR name, which is refused
     return rg_json("-p", "80", *extra, *addrs)
 
 
@@ -436,10 +459,10 @@ def test_annotation_offline_as_and_ptr_from_lab_dns():
             want = router_asn(h["responder"])
             assert h["asn"] == want and h["as_org"] == orgs[want], h
             assert h["as_source"] == "offline", h
-            if h["responder"] in DNS["ptr"]:
-                assert h["ptr"] == DNS["ptr"][h["responder"]], h
-            elif h["responder"] in DNS["hostile_ptr"]["addresses"]:
-                assert h["ptr"] == DNS["hostile_ptr"]["name"], repr(h["ptr"])
+            if h["responder"] in DNS["hostile_ptr"]["addresses"]:
+                assert "ptr" not in h, h  # refused whole, as malformed
+            elif h["responder"] in DNS["ptr"]:
+                assert h.get("ptr") == DNS["ptr"][h["responder"]], h
             else:
                 assert "ptr" not in h, h
             if not path or path[-1] != want:
@@ -451,7 +474,9 @@ def test_annotation_offline_as_and_ptr_from_lab_dns():
 
 @test
 def test_annotation_text_view_and_escaping():
-    r = rg("-p", "80", "--asn-db", LAB_ASN_CSV, target("h3", 4, 66))
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)  # started as root, routegraph runs as nobody
+        r = rg("-p", "80", "--asn-db", hostile_asn_csv(d), target("h3", 4, 66))
     assert r.rc == 0 and r.err == "", r
     out = r.out.split("\n\n")
     view = [b for b in out if b.startswith(target("h3", 4, 66) + ":tcp80\n")]
@@ -459,10 +484,12 @@ def test_annotation_text_view_and_escaping():
     lines = view[0].splitlines()
     assert re.fullmatch(r" +1  198\.18\.0\.1  r1-to-prober\.lab  AS64500 RG-LAB-ACCESS Lab "
                         r"Access Networks  \d+\.\d{3} ms", lines[1]), lines[1]
-    # The hostile name: printable as is, its backslash doubled, the newline
-    # as \x0a, never raw.
-    assert 'evil"];<script>alert(1)</script>\'\\\\\\x0ax.h3.lab' in lines[3], repr(lines[3])
-    assert "\x1b" not in r.out
+    # The hostile organisation: printable as is, its backslash doubled.
+    assert f'AS{HOSTILE_ASN} evil"];<script>alert(1)</script>\'\\\\x.h3' in lines[3], \
+        repr(lines[3])
+    # The hostile PTR name (quotes, markup, a newline) is refused whole.
+    assert "evil" not in lines[3].split(f"AS{HOSTILE_ASN}")[0], repr(lines[3])
+    assert "\x1b" not in r.out and "\\x0a" not in r.out and "x.h3.lab" not in r.out, r.out
 
 
 @test
@@ -545,7 +572,7 @@ def test_graph_outputs_and_render_of_saved_json():
     with tempfile.TemporaryDirectory() as d:
         os.chmod(d, 0o777)  # started as root, routegraph runs as nobody
         live = os.path.join(d, "live")
-        r = rg("-q", "-p", "80,443", "--asn-db", LAB_ASN_CSV, "-o", live,
+        r = rg("-q", "-p", "80,443", "--asn-db", hostile_asn_csv(d), "-o", live,
                "--format", "json,dot,svg,png", *addrs)
         assert r.rc == 0 and r.err == "", r
         doc = json.load(open(live + ".json"))
@@ -556,10 +583,11 @@ def test_graph_outputs_and_render_of_saved_json():
         assert responders <= titles, responders - titles
         assert "prober" in titles and any(t.startswith("unk") for t in titles), titles
         text = "".join(svg.itertext())
-        assert '<script>alert(1)</script>' in text, "hostile name not shown literally"
+        assert HOSTILE_ORG in text, "hostile name not shown literally"
+        assert "x.h3.lab" not in open(live + ".svg").read()  # the refused PTR name
         assert svg.find(".//s:script", ns) is None
         clusters = {t.text for t in svg.iterfind(".//s:g[@class='cluster']/s:title", ns)}
-        assert len(clusters) == 4, clusters  # the four lab ASes on these paths
+        assert len(clusters) == 5, clusters  # the four lab ASes on these paths, and HOSTILE_ASN
         png = open(live + ".png", "rb").read()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR", png[:16]
         w, h = struct.unpack(">II", png[16:24])
@@ -666,8 +694,8 @@ def test_html_report_in_a_real_browser():
     with tempfile.TemporaryDirectory() as d:
         os.chmod(d, 0o777)  # started as root, routegraph runs as nobody
         prefix = os.path.join(d, "report")
-        r = rg("-q", "-p", "80,443", "--asn-db", LAB_ASN_CSV, "-o", prefix, "--format", "html,json",
-               *addrs)
+        r = rg("-q", "-p", "80,443", "--asn-db", hostile_asn_csv(d), "-o", prefix,
+               "--format", "html,json", *addrs)
         assert r.rc == 0 and r.err == "", r
         html = open(prefix + ".html", encoding="utf-8").read()
         assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") \

@@ -60,12 +60,46 @@ static void test_lab_ranges(void **state)
     }
 }
 
+/* --dns-server's syntax. */
+static void test_endpoint_syntax(void **state)
+{
+    (void)state;
+    rg_addr a;
+    uint16_t port;
+    char buf[RG_ADDR_STRLEN];
+    assert_true(rg_addr_parse_endpoint("198.18.3.2", 53, &a, &port));
+    assert_string_equal(rg_addr_format(&a, buf, sizeof buf), "198.18.3.2");
+    assert_int_equal(port, 53);
+    assert_true(rg_addr_parse_endpoint("198.18.3.2:5353", 53, &a, &port));
+    assert_int_equal(port, 5353);
+    assert_true(rg_addr_parse_endpoint("2001:db8:103::2", 53, &a, &port));
+    assert_int_equal(a.family, 6);
+    assert_int_equal(port, 53);
+    assert_true(rg_addr_parse_endpoint("[2001:db8:103::2]:65535", 53, &a, &port));
+    assert_string_equal(rg_addr_format(&a, buf, sizeof buf), "2001:db8:103::2");
+    assert_int_equal(port, 65535);
+    assert_true(rg_addr_parse_endpoint("[::1]", 7, &a, &port));
+    assert_int_equal(port, 7);
+    const char *bad[] = {"", "dns.example", "198.18.3.2:", "198.18.3.2:0", "198.18.3.2:65536",
+                         "198.18.3.2:53a", "198.18.3.2:+53", "[198.18.3.2]:53", "[::1",
+                         "[::1]x", "[::1]:", "198.18.3", " 198.18.3.2",
+                         "0123456789012345678901234567890123456789012345678901234567890123456789"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (rg_addr_parse_endpoint(bad[i], 53, &a, &port))
+            fail_msg("accepted '%s'", bad[i]);
+        assert_int_equal(a.family, 0);
+        assert_int_equal(port, 53);
+    }
+    assert_false(rg_addr_parse_endpoint(NULL, 53, &a, &port));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_format_round_trip),
         cmocka_unit_test(test_compare_and_equal),
         cmocka_unit_test(test_lab_ranges),
+        cmocka_unit_test(test_endpoint_syntax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

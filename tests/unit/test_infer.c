@@ -197,6 +197,42 @@ static void test_silent_and_filtered(void **state)
     rg_run_free(&run);
 }
 
+/* A port that stayed silent (filtered) has no distance of its own: it
+ * takes its address's, shown by another port's answer, and its path is
+ * filled up to the destination from the witnesses. (The engine shares
+ * the distance while probing; without it here, the trace it had left to
+ * inference was requeued and skipped in turn until the run gave up.) */
+static void test_filtered_port_takes_its_address_distance(void **state)
+{
+    (void)state;
+    rg_run run = run_of(RG_INFER_WITNESSES + 2);
+    char dst[32];
+    for (unsigned i = 0; i < RG_INFER_WITNESSES; i++) {
+        snprintf(dst, sizeof dst, "198.19.0.%u", 10 + i);
+        trace(&run, dst, PATH, 3, true);
+    }
+    const char *const first[] = {"198.18.0.1"};
+    trace(&run, "198.19.0.99", first, 1, false); /* port 80: SYN-ACK below */
+    rg_trace *open = &run.traces[RG_INFER_WITNESSES];
+    rg_trace_set_sent(open, RG_PORT_PROBE_TTL, 1);
+    rg_probe *p = rg_trace_probe(open, RG_PORT_PROBE_TTL, 0);
+    p->sent.tv_sec = 1;
+    p->from = addr("198.19.0.99");
+    p->kind = RG_REPLY_SYNACK;
+    p->reply_ttl = 61; /* sent at 64: four hops away */
+    rg_trace_conclude(open);
+    assert_int_equal(open->est_distance, 4);
+    trace(&run, "198.19.0.99", first, 1, false); /* port 443: nothing answers */
+    rg_trace *filtered = &run.traces[RG_INFER_WITNESSES + 1];
+    assert_int_equal(filtered->est_distance, 0);
+    assert_true(rg_run_infer(&run, RG_INFER_WITNESSES));
+    assert_int_equal(filtered->est_distance, 4);
+    expect_inferred(filtered, 2, "198.18.1.2");
+    expect_inferred(filtered, 3, "198.18.16.2");
+    expect_inferred(filtered, 4, NULL); /* the destination's TTL: no router */
+    rg_run_free(&run);
+}
+
 static void test_links_table(void **state)
 {
     (void)state;
@@ -228,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_inference_fits_the_own_neighbours),
         cmocka_unit_test(test_forward_within_prefix),
         cmocka_unit_test(test_silent_and_filtered),
+        cmocka_unit_test(test_filtered_port_takes_its_address_distance),
         cmocka_unit_test(test_links_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

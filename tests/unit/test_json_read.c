@@ -565,7 +565,7 @@ static void test_hosts(void **state)
     rg_run_free(&run);
     json_t *r2 = host_entry("198.18.1.2");
     set(r2, "as_source", json_string("some-future-source"));
-    set(r2, "ptr", json_string("r2\"];\n<b>"));
+    set(r2, "ptr", json_string("r2\"]; <b>"));
     set(r2, "city", json_string("Frankfurt"));
     add_hosts(doc, host_entry("198.18.0.1"), r2);
     json_array_append_new(json_object_get(doc, "hosts"), host_entry("198.51.100.1"));
@@ -588,7 +588,7 @@ static void test_hosts(void **state)
     assert_true(rg_addr_parse("198.18.1.2", &a));
     h = rg_run_host(&back, &a);
     assert_int_equal(h->as_source, RG_AS_NONE); /* unknown source: other */
-    assert_string_equal(h->ptr, "r2\"];\n<b>"); /* stored as is; outputs escape */
+    assert_string_equal(h->ptr, "r2\"]; <b>"); /* stored as is; outputs escape */
     assert_string_equal(h->city, "Frankfurt");
     assert_true(rg_addr_parse("198.51.100.1", &a));
     assert_null(rg_run_host(&back, &a)); /* not in the run: ignored */
@@ -829,6 +829,65 @@ static void test_c1_refused(void **state)
     json_decref(doc);
 }
 
+/* C0 control characters (a newline, ESC, NUL's neighbours) in a name: the
+ * live run keeps no such name, so a document holding one is refused, with
+ * one line naming where; in any other string only DEL and C1 are. */
+static void test_c0_in_names_refused(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"r1\n<b>", "\x01", "esc\x1b[2J", "tab\t", "cr\r"};
+    static const struct {
+        const char *in, *key, *path;
+    } where[] = {
+        {"hosts", "ptr", "$.hosts[1].ptr"},
+        {"hosts", "as_org", "$.hosts[1].as_org"},
+        {"hosts", "city", "$.hosts[1].city"},
+        {"traces", "target", "$.traces[0].target"},
+    };
+    for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            json_t *doc = json_load_file(RG_SOURCE_ROOT "/tests/data/graph-lab.json", 0, NULL);
+            assert_non_null(doc);
+            json_t *o = json_array_get(json_object_get(doc, where[w].in),
+                                       strcmp(where[w].in, "hosts") == 0 ? 1 : 0);
+            assert_non_null(o);
+            json_object_set_new(o, where[w].key, json_string(bad[i]));
+            char *text = json_dumps(doc, 0);
+            rg_run run;
+            char err[256], want[256];
+            assert_false(rg_json_read_buffer(text, strlen(text), &run, err, sizeof err));
+            snprintf(want, sizeof want,
+                     "%s: holds a control character (U+0000-U+001F, U+007F-U+009F)",
+                     where[w].path);
+            assert_string_equal(err, want);
+            assert_null(run.traces);
+            free(text);
+            json_decref(doc);
+        }
+    }
+    /* An unresolved name too. */
+    json_t *doc = json_load_file(RG_SOURCE_ROOT "/tests/data/graph-lab.json", 0, NULL);
+    json_t *u = json_pack("{s:s, s:s}", "name", "bad\nname", "error", "no such host");
+    json_array_append_new(json_object_get(doc, "unresolved"), u);
+    char *text = json_dumps(doc, 0);
+    rg_run run;
+    char err[256];
+    assert_false(rg_json_read_buffer(text, strlen(text), &run, err, sizeof err));
+    assert_memory_equal(err, "$.unresolved[", 13);
+    assert_non_null(strstr(err, "].name: holds a control character"));
+    free(text);
+    json_decref(doc);
+    /* Names without control characters still read (UTF-8, U+00A0, markup). */
+    doc = json_load_file(RG_SOURCE_ROOT "/tests/data/graph-lab.json", 0, NULL);
+    json_object_set_new(json_array_get(json_object_get(doc, "hosts"), 1), "ptr",
+                        json_string("K\xc3\xb6ln\xc2\xa0<b>\"x"));
+    text = json_dumps(doc, 0);
+    assert_true(rg_json_read_buffer(text, strlen(text), &run, err, sizeof err));
+    rg_run_free(&run);
+    free(text);
+    json_decref(doc);
+}
+
 int main(void)
 {
     json_set_alloc_funcs(counting_malloc, counting_free);
@@ -843,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_estimate_covers_jansson),
         cmocka_unit_test(test_memory_budget),
         cmocka_unit_test(test_c1_refused),
+        cmocka_unit_test(test_c0_in_names_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

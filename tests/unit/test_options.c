@@ -216,7 +216,7 @@ static void documented_defaults(rg_config *c)
     c->rate = RG_DEFAULT_RATE;
     c->gap = RG_DEFAULT_GAP;
     c->formats = RG_FMT_TABLE;
-    c->asn_sources = RG_ASN_OFFLINE;
+    c->as_lookups = RG_ASLOOKUP_OFFLINE;
     c->dns_timeout = RG_DEFAULT_DNS_TIMEOUT;
 }
 
@@ -264,7 +264,7 @@ static void apply_expect(struct expected *e, const char *key, const char *v)
     } else if (strcmp(key, "stopset") == 0) {
         c->stop_set = (unsigned)strtoul(v, NULL, 10);
     } else if (strcmp(key, "asnsrc") == 0) {
-        c->asn_sources = (unsigned)strtoul(v, NULL, 10);
+        c->as_lookups = (unsigned)strtoul(v, NULL, 10);
     } else if (strcmp(key, "family") == 0) {
         c->family = strcmp(v, "4") == 0 ? RG_FAMILY_4 : RG_FAMILY_6;
     } else if (strcmp(key, "output") == 0) {
@@ -338,7 +338,7 @@ static void check_config(size_t idx, const char *spec, const rg_config *got,
     CHECK(got->rate == want->rate);
     CHECK(got->gap == want->gap);
     CHECK(got->stop_set == want->stop_set);
-    CHECK(got->asn_sources == want->asn_sources);
+    CHECK(got->as_lookups == want->as_lookups);
     CHECK(got->dns_timeout == want->dns_timeout);
     CHECK(got->family == want->family);
     CHECK(got->formats == want->formats);
