@@ -105,8 +105,9 @@ static bool add_traces(rg_run *run, const rg_config *cfg, const char *name,
     run->traces = t;
     for (size_t p = 0; p < cfg->nports; p++) {
         rg_trace *tr = &run->traces[run->ntraces];
-        if (!rg_trace_init(tr, name, dst, cfg->ports[p], cfg->min_ttl,
-                           cfg->max_ttl, rg_attempts_for(cfg->retries)))
+        /* Slots come when the engine starts the trace (its window). */
+        if (!rg_trace_init_deferred(tr, name, dst, cfg->ports[p], cfg->min_ttl,
+                                    cfg->max_ttl, rg_attempts_for(cfg->retries)))
             return false;
         tr->src = *src;
         tr->addresses = naddrs;

@@ -210,12 +210,7 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
         return false;
     for (size_t i = 0; i < n; i++) {
         rg_trace *t = &run->traces[i];
-        size_t ns = rg_trace_slots(t);
-        e->slot[i] = calloc(ns, 1);
-        e->pacer[i] = calloc(ns, sizeof **e->pacer);
-        if (!e->slot[i] || !e->pacer[i])
-            return false;
-        slots += ns;
+        slots += rg_trace_planned_slots(t);
         start_trace(e, i);
         e->ts[i].scope = rg_links_scope(&t->dst);
     }
@@ -581,7 +576,9 @@ static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
         return;
     e->run->stats.replies++;
     rg_match m;
-    if (!rg_match_reply(&e->match, &r, &m)) {
+    /* A trace handed over was written as it was: a late reply to one of
+     * its lost probes is not added behind the reader's back. */
+    if (!rg_match_reply(&e->match, &r, &m) || e->ts[m.trace].handed) {
         e->run->stats.unmatched++;
         return;
     }
@@ -832,6 +829,8 @@ static void hand_over(engine *e, size_t ti)
         return;
     rg_trace *t = &e->run->traces[ti];
     rg_trace_conclude(t);
+    if (!t->est_distance)
+        t->est_distance = e->ts[ti].est_dist; /* the address's, as rg_run_infer shares it */
     rg_infer_silence(t, &e->links);
     e->ts[ti].handed = true;
     unsigned inferred = hops_left_to_inference(t);
@@ -908,13 +907,36 @@ static void send_fresh_hop(engine *e, size_t ti, uint64_t now, uint64_t *wake)
     }
 }
 
-/* Whether the trace has started, or may start now: --max-inflight bounds
- * the traces started and not done. */
-static bool start_in_window(engine *e, tstate *s)
+/* A trace's probe slots, and the engine's state per slot, exist from its
+ * start: a run holds the slots of the traces in its window, not of all. */
+static bool alloc_trace(engine *e, size_t ti)
 {
+    rg_trace *t = &e->run->traces[ti];
+    size_t ns = rg_trace_planned_slots(t);
+    if (!rg_trace_alloc(t))
+        return false;
+    e->slot[ti] = calloc(ns, 1);
+    e->pacer[ti] = calloc(ns, sizeof **e->pacer);
+    if (e->slot[ti] && e->pacer[ti])
+        return true;
+    free(e->slot[ti]);
+    free(e->pacer[ti]);
+    e->slot[ti] = NULL;
+    e->pacer[ti] = NULL;
+    return false;
+}
+
+/* Whether the trace has started, or may start now: --max-inflight bounds
+ * the traces started and not done. Out of memory, it waits for others to
+ * end and free theirs. */
+static bool start_in_window(engine *e, size_t ti)
+{
+    tstate *s = &e->ts[ti];
     if (s->started)
         return true;
     if (e->opts.max_inflight && e->active >= e->opts.max_inflight)
+        return false;
+    if (!alloc_trace(e, ti))
         return false;
     s->started = true;
     e->active++;
@@ -932,7 +954,7 @@ static uint64_t send_fresh(engine *e, uint64_t now)
     for (size_t k = 0; k < 2 * n; k++) {
         size_t ti = (e->cursor + k) % n;
         tstate *s = &e->ts[ti];
-        if (s->done || s->pilot != (k < n) || !start_in_window(e, s))
+        if (s->done || s->pilot != (k < n) || !start_in_window(e, ti))
             continue;
         if (e->tokens >= 1.0 && !port_probed(e, ti)) {
             send_probe(e, ti, RG_PORT_PROBE_TTL, 0, false, now);
@@ -1035,7 +1057,17 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
     run->stats.send_errors = e.send_errors;
     run->stats.last_send_error = e.last_send_error;
     uint64_t released_inferred = e.released_inferred;
+    /* A trace never started (the run was stopped) gets its empty slots for
+     * the outputs; one the hook released keeps only its conclusions. */
+    bool slots_ok = true;
+    for (size_t i = 0; i < run->ntraces; i++)
+        if (!e.ts[i].handed)
+            slots_ok &= rg_trace_alloc(&run->traces[i]);
     engine_free(&e);
+    if (!slots_ok) {
+        snprintf(err, errlen, "out of memory concluding %zu traces", run->ntraces);
+        return false;
+    }
     for (size_t i = 0; i < run->ntraces; i++)
         if (run->traces[i].probes) /* a released trace keeps its conclusions */
             rg_trace_conclude(&run->traces[i]);

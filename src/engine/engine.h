@@ -29,10 +29,13 @@
  * hook each trace is handed over once, when it ends; the end-of-run recheck
  * of inferred hops then leaves handed traces alone (they were written).
  *
- * Memory: every per-probe and per-trace structure is allocated once in
- * rg_engine_run before the first probe; the send/receive loop allocates
- * nothing. The engine writes into run->traces' probe slots and run->stats.
- * A trace the hook released keeps no engine state either. */
+ * Memory: the run-wide structures are allocated once in rg_engine_run
+ * before the first probe; a trace's probe slots (rg_trace_alloc) and the
+ * engine's per-slot state are allocated when it enters the window, so a
+ * run holds the slots of the traces in flight plus those kept for the
+ * outputs. Otherwise the send/receive loop allocates nothing. The engine
+ * writes into run->traces' probe slots and run->stats. A trace the hook
+ * released keeps no engine state either. */
 #ifndef RG_ENGINE_H
 #define RG_ENGINE_H
 

@@ -15,23 +15,16 @@ static size_t nttl(const rg_trace *t)
     return (size_t)(t->max_ttl - t->min_ttl + 1);
 }
 
-bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
-                   uint16_t dport, unsigned min_ttl, unsigned max_ttl,
-                   unsigned attempts)
+bool rg_trace_init_deferred(rg_trace *t, const char *target, const rg_addr *dst,
+                            uint16_t dport, unsigned min_ttl, unsigned max_ttl,
+                            unsigned attempts)
 {
     memset(t, 0, sizeof *t);
     if (min_ttl == 0 || max_ttl < min_ttl || attempts == 0)
         return false;
-    size_t n = max_ttl - min_ttl + 1;
     t->target = strdup(target);
-    t->probes = calloc((n + 1) * attempts, sizeof *t->probes);
-    t->nsent = calloc(n + 1, sizeof *t->nsent);
-    t->inferred = calloc(n, sizeof *t->inferred);
-    t->silence = calloc(n, sizeof *t->silence);
-    if (!t->target || !t->probes || !t->nsent || !t->inferred || !t->silence) {
-        rg_trace_free(t);
+    if (!t->target)
         return false;
-    }
     t->dst = *dst;
     t->dport = dport;
     t->min_ttl = min_ttl;
@@ -39,6 +32,37 @@ bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
     t->port_ttl = max_ttl;
     t->attempts = attempts;
     return true;
+}
+
+bool rg_trace_alloc(rg_trace *t)
+{
+    if (t->probes)
+        return true;
+    size_t n = nttl(t);
+    t->probes = calloc((n + 1) * t->attempts, sizeof *t->probes);
+    t->nsent = calloc(n + 1, sizeof *t->nsent);
+    t->inferred = calloc(n, sizeof *t->inferred);
+    t->silence = calloc(n, sizeof *t->silence);
+    if (t->probes && t->nsent && t->inferred && t->silence)
+        return true;
+    rg_trace_release(t);
+    return false;
+}
+
+size_t rg_trace_planned_slots(const rg_trace *t)
+{
+    return t->attempts ? (nttl(t) + 1) * t->attempts : 0;
+}
+
+bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
+                   uint16_t dport, unsigned min_ttl, unsigned max_ttl,
+                   unsigned attempts)
+{
+    if (rg_trace_init_deferred(t, target, dst, dport, min_ttl, max_ttl, attempts) &&
+        rg_trace_alloc(t))
+        return true;
+    rg_trace_free(t);
+    return false;
 }
 
 void rg_trace_free(rg_trace *t)

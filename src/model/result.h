@@ -150,6 +150,16 @@ bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
                    uint16_t dport, unsigned min_ttl, unsigned max_ttl,
                    unsigned attempts);
 void rg_trace_free(rg_trace *t);
+/* As rg_trace_init, but the probe slots, counters and inference stay
+ * unallocated until rg_trace_alloc: a planned trace costs its name and this
+ * struct until the engine starts it. */
+bool rg_trace_init_deferred(rg_trace *t, const char *target, const rg_addr *dst,
+                            uint16_t dport, unsigned min_ttl, unsigned max_ttl,
+                            unsigned attempts);
+/* Allocates what rg_trace_init_deferred left out (nothing when present). */
+bool rg_trace_alloc(rg_trace *t);
+/* The probe slots the trace has, or will have once allocated. */
+size_t rg_trace_planned_slots(const rg_trace *t);
 /* Frees the probe slots, counters and inference of a trace already
  * written (streamed output), keeping its identity and conclusions (target,
  * addresses, ports, state, reached_ttl ...). Afterwards the trace has no

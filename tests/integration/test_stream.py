@@ -151,8 +151,11 @@ def test_jsonl_equals_the_document_of_the_same_run():
         s = by_key[(t["address"], t["port"])]
         assert s["type"] == "trace"
         # Every trace-level key the document has, but the annotated AS path.
-        assert {k: v for k, v in t.items() if k not in ("hops", "as_path")} == \
-               {k: v for k, v in s.items() if k not in ("hops", "type")}, t["address"]
+        want = {k: v for k, v in t.items() if k not in ("hops", "as_path")}
+        got = {k: v for k, v in s.items() if k not in ("hops", "type")}
+        assert want == got, (t["address"], t["port"],
+                             {k: (want.get(k), got.get(k)) for k in want.keys() | got.keys()
+                              if want.get(k) != got.get(k)})
         # Every hop with probes, exactly, but what inference says of it.
         probed_doc = {h["ttl"]: comparable_hop(h) for h in t["hops"] if h["probes"]}
         probed_str = {h["ttl"]: comparable_hop(h) for h in s["hops"] if h["probes"]}
