@@ -15,6 +15,7 @@
 #include "pace.h"
 #include "queue.h"
 #include "stopset.h"
+#include "window.h"
 
 #define NS 1000000000ull
 #define MS 1000000ull
@@ -72,7 +73,7 @@ typedef struct engine {
     double tokens, burst;
     uint64_t token_at;
     size_t cursor, done;
-    size_t active;         /* traces started and not done (--max-inflight) */
+    rg_window window;      /* traces started and not done (--max-inflight) */
     uint64_t released_inferred; /* hops_inferred of traces the hook released */
     uint64_t send_errors;
     int last_send_error;
@@ -198,6 +199,7 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
     e->run = run;
     e->socks = socks;
     e->opts = *opts;
+    e->window.limit = opts->max_inflight;
     e->timeout_ns = (uint64_t)(opts->timeout * (double)NS);
     e->burst = opts->rate / 100.0 > 1.0 ? opts->rate / 100.0 : 1.0;
     e->tokens = 1.0;
@@ -864,7 +866,7 @@ static void check_done(engine *e, size_t ti)
     }
     s->done = true;
     e->done++;
-    e->active--;
+    rg_window_leave(&e->window);
     hand_over(e, ti);
 }
 
@@ -879,7 +881,7 @@ static bool reopen_traces(engine *e)
             continue;
         e->ts[i].done = false;
         e->done--;
-        e->active++;
+        rg_window_return(&e->window);
         any = true;
     }
     return any;
@@ -934,12 +936,13 @@ static bool start_in_window(engine *e, size_t ti)
     tstate *s = &e->ts[ti];
     if (s->started)
         return true;
-    if (e->opts.max_inflight && e->active >= e->opts.max_inflight)
+    if (!rg_window_enter(&e->window))
         return false;
-    if (!alloc_trace(e, ti))
+    if (!alloc_trace(e, ti)) {
+        rg_window_leave(&e->window);
         return false;
+    }
     s->started = true;
-    e->active++;
     return true;
 }
 
