@@ -5,6 +5,8 @@
  *   build/bench_asdb                  # data from ${RG_DATA_DIR:-/usr/local/share/routegraph}/asn
  *   build/bench_asdb --dir DIR        # data from DIR
  *   build/bench_asdb --compile [--dir DIR]   # (re)writes DIR/asn.rgidx and exits
+ *   build/bench_asdb --country ...    # the country data (DIR/country.rgidx;
+ *                                     # default directory .../country)
  *
  * Prints: CSV parse time (first load in this process, then the best of
  * three), index write and open times, the time rg_asdb_open_dir takes (what
@@ -18,6 +20,10 @@
 
 #include "annotate/annotate.h"
 #include "annotate/asdb.h"
+#include "annotate/country.h"
+
+/* The AS data unless --country. */
+static const rg_asdb_files *files = &rg_asdb_as_files;
 
 static double now_ms(void)
 {
@@ -124,11 +130,11 @@ static int compile(const char *dir)
     char err[512];
     rg_asdb_info info;
     double t0 = now_ms();
-    if (!rg_asdb_compile_dir(dir, &info, err, sizeof err)) {
+    if (!rg_asdb_compile_files(dir, files, &info, err, sizeof err)) {
         fprintf(stderr, "bench_asdb: %s\n", err);
         return 1;
     }
-    printf("compiled %s/%s in %.0f ms\n", dir, RG_ASDB_INDEX_NAME, now_ms() - t0);
+    printf("compiled %s/%s in %.0f ms\n", dir, files->index, now_ms() - t0);
     print_info("index", &info);
     return 0;
 }
@@ -136,18 +142,23 @@ static int compile(const char *dir)
 int main(int argc, char **argv)
 {
     char dirbuf[4096];
-    const char *dir = rg_annotate_asn_dir(dirbuf, sizeof dirbuf);
+    const char *dir = NULL;
     bool do_compile = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
             dir = argv[++i];
         } else if (strcmp(argv[i], "--compile") == 0) {
             do_compile = true;
+        } else if (strcmp(argv[i], "--country") == 0) {
+            files = &rg_country_files;
         } else {
-            fprintf(stderr, "usage: bench_asdb [--dir DIR] [--compile]\n");
+            fprintf(stderr, "usage: bench_asdb [--dir DIR] [--compile] [--country]\n");
             return 2;
         }
     }
+    if (!dir)
+        dir = files == &rg_country_files ? rg_annotate_country_dir(dirbuf, sizeof dirbuf)
+                                         : rg_annotate_asn_dir(dirbuf, sizeof dirbuf);
     if (!dir) {
         fprintf(stderr, "bench_asdb: RG_DATA_DIR too long\n");
         return 2;
@@ -156,11 +167,11 @@ int main(int argc, char **argv)
         return compile(dir);
 
     char p4[4200], p6[4200], idx[64];
-    snprintf(p4, sizeof p4, "%s/%s", dir, RG_ASDB_CSV4_NAME);
-    snprintf(p6, sizeof p6, "%s/%s", dir, RG_ASDB_CSV6_NAME);
+    snprintf(p4, sizeof p4, "%s/%s", dir, files->csv4);
+    snprintf(p6, sizeof p6, "%s/%s", dir, files->csv6);
     if (access(p4, R_OK) != 0 || access(p6, R_OK) != 0) {
-        printf("bench_asdb: no AS data in %s (run scripts/fetch-asn-data.sh); nothing measured\n",
-               dir);
+        printf("bench_asdb: no %s in %s (run scripts/fetch-asn-data.sh); nothing measured\n",
+               files->what, dir);
         return 1;
     }
     const char *paths[] = {p4, p6};
@@ -170,7 +181,7 @@ int main(int argc, char **argv)
     for (int run = 0; run < 3; run++) {
         rg_asdb_free(db);
         double t0 = now_ms();
-        db = rg_asdb_load(paths, 2, err, sizeof err);
+        db = rg_asdb_load_kind(files->kind, paths, 2, err, sizeof err);
         double t = now_ms() - t0;
         if (!db) {
             fprintf(stderr, "bench_asdb: %s\n", err);
@@ -197,7 +208,7 @@ int main(int argc, char **argv)
     for (int run = 0; run < 5; run++) {
         rg_asdb_free(db);
         t0 = now_ms();
-        db = rg_asdb_open_index(idx, err, sizeof err);
+        db = rg_asdb_open_index_kind(files->kind, idx, err, sizeof err);
         double t = now_ms() - t0;
         if (!db) {
             fprintf(stderr, "bench_asdb: %s\n", err);
@@ -213,7 +224,7 @@ int main(int argc, char **argv)
     printf("index open (mmap + full validation): %.2f ms first, %.2f ms best of 5\n", first, best);
 
     t0 = now_ms();
-    rg_asdb *dflt = rg_asdb_open_dir(dir, err, sizeof err);
+    rg_asdb *dflt = rg_asdb_open_files(dir, files, err, sizeof err);
     double t = now_ms() - t0;
     if (dflt) {
         const rg_asdb_info *i = rg_asdb_get_info(dflt);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the peer tracers the benchmark (bench/run.py) compares routegraph
-# with, plus GNU time for peak memory. Debian 12 package names. Not needed to
-# build or test routegraph. Quiet and quick when everything is already there.
+# with, plus GNU time for peak memory and strace for bench/startup.py. Debian
+# 12 package names. Not needed to build or test routegraph. Quiet and quick
+# when everything is already there.
 set -euo pipefail
 
 PKGS=(
@@ -11,6 +12,7 @@ PKGS=(
   mtr-tiny        # mtr without the GTK front end (-T --report)
   scamper         # scamper + sc_warts2json
   time            # /usr/bin/time -v: peak memory
+  strace          # bench/startup.py: exec to first probe
   python3         # the benchmark itself
 )
 

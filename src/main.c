@@ -5,6 +5,7 @@
  * the raw sockets (a trace only), drop every privilege (every mode), and only
  * then read files, resolve names, probe, close the raw sockets, annotate and
  * write output. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +23,19 @@
 #include "engine/sockets.h"
 #include "model/result.h"
 #include "input/json_read.h"
+#include "lookup.h"
 #include "probe/probe.h"
 #include "output/jsonl.h"
 #include "output/outputs.h"
 #include "output/progress.h"
 #include "output/text.h"
+#include "watch/stop.h"
+#include "history/histcmd.h"
+#include "watch/changes.h"
+#include "watch/check.h"
+#include "watch/metrics_http.h"
+#include "watch/diffcmd.h"
+#include "watch/watch.h"
 
 #ifndef RG_VERSION
 #define RG_VERSION "0.0.0"
@@ -157,30 +166,68 @@ static void report_send_errors(const rg_run *run)
 }
 
 /* A streamed run that asked for nothing needing the whole run (no other
- * format, no table on standard output) frees each trace once written. */
+ * format, no table on standard output, no baseline or check) frees each
+ * trace once written, and skips annotation. */
 static bool jsonl_alone(const rg_config *cfg)
 {
-    return (cfg->formats & ~(unsigned)RG_FMT_JSONL) == 0 && (!cfg->output || cfg->quiet);
+    return (cfg->formats & ~(unsigned)RG_FMT_JSONL) == 0 && (!cfg->output || cfg->quiet) &&
+           !cfg->baseline && !cfg->check;
 }
 
-/* The outputs written after the run: every format but the streamed one,
- * annotated first. Nothing when the stream was all that was asked for. */
-static bool write_run_outputs(rg_run *run, const rg_config *cfg, rg_sources *sources)
+/* The outputs written after the run: every format but the streamed one.
+ * Nothing when the stream was all that was asked for. */
+static bool write_run_outputs(const rg_run *run, const rg_config *cfg)
 {
     if (jsonl_alone(cfg))
         return true;
     rg_config rest = *cfg;
     rest.formats &= ~(unsigned)RG_FMT_JSONL;
-    char warn[512];
-    rg_sources_annotate(sources, run, cfg, warn, sizeof warn);
-    if (warn[0] && !cfg->quiet)
-        say("%s", warn);
     return rg_outputs_write(run, &rest, !cfg->quiet, NULL);
+}
+
+/* --baseline on one run: every target:port's verdict after the outputs. */
+static void compare_baseline(const rg_run *base, const rg_run *run, const rg_config *cfg)
+{
+    rg_changes c;
+    if (cfg->quiet)
+        return;
+    if (!rg_changes_init(&c, base, run)) {
+        say("%s", "out of memory");
+        return;
+    }
+    fputs("\nAgainst the baseline:\n", stdout);
+    rg_changes_compare(&c, run, stdout, NULL, true, 0);
+    rg_changes_free(&c);
+}
+
+/* --check: the files asked for with -o (nothing else on standard output),
+ * then the one status line; returns the plugin's exit status. */
+static int check_run(const rg_run *run, const rg_run *base, const rg_config *cfg)
+{
+    rg_check_rules rules;
+    char err[256];
+    if (!rg_check_parse(cfg->check_spec, &rules, err, sizeof err))
+        return RG_CHECK_UNKNOWN; /* checked by options already */
+    if (cfg->output && !rg_outputs_write(run, cfg, false, NULL))
+        return RG_CHECK_UNKNOWN;
+    json_t *events = NULL;
+    rg_changes c;
+    if (cfg->baseline) {
+        if (!(events = json_array()) || !rg_changes_init(&c, base, run)) {
+            json_decref(events);
+            return RG_CHECK_UNKNOWN;
+        }
+        rg_changes_compare(&c, run, NULL, events, false, 0);
+        rg_changes_free(&c);
+    }
+    int level = rg_check_report(stdout, &rules, run, events);
+    json_decref(events);
+    return level;
 }
 
 /* socks is closed as soon as probing ends: annotation and output (DNS
  * answers, databases, graphviz) never run with a raw socket open. */
-static int trace(const rg_config *cfg, rg_sockets *socks)
+static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
 {
     char err[512];
     rg_target_list targets = {0};
@@ -198,11 +245,35 @@ static int trace(const rg_config *cfg, rg_sockets *socks)
     }
     if (sources.warning[0] && !cfg->quiet)
         say("%s", sources.warning);
-    rg_run run = {0};
+    rg_run run = {0}, base = {0};
     int status = 0;
+    bool checked = false; /* --check wrote its status line */
+    /* Read before probing, so a bad file fails fast (the watch reads its own). */
+    if (cfg->baseline && !watching && !rg_json_read_file(cfg->baseline, &base, err, sizeof err)) {
+        say("%s", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
     if (!plan_traces(&run, cfg, &targets, socks)) {
         say("%s", "out of memory");
         status = EXIT_RUNTIME;
+        goto out;
+    }
+    if (watching && (cfg->formats & RG_FMT_JSONL)) {
+        say("watch: --format jsonl streams a single run; a watch writes json (its latest round) or --history");
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (watching) {
+        /* Every round reuses the traces' slots (watch.h): all of them now. */
+        for (size_t i = 0; i < run.ntraces; i++)
+            if (!rg_trace_alloc(&run.traces[i])) {
+                say("%s", "out of memory");
+                status = EXIT_RUNTIME;
+                goto out;
+            }
+        /* The sockets stay open for every round (watch.h). */
+        status = rg_watch_run(&run, cfg, socks, &sources);
         goto out;
     }
     bool streaming = cfg->formats & RG_FMT_JSONL;
@@ -221,7 +292,7 @@ static int trace(const rg_config *cfg, rg_sockets *socks)
                          .max_inflight = cfg->max_inflight,
                          .trace_done = streaming ? rg_jsonl_trace_done : NULL,
                          .trace_done_ctx = streaming ? &stream : NULL};
-    bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, NULL,
+    bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, rg_stop_flag(),
                              err, sizeof err);
     rg_sockets_close(socks);
     rg_progress_finish(&prog);
@@ -233,16 +304,40 @@ static int trace(const rg_config *cfg, rg_sockets *socks)
         goto out;
     }
     report_send_errors(&run);
+    if (run.interrupted && !cfg->quiet)
+        say("stopped by %s: writing what was measured (unfinished traces marked incomplete)",
+            rg_stop_signal_name());
     /* The stream ends first: what was finished is kept whatever follows. */
     if (streaming && !rg_jsonl_close(&stream, &run, err, sizeof err)) {
         say("%s", err);
         status = EXIT_RUNTIME;
     }
-    if (!write_run_outputs(&run, cfg, &sources))
+    if (!jsonl_alone(cfg)) {
+        char warn[512];
+        rg_sources_annotate(&sources, &run, cfg, warn, sizeof warn);
+        if (warn[0] && !cfg->quiet && !cfg->check)
+            say("%s", warn);
+    }
+    if (cfg->check) {
+        status = check_run(&run, &base, cfg);
+        checked = true;
+        goto out;
+    }
+    if (!write_run_outputs(&run, cfg))
         status = EXIT_RUNTIME;
+    else if (cfg->baseline)
+        compare_baseline(&base, &run, cfg);
+    else if (status == 0 && run.interrupted)
+        status = rg_stop_exit_status();
     else if (status == 0 && run.nunresolved > 0)
         status = EXIT_PARTIAL;
 out:
+    /* A plugin that could not decide says UNKNOWN (the reason is on stderr). */
+    if (cfg->check && !checked) {
+        puts("ROUTEGRAPH UNKNOWN - the run failed (see standard error)");
+        status = RG_CHECK_UNKNOWN;
+    }
+    rg_run_free(&base);
     rg_run_free(&run);
     rg_sources_close(&sources);
     rg_targets_free(&targets);
@@ -296,7 +391,11 @@ int main(int argc, char **argv)
     rg_config cfg;
     char err[512];
     bool rendering = argc > 1 && strcmp(argv[1], "render") == 0;
-    if (rendering) {
+    bool watching = argc > 1 && strcmp(argv[1], "watch") == 0;
+    bool diffing = argc > 1 && strcmp(argv[1], "diff") == 0;
+    bool history = argc > 1 && strcmp(argv[1], "history") == 0;
+    bool looking_up = argc > 1 && strcmp(argv[1], "lookup") == 0;
+    if (rendering || watching || diffing || history || looking_up) {
         argc--;
         argv++;
     }
@@ -313,10 +412,21 @@ int main(int argc, char **argv)
     case RG_OPT_RUN:
         break;
     }
+    if ((cfg.check && !rg_check_parse(cfg.check_spec, &(rg_check_rules){{0}}, err, sizeof err)) ||
+        (cfg.metrics && !rg_metrics_parse_listen(cfg.metrics, err, sizeof err))) {
+        say("%s", err);
+        return EXIT_USAGE;
+    }
+    if (!watching && cfg.watch_only[0]) {
+        say("%s applies to routegraph watch", cfg.watch_only);
+        return EXIT_USAGE;
+    }
     /* Only a trace needs the raw sockets; every mode drops every privilege
      * before it reads a file, a reply or a name, or starts graphviz. */
     rg_sockets socks = {.send4 = -1, .send6 = -1, .rx = {-1, -1, -1, -1}};
-    if (!rendering && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
+    /* Reading saved results (render, diff, history) and lookup need no socket. */
+    bool offline = rendering || diffing || history || looking_up;
+    if (!offline && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
         say("%s", err);
         return EXIT_RUNTIME;
     }
@@ -325,7 +435,20 @@ int main(int argc, char **argv)
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
-    int status = rendering ? render(&cfg) : trace(&cfg, &socks);
+    if (!offline && !rg_stop_install()) {
+        say("cannot install the SIGINT/SIGTERM handlers: %s", strerror(errno));
+        rg_sockets_close(&socks);
+        return EXIT_RUNTIME;
+    }
+    if (cfg.check && (watching || offline)) {
+        say("--check applies to a single run");
+        return EXIT_USAGE;
+    }
+    int status = rendering  ? render(&cfg)
+               : diffing    ? rg_diff_command(&cfg)
+               : history    ? rg_history_command(&cfg)
+               : looking_up ? rg_lookup_main(&cfg)
+                            : trace(&cfg, &socks, watching);
     rg_sockets_close(&socks);
     return status;
 }

@@ -4,13 +4,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *rg_annotate_asn_dir(char *buf, size_t len)
+static const char *data_dir(char *buf, size_t len, const char *sub)
 {
     const char *root = getenv("RG_DATA_DIR");
     if (!root || !root[0])
         root = RG_DEFAULT_DATA_DIR;
-    int n = snprintf(buf, len, "%s/asn", root);
+    int n = snprintf(buf, len, "%s/%s", root, sub);
     return n >= 0 && (size_t)n < len ? buf : NULL;
+}
+
+const char *rg_annotate_asn_dir(char *buf, size_t len)
+{
+    return data_dir(buf, len, "asn");
+}
+
+const char *rg_annotate_country_dir(char *buf, size_t len)
+{
+    return data_dir(buf, len, "country");
+}
+
+rg_country_db *rg_annotate_open_default_country(char *err, size_t errlen)
+{
+    char dir[4096];
+    if (!rg_annotate_country_dir(dir, sizeof dir)) {
+        snprintf(err, errlen, "RG_DATA_DIR: path too long");
+        return NULL;
+    }
+    return rg_country_open_dir(dir, err, errlen);
 }
 
 rg_asdb *rg_annotate_open_default_asdb(char *err, size_t errlen)
@@ -89,4 +109,20 @@ bool rg_annotate_offline(rg_run *run, const rg_asdb *db, const rg_mmdb_set *mmdb
         }
     }
     return true;
+}
+
+void rg_annotate_countries(rg_run *run, const rg_country_db *db, bool public_only,
+                           rg_annotate_stats *st)
+{
+    if (!db)
+        return;
+    for (size_t i = 0; i < run->nhosts; i++) {
+        rg_host *h = &run->hosts[i];
+        if (h->country[0] || (public_only && rg_addr_is_special(&h->addr)) ||
+            !rg_country_lookup(db, &h->addr, h->country))
+            continue;
+        h->geo_source = RG_AS_CSV;
+        if (st)
+            st->country_db++;
+    }
 }

@@ -29,6 +29,7 @@ bool rg_asdb_attach(rg_asdb *db, const uint8_t *image, size_t len)
     db->image = image;
     db->image_len = len;
     db->n4 = h->n4, db->n6 = h->n6, db->norgs = h->norgs;
+    db->kind = (enum rg_asdb_kind)h->kind;
     db->s4 = (const uint32_t *)(image + l.s4);
     db->e4 = (const uint32_t *)(image + l.e4);
     db->asn4 = (const uint32_t *)(image + l.asn4);
@@ -79,6 +80,16 @@ const rg_asdb_info *rg_asdb_get_info(const rg_asdb *db)
 {
     return &db->info;
 }
+
+enum rg_asdb_kind rg_asdb_get_kind(const rg_asdb *db)
+{
+    return db->kind;
+}
+
+const rg_asdb_files rg_asdb_as_files = {
+    RG_ASDB_AS, RG_ASDB_CSV4_NAME, RG_ASDB_CSV6_NAME, RG_ASDB_INDEX_NAME, "AS database",
+    "run scripts/fetch-asn-data.sh or give --asn-db FILE",
+};
 
 static bool answer(const rg_asdb *db, uint32_t asn_v, uint32_t org_id,
                    uint32_t *asn, const char **org)
@@ -155,8 +166,14 @@ bool rg_asdb_lookup(const rg_asdb *db, const rg_addr *a, uint32_t *asn, const ch
 
 rg_asdb *rg_asdb_load(const char *const *paths, size_t n, char *err, size_t errlen)
 {
+    return rg_asdb_load_kind(RG_ASDB_AS, paths, n, err, errlen);
+}
+
+rg_asdb *rg_asdb_load_kind(enum rg_asdb_kind kind, const char *const *paths, size_t n,
+                           char *err, size_t errlen)
+{
     if (n == 0) {
-        snprintf(err, errlen, "AS database: no files given");
+        snprintf(err, errlen, "%s: no files given", rg_asdb_kind_what(kind));
         return NULL;
     }
     if (n == 1) {
@@ -166,11 +183,11 @@ rg_asdb *rg_asdb_load(const char *const *paths, size_t n, char *err, size_t errl
         if (fd >= 0)
             close(fd);
         if (r == (ssize_t)sizeof head && rg_asdb_has_index_magic(head, sizeof head))
-            return rg_asdb_open_index(paths[0], err, errlen);
+            return rg_asdb_open_index_kind(kind, paths[0], err, errlen);
     }
-    rg_asdb_builder *b = rg_asdb_builder_new();
+    rg_asdb_builder *b = rg_asdb_builder_new_kind(kind);
     if (!b) {
-        snprintf(err, errlen, "AS database: out of memory");
+        snprintf(err, errlen, "%s: out of memory", rg_asdb_kind_what(kind));
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
@@ -200,9 +217,10 @@ static void fnv(uint64_t *h, const void *p, size_t n)
         *h = (*h ^ b[i]) * 0x100000001b3u;
 }
 
-static bool dir_scan(const char *dir, dir_files *d, char *err, size_t errlen)
+static bool dir_scan(const char *dir, const rg_asdb_files *f, dir_files *d, char *err,
+                     size_t errlen)
 {
-    static const char *const names[2] = {RG_ASDB_CSV4_NAME, RG_ASDB_CSV6_NAME};
+    const char *const names[2] = {f->csv4, f->csv6};
     memset(d, 0, sizeof *d);
     uint64_t h = 0xcbf29ce484222325u;
     for (int i = 0; i < 2; i++) {
@@ -220,17 +238,16 @@ static bool dir_scan(const char *dir, dir_files *d, char *err, size_t errlen)
         fnv(&h, v, sizeof v);
     }
     d->fingerprint = h;
-    snprintf(d->idx, sizeof d->idx, "%s/%s", dir, RG_ASDB_INDEX_NAME);
+    snprintf(d->idx, sizeof d->idx, "%s/%s", dir, f->index);
     return true;
 }
 
-static rg_asdb *load_dir_csv(const char *dir, const dir_files *d, char *err, size_t errlen)
+static rg_asdb *load_dir_csv(const char *dir, const rg_asdb_files *f, const dir_files *d,
+                             char *err, size_t errlen)
 {
     if (!d->present[0] && !d->present[1]) {
-        snprintf(err, errlen,
-                 "%s: no AS database (no %s or %s there; run scripts/fetch-asn-data.sh "
-                 "or give --asn-db FILE)",
-                 dir, RG_ASDB_CSV4_NAME, RG_ASDB_CSV6_NAME);
+        snprintf(err, errlen, "%s: no %s (no %s or %s there; %s)", dir, f->what, f->csv4,
+                 f->csv6, f->fetch);
         return NULL;
     }
     const char *paths[2];
@@ -238,7 +255,7 @@ static rg_asdb *load_dir_csv(const char *dir, const dir_files *d, char *err, siz
     for (int i = 0; i < 2; i++)
         if (d->present[i])
             paths[n++] = d->csv[i];
-    rg_asdb *db = rg_asdb_load(paths, n, err, errlen);
+    rg_asdb *db = rg_asdb_load_kind(f->kind, paths, n, err, errlen);
     if (db) /* only ever a freshly built image: ours to stamp */
         ((idx_header *)db->owned)->fingerprint = d->fingerprint;
     return db;
@@ -246,14 +263,20 @@ static rg_asdb *load_dir_csv(const char *dir, const dir_files *d, char *err, siz
 
 rg_asdb *rg_asdb_open_dir(const char *dir, char *err, size_t errlen)
 {
+    return rg_asdb_open_files(dir, &rg_asdb_as_files, err, errlen);
+}
+
+rg_asdb *rg_asdb_open_files(const char *dir, const rg_asdb_files *f, char *err,
+                            size_t errlen)
+{
     dir_files d;
-    if (!dir_scan(dir, &d, err, errlen))
+    if (!dir_scan(dir, f, &d, err, errlen))
         return NULL;
     char note[RG_ASDB_MSGLEN] = "";
     struct stat st;
     if (stat(d.idx, &st) == 0) {
         char ierr[RG_ASDB_MSGLEN];
-        rg_asdb *db = rg_asdb_open_index(d.idx, ierr, sizeof ierr);
+        rg_asdb *db = rg_asdb_open_index_kind(f->kind, d.idx, ierr, sizeof ierr);
         if (db) {
             const idx_header *h = (const idx_header *)db->image;
             if ((!d.present[0] && !d.present[1]) || h->fingerprint == d.fingerprint)
@@ -268,7 +291,7 @@ rg_asdb *rg_asdb_open_dir(const char *dir, char *err, size_t errlen)
             snprintf(note, sizeof note, "%.230s; parsed the CSVs", ierr);
         }
     }
-    rg_asdb *db = load_dir_csv(dir, &d, err, errlen);
+    rg_asdb *db = load_dir_csv(dir, f, &d, err, errlen);
     if (db)
         memcpy(db->info.note, note, sizeof note);
     return db;
@@ -276,10 +299,16 @@ rg_asdb *rg_asdb_open_dir(const char *dir, char *err, size_t errlen)
 
 bool rg_asdb_compile_dir(const char *dir, rg_asdb_info *info, char *err, size_t errlen)
 {
+    return rg_asdb_compile_files(dir, &rg_asdb_as_files, info, err, errlen);
+}
+
+bool rg_asdb_compile_files(const char *dir, const rg_asdb_files *f, rg_asdb_info *info,
+                           char *err, size_t errlen)
+{
     dir_files d;
-    if (!dir_scan(dir, &d, err, errlen))
+    if (!dir_scan(dir, f, &d, err, errlen))
         return false;
-    rg_asdb *db = load_dir_csv(dir, &d, err, errlen);
+    rg_asdb *db = load_dir_csv(dir, f, &d, err, errlen);
     if (!db)
         return false;
     if (info)

@@ -35,7 +35,13 @@
  * (host byte order, versioned, checksummed, every count, offset, range and
  * string validated on open, so a damaged index is refused, never trusted).
  * Startup with the full ip-location-db data then costs a few milliseconds
- * instead of a full parse. */
+ * instead of a full parse.
+ *
+ * Kinds: the same reader, tables and index serve the country database
+ * (annotate/country.h), whose lines are "range_start,range_end,country_code"
+ * (ISO 3166-1 alpha-2, two ASCII letters, stored upper case). Its "AS
+ * number" is the code packed by RG_ASDB_CC, and it has no organisations.
+ * An index records its kind: one kind's index is refused as the other. */
 #ifndef RG_ASDB_H
 #define RG_ASDB_H
 
@@ -58,6 +64,21 @@
 typedef struct rg_asdb rg_asdb;
 typedef struct rg_asdb_builder rg_asdb_builder;
 
+/* What the third field of a line holds (see above). */
+enum rg_asdb_kind { RG_ASDB_AS = 0, RG_ASDB_COUNTRY = 1 };
+/* A country code as the lookup's number: 'N' 'L' -> 0x4e4c. */
+#define RG_ASDB_CC(a, b) ((uint32_t)(unsigned char)(a) << 8 | (uint32_t)(unsigned char)(b))
+
+/* A kind's files inside a data directory, and its name in messages. */
+typedef struct rg_asdb_files {
+    enum rg_asdb_kind kind;
+    const char *csv4, *csv6, *index;
+    const char *what;  /* "AS database" */
+    const char *fetch; /* how to get it, for the "none there" message */
+} rg_asdb_files;
+
+extern const rg_asdb_files rg_asdb_as_files; /* RG_ASDB_CSV4_NAME ... */
+
 typedef struct rg_asdb_info {
     size_t ranges4, ranges6; /* lookup ranges, after overlap resolution and merging */
     size_t orgs;             /* distinct organisations */
@@ -71,7 +92,8 @@ typedef struct rg_asdb_info {
 } rg_asdb_info;
 
 /* Loading several sources: add them in order of preference, then finish. */
-rg_asdb_builder *rg_asdb_builder_new(void);
+rg_asdb_builder *rg_asdb_builder_new(void); /* RG_ASDB_AS */
+rg_asdb_builder *rg_asdb_builder_new_kind(enum rg_asdb_kind kind);
 /* family_hint: 0 (decide per line), 4 or 6; see above. name is used in
  * messages. False with one line in err when the buffer holds no valid range
  * (the builder stays usable; skipped lines are still counted). */
@@ -90,6 +112,8 @@ void rg_asdb_builder_free(rg_asdb_builder *b);
 /* Loads the given files, in order of preference. A file that starts with the
  * index magic is opened as a compiled index, which must then be the only file. */
 rg_asdb *rg_asdb_load(const char *const *paths, size_t n, char *err, size_t errlen);
+rg_asdb *rg_asdb_load_kind(enum rg_asdb_kind kind, const char *const *paths, size_t n,
+                           char *err, size_t errlen);
 
 /* The default data directory: DIR/asn.rgidx when it is valid and was compiled
  * from the CSVs now in DIR (same names, sizes and mtimes), else the CSVs
@@ -98,8 +122,15 @@ rg_asdb *rg_asdb_load(const char *const *paths, size_t n, char *err, size_t errl
 rg_asdb *rg_asdb_open_dir(const char *dir, char *err, size_t errlen);
 /* Parses the CSVs in dir and writes dir/asn.rgidx atomically. */
 bool rg_asdb_compile_dir(const char *dir, rg_asdb_info *info, char *err, size_t errlen);
+/* The same for any kind's files. */
+rg_asdb *rg_asdb_open_files(const char *dir, const rg_asdb_files *files, char *err,
+                            size_t errlen);
+bool rg_asdb_compile_files(const char *dir, const rg_asdb_files *files, rg_asdb_info *info,
+                           char *err, size_t errlen);
 
-rg_asdb *rg_asdb_open_index(const char *path, char *err, size_t errlen);
+rg_asdb *rg_asdb_open_index(const char *path, char *err, size_t errlen); /* RG_ASDB_AS */
+rg_asdb *rg_asdb_open_index_kind(enum rg_asdb_kind kind, const char *path, char *err,
+                                 size_t errlen);
 bool rg_asdb_write_index(const rg_asdb *db, const char *path, char *err, size_t errlen);
 
 /* True when a range holds a; *asn (never 0 then) and *org (NULL when the
@@ -108,6 +139,7 @@ bool rg_asdb_write_index(const rg_asdb *db, const char *path, char *err, size_t 
 bool rg_asdb_lookup(const rg_asdb *db, const rg_addr *a, uint32_t *asn, const char **org);
 
 const rg_asdb_info *rg_asdb_get_info(const rg_asdb *db);
+enum rg_asdb_kind rg_asdb_get_kind(const rg_asdb *db);
 void rg_asdb_free(rg_asdb *db);
 
 #endif

@@ -61,9 +61,15 @@ bool rg_asdb_grow(void **p, size_t *cap, size_t need, size_t elem)
 
 rg_asdb_builder *rg_asdb_builder_new(void)
 {
+    return rg_asdb_builder_new_kind(RG_ASDB_AS);
+}
+
+rg_asdb_builder *rg_asdb_builder_new_kind(enum rg_asdb_kind kind)
+{
     rg_asdb_builder *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
+    b->kind = kind;
     /* Organisation id 0 is the empty string: "no organisation". */
     b->str = malloc(64);
     b->off = malloc(64 * sizeof *b->off);
@@ -389,26 +395,27 @@ static bool resolve(rawvec *v, rg_asdb_builder *b)
 rg_asdb *rg_asdb_builder_finish(rg_asdb_builder *b, char *err, size_t errlen)
 {
     if (!b) {
-        snprintf(err, errlen, "AS database: out of memory");
+        snprintf(err, errlen, "database: out of memory");
         return NULL;
     }
     rg_asdb *db = NULL;
     layout l;
+    const char *what = rg_asdb_kind_what(b->kind);
     if (b->fam[0].n + b->fam[1].n == 0) {
-        snprintf(err, errlen, "AS database: no address ranges loaded");
+        snprintf(err, errlen, "%s: no address ranges loaded", what);
         goto done;
     }
     if (!resolve(&b->fam[0], b) || !resolve(&b->fam[1], b) ||
         !rg_asdb_layout_of(b->fam[0].n, b->fam[1].n, b->norgs, b->slen, &l) ||
         !(db = calloc(1, sizeof *db))) {
-        snprintf(err, errlen, "AS database: out of memory");
+        snprintf(err, errlen, "%s: out of memory", what);
         goto done;
     }
     /* Prefaulted in one go: page by page costs more than filling it. */
     void *img = mmap(NULL, (size_t)l.total, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (img == MAP_FAILED) {
-        snprintf(err, errlen, "AS database: out of memory");
+        snprintf(err, errlen, "%s: out of memory", what);
         free(db);
         db = NULL;
         goto done;
@@ -417,7 +424,7 @@ rg_asdb *rg_asdb_builder_finish(rg_asdb_builder *b, char *err, size_t errlen)
     db->owned = img;
     db->info = b->info;
     if (!rg_asdb_attach(db, img, (size_t)l.total)) {
-        snprintf(err, errlen, "AS database: out of memory");
+        snprintf(err, errlen, "%s: out of memory", what);
         rg_asdb_free(db);
         db = NULL;
     }

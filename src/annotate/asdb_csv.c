@@ -36,7 +36,8 @@ static int split_fields(const char *p, size_t n, slice *f, int maxf, char *scrat
     int nf = 0;
     for (;;) {
         if (nf == maxf) {
-            *why = "too many fields (an unquoted comma in the organisation?)";
+            *why = maxf == 4 ? "too many fields (an unquoted comma in the organisation?)"
+                             : "too many fields";
             return -1;
         }
         while (i < n && is_blank(p[i]))
@@ -182,6 +183,35 @@ static bool parse_asn(slice f, uint32_t *asn)
     return true;
 }
 
+/* Two ASCII letters, either case, as RG_ASDB_CC of the upper case. */
+static bool parse_cc(slice f, uint32_t *cc)
+{
+    char u[2];
+    if (f.n != 2)
+        return false;
+    for (int i = 0; i < 2; i++) {
+        char c = f.p[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (c < 'A' || c > 'Z')
+            return false;
+        u[i] = c;
+    }
+    *cc = RG_ASDB_CC(u[0], u[1]);
+    return true;
+}
+
+/* The third field as the kind reads it; false with *why. */
+static bool parse_value(enum rg_asdb_kind kind, slice f, uint32_t *v, const char **why)
+{
+    if (kind == RG_ASDB_COUNTRY) {
+        *why = "country code is not two letters (ISO 3166-1 alpha-2)";
+        return parse_cc(f, v);
+    }
+    *why = "AS number is not a decimal number up to 4294967295";
+    return parse_asn(f, v);
+}
+
 /* Which family a start/end pair is, or 0 with *why. */
 static int pair_family(enum addr_form fs, enum addr_form fe, key e, int hint, const char **why)
 {
@@ -234,11 +264,13 @@ static enum line_result parse_line(line_ctx *c, const char *p, size_t n)
         return LINE_SKIPPED;
     }
     slice f[4];
-    int nf = split_fields(p, n, f, 4, c->scratch, &c->why);
+    bool cc = c->b->kind == RG_ASDB_COUNTRY;
+    int nf = split_fields(p, n, f, cc ? 3 : 4, c->scratch, &c->why);
     if (nf < 0)
         return LINE_SKIPPED;
     if (nf < 3) {
-        c->why = "expected range_start,range_end,asn,organisation";
+        c->why = cc ? "expected range_start,range_end,country_code"
+                    : "expected range_start,range_end,asn,organisation";
         return LINE_SKIPPED;
     }
     key s, e;
@@ -250,10 +282,8 @@ static enum line_result parse_line(line_ctx *c, const char *p, size_t n)
     if (fam == 0)
         return LINE_SKIPPED;
     uint32_t asn;
-    if (!parse_asn(f[2], &asn)) {
-        c->why = "AS number is not a decimal number up to 4294967295";
+    if (!parse_value(c->b->kind, f[2], &asn, &c->why))
         return LINE_SKIPPED;
-    }
     if (key_cmp(e, s) < 0) {
         c->why = "range end lies before its start";
         return LINE_SKIPPED;
@@ -502,7 +532,8 @@ bool rg_asdb_builder_add_file(rg_asdb_builder *b, const char *path, char *err, s
         if (first && have >= RG_ASDB_IDX_MAGIC_LEN) {
             first = false;
             if (rg_asdb_has_index_magic(buf, have)) {
-                snprintf(err, errlen, "%s: a compiled AS index can only be used alone", path);
+                snprintf(err, errlen, "%s: a compiled %s can only be used alone", path,
+                         rg_asdb_kind_index(b->kind));
                 ok = false;
                 break;
             }

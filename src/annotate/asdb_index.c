@@ -81,6 +81,7 @@ void rg_asdb_fill_image(uint8_t *img, const layout *l, const rawvec *v4, const r
     h->n4 = (uint32_t)v4->n;
     h->n6 = (uint32_t)v6->n;
     h->norgs = (uint32_t)b->norgs;
+    h->kind = (uint32_t)b->kind;
     h->strings_len = b->slen;
     h->file_size = l->total;
     uint32_t *s4 = (uint32_t *)(img + l->s4), *e4 = (uint32_t *)(img + l->e4);
@@ -124,16 +125,32 @@ static bool keys_ascending(const uint64_t *s, const uint64_t *e, size_t n)
     return true;
 }
 
+/* A country index's values are two upper-case letters, and it names no
+ * organisation (its organisation table holds only the empty one). */
+static bool value_ok(enum rg_asdb_kind kind, uint32_t v)
+{
+    if (kind == RG_ASDB_AS)
+        return v != 0;
+    uint32_t a = v >> 8, b = v & 0xff;
+    return v <= 0xffff && a >= 'A' && a <= 'Z' && b >= 'A' && b <= 'Z';
+}
+
 /* Everything a lookup relies on, checked once, so lookups need no checks. */
-static const char *validate_image(const uint8_t *img, size_t len)
+static const char *validate_image(const uint8_t *img, size_t len, enum rg_asdb_kind kind)
 {
     if (len < sizeof(idx_header) || !rg_asdb_has_index_magic((const char *)img, len))
-        return "not a routegraph AS index";
+        return kind == RG_ASDB_COUNTRY ? "not a routegraph country index"
+                                       : "not a routegraph AS index";
     const idx_header *h = (const idx_header *)img;
     if (h->byte_order != IDX_ORDER)
         return "written on a machine of another byte order";
     if (h->version != IDX_VERSION)
         return "unsupported index version (recompile it)";
+    if (h->kind != (uint32_t)kind)
+        return kind == RG_ASDB_AS ? "a country index, not an AS index"
+                                  : "an AS index, not a country index";
+    if (kind == RG_ASDB_COUNTRY && h->norgs != 1)
+        return "bad organisation table";
     layout l;
     if (!rg_asdb_layout_of(h->n4, h->n6, h->norgs, h->strings_len, &l) ||
         h->file_size != l.total || l.total != len)
@@ -154,18 +171,25 @@ static const char *validate_image(const uint8_t *img, size_t len)
             return "bad organisation string";
     }
     for (uint32_t i = 0; i < h->n4; i++) {
-        if (s4[i] > e4[i] || (i > 0 && s4[i] <= e4[i - 1]) || a4[i] == 0 || o4[i] >= h->norgs)
+        if (s4[i] > e4[i] || (i > 0 && s4[i] <= e4[i - 1]) || !value_ok(kind, a4[i]) ||
+            o4[i] >= h->norgs)
             return "bad IPv4 range table";
     }
     if (!keys_ascending((const uint64_t *)(img + l.s6), (const uint64_t *)(img + l.e6), h->n6))
         return "bad IPv6 range table";
     for (uint32_t i = 0; i < h->n6; i++)
-        if (a6[i] == 0 || o6[i] >= h->norgs)
+        if (!value_ok(kind, a6[i]) || o6[i] >= h->norgs)
             return "bad IPv6 range table";
     return NULL;
 }
 
 rg_asdb *rg_asdb_open_index(const char *path, char *err, size_t errlen)
+{
+    return rg_asdb_open_index_kind(RG_ASDB_AS, path, err, errlen);
+}
+
+rg_asdb *rg_asdb_open_index_kind(enum rg_asdb_kind kind, const char *path, char *err,
+                                 size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -179,9 +203,9 @@ rg_asdb *rg_asdb_open_index(const char *path, char *err, size_t errlen)
     else if (!S_ISREG(st.st_mode))
         why = "not a regular file";
     else if (st.st_size < (off_t)sizeof(idx_header) || (uint64_t)st.st_size > SIZE_MAX)
-        why = "damaged AS index: size does not match its header (truncated?)";
+        why = "size does not match its header (truncated?)";
     if (why) {
-        snprintf(err, errlen, "%s: %s", path, why);
+        snprintf(err, errlen, "%s: damaged %s: %s", path, rg_asdb_kind_index(kind), why);
         close(fd);
         return NULL;
     }
@@ -193,10 +217,11 @@ rg_asdb *rg_asdb_open_index(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(e));
         return NULL;
     }
-    why = validate_image(map, len);
+    why = validate_image(map, len, kind);
     rg_asdb *db = why ? NULL : calloc(1, sizeof *db);
     if (!db) {
-        snprintf(err, errlen, "%s: damaged AS index: %s", path, why ? why : "out of memory");
+        snprintf(err, errlen, "%s: damaged %s: %s", path, rg_asdb_kind_index(kind),
+                 why ? why : "out of memory");
         munmap(map, len);
         return NULL;
     }

@@ -77,7 +77,7 @@ extern const char rg_asdb_idx_magic[RG_ASDB_IDX_MAGIC_LEN];
 typedef struct idx_header {
     char magic[8];
     uint32_t version, byte_order;
-    uint32_t n4, n6, norgs, reserved0;
+    uint32_t n4, n6, norgs, kind; /* kind: enum rg_asdb_kind (0 in old AS indexes) */
     uint64_t strings_len, file_size;
     uint64_t fingerprint; /* of the CSVs it was compiled from; 0 = none */
     uint64_t checksum;    /* of everything after the header */
@@ -107,6 +107,7 @@ struct rg_asdb {
     const char *strings;
     uint32_t *bucket4, *bucket6; /* NBUCKET+1: first range whose top 16 bits >= k;
                                   * NULL for small tables */
+    enum rg_asdb_kind kind;
     rg_asdb_info info;
 };
 
@@ -132,8 +133,20 @@ struct rg_asdb_builder {
     uint64_t *table; /* open addressing: hash << 32 | org id; 0 = empty slot */
     size_t tcap;
     uint32_t last_org; /* neighbouring lines usually share their organisation */
+    enum rg_asdb_kind kind;
     rg_asdb_info info;
 };
+
+/* What to call a kind's database and index in messages. */
+static inline const char *rg_asdb_kind_what(enum rg_asdb_kind kind)
+{
+    return kind == RG_ASDB_COUNTRY ? "country database" : "AS database";
+}
+
+static inline const char *rg_asdb_kind_index(enum rg_asdb_kind kind)
+{
+    return kind == RG_ASDB_COUNTRY ? "country index" : "AS index";
+}
 
 /* asdb_index.c */
 bool rg_asdb_layout_of(uint64_t n4, uint64_t n6, uint64_t norgs, uint64_t slen, layout *l);

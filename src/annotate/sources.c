@@ -7,6 +7,49 @@
 #include "annotate.h"
 #include "dns.h"
 
+static void skipped_warning(rg_sources *s, const char *what, const rg_asdb_info *info)
+{
+    if (info->skipped && !s->warning[0])
+        snprintf(s->warning, sizeof s->warning,
+                 "%s: %zu malformed or reversed lines skipped (first: %s)", what,
+                 info->skipped, info->first_skip);
+}
+
+static void *load_default_asdb(void *arg)
+{
+    rg_sources *s = arg;
+    char ignored[RG_ASDB_MSGLEN];
+    s->asdb = rg_annotate_open_default_asdb(ignored, sizeof ignored);
+    s->default_missing = s->asdb == NULL;
+    return NULL;
+}
+
+static void *load_default_country(void *arg)
+{
+    rg_sources *s = arg;
+    char ignored[RG_ASDB_MSGLEN];
+    s->countries = rg_annotate_open_default_country(ignored, sizeof ignored);
+    s->default_countries = s->countries != NULL;
+    return NULL;
+}
+
+/* In a thread of its own; in this one when no thread can be had. */
+static void start_loader(rg_sources *s, int i, void *(*fn)(void *))
+{
+    s->loading[i] = pthread_create(&s->loader[i], NULL, fn, s) == 0;
+    if (!s->loading[i])
+        fn(s);
+}
+
+static void join_loaders(rg_sources *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (s->loading[i]) {
+            pthread_join(s->loader[i], NULL);
+            s->loading[i] = false;
+        }
+}
+
 static bool open_asdb(rg_sources *s, const rg_config *cfg, char *err, size_t errlen)
 {
     if (!(cfg->as_lookups & RG_ASLOOKUP_OFFLINE))
@@ -16,15 +59,25 @@ static bool open_asdb(rg_sources *s, const rg_config *cfg, char *err, size_t err
         if (!s->asdb)
             return false;
         const rg_asdb_info *info = rg_asdb_get_info(s->asdb);
-        if (info->skipped)
-            snprintf(s->warning, sizeof s->warning,
-                     "AS data: %zu malformed or reversed lines skipped (first: %s)",
-                     info->skipped, info->first_skip);
+        skipped_warning(s, "AS data", info);
         return true;
     }
-    char ignored[RG_ASDB_MSGLEN];
-    s->asdb = rg_annotate_open_default_asdb(ignored, sizeof ignored);
-    s->default_missing = s->asdb == NULL;
+    start_loader(s, 0, load_default_asdb);
+    return true;
+}
+
+static bool open_countries(rg_sources *s, const rg_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->ncountry_db > 0) {
+        s->countries = rg_country_load(cfg->country_db, cfg->ncountry_db, err, errlen);
+        if (!s->countries)
+            return false;
+        skipped_warning(s, "country data", rg_country_info(s->countries));
+        return true;
+    }
+    if (!(cfg->as_lookups & RG_ASLOOKUP_OFFLINE))
+        return true;
+    start_loader(s, 1, load_default_country);
     return true;
 }
 
@@ -46,7 +99,8 @@ static bool open_mmdbs(rg_sources *s, const rg_config *cfg, char *err, size_t er
 bool rg_sources_open(rg_sources *s, const rg_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    if (open_asdb(s, cfg, err, errlen) && open_mmdbs(s, cfg, err, errlen))
+    if (open_asdb(s, cfg, err, errlen) && open_countries(s, cfg, err, errlen) &&
+        open_mmdbs(s, cfg, err, errlen))
         return true;
     rg_sources_close(s);
     return false;
@@ -80,7 +134,12 @@ static void run_dns(rg_run *run, const rg_config *cfg, char *warn, size_t warnle
                  "%lu of %lu unanswered", cfg->dns_timeout, st.unfinished, st.queries);
 }
 
-void rg_sources_annotate(const rg_sources *s, rg_run *run, const rg_config *cfg,
+void rg_sources_ready(rg_sources *s)
+{
+    join_loaders(s);
+}
+
+void rg_sources_annotate(rg_sources *s, rg_run *run, const rg_config *cfg,
                          char *warn, size_t warnlen)
 {
     warn[0] = '\0';
@@ -88,6 +147,16 @@ void rg_sources_annotate(const rg_sources *s, rg_run *run, const rg_config *cfg,
         snprintf(warn, warnlen, "annotation skipped: out of memory");
         return;
     }
+    rg_sources_annotate_hosts(s, run, cfg, warn, warnlen);
+}
+
+void rg_sources_annotate_hosts(rg_sources *s, rg_run *run, const rg_config *cfg,
+                               char *warn, size_t warnlen)
+{
+    warn[0] = '\0';
+    join_loaders(s);
+    if (run->nhosts == 0)
+        return;
     rg_annotate_stats st = {0};
     char err[256];
     if ((s->asdb || s->mmdbs) &&
@@ -97,13 +166,20 @@ void rg_sources_annotate(const rg_sources *s, rg_run *run, const rg_config *cfg,
      * named (the lab's own, say) carries its own terms. */
     if (st.as_csv > 0 && cfg->nasn_db == 0)
         run->as_credit = RG_ANNOTATE_ASN_CREDIT;
+    /* After the .mmdb files (they win), before Cymru (it fills the rest). */
+    rg_annotate_countries(run, s->countries, s->default_countries, &st);
+    if (st.country_db > 0 && s->default_countries)
+        run->country_credit = RG_COUNTRY_CREDIT;
     run_dns(run, cfg, warn[0] ? err : warn, warn[0] ? sizeof err : warnlen);
 }
 
 void rg_sources_close(rg_sources *s)
 {
+    join_loaders(s);
     rg_asdb_free(s->asdb);
+    rg_country_free(s->countries);
     rg_mmdb_set_free(s->mmdbs);
     s->asdb = NULL;
+    s->countries = NULL;
     s->mmdbs = NULL;
 }

@@ -59,6 +59,8 @@ typedef struct rg_config {
     size_t nasn_db;
     const char *mmdb[RG_MAX_DBFILES];   /* --mmdb, repeatable */
     size_t nmmdb;
+    const char *country_db[RG_MAX_DBFILES]; /* --country-db, repeatable */
+    size_t ncountry_db;
     unsigned as_lookups;    /* enum rg_as_lookups bits */
     const char *dns_server;  /* --dns-server ADDR, NULL = system resolver */
     double dns_timeout;      /* seconds for all lookups together */
@@ -68,6 +70,17 @@ typedef struct rg_config {
     size_t ntargets;
     const char *target_file; /* -f FILE, "-" = stdin */
     char trace_only[32];     /* the first option given that only a trace uses, or "" */
+    /* routegraph watch */
+    double interval;         /* seconds from one round's start to the next */
+    unsigned rounds;         /* 0 = until stopped by a signal */
+    char watch_only[32];     /* the first watch-only option given, or "" */
+    const char *baseline;    /* --baseline FILE.json, NULL = none */
+    const char *history;     /* --history FILE (SQLite), NULL = none */
+    unsigned round;          /* routegraph history --round N; 0 = list */
+    const char *metrics;     /* --metrics ADDR:PORT, NULL = no server */
+    bool check;              /* --check: a monitoring plugin's one line and status */
+    const char *check_spec;  /* its rules, NULL = the defaults */
+    char probe_only[32];     /* the same, annotation options (lookup takes them) left out */
 } rg_config;
 
 /* The global cap. Each router is paced by its own answers (engine/pace.h),
@@ -83,5 +96,8 @@ typedef struct rg_config {
  * a streamed run (--format jsonl) holds the slots of no more than these. */
 #define RG_DEFAULT_MAX_INFLIGHT 4096
 #define RG_DEFAULT_DNS_TIMEOUT 3.0
+#define RG_DEFAULT_INTERVAL 60
+#define RG_MAX_INTERVAL 86400
+#define RG_MAX_ROUNDS 1000000000
 
 #endif

@@ -45,6 +45,14 @@ enum {
     OPT_ASN_SOURCE,
     OPT_DNS_SERVER,
     OPT_DNS_TIMEOUT,
+    OPT_INTERVAL,   /* routegraph watch */
+    OPT_ROUNDS,
+    OPT_BASELINE,
+    OPT_HISTORY,
+    OPT_ROUND,
+    OPT_METRICS,
+    OPT_CHECK,
+    OPT_COUNTRY_DB,
     OPT_MAX_INFLIGHT,
 };
 
@@ -64,11 +72,19 @@ static const struct option LONGOPTS[] = {
     {"stop-set", optional_argument, NULL, OPT_STOP_SET},
     {"asn-db", required_argument, NULL, OPT_ASN_DB},
     {"mmdb", required_argument, NULL, OPT_MMDB},
+    {"country-db", required_argument, NULL, OPT_COUNTRY_DB},
     {"asn-source", required_argument, NULL, OPT_ASN_SOURCE},
     {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
     {"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"rounds", required_argument, NULL, OPT_ROUNDS},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"history", required_argument, NULL, OPT_HISTORY},
+    {"round", required_argument, NULL, OPT_ROUND},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"check", optional_argument, NULL, OPT_CHECK},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -91,6 +107,7 @@ static const struct {
 
 static const char USAGE[] =
     "Usage: routegraph [OPTIONS] TARGET...\n"
+    "       routegraph lookup [OPTIONS] ADDRESS...   (no probing; see below)\n"
     "Trace the routes to many targets and ports at once with TCP SYN probes of\n"
     "rising TTL (IPv4 and IPv6), and print a scapy-style table of the hops.\n"
     "TARGET is a host name or an IPv4/IPv6 address; more can come from -f.\n"
@@ -139,7 +156,12 @@ static const char USAGE[] =
     "      --asn-db FILE    AS database in ip-location-db CSV form, repeatable\n"
     "                       (default: the data installed by\n"
     "                       scripts/fetch-asn-data.sh)\n"
-    "      --mmdb FILE      MaxMind-format .mmdb (ASN or City), repeatable\n"
+    "      --mmdb FILE      MaxMind-format .mmdb (ASN or City), repeatable; its\n"
+    "                       country wins over the country database\n"
+    "      --country-db FILE  country database in ip-location-db CSV form\n"
+    "                       (start,end,country_code) or its index, repeatable\n"
+    "                       (default: the data installed by\n"
+    "                       scripts/fetch-asn-data.sh)\n"
     "      --asn-source S   offline (default), cymru, offline,cymru (Cymru DNS for\n"
     "                       what the offline data does not know) or none\n"
     "      --dns-server ADDR  resolver for PTR and Cymru lookups (default: the\n"
@@ -149,20 +171,59 @@ static const char USAGE[] =
     "  -q                   quiet: no progress display, and with -o no table on\n"
     "                       standard output\n"
     "  -h, --help           show this help and exit\n"
-    "  -V, --version        show the version and exit\n"
+    "  -V, --version        show the version and exit\n";
+
+/* Apart: one string literal this long is more than C promises to take. */
+static const char USAGE_LOOKUP[] =
+    "\n"
+    "routegraph lookup ADDRESS... (or -f FILE): AS number and name, country,\n"
+    "city and reverse-DNS name of each address, one line each (--format json:\n"
+    "a JSON document); no probe is sent and no privilege kept. Takes -f, -n,\n"
+    "-q, --format, --asn-db, --country-db, --mmdb, --asn-source, --dns-server,\n"
+    "--dns-timeout. Exit status 2 when no address was given or none parsed,\n"
+    "3 when some did not parse (each named on standard error).\n"
     "\n"
     "Exit status:\n"
     "  0  every trace ran\n"
     "  1  runtime error, such as no CAP_NET_RAW or a socket failure\n"
     "  2  bad command line or target list; nothing was traced\n"
     "  3  partial: some target could not be resolved or used, the rest were traced\n"
+    "  130/143  stopped by SIGINT/SIGTERM: what was measured is written, marked\n"
+    "       incomplete\n"
     "\n"
     "Needs CAP_NET_RAW (root, or setcap cap_net_raw+ep); every capability is\n"
     "dropped once the raw sockets are open.\n";
 
+/* Apart from USAGE: one string literal may not pass 4095 bytes (C11). */
+static const char WATCH_USAGE[] =
+    "\n"
+    "Watching (routegraph watch [OPTIONS] TARGET...: trace every interval,\n"
+    "report per-hop loss and RTT over the rounds like mtr --report):\n"
+    "      --interval SECS  seconds from one round's start to the next, 0-" STR(RG_MAX_INTERVAL) "\n"
+    "                       (default " STR(RG_DEFAULT_INTERVAL) "; 0: back to back)\n"
+    "      --rounds N       stop after N rounds, 1-" STR(RG_MAX_ROUNDS) " (default: until\n"
+    "                       SIGINT or SIGTERM)\n"
+    "      --baseline FILE  compare each trace (each round) with a saved JSON run:\n"
+    "                       route, AS-path, ECMP-branch, port and reachability\n"
+    "                       changes, each reported once (also for a single run)\n"
+    "      --history FILE   keep every round in an SQLite database (WAL)\n"
+    "      --metrics ADDR:PORT  serve OpenMetrics at http://ADDR:PORT/metrics\n"
+    "      --check[=KIND:LEVEL,...]  one run as a monitoring plugin: one status\n"
+    "                       line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;\n"
+    "                       KIND not-open, unreached, path, as-path; LEVEL ok,\n"
+    "                       warn, crit (default not-open:crit,unreached:crit,\n"
+    "                       path:warn,as-path:crit; path kinds need --baseline)\n"
+    "routegraph history FILE [TARGET[:PORT]] lists the rounds and changes kept;\n"
+    "  --round N -o PREFIX --format LIST draws a stored round again.\n"
+    "routegraph diff OLD.json NEW.json compares two saved runs (exit 0 same,\n"
+    "1 changed, 2 trouble).\n";
+
 const char *rg_options_usage(void)
 {
-    return USAGE;
+    static char text[sizeof USAGE + sizeof USAGE_LOOKUP + sizeof WATCH_USAGE];
+    if (!text[0])
+        snprintf(text, sizeof text, "%s%s%s", USAGE, USAGE_LOOKUP, WATCH_USAGE);
+    return text;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -299,6 +360,24 @@ static int opt_seconds(const char *opt, const char *arg, double *out, char *err,
                     opt, q);
     if (!isfinite(v) || v < MIN_TIMEOUT || v > MAX_TIMEOUT)
         return fail(err, errlen, "%s: '%s' is out of range (0.01-60)", opt, q);
+    *out = v;
+    return 0;
+}
+
+/* routegraph watch --interval: 0 (rounds back to back) to a day. */
+static int opt_interval(const char *opt, const char *arg, double *out, char *err,
+                        size_t errlen)
+{
+    char q[QUOTED_MAX];
+    quote(q, arg, strlen(arg));
+    bool lead_ok = (arg[0] >= '0' && arg[0] <= '9') || arg[0] == '.';
+    char *end = NULL;
+    double v = lead_ok && !strpbrk(arg, "xX") ? strtod(arg, &end) : 0.0;
+    if (!end || end == arg || *end != '\0')
+        return fail(err, errlen, "%s: '%s' is not a number of seconds (0-" STR(RG_MAX_INTERVAL) ")",
+                    opt, q);
+    if (!isfinite(v) || v < 0 || v > RG_MAX_INTERVAL)
+        return fail(err, errlen, "%s: '%s' is out of range (0-" STR(RG_MAX_INTERVAL) ")", opt, q);
     *out = v;
     return 0;
 }
@@ -443,6 +522,14 @@ static void set_defaults(rg_config *cfg)
     cfg->as_lookups = RG_ASLOOKUP_OFFLINE;
     cfg->dns_timeout = RG_DEFAULT_DNS_TIMEOUT;
     cfg->family = RG_FAMILY_ANY;
+    cfg->interval = RG_DEFAULT_INTERVAL;
+}
+
+/* Options that choose annotation sources: a lookup takes them too. */
+static bool is_annotation(int c)
+{
+    return c == 'n' || c == OPT_ASN_DB || c == OPT_MMDB || c == OPT_COUNTRY_DB ||
+           c == OPT_ASN_SOURCE || c == OPT_DNS_SERVER || c == OPT_DNS_TIMEOUT;
 }
 
 /* State that is only checked once every option has been read. */
@@ -481,6 +568,8 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         return opt_file(name, arg, cfg->asn_db, &cfg->nasn_db, err, errlen);
     case OPT_MMDB:
         return opt_file(name, arg, cfg->mmdb, &cfg->nmmdb, err, errlen);
+    case OPT_COUNTRY_DB:
+        return opt_file(name, arg, cfg->country_db, &cfg->ncountry_db, err, errlen);
     case OPT_ASN_SOURCE:
         return opt_asn_source(name, arg, &cfg->as_lookups, err, errlen);
     case OPT_DNS_SERVER: {
@@ -525,6 +614,33 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
     case 'q':
         cfg->quiet = true;
         return 0;
+    case OPT_BASELINE:
+        if (*arg == '\0')
+            return fail(err, errlen, "%s: empty file name", name);
+        cfg->baseline = arg;
+        return 0;
+    case OPT_HISTORY:
+        if (*arg == '\0')
+            return fail(err, errlen, "%s: empty file name", name);
+        cfg->history = arg;
+        snprintf(cfg->watch_only, sizeof cfg->watch_only, "%s", name);
+        return 0;
+    case OPT_CHECK: /* its rules are checked by main (watch/check.h) */
+        cfg->check = true;
+        cfg->check_spec = arg;
+        return 0;
+    case OPT_METRICS: /* its address is checked by main (watch/metrics_http.h) */
+        cfg->metrics = arg;
+        snprintf(cfg->watch_only, sizeof cfg->watch_only, "%s", name);
+        return 0;
+    case OPT_ROUND:
+        return opt_uint(name, arg, 1, RG_MAX_ROUNDS, &cfg->round, err, errlen);
+    case OPT_INTERVAL:
+    case OPT_ROUNDS:
+        if (!cfg->watch_only[0])
+            snprintf(cfg->watch_only, sizeof cfg->watch_only, "%s", name);
+        return c == OPT_INTERVAL ? opt_interval(name, arg, &cfg->interval, err, errlen)
+                                 : opt_uint(name, arg, 1, RG_MAX_ROUNDS, &cfg->rounds, err, errlen);
     default:
         /* Reachable only if SHORTOPTS and this switch disagree. */
         return fail(err, errlen, "%s: not handled", name);
@@ -589,6 +705,9 @@ enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
             return RG_OPT_ERROR;
         if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && !cfg->trace_only[0])
             snprintf(cfg->trace_only, sizeof cfg->trace_only, "%s", name);
+        if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && !is_annotation(c) &&
+            !cfg->probe_only[0])
+            snprintf(cfg->probe_only, sizeof cfg->probe_only, "%s", name);
     }
     if (check_combination(cfg, &seen, err, errlen) < 0)
         return RG_OPT_ERROR;

@@ -1057,6 +1057,9 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
     }
     receive_all(&e); /* replies already queued still count */
     clock_gettime(CLOCK_REALTIME, &run->end);
+    run->interrupted = stop && *stop;
+    for (size_t i = 0; i < run->ntraces; i++)
+        run->traces[i].incomplete = run->interrupted && !e.ts[i].done;
     run->stats.send_errors = e.send_errors;
     run->stats.last_send_error = e.last_send_error;
     uint64_t released_inferred = e.released_inferred;

@@ -1,5 +1,6 @@
 #include "graph.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -752,12 +753,25 @@ static bool find_splits(builder *b)
 
 /* ---- build / free ---- */
 
+/* The credits the run's data asks for, on one line ("; " between them). */
+static bool set_credit(rg_graph *g, const rg_run *run)
+{
+    const char *a = run->as_credit, *c = run->country_credit;
+    if (!a && !c)
+        return true;
+    size_t n = (a ? strlen(a) : 0) + (c ? strlen(c) : 0) + 3;
+    if (!(g->credit = malloc(n)))
+        return false;
+    snprintf(g->credit, n, "%s%s%s", a ? a : "", a && c ? "; " : "", c ? c : "");
+    return true;
+}
+
 static bool build(builder *b)
 {
     if (add_node(b, RG_GNODE_ROOT) == RG_GRAPH_NONE)
         return false;
     add_sources(b->g, b->run);
-    if (b->run->as_credit && !(b->g->credit = strdup(b->run->as_credit)))
+    if (!set_credit(b->g, b->run))
         return false;
     if (!add_hosts(b) || !annotate_hosts(b) || !make_clusters(b) || !add_traces(b) ||
         !median_rtts(b))

@@ -606,6 +606,8 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
     }
     pop(r, mark);
     ok = ok && read_port_probes(r, o, t);
+    /* Added later to routegraph/1: optional, absent = false. */
+    ok = ok && get_bool(r, o, "incomplete", OPTIONAL, &t->incomplete);
     if (ok)
         rg_trace_conclude(t);
     return ok;
@@ -678,13 +680,14 @@ static bool read_host(reader *r, json_t *o, rg_run *run, bool *seen)
     rg_addr a;
     long long asn = 0;
     char country[3];
-    uint8_t as_source;
+    uint8_t as_source, country_source;
     if (!json_is_object(o))
         return fail(r, "expected an object");
     if (!get_addr(r, o, "address", REQUIRED, 0, &a) ||
         !get_int(r, o, "asn", OPTIONAL, 0, UINT32_MAX, &asn, NULL) ||
         !get_source(r, o, "as_source", &as_source) ||
-        !get_country(r, o, country))
+        !get_country(r, o, country) ||
+        !get_source(r, o, "country_source", &country_source))
         return false;
     rg_host *h = rg_run_host(run, &a);
     if (!h) {
@@ -698,6 +701,7 @@ static bool read_host(reader *r, json_t *o, rg_run *run, bool *seen)
     h->asn = (uint32_t)asn;
     h->as_source = as_source;
     memcpy(h->country, country, sizeof h->country);
+    h->geo_source = country[0] ? country_source : RG_AS_NONE;
     return set_text(r, o, "as_org", &h->as_org) && set_text(r, o, "ptr", &h->ptr) &&
            set_text(r, o, "city", &h->city);
 }
@@ -722,8 +726,8 @@ static bool read_hosts(reader *r, json_t *doc, rg_run *run)
     return ok;
 }
 
-/* The one credit routegraph writes comes back as its own constant; the
- * model keeps no other (rg_run.as_credit is static text). */
+/* The credits routegraph writes come back as their own constants; the
+ * model keeps no other (rg_run's credits are static text). */
 static bool read_credits(reader *r, json_t *doc, rg_run *run)
 {
     json_t *a;
@@ -738,6 +742,8 @@ static bool read_credits(reader *r, json_t *doc, rg_run *run)
             ok = fail(r, "expected a string of at most %u bytes", RG_JSON_READ_MAX_STRING);
         else if (strcmp(json_string_value(c), RG_ANNOTATE_ASN_CREDIT) == 0)
             run->as_credit = RG_ANNOTATE_ASN_CREDIT;
+        else if (strcmp(json_string_value(c), RG_COUNTRY_CREDIT) == 0)
+            run->country_credit = RG_COUNTRY_CREDIT;
         pop(r, m2);
     }
     pop(r, mark);
@@ -761,7 +767,8 @@ static bool read_document(reader *r, json_t *doc, rg_run *run)
     }
     return get_str(r, doc, "version", REQUIRED, &version) &&
            get_time(r, doc, "start_time", &run->start) &&
-           get_time(r, doc, "end_time", &run->end) && read_options(r, doc) &&
+           get_time(r, doc, "end_time", &run->end) &&
+           get_bool(r, doc, "interrupted", OPTIONAL, &run->interrupted) && read_options(r, doc) &&
            read_stats(r, doc, &run->stats) && read_unresolved(r, doc, run) &&
            read_traces(r, doc, run) && read_hosts(r, doc, run) && read_credits(r, doc, run) &&
            (rg_run_infer(run, RG_INFER_WITNESSES) || fail(r, "out of memory"));

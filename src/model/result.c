@@ -465,6 +465,17 @@ static void hosts_clear(rg_run *run)
     run->nhosts = 0;
 }
 
+/* The n entries of run->hosts sorted by address, each address once. */
+static void hosts_sort(rg_run *run, size_t n)
+{
+    qsort(run->hosts, n, sizeof *run->hosts, host_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || !rg_addr_equal(&run->hosts[u - 1].addr, &run->hosts[i].addr))
+            run->hosts[u++] = run->hosts[i];
+    run->nhosts = u;
+}
+
 bool rg_run_collect_hosts(rg_run *run)
 {
     hosts_clear(run);
@@ -484,12 +495,19 @@ bool rg_run_collect_hosts(rg_run *run)
             if (t->probes[k].kind != RG_REPLY_NONE)
                 run->hosts[n++].addr = t->probes[k].from;
     }
-    qsort(run->hosts, n, sizeof *run->hosts, host_cmp);
-    size_t u = 0;
+    hosts_sort(run, n);
+    return true;
+}
+
+bool rg_run_set_hosts(rg_run *run, const rg_addr *addrs, size_t n)
+{
+    hosts_clear(run);
+    run->hosts = calloc(n ? n : 1, sizeof *run->hosts);
+    if (!run->hosts)
+        return false;
     for (size_t i = 0; i < n; i++)
-        if (u == 0 || !rg_addr_equal(&run->hosts[u - 1].addr, &run->hosts[i].addr))
-            run->hosts[u++] = run->hosts[i];
-    run->nhosts = u;
+        run->hosts[i].addr = addrs[i];
+    hosts_sort(run, n);
     return true;
 }
 

@@ -90,6 +90,9 @@ typedef struct rg_trace {
     bool stopped_by_unreachable; /* an ICMP unreachable ended it */
     unsigned est_distance;    /* from the port probes' reply TTL; 0 = unknown */
     unsigned port_probes_sent, port_probes_lost;
+    /* The run was stopped (a signal) before this trace ended: what it shows
+     * is what was measured until then. Set by the engine, not by conclude. */
+    bool incomplete;
 } rg_trace;
 
 typedef struct rg_run_stats {
@@ -121,7 +124,7 @@ typedef struct rg_host {
     rg_addr addr;
     uint32_t asn;             /* 0 = unknown */
     uint8_t as_source;        /* enum rg_as_source */
-    uint8_t geo_source;       /* enum rg_as_source (only CSV/MMDB used) */
+    uint8_t geo_source;       /* enum rg_as_source of the country (CSV: the country database) */
     char country[3];          /* ISO 3166 alpha-2; "" = unknown */
     char *as_org;             /* owned; NULL = unknown */
     char *ptr;                /* owned reverse-DNS name; NULL = none */
@@ -143,6 +146,8 @@ typedef struct rg_run {
     rg_host *hosts;           /* owned, sorted by addr, unique; see below */
     size_t nhosts;
     const char *as_credit;    /* static text the AS data's licence asks to show; NULL = none */
+    bool interrupted;         /* stopped by a signal; unfinished traces are incomplete */
+    const char *country_credit; /* the same for the country data */
 } rg_run;
 
 /* Allocates the probe slots; false on allocation failure. Takes a copy of target. */
@@ -224,6 +229,9 @@ void rg_trace_conclude(rg_trace *t);
 /* (Re)builds run->hosts: every responder and destination address once,
  * sorted, with empty annotations. False on allocation failure. */
 bool rg_run_collect_hosts(rg_run *run);
+/* (Re)builds run->hosts from the n addresses given (a lookup's): sorted,
+ * each once, with empty annotations. False on allocation failure. */
+bool rg_run_set_hosts(rg_run *run, const rg_addr *addrs, size_t n);
 /* The host entry for a (binary search), or NULL. */
 rg_host *rg_run_host(const rg_run *run, const rg_addr *a);
 /* Replaces *field with a copy of value (NULL clears); false on no memory. */

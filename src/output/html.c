@@ -457,15 +457,22 @@ static void put_verdict_phrase(FILE *f, const rg_trace *t)
         fprintf(f, "after hop %u", ttl);
     else
         fputs("no reply at all", f);
+    if (t->incomplete)
+        fputs(" (incomplete: run interrupted)", f);
 }
 
 static void put_as(FILE *f, const rg_host *h)
 {
-    if (!h || !h->asn) {
+    if (!h || (!h->asn && !h->city && !h->country[0])) {
         fputs("<span class=\"muted\">&ndash;</span>", f);
         return;
     }
-    fprintf(f, "<span class=\"clip\"><span class=\"asn\">AS%u</span>", h->asn);
+    /* The country alone is worth showing: an AS database may lack a block
+     * the country database has. */
+    if (h->asn)
+        fprintf(f, "<span class=\"clip\"><span class=\"asn\">AS%u</span>", h->asn);
+    else
+        fputs("<span class=\"clip\"><span class=\"muted\">&ndash;</span>", f);
     if (h->as_org) {
         fputc(' ', f);
         put_text(f, h->as_org);
@@ -800,9 +807,12 @@ static void put_credits(FILE *f, const rg_run *run, const json_t *doc)
         put_text(f, s);
         fputs("</p>", f);
     }
-    if (!json_is_array(credits) && run->as_credit) {
+    const char *own[2] = {run->as_credit, run->country_credit};
+    for (size_t i = 0; i < 2 && !json_is_array(credits); i++) {
+        if (!own[i])
+            continue;
         fputs("<p>", f);
-        put_text(f, run->as_credit);
+        put_text(f, own[i]);
         fputs("</p>", f);
     }
     fputs("</div>\n", f);

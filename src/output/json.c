@@ -232,7 +232,7 @@ static const char *as_source_name(uint8_t s)
 }
 
 /* What annotation learnt about an address; keys are absent when unknown. */
-static bool put_annotation(json_t *o, const rg_host *h)
+bool rg_json_put_annotation(json_t *o, const rg_host *h)
 {
     bool ok = true;
     if (!h)
@@ -246,8 +246,11 @@ static bool put_annotation(json_t *o, const rg_host *h)
     }
     if (h->ptr)
         ok &= put(o, "ptr", text_json(h->ptr));
-    if (h->country[0])
+    if (h->country[0]) {
         ok &= put(o, "country", text_json(h->country));
+        if (as_source_name(h->geo_source))
+            ok &= put(o, "country_source", json_string(as_source_name(h->geo_source)));
+    }
     if (h->city)
         ok &= put(o, "city", text_json(h->city));
     return ok;
@@ -263,7 +266,7 @@ static json_t *hosts_json(const rg_run *run)
         json_t *h = json_object();
         ok = append(a, h);
         ok = ok && put(h, "address", addr_json(&run->hosts[i].addr));
-        ok = ok && put_annotation(h, &run->hosts[i]);
+        ok = ok && rg_json_put_annotation(h, &run->hosts[i]);
     }
     return finish(a, ok);
 }
@@ -309,7 +312,7 @@ static json_t *hop_json(const rg_run *run, const rg_trace *t, unsigned ttl)
     if (silence)
         ok &= put(o, "silence", json_string(silence));
     if (answer || inferred)
-        ok &= put_annotation(o, rg_run_host(run, answer ? &answer->from : inferred));
+        ok &= rg_json_put_annotation(o, rg_run_host(run, answer ? &answer->from : inferred));
     ok &= put(o, "probes", probes);
     unsigned n = rg_trace_sent(t, ttl);
     if (n > t->attempts)
@@ -359,6 +362,8 @@ static const char *stopped_by(const rg_trace *t, unsigned gap)
 {
     if (t->last_ttl == 0)
         return NULL;
+    if (t->incomplete)
+        return "interrupted";
     if (t->stopped_by_unreachable)
         return "unreachable";
     if (t->reached_ttl)
@@ -391,6 +396,7 @@ static json_t *trace_json(const rg_run *run, const rg_trace *t, unsigned gap)
     ok &= put(o, "rtt_us", t->reached_ttl ? json_integer(t->rtt_us) : json_null());
     ok &= put(o, "last_answer_ttl", uint_or_null(t->last_answer_ttl));
     ok &= put(o, "stopped_by", stop ? json_string(stop) : json_null());
+    ok &= put(o, "incomplete", json_boolean(t->incomplete));
     ok &= put(o, "estimated_distance", uint_or_null(t->est_distance));
     ok &= put(o, "as_path", as_path_json(run, t));
     ok &= put(o, "port_probes", port_probes_json(t));
@@ -418,13 +424,27 @@ json_t *rg_json_build(const rg_run *run, const rg_config *cfg)
     ok &= put(doc, "version", json_string(RG_VERSION));
     ok &= put(doc, "start_time", time_json(&run->start));
     ok &= put(doc, "end_time", time_json(&run->end));
+    ok &= put(doc, "interrupted", json_boolean(run->interrupted));
     ok &= put(doc, "options", cfg ? options_json(cfg) : json_null());
     ok &= put(doc, "stats", stats_json(&run->stats));
     ok &= put(doc, "unresolved", unresolved_json(run));
     ok &= put(doc, "traces", traces_json(run, cfg ? cfg->gap : 0));
     ok &= put(doc, "hosts", hosts_json(run));
-    ok &= put(doc, "credits", run->as_credit ? json_pack("[s]", run->as_credit) : json_array());
+    ok &= put(doc, "credits", rg_json_credits(run));
     return finish(doc, ok);
+}
+
+json_t *rg_json_credits(const rg_run *run)
+{
+    json_t *a = json_array();
+    if (!a)
+        return NULL;
+    bool ok = true;
+    if (run->as_credit)
+        ok &= append(a, json_string(run->as_credit));
+    if (run->country_credit)
+        ok &= append(a, json_string(run->country_credit));
+    return finish(a, ok);
 }
 
 bool rg_json_write(FILE *out, const rg_run *run, const rg_config *cfg)

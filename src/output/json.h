@@ -25,4 +25,10 @@ struct json_t *rg_json_time(const struct timespec *ts);
 /* Builds and writes it (indented, trailing newline). False on error. */
 bool rg_json_write(FILE *out, const rg_run *run, const rg_config *cfg);
 
+/* Adds what annotation learnt about h to o (the annotation keys of the
+ * schema; absent when unknown). False on allocation failure. */
+bool rg_json_put_annotation(struct json_t *o, const rg_host *h);
+/* The run's credits as a JSON array (empty when none); NULL on failure. */
+struct json_t *rg_json_credits(const rg_run *run);
+
 #endif

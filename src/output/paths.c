@@ -78,5 +78,7 @@ bool rg_paths_write(FILE *out, const rg_run *run)
     }
     if (run->as_credit)
         fprintf(out, "\n%s\n", run->as_credit);
+    if (run->country_credit)
+        fprintf(out, "%s%s\n", run->as_credit ? "" : "\n", run->country_credit);
     return fflush(out) == 0 && !ferror(out);
 }

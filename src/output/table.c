@@ -281,6 +281,8 @@ static void write_summary(FILE *out, const rg_run *run)
         size_t n = rg_text_label(out, t);
         fprintf(out, "%*s", (int)(w - n + 2), "");
         put_verdict(out, t);
+        if (t->incomplete)
+            fputs(" [incomplete: run interrupted]", out);
         fputc('\n', out);
     }
 }

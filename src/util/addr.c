@@ -91,6 +91,40 @@ bool rg_addr_is_lab(const rg_addr *a)
     return a->family == 6 && in_prefix(a, v6, 32);
 }
 
+typedef struct prefix {
+    uint8_t bytes[16];
+    unsigned bits;
+} prefix;
+
+static bool in_any(const rg_addr *a, const prefix *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (in_prefix(a, list[i].bytes, list[i].bits))
+            return true;
+    return false;
+}
+
+bool rg_addr_is_special(const rg_addr *a)
+{
+    static const prefix v4[] = {
+        {{0}, 8},              {{10}, 8},           {{100, 64}, 10},   {{127}, 8},
+        {{169, 254}, 16},      {{172, 16}, 12},     {{192, 0, 0}, 24}, {{192, 0, 2}, 24},
+        {{192, 168}, 16},      {{198, 18}, 15},     {{198, 51, 100}, 24},
+        {{203, 0, 113}, 24},   {{224}, 3}, /* multicast and reserved, 224/4 + 240/4 */
+    };
+    static const prefix v6[] = {
+        {{0}, 127},            /* :: and ::1 */
+        {{0xfc}, 7},           /* unique local */
+        {{0xfe, 0x80}, 10},    /* link-local */
+        {{0x20, 0x01, 0x0d, 0xb8}, 32}, /* documentation */
+        {{0x3f, 0xff}, 20},    /* documentation (RFC 9637) */
+        {{0xff}, 8},           /* multicast */
+    };
+    if (a->family == 4)
+        return in_any(a, v4, sizeof v4 / sizeof v4[0]);
+    return a->family == 6 && in_any(a, v6, sizeof v6 / sizeof v6[0]);
+}
+
 static bool parse_port(const char *s, uint16_t *port)
 {
     unsigned v = 0;

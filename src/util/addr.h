@@ -36,5 +36,9 @@ int rg_addr_compare(const rg_addr *a, const rg_addr *b);
 uint64_t rg_addr_hash(const rg_addr *a, uint64_t seed);
 /* True for addresses inside the documentation/benchmark ranges the lab uses. */
 bool rg_addr_is_lab(const rg_addr *a);
+/* True for special-purpose addresses no registry places anywhere (RFC 6890
+ * and friends): unspecified, loopback, private and shared, link-local,
+ * documentation, benchmarking, unique-local, multicast, reserved. */
+bool rg_addr_is_special(const rg_addr *a);
 
 #endif

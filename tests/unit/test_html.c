@@ -270,6 +270,27 @@ static void test_invalid_utf8(void **state)
     unload(&r);
 }
 
+/* A country without an AS is still shown in the hop table. */
+static void test_country_without_as(void **state)
+{
+    (void)state;
+    report r;
+    load(&r, DATA "graph-lab.json");
+    rg_addr a;
+    assert_true(rg_addr_parse("198.18.0.1", &a));
+    rg_host *h = rg_run_host(&r.run, &a);
+    assert_non_null(h);
+    h->asn = 0;
+    rg_host_set(&h->as_org, NULL);
+    rg_host_set(&h->city, NULL);
+    memcpy(h->country, "NL", 3);
+    char *html = html_of(&r, NULL, 0, true);
+    assert_non_null(strstr(html, "<span class=\"clip\"><span class=\"muted\">&ndash;</span> "
+                                 "<span class=\"muted\">(NL)</span></span>"));
+    free(html);
+    unload(&r);
+}
+
 /* ---- no outside references ---- */
 
 static void test_no_external_refs(void **state)
@@ -493,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_json_block_reads_back),
         cmocka_unit_test(test_json_block_cannot_close),
         cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_country_without_as),
         cmocka_unit_test(test_no_external_refs),
         cmocka_unit_test(test_structure),
         cmocka_unit_test(test_graph_block),

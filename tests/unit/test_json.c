@@ -258,7 +258,7 @@ static void test_top_level(void **state)
     expect_str(doc, "start_time", "2026-11-25T14:50:00.000005Z");
     expect_str(doc, "end_time", "2026-11-25T14:50:12.999999Z");
     const char *order[] = {"schema", "version", "start_time", "end_time",
-                           "options", "stats", "unresolved", "traces", "hosts",
+                           "interrupted", "options", "stats", "unresolved", "traces", "hosts",
                            "credits"};
     size_t i = 0;
     const char *key;
@@ -409,11 +409,15 @@ static void test_annotation(void **state)
     assert_true(rg_host_set(&h->as_org, "RG-LAB-ACCESS \"Lab\"\n</script>"));
     assert_true(rg_host_set(&h->ptr, "r1.lab"));
     memcpy(h->country, "ZZ", 3);
+    h->geo_source = RG_AS_CSV;
     assert_true(rg_host_set(&h->city, "Labville"));
     h = rg_run_host(&run, &dst);
     h->asn = 64502;
     h->as_source = RG_AS_CYMRU;
+    memcpy(h->country, "NL", 3);
+    h->geo_source = RG_AS_MMDB;
     run.as_credit = "AS data credit";
+    run.country_credit = "country data credit";
     rg_config cfg = config();
     json_t *doc = roundtrip(&run, &cfg);
     json_t *t = trace_at(doc, 0);
@@ -423,13 +427,18 @@ static void test_annotation(void **state)
     expect_str(hop, "as_source", "offline");
     expect_str(hop, "ptr", "r1.lab");
     expect_str(hop, "country", "ZZ");
+    expect_str(hop, "country_source", "offline");
     expect_str(hop, "city", "Labville");
     hop = hop_at(t, 1); /* nothing known */
     expect_absent(hop, "asn");
     expect_absent(hop, "ptr");
+    expect_absent(hop, "country");
+    expect_absent(hop, "country_source");
     hop = hop_at(t, 2);
     expect_int(hop, "asn", 64502);
     expect_str(hop, "as_source", "cymru");
+    expect_str(hop, "country", "NL");
+    expect_str(hop, "country_source", "mmdb");
     expect_absent(hop, "as_org");
     json_t *path = get(t, "as_path");
     assert_int_equal(json_array_size(path), 2);
@@ -440,8 +449,9 @@ static void test_annotation(void **state)
     expect_str(at(hosts, 0), "address", "198.18.0.1");
     expect_int(at(hosts, 0), "asn", 64500);
     json_t *credits = get(doc, "credits");
-    assert_int_equal(json_array_size(credits), 1);
+    assert_int_equal(json_array_size(credits), 2);
     assert_string_equal(json_string_value(at(credits, 0)), "AS data credit");
+    assert_string_equal(json_string_value(at(credits, 1)), "country data credit");
     json_decref(doc);
     rg_run_free(&run);
 }
@@ -518,6 +528,31 @@ static void test_filtered_trace(void **state)
     assert_int_equal(json_array_size(get(t, "hops")), 5);
     expect_null(t, "source_address");
     expect_null(t, "source_port");
+    json_decref(doc);
+    rg_run_free(&run);
+}
+
+/* A run stopped by a signal: the document says so, and so does every trace
+ * that had not ended, and only those. */
+static void test_interrupted_run(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    build(&run);
+    rg_config cfg = config();
+    json_t *doc = roundtrip(&run, &cfg);
+    assert_true(json_is_false(get(doc, "interrupted")));
+    assert_true(json_is_false(get(trace_at(doc, 2), "incomplete")));
+    json_decref(doc);
+
+    run.interrupted = true;
+    run.traces[2].incomplete = true;
+    doc = roundtrip(&run, &cfg);
+    assert_true(json_is_true(get(doc, "interrupted")));
+    assert_true(json_is_true(get(trace_at(doc, 2), "incomplete")));
+    expect_str(trace_at(doc, 2), "stopped_by", "interrupted");
+    assert_true(json_is_false(get(trace_at(doc, 0), "incomplete")));
+    expect_str(trace_at(doc, 0), "stopped_by", "destination");
     json_decref(doc);
     rg_run_free(&run);
 }
@@ -682,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_annotation),
         cmocka_unit_test(test_filtered_trace),
         cmocka_unit_test(test_unreachable_traces),
+        cmocka_unit_test(test_interrupted_run),
         cmocka_unit_test(test_ends),
         cmocka_unit_test(test_tcp_flag_letters),
         cmocka_unit_test(test_untrusted_names),

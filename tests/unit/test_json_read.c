@@ -122,12 +122,14 @@ static void build(rg_run *run)
     assert_true(rg_host_set(&h->as_org, "Lab \"Access\""));
     assert_true(rg_host_set(&h->ptr, "r1.lab"));
     memcpy(h->country, "DE", 3);
+    h->geo_source = RG_AS_CSV;
     assert_true(rg_host_set(&h->city, "K\xc3\xb6ln"));
     h = &run->hosts[run->nhosts - 1]; /* 2001:db8:ffff:1::1 */
     h->asn = 64501;
     h->as_source = RG_AS_MMDB;
     assert_true(rg_host_set(&h->ptr, "r1.v6.lab"));
     run->as_credit = RG_ANNOTATE_ASN_CREDIT;
+    run->country_credit = RG_COUNTRY_CREDIT;
 }
 
 static void same_host(const rg_host *a, const rg_host *b)
@@ -136,6 +138,7 @@ static void same_host(const rg_host *a, const rg_host *b)
     assert_int_equal(a->asn, b->asn);
     assert_int_equal(a->as_source, b->as_source);
     assert_string_equal(a->country, b->country);
+    assert_int_equal(a->geo_source, b->geo_source);
     if (b->as_org)
         assert_string_equal(a->as_org, b->as_org);
     else
@@ -218,6 +221,7 @@ static void same_trace(const rg_trace *a, const rg_trace *b)
     assert_int_equal(a->state, b->state);
     assert_int_equal(a->rtt_us, b->rtt_us);
     assert_int_equal(a->stopped_by_unreachable, b->stopped_by_unreachable);
+    assert_int_equal(a->incomplete, b->incomplete);
 }
 
 static void test_round_trip(void **state)
@@ -226,10 +230,15 @@ static void test_round_trip(void **state)
     rg_run run = {0}, back;
     rg_config cfg = config();
     build(&run);
+    /* A run a signal stopped, one trace unfinished: both marks come back. */
+    run.interrupted = true;
+    run.traces[1].incomplete = true;
     char *text = dump(&run, &cfg);
     char err[256] = "";
     assert_true(rg_json_read_buffer(text, strlen(text), &back, err, sizeof err));
     assert_string_equal(err, "");
+    assert_true(back.interrupted);
+    assert_true(back.traces[1].incomplete && !back.traces[0].incomplete);
     /* addresses only where the name had more than one */
     const char *many = strstr(text, "\"addresses\": 16,");
     assert_non_null(many);
@@ -256,6 +265,7 @@ static void test_round_trip(void **state)
     for (size_t i = 0; i < run.nhosts; i++)
         same_host(&back.hosts[i], &run.hosts[i]);
     assert_string_equal(back.as_credit, RG_ANNOTATE_ASN_CREDIT);
+    assert_string_equal(back.country_credit, RG_COUNTRY_CREDIT);
 
     /* and writing it again gives the same document */
     char *again = dump(&back, &cfg);
@@ -512,7 +522,7 @@ static void test_malformed(void **state)
         {e_host_country, "$.hosts[0].country: expected a two-letter country code"},
         {e_host_asn, "$.hosts[0].asn: expected an integer from 0 to 4294967295 or null"},
         {e_host_org, "$.hosts[0].as_org: expected a string or null"},
-        {e_credit_type, "$.credits[1]: expected a string of at most 1024 bytes"},
+        {e_credit_type, "$.credits[2]: expected a string of at most 1024 bytes"},
         {e_credit_other, NULL}, /* type-checked, dropped */
         {e_unknown_key, NULL},
         {e_protocol, NULL}, /* an open enumeration */

@@ -452,13 +452,46 @@ static void test_trace_only_options(void **state)
         {"-p", "80"}, {"--min-ttl", "2"}, {"--max-ttl", "9"}, {"-w", "1"}, {"-r", "0"},
         {"--rate", "5"}, {"--gap", "2"}, {"--sport", "4000"}, {"-4", NULL}, {"-6", NULL},
         {"--mmdb", "x"}, {"--asn-source", "none"}, {"-n", NULL}, {"--dns-server", "198.18.3.2"},
-        {"--dns-timeout", "1"}, {"--stop-set", NULL},
+        {"--dns-timeout", "1"}, {"--stop-set", NULL}, {"--country-db", "c.csv"},
     };
     for (size_t i = 0; i < sizeof each / sizeof each[0]; i++) {
         const char *args[MAXARGS] = {"r.json", each[i][0], each[i][1]};
         assert_int_equal(parse_args(args, &cfg, err, sizeof err), RG_OPT_RUN);
         assert_string_equal(cfg.trace_only, each[i][0]);
     }
+}
+
+/* lookup takes the annotation options; probe_only names the first other
+ * option a trace alone uses. */
+static void test_probe_only_options(void **state)
+{
+    (void)state;
+    rg_config cfg;
+    char err[256];
+    const char *lookup_ok[MAXARGS] = {"198.18.0.1", "-n", "--asn-db=a.csv", "--country-db=c.csv",
+                                      "--country-db=d.csv", "--mmdb=m.mmdb",
+                                      "--asn-source=cymru", "--dns-server=198.18.3.2",
+                                      "--dns-timeout=1", "-flist", "--format=json", "-q"};
+    assert_int_equal(parse_args(lookup_ok, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_string_equal(cfg.probe_only, "");
+    assert_string_equal(cfg.trace_only, "-n");
+    assert_int_equal(cfg.ncountry_db, 2);
+    assert_string_equal(cfg.country_db[0], "c.csv");
+    assert_string_equal(cfg.country_db[1], "d.csv");
+    static const char *const each[][2] = {
+        {"-p", "80"}, {"--min-ttl", "2"}, {"--max-ttl", "9"}, {"-w", "1"}, {"-r", "0"},
+        {"--rate", "5"}, {"--gap", "2"}, {"--sport", "4000"}, {"-4", NULL}, {"-6", NULL},
+        {"--stop-set", NULL},
+    };
+    for (size_t i = 0; i < sizeof each / sizeof each[0]; i++) {
+        const char *args[MAXARGS] = {"198.18.0.1", "--country-db", "c.csv", each[i][0],
+                                     each[i][1]};
+        assert_int_equal(parse_args(args, &cfg, err, sizeof err), RG_OPT_RUN);
+        assert_string_equal(cfg.probe_only, each[i][0]);
+    }
+    const char *empty[MAXARGS] = {"--country-db", ""};
+    assert_int_equal(parse_args(empty, &cfg, err, sizeof err), RG_OPT_ERROR);
+    assert_string_equal(err, "--country-db: empty file name");
 }
 
 /* 65,536 targets x 1,024 ports was accepted and ended in an OOM kill. */
@@ -580,7 +613,7 @@ static void test_usage_documents_everything(void **state)
         "(default 2)", "0-5 (default 1)", "1-1000000", "(default 2000)",
         "1-64 (default 5)", "at most 1024",
         "0  every trace ran", "1  runtime error", "2  bad command line",
-        "3  partial", "CAP_NET_RAW",
+        "3  partial", "CAP_NET_RAW", "--country-db FILE", "routegraph lookup",
     };
     for (size_t i = 0; i < COUNT(must); i++)
         if (!strstr(u, must[i]))
@@ -608,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_usage_documents_everything),
         cmocka_unit_test(test_inflight_and_jsonl),
         cmocka_unit_test(test_trace_only_options),
+        cmocka_unit_test(test_probe_only_options),
         cmocka_unit_test(test_run_size_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -288,6 +288,23 @@ static void test_nothing_sent(void **state)
     rg_run_free(&run);
 }
 
+/* A trace a signal cut short says so on its summary line. */
+static void test_incomplete_marked(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    rg_trace *t = add_trace(&run, "198.19.0.5", "198.19.0.5", 80, 1, 1);
+    rg_trace_conclude(t);
+    t->incomplete = true;
+    run.interrupted = true;
+    char *got = render(&run);
+    assert_string_equal(got, " 198.19.0.5:tcp80\n"
+                             "\n"
+                             "198.19.0.5:tcp80  not probed [incomplete: run interrupted]\n");
+    free(got);
+    rg_run_free(&run);
+}
+
 /* An unreachable code without a name, and a type that is not "destination
  * unreachable" for the family, still say what arrived. */
 static void test_unreachable_unnamed(void **state)
@@ -512,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_unresolved_only),
         cmocka_unit_test(test_control_chars_escaped),
         cmocka_unit_test(test_nothing_sent),
+        cmocka_unit_test(test_incomplete_marked),
         cmocka_unit_test(test_unreachable_unnamed),
         cmocka_unit_test(test_write_error),
         cmocka_unit_test(test_grid_size_capped),
