@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command. Installs what is missing, builds, and runs every test:
 #   unit tests (cmocka) plain, under ASan+UBSan and under valgrind memcheck;
-#   the capability lint; the integration tests with real packets in the lab,
-#   with routegraph plain, under ASan+UBSan and under valgrind memcheck;
+#   the capability lint; the lab's and the benchmark's pure Python tests
+#   (tests/lab: topology.json against every derived file); the integration
+#   tests with real packets in the lab, with routegraph plain, under ASan+UBSan and under valgrind memcheck;
 #   every fuzz harness for a bounded time under ASan+UBSan.
 # Ends with "N passed, N failed" and exits non-zero on any failure.
 # Run as root on Debian 12 (the lab needs network namespaces).
@@ -102,6 +103,9 @@ run_tap lint-includes tests/lint/includes.sh
 
 step "lint: the HTML report's script and style sheet"
 run_tap lint-report tests/lint/report-assets.sh
+
+step "lab and bench: topology.json against every file derived from it (no lab needed)"
+run_tap lab-topology python3 tests/lab/run.py
 
 step "integration tests in the lab"
 run_tap integration timeout 900 python3 tests/integration/run.py --build "$BUILD"

@@ -779,8 +779,8 @@ def test_hostile_lab_up_clears_impairments():
 
 # ---------------------------------------------------------------------------
 # Names with many addresses, and -4 / -6 against a name of the other family.
-# many.h1.lab is known only to the lab's DNS server (lab/lab DNS_NAMES,
-# topology.json dns.names): 8 A and 8 AAAA records, h1 hosts 280-287.
+# many.h1.lab is known only to the lab's DNS server (topology.json
+# dns.names): 8 A and 8 AAAA records, h1 hosts 280-287.
 # ---------------------------------------------------------------------------
 
 MANY = next(n for n in TOPO["dns"]["names"] if n["name"] == "many.h1.lab")

@@ -1,0 +1,1 @@
+"""lab/lab's modules: the topology, what is built from it, and the commands."""

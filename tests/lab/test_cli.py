@@ -1,0 +1,105 @@
+"""lab/lab's command line and its pure rule builders: every command line the
+tests, the benchmark and the docs use parses; bad ones are refused; an
+impairment scoped to addresses matches exactly them. No lab, no root."""
+import contextlib
+import io
+import os
+import sys
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "lab"))
+
+from rglab import cli, impair, rules, topology  # noqa: E402 - after the path is set
+from rglab.system import LabError  # noqa: E402
+
+TOPO = topology.load()
+
+
+def parse(*argv):
+    return cli.parser().parse_args(list(argv))
+
+
+def refused(*argv):
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        try:
+            cli.parser().parse_args(list(argv))
+        except SystemExit as e:
+            return e.code, err.getvalue()
+    return None, ""
+
+
+class CommandLine(unittest.TestCase):
+    def test_up_options(self):
+        a = parse("up")
+        self.assertEqual((a.icmp_limits, a.delays), ("off", "off"))
+        a = parse("up", "--icmp-limits", "default", "--delays", "on")
+        self.assertEqual((a.icmp_limits, a.delays), ("default", "on"))
+        a = parse("up", "--delays=on")
+        self.assertEqual(a.delays, "on")
+
+    def test_commands_the_tests_and_bench_use(self):
+        for argv in (["down"], ["status"], ["counters"], ["counters", "reset"],
+                     ["dns", "stop"], ["dns", "start"], ["dns", "status"],
+                     ["impair", "loss", "30", "L1", "198.19.0.5", "2001:db8:310::5"],
+                     ["impair", "loss", "100", "r4"], ["impair", "nat", "r2", "198.19.32.4"],
+                     ["impair", "snat", "r2"], ["impair", "ratelimit", "r6"],
+                     ["impair", "synack-once", "r1", "198.19.0.9"],
+                     ["impair", "remove", "ratelimit", "r4"], ["impair", "clear"],
+                     ["impair", "status"], ["generate", "--check"]):
+            self.assertEqual(parse(*argv).cmd, argv[0], argv)
+
+    def test_bad_command_lines_are_refused_with_one_line(self):
+        for argv in (["up", "--delays", "maybe"], ["up", "--icmp-limits", "some"],
+                     ["dns", "pause"], ["impair", "synack-once", "r1"],
+                     ["impair", "remove", "delay", "L1"], ["frobnicate"], []):
+            code, err = refused(*argv)
+            self.assertEqual(code, 2, argv)
+            self.assertIn("error:", err, argv)
+
+    def test_help_names_every_command(self):
+        text = cli.parser().format_help()
+        for c in ("up", "down", "status", "exec", "counters", "dns", "impair", "generate"):
+            self.assertIn(f"    {c} ", text)
+
+
+class ImpairRules(unittest.TestCase):
+    def test_targets_must_be_lab_addresses(self):
+        for bad in ("192.0.2.1", "10.0.0.1", "2001:db9::1", "198.19.0.x"):
+            with self.assertRaises(LabError):
+                impair.Targets([bad])
+
+    def test_scoped_sets_hold_the_addresses_and_their_raw_numbers(self):
+        t = impair.Targets(["198.19.0.5", "2001:db8:310::5"])
+        sets = t.sets()
+        self.assertIn("set t4 { type ipv4_addr; elements = { 198.19.0.5 }; }", sets)
+        self.assertIn("elements = { 0xc6130005 }", sets)
+        self.assertIn("elements = { 0x20010db8031000000000000000000005 }", sets)
+        self.assertIn("ip daddr @t4 goto lose", t.pick("lose"))
+        self.assertEqual(impair.Targets([]).pick("lose"), "        goto lose")
+
+    def test_loss_of_100_drops_everything_it_picks(self):
+        r = impair._loss_ruleset("t", 100, "prerouting", "x", impair.Targets([]), "c")
+        self.assertIn('        counter name "dropped" drop', r)
+        self.assertNotIn("numgen", r)
+        r = impair._loss_ruleset("t", 30, "prerouting", "x", impair.Targets([]), "c")
+        self.assertIn("numgen random mod 100 < 30 counter", r)
+
+
+class PlainRules(unittest.TestCase):
+    def test_prober_lets_out_only_the_safe_ranges(self):
+        r = rules.prober(TOPO, "rg_lab")
+        self.assertIn("ip daddr { 198.18.0.0/15, 203.0.113.0/24, 192.0.2.0/24, 198.51.100.0/24 } "
+                      'counter name "probes_out" accept', r)
+        self.assertIn('counter name "blocked_out" drop', r)
+        self.assertIn("policy drop;", r)
+
+    def test_special_targets_from_topology(self):
+        by_kind = {sp["kind"]: rules.special("rg_lab", sp, TOPO.listen_port())
+                   for sp in TOPO.special_targets}
+        self.assertIn("dnat ip to 198.19.3.250:80", by_kind["all-open"])
+        self.assertIn("ip saddr set 198.19.35.252", by_kind["rst-elsewhere"])
+
+
+if __name__ == "__main__":
+    unittest.main()
