@@ -238,3 +238,17 @@ def test_max_inflight_bounds_the_traces_probed_at_once():
         now += step
         most = max(most, now)
     assert 2 <= most <= 4, most
+
+
+@test
+def test_render_refuses_the_stream_and_the_window():
+    main = sys.modules["__main__"]
+    saved = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         "data", "graph-lab.json")
+    for extra, says in ((["--format", "jsonl"], "render: jsonl is written while probing"),
+                        (["--format", "json", "--max-inflight", "5"], "--max-inflight")):
+        r = subprocess.run([*main.WRAP, main.BIN, "render", saved, *extra], capture_output=True,
+                           text=True, timeout=60 * slow())
+        lines = r.stderr.splitlines()
+        assert r.returncode == 2 and r.stdout == "" and len(lines) == 1, (extra, r)
+        assert lines[0].startswith("routegraph: render: ") and says in lines[0], (extra, r)
