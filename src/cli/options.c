@@ -144,7 +144,7 @@ static const char USAGE[] =
     "                       PREFIX.json; the table still goes to standard output\n"
     "                       unless -q\n"
     "      --format LIST    comma list of table, json, jsonl, dot, svg, png,\n"
-    "                       html, all\n"
+    "                       html, all (all but jsonl)\n"
     "                       (default: table; table,json with -o); without -o\n"
     "                       only one text format may be chosen; jsonl writes\n"
     "                       one line per trace as it ends (PREFIX.jsonl with -o,\n"
