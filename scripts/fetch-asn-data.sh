@@ -12,6 +12,7 @@
 #
 #   scripts/fetch-asn-data.sh [--update] [--tarball FILE.tgz] [--country-tarball FILE.tgz]
 #                             [--no-country] [--country-dir DIR] [--compiler PROG] [DIR]
+#   (installed as routegraph-fetch-asn-data)
 #
 #   DIR        AS data, default ${RG_DATA_DIR:-/usr/local/share/routegraph}/asn
 #   --country-dir  country data, default: "country" beside DIR
@@ -21,7 +22,8 @@
 #   --no-country  leave the country data alone
 #   --compiler the program that compiles the indexes, run as
 #              "PROG --compile --dir DIR" (AS) and "PROG --compile --country --dir DIR"
-#              (default: bench_asdb from build/ or $RG_BUILD_DIR)
+#              (default: bench_asdb from build/ or $RG_BUILD_DIR, else the
+#              installed one)
 #
 # Idempotent: with the data present and the indexes up to date it only
 # checks and exits. Exits non-zero with one clear message on failure.
@@ -44,7 +46,7 @@ while [ $# -gt 0 ]; do
     --no-country) country=0 ;;
     --country-dir) country_dir=${2:?--country-dir needs a directory}; shift ;;
     --compiler) compiler=${2:?--compiler needs a program}; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     -*) echo "fetch-asn-data: unknown option $1" >&2; exit 2 ;;
     *) dir=$1 ;;
   esac
@@ -91,10 +93,14 @@ have_data() {
   [ -s "$DEST/VERSION" ]
 }
 
+# meson install fills this in (routegraph-fetch-asn-data); in a checkout it
+# keeps its placeholder, which names no program.
+INSTALLED_COMPILER="@RG_INSTALLED_COMPILER@"
+
 find_compiler() {
   [ -n "$compiler" ] && { echo "$compiler"; return; }
   local c
-  for c in "${RG_BUILD_DIR:-}/bench_asdb" "$ROOT/build/bench_asdb"; do
+  for c in "${RG_BUILD_DIR:-}/bench_asdb" "$ROOT/build/bench_asdb" "$INSTALLED_COMPILER"; do
     [ -x "$c" ] && { echo "$c"; return; }
   done
 }

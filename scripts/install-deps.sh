@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what routegraph needs to build, test and run its lab on Debian 12.
+# Installs what routegraph needs to build, test and run its lab on Debian 12,
+# and to build and check its Debian package (debian/).
 # Quiet and quick when everything is already there.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ PKGS=(
   prometheus
   iproute2 nftables util-linux python3 man-db valgrind libcap2-bin
   nsd
+  dpkg-dev debhelper lintian bash-completion
 )
 
 missing=()

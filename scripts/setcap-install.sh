@@ -4,8 +4,12 @@
 # right after opening its raw sockets). Skipped with a note when packaging
 # into a DESTDIR, or when setcap is missing or not permitted: the binary
 # then works as root only.
+# $1: meson's bindir, relative to the prefix unless absolute.
 set -u
-bin="${MESON_INSTALL_DESTDIR_PREFIX:?}/bin/routegraph"
+case "${1:-bin}" in
+  /*) bin="${DESTDIR:-}$1/routegraph" ;;
+  *) bin="${MESON_INSTALL_DESTDIR_PREFIX:?}/${1:-bin}/routegraph" ;;
+esac
 if [ -n "${DESTDIR:-}" ] && [ -z "${RG_SETCAP_IN_DESTDIR:-}" ]; then
   echo "routegraph: packaging into DESTDIR; run 'setcap cap_net_raw+ep $bin' on the target system"
   exit 0

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # The test command. Installs what is missing, builds, and runs every test:
 #   unit tests (cmocka) plain, under ASan+UBSan and under valgrind memcheck;
-#   the capability lint; the lab's and the benchmark's pure Python tests
-#   (tests/lab: topology.json against every derived file); the integration
-#   tests with real packets in the lab, with routegraph plain, under ASan+UBSan and under valgrind memcheck;
+#   a release build, as packagers build, and its unit tests, and a clang
+#   build (every build here has -Dwerror=true: a warning fails the test
+#   command, while meson.build leaves -Werror to whoever builds); the bash
+#   completion; the Debian package, built, linted, installed and purged; the
+#   lints; the lab's and the benchmark's pure Python tests (tests/lab:
+#   topology.json against every derived file); the integration tests with
+#   real packets in the lab, with routegraph plain, under ASan+UBSan and
+#   under valgrind memcheck;
 #   every fuzz harness for a bounded time under ASan+UBSan.
 # Ends with "N passed, N failed" and exits non-zero on any failure.
 # Run as root on Debian 12 (the lab needs network namespaces).
@@ -14,6 +19,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${RG_BUILD_DIR:-build}
 ASAN_BUILD=${RG_ASAN_BUILD_DIR:-build-asan}
+RELEASE_BUILD=${RG_RELEASE_BUILD_DIR:-build-release}
+CLANG_BUILD=${RG_CLANG_BUILD_DIR:-build-clang}
 LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 passed=0
@@ -75,7 +82,8 @@ step "dependencies"
 scripts/install-deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
 
 step "build ($BUILD, $ASAN_BUILD)"
-if ! setup_build "$BUILD" || ! setup_build "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false; then
+if ! setup_build "$BUILD" -Dwerror=true ||
+   ! setup_build "$ASAN_BUILD" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false; then
   tail -n 40 "$LOGS"/build-*.log
   echo "0 passed, 1 failed"
   exit 1
@@ -94,6 +102,36 @@ run_units "$ASAN_BUILD" asan env "${SAN_ENV[@]}"
 step "unit tests under valgrind memcheck"
 # shellcheck disable=SC2086 # the options are words
 run_units "$BUILD" valgrind $VALGRIND
+
+step "release build ($RELEASE_BUILD: -Dbuildtype=release -Dwerror=true) and its unit tests"
+if setup_build "$RELEASE_BUILD" -Dbuildtype=release -Dwerror=true; then
+  echo "ok - release build compiles warning-free"
+  passed=$((passed + 1))
+  run_units "$RELEASE_BUILD" release
+else
+  echo "not ok - release build compiles warning-free"
+  tail -n 40 "$LOGS/build-$(basename "$RELEASE_BUILD").log"
+  failed=$((failed + 1))
+  failures+=("release build")
+fi
+
+step "clang build ($CLANG_BUILD: CC=clang -Dwerror=true), compile only"
+# Clang warns where GCC does not (-Wstring-concatenation, for one).
+if CC=clang setup_build "$CLANG_BUILD" -Dwerror=true; then
+  echo "ok - clang build compiles warning-free"
+  passed=$((passed + 1))
+else
+  echo "not ok - clang build compiles warning-free"
+  grep -E -A6 'error:|warning:' "$LOGS/build-$(basename "$CLANG_BUILD").log" | head -n 40
+  failed=$((failed + 1))
+  failures+=("clang build")
+fi
+
+step "bash completion (completion/routegraph.bash)"
+run_tap completion tests/completion/run.sh "$BUILD/routegraph"
+
+step "Debian package: build, lintian, install, check, purge"
+run_tap package timeout 1200 tests/package/run.sh
 
 step "lint: capability calls only in src/engine/privs.c"
 run_tap lint tests/lint/caps.sh

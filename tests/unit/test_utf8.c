@@ -13,7 +13,7 @@ static void test_name_ok(void **state)
 {
     (void)state;
     static const char *const good[] = {
-        "", "r1-to-prober.lab", "K\xc3\xb6ln", "a\xc2\xa0" "b", "\"];<script>'\\",
+        "", "r1-to-prober.lab", "K\xc3\xb6ln", ("a\xc2\xa0" "b"), "\"];<script>'\\",
         "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xbf\xbd", "~",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
@@ -21,7 +21,7 @@ static void test_name_ok(void **state)
             fail_msg("refused good name %zu", i);
     static const char *const bad[] = {
         "a\nb", "\x01", "\x1b[2J", "tab\t", "cr\r", "\x1f", "del\x7f",   /* C0, DEL */
-        "\xc2\x80", "\xc2\x85", "\xc2\x9b" "2J", "\xc2\x9f",             /* C1 */
+        "\xc2\x80", "\xc2\x85", ("\xc2\x9b" "2J"), "\xc2\x9f",           /* C1 */
         "\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", /* not UTF-8 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
