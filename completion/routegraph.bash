@@ -9,7 +9,7 @@
 # against --help and the man page so they cannot drift.
 
 _routegraph_subcommands="render watch diff history lookup"
-_routegraph_formats="table json dot svg png html all"
+_routegraph_formats="table json jsonl dot svg png html all"
 _routegraph_asn_sources="offline cymru none"
 
 # Prints one "OPTION PLACEHOLDER" line per option in the help text read from

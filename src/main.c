@@ -25,6 +25,7 @@
 #include "input/json_read.h"
 #include "lookup.h"
 #include "probe/probe.h"
+#include "output/jsonl.h"
 #include "output/outputs.h"
 #include "output/progress.h"
 #include "output/text.h"
@@ -150,8 +151,9 @@ static bool add_traces(rg_run *run, const rg_config *cfg, const char *name, uint
     run->traces = t;
     for (size_t p = 0; p < nports; p++) {
         rg_trace *tr = &run->traces[run->ntraces];
-        if (!rg_trace_init(tr, name, dst, ports[p], cfg->min_ttl,
-                           cfg->max_ttl, rg_attempts_for(cfg->retries)))
+        /* Slots come when the engine starts the trace (its window). */
+        if (!rg_trace_init_deferred(tr, name, dst, ports[p], cfg->min_ttl,
+                                    cfg->max_ttl, rg_attempts_for(cfg->retries)))
             return false;
         tr->src = *src;
         tr->addresses = naddrs;
@@ -224,6 +226,26 @@ static void report_send_errors(const rg_run *run)
     say("%llu probes could not be sent: %s",
         (unsigned long long)run->stats.send_errors,
         strerror(run->stats.last_send_error));
+}
+
+/* A streamed run that asked for nothing needing the whole run (no other
+ * format, no table on standard output, no baseline or check) frees each
+ * trace once written, and skips annotation. */
+static bool jsonl_alone(const rg_config *cfg)
+{
+    return (cfg->formats & ~(unsigned)RG_FMT_JSONL) == 0 && (!cfg->output || cfg->quiet) &&
+           !cfg->baseline && !cfg->check;
+}
+
+/* The outputs written after the run: every format but the streamed one.
+ * Nothing when the stream was all that was asked for. */
+static bool write_run_outputs(const rg_run *run, const rg_config *cfg)
+{
+    if (jsonl_alone(cfg))
+        return true;
+    rg_config rest = *cfg;
+    rest.formats &= ~(unsigned)RG_FMT_JSONL;
+    return rg_outputs_write(run, &rest, !cfg->quiet, NULL);
 }
 
 /* --baseline on one run: every target:port's verdict after the outputs. */
@@ -306,21 +328,47 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         status = EXIT_RUNTIME;
         goto out;
     }
+    if (watching && (cfg->formats & RG_FMT_JSONL)) {
+        say("watch: --format jsonl streams a single run; a watch writes json (its latest round) or --history");
+        status = EXIT_USAGE;
+        goto out;
+    }
     if (watching) {
+        /* Every round reuses the traces' slots (watch.h): all of them now. */
+        for (size_t i = 0; i < run.ntraces; i++)
+            if (!rg_trace_alloc(&run.traces[i])) {
+                say("%s", "out of memory");
+                status = EXIT_RUNTIME;
+                goto out;
+            }
         /* The sockets stay open for every round (watch.h). */
         status = rg_watch_run(&run, cfg, socks, &sources);
         goto out;
     }
+    bool streaming = cfg->formats & RG_FMT_JSONL;
+    rg_jsonl stream;
+    if (streaming && !rg_jsonl_open(&stream, cfg, jsonl_alone(cfg), err, sizeof err)) {
+        say("%s", err);
+        status = EXIT_RUNTIME;
+        goto out;
+    }
+    if (streaming)
+        rg_jsonl_head(&stream, &run);
     rg_progress prog;
     rg_progress_init(&prog, cfg->quiet);
     rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
-                         .retries = cfg->retries, .stop_set_start = cfg->stop_set};
+                         .retries = cfg->retries, .stop_set_start = cfg->stop_set,
+                         .max_inflight = cfg->max_inflight,
+                         .trace_done = streaming ? rg_jsonl_trace_done : NULL,
+                         .trace_done_ctx = streaming ? &stream : NULL};
     bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, rg_stop_flag(),
                              err, sizeof err);
     rg_sockets_close(socks);
     rg_progress_finish(&prog);
     if (!ran) {
         say("%s", err);
+        if (streaming)
+            rg_jsonl_abort(&stream);
         status = EXIT_RUNTIME;
         goto out;
     }
@@ -328,25 +376,32 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
     if (run.interrupted && !cfg->quiet)
         say("stopped by %s: writing what was measured (unfinished traces marked incomplete)",
             rg_stop_signal_name());
-    char warn[512];
-    rg_sources_annotate(&sources, &run, cfg, warn, sizeof warn);
-    if (warn[0] && !cfg->quiet && !cfg->check)
-        say("%s", warn);
+    /* The stream ends first: what was finished is kept whatever follows. */
+    if (streaming && !rg_jsonl_close(&stream, &run, err, sizeof err)) {
+        say("%s", err);
+        status = EXIT_RUNTIME;
+    }
+    if (!jsonl_alone(cfg)) {
+        char warn[512];
+        rg_sources_annotate(&sources, &run, cfg, warn, sizeof warn);
+        if (warn[0] && !cfg->quiet && !cfg->check)
+            say("%s", warn);
+    }
     if (cfg->check) {
         status = check_run(&run, &base, cfg);
         checked = true;
         goto out;
     }
     /* The outputs still list what could not be traced and why. */
-    if (!rg_outputs_write(&run, cfg, !cfg->quiet, NULL))
+    if (!write_run_outputs(&run, cfg))
         status = EXIT_RUNTIME;
     else if (cfg->baseline)
         compare_baseline(&base, &run, cfg);
-    else if (run.interrupted)
+    else if (status == 0 && run.interrupted)
         status = rg_stop_exit_status();
-    else if (run.ntraces == 0)
+    else if (status == 0 && run.ntraces == 0)
         status = EXIT_USAGE; /* nothing was traced */
-    else if (run.nunresolved > 0 || targets.nskipped > 0)
+    else if (status == 0 && (run.nunresolved > 0 || targets.nskipped > 0))
         status = EXIT_PARTIAL;
 out:
     /* A plugin that could not decide says UNKNOWN (the reason is on stderr). */
@@ -373,6 +428,10 @@ static int render(const rg_config *cfg)
     if (cfg->trace_only[0]) {
         say("render: %s applies to a trace, not to render "
             "(render takes -o, --format, -q, --wide)", cfg->trace_only);
+        return EXIT_USAGE;
+    }
+    if (cfg->formats & RG_FMT_JSONL) {
+        say("render: jsonl is written while probing; render writes table, json, dot, svg, png or html");
         return EXIT_USAGE;
     }
     rg_config c = *cfg;

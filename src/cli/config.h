@@ -22,7 +22,9 @@ enum rg_format {
     RG_FMT_SVG = 1u << 3,
     RG_FMT_PNG = 1u << 4,
     RG_FMT_HTML = 1u << 5,
+    RG_FMT_JSONL = 1u << 6,  /* streamed while the run goes (output/jsonl.h) */
 };
+/* "all": every format of the whole run (jsonl repeats json, line by line). */
 #define RG_FMT_ALL 0x3fu
 #define RG_FMT_GRAPH (RG_FMT_DOT | RG_FMT_SVG | RG_FMT_PNG | RG_FMT_HTML)
 
@@ -48,6 +50,7 @@ typedef struct rg_config {
     unsigned rate;           /* probes per second, whole run */
     unsigned gap;            /* silent TTLs past the last answer that end a trace */
     unsigned stop_set;       /* 0 = off; else Doubletree mode starting at this TTL */
+    unsigned max_inflight;   /* traces started and not done at once */
     enum rg_family_pref family;
     const char *output;      /* -o PREFIX, NULL = stdout for the table */
     unsigned formats;        /* enum rg_format bits */
@@ -92,6 +95,10 @@ typedef struct rg_config {
 #define RG_DEFAULT_RATE 2000
 #define RG_DEFAULT_GAP 5
 #define RG_DEFAULT_STOP_SET 3
+/* Traces in flight at once: at 20,000 probes/s a trace of about a dozen
+ * probes lives about a second, so 4096 of them keep the rate busy, while
+ * a streamed run (--format jsonl) holds the slots of no more than these. */
+#define RG_DEFAULT_MAX_INFLIGHT 4096
 #define RG_DEFAULT_DNS_TIMEOUT 3.0
 #define RG_DEFAULT_INTERVAL 60
 #define RG_MAX_INTERVAL 86400

@@ -56,6 +56,7 @@ enum {
     OPT_METRICS,
     OPT_CHECK,
     OPT_COUNTRY_DB,
+    OPT_MAX_INFLIGHT,
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
@@ -71,6 +72,7 @@ static const struct option LONGOPTS[] = {
     {"retries", required_argument, NULL, 'r'},
     {"rate", required_argument, NULL, OPT_RATE},
     {"gap", required_argument, NULL, OPT_GAP},
+    {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
     {"stop-set", optional_argument, NULL, OPT_STOP_SET},
     {"asn-db", required_argument, NULL, OPT_ASN_DB},
     {"mmdb", required_argument, NULL, OPT_MMDB},
@@ -110,9 +112,10 @@ static const struct {
     {"svg", RG_FMT_SVG},
     {"png", RG_FMT_PNG},
     {"html", RG_FMT_HTML},
+    {"jsonl", RG_FMT_JSONL},
     {"all", RG_FMT_ALL},
 };
-#define FORMAT_NAMES "table, json, dot, svg, png, html, all"
+#define FORMAT_NAMES "table, json, jsonl, dot, svg, png, html, all"
 
 static const char USAGE[] =
     "Usage: routegraph [OPTIONS] TARGET...\n"
@@ -141,6 +144,8 @@ static const char USAGE[] =
     "                       by its own answers, so ICMP rate limits are respected\n"
     "      --gap N          silent TTLs past the last answer that end a trace,\n"
     "                       1-" STR(MAX_GAP) " (default " STR(RG_DEFAULT_GAP) ")\n"
+    "      --max-inflight N  traces probed at once, 1-65536\n"
+    "                       (default " STR(RG_DEFAULT_MAX_INFLIGHT) "); the next starts when one ends\n"
     "      --stop-set[=N]   Doubletree mode: start each trace at TTL N (2-" STR(RG_MAX_TTL) ",\n"
     "                       default " STR(RG_DEFAULT_STOP_SET) "), probe to the destination, then back\n"
     "                       towards us until a hop another trace already found;\n"
@@ -160,9 +165,12 @@ static const char USAGE2[] =
     "  -o, --output PREFIX  write each format to a file, PREFIX.txt (table) and\n"
     "                       PREFIX.json; the table still goes to standard output\n"
     "                       unless -q\n"
-    "      --format LIST    comma list of " FORMAT_NAMES "\n"
+    "      --format LIST    comma list of table, json, jsonl, dot, svg, png,\n"
+    "                       html, all (all but jsonl)\n"
     "                       (default: table; table,json with -o); without -o\n"
-    "                       only one text format may be chosen\n"
+    "                       only one text format may be chosen; jsonl writes\n"
+    "                       one line per trace as it ends (PREFIX.jsonl with -o,\n"
+    "                       renamed into place at the end)\n"
     "  -n, --numeric        no DNS lookups of hop addresses (no PTR, no Team Cymru)\n"
     "      --wide           the table at full width; by default it is wrapped into\n"
     "                       blocks of columns that fit the terminal (COLUMNS)\n"
@@ -536,13 +544,20 @@ static int unknown_option(int argc, char **argv, char *err, size_t errlen)
     const char *tok = optind - 1 < argc ? argv[optind - 1] : "";
     size_t len = strcspn(tok, "=");
     quote(q, tok, len);
-    size_t matches = 0;
+    /* Several options begin so (getopt_long calls it ambiguous): name
+     * them, as an abbreviation of one of them is refused anyway. */
+    char names[160] = "";
+    size_t matches = 0, used = 0;
     if (len > 2 && strncmp(tok, "--", 2) == 0)
         for (const struct option *o = LONGOPTS; o->name; o++)
-            if (strncmp(o->name, tok + 2, len - 2) == 0)
-                matches++;
+            if (strncmp(o->name, tok + 2, len - 2) == 0 && used < sizeof names) {
+                int n = snprintf(names + used, sizeof names - used, "%s--%s",
+                                 matches++ ? " or " : "", o->name);
+                used += n > 0 ? (size_t)n : 0;
+            }
     if (matches > 1)
-        return fail(err, errlen, "ambiguous option '%s'", q);
+        return fail(err, errlen, "unknown option '%s' (did you mean %s? long options are "
+                    "not abbreviated)", q, names);
     return fail(err, errlen, "unknown option '%s'", q);
 }
 
@@ -577,6 +592,7 @@ static void set_defaults(rg_config *cfg)
     cfg->retries = DEFAULT_RETRIES;
     cfg->rate = RG_DEFAULT_RATE;
     cfg->gap = RG_DEFAULT_GAP;
+    cfg->max_inflight = RG_DEFAULT_MAX_INFLIGHT;
     cfg->as_lookups = RG_ASLOOKUP_OFFLINE;
     cfg->dns_timeout = RG_DEFAULT_DNS_TIMEOUT;
     cfg->family = RG_FAMILY_ANY;
@@ -621,6 +637,8 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         return opt_uint(name, arg, 1, MAX_RATE, &cfg->rate, err, errlen);
     case OPT_GAP:
         return opt_uint(name, arg, 1, MAX_GAP, &cfg->gap, err, errlen);
+    case OPT_MAX_INFLIGHT:
+        return opt_uint(name, arg, 1, RG_MAX_TRACES, &cfg->max_inflight, err, errlen);
     case OPT_ASN_DB:
         return opt_file(name, arg, cfg->asn_db, &cfg->nasn_db, err, errlen);
     case OPT_MMDB:

@@ -15,6 +15,7 @@
 #include "pace.h"
 #include "queue.h"
 #include "stopset.h"
+#include "window.h"
 
 #define NS 1000000000ull
 #define MS 1000000ull
@@ -50,6 +51,8 @@ typedef struct tstate {
     unsigned est_dist;     /* from the port probes' answer; 0 = not yet */
     uint32_t scope;        /* destination prefix, for inference and pacing */
     bool pilot;            /* measures every hop: witnesses for the others */
+    bool started;          /* counted in the in-flight window */
+    bool handed;           /* given to the trace_done hook: never reopened */
     bool done;
 } tstate;
 
@@ -70,6 +73,8 @@ typedef struct engine {
     double tokens, burst;
     uint64_t token_at;
     size_t cursor, done;
+    rg_window window;      /* traces started and not done (--max-inflight) */
+    uint64_t released_inferred; /* hops_inferred of traces the hook released */
     uint64_t send_errors;
     int last_send_error;
 } engine;
@@ -194,6 +199,7 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
     e->run = run;
     e->socks = socks;
     e->opts = *opts;
+    e->window.limit = opts->max_inflight;
     e->timeout_ns = (uint64_t)(opts->timeout * (double)NS);
     e->burst = opts->rate / 100.0 > 1.0 ? opts->rate / 100.0 : 1.0;
     e->tokens = 1.0;
@@ -206,12 +212,7 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
         return false;
     for (size_t i = 0; i < n; i++) {
         rg_trace *t = &run->traces[i];
-        size_t ns = rg_trace_slots(t);
-        e->slot[i] = calloc(ns, 1);
-        e->pacer[i] = calloc(ns, sizeof **e->pacer);
-        if (!e->slot[i] || !e->pacer[i])
-            return false;
-        slots += ns;
+        slots += rg_trace_planned_slots(t);
         start_trace(e, i);
         e->ts[i].scope = rg_links_scope(&t->dst);
     }
@@ -577,7 +578,9 @@ static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
         return;
     e->run->stats.replies++;
     rg_match m;
-    if (!rg_match_reply(&e->match, &r, &m)) {
+    /* A trace handed over was written as it was: a late reply to one of
+     * its lost probes is not added behind the reader's back. */
+    if (!rg_match_reply(&e->match, &r, &m) || e->ts[m.trace].handed) {
         e->run->stats.unmatched++;
         return;
     }
@@ -632,6 +635,8 @@ static void expire(engine *e, uint64_t now)
     while ((p = rg_heap_peek(&e->inflight)) && p->at <= now) {
         rg_pending x = *p;
         rg_heap_pop(&e->inflight);
+        if (!e->slot[x.trace])
+            continue; /* its trace was handed over and released */
         uint8_t *st = slot_of(e, x.trace, x.ttl, x.attempt);
         if (*st != SLOT_FLIGHT)
             continue;
@@ -808,6 +813,39 @@ static bool recheck_inferred(engine *e, size_t ti)
     return queued;
 }
 
+static unsigned hops_left_to_inference(const rg_trace *t)
+{
+    unsigned n = 0;
+    for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
+        n += rg_trace_sent(t, ttl) == 0 && rg_trace_inferred(t, ttl);
+    return n;
+}
+
+/* A finished trace goes to the hook once, concluded and labelled with what
+ * the run knows now. If the hook released it, the engine's state for it
+ * goes too: only stale entries of the in-flight heap still name it, and
+ * expire passes them over. */
+static void hand_over(engine *e, size_t ti)
+{
+    if (!e->opts.trace_done)
+        return;
+    rg_trace *t = &e->run->traces[ti];
+    rg_trace_conclude(t);
+    if (!t->est_distance)
+        t->est_distance = e->ts[ti].est_dist; /* the address's, as rg_run_infer shares it */
+    rg_infer_silence(t, &e->links);
+    e->ts[ti].handed = true;
+    unsigned inferred = hops_left_to_inference(t);
+    e->opts.trace_done(e->opts.trace_done_ctx, e->run, ti);
+    if (t->probes)
+        return;
+    e->released_inferred += inferred;
+    free(e->slot[ti]);
+    free(e->pacer[ti]);
+    e->slot[ti] = NULL;
+    e->pacer[ti] = NULL;
+}
+
 static void check_done(engine *e, size_t ti)
 {
     tstate *s = &e->ts[ti];
@@ -828,6 +866,8 @@ static void check_done(engine *e, size_t ti)
     }
     s->done = true;
     e->done++;
+    rg_window_leave(&e->window);
+    hand_over(e, ti);
 }
 
 /* When every trace has ended, the traces that ended early are looked at
@@ -837,10 +877,11 @@ static bool reopen_traces(engine *e)
 {
     bool any = false;
     for (size_t i = 0; i < e->run->ntraces; i++) {
-        if (!recheck_inferred(e, i))
+        if (e->ts[i].handed || !recheck_inferred(e, i))
             continue;
         e->ts[i].done = false;
         e->done--;
+        rg_window_return(&e->window);
         any = true;
     }
     return any;
@@ -868,6 +909,43 @@ static void send_fresh_hop(engine *e, size_t ti, uint64_t now, uint64_t *wake)
     }
 }
 
+/* A trace's probe slots, and the engine's state per slot, exist from its
+ * start: a run holds the slots of the traces in its window, not of all. */
+static bool alloc_trace(engine *e, size_t ti)
+{
+    rg_trace *t = &e->run->traces[ti];
+    size_t ns = rg_trace_planned_slots(t);
+    if (!rg_trace_alloc(t))
+        return false;
+    e->slot[ti] = calloc(ns, 1);
+    e->pacer[ti] = calloc(ns, sizeof **e->pacer);
+    if (e->slot[ti] && e->pacer[ti])
+        return true;
+    free(e->slot[ti]);
+    free(e->pacer[ti]);
+    e->slot[ti] = NULL;
+    e->pacer[ti] = NULL;
+    return false;
+}
+
+/* Whether the trace has started, or may start now: --max-inflight bounds
+ * the traces started and not done. Out of memory, it waits for others to
+ * end and free theirs. */
+static bool start_in_window(engine *e, size_t ti)
+{
+    tstate *s = &e->ts[ti];
+    if (s->started)
+        return true;
+    if (!rg_window_enter(&e->window))
+        return false;
+    if (!alloc_trace(e, ti)) {
+        rg_window_leave(&e->window);
+        return false;
+    }
+    s->started = true;
+    return true;
+}
+
 /* One round-robin pass: each trace sends at most one fresh TTL. Returns the
  * earliest time a waiting trace becomes ready. */
 static uint64_t send_fresh(engine *e, uint64_t now)
@@ -879,7 +957,7 @@ static uint64_t send_fresh(engine *e, uint64_t now)
     for (size_t k = 0; k < 2 * n; k++) {
         size_t ti = (e->cursor + k) % n;
         tstate *s = &e->ts[ti];
-        if (s->done || s->pilot != (k < n))
+        if (s->done || s->pilot != (k < n) || !start_in_window(e, ti))
             continue;
         bool acted = true;
         if (e->tokens >= 1.0 && !port_probed(e, ti)) {
@@ -993,17 +1071,25 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
         run->traces[i].incomplete = run->interrupted && !e.ts[i].done;
     run->stats.send_errors = e.send_errors;
     run->stats.last_send_error = e.last_send_error;
+    uint64_t released_inferred = e.released_inferred;
+    /* A trace never started (the run was stopped) gets its empty slots for
+     * the outputs; one the hook released keeps only its conclusions. */
+    bool slots_ok = true;
+    for (size_t i = 0; i < run->ntraces; i++)
+        if (!e.ts[i].handed)
+            slots_ok &= rg_trace_alloc(&run->traces[i]);
     engine_free(&e);
-    rg_run_conclude(run);
+    if (!slots_ok) {
+        snprintf(err, errlen, "out of memory concluding %zu traces", run->ntraces);
+        return false;
+    }
+    rg_run_conclude(run); /* a released trace keeps its conclusions */
     if (!rg_run_infer(run, RG_INFER_WITNESSES)) {
         snprintf(err, errlen, "out of memory inferring hops of %zu traces", run->ntraces);
         return false;
     }
-    run->stats.hops_inferred = 0;
-    for (size_t i = 0; i < run->ntraces; i++) {
-        const rg_trace *t = &run->traces[i];
-        for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
-            run->stats.hops_inferred += rg_trace_sent(t, ttl) == 0 && rg_trace_inferred(t, ttl);
-    }
+    run->stats.hops_inferred = released_inferred;
+    for (size_t i = 0; i < run->ntraces; i++)
+        run->stats.hops_inferred += hops_left_to_inference(&run->traces[i]);
     return true;
 }

@@ -24,9 +24,18 @@
  * sends fewer probes than one per hop when targets share their first hops,
  * at the price of not seeing hops below the stop point on every trace.
  *
- * Memory: every per-probe and per-trace structure is allocated once in
- * rg_engine_run before the first probe; the send/receive loop allocates
- * nothing. The engine writes into run->traces' probe slots and run->stats. */
+ * In-flight window (--max-inflight): at most that many traces are started
+ * and not yet done; the next trace starts when one ends. With a trace_done
+ * hook each trace is handed over once, when it ends; the end-of-run recheck
+ * of inferred hops then leaves handed traces alone (they were written).
+ *
+ * Memory: the run-wide structures are allocated once in rg_engine_run
+ * before the first probe; a trace's probe slots (rg_trace_alloc) and the
+ * engine's per-slot state are allocated when it enters the window, so a
+ * run holds the slots of the traces in flight plus those kept for the
+ * outputs. Otherwise the send/receive loop allocates nothing. The engine
+ * writes into run->traces' probe slots and run->stats. A trace the hook
+ * released keeps no engine state either. */
 #ifndef RG_ENGINE_H
 #define RG_ENGINE_H
 
@@ -38,12 +47,21 @@
 #include "../model/result.h"
 #include "sockets.h"
 
+/* A trace the engine has finished with for good: concluded, its silence
+ * labels set from what the run knows now, never probed again. The hook may
+ * write it and release its probe slots (rg_trace_release); the engine then
+ * frees its own state for that trace too. */
+typedef void (*rg_trace_done_fn)(void *ctx, rg_run *run, size_t trace);
+
 typedef struct rg_engine_opts {
     unsigned rate;    /* probes per second */
     double timeout;   /* seconds before a probe counts as lost */
     unsigned gap;     /* silent TTLs past the last answer that end a trace */
     unsigned retries; /* extra probes for a silent TTL */
     unsigned stop_set_start; /* 0: off; else Doubletree mode starting at this TTL */
+    unsigned max_inflight;   /* 0: no bound; else traces started and not done */
+    rg_trace_done_fn trace_done; /* NULL: traces are only read after the run */
+    void *trace_done_ctx;
 } rg_engine_opts;
 
 typedef struct rg_engine_progress {

@@ -17,23 +17,16 @@ static size_t nttl(const rg_trace *t)
     return (size_t)(t->max_ttl - t->min_ttl + 1);
 }
 
-bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
-                   uint16_t dport, unsigned min_ttl, unsigned max_ttl,
-                   unsigned attempts)
+bool rg_trace_init_deferred(rg_trace *t, const char *target, const rg_addr *dst,
+                            uint16_t dport, unsigned min_ttl, unsigned max_ttl,
+                            unsigned attempts)
 {
     memset(t, 0, sizeof *t);
     if (min_ttl == 0 || max_ttl < min_ttl || attempts == 0)
         return false;
-    size_t n = max_ttl - min_ttl + 1;
     t->target = strdup(target);
-    t->probes = calloc((n + 1) * attempts, sizeof *t->probes);
-    t->nsent = calloc(n + 1, sizeof *t->nsent);
-    t->inferred = calloc(n, sizeof *t->inferred);
-    t->silence = calloc(n, sizeof *t->silence);
-    if (!t->target || !t->probes || !t->nsent || !t->inferred || !t->silence) {
-        rg_trace_free(t);
+    if (!t->target)
         return false;
-    }
     t->dst = *dst;
     t->dport = dport;
     t->min_ttl = min_ttl;
@@ -41,6 +34,37 @@ bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
     t->port_ttl = max_ttl;
     t->attempts = attempts;
     return true;
+}
+
+bool rg_trace_alloc(rg_trace *t)
+{
+    if (t->probes)
+        return true;
+    size_t n = nttl(t);
+    t->probes = calloc((n + 1) * t->attempts, sizeof *t->probes);
+    t->nsent = calloc(n + 1, sizeof *t->nsent);
+    t->inferred = calloc(n, sizeof *t->inferred);
+    t->silence = calloc(n, sizeof *t->silence);
+    if (t->probes && t->nsent && t->inferred && t->silence)
+        return true;
+    rg_trace_release(t);
+    return false;
+}
+
+size_t rg_trace_planned_slots(const rg_trace *t)
+{
+    return t->attempts ? (nttl(t) + 1) * t->attempts : 0;
+}
+
+bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
+                   uint16_t dport, unsigned min_ttl, unsigned max_ttl,
+                   unsigned attempts)
+{
+    if (rg_trace_init_deferred(t, target, dst, dport, min_ttl, max_ttl, attempts) &&
+        rg_trace_alloc(t))
+        return true;
+    rg_trace_free(t);
+    return false;
 }
 
 void rg_trace_free(rg_trace *t)
@@ -51,6 +75,18 @@ void rg_trace_free(rg_trace *t)
     free(t->inferred);
     free(t->silence);
     memset(t, 0, sizeof *t);
+}
+
+void rg_trace_release(rg_trace *t)
+{
+    free(t->probes);
+    free(t->nsent);
+    free(t->inferred);
+    free(t->silence);
+    t->probes = NULL;
+    t->nsent = NULL;
+    t->inferred = NULL;
+    t->silence = NULL;
 }
 
 static bool valid_ttl(const rg_trace *t, unsigned ttl)
@@ -466,6 +502,8 @@ static void settle_address(by_addr *k, size_t n)
     unsigned sent = 0, lost = 0;
     for (size_t i = 0; i < n; i++) {
         const rg_trace *t = k[i].t;
+        if (!t->probes) /* released after streaming: its verdict stands */
+            continue;
         if (t->state == RG_PORT_FILTERED || t->state == RG_PORT_UNREACHABLE ||
             (t->state == RG_PORT_UNKNOWN && t->unknown_why != RG_WHY_RST_DOUBT))
             continue;
@@ -476,7 +514,7 @@ static void settle_address(by_addr *k, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         rg_trace *t = k[i].t;
-        if (t->state != RG_PORT_FILTERED)
+        if (t->state != RG_PORT_FILTERED || !t->probes)
             continue;
         /* What the silence was checked against (sent 0: nothing to check). */
         t->sibling_lost = lost;
@@ -491,7 +529,8 @@ static void settle_address(by_addr *k, size_t n)
 void rg_run_conclude(rg_run *run)
 {
     for (size_t i = 0; i < run->ntraces; i++)
-        rg_trace_conclude(&run->traces[i]);
+        if (run->traces[i].probes) /* a trace released after streaming keeps its own */
+            rg_trace_conclude(&run->traces[i]);
     by_addr *k = malloc((run->ntraces ? run->ntraces : 1) * sizeof *k);
     if (!k)
         return; /* the per-trace verdicts stand; only the loss check is skipped */

@@ -179,6 +179,21 @@ bool rg_trace_init(rg_trace *t, const char *target, const rg_addr *dst,
                    uint16_t dport, unsigned min_ttl, unsigned max_ttl,
                    unsigned attempts);
 void rg_trace_free(rg_trace *t);
+/* As rg_trace_init, but the probe slots, counters and inference stay
+ * unallocated until rg_trace_alloc: a planned trace costs its name and this
+ * struct until the engine starts it. */
+bool rg_trace_init_deferred(rg_trace *t, const char *target, const rg_addr *dst,
+                            uint16_t dport, unsigned min_ttl, unsigned max_ttl,
+                            unsigned attempts);
+/* Allocates what rg_trace_init_deferred left out (nothing when present). */
+bool rg_trace_alloc(rg_trace *t);
+/* The probe slots the trace has, or will have once allocated. */
+size_t rg_trace_planned_slots(const rg_trace *t);
+/* Frees the probe slots, counters and inference of a trace already
+ * written (streamed output), keeping its identity and conclusions (target,
+ * addresses, ports, state, reached_ttl ...). Afterwards the trace has no
+ * slots: rg_trace_sent is 0 and rg_trace_probe NULL everywhere. */
+void rg_trace_release(rg_trace *t);
 
 /* NULL when ttl/attempt are outside the trace's slots; ttl 0: port probes. */
 rg_probe *rg_trace_probe(const rg_trace *t, unsigned ttl, unsigned attempt);
@@ -235,7 +250,9 @@ bool rg_trace_port_in_doubt(const rg_trace *t);
  * RST was in doubt. */
 void rg_trace_conclude(rg_trace *t);
 
-/* rg_trace_conclude on every trace, then the run-wide part of the verdict:
+/* rg_trace_conclude on every trace that still has its probe slots (one
+ * released after streaming keeps the verdict it was written with and
+ * takes no part below), then the run-wide part of the verdict:
  * silence on a port is `filtered` only when the TCP probes to the other
  * ports of the same address lost nothing; else `unknown` (RG_WHY_LOSS). */
 void rg_run_conclude(rg_run *run);

@@ -492,3 +492,28 @@ bool rg_json_write(FILE *out, const rg_run *run, const rg_config *cfg)
     return rc == 0 && fputc('\n', out) != EOF && fflush(out) == 0 &&
            !ferror(out);
 }
+
+json_t *rg_json_trace(const rg_run *run, const rg_trace *t, unsigned gap)
+{
+    return trace_json(run, t, gap);
+}
+
+json_t *rg_json_options(const rg_config *cfg)
+{
+    return options_json(cfg);
+}
+
+json_t *rg_json_stats(const rg_run_stats *s)
+{
+    return stats_json(s);
+}
+
+json_t *rg_json_unresolved(const rg_run *run)
+{
+    return unresolved_json(run);
+}
+
+json_t *rg_json_time(const struct timespec *ts)
+{
+    return time_json(ts);
+}

@@ -17,6 +17,15 @@
 
 /* Builds the document; caller json_decref()s it. NULL on allocation failure. */
 struct json_t *rg_json_build(const rg_run *run, const rg_config *cfg);
+/* Pieces of the document, for the streamed JSONL output (output/jsonl.h);
+ * each NULL on allocation failure, caller json_decref()s. A trace's hops
+ * carry annotation keys only when run->hosts is filled. */
+struct json_t *rg_json_trace(const rg_run *run, const rg_trace *t, unsigned gap);
+struct json_t *rg_json_options(const rg_config *cfg);
+struct json_t *rg_json_stats(const rg_run_stats *s);
+struct json_t *rg_json_unresolved(const rg_run *run);
+struct json_t *rg_json_time(const struct timespec *ts);
+
 /* Builds and writes it (indented, trailing newline). False on error. */
 bool rg_json_write(FILE *out, const rg_run *run, const rg_config *cfg);
 

@@ -58,8 +58,9 @@ if [ "$spec" = "complete -F _routegraph routegraph" ]; then ok "complete -p rout
 else not_ok "complete -p routegraph names _routegraph" "got: $spec"; fi
 
 expect "--for completes to --format" "--format" --for
-expect "--max completes to --max-ttl" "--max-ttl" --max
-expect "--format values" "$(printf '%s\n' all dot html json png svg table)" --format ""
+expect "--max offers --max-inflight and --max-ttl" "$(printf '%s\n' --max-inflight --max-ttl)" --max
+expect "--max-t completes to --max-ttl" "--max-ttl" --max-t
+expect "--format values" "$(printf '%s\n' all dot html json jsonl png svg table)" --format ""
 expect "--format s" "svg" --format s
 expect "--format svg,p keeps svg," "svg,png" --format svg,p
 expect "--format=h (split at '=' as bash does)" "html" --format = h

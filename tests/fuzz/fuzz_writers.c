@@ -28,6 +28,7 @@
 #include "output/dot.h"
 #include "output/html.h"
 #include "output/json.h"
+#include "output/jsonl.h"
 #include "output/paths.h"
 #include "output/render.h"
 #include "output/table.h"
@@ -194,6 +195,26 @@ static void check_json(const rg_run *run, json_t **doc)
     free(text);
 }
 
+/* Each streamed trace is one line (no raw newline however hostile its
+ * names) that reads back as the same trace. */
+static void check_jsonl(const rg_run *run)
+{
+    for (size_t i = 0; i < run->ntraces; i++) {
+        json_t *o = rg_jsonl_trace_json(run, &run->traces[i], 5);
+        if (!o)
+            abort();
+        char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!text || strchr(text, '\n'))
+            abort();
+        json_t *back = json_loads(text, 0, NULL);
+        if (!back || !json_equal(back, o))
+            abort();
+        json_decref(back);
+        json_decref(o);
+        free(text);
+    }
+}
+
 static void check_drawings(const rg_run *run, const rg_graph *g, const json_t *doc)
 {
     rg_render_out out = {.format = "svg"};
@@ -262,6 +283,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(table);
     json_t *built = NULL;
     check_json(&run, &built);
+    check_jsonl(&run);
     rg_graph *g = rg_graph_build(&run);
     if (!g)
         abort();

@@ -895,6 +895,7 @@ def test_privileges_dropped_while_running():
 # A setcap'd binary run by an ordinary user: privileges in every mode.
 import test_privs  # noqa: E402,F401
 import test_render  # noqa: E402,F401
+import test_stream  # noqa: E402,F401
 # Signals and watching over time.
 import test_watch  # noqa: E402,F401
 import test_country  # noqa: E402,F401

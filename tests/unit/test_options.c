@@ -102,7 +102,10 @@ static const struct invalid_case INVALID[] = {
     {{"--bogus=1", "h"}, "unknown option '--bogus'"},
     {{"-x"}, "unknown option '-x'"},
     {{"-\x01"}, "unknown option '-\\x01'"},
-    {{"--m", "1"}, "ambiguous option '--m'"},
+    {{"--m", "1"}, "unknown option '--m' (did you mean --min-ttl or --max-ttl or "
+                   "--max-inflight or --mmdb or --metrics? long options are not abbreviated)"},
+    {{"--max-inflight", "0"}, "--max-inflight: '0' is out of range (1-65536)"},
+    {{"--max-inflight", "65537"}, "--max-inflight: '65537' is out of range (1-65536)"},
     {{"--help=1"}, "--help: does not take a value"},
     {{"-w"}, "-w: missing value"},
     {{"h", "--timeout"}, "--timeout: missing value"},
@@ -166,17 +169,17 @@ static const struct invalid_case INVALID[] = {
     {{"-p", "\xff"}, "-p: '\\xff' is not a port (1-65535)"},
     {{"-p", "1-1025"}, "-p: too many ports (at most 1024)"},
     {{"-p", "1-1024,2000"}, "-p: too many ports (at most 1024)"},
-    {{"--max", "10", "h"}, "unknown option '--max' (did you mean --max-ttl? long options are "
-                           "not abbreviated)"},
+    {{"--max", "10", "h"}, "unknown option '--max' (did you mean --max-ttl or --max-inflight? "
+                           "long options are not abbreviated)"},
     {{"--po=80", "h"}, "unknown option '--po' (did you mean --ports? long options are not "
                        "abbreviated)"},
     {{"--quie", "h"}, "unknown option '--quie' (did you mean --quiet? long options are not "
                       "abbreviated)"},
-    {{"--format", "xml"}, "--format: unknown format 'xml' (accepted: table, json, dot, svg, png, html, all)"},
+    {{"--format", "xml"}, "--format: unknown format 'xml' (accepted: table, json, jsonl, dot, svg, png, html, all)"},
     {{"--format", "table,,json"},
-     "--format: empty name in 'table,,json' (accepted: table, json, dot, svg, png, html, all)"},
-    {{"--format", ""}, "--format: empty name in '' (accepted: table, json, dot, svg, png, html, all)"},
-    {{"--format", "Table"}, "--format: unknown format 'Table' (accepted: table, json, dot, svg, png, html, all)"},
+     "--format: empty name in 'table,,json' (accepted: table, json, jsonl, dot, svg, png, html, all)"},
+    {{"--format", ""}, "--format: empty name in '' (accepted: table, json, jsonl, dot, svg, png, html, all)"},
+    {{"--format", "Table"}, "--format: unknown format 'Table' (accepted: table, json, jsonl, dot, svg, png, html, all)"},
     {{"--format", "table,json", "h"},
      "--format: only one format can go to standard output; add -o PREFIX to write several"},
     {{"-o", ""}, "-o: empty prefix"},
@@ -592,6 +595,32 @@ static void test_render_usage(void **state)
     assert_null(strstr(u, "--max-ttl N"));
 }
 
+/* --max-inflight: the default, a value, and jsonl as a format of its own
+ * that goes to standard output alone or to PREFIX.jsonl with others. */
+static void test_inflight_and_jsonl(void **state)
+{
+    (void)state;
+    rg_config cfg;
+    char err[256];
+    char *a1[] = {"routegraph", "h", NULL};
+    assert_int_equal(rg_options_parse(2, a1, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_int_equal(cfg.max_inflight, RG_DEFAULT_MAX_INFLIGHT);
+    char *a2[] = {"routegraph", "--max-inflight", "100", "--format", "jsonl", "h", NULL};
+    assert_int_equal(rg_options_parse(6, a2, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_int_equal(cfg.max_inflight, 100);
+    assert_int_equal(cfg.formats, RG_FMT_JSONL);
+    char *a3[] = {"routegraph", "--format", "json,jsonl", "h", NULL};
+    assert_int_equal(rg_options_parse(4, a3, &cfg, err, sizeof err), RG_OPT_ERROR);
+    assert_string_equal(err, "--format: only one format can go to standard output; "
+                             "add -o PREFIX to write several");
+    char *a4[] = {"routegraph", "-o", "p", "--format", "json,jsonl", "h", NULL};
+    assert_int_equal(rg_options_parse(6, a4, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_int_equal(cfg.formats, RG_FMT_JSON | RG_FMT_JSONL);
+    char *a5[] = {"routegraph", "--format", "all", "-o", "p", "h", NULL};
+    assert_int_equal(rg_options_parse(6, a5, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_int_equal(cfg.formats & RG_FMT_JSONL, 0); /* all: the whole-run formats */
+}
+
 static void test_usage_documents_everything(void **state)
 {
     (void)state;
@@ -603,6 +632,7 @@ static void test_usage_documents_everything(void **state)
         "routegraph render RESULTS.json", "render --help",
         "-o, --output PREFIX", "--format LIST", "-f, --file FILE", "-n, --numeric",
         "-q, --quiet",
+        "--max-inflight N", "(default 4096)", "jsonl",
         "-h, --help", "-V, --version",
         "(default 80)", "1-64 (default 1)", "1-64 (default 30)", "0.01-60",
         "(default 2)", "0-5 (default 1)", "1-1000000", "(default 2000)",
@@ -635,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_parse_ports_direct),
         cmocka_unit_test(test_usage_documents_everything),
         cmocka_unit_test(test_render_usage),
+        cmocka_unit_test(test_inflight_and_jsonl),
         cmocka_unit_test(test_trace_only_options),
         cmocka_unit_test(test_probe_only_options),
         cmocka_unit_test(test_run_size_limits),

@@ -1,0 +1,86 @@
+#include "atomic_stream.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void release(rg_stream_file *s)
+{
+    free(s->path);
+    free(s->tmp);
+    memset(s, 0, sizeof *s);
+}
+
+bool rg_stream_begin(rg_stream_file *s, const char *path, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    size_t n = strlen(path) + sizeof ".XXXXXX";
+    s->path = strdup(path);
+    s->tmp = malloc(n);
+    if (!s->path || !s->tmp) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        release(s);
+        return false;
+    }
+    snprintf(s->tmp, n, "%s.XXXXXX", path);
+    int fd = mkstemp(s->tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        release(s);
+        return false;
+    }
+    /* mkstemp makes 0600; results are as readable as any file the user makes. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    s->f = fdopen(fd, "w");
+    if (!s->f) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        close(fd);
+        unlink(s->tmp);
+        release(s);
+        return false;
+    }
+    return true;
+}
+
+bool rg_stream_commit(rg_stream_file *s, char *err, size_t errlen)
+{
+    if (!s->f) {
+        snprintf(err, errlen, "%s: not open", s->path ? s->path : "output");
+        release(s);
+        return false;
+    }
+    bool ok = fflush(s->f) == 0 && !ferror(s->f);
+    int e = ok ? 0 : errno;
+    if (ok && fsync(fileno(s->f)) != 0) {
+        e = errno;
+        ok = false;
+    }
+    if (fclose(s->f) != 0 && ok) {
+        e = errno;
+        ok = false;
+    }
+    s->f = NULL;
+    if (ok && rename(s->tmp, s->path) != 0) {
+        e = errno;
+        ok = false;
+    }
+    if (!ok) {
+        snprintf(err, errlen, "%s: cannot write: %s", s->path, e ? strerror(e) : "write error");
+        unlink(s->tmp);
+    }
+    release(s);
+    return ok;
+}
+
+void rg_stream_abort(rg_stream_file *s)
+{
+    if (s->f) {
+        fclose(s->f);
+        unlink(s->tmp);
+    }
+    release(s);
+}

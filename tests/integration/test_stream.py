@@ -1,0 +1,254 @@
+"""Streamed output (--format jsonl) and the in-flight window, in the lab:
+lines read from a pipe as they come, the stream against the JSON document
+of the same run, an interrupted run, and --max-inflight. The binary is
+run.py's BIN, read at test time; started as root, routegraph runs as
+nobody, so output directories are made writable for it."""
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from harness import PROBER, net_of, target, test
+
+# As many targets as the lab hosts, up to 4096: addresses 1-1000 of each
+# target network (the special addresses sit above), IPv4 first. Under
+# valgrind (tens of times slower) 256 of them.
+PER_NET = 1000
+INFERENCE = {"inferred_responder", "silence", "provisional"}
+
+
+def size():
+    return 256 if sys.modules["__main__"].WRAP else 4096
+
+
+def targets(n):
+    every = [target(net, fam, h) for fam in (4, 6) for h in range(1, PER_NET + 1)
+             for net in ("h1", "h2", "h3")]
+    return every[:n]
+
+
+def argv(*args):
+    main = sys.modules["__main__"]
+    return ["ip", "netns", "exec", PROBER["netns"], *main.WRAP, main.BIN, *args]
+
+
+def slow():
+    return 10 if sys.modules["__main__"].WRAP else 1
+
+
+def target_file(d, n=None):
+    os.chmod(d, 0o777)  # routegraph reads it, and writes there, as nobody
+    path = os.path.join(d, "targets.txt")
+    with open(path, "w") as f:
+        f.write("\n".join(targets(n or size())) + "\n")
+    os.chmod(path, 0o644)
+    return path
+
+
+def env():
+    return dict(os.environ, ROUTEGRAPH_LAB_ONLY="1")
+
+
+def hops_by_ttl(trace):
+    return {h["ttl"]: h for h in trace["hops"]}
+
+
+def check_against_lab(t):
+    """Port state and every hop below the destination, measured or
+    inferred, against the lab's ground truth."""
+    net = net_of(t["address"])
+    assert t["state"] == net["ports"][str(t["port"])], (t["address"], t["port"], t["state"])
+    by = hops_by_ttl(t)
+    got = []
+    for ttl in range(1, net["distance"]):
+        h = by.get(ttl, {})
+        got.append(h.get("responder") or h.get("inferred_responder"))
+    branches = net["branches"][str(t["family"])]
+    assert got in branches, (t["address"], t["port"], got, branches)
+
+
+def read_lines(p, deadline):
+    """Yields (time, line) from p's stdout as each line arrives."""
+    buf = b""
+    fd = p.stdout.fileno()
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 1.0)
+        if not r:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            yield time.monotonic(), p.poll() is None, line
+    assert buf == b"", f"unterminated line: {buf[:200]!r}"
+
+
+@test
+def test_jsonl_pipe_shows_traces_as_they_end():
+    with tempfile.TemporaryDirectory() as d:
+        tf = target_file(d)
+        p = subprocess.Popen(argv("-q", "-n", "--asn-source", "none", "--format", "jsonl",
+                                  "--rate", "20000", "-p", "80,443", "-f", tf),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+        try:
+            kinds, traces, first_trace_while_running, ended = [], [], None, None
+            for when, running, raw in read_lines(p, time.monotonic() + 180 * slow()):
+                line = json.loads(raw)  # each line parses on its own, as it comes
+                kinds.append(line["type"])
+                if line["type"] == "run":
+                    assert len(kinds) == 1 and line["schema"] == "routegraph-jsonl/1", line
+                    assert line["traces_planned"] == 2 * size(), line["traces_planned"]
+                elif line["type"] == "trace":
+                    assert kinds[0] == "run" and "end" not in kinds[:-1], kinds[-3:]
+                    if first_trace_while_running is None:
+                        first_trace_while_running = running
+                    traces.append(line)
+                else:
+                    assert line["type"] == "end", line
+                    ended = line
+            err = p.stderr.read().decode(errors="replace")
+            assert p.wait(timeout=30) == 0, err
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        # The first trace came while the program was still probing.
+        assert first_trace_while_running is True
+        assert kinds[-1] == "end" and ended["complete"] is True, ended
+        assert ended["traces_written"] == len(traces) == 2 * size(), (ended, len(traces))
+        assert len({(t["address"], t["port"]) for t in traces}) == 2 * size()
+        for t in traces:
+            assert "as_path" not in t, t["address"]
+            check_against_lab(t)
+
+
+def comparable_hop(h):
+    return {k: v for k, v in h.items() if k not in INFERENCE}
+
+
+@test
+def test_jsonl_equals_the_document_of_the_same_run():
+    with tempfile.TemporaryDirectory() as d:
+        tf = target_file(d)
+        prefix = os.path.join(d, "run")
+        r = subprocess.run(argv("-q", "-n", "--asn-source", "none", "--format", "json,jsonl",
+                                "--rate", "20000", "-p", "80,443", "-f", tf, "-o", prefix),
+                           capture_output=True, text=True, timeout=180 * slow(), env=env())
+        assert r.returncode == 0 and r.stdout == "" and r.stderr == "", r
+        assert sorted(os.listdir(d)) == ["run.json", "run.jsonl", "targets.txt"], os.listdir(d)
+        doc = json.load(open(prefix + ".json"))
+        lines = [json.loads(x) for x in open(prefix + ".jsonl")]
+    head, end, streamed = lines[0], lines[-1], lines[1:-1]
+    assert head["type"] == "run" and end["type"] == "end", (head, end)
+    assert head["options"] == doc["options"] and head["unresolved"] == doc["unresolved"]
+    assert end["stats"] == doc["stats"] and end["complete"] is True
+    assert end["traces_written"] == len(streamed) == len(doc["traces"]) == 2 * size()
+    by_key = {(t["address"], t["port"]): t for t in streamed}
+    provisional = 0
+    for t in doc["traces"]:
+        s = by_key[(t["address"], t["port"])]
+        assert s["type"] == "trace"
+        # Every trace-level key the document has, but the annotated AS path.
+        want = {k: v for k, v in t.items() if k not in ("hops", "as_path")}
+        got = {k: v for k, v in s.items() if k not in ("hops", "type")}
+        assert want == got, (t["address"], t["port"],
+                             {k: (want.get(k), got.get(k)) for k in want.keys() | got.keys()
+                              if want.get(k) != got.get(k)})
+        # Every hop with probes, exactly, but what inference says of it.
+        probed_doc = {h["ttl"]: comparable_hop(h) for h in t["hops"] if h["probes"]}
+        probed_str = {h["ttl"]: comparable_hop(h) for h in s["hops"] if h["probes"]}
+        assert probed_doc == probed_str, (t["address"], t["port"])
+        for h in s["hops"]:
+            marked = "inferred_responder" in h or "silence" in h
+            assert h.get("provisional", False) is marked, h
+            provisional += marked
+        check_against_lab(s)
+    print(f"# {provisional} streamed hops provisional", flush=True)
+
+
+def temp_lines(d):
+    """The lines of the stream's temporary file so far (run.jsonl.XXXXXX)."""
+    tmp = [n for n in os.listdir(d) if n.startswith("run.jsonl.")]
+    if len(tmp) != 1:
+        return 0
+    with open(os.path.join(d, tmp[0]), "rb") as f:
+        return f.read().count(b"\n")
+
+
+@test
+def test_sigint_leaves_a_valid_jsonl_of_the_finished_traces():
+    with tempfile.TemporaryDirectory() as d:
+        tf = target_file(d)
+        prefix = os.path.join(d, "run")
+        # Slow enough (about 40 s) to be interrupted in the middle.
+        p = subprocess.Popen(argv("-q", "-n", "--asn-source", "none", "--format", "jsonl",
+                                  "--rate", "1000", "-p", "80,443", "-f", tf, "-o", prefix),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+        try:
+            deadline = time.monotonic() + 30 * slow()
+            while temp_lines(d) < 50 and time.monotonic() < deadline and p.poll() is None:
+                time.sleep(0.2)
+            assert p.poll() is None and temp_lines(d) >= 50, "no traces streamed in time"
+            assert not os.path.exists(prefix + ".jsonl")  # not before the end
+            p.send_signal(signal.SIGINT)  # ip netns exec execs: the PID is routegraph's
+            p.wait(timeout=30 * slow())
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        assert os.path.exists(prefix + ".jsonl"), (p.returncode, p.stderr.read())
+        lines = [json.loads(x) for x in open(prefix + ".jsonl")]
+        assert not [n for n in os.listdir(d) if n.startswith("run.jsonl.")]
+    head, end, streamed = lines[0], lines[-1], lines[1:-1]
+    assert head["type"] == "run" and end["type"] == "end", (head, end)
+    assert all(t["type"] == "trace" for t in streamed)
+    assert end["complete"] is False and end["traces_written"] == len(streamed), end
+    assert 50 <= len(streamed) < 2 * size(), len(streamed)
+    for t in streamed:
+        check_against_lab(t)
+
+
+@test
+def test_max_inflight_bounds_the_traces_probed_at_once():
+    with tempfile.TemporaryDirectory() as d:
+        tf = target_file(d, 64)
+        r = subprocess.run(argv("-q", "-n", "--asn-source", "none", "--format", "jsonl",
+                                "--max-inflight", "4", "-p", "80,443", "-f", tf),
+                           capture_output=True, text=True, timeout=120 * slow(), env=env())
+    assert r.returncode == 0 and r.stderr == "", r
+    traces = [json.loads(x) for x in r.stdout.splitlines()][1:-1]
+    assert len(traces) == 128
+    # A trace is in flight from its first probe to its last (it started
+    # before the one and ended after the other): at most 4 at any time.
+    events = []
+    for t in traces:
+        sent = [p["sent"] for p in (t["port_probes"] or {"probes": []})["probes"]]
+        sent += [p["sent"] for h in t["hops"] for p in h["probes"]]
+        events += [(min(sent), 1), (max(sent), -1)]
+        check_against_lab(t)
+    events.sort()  # ISO times sort as text; at a tie an end comes first
+    now = most = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    assert 2 <= most <= 4, most
+
+
+@test
+def test_render_refuses_the_stream_and_the_window():
+    main = sys.modules["__main__"]
+    saved = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         "data", "graph-lab.json")
+    for extra, says in ((["--format", "jsonl"], "render: jsonl is written while probing"),
+                        (["--format", "json", "--max-inflight", "5"], "--max-inflight")):
+        r = subprocess.run([*main.WRAP, main.BIN, "render", saved, *extra], capture_output=True,
+                           text=True, timeout=60 * slow())
+        lines = r.stderr.splitlines()
+        assert r.returncode == 2 and r.stdout == "" and len(lines) == 1, (extra, r)
+        assert lines[0].startswith("routegraph: render: ") and says in lines[0], (extra, r)
