@@ -827,13 +827,7 @@ static unsigned hops_left_to_inference(const rg_trace *t)
  * expire passes them over. */
 static void hand_over(engine *e, size_t ti)
 {
-    if (!e->opts.trace_done)
-        return;
     rg_trace *t = &e->run->traces[ti];
-    rg_trace_conclude(t);
-    if (!t->est_distance)
-        t->est_distance = e->ts[ti].est_dist; /* the address's, as rg_run_infer shares it */
-    rg_infer_silence(t, &e->links);
     e->ts[ti].handed = true;
     unsigned inferred = hops_left_to_inference(t);
     e->opts.trace_done(e->opts.trace_done_ctx, e->run, ti);
@@ -844,6 +838,48 @@ static void hand_over(engine *e, size_t ti)
     free(e->pacer[ti]);
     e->slot[ti] = NULL;
     e->pacer[ti] = NULL;
+}
+
+static void conclude_now(engine *e, size_t ti)
+{
+    rg_trace *t = &e->run->traces[ti];
+    rg_trace_conclude(t);
+    if (!t->est_distance)
+        t->est_distance = e->ts[ti].est_dist; /* the address's, as rg_run_infer shares it */
+    rg_infer_silence(t, &e->links);
+}
+
+/* An address's ports go to the hook together, once the last of them has
+ * ended: a port's silence is filtered only if the other ports' TCP probes
+ * lost nothing (rg_traces_settle), so a streamed verdict is the one the
+ * whole-run document gives. */
+static void hand_over_address(engine *e, size_t ti)
+{
+    if (!e->opts.trace_done)
+        return;
+    size_t n = 0, i = ti;
+    do {
+        if (!e->ts[i].done || e->ts[i].handed)
+            return;
+        n++;
+        i = e->ts[i].sibling;
+    } while (i != ti);
+    rg_trace **group = malloc(n * sizeof *group);
+    size_t k = 0;
+    do {
+        conclude_now(e, i);
+        if (group)
+            group[k++] = &e->run->traces[i];
+        i = e->ts[i].sibling;
+    } while (i != ti);
+    if (group)
+        rg_traces_settle(group, n); /* out of memory: each port's own verdict */
+    free(group);
+    do {
+        size_t next = e->ts[i].sibling; /* hand_over may free the slots, not ts */
+        hand_over(e, i);
+        i = next;
+    } while (i != ti);
 }
 
 static void check_done(engine *e, size_t ti)
@@ -867,7 +903,7 @@ static void check_done(engine *e, size_t ti)
     s->done = true;
     e->done++;
     rg_window_leave(&e->window);
-    hand_over(e, ti);
+    hand_over_address(e, ti);
 }
 
 /* When every trace has ended, the traces that ended early are looked at

@@ -526,6 +526,18 @@ static void settle_address(by_addr *k, size_t n)
     }
 }
 
+bool rg_traces_settle(rg_trace *const *traces, size_t n)
+{
+    by_addr *k = malloc((n ? n : 1) * sizeof *k);
+    if (!k)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        k[i] = (by_addr){traces[i], i};
+    settle_address(k, n);
+    free(k);
+    return true;
+}
+
 void rg_run_conclude(rg_run *run)
 {
     for (size_t i = 0; i < run->ntraces; i++)

@@ -257,6 +257,11 @@ void rg_trace_conclude(rg_trace *t);
  * ports of the same address lost nothing; else `unknown` (RG_WHY_LOSS). */
 void rg_run_conclude(rg_run *run);
 
+/* The run-wide part of rg_run_conclude for the concluded traces of one
+ * address (all its ports): for a caller that settles an address as soon
+ * as its last port ends (the streamed output). False if out of memory. */
+bool rg_traces_settle(rg_trace *const *traces, size_t n);
+
 /* The ICMP unreachable that stopped the trace (NULL when none). */
 const rg_probe *rg_trace_unreachable(const rg_trace *t);
 

@@ -816,7 +816,9 @@ def test_installed_with_setcap_runs_as_a_plain_user():
         r = run(["meson", "install", "-C", os.path.dirname(BIN), "--destdir", d, "--quiet"],
                 env={"RG_SETCAP_IN_DESTDIR": "1"})
         assert r.rc == 0, r
-        found = [os.path.join(p, f) for p, _, fs in os.walk(d) for f in fs if f == "routegraph"]
+        # The binary (the bash completion is a file of the same name).
+        found = [os.path.join(p, f) for p, _, fs in os.walk(d) for f in fs
+                 if f == "routegraph" and os.path.basename(p) == "bin"]
         assert len(found) == 1, found
         installed = found[0]
         p = os.path.dirname(installed)
