@@ -416,7 +416,7 @@ static void test_silent_router_in_the_middle(void **state)
         const rg_trace *t = &run.traces[i];
         assert_int_equal(rg_trace_silence(t, 3), RG_SILENCE_SILENT);
         assert_int_equal(rg_trace_sent(t, 3), 2); /* one retry, then given up */
-        size_t at3, at4, at5;
+        size_t at3 = 0, at4 = 0, at5 = 0;
         assert_non_null(first_send(&net, t, 3, &at3));
         assert_non_null(first_send(&net, t, 4, &at4));
         assert_non_null(first_send(&net, t, 5, &at5));
