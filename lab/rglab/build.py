@@ -287,6 +287,9 @@ class Lab:
         system.nft_load(t.ns(t.prober["name"]), rules.prober(t, self.table))
         for r in t.silent_routers:
             system.nft_load(t.ns(r), rules.silent(self.table))
+        for r in t.doc["routers"]:
+            if r.get("rewrites"):
+                system.nft_load(t.ns(r["name"]), rules.rewrite(self.table, r["rewrites"]))
         for tg in t.targets:
             ports = t.filtered_ports(tg)
             if ports:

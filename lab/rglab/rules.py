@@ -52,6 +52,33 @@ def silent(table):
 """
 
 
+def rewrite(table, rewrites):
+    """A middlebox: what arrives from one neighbour is rewritten before
+    routing (prerouting), so a probe that expires here is quoted already
+    changed. dscp: DSCP set (IPv4 and IPv6); mss: a SYN's MSS option
+    clamped to at most the value."""
+    rules = []
+    for r in rewrites:
+        peer = r["from"]
+        iif = f'iifname "to-{peer}"'
+        if r["what"] == "dscp":
+            rules += [f"{iif} meta nfproto ipv4 counter ip dscp set {r['set']}",
+                      f"{iif} meta nfproto ipv6 counter ip6 dscp set {r['set']}"]
+        elif r["what"] == "mss":
+            rules.append(f"{iif} tcp flags & (syn | ack) == syn tcp option maxseg size > {r['set']} "
+                         f"counter tcp option maxseg size set {r['set']}")
+        else:
+            raise ValueError(f"unknown rewrite {r['what']}")
+    body = "\n".join(f"        {x}" for x in rules)
+    return f"""table inet {table} {{
+    chain rewrite {{
+        type filter hook prerouting priority -150; policy accept;
+{body}
+    }}
+}}
+"""
+
+
 def filtered(table, ports):
     """A host that drops what arrives for ports: no answer at all."""
     plist = ", ".join(str(p) for p in ports)

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "../model/infer.h"
+#include "../model/middlebox.h"
 #include "../probe/probe.h"
 #include "../probe/reply.h"
 #include "match.h"
@@ -532,6 +533,7 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
     p->icmp_code = r->icmp_code;
     p->tcp_flags = r->tcp_flags;
     p->reply_ttl = r->reply_ttl;
+    rg_middlebox_note(t, m->ttl, m->attempt, r);
     int64_t rtt = ((int64_t)when->tv_sec - p->sent.tv_sec) * 1000000 +
                   ((int64_t)when->tv_nsec - p->sent.tv_nsec) / 1000;
     p->rtt_us = rtt > 0 ? (uint32_t)(rtt < UINT32_MAX ? rtt : UINT32_MAX) : 0;

@@ -63,7 +63,14 @@ bool rg_match_reply(const rg_match_table *m, const rg_reply *r, rg_match *out)
         return false;
     size_t ti = m->slots[i] - 1;
     const rg_trace *t = &m->traces[ti];
-    if (!rg_addr_equal(&r->probe_src, &t->src))
+    /* An ICMP error may quote our source rewritten by a NAT that does not
+     * restore quotes (model/middlebox.h reports it); the 32-bit secret in
+     * the sequence number still names the probe. A TCP answer must come
+     * to our own address. */
+    bool icmp = r->kind == RG_REPLY_TIME_EXCEEDED || r->kind == RG_REPLY_UNREACHABLE;
+    if (!icmp && !rg_addr_equal(&r->probe_src, &t->src))
+        return false;
+    if (r->probe_src.family != t->src.family)
         return false;
     unsigned ttl, attempt;
     if (!rg_probe_identity(t->seq_base, r->seq, &ttl, &attempt))

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "../probe/quote.h" /* rg_quote_diff */
 #include "../probe/reply.h" /* enum rg_reply_kind, the codec's */
 #include "../util/addr.h"
 
@@ -49,6 +50,9 @@ typedef struct rg_probe {
     uint8_t reply_ttl;        /* TTL / hop limit the reply arrived with */
     uint8_t duplicates;       /* further replies to the same probe, ignored */
     bool port_check;          /* sent to test a doubtful RST, not to find a hop */
+    /* An ICMP error's quote against the probe sent (model/middlebox.h);
+     * quote.tcp_quoted 0: none compared. */
+    rg_quote_diff quote;
 } rg_probe;
 
 /* Why a hop has no measured responder (rg_run_infer). */
@@ -115,6 +119,10 @@ typedef struct rg_trace {
     /* The run was stopped (a signal) before this trace ended: what it shows
      * is what was measured until then. Set by the engine, not by conclude. */
     bool incomplete;
+    /* The addresses quoted where a quote showed them rewritten (NAT), from
+     * the lowest TTL that did; family 0: never (model/middlebox.h). */
+    rg_addr quoted_src, quoted_dst;
+    unsigned quoted_addr_ttl;
 } rg_trace;
 
 typedef struct rg_run_stats {

@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include "../model/middlebox.h"
 #include "../model/unreach.h"
 
 #include <jansson.h>
@@ -202,6 +203,8 @@ static json_t *reply_json(const rg_probe *p)
     }
     if (is_tcp(kind))
         ok &= put(o, "tcp_flags", tcp_flags_json(p->tcp_flags));
+    if (is_icmp(kind) && p->quote.tcp_quoted > 0)
+        ok &= put(o, "quoted_tcp_bytes", json_integer(p->quote.tcp_quoted));
     ok &= put(o, "rtt_us", json_integer(p->rtt_us));
     ok &= put(o, "reply_ttl", json_integer(p->reply_ttl));
     ok &= put(o, "received", time_json(&p->received));
@@ -294,7 +297,48 @@ static json_t *as_path_json(const rg_run *run, const rg_trace *t)
     return finish(a, ok);
 }
 
-static json_t *hop_json(const rg_run *run, const rg_trace *t, unsigned ttl)
+/* A value of a change as the schema has it: addresses as text, the
+ * options change as a boolean, everything else a number. */
+static json_t *change_value(const rg_mbox_change *c, bool after)
+{
+    if (c->what == RG_QC_SRC || c->what == RG_QC_DST)
+        return addr_json(after ? &c->addr_to : &c->addr_from);
+    if (c->what == RG_QC_OPTIONS)
+        return json_boolean(after ? c->to : c->from);
+    if (c->what == RG_QC_SEQ)
+        return json_integer((int32_t)(after ? c->to : c->from));
+    return json_integer(after ? c->to : c->from);
+}
+
+/* The changes first seen at this TTL (model/middlebox.h); NULL: none. */
+static json_t *middlebox_json(const rg_mbox_change *ch, size_t n, unsigned ttl)
+{
+    json_t *a = NULL;
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (ch[i].ttl != ttl)
+            continue;
+        if (!a && !(a = json_array()))
+            return NULL;
+        json_t *c = json_object();
+        if (!c)
+            return finish(a, false);
+        ok = put(c, "field", json_string(rg_quote_change_name(ch[i].what)));
+        ok &= put(c, "from", change_value(&ch[i], false));
+        ok &= put(c, "to", change_value(&ch[i], true));
+        ok &= put(c, "after_ttl", json_integer(ch[i].prev_ttl));
+        ok = append(a, c) && ok;
+    }
+    return a ? finish(a, ok) : NULL;
+}
+
+typedef struct mbox_list {
+    rg_mbox_change *ch;
+    size_t n;
+} mbox_list;
+
+static json_t *hop_json(const rg_run *run, const rg_trace *t, unsigned ttl,
+                        const mbox_list *mb)
 {
     const rg_probe *answer = rg_trace_answer(t, ttl);
     json_t *o = json_object(), *probes = json_array();
@@ -314,6 +358,9 @@ static json_t *hop_json(const rg_run *run, const rg_trace *t, unsigned ttl)
         ok &= put(o, "inferred_responder", addr_json(inferred));
     if (silence)
         ok &= put(o, "silence", json_string(silence));
+    json_t *mbox = middlebox_json(mb->ch, mb->n, ttl);
+    if (mbox)
+        ok &= put(o, "middlebox", mbox);
     if (answer || inferred)
         ok &= rg_json_put_annotation(o, rg_run_host(run, answer ? &answer->from : inferred));
     ok &= put(o, "probes", probes);
@@ -330,13 +377,19 @@ static json_t *hops_json(const rg_run *run, const rg_trace *t)
     json_t *a = json_array();
     if (!a)
         return NULL;
-    bool ok = true;
+    mbox_list mb = {0};
+    size_t max = rg_middlebox_max_changes(t);
+    mb.ch = t->probes ? malloc(max * sizeof *mb.ch) : NULL;
+    if (mb.ch)
+        mb.n = rg_middlebox_changes(t, mb.ch, max);
+    bool ok = !t->probes || mb.ch;
     /* Every probe sent, also past the destination's TTL: probes already in
      * flight when it answered, and port checks there (under loss the
      * destination may first answer at a higher TTL than a later answer). */
     for (unsigned ttl = t->min_ttl; ok && ttl <= t->max_ttl; ttl++)
         if (rg_trace_sent(t, ttl) > 0 || rg_trace_inferred(t, ttl))
-            ok = append(a, hop_json(run, t, ttl));
+            ok = append(a, hop_json(run, t, ttl, &mb));
+    free(mb.ch);
     return finish(a, ok);
 }
 
@@ -390,6 +443,8 @@ static bool put_state_detail(json_t *o, const rg_trace *t)
     if (t->state == RG_PORT_FILTERED || t->unknown_why == RG_WHY_LOSS ||
         t->unknown_why == RG_WHY_NO_ANSWER)
         ok &= put(o, "unanswered_probes", json_integer(t->unanswered));
+    if (t->state == RG_PORT_FILTERED)
+        ok &= put(o, "syn_last_seen_ttl", uint_or_null(rg_middlebox_syn_last_seen(t)));
     if (t->unknown_why == RG_WHY_LOSS || t->state == RG_PORT_FILTERED)
         ok &= put(o, "sibling_probes_lost", json_pack("{s:i,s:i}", "lost", (json_int_t)t->sibling_lost,
                                                        "sent", (json_int_t)t->sibling_sent));

@@ -13,6 +13,7 @@
 #include "dot.h"
 #include "html.h"
 #include "json.h"
+#include "middlebox.h"
 #include "paths.h"
 #include "render.h"
 #include "table.h"
@@ -43,7 +44,7 @@ typedef struct table_ctx {
 static bool write_table(FILE *out, const void *ctx)
 {
     const table_ctx *t = ctx;
-    if (!rg_table_write_width(out, t->run, t->width))
+    if (!rg_table_write_width(out, t->run, t->width) || !rg_middlebox_write(out, t->run))
         return false;
     return !rg_paths_wanted(t->run) || rg_paths_write(out, t->run);
 }

@@ -121,10 +121,13 @@ static status quoted_probe(rg_cur *c, uint8_t family, rg_reply *r)
 {
     outer q = {0};
     uint8_t proto = 0;
+    const uint8_t *start = c->p;
     status st = family == 4 ? ipv4_header(c, &q, &proto, true)
                             : ipv6_header(c, &q, &proto, true);
     if (st != RG_PARSE_OK)
         return st;
+    r->quote = start;
+    r->quote_len = (size_t)(c->end - start);
     if (proto != PROTO_TCP)
         return RG_PARSE_IGNORE;
     if (!rg_get_be16(c, &r->sport) || !rg_get_be16(c, &r->dport) ||

@@ -38,6 +38,12 @@ typedef struct rg_reply {
     rg_addr probe_src, probe_dst;
     uint16_t sport, dport;
     uint32_t seq;
+    /* An ICMP error's copy of the probe, from its IP header to the end of
+     * what was quoted (narrowed to the quoted datagram's length), for
+     * probe/quote.h; it points into the packet parsed and lives as long as
+     * that buffer. NULL for TCP answers. */
+    const uint8_t *quote;
+    size_t quote_len;
 } rg_reply;
 
 /* A whole IP packet, IPv4 or IPv6 (as an IPv4 raw socket delivers it, and

@@ -10,6 +10,7 @@
 #include "../annotate/annotate.h"
 #include "../engine/engine.h"
 #include "../history/history.h"
+#include "../model/middlebox.h"
 #include "../input/json_read.h"
 #include "../util/atomic.h"
 #include "../output/json.h"
@@ -46,6 +47,7 @@ static void reset_trace(rg_trace *t)
     t->est_distance = 0;
     t->port_probes_sent = t->port_probes_lost = 0;
     t->incomplete = false;
+    rg_middlebox_reset(t);
     rg_engine_prepare_trace(t, t->sport);
 }
 

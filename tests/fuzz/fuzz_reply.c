@@ -2,7 +2,9 @@
  * and then the matcher, as the engine does. The first input byte picks the
  * entry point (a whole IPv4/IPv6 packet, or an IPv6 socket's ICMPv6 or TCP
  * payload), the rest is the packet. Besides memory errors it checks what the
- * parser promises: an accepted reply names a probe of its own family.
+ * parser promises: an accepted reply names a probe of its own family. An
+ * ICMP error's quote then goes through the middlebox comparison
+ * (probe/quote.c) against a probe of the same family, as the engine does.
  *
  *   tests/fuzz/run.sh reply      (or by hand:)
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
@@ -16,6 +18,8 @@
 
 #include "engine/match.h"
 #include "model/result.h"
+#include "probe/probe.h"
+#include "probe/quote.h"
 #include "probe/reply.h"
 
 static rg_trace traces[2];
@@ -75,6 +79,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r.kind == RG_REPLY_NONE || r.probe_dst.family != r.probe_src.family ||
         r.from.family != r.probe_dst.family)
         abort();
+    if (r.quote) {
+        const rg_trace *t = &traces[r.probe_dst.family == 4 ? 0 : 1];
+        rg_probe_spec spec = {.src = t->src, .dst = t->dst, .sport = t->sport,
+                              .dport = t->dport, .ttl = 4, .seq = t->seq_base};
+        uint8_t sent[RG_PROBE_MAXLEN];
+        size_t n = rg_probe_build(&spec, sent, sizeof sent);
+        rg_quote_diff d;
+        bool ok = rg_quote_compare(sent, n, r.quote, r.quote_len, true, &d);
+        /* The quote lies inside the packet; a refused one leaves nothing
+         * behind; an accepted one holds no more TCP bytes than it has. */
+        if (r.quote < data + 1 || r.quote_len > (size_t)(data + size - r.quote) ||
+            (!ok && (d.changes != 0 || d.tcp_quoted != 0)) || (ok && d.tcp_quoted > r.quote_len))
+            abort();
+    }
     rg_match m;
     if (rg_match_reply(&table, &r, &m)) {
         const rg_trace *t = &traces[m.trace];

@@ -905,6 +905,7 @@ import test_country  # noqa: E402,F401
 # The hostile-network tests register last, so that whatever they leave in
 # flight (forged or retransmitted packets) cannot reach the tests above.
 import test_hostile  # noqa: E402,F401
+import test_middlebox  # noqa: E402,F401
 # The internet's conditions rebuild the lab in other modes (and back): last.
 import test_internet  # noqa: E402,F401
 

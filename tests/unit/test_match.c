@@ -105,7 +105,15 @@ static void test_unsent_and_foreign_replies_rejected(void **state)
     r.sport++;                         /* wrong source port */
     assert_false(rg_match_reply(&fx.m, &r, &m));
     r = reply_for(t, 4, 0);
-    r.probe_src = addr("198.18.0.3");  /* quotes someone else's probe */
+    r.kind = RG_REPLY_SYNACK;
+    r.probe_src = addr("198.18.0.3");  /* a TCP answer to someone else */
+    assert_false(rg_match_reply(&fx.m, &r, &m));
+    r = reply_for(t, 4, 0);
+    r.probe_src = addr("2001:db8::3"); /* a quote of another family */
+    assert_false(rg_match_reply(&fx.m, &r, &m));
+    r = reply_for(t, 4, 0);
+    r.probe_src = addr("198.18.0.3");  /* someone else's probe, not our secret */
+    r.seq += 0x10000;
     assert_false(rg_match_reply(&fx.m, &r, &m));
     r = reply_for(t, 4, 0);
     r.probe_dst = addr("198.19.200.1");
@@ -113,6 +121,23 @@ static void test_unsent_and_foreign_replies_rejected(void **state)
     r = reply_for(t, 4, 0);
     r.seq = rg_probe_seq(fx.traces[11].seq_base, 4, 0); /* another trace's seq */
     assert_false(rg_match_reply(&fx.m, &r, &m) && m.trace != 10);
+}
+
+/* A NAT that does not restore quotes: the router past it quotes our probe
+ * with its source rewritten. The secret in the sequence number names the
+ * probe, so the error still counts (model/middlebox reports the rewrite). */
+static void test_quote_with_rewritten_source_matches(void **state)
+{
+    (void)state;
+    rg_match m;
+    const rg_trace *t = &fx.traces[10];
+    rg_reply r = reply_for(t, 4, 0);
+    r.probe_src = addr("198.18.13.1");
+    assert_true(rg_match_reply(&fx.m, &r, &m));
+    assert_int_equal(m.trace, 10);
+    assert_int_equal(m.ttl, 4);
+    r.kind = RG_REPLY_UNREACHABLE;
+    assert_true(rg_match_reply(&fx.m, &r, &m));
 }
 
 static void test_duplicate_signature_refused(void **state)
@@ -137,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_probe_matches_itself),
         cmocka_unit_test(test_unsent_and_foreign_replies_rejected),
+        cmocka_unit_test(test_quote_with_rewritten_source_matches),
         cmocka_unit_test(test_duplicate_signature_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

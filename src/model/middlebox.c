@@ -1,0 +1,251 @@
+#include "middlebox.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "../probe/probe.h"
+
+/* The bytes probe (ttl, attempt) of t went out with, rebuilt as the engine
+ * built them (engine.c's send_probe): the probe is a pure function of the
+ * trace and its identity, so nothing is kept per probe in flight. */
+static size_t sent_bytes(const rg_trace *t, unsigned ttl, unsigned attempt, uint8_t *buf)
+{
+    rg_probe_spec spec = {
+        .src = t->src, .dst = t->dst, .sport = t->sport, .dport = t->dport,
+        .ttl = (uint8_t)rg_trace_wire_ttl(t, ttl),
+        .seq = rg_probe_seq(t->seq_base, ttl, attempt),
+        .ip_id = rg_probe_ip_id(t->seq_base, ttl, attempt),
+        .flow_label = t->flow_label,
+    };
+    return rg_probe_build(&spec, buf, RG_PROBE_MAXLEN);
+}
+
+/* The sent probe's own fields, in the shape of a quote of it. */
+static bool sent_fields(const rg_trace *t, unsigned ttl, unsigned attempt, rg_quote_diff *d)
+{
+    uint8_t pkt[RG_PROBE_MAXLEN];
+    size_t len = sent_bytes(t, ttl, attempt, pkt);
+    return len && rg_quote_compare(pkt, len, pkt, len, false, d);
+}
+
+void rg_middlebox_note(rg_trace *t, unsigned ttl, unsigned attempt, const rg_reply *r)
+{
+    rg_probe *p = rg_trace_probe(t, ttl, attempt);
+    if (!p || !r->quote ||
+        (r->kind != RG_REPLY_TIME_EXCEEDED && r->kind != RG_REPLY_UNREACHABLE))
+        return;
+    uint8_t pkt[RG_PROBE_MAXLEN];
+    size_t len = sent_bytes(t, ttl, attempt, pkt);
+    if (!len || !rg_quote_compare(pkt, len, r->quote, r->quote_len,
+                                  r->kind == RG_REPLY_TIME_EXCEEDED, &p->quote))
+        return;
+    if (!(p->quote.changes & (RG_QC_SRC | RG_QC_DST)) || ttl == RG_PORT_PROBE_TTL ||
+        (t->quoted_addr_ttl != 0 && t->quoted_addr_ttl <= ttl))
+        return;
+    if (rg_quote_addrs(r->quote, r->quote_len, &t->quoted_src, &t->quoted_dst))
+        t->quoted_addr_ttl = ttl;
+}
+
+void rg_middlebox_reset(rg_trace *t)
+{
+    t->quoted_src = t->quoted_dst = (rg_addr){0};
+    t->quoted_addr_ttl = 0;
+}
+
+/* The first answer at ttl whose quote was compared, and its attempt. */
+static const rg_probe *quoted_answer(const rg_trace *t, unsigned ttl, unsigned *attempt)
+{
+    unsigned n = rg_trace_sent(t, ttl);
+    for (unsigned a = 0; a < n; a++) {
+        const rg_probe *p = rg_trace_probe(t, ttl, a);
+        if (p && p->quote.tcp_quoted > 0) {
+            *attempt = a;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Whether a quote says anything about this field. */
+static bool applicable(uint16_t what, const rg_probe *p, const rg_trace *t)
+{
+    switch (what) {
+    case RG_QC_TTL:
+        return p->kind == RG_REPLY_TIME_EXCEEDED;
+    case RG_QC_IPID:
+        return t->dst.family == 4;
+    case RG_QC_FLOW:
+        return t->dst.family == 6;
+    case RG_QC_SEQ:
+        return p->quote.tcp_quoted >= 8;
+    case RG_QC_TCP:
+        return p->quote.tcp_quoted >= 16;
+    case RG_QC_MSS:
+    case RG_QC_OPTIONS:
+        return p->quote.options;
+    default:
+        return true;
+    }
+}
+
+/* What persists of a field from hop to hop: its value, or for fields that
+ * differ per probe (IP ID) whether it was rewritten, for the sequence
+ * number the shift. */
+static uint32_t state_of(uint16_t what, const rg_quote_diff *q, const rg_quote_diff *s)
+{
+    switch (what) {
+    case RG_QC_DSCP: return (uint32_t)q->tos >> 2;
+    case RG_QC_ECN: return q->tos & 3u;
+    case RG_QC_TTL: return q->ttl <= 1 ? 1u : q->ttl;
+    case RG_QC_SPORT: return q->sport;
+    case RG_QC_DPORT: return q->dport;
+    case RG_QC_SEQ: return q->seq - s->seq;
+    case RG_QC_MSS: return q->mss;
+    case RG_QC_FLOW: return q->flow;
+    default: return (q->changes & what) != 0;
+    }
+}
+
+/* The values shown for a change: before (the state so far) and after; for
+ * a per-probe field, this probe's sent and quoted values. */
+static void shown_values(rg_mbox_change *c, uint32_t before, uint32_t after,
+                         const rg_quote_diff *q, const rg_quote_diff *s, const rg_trace *t)
+{
+    c->from = before;
+    c->to = after;
+    if (c->what == RG_QC_IPID && after) {
+        c->from = s->ip_id;
+        c->to = q->ip_id;
+    } else if (c->what == RG_QC_TCP && after) {
+        c->from = s->tcp_flags;
+        c->to = q->tcp_flags;
+    } else if (c->what == RG_QC_SRC) {
+        c->addr_from = t->src;
+        c->addr_to = after ? t->quoted_src : t->src;
+        if (!after)
+            c->addr_from = t->quoted_src;
+    } else if (c->what == RG_QC_DST) {
+        c->addr_from = t->dst;
+        c->addr_to = after ? t->quoted_dst : t->dst;
+        if (!after)
+            c->addr_from = t->quoted_dst;
+    }
+}
+
+typedef struct walk {
+    uint32_t state[RG_QC_KINDS];
+    bool known[RG_QC_KINDS];
+    unsigned prev_ttl;
+    size_t n;
+} walk;
+
+static void walk_hop(walk *w, const rg_trace *t, unsigned ttl, rg_mbox_change *out,
+                     size_t max)
+{
+    unsigned attempt;
+    const rg_probe *p = quoted_answer(t, ttl, &attempt);
+    rg_quote_diff s;
+    if (!p || !sent_fields(t, ttl, attempt, &s))
+        return;
+    for (unsigned i = 0; i < RG_QC_KINDS; i++) {
+        uint16_t what = (uint16_t)(1u << i);
+        if (!applicable(what, p, t))
+            continue;
+        uint32_t now = state_of(what, &p->quote, &s);
+        if (!w->known[i]) {
+            w->state[i] = what == RG_QC_TTL ? 1u : state_of(what, &s, &s);
+            w->known[i] = true;
+        }
+        if (now == w->state[i])
+            continue;
+        if (w->n < max) {
+            rg_mbox_change *c = &out[w->n];
+            *c = (rg_mbox_change){.what = what, .ttl = ttl, .prev_ttl = w->prev_ttl,
+                                  .probe = p};
+            shown_values(c, w->state[i], now, &p->quote, &s, t);
+        }
+        w->n++;
+        w->state[i] = now;
+    }
+    w->prev_ttl = ttl;
+}
+
+size_t rg_middlebox_changes(const rg_trace *t, rg_mbox_change *out, size_t max)
+{
+    walk w = {0};
+    if (!t->probes)
+        return 0;
+    for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
+        walk_hop(&w, t, ttl, out, max);
+    return w.n;
+}
+
+size_t rg_middlebox_max_changes(const rg_trace *t)
+{
+    return (size_t)(t->max_ttl - t->min_ttl + 1) * RG_QC_KINDS;
+}
+
+bool rg_middlebox_options_quoted(const rg_trace *t)
+{
+    if (!t->probes)
+        return false;
+    for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++) {
+        unsigned attempt;
+        const rg_probe *p = quoted_answer(t, ttl, &attempt);
+        if (p && p->quote.options)
+            return true;
+    }
+    return false;
+}
+
+/* A time exceeded whose quote shows the SYN as we sent it. */
+static bool saw_syn(const rg_probe *p)
+{
+    const uint16_t identity = RG_QC_DST | RG_QC_DPORT | RG_QC_SPORT | RG_QC_TCP;
+    return p->kind == RG_REPLY_TIME_EXCEEDED && p->quote.tcp_quoted > 0 &&
+           !(p->quote.changes & identity);
+}
+
+unsigned rg_middlebox_syn_last_seen(const rg_trace *t)
+{
+    if (!t->probes)
+        return 0;
+    for (unsigned ttl = t->max_ttl; ttl >= t->min_ttl && ttl > 0; ttl--) {
+        unsigned n = rg_trace_sent(t, ttl);
+        for (unsigned a = 0; a < n; a++) {
+            const rg_probe *p = rg_trace_probe(t, ttl, a);
+            if (p && saw_syn(p))
+                return ttl;
+        }
+    }
+    return 0;
+}
+
+const char *rg_mbox_value(const rg_mbox_change *c, bool after, char *buf, size_t len)
+{
+    uint32_t v = after ? c->to : c->from;
+    switch (c->what) {
+    case RG_QC_SRC:
+    case RG_QC_DST:
+        return rg_addr_format(after ? &c->addr_to : &c->addr_from, buf, len);
+    case RG_QC_IPID:
+        snprintf(buf, len, "0x%04" PRIx32, v);
+        break;
+    case RG_QC_FLOW:
+        snprintf(buf, len, "0x%05" PRIx32, v);
+        break;
+    case RG_QC_TCP:
+        snprintf(buf, len, "flags 0x%02" PRIx32, v);
+        break;
+    case RG_QC_SEQ:
+        snprintf(buf, len, "%+" PRId32, (int32_t)v);
+        break;
+    case RG_QC_OPTIONS:
+        snprintf(buf, len, "%s", v ? "changed" : "as sent");
+        break;
+    default:
+        snprintf(buf, len, "%" PRIu32, v);
+        break;
+    }
+    return buf;
+}

@@ -1,0 +1,120 @@
+"""Middlebox detection from the quotes of ICMP errors, in the lab: the hmb
+chain's rewrites (mb1 sets DSCP 46, mb2 clamps the MSS to 1300) found at
+the hop topology.json names, once each, in JSON and in the text; nothing
+reported anywhere else in the lab (both families, every existing target);
+a NAT that leaves quotes rewritten found at its hop; a filtered port's last
+hop that still saw the SYN."""
+import os
+import re
+import tempfile
+
+from harness import NETS, PROBER, TOPO, target, test
+from test_hostile import impaired, rg
+
+MB = NETS["hmb"]
+TRUTH = MB["middlebox"]
+LINKS = {l["name"]: l for l in TOPO["links"]}
+
+
+def run_files(*args):
+    """One run writing the table and JSON; returns (table text, document)."""
+    import json
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)  # routegraph may run as the sudo user
+        r = rg("-q", "-n", "--asn-source", "none", "-o", os.path.join(d, "run"), *args)
+        assert r.rc == 0 and r.err == "", r
+        with open(os.path.join(d, "run.txt")) as f, open(os.path.join(d, "run.json")) as g:
+            return f.read(), json.load(g)
+
+
+def changes(t):
+    """[(ttl, field, from, to, after_ttl)] of a trace's hops, in TTL order."""
+    return [(h["ttl"], c["field"], c["from"], c["to"], c["after_ttl"])
+            for h in t["hops"] for c in h.get("middlebox", [])]
+
+
+def quoted(t):
+    """The TCP bytes each ICMP answer of the trace quoted."""
+    return [p["reply"]["quoted_tcp_bytes"] for h in t["hops"] for p in h["probes"]
+            if p["reply"] and p["reply"]["kind"] == "time-exceeded"]
+
+
+def hop_addr(t, ttl):
+    return next(h["responder"] for h in t["hops"] if h["ttl"] == ttl)
+
+
+@test
+def test_middlebox_rewrites_found_at_their_hop():
+    addrs = [target("hmb", f, h) for f in (4, 6) for h in (5, 6)]
+    text, doc = run_files("-p", "80,443", *addrs)
+    want = [(c["ttl"], c["field"], c["from"], c["to"], c["ttl"] - 1) for c in TRUTH["changes"]]
+    assert len(doc["traces"]) == 8, doc["traces"]
+    for t in doc["traces"]:
+        # Linux quotes the whole probe, so the options were compared.
+        assert quoted(t) and min(quoted(t)) == 24, (t["address"], quoted(t))
+        assert changes(t) == want, (t["address"], t["port"], changes(t))
+        fam = str(t["family"])
+        branch = MB["branches"][fam][0]
+        for c in TRUTH["changes"]:
+            # The answer quoting the change came from the router truth names.
+            assert hop_addr(t, c["ttl"]) == branch[c["ttl"] - 1], t
+        want_state = MB["ports"][str(t["port"])]
+        assert t["state"] == want_state, t
+        if want_state == "filtered":
+            assert t["syn_last_seen_ttl"] == TRUTH["syn_last_seen_ttl"][str(t["port"])], t
+        else:
+            assert "syn_last_seen_ttl" not in t, t
+    # One line per change in the text, naming the hop and where it happened.
+    for a in addrs:
+        fam = 6 if ":" in a else 4
+        branch = MB["branches"][str(fam)][0]
+        shown = f"[{a}]" if fam == 6 else a
+        for port in (80, 443):
+            lines = [l for l in text.splitlines() if l.startswith(f"{shown}:{port} ")
+                     and "rewritten" in l]
+            assert lines == [
+                f"{shown}:{port} hop 3 {branch[2]}: DSCP 0 -> 46 (rewritten between TTL 2 and 3)",
+                f"{shown}:{port} hop 4 {branch[3]}: MSS 1460 -> 1300 (rewritten between TTL 3 and 4)",
+            ], (lines, text)
+        assert re.search(re.escape(f"{shown}:443 ") + r".*SYN last seen at hop 4 " +
+                         re.escape(branch[3]), text), text
+
+
+@test
+def test_middlebox_nothing_reported_on_the_existing_lab():
+    """The whole lab as it was before the hmb chain: no change anywhere,
+    both families, open, closed and filtered ports."""
+    addrs = [target(n, f, h) for f in (4, 6) for n in ("h1", "h2", "h3") for h in (7, 8)]
+    text, doc = run_files("-p", "80,443", *addrs)
+    assert len(doc["traces"]) == 24
+    for t in doc["traces"]:
+        assert changes(t) == [], (t["address"], t["port"], changes(t))
+        assert quoted(t) and set(quoted(t)) == {24}, (t["address"], quoted(t))
+        net = NETS[next(n for n in ("h1", "h2", "h3") if t["address"] in
+                        {target(n, 4, 7), target(n, 4, 8), target(n, 6, 7), target(n, 6, 8)})]
+        if t["state"] == "filtered":
+            # The last router before the destination quoted the SYN.
+            assert t["syn_last_seen_ttl"] == net["distance"] - 1, t
+    assert "rewritten" not in text, text
+
+
+@test
+def test_middlebox_nat_leaving_quotes_rewritten():
+    """A stateless NAT at mb1 (lab/lab impair snat): the prober's address
+    leaves mb1 as mb1's address on Lmb2, and mb2 quotes it: the source
+    rewritten between TTL 3 and 4, next to the DSCP and MSS changes."""
+    addrs = [target("hmb", f, 7) for f in (4, 6)]
+    with impaired("snat", "mb1", *addrs, where="mb1"):
+        text, doc = run_files("-p", "80", *addrs)
+    for t in doc["traces"]:
+        fam = str(t["family"])
+        nat = LINKS["Lmb2"]["addresses"]["mb1"]["v4" if fam == "4" else "v6"]
+        prober = PROBER["v4" if fam == "4" else "v6"]
+        got = changes(t)
+        assert (4, "src", prober, nat, 3) in got, (t["address"], got)
+        assert [c for c in got if c[1] != "src"] == \
+            [(c["ttl"], c["field"], c["from"], c["to"], c["ttl"] - 1) for c in TRUTH["changes"]], got
+        assert t["state"] == "open" and t["reached_ttl"] == MB["distance"], t
+        shown = f"[{t['address']}]" if fam == "6" else t["address"]
+        assert f"{shown}:80 hop 4 {MB['branches'][fam][0][3]}: source address {prober} -> {nat} " \
+               f"(rewritten between TTL 3 and 4)" in text, text
