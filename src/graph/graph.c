@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/middlebox.h"
+
 #define MAX_CLASSES 16 /* path classes per destination; more are not split out */
 
 /* Scratch state of one build: each trace's path as node indices per TTL
@@ -770,6 +772,28 @@ static bool set_credit(rg_graph *g, const rg_run *run)
     return true;
 }
 
+/* The changes each trace's quotes first show, on the hop that shows them. */
+static bool mark_rewrites(builder *b)
+{
+    for (size_t i = 0; i < b->run->ntraces; i++) {
+        const rg_trace *t = &b->run->traces[i];
+        size_t max = rg_middlebox_max_changes(t);
+        if (!t->probes || max == 0)
+            continue;
+        rg_mbox_change *ch = malloc(max * sizeof *ch);
+        if (!ch)
+            return false;
+        size_t n = rg_middlebox_changes(t, ch, max);
+        for (size_t k = 0; k < n && k < max; k++) {
+            size_t node = rg_graph_host(b->g, &ch[k].probe->from);
+            if (node != RG_GRAPH_NONE)
+                b->g->nodes[node].rewrites |= ch[k].what;
+        }
+        free(ch);
+    }
+    return true;
+}
+
 static bool build(builder *b)
 {
     if (add_node(b, RG_GNODE_ROOT) == RG_GRAPH_NONE)
@@ -778,7 +802,7 @@ static bool build(builder *b)
     if (!set_credit(b->g, b->run))
         return false;
     if (!add_hosts(b) || !annotate_hosts(b) || !make_clusters(b) || !add_traces(b) ||
-        !median_rtts(b))
+        !median_rtts(b) || !mark_rewrites(b))
         return false;
     if (b->run->ntraces == 0)
         return true;

@@ -17,6 +17,8 @@
  *   TTLs a trace never probed before its first probe (Doubletree's start
  *   TTL) are left out, not drawn as silent hops.
  * - Destination nodes carry one port cell per trace sent to them.
+ * - A hop where a trace's quotes first show a change a middlebox made (DSCP,
+ *   MSS, NAT ...) carries the kinds of change (rewrites), every trace's.
  * - Host nodes with a known AS belong to one cluster per AS; an unk node
  *   whose two known neighbours share a cluster joins it.
  * - Where traces to the same address but different ports take different
@@ -85,6 +87,8 @@ typedef struct rg_gnode {
     bool reached;             /* at least one trace reached this destination */
     size_t cluster;           /* index into clusters, or RG_GRAPH_NONE */
     size_t nsplits;           /* splits happening at this node */
+    uint16_t rewrites;        /* HOST: enum rg_quote_change bits some trace's
+                                 quote first showed at this hop (model/middlebox.h) */
     bool rate_limited;        /* UNK: every trace's silence there was a router's
                                  rate limit (it answered other probes) */
     /* END: the destination it stood for and why it ended. */

@@ -9,6 +9,7 @@
 
 #define FONT "Helvetica,Arial,sans-serif"
 #define RED_BORDER "#d62728"
+#define REWRITE_BORDER "#ff7f0e" /* a hop whose quotes show a middlebox's change */
 #define SPLIT_PENWIDTH "2.5"
 #define CELLS_PER_ROW 6
 
@@ -234,6 +235,19 @@ static void put_whereabouts(FILE *f, const rg_gnode *n)
     fputc('"', f);
 }
 
+/* What middleboxes before this hop changed in the probes it quoted:
+ * "rewritten: dscp, mss" (our own words, nothing from outside). */
+static void put_rewrites(FILE *f, uint16_t bits)
+{
+    const char *sep = "\\nrewritten: ";
+    for (unsigned i = 0; i < RG_QC_KINDS; i++) {
+        if (!(bits & (1u << i)))
+            continue;
+        fprintf(f, "%s%s", sep, rg_quote_change_name(1u << i));
+        sep = ", ";
+    }
+}
+
 static void put_hop(FILE *f, const rg_graph *g, size_t k)
 {
     const rg_gnode *n = &g->nodes[k];
@@ -250,10 +264,13 @@ static void put_hop(FILE *f, const rg_graph *g, size_t k)
         fputs("\\n", f);
         put_rtt(f, n->median_rtt_us);
     }
+    put_rewrites(f, n->rewrites);
     fputc('"', f);
     put_whereabouts(f, n);
     if (n->nsplits)
         fprintf(f, ", color=\"%s\", penwidth=%s", RED_BORDER, SPLIT_PENWIDTH);
+    else if (n->rewrites)
+        fprintf(f, ", color=\"%s\", penwidth=%s", REWRITE_BORDER, SPLIT_PENWIDTH);
     fputs("];\n", f);
 }
 

@@ -4,6 +4,7 @@ the hop topology.json names, once each, in JSON and in the text; nothing
 reported anywhere else in the lab (both families, every existing target);
 a NAT that leaves quotes rewritten found at its hop; a filtered port's last
 hop that still saw the SYN."""
+import json
 import os
 import re
 import tempfile
@@ -16,14 +17,18 @@ TRUTH = MB["middlebox"]
 LINKS = {l["name"]: l for l in TOPO["links"]}
 
 
-def run_files(*args):
-    """One run writing the table and JSON; returns (table text, document)."""
-    import json
+def run_files(*args, dot=None):
+    """One run writing the table, JSON and DOT; returns (table text,
+    document), and the DOT text into dot (a list) when given."""
     with tempfile.TemporaryDirectory() as d:
         os.chmod(d, 0o777)  # routegraph may run as the sudo user
-        r = rg("-q", "-n", "--asn-source", "none", "-o", os.path.join(d, "run"), *args)
+        r = rg("-q", "-n", "--asn-source", "none", "--format", "table,json,dot",
+               "-o", os.path.join(d, "run"), *args)
         assert r.rc == 0 and r.err == "", r
-        with open(os.path.join(d, "run.txt")) as f, open(os.path.join(d, "run.json")) as g:
+        with open(os.path.join(d, "run.txt")) as f, open(os.path.join(d, "run.json")) as g, \
+                open(os.path.join(d, "run.dot")) as h:
+            if dot is not None:
+                dot.append(h.read())
             return f.read(), json.load(g)
 
 
@@ -46,7 +51,8 @@ def hop_addr(t, ttl):
 @test
 def test_middlebox_rewrites_found_at_their_hop():
     addrs = [target("hmb", f, h) for f in (4, 6) for h in (5, 6)]
-    text, doc = run_files("-p", "80,443", *addrs)
+    dot = []
+    text, doc = run_files("-p", "80,443", *addrs, dot=dot)
     want = [(c["ttl"], c["field"], c["from"], c["to"], c["ttl"] - 1) for c in TRUTH["changes"]]
     assert len(doc["traces"]) == 8, doc["traces"]
     for t in doc["traces"]:
@@ -76,8 +82,12 @@ def test_middlebox_rewrites_found_at_their_hop():
                 f"{shown}:{port} hop 3 {branch[2]}: DSCP 0 -> 46 (rewritten between TTL 2 and 3)",
                 f"{shown}:{port} hop 4 {branch[3]}: MSS 1460 -> 1300 (rewritten between TTL 3 and 4)",
             ], (lines, text)
-        assert re.search(re.escape(f"{shown}:443 ") + r".*SYN last seen at hop 4 " +
-                         re.escape(branch[3]), text), text
+        assert f"{shown}:443 filtered: SYN last seen at hop 4 {branch[3]}\n" in text, text
+    # The graph marks the hops where the changes first show, and no other.
+    marked = re.findall(r'^  "([^"]+)" \[label="[^"]*\\nrewritten: ([a-z, -]+)"', dot[0], re.M)
+    assert sorted(marked) == sorted(
+        [(MB["branches"][f][0][2], "dscp") for f in ("4", "6")] +
+        [(MB["branches"][f][0][3], "mss") for f in ("4", "6")]), (marked, dot[0])
 
 
 @test
@@ -85,7 +95,8 @@ def test_middlebox_nothing_reported_on_the_existing_lab():
     """The whole lab as it was before the hmb chain: no change anywhere,
     both families, open, closed and filtered ports."""
     addrs = [target(n, f, h) for f in (4, 6) for n in ("h1", "h2", "h3") for h in (7, 8)]
-    text, doc = run_files("-p", "80,443", *addrs)
+    dot = []
+    text, doc = run_files("-p", "80,443", *addrs, dot=dot)
     assert len(doc["traces"]) == 24
     for t in doc["traces"]:
         assert changes(t) == [], (t["address"], t["port"], changes(t))
@@ -95,7 +106,10 @@ def test_middlebox_nothing_reported_on_the_existing_lab():
         if t["state"] == "filtered":
             # The last router before the destination quoted the SYN.
             assert t["syn_last_seen_ttl"] == net["distance"] - 1, t
-    assert "rewritten" not in text, text
+    assert "rewritten" not in text and "rewritten" not in dot[0], text
+    # The filtered ports are named with their last hop, nothing else is said.
+    section = text.split("What the path changed in the probes")[1].splitlines()[1:]
+    assert section and all(" filtered: SYN last seen at hop " in l for l in section if l), section
 
 
 @test

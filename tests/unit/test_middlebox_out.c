@@ -1,0 +1,203 @@
+/* The middlebox changes in every output: the text lines after the table
+ * (exact text), the JSON per hop (parsed fields), the graph's mark on the
+ * hop (DOT text); and nothing in any of them for a run where nothing
+ * changed. The run is hand-built: quotes fed through rg_middlebox_note as
+ * the engine does. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "graph/graph.h"
+#include "model/middlebox.h"
+#include "model/result.h"
+#include "output/dot.h"
+#include "output/json.h"
+#include "output/middlebox.h"
+#include "probe/probe.h"
+#include "probe/wire.h"
+
+static rg_addr addr(const char *s)
+{
+    rg_addr a;
+    assert_true(rg_addr_parse(s, &a));
+    return a;
+}
+
+static void set_dscp(uint8_t *q) { q[1] = 46 << 2; }
+static void set_dscp_mss(uint8_t *q) { q[1] = 46 << 2; rg_put_be16(q + 42, 1300); }
+
+/* Hop ttl of t answers time exceeded from 198.18.9.<ttl>, quoting the
+ * probe edited by edit (NULL: as sent). */
+static void answer(rg_trace *t, unsigned ttl, void (*edit)(uint8_t *))
+{
+    rg_probe_spec s = {.src = t->src, .dst = t->dst, .sport = t->sport, .dport = t->dport,
+                       .ttl = 1, .seq = rg_probe_seq(t->seq_base, ttl, 0),
+                       .ip_id = rg_probe_ip_id(t->seq_base, ttl, 0)};
+    uint8_t q[RG_PROBE_MAXLEN];
+    size_t n = rg_probe_build(&s, q, sizeof q);
+    if (edit)
+        edit(q);
+    rg_trace_set_sent(t, ttl, 1);
+    rg_probe *p = rg_trace_probe(t, ttl, 0);
+    p->sent.tv_sec = 1;
+    p->received.tv_sec = 1;
+    p->kind = RG_REPLY_TIME_EXCEEDED;
+    p->icmp_type = 11;
+    p->from = addr("198.18.9.0");
+    p->from.bytes[3] = (uint8_t)ttl;
+    rg_reply r = {.kind = RG_REPLY_TIME_EXCEEDED, .quote = q, .quote_len = n};
+    rg_middlebox_note(t, ttl, 0, &r);
+}
+
+/* One trace to 198.19.0.5:port, hops 1-4 answering, then silence
+ * (filtered); edits[i] for hop i + 1. */
+static void build_run(rg_run *run, uint16_t port, void (*const edits[4])(uint8_t *))
+{
+    memset(run, 0, sizeof *run);
+    run->traces = calloc(1, sizeof *run->traces);
+    assert_non_null(run->traces);
+    run->ntraces = 1;
+    rg_trace *t = &run->traces[0];
+    rg_addr d = addr("198.19.0.5");
+    assert_true(rg_trace_init(t, "198.19.0.5", &d, port, 1, 8, 3));
+    t->src = addr("198.18.0.2");
+    t->sport = 40000;
+    t->seq_base = 0x10203040u;
+    for (unsigned ttl = 1; ttl <= 4; ttl++)
+        answer(t, ttl, edits[ttl - 1]);
+    rg_trace_set_sent(t, 5, 2);
+    rg_trace_set_sent(t, 6, 2);
+    rg_trace_conclude(t);
+    t->state = RG_PORT_FILTERED; /* as rg_run_conclude would settle it */
+    assert_true(rg_run_collect_hosts(run));
+}
+
+static char *text_of(const rg_run *run)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_true(rg_middlebox_write(f, run));
+    fclose(f);
+    return buf;
+}
+
+static char *dot_of(const rg_run *run)
+{
+    rg_graph *g = rg_graph_build(run);
+    assert_non_null(g);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_true(rg_dot_write(f, g));
+    fclose(f);
+    rg_graph_free(g);
+    return buf;
+}
+
+/* The DOT line of the node named address. */
+static const char *node_line(const char *dot, const char *address, char *buf, size_t len)
+{
+    char key[80];
+    snprintf(key, sizeof key, "  \"%s\" [label=", address);
+    const char *p = strstr(dot, key);
+    assert_non_null(p);
+    const char *end = strchr(p, '\n');
+    assert_non_null(end);
+    snprintf(buf, len, "%.*s", (int)(end - p), p);
+    return buf;
+}
+
+static void changes_in_every_output(void **state)
+{
+    (void)state;
+    void (*const edits[4])(uint8_t *) = {NULL, set_dscp, set_dscp_mss, set_dscp_mss};
+    rg_run run;
+    build_run(&run, 443, edits);
+
+    char *text = text_of(&run);
+    assert_string_equal(text,
+        "\nWhat the path changed in the probes (from the routers' quotes):\n"
+        "198.19.0.5:443 hop 2 198.18.9.2: DSCP 0 -> 46 (rewritten between TTL 1 and 2)\n"
+        "198.19.0.5:443 hop 3 198.18.9.3: MSS 1460 -> 1300 (rewritten between TTL 2 and 3)\n"
+        "198.19.0.5:443 filtered: SYN last seen at hop 4 198.18.9.4\n");
+    free(text);
+
+    json_t *doc = rg_json_build(&run, NULL);
+    assert_non_null(doc);
+    json_t *t = json_array_get(json_object_get(doc, "traces"), 0);
+    assert_int_equal(json_integer_value(json_object_get(t, "syn_last_seen_ttl")), 4);
+    json_t *hops = json_object_get(t, "hops");
+    assert_null(json_object_get(json_array_get(hops, 0), "middlebox"));
+    json_t *m2 = json_object_get(json_array_get(hops, 1), "middlebox");
+    assert_int_equal(json_array_size(m2), 1);
+    json_t *c = json_array_get(m2, 0);
+    assert_string_equal(json_string_value(json_object_get(c, "field")), "dscp");
+    assert_int_equal(json_integer_value(json_object_get(c, "from")), 0);
+    assert_int_equal(json_integer_value(json_object_get(c, "to")), 46);
+    assert_int_equal(json_integer_value(json_object_get(c, "after_ttl")), 1);
+    json_t *m3 = json_object_get(json_array_get(hops, 2), "middlebox");
+    assert_int_equal(json_array_size(m3), 1);
+    c = json_array_get(m3, 0);
+    assert_string_equal(json_string_value(json_object_get(c, "field")), "mss");
+    assert_int_equal(json_integer_value(json_object_get(c, "to")), 1300);
+    assert_null(json_object_get(json_array_get(hops, 3), "middlebox"));
+    json_t *reply = json_object_get(json_array_get(json_object_get(json_array_get(hops, 3),
+                                                                   "probes"), 0), "reply");
+    assert_int_equal(json_integer_value(json_object_get(reply, "quoted_tcp_bytes")), 24);
+    json_decref(doc);
+
+    char *dot = dot_of(&run);
+    assert_non_null(strstr(dot, "\\nrewritten: dscp\""));
+    assert_non_null(strstr(dot, "\\nrewritten: mss\""));
+    /* Marked where the change first shows, not on every later hop. */
+    char line[512];
+    assert_string_equal(node_line(dot, "198.18.9.2", line, sizeof line),
+                        "  \"198.18.9.2\" [label=\"198.18.9.2\\n0.00 ms\\nrewritten: dscp\", "
+                        "color=\"#ff7f0e\", penwidth=2.5];");
+    assert_null(strstr(node_line(dot, "198.18.9.4", line, sizeof line), "rewritten"));
+    assert_null(strstr(node_line(dot, "198.18.9.1", line, sizeof line), "rewritten"));
+    free(dot);
+    rg_run_free(&run);
+}
+
+static void nothing_when_nothing_changed(void **state)
+{
+    (void)state;
+    void (*const edits[4])(uint8_t *) = {NULL, NULL, NULL, NULL};
+    rg_run run;
+    build_run(&run, 80, edits);
+    run.traces[0].state = RG_PORT_OPEN;
+    char *text = text_of(&run);
+    assert_string_equal(text, "");
+    free(text);
+    char *dot = dot_of(&run);
+    assert_null(strstr(dot, "rewritten"));
+    free(dot);
+    json_t *doc = rg_json_build(&run, NULL);
+    json_t *t = json_array_get(json_object_get(doc, "traces"), 0);
+    assert_null(json_object_get(t, "syn_last_seen_ttl"));
+    json_t *hops = json_object_get(t, "hops");
+    for (size_t i = 0; i < json_array_size(hops); i++)
+        assert_null(json_object_get(json_array_get(hops, i), "middlebox"));
+    json_decref(doc);
+    rg_run_free(&run);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(changes_in_every_output),
+        cmocka_unit_test(nothing_when_nothing_changed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
