@@ -36,20 +36,28 @@ void rg_middlebox_note(rg_trace *t, unsigned ttl, unsigned attempt, const rg_rep
         return;
     uint8_t pkt[RG_PROBE_MAXLEN];
     size_t len = sent_bytes(t, ttl, attempt, pkt);
+    rg_quote_diff d;
     if (!len || !rg_quote_compare(pkt, len, r->quote, r->quote_len,
-                                  r->kind == RG_REPLY_TIME_EXCEEDED, &p->quote))
+                                  r->kind == RG_REPLY_TIME_EXCEEDED, &d))
         return;
-    if (!(p->quote.changes & (RG_QC_SRC | RG_QC_DST)) || ttl == RG_PORT_PROBE_TTL ||
-        (t->quoted_addr_ttl != 0 && t->quoted_addr_ttl <= ttl))
+    p->quote = rg_quote_brief_of(&d);
+    /* The rarer values once per trace, from the lowest TTL showing one. */
+    if (!(d.changes & RG_QC_RARE) || ttl == RG_PORT_PROBE_TTL ||
+        (t->rare_ttl != 0 && t->rare_ttl <= ttl))
         return;
-    if (rg_quote_addrs(r->quote, r->quote_len, &t->quoted_src, &t->quoted_dst))
-        t->quoted_addr_ttl = ttl;
+    if (!rg_quote_addrs(r->quote, r->quote_len, &t->quoted_src, &t->quoted_dst))
+        return;
+    d.seq -= rg_probe_seq(t->seq_base, ttl, attempt);
+    t->rare = d;
+    t->rare_ttl = ttl;
+    t->rare_attempt = attempt;
 }
 
 void rg_middlebox_reset(rg_trace *t)
 {
+    t->rare = (rg_quote_diff){0};
     t->quoted_src = t->quoted_dst = (rg_addr){0};
-    t->quoted_addr_ttl = 0;
+    t->rare_ttl = t->rare_attempt = 0;
 }
 
 /* The first answer at ttl whose quote was compared, and its attempt. */
@@ -88,38 +96,51 @@ static bool applicable(uint16_t what, const rg_probe *p, const rg_trace *t)
     }
 }
 
-/* What persists of a field from hop to hop: its value, or for fields that
- * differ per probe (IP ID) whether it was rewritten, for the sequence
- * number the shift. */
-static uint32_t state_of(uint16_t what, const rg_quote_diff *q, const rg_quote_diff *s)
+/* What persists of a field from hop to hop: its value (DSCP, ECN, TTL,
+ * MSS), or for the rarer fields whether it was rewritten. */
+static uint32_t state_of(uint16_t what, const rg_quote_brief *q)
 {
     switch (what) {
     case RG_QC_DSCP: return (uint32_t)q->tos >> 2;
     case RG_QC_ECN: return q->tos & 3u;
     case RG_QC_TTL: return q->ttl <= 1 ? 1u : q->ttl;
-    case RG_QC_SPORT: return q->sport;
-    case RG_QC_DPORT: return q->dport;
-    case RG_QC_SEQ: return q->seq - s->seq;
     case RG_QC_MSS: return q->mss;
-    case RG_QC_FLOW: return q->flow;
     default: return (q->changes & what) != 0;
     }
 }
 
+/* The sent and the rewritten value of a rarer field, from the trace's
+ * first quote that showed one (the sequence number: 0 and the shift). */
+static void rare_values(uint16_t what, const rg_trace *t, uint32_t *sent, uint32_t *quoted)
+{
+    rg_quote_diff s = {0};
+    sent_fields(t, t->rare_ttl, t->rare_attempt, &s);
+    const rg_quote_diff *q = &t->rare;
+    switch (what) {
+    case RG_QC_IPID: *sent = s.ip_id; *quoted = q->ip_id; break;
+    case RG_QC_SPORT: *sent = s.sport; *quoted = q->sport; break;
+    case RG_QC_DPORT: *sent = s.dport; *quoted = q->dport; break;
+    case RG_QC_FLOW: *sent = s.flow; *quoted = q->flow; break;
+    case RG_QC_TCP: *sent = s.tcp_flags; *quoted = q->tcp_flags; break;
+    case RG_QC_SEQ: *sent = 0; *quoted = q->seq; break;
+    default: *sent = 0; *quoted = 1; break;
+    }
+}
+
 /* The values shown for a change: before (the state so far) and after; for
- * a per-probe field, this probe's sent and quoted values. */
+ * a rarer field the sent and the quoted value (swapped when it is undone). */
 static void shown_values(rg_mbox_change *c, uint32_t before, uint32_t after,
-                         const rg_quote_diff *q, const rg_quote_diff *s, const rg_trace *t)
+                         const rg_trace *t)
 {
     c->from = before;
     c->to = after;
-    if (c->what == RG_QC_IPID && after) {
-        c->from = s->ip_id;
-        c->to = q->ip_id;
-    } else if (c->what == RG_QC_TCP && after) {
-        c->from = s->tcp_flags;
-        c->to = q->tcp_flags;
-    } else if (c->what == RG_QC_SRC) {
+    if ((c->what & RG_QC_RARE) && t->rare_ttl != 0) {
+        uint32_t sent, quoted;
+        rare_values(c->what, t, &sent, &quoted);
+        c->from = after ? sent : quoted;
+        c->to = after ? quoted : sent;
+    }
+    if (c->what == RG_QC_SRC) {
         c->addr_from = t->src;
         c->addr_to = after ? t->quoted_src : t->src;
         if (!after)
@@ -147,13 +168,14 @@ static void walk_hop(walk *w, const rg_trace *t, unsigned ttl, rg_mbox_change *o
     rg_quote_diff s;
     if (!p || !sent_fields(t, ttl, attempt, &s))
         return;
+    rg_quote_brief sent = rg_quote_brief_of(&s);
     for (unsigned i = 0; i < RG_QC_KINDS; i++) {
         uint16_t what = (uint16_t)(1u << i);
         if (!applicable(what, p, t))
             continue;
-        uint32_t now = state_of(what, &p->quote, &s);
+        uint32_t now = state_of(what, &p->quote);
         if (!w->known[i]) {
-            w->state[i] = what == RG_QC_TTL ? 1u : state_of(what, &s, &s);
+            w->state[i] = what == RG_QC_TTL ? 1u : state_of(what, &sent);
             w->known[i] = true;
         }
         if (now == w->state[i])
@@ -162,7 +184,7 @@ static void walk_hop(walk *w, const rg_trace *t, unsigned ttl, rg_mbox_change *o
             rg_mbox_change *c = &out[w->n];
             *c = (rg_mbox_change){.what = what, .ttl = ttl, .prev_ttl = w->prev_ttl,
                                   .probe = p};
-            shown_values(c, w->state[i], now, &p->quote, &s, t);
+            shown_values(c, w->state[i], now, t);
         }
         w->n++;
         w->state[i] = now;

@@ -52,7 +52,7 @@ typedef struct rg_probe {
     bool port_check;          /* sent to test a doubtful RST, not to find a hop */
     /* An ICMP error's quote against the probe sent (model/middlebox.h);
      * quote.tcp_quoted 0: none compared. */
-    rg_quote_diff quote;
+    rg_quote_brief quote;
 } rg_probe;
 
 /* Why a hop has no measured responder (rg_run_infer). */
@@ -119,10 +119,13 @@ typedef struct rg_trace {
     /* The run was stopped (a signal) before this trace ended: what it shows
      * is what was measured until then. Set by the engine, not by conclude. */
     bool incomplete;
-    /* The addresses quoted where a quote showed them rewritten (NAT), from
-     * the lowest TTL that did; family 0: never (model/middlebox.h). */
+    /* The whole comparison of the lowest TTL whose quote showed one of the
+     * rarer changes (RG_QC_RARE: NAT, IDs, sequence; its seq field holds
+     * the shift), with the addresses it quoted; rare_ttl 0: none
+     * (model/middlebox.h). */
+    rg_quote_diff rare;
     rg_addr quoted_src, quoted_dst;
-    unsigned quoted_addr_ttl;
+    unsigned rare_ttl, rare_attempt;
 } rg_trace;
 
 typedef struct rg_run_stats {

@@ -219,6 +219,13 @@ bool rg_quote_addrs(const uint8_t *quote, size_t quote_len, rg_addr *src, rg_add
     return true;
 }
 
+rg_quote_brief rg_quote_brief_of(const rg_quote_diff *d)
+{
+    return (rg_quote_brief){.changes = d->changes, .tcp_quoted = d->tcp_quoted,
+                            .tos = d->tos, .ttl = d->ttl, .options = d->options,
+                            .mss = d->mss};
+}
+
 bool rg_quote_has_options(const rg_quote_diff *d)
 {
     return d->options;

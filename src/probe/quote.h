@@ -58,6 +58,24 @@ typedef struct rg_quote_diff {
     uint32_t flow;            /* quoted (IPv6) */
 } rg_quote_diff;
 
+/* The changes whose values a probe slot does not keep (model/middlebox.h
+ * keeps them once per trace): addresses, ports, IDs, sequence, TCP header. */
+#define RG_QC_RARE (RG_QC_IPID | RG_QC_SRC | RG_QC_DST | RG_QC_SPORT | RG_QC_DPORT | \
+                    RG_QC_SEQ | RG_QC_FLOW | RG_QC_TCP)
+
+/* What a probe slot keeps of a comparison (8 bytes): which fields changed,
+ * how much was quoted, and the values of the common changes. */
+typedef struct rg_quote_brief {
+    uint16_t changes;         /* enum rg_quote_change bits */
+    uint8_t tcp_quoted;       /* as rg_quote_diff; 0: no quote compared */
+    uint8_t tos;
+    uint8_t ttl;
+    bool options;
+    uint16_t mss;
+} rg_quote_brief;
+
+rg_quote_brief rg_quote_brief_of(const rg_quote_diff *d);
+
 /* Compares the quote (starting at the quoted IP header, as long as the
  * ICMP error carried it) with the probe sent (sent, from rg_probe_build).
  * time_exceeded: whether the quoted TTL has an expected value (1, or 0).

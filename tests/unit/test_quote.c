@@ -346,16 +346,43 @@ static void walk_nat_address(void **state)
     assert_int_equal(n, 2);
     assert_int_equal(ch[1].what, RG_QC_SRC);
     assert_int_equal(ch[1].ttl, 2);
-    assert_int_equal(t.quoted_addr_ttl, 2);
+    assert_int_equal(t.rare_ttl, 2);
     char buf[64];
     assert_string_equal(rg_mbox_value(&ch[1], false, buf, sizeof buf), "198.18.0.2");
     assert_string_equal(rg_mbox_value(&ch[1], true, buf, sizeof buf), "198.18.0.77");
     rg_middlebox_reset(&t);
-    assert_int_equal(t.quoted_addr_ttl, 0);
+    assert_int_equal(t.rare_ttl, 0);
     rg_trace_free(&t);
 }
 
 static void set_dport(uint8_t *q) { rg_put_be16(q + 22, 8080); }
+static void set_sport_id(uint8_t *q) { rg_put_be16(q + 20, 50000); rg_put_be16(q + 4, 0x7777); }
+
+/* The rarer fields' values are kept once per trace, from the lowest TTL
+ * that showed them: reported once with the sent and the quoted value. */
+static void walk_rare_values(void **state)
+{
+    (void)state;
+    rg_trace t = trace4();
+    answer(&t, 1, 0, NULL, 0);
+    answer(&t, 2, 0, NULL, 0);
+    answer(&t, 4, 0, set_sport_id, 0);
+    answer(&t, 3, 1, set_sport_id, 0); /* a retry at TTL 3 shows it first */
+    rg_mbox_change ch[16];
+    size_t n = rg_middlebox_changes(&t, ch, 16);
+    assert_int_equal(n, 2);
+    assert_int_equal(ch[0].what, RG_QC_IPID);
+    assert_int_equal(ch[0].ttl, 3);
+    assert_int_equal(ch[0].from, rg_probe_ip_id(SEQ, 3, 1));
+    assert_int_equal(ch[0].to, 0x7777);
+    assert_int_equal(ch[1].what, RG_QC_SPORT);
+    assert_int_equal(ch[1].from, 40000);
+    assert_int_equal(ch[1].to, 50000);
+    assert_int_equal(ch[1].prev_ttl, 2);
+    char buf[64];
+    assert_string_equal(rg_mbox_value(&ch[0], true, buf, sizeof buf), "0x7777");
+    rg_trace_free(&t);
+}
 
 static void syn_last_seen_needs_the_syn_as_sent(void **state)
 {
@@ -386,6 +413,7 @@ int main(void)
         cmocka_unit_test(walk_nothing_when_nothing_changed),
         cmocka_unit_test(walk_short_quotes_hide_the_options),
         cmocka_unit_test(walk_nat_address),
+        cmocka_unit_test(walk_rare_values),
         cmocka_unit_test(syn_last_seen_needs_the_syn_as_sent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
