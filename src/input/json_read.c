@@ -12,6 +12,7 @@
 #include "../annotate/annotate.h"
 #include "../cli/config.h"
 #include "../model/infer.h"
+#include "../model/middlebox.h"
 #include "../output/json.h"
 #include "../util/utf8.h"
 
@@ -429,6 +430,11 @@ static bool read_reply(reader *r, json_t *o, uint8_t family, rg_probe *p)
         !get_int(r, o, "reply_ttl", REQUIRED, 0, 255, &ttl, NULL) ||
         !get_time(r, o, "received", &p->received))
         return false;
+    long long quoted = 0;
+    if (icmp && !get_int(r, o, "quoted_tcp_bytes", OPTIONAL, 1, 255, &quoted, NULL))
+        return false;
+    /* The rest of the comparison comes from the hops' middlebox lists. */
+    p->quote.tcp_quoted = (uint8_t)quoted;
     p->icmp_type = (uint8_t)type;
     p->icmp_code = (uint8_t)code;
     p->rtt_us = (uint32_t)rtt;
@@ -565,6 +571,157 @@ static bool read_port_probes(reader *r, json_t *o, rg_trace *t)
     return ok;
 }
 
+/* ---- middlebox changes: hops[].middlebox back into the probes' quote
+ * comparisons, so that every output derives the same changes again ---- */
+
+/* What the quotes showed so far, up the hops. */
+typedef struct quote_state {
+    uint8_t tos, ttl;
+    uint16_t mss, sent_mss;
+    uint16_t rare;            /* rarer fields rewritten (RG_QC_RARE bits) */
+    bool options;             /* TCP options changed */
+} quote_state;
+
+static uint16_t change_bit(const char *name)
+{
+    for (unsigned i = 0; i < RG_QC_KINDS; i++)
+        if (strcmp(name, rg_quote_change_name(1u << i)) == 0)
+            return (uint16_t)(1u << i);
+    return 0;
+}
+
+/* The upper bound of a numeric field's value (seq: a signed shift). */
+static long long change_max(uint16_t bit)
+{
+    switch (bit) {
+    case RG_QC_DSCP: return 63;
+    case RG_QC_ECN: return 3;
+    case RG_QC_TTL: case RG_QC_TCP: return 255;
+    case RG_QC_FLOW: return 0xfffff;
+    case RG_QC_SEQ: return INT32_MAX;
+    default: return 65535;
+    }
+}
+
+static void set_rare(rg_trace *t, uint16_t bit, long long to)
+{
+    switch (bit) {
+    case RG_QC_IPID: t->rare.ip_id = (uint16_t)to; break;
+    case RG_QC_SPORT: t->rare.sport = (uint16_t)to; break;
+    case RG_QC_DPORT: t->rare.dport = (uint16_t)to; break;
+    case RG_QC_FLOW: t->rare.flow = (uint32_t)to; break;
+    case RG_QC_TCP: t->rare.tcp_flags = (uint8_t)to; break;
+    case RG_QC_SEQ: t->rare.seq = (uint32_t)to; break;
+    default: break;
+    }
+}
+
+/* A rarer field: rewritten, or (listed again) back as sent. */
+static bool read_rare(reader *r, json_t *c, rg_trace *t, uint16_t bit, quote_state *q)
+{
+    bool first = !(q->rare & bit);
+    q->rare ^= bit;
+    if (bit == RG_QC_SRC || bit == RG_QC_DST) {
+        rg_addr a;
+        if (!get_addr(r, c, "to", REQUIRED, t->dst.family, &a))
+            return false;
+        if (first)
+            *(bit == RG_QC_SRC ? &t->quoted_src : &t->quoted_dst) = a;
+        return true;
+    }
+    long long min = bit == RG_QC_SEQ ? INT32_MIN : 0, to = 0;
+    if (!get_int(r, c, "to", REQUIRED, min, change_max(bit), &to, NULL))
+        return false;
+    if (first)
+        set_rare(t, bit, to);
+    return true;
+}
+
+static bool read_change(reader *r, json_t *c, rg_trace *t, unsigned ttl, quote_state *q)
+{
+    const char *field;
+    long long after = 0, to = 0;
+    if (!json_is_object(c))
+        return fail(r, "expected an object");
+    if (!get_str(r, c, "field", REQUIRED, &field) ||
+        !get_int(r, c, "after_ttl", REQUIRED, 0, (long long)ttl - 1, &after, NULL))
+        return false;
+    uint16_t bit = change_bit(field);
+    if (bit & RG_QC_RARE) {
+        if (!t->rare_ttl)
+            t->rare_ttl = ttl;
+        return read_rare(r, c, t, bit, q);
+    }
+    if (bit == RG_QC_OPTIONS)
+        return get_bool(r, c, "to", REQUIRED, &q->options);
+    if (bit == 0)
+        return true; /* an open enumeration: a later field is passed over */
+    if (!get_int(r, c, "to", REQUIRED, 0, change_max(bit), &to, NULL))
+        return false;
+    if (bit == RG_QC_DSCP)
+        q->tos = (uint8_t)(to << 2 | (q->tos & 3));
+    else if (bit == RG_QC_ECN)
+        q->tos = (uint8_t)((q->tos & 0xfc) | to);
+    else if (bit == RG_QC_TTL)
+        q->ttl = (uint8_t)to;
+    else
+        q->mss = (uint16_t)to;
+    return true;
+}
+
+/* The comparison of each quoted answer at ttl, as the state stands. */
+static void apply_state(rg_trace *t, unsigned ttl, const quote_state *q)
+{
+    bool found = false;
+    for (unsigned a = 0; a < rg_trace_sent(t, ttl); a++) {
+        rg_probe *p = rg_trace_probe(t, ttl, a);
+        if (!p || p->quote.tcp_quoted == 0)
+            continue;
+        rg_quote_brief *b = &p->quote;
+        b->tos = q->tos;
+        b->ttl = q->ttl;
+        b->options = b->tcp_quoted >= 24;
+        b->mss = b->options ? q->mss : 0;
+        b->changes = q->rare;
+        b->changes |= (q->tos & 0xfc) ? RG_QC_DSCP : 0;
+        b->changes |= (q->tos & 3) ? RG_QC_ECN : 0;
+        b->changes |= p->kind == RG_REPLY_TIME_EXCEEDED && q->ttl > 1 ? RG_QC_TTL : 0;
+        b->changes |= b->options && q->mss != q->sent_mss ? RG_QC_MSS : 0;
+        b->changes |= b->options && q->options ? RG_QC_OPTIONS : 0;
+        if (t->rare_ttl == ttl && !found) {
+            t->rare_attempt = a; /* the answer the outputs read (first quoted) */
+            found = true;
+        }
+    }
+}
+
+static bool read_middlebox(reader *r, json_t *hops, rg_trace *t)
+{
+    rg_quote_diff sent;
+    quote_state q = {.ttl = 1};
+    if (rg_middlebox_sent(t, t->min_ttl, 0, &sent))
+        q.sent_mss = q.mss = sent.mss;
+    bool ok = true;
+    for (size_t i = 0; ok && i < json_array_size(hops); i++) {
+        size_t mark = push_index(r, i);
+        json_t *hop = json_array_get(hops, i), *list;
+        long long ttl = 0;
+        ok = get_int(r, hop, "ttl", REQUIRED, t->min_ttl, t->max_ttl, &ttl, NULL) &&
+             get_container(r, hop, "middlebox", OPTIONAL, true, &list);
+        size_t m2 = push_key(r, "middlebox");
+        for (size_t k = 0; ok && list && k < json_array_size(list); k++) {
+            size_t m3 = push_index(r, k);
+            ok = read_change(r, json_array_get(list, k), t, (unsigned)ttl, &q);
+            pop(r, m3);
+        }
+        pop(r, m2);
+        if (ok)
+            apply_state(t, (unsigned)ttl, &q);
+        pop(r, mark);
+    }
+    return ok;
+}
+
 static bool read_trace(reader *r, json_t *o, rg_trace *t)
 {
     const char *target, *protocol;
@@ -606,6 +763,7 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
         ok = read_hop(r, json_array_get(hops, i), t);
         pop(r, m2);
     }
+    ok = ok && read_middlebox(r, hops, t);
     pop(r, mark);
     ok = ok && read_port_probes(r, o, t);
     /* Added later to routegraph/1: optional, absent = false. */

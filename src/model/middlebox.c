@@ -28,6 +28,11 @@ static bool sent_fields(const rg_trace *t, unsigned ttl, unsigned attempt, rg_qu
     return len && rg_quote_compare(pkt, len, pkt, len, false, d);
 }
 
+bool rg_middlebox_sent(const rg_trace *t, unsigned ttl, unsigned attempt, rg_quote_diff *d)
+{
+    return sent_fields(t, ttl, attempt, d);
+}
+
 void rg_middlebox_note(rg_trace *t, unsigned ttl, unsigned attempt, const rg_reply *r)
 {
     rg_probe *p = rg_trace_probe(t, ttl, attempt);

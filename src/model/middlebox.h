@@ -24,6 +24,11 @@
  * answers or a reply without quote. */
 void rg_middlebox_note(rg_trace *t, unsigned ttl, unsigned attempt, const rg_reply *r);
 
+/* The fields of probe (ttl, attempt) of t as it was sent, in the shape of
+ * a quote of it (a saved run read back has no secret: IDs and sequence
+ * numbers are then those of secret 0). False if it cannot be built. */
+bool rg_middlebox_sent(const rg_trace *t, unsigned ttl, unsigned attempt, rg_quote_diff *d);
+
 /* Forgets what rg_middlebox_note put on the trace itself (a new round). */
 void rg_middlebox_reset(rg_trace *t);
 

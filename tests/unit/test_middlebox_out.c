@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "graph/graph.h"
+#include "input/json_read.h"
 #include "model/middlebox.h"
 #include "model/result.h"
 #include "output/dot.h"
@@ -193,11 +194,100 @@ static void nothing_when_nothing_changed(void **state)
     rg_run_free(&run);
 }
 
+/* A saved document read back (routegraph render) gives the same lines,
+ * the same marks and the same middlebox lists. */
+static void saved_run_read_back(void **state)
+{
+    (void)state;
+    void (*const edits[4])(uint8_t *) = {NULL, set_dscp, set_dscp_mss, set_dscp_mss};
+    rg_run run, back = {0};
+    build_run(&run, 443, edits);
+    json_t *doc = rg_json_build(&run, NULL);
+    char *saved = json_dumps(doc, 0);
+    assert_non_null(saved);
+    char err[256];
+    assert_true(rg_json_read_buffer(saved, strlen(saved), &back, err, sizeof err));
+    char *a = text_of(&run), *b = text_of(&back);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    a = dot_of(&run);
+    b = dot_of(&back);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    json_t *again = rg_json_build(&back, NULL);
+    json_t *h1 = json_object_get(json_array_get(json_object_get(doc, "traces"), 0), "hops");
+    json_t *h2 = json_object_get(json_array_get(json_object_get(again, "traces"), 0), "hops");
+    /* (The read-back run also has silence labels: rg_run_infer.) */
+    assert_int_equal(json_array_size(h1), json_array_size(h2));
+    for (size_t i = 0; i < json_array_size(h1); i++) {
+        json_t *a1 = json_array_get(h1, i), *a2 = json_array_get(h2, i);
+        json_t *m1 = json_object_get(a1, "middlebox"), *m2 = json_object_get(a2, "middlebox");
+        assert_true(m1 == m2 || json_equal(m1, m2));
+        assert_true(json_equal(json_object_get(a1, "probes"), json_object_get(a2, "probes")));
+    }
+    assert_int_equal(json_array_size(json_object_get(json_array_get(h2, 1), "middlebox")), 1);
+    json_decref(again);
+    json_decref(doc);
+    free(saved);
+    rg_run_free(&back);
+    rg_run_free(&run);
+}
+
+/* Hostile middlebox lists are refused with the path of what is wrong. */
+static void saved_run_bad_lists(void **state)
+{
+    (void)state;
+    void (*const edits[4])(uint8_t *) = {NULL, set_dscp, NULL, NULL};
+    rg_run run, back = {0};
+    build_run(&run, 80, edits);
+    run.traces[0].state = RG_PORT_OPEN;
+    json_t *doc = rg_json_build(&run, NULL);
+    json_t *c = json_array_get(json_object_get(json_array_get(json_object_get(
+        json_array_get(json_object_get(doc, "traces"), 0), "hops"), 1), "middlebox"), 0);
+    assert_non_null(c);
+    struct { const char *key; json_t *value; const char *says; } bad[] = {
+        {"to", json_integer(64), "traces[0].hops[1].middlebox[0].to: expected an integer from 0 to 63"},
+        {"after_ttl", json_integer(2), "traces[0].hops[1].middlebox[0].after_ttl: expected an integer from 0 to 1"},
+        {"field", json_integer(1), "traces[0].hops[1].middlebox[0].field"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *copy = json_deep_copy(doc);
+        json_t *cc = json_array_get(json_object_get(json_array_get(json_object_get(
+            json_array_get(json_object_get(copy, "traces"), 0), "hops"), 1), "middlebox"), 0);
+        json_object_set_new(cc, bad[i].key, bad[i].value);
+        char *text = json_dumps(copy, 0);
+        char err[256] = "";
+        memset(&back, 0, sizeof back);
+        assert_false(rg_json_read_buffer(text, strlen(text), &back, err, sizeof err));
+        rg_run_free(&back);
+        assert_non_null(strstr(err, bad[i].says));
+        free(text);
+        json_decref(copy);
+    }
+    /* An unknown field (an open enumeration) is passed over. */
+    json_object_set_new(c, "field", json_string("from-the-future"));
+    char *text = json_dumps(doc, 0);
+    char err[256];
+    memset(&back, 0, sizeof back);
+    assert_true(rg_json_read_buffer(text, strlen(text), &back, err, sizeof err));
+    char *lines = text_of(&back);
+    assert_null(strstr(lines, "rewritten"));
+    free(lines);
+    free(text);
+    rg_run_free(&back);
+    json_decref(doc);
+    rg_run_free(&run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(changes_in_every_output),
         cmocka_unit_test(nothing_when_nothing_changed),
+        cmocka_unit_test(saved_run_read_back),
+        cmocka_unit_test(saved_run_bad_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
