@@ -562,6 +562,15 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
         lower_limit(e, m->trace, m->ttl, rg_addr_equal(&r->from, &t->dst));
 }
 
+/* An unmatched ICMP error naming one of our probes with our source
+ * rewritten: evidence of a NAT for the trace's report, not an answer. */
+static void note_rewritten_source(engine *e, const rg_reply *r)
+{
+    rg_match m;
+    if (rg_match_rewritten_source(&e->match, r, &m) && !e->ts[m.trace].handed)
+        rg_middlebox_note_rewritten_source(&e->run->traces[m.trace], m.ttl, r);
+}
+
 static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
                           long n, const rg_rx_meta *meta)
 {
@@ -584,6 +593,7 @@ static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
      * its lost probes is not added behind the reader's back. */
     if (!rg_match_reply(&e->match, &r, &m) || e->ts[m.trace].handed) {
         e->run->stats.unmatched++;
+        note_rewritten_source(e, &r);
         return;
     }
     record(e, &r, &m, &meta->when);

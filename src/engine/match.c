@@ -54,7 +54,10 @@ void rg_match_free(rg_match_table *m)
     m->slots = NULL;
 }
 
-bool rg_match_reply(const rg_match_table *m, const rg_reply *r, rg_match *out)
+/* The match itself; any_source: the quoted source must differ from ours
+ * instead of being it. */
+static bool match(const rg_match_table *m, const rg_reply *r, bool any_source,
+                  rg_match *out)
 {
     if (!m->slots)
         return false;
@@ -63,14 +66,8 @@ bool rg_match_reply(const rg_match_table *m, const rg_reply *r, rg_match *out)
         return false;
     size_t ti = m->slots[i] - 1;
     const rg_trace *t = &m->traces[ti];
-    /* An ICMP error may quote our source rewritten by a NAT that does not
-     * restore quotes (model/middlebox.h reports it); the 32-bit secret in
-     * the sequence number still names the probe. A TCP answer must come
-     * to our own address. */
-    bool icmp = r->kind == RG_REPLY_TIME_EXCEEDED || r->kind == RG_REPLY_UNREACHABLE;
-    if (!icmp && !rg_addr_equal(&r->probe_src, &t->src))
-        return false;
-    if (r->probe_src.family != t->src.family)
+    if (rg_addr_equal(&r->probe_src, &t->src) == any_source ||
+        r->probe_src.family != t->src.family)
         return false;
     unsigned ttl, attempt;
     if (!rg_probe_identity(t->seq_base, r->seq, &ttl, &attempt))
@@ -81,4 +78,16 @@ bool rg_match_reply(const rg_match_table *m, const rg_reply *r, rg_match *out)
     out->ttl = ttl;
     out->attempt = attempt;
     return true;
+}
+
+bool rg_match_reply(const rg_match_table *m, const rg_reply *r, rg_match *out)
+{
+    return match(m, r, false, out);
+}
+
+bool rg_match_rewritten_source(const rg_match_table *m, const rg_reply *r, rg_match *out)
+{
+    if (r->kind != RG_REPLY_TIME_EXCEEDED && r->kind != RG_REPLY_UNREACHABLE)
+        return false;
+    return match(m, r, true, out);
 }

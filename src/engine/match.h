@@ -34,4 +34,11 @@ typedef struct rg_match {
 /* True and *out set when r answers a probe that was sent. */
 bool rg_match_reply(const rg_match_table *m, const rg_reply *r, rg_match *out);
 
+/* For a reply rg_match_reply refused: true and *out set when r is an ICMP
+ * error whose quote names a probe that was sent (signature and secret)
+ * with another source address of the same family: a NAT on the path that
+ * does not restore quotes, or a forgery. It stays unmatched (never a hop's
+ * answer); model/middlebox reports it as evidence. */
+bool rg_match_rewritten_source(const rg_match_table *m, const rg_reply *r, rg_match *out);
+
 #endif

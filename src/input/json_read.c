@@ -722,6 +722,29 @@ static bool read_middlebox(reader *r, json_t *hops, rg_trace *t)
     return ok;
 }
 
+/* Errors that quoted our source rewritten (a NAT): optional. */
+static bool read_source_rewritten(reader *r, json_t *o, rg_trace *t)
+{
+    json_t *sr;
+    long long ttl = 0, after = 0, errors = 0;
+    if (!get_container(r, o, "source_rewritten", OPTIONAL, false, &sr))
+        return false;
+    if (!sr)
+        return true;
+    size_t mark = push_key(r, "source_rewritten");
+    bool ok = get_int(r, sr, "ttl", REQUIRED, t->min_ttl, t->max_ttl, &ttl, NULL) &&
+              get_int(r, sr, "after_ttl", REQUIRED, 0, ttl - 1, &after, NULL) &&
+              get_addr(r, sr, "by", REQUIRED, t->dst.family, &t->nat_by) &&
+              get_addr(r, sr, "quoted_source", REQUIRED, t->dst.family, &t->nat_source) &&
+              get_int(r, sr, "errors", REQUIRED, 1, UINT32_MAX, &errors, NULL);
+    pop(r, mark);
+    if (ok) {
+        t->nat_ttl = (unsigned)ttl;
+        t->nat_errors = (uint32_t)errors;
+    }
+    return ok;
+}
+
 static bool read_trace(reader *r, json_t *o, rg_trace *t)
 {
     const char *target, *protocol;
@@ -765,6 +788,7 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
     }
     ok = ok && read_middlebox(r, hops, t);
     pop(r, mark);
+    ok = ok && read_source_rewritten(r, o, t);
     ok = ok && read_port_probes(r, o, t);
     /* Added later to routegraph/1: optional, absent = false. */
     ok = ok && get_bool(r, o, "incomplete", OPTIONAL, &t->incomplete);

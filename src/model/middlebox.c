@@ -33,6 +33,8 @@ bool rg_middlebox_sent(const rg_trace *t, unsigned ttl, unsigned attempt, rg_quo
     return sent_fields(t, ttl, attempt, d);
 }
 
+static const rg_probe *quoted_answer(const rg_trace *t, unsigned ttl, unsigned *attempt);
+
 void rg_middlebox_note(rg_trace *t, unsigned ttl, unsigned attempt, const rg_reply *r)
 {
     rg_probe *p = rg_trace_probe(t, ttl, attempt);
@@ -58,8 +60,36 @@ void rg_middlebox_note(rg_trace *t, unsigned ttl, unsigned attempt, const rg_rep
     t->rare_attempt = attempt;
 }
 
+void rg_middlebox_note_rewritten_source(rg_trace *t, unsigned ttl, const rg_reply *r)
+{
+    rg_addr src, dst;
+    if (ttl == RG_PORT_PROBE_TTL || !r->quote ||
+        !rg_quote_addrs(r->quote, r->quote_len, &src, &dst))
+        return;
+    if (t->nat_errors < UINT32_MAX)
+        t->nat_errors++;
+    if (t->nat_ttl != 0 && t->nat_ttl <= ttl)
+        return;
+    t->nat_ttl = ttl;
+    t->nat_by = r->from;
+    t->nat_source = src;
+}
+
+unsigned rg_middlebox_nat_after(const rg_trace *t)
+{
+    for (unsigned ttl = t->nat_ttl; t->probes && ttl-- > t->min_ttl;) {
+        unsigned attempt;
+        if (quoted_answer(t, ttl, &attempt))
+            return ttl;
+    }
+    return 0;
+}
+
 void rg_middlebox_reset(rg_trace *t)
 {
+    t->nat_errors = 0;
+    t->nat_ttl = 0;
+    t->nat_by = t->nat_source = (rg_addr){0};
     t->rare = (rg_quote_diff){0};
     t->quoted_src = t->quoted_dst = (rg_addr){0};
     t->rare_ttl = t->rare_attempt = 0;

@@ -29,6 +29,16 @@ void rg_middlebox_note(rg_trace *t, unsigned ttl, unsigned attempt, const rg_rep
  * numbers are then those of secret 0). False if it cannot be built. */
 bool rg_middlebox_sent(const rg_trace *t, unsigned ttl, unsigned attempt, rg_quote_diff *d);
 
+/* An ICMP error that named probe (ttl, .) of t by its secret, quoting our
+ * source rewritten (engine/match.h's rg_match_rewritten_source): counted
+ * and kept on the trace (lowest TTL) as evidence of a NAT, never as the
+ * hop's answer. */
+void rg_middlebox_note_rewritten_source(rg_trace *t, unsigned ttl, const rg_reply *r);
+
+/* The TTL below t->nat_ttl of the last hop whose own answer quoted the
+ * probe: the NAT sits between it and nat_ttl (0: the prober). */
+unsigned rg_middlebox_nat_after(const rg_trace *t);
+
 /* Forgets what rg_middlebox_note put on the trace itself (a new round). */
 void rg_middlebox_reset(rg_trace *t);
 

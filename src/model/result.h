@@ -126,6 +126,13 @@ typedef struct rg_trace {
     rg_quote_diff rare;
     rg_addr quoted_src, quoted_dst;
     unsigned rare_ttl, rare_attempt;
+    /* ICMP errors whose quote named a probe of this trace by its secret but
+     * with our source address rewritten (a NAT that leaves quotes alone, or
+     * a forgery): never hop answers. How many, and the lowest TTL's
+     * responder and quoted source; nat_ttl 0: none. */
+    uint32_t nat_errors;
+    unsigned nat_ttl;
+    rg_addr nat_by, nat_source;
 } rg_trace;
 
 typedef struct rg_run_stats {

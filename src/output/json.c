@@ -445,6 +445,12 @@ static bool put_state_detail(json_t *o, const rg_trace *t)
         ok &= put(o, "unanswered_probes", json_integer(t->unanswered));
     if (t->state == RG_PORT_FILTERED)
         ok &= put(o, "syn_last_seen_ttl", uint_or_null(rg_middlebox_syn_last_seen(t)));
+    if (t->nat_ttl && t->probes)
+        ok &= put(o, "source_rewritten",
+                  json_pack("{s:i,s:i,s:o,s:o,s:i}", "ttl", (json_int_t)t->nat_ttl,
+                            "after_ttl", (json_int_t)rg_middlebox_nat_after(t),
+                            "by", addr_json(&t->nat_by), "quoted_source", addr_json(&t->nat_source),
+                            "errors", (json_int_t)t->nat_errors));
     if (t->unknown_why == RG_WHY_LOSS || t->state == RG_PORT_FILTERED)
         ok &= put(o, "sibling_probes_lost", json_pack("{s:i,s:i}", "lost", (json_int_t)t->sibling_lost,
                                                        "sent", (json_int_t)t->sibling_sent));

@@ -72,6 +72,19 @@ static void put_syn_seen(FILE *out, const rg_run *run, const rg_trace *t)
     fputc('\n', out);
 }
 
+/* The NAT seen through errors quoting our source rewritten. */
+static void put_nat(FILE *out, const rg_run *run, const rg_trace *t)
+{
+    char a[64], b[64];
+    rg_text_label(out, t);
+    put_hop(out, run, t->nat_ttl, &t->nat_by);
+    fprintf(out, ": source address %s -> %s (rewritten between TTL %u and %u; "
+            "%u error%s quoting it, not used as hop answers)\n",
+            rg_addr_format(&t->src, a, sizeof a), rg_addr_format(&t->nat_source, b, sizeof b),
+            rg_middlebox_nat_after(t), t->nat_ttl, (unsigned)t->nat_errors,
+            t->nat_errors == 1 ? "" : "s");
+}
+
 static bool put_trace(FILE *out, const rg_run *run, const rg_trace *t, bool *header)
 {
     size_t max = rg_middlebox_max_changes(t);
@@ -80,12 +93,14 @@ static bool put_trace(FILE *out, const rg_run *run, const rg_trace *t, bool *hea
         return false;
     size_t n = rg_middlebox_changes(t, ch, max);
     bool filtered = t->state == RG_PORT_FILTERED && rg_middlebox_syn_last_seen(t);
-    if ((n || filtered) && !*header) {
+    if ((n || filtered || t->nat_ttl) && !*header) {
         fputs("\nWhat the path changed in the probes (from the routers' quotes):\n", out);
         *header = true;
     }
     for (size_t i = 0; i < n && i < max; i++)
         put_change(out, run, t, &ch[i]);
+    if (t->nat_ttl)
+        put_nat(out, run, t);
     if (filtered)
         put_syn_seen(out, run, t);
     free(ch);

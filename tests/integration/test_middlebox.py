@@ -115,20 +115,31 @@ def test_middlebox_nothing_reported_on_the_existing_lab():
 @test
 def test_middlebox_nat_leaving_quotes_rewritten():
     """A stateless NAT at mb1 (lab/lab impair snat): the prober's address
-    leaves mb1 as mb1's address on Lmb2, and mb2 quotes it: the source
-    rewritten between TTL 3 and 4, next to the DSCP and MSS changes."""
+    leaves mb1 as mb1's address on Lmb2, and mb2 quotes it. Such an error
+    is never a hop's answer (a forger could send the same), but it names
+    our probe by its secret: reported as the source rewritten between TTL
+    3 and 4, by mb2, with the DSCP change mb1 made before it."""
     addrs = [target("hmb", f, 7) for f in (4, 6)]
     with impaired("snat", "mb1", *addrs, where="mb1"):
         text, doc = run_files("-p", "80", *addrs)
+    assert len(doc["traces"]) == 2
     for t in doc["traces"]:
         fam = str(t["family"])
-        nat = LINKS["Lmb2"]["addresses"]["mb1"]["v4" if fam == "4" else "v6"]
-        prober = PROBER["v4" if fam == "4" else "v6"]
-        got = changes(t)
-        assert (4, "src", prober, nat, 3) in got, (t["address"], got)
-        assert [c for c in got if c[1] != "src"] == \
-            [(c["ttl"], c["field"], c["from"], c["to"], c["ttl"] - 1) for c in TRUTH["changes"]], got
+        key = "v4" if fam == "4" else "v6"
+        nat = LINKS["Lmb2"]["addresses"]["mb1"][key]
+        mb2 = LINKS["Lmb2"]["addresses"]["mb2"][key]
+        prober = PROBER[key]
+        dscp = TRUTH["changes"][0]
+        assert changes(t) == [(dscp["ttl"], "dscp", 0, 46, dscp["ttl"] - 1)], changes(t)
+        sr = t["source_rewritten"]
+        assert (sr["ttl"], sr["after_ttl"], sr["by"], sr["quoted_source"]) == \
+            (4, 3, mb2, nat) and sr["errors"] >= 1, sr
+        # Never a hop's answer: hop 4 stays without responder.
+        assert hop_addr(t, 4) is None, t["hops"]
         assert t["state"] == "open" and t["reached_ttl"] == MB["distance"], t
         shown = f"[{t['address']}]" if fam == "6" else t["address"]
-        assert f"{shown}:80 hop 4 {MB['branches'][fam][0][3]}: source address {prober} -> {nat} " \
-               f"(rewritten between TTL 3 and 4)" in text, text
+        n = sr["errors"]
+        assert f"{shown}:80 hop 4 {mb2}: source address {prober} -> {nat} (rewritten between " \
+               f"TTL 3 and 4; {n} error{'' if n == 1 else 's'} quoting it, not used as hop " \
+               f"answers)\n" in text, text
+        assert doc["stats"]["unmatched"] >= n, doc["stats"]

@@ -194,6 +194,61 @@ static void nothing_when_nothing_changed(void **state)
     rg_run_free(&run);
 }
 
+/* Errors quoting our source rewritten (a NAT that leaves quotes alone):
+ * never hop answers, reported with the hop that sent the lowest one. */
+static void nat_evidence(rg_run *run)
+{
+    rg_trace *t = &run->traces[0];
+    for (unsigned ttl = 6; ttl >= 5; ttl--) {
+        rg_probe_spec s = {.src = addr("198.18.13.1"), .dst = t->dst, .sport = t->sport,
+                           .dport = t->dport, .ttl = 1,
+                           .seq = rg_probe_seq(t->seq_base, ttl, 0)};
+        uint8_t q[RG_PROBE_MAXLEN];
+        size_t n = rg_probe_build(&s, q, sizeof q);
+        rg_reply r = {.kind = RG_REPLY_TIME_EXCEEDED, .from = addr("198.18.9.0"),
+                      .quote = q, .quote_len = n};
+        r.from.bytes[3] = (uint8_t)ttl;
+        rg_middlebox_note_rewritten_source(t, ttl, &r);
+    }
+}
+
+static void nat_in_every_output(void **state)
+{
+    (void)state;
+    void (*const edits[4])(uint8_t *) = {NULL, NULL, NULL, NULL};
+    rg_run run, back = {0};
+    build_run(&run, 80, edits);
+    run.traces[0].state = RG_PORT_OPEN;
+    nat_evidence(&run);
+    assert_null(rg_trace_answer(&run.traces[0], 5)); /* not an answer */
+    char *text = text_of(&run);
+    assert_string_equal(text,
+        "\nWhat the path changed in the probes (from the routers' quotes):\n"
+        "198.19.0.5:80 hop 5 198.18.9.5: source address 198.18.0.2 -> 198.18.13.1 "
+        "(rewritten between TTL 4 and 5; 2 errors quoting it, not used as hop answers)\n");
+    json_t *doc = rg_json_build(&run, NULL);
+    json_t *sr = json_object_get(json_array_get(json_object_get(doc, "traces"), 0),
+                                 "source_rewritten");
+    assert_int_equal(json_integer_value(json_object_get(sr, "ttl")), 5);
+    assert_int_equal(json_integer_value(json_object_get(sr, "after_ttl")), 4);
+    assert_string_equal(json_string_value(json_object_get(sr, "by")), "198.18.9.5");
+    assert_string_equal(json_string_value(json_object_get(sr, "quoted_source")), "198.18.13.1");
+    assert_int_equal(json_integer_value(json_object_get(sr, "errors")), 2);
+    char *saved = json_dumps(doc, 0);
+    char err[256];
+    assert_true(rg_json_read_buffer(saved, strlen(saved), &back, err, sizeof err));
+    /* (Read back, the trace is concluded again from its probes: silent
+     * past hop 4, filtered; the NAT line is the same.) */
+    char *again = text_of(&back);
+    assert_non_null(strstr(again, strchr(text + 1, '\n') + 1));
+    free(again);
+    free(saved);
+    free(text);
+    json_decref(doc);
+    rg_run_free(&back);
+    rg_run_free(&run);
+}
+
 /* A saved document read back (routegraph render) gives the same lines,
  * the same marks and the same middlebox lists. */
 static void saved_run_read_back(void **state)
@@ -287,6 +342,7 @@ int main(void)
         cmocka_unit_test(changes_in_every_output),
         cmocka_unit_test(nothing_when_nothing_changed),
         cmocka_unit_test(saved_run_read_back),
+        cmocka_unit_test(nat_in_every_output),
         cmocka_unit_test(saved_run_bad_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
