@@ -31,6 +31,8 @@ static rg_addr addr(const char *s)
     return a;
 }
 
+static size_t quote_cut; /* 0: whole quotes; else the bytes each quote holds */
+
 static void set_dscp(uint8_t *q) { q[1] = 46 << 2; }
 static void set_dscp_mss(uint8_t *q) { q[1] = 46 << 2; rg_put_be16(q + 42, 1300); }
 
@@ -53,7 +55,8 @@ static void answer(rg_trace *t, unsigned ttl, void (*edit)(uint8_t *))
     p->icmp_type = 11;
     p->from = addr("198.18.9.0");
     p->from.bytes[3] = (uint8_t)ttl;
-    rg_reply r = {.kind = RG_REPLY_TIME_EXCEEDED, .quote = q, .quote_len = n};
+    rg_reply r = {.kind = RG_REPLY_TIME_EXCEEDED, .quote = q,
+                  .quote_len = quote_cut ? quote_cut : n};
     rg_middlebox_note(t, ttl, 0, &r);
 }
 
@@ -336,6 +339,34 @@ static void saved_run_bad_lists(void **state)
     rg_run_free(&run);
 }
 
+/* RFC 792 quotes (IP header and 8 bytes of TCP) hold no options: no MSS
+ * verdict, and the text says so once. */
+static void short_quotes_say_options_not_quoted(void **state)
+{
+    (void)state;
+    void (*const edits[4])(uint8_t *) = {NULL, set_dscp, set_dscp_mss, NULL};
+    rg_run run;
+    quote_cut = 28;
+    build_run(&run, 80, edits);
+    quote_cut = 0;
+    run.traces[0].state = RG_PORT_OPEN;
+    char *text = text_of(&run);
+    assert_string_equal(text,
+        "\nWhat the path changed in the probes (from the routers' quotes):\n"
+        "198.19.0.5:80 hop 2 198.18.9.2: DSCP 0 -> 46 (rewritten between TTL 1 and 2)\n"
+        "198.19.0.5:80 hop 4 198.18.9.4: DSCP 46 -> 0 (rewritten between TTL 3 and 4)\n"
+        "TCP options not quoted by any hop (8-byte quotes): MSS and option changes "
+        "cannot be seen\n");
+    free(text);
+    json_t *doc = rg_json_build(&run, NULL);
+    json_t *hops = json_object_get(json_array_get(json_object_get(doc, "traces"), 0), "hops");
+    json_t *reply = json_object_get(json_array_get(json_object_get(json_array_get(hops, 2),
+                                                                   "probes"), 0), "reply");
+    assert_int_equal(json_integer_value(json_object_get(reply, "quoted_tcp_bytes")), 8);
+    json_decref(doc);
+    rg_run_free(&run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +374,7 @@ int main(void)
         cmocka_unit_test(nothing_when_nothing_changed),
         cmocka_unit_test(saved_run_read_back),
         cmocka_unit_test(nat_in_every_output),
+        cmocka_unit_test(short_quotes_say_options_not_quoted),
         cmocka_unit_test(saved_run_bad_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
