@@ -226,11 +226,6 @@ rg_quote_brief rg_quote_brief_of(const rg_quote_diff *d)
                             .mss = d->mss};
 }
 
-bool rg_quote_has_options(const rg_quote_diff *d)
-{
-    return d->options;
-}
-
 const char *rg_quote_change_name(unsigned bit)
 {
     static const char *const names[RG_QC_KINDS] = {

@@ -91,10 +91,6 @@ bool rg_quote_compare(const uint8_t *sent, size_t sent_len, const uint8_t *quote
 bool rg_quote_addrs(const uint8_t *quote, size_t quote_len, rg_addr *src,
                     rg_addr *dst);
 
-/* Whether the options could be compared: the quote holds the whole TCP
- * header the probe sent (data offset included). */
-bool rg_quote_has_options(const rg_quote_diff *d);
-
 /* Short name of one change bit, for JSON and text: "dscp", "ecn", "ttl",
  * "ip-id", "src", "dst", "sport", "dport", "seq", "mss", "tcp-options",
  * "flow-label", "tcp-header"; NULL for anything else. */
