@@ -59,6 +59,8 @@ def answered(t):
 def test_internet_delays_rtt_per_target_network():
     rtt = COND["delays"]["rtt_us"]
     addrs = [target(n, f, h) for f in (4, 6) for n in ("h1", "h2", "h3") for h in range(300, 306)]
+    # The middlebox chain's network is a /24 in IPv4.
+    addrs += [target("hmb", f, h) for f in (4, 6) for h in range(200, 206)]
     with lab_mode("--delays", "on", status="up icmp-limits=off delays=on\n"):
         doc = rg_json("-p", "80", *addrs)
     # Never early: a relay sends a frame no sooner than its delay. Not much
