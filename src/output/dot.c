@@ -349,6 +349,14 @@ static void put_dest(FILE *f, const rg_graph *g, size_t k)
     fputs("</table>>];\n", f);
 }
 
+static bool any_rewrites(const rg_graph *g)
+{
+    for (size_t k = 0; k < g->nnodes; k++)
+        if (g->nodes[k].rewrites)
+            return true;
+    return false;
+}
+
 static bool any_rate_limited(const rg_graph *g)
 {
     for (size_t k = 0; k < g->nnodes; k++)
@@ -667,6 +675,11 @@ static void put_legend(FILE *f, const rg_graph *g)
         fputs("<tr><td align=\"left\">dotted edge: hop inferred from other traces, "
               "not measured on this one</td></tr>",
               f);
+    if (any_rewrites(g))
+        fprintf(f, "<tr><td align=\"left\"><b>rewritten</b> <font color=\"%s\">(orange "
+                   "border)</font>: the hop's quotes of our probes first show a field a "
+                   "middlebox changed</td></tr>",
+                REWRITE_BORDER);
     if (g->nsplits)
         fprintf(f, "<tr><td align=\"left\"><b>paths split</b> "
                    "<font color=\"%s\">(red border)</font></td></tr>",

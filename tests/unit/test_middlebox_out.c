@@ -170,6 +170,7 @@ static void changes_in_every_output(void **state)
                         "color=\"#ff7f0e\", penwidth=2.5];");
     assert_null(strstr(node_line(dot, "198.18.9.4", line, sizeof line), "rewritten"));
     assert_null(strstr(node_line(dot, "198.18.9.1", line, sizeof line), "rewritten"));
+    assert_non_null(strstr(dot, "<b>rewritten</b> <font color=\"#ff7f0e\">(orange border)"));
     free(dot);
     rg_run_free(&run);
 }
