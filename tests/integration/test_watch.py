@@ -377,7 +377,7 @@ def test_history_survives_sigkill():
         assert lines[0].endswith("6 traces, 5 reached, " + lines[0].split()[-2] + " probes")
         r = main.rg("history", db, f"{WATCHED[2]}:80")
         assert r.rc == 0 and len(r.out.splitlines()) == n, r
-        assert all(l.split("  ")[2:] == [f"{WATCHED[2]}:tcp80", l.split("  ")[3]]
+        assert all(l.split("  ")[2:] == [f"{WATCHED[2]}:80", l.split("  ")[3]]
                    and "open, reached at hop 3" in l for l in r.out.splitlines()), r.out
         r = main.rg("history", db, "--round", "2", "--format", "json")
         assert r.rc == 0, r
