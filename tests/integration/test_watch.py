@@ -208,7 +208,8 @@ def test_watch_until_sigint():
     assert rc == 0 and err == "", (rc, err)
     assert took < 5, f"{took:.1f}s from SIGINT to exit"
     w = json.loads(out)["watch"]
-    assert w["rounds"] >= 2 and w["interrupted_rounds"] <= 1, w
+    # The round in progress at the signal was finished, not cut short.
+    assert w["rounds"] >= 2 and w["interrupted_rounds"] == 0, w
     for t in w["traces"]:
         assert t["reached"] == w["rounds"], t
 
