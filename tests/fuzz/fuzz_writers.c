@@ -200,7 +200,7 @@ static void check_json(const rg_run *run, json_t **doc)
 static void check_jsonl(const rg_run *run)
 {
     for (size_t i = 0; i < run->ntraces; i++) {
-        json_t *o = rg_jsonl_trace_json(run, &run->traces[i], 5);
+        json_t *o = rg_jsonl_trace_json(run, &run->traces[i], 5, i % 2 == 0);
         if (!o)
             abort();
         char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
