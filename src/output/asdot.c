@@ -24,14 +24,25 @@ static const char *plural(size_t n)
     return n == 1 ? "" : "s";
 }
 
-/* "12 addresses, 500 traces" (and destinations), an HTML-like row. */
+/* "12 addresses, 500 traces, 3 destinations", the counts that are not
+ * zero, as an HTML-like row (none: no row). */
 static void put_counts(FILE *f, const rg_asnode *n)
 {
-    fprintf(f, "<tr><td align=\"left\" colspan=\"%d\">%zu address%s, %zu trace%s", 6, n->addrs,
-            n->addrs == 1 ? "" : "es", n->traces, plural(n->traces));
-    if (n->dests)
-        fprintf(f, ", %zu destination%s", n->dests, plural(n->dests));
-    fputs("</td></tr>", f);
+    const char *sep = "<tr><td align=\"left\" colspan=\"6\">";
+    if (n->addrs) {
+        fprintf(f, "%s%zu address%s", sep, n->addrs, n->addrs == 1 ? "" : "es");
+        sep = ", ";
+    }
+    if (n->traces) {
+        fprintf(f, "%s%zu trace%s", sep, n->traces, plural(n->traces));
+        sep = ", ";
+    }
+    if (n->dests) {
+        fprintf(f, "%s%zu destination%s", sep, n->dests, plural(n->dests));
+        sep = ", ";
+    }
+    if (sep[0] == ',')
+        fputs("</td></tr>", f);
 }
 
 /* One row per port: "80" then a cell per state it ended in, with counts. */
