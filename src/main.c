@@ -335,7 +335,12 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         status = EXIT_USAGE;
         goto out;
     }
-    if (!plan_traces(&run, cfg, &targets, socks)) {
+    bool planned = plan_traces(&run, cfg, &targets, socks);
+    /* Each trace holds a copy of its name: the list is not needed past
+     * here, and at 65,536 targets its names and tables are megabytes. */
+    size_t skipped = targets.nskipped;
+    rg_targets_free(&targets);
+    if (!planned) {
         say("%s", "out of memory");
         status = EXIT_RUNTIME;
         goto out;
@@ -422,7 +427,7 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         status = rg_stop_exit_status();
     else if (status == 0 && run.ntraces == 0)
         status = EXIT_USAGE; /* nothing was traced */
-    else if (status == 0 && (run.nunresolved > 0 || targets.nskipped > 0))
+    else if (status == 0 && (run.nunresolved > 0 || skipped > 0))
         status = EXIT_PARTIAL;
 out:
     /* A plugin that could not decide says UNKNOWN (the reason is on stderr). */
