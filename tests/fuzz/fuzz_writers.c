@@ -23,8 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/asgraph.h"
 #include "graph/graph.h"
 #include "input/json_read.h"
+#include "output/asdot.h"
 #include "output/dot.h"
 #include "output/html.h"
 #include "output/json.h"
@@ -177,6 +179,26 @@ static void check_dot(const rg_graph *g)
     free(text);
 }
 
+/* The AS level of the same graph: parses, one node per AS graph node,
+ * and clean of control characters. */
+static void check_asdot(const rg_graph *g)
+{
+    rg_asgraph *ag = rg_asgraph_build(g);
+    if (!ag)
+        abort();
+    size_t len;
+    char *text = written(rg_asdot_writer, ag, &len);
+    if (!text)
+        abort();
+    check_clean("asdot", text, len, true, true);
+    Agraph_t *parsed = agmemread(text);
+    if (!parsed || (size_t)agnnodes(parsed) != ag->nnodes)
+        abort();
+    agclose(parsed);
+    free(text);
+    rg_asgraph_free(ag);
+}
+
 static void check_json(const rg_run *run, json_t **doc)
 {
     *doc = rg_json_build(run, NULL);
@@ -288,6 +310,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!g)
         abort();
     check_dot(g);
+    check_asdot(g);
     check_drawings(&run, g, built);
     rg_graph_free(g);
     json_decref(built);
