@@ -388,8 +388,10 @@ bool rg_run_infer(rg_run *run, unsigned witnesses)
             memset(t->inferred, 0, (size_t)(t->max_ttl - t->min_ttl + 1) * sizeof *t->inferred);
         hops += t->max_ttl - t->min_ttl + 1;
     }
+    /* The table grows with what it learns (far fewer entries than hops:
+     * one per router, TTL and destination prefix), so it starts small. */
     rg_links l;
-    if (!rg_links_init(&l, 2 * hops))
+    if (!rg_links_init(&l, hops < 4096 ? hops : 4096))
         return false;
     for (size_t i = 0; i < run->ntraces; i++)
         rg_links_add_trace(&l, &run->traces[i]);
