@@ -538,7 +538,7 @@ int main(int argc, char **argv)
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
-    if (!offline && !rg_stop_install()) {
+    if (!offline && !(watching ? rg_stop_install_watch() : rg_stop_install())) {
         say("cannot install the SIGINT/SIGTERM handlers: %s", strerror(errno));
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;

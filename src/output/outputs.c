@@ -163,6 +163,12 @@ static bool write_graph(shared *sh)
 bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table,
                       json_t *saved_options)
 {
+    return rg_outputs_write_watch(run, cfg, show_table, saved_options, NULL);
+}
+
+bool rg_outputs_write_watch(const rg_run *run, const rg_config *cfg, bool show_table,
+                            json_t *saved_options, json_t *watch)
+{
     shared sh = {run, cfg, NULL, NULL, NULL};
     bool ok = true;
     if (cfg->formats & (RG_FMT_JSON | RG_FMT_HTML)) {
@@ -173,6 +179,8 @@ bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table,
         }
         if (saved_options)
             json_object_set(sh.doc, "options", saved_options);
+        if (watch)
+            json_object_set(sh.doc, "watch", watch);
     }
     table_ctx file_table = {run, 0}, term_table = {run, stdout_width(cfg)};
     if (cfg->formats & RG_FMT_TABLE)

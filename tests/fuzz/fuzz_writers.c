@@ -311,6 +311,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     check_dot(g);
     check_asdot(g);
+    /* A watch's change event holding the fuzzed target text wherever the
+     * timeline writes a string (html_changes.h reads events as outside
+     * data). */
+    const char *t = run.ntraces ? run.traces[0].target : NULL;
+    json_t *w = json_pack("{s:[{s:s?,s:i,s:s?,s:i,s:i,s:s?,s:{s:[s?,n]},s:{s:[s?],s:s?}}]}",
+                          "changes", "address", t, "port", 80, "change", t, "round", 2,
+                          "part_ttl", 1, "part_after", t, "old", "hops", t, "new", "hops", t,
+                          "state", t);
+    if (!w || json_object_set_new(built, "watch", w) != 0)
+        abort();
     check_drawings(&run, g, built);
     rg_graph_free(g);
     json_decref(built);
