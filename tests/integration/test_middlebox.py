@@ -7,9 +7,10 @@ hop that still saw the SYN."""
 import json
 import os
 import re
+import sys
 import tempfile
 
-from harness import NETS, PROBER, TOPO, target, test
+from harness import NETS, PROBER, TOPO, run, target, test
 from test_hostile import impaired, rg
 
 MB = NETS["hmb"]
@@ -143,3 +144,38 @@ def test_middlebox_nat_leaving_quotes_rewritten():
                f"TTL 3 and 4; {n} error{'' if n == 1 else 's'} quoting it, not used as hop " \
                f"answers)\n" in text, text
         assert doc["stats"]["unmatched"] >= n, doc["stats"]
+
+
+@test
+def test_middlebox_saved_run_renders_the_same():
+    """routegraph render of the saved JSON (no socket, no lab needed) writes
+    the same middlebox lines and graph marks as the live run."""
+    addrs = [target("hmb", f, 8) for f in (4, 6)]
+    main = sys.modules["__main__"]
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)  # routegraph may run as the sudo user
+        live = os.path.join(d, "live")
+        r = rg("-q", "-n", "--asn-source", "none", "--format", "table,json,dot", "-o", live,
+               "-p", "80,443", *addrs)
+        assert r.rc == 0 and r.err == "", r
+        again = os.path.join(d, "again")
+        r = run([*main.WRAP, main.BIN, "render", live + ".json", "-o", again,
+                 "--format", "table,json,dot"])
+        assert r.rc == 0, r
+        texts = []
+        for base in (live, again):
+            with open(base + ".txt") as f:
+                texts.append(f.read().split("What the path changed in the probes")[1])
+        assert texts[0] == texts[1], texts
+        assert texts[0].count("(rewritten between TTL") == 8, texts[0]
+        marks = []
+        for base in (live, again):
+            with open(base + ".dot") as f:
+                marks.append(re.findall(r'"([^"]+)" \[label="[^"]*\\nrewritten: ([a-z, -]+)"',
+                                        f.read()))
+        assert marks[0] == marks[1] and len(marks[0]) == 4, marks
+        with open(live + ".json") as f, open(again + ".json") as g:
+            a, b = json.load(f), json.load(g)
+        for s, t in zip(a["traces"], b["traces"]):
+            assert changes(s) == changes(t) and s.get("syn_last_seen_ttl") == \
+                t.get("syn_last_seen_ttl"), (changes(s), changes(t))
