@@ -75,12 +75,16 @@ static enum rg_sockets_status fail(rg_sockets *s, int e, const char *what,
     return RG_SOCK_ERROR;
 }
 
-/* A receiving socket's batch; without memory for one, packets are read one
- * recvmsg at a time, as before batching. */
-static void add_batch(rg_sockets *s, enum rg_rx which)
+bool rg_sockets_batch_rx(rg_sockets *s)
 {
-    if (s->rx[which] >= 0)
-        s->batch[which] = calloc(1, sizeof *s->batch[which]);
+    bool all = true;
+    for (int i = 0; i < RG_RX_COUNT; i++) {
+        if (s->rx[i] < 0 || s->batch[i] != NULL)
+            continue;
+        s->batch[i] = calloc(1, sizeof *s->batch[i]);
+        all &= s->batch[i] != NULL;
+    }
+    return all;
 }
 
 enum rg_sockets_status rg_sockets_open(rg_sockets *s, char *err, size_t errlen)
@@ -100,15 +104,15 @@ enum rg_sockets_status rg_sockets_open(rg_sockets *s, char *err, size_t errlen)
         return fail(s, errno, "IPv4 receive", err, errlen);
     rx_options(s->rx[RG_RX_ICMP4], AF_INET);
     rx_options(s->rx[RG_RX_TCP4], AF_INET);
-    add_batch(s, RG_RX_ICMP4);
-    add_batch(s, RG_RX_TCP4);
 
     /* IPPROTO_RAW on an IPv6 socket means we write the IPv6 header ourselves,
      * which is how the hop limit and flow label stay under our control. */
     s->send6 = raw_socket(AF_INET6, IPPROTO_RAW);
     if (s->send6 < 0) {
-        if (no_family(errno))
+        if (no_family(errno)) {
+            (void)rg_sockets_batch_rx(s);
             return RG_SOCK_OK; /* an IPv4-only host */
+        }
         return fail(s, errno, "IPv6 raw", err, errlen);
     }
     s->rx[RG_RX_ICMP6] = raw_socket(AF_INET6, IPPROTO_ICMPV6);
@@ -118,8 +122,7 @@ enum rg_sockets_status rg_sockets_open(rg_sockets *s, char *err, size_t errlen)
     icmp6_filter(s->rx[RG_RX_ICMP6]);
     rx_options(s->rx[RG_RX_ICMP6], AF_INET6);
     rx_options(s->rx[RG_RX_TCP6], AF_INET6);
-    add_batch(s, RG_RX_ICMP6);
-    add_batch(s, RG_RX_TCP6);
+    (void)rg_sockets_batch_rx(s); /* without, one recvmsg per packet */
     return RG_SOCK_OK;
 }
 

@@ -37,6 +37,10 @@ enum rg_sockets_status {
  * one line on failure. */
 enum rg_sockets_status rg_sockets_open(rg_sockets *s, char *err, size_t errlen);
 void rg_sockets_close(rg_sockets *s);
+/* Gives every open receiving socket without one its batch (rg_sockets_open
+ * does); false when memory for one was missing: that socket reads one
+ * packet per recvmsg. Batches are freed by rg_sockets_close. */
+bool rg_sockets_batch_rx(rg_sockets *s);
 bool rg_sockets_have(const rg_sockets *s, uint8_t family);
 
 /* 0 on success, else an errno value. */
