@@ -183,13 +183,14 @@ class Scale:
         base = os.path.join(rundir, f"{tool}-{fmt}" if fmt else tool)
         invs = []
         if tool == "routegraph":
-            out = os.path.join(rundir, "rg")
+            # To standard output (a file the worker opens): routegraph run as
+            # root drops to an unprivileged user, who may not write rundir.
             argv = [c.routegraph, "-n", "-q", "--asn-source", "none", "--format", fmt,
-                    "-o", out, "-p", ",".join(map(str, PORTS)), "-w", f"{c.timeout:g}",
+                    "-p", ",".join(map(str, PORTS)), "-w", f"{c.timeout:g}",
                     "-r", str(c.retries), "--rate", str(c.rate), *shlex.split(c.rg_extra),
                     "-f", tf]
-            invs.append({"argv": argv, "out": base + ".stdout", "err": base + ".err",
-                         "time": base + ".time", "result": f"{out}.{fmt}"})
+            invs.append({"argv": argv, "out": f"{base}.{fmt}", "err": base + ".err",
+                         "time": base + ".time"})
         else:
             pps = min(c.rate, SCAMPER_MAX_PPS)
             for port in PORTS:
@@ -252,9 +253,17 @@ class Scale:
              "probes": cnt["syn_out"], "answers_to_prober": cnt["tcp_in"] + cnt["icmp_in"],
              "raw_drops": drops["drops"] if drops else None,
              "command": shlex.join(invs[0]["argv"])}
+        failed = [inv for inv, r in zip(invs, w["results"])
+                  if not r.get("skipped") and r.get("rc") not in (0, None) and not r["timed_out"]]
+        if failed:
+            try:
+                last = open(failed[0]["err"], errors="replace").read().strip().splitlines()[-1:]
+            except OSError:
+                last = []
+            m["failed"] = f"exit {m['rc']}: {' '.join(last)[:200]}"
         try:
             if tool == "routegraph":
-                traces, stats = parse_rg(invs[0]["result"], fmt)
+                traces, stats = parse_rg(invs[0]["out"], fmt)
                 m["stats"] = stats
             else:
                 traces = parse_scamper(invs)
@@ -266,7 +275,7 @@ class Scale:
         except (OSError, ValueError, KeyError) as e:
             m["accuracy"] = {"error": f"could not parse the output: {e}"}
         for inv in invs:  # the raw outputs of 64k traces are large: keep the figures only
-            for k in ("result", "out"):
+            for k in ("out",):
                 if k in inv and os.path.exists(inv[k]) and not self.cfg.keep:
                     os.unlink(inv[k])
         return m
@@ -425,6 +434,8 @@ def main(argv):
             m.setdefault("format", fmt)
             rows.append(m)
             if "error" not in m:
+                if m.get("failed"):
+                    log(f"  failed: {m['failed']}")
                 log(f"  {m['wall']:.2f} s (floor {floors[size]['wall']:.2f}), "
                     f"{(m['rss_kb'] or 0) / 1024:.1f} MB, {fmt_acc(m['accuracy'])}, "
                     f"drops {m['raw_drops']}")
