@@ -21,11 +21,11 @@ import tempfile
 import threading
 import time
 
-from .common import LAB, PORTS, PROBER_NS, ROOT, RUN_PY, SCAMPER_MAX_PPS, SCAMPER_WINDOW, \
-    TOPO, die, log, norm, sh
+from .common import LAB, PORTS, PROBER_NS, ROOT, ROUTER_NS, RUN_PY, SCAMPER_MAX_PPS, \
+    SCAMPER_WINDOW, TOPO, die, log, norm, sh
 from .counters import counters_install, counters_read, counters_remove, counters_reset, \
     counters_set_targets
-from .labctl import PLAIN_MODE, lab_status
+from .labctl import PLAIN_MODE, lab_status, throttle_off
 from .parsers import parse_scamper
 from .report import machine
 from .scoring import add_hop, new_trace, score
@@ -73,15 +73,32 @@ def lab_has_wide():
     return True
 
 
+def icmp_limited():
+    """Routers whose ICMP rate limit is on: a throttle someone's benchmark or
+    test left behind changes what every tracer sees (lab/lab status does not
+    tell)."""
+    out = []
+    for r, ns in ROUTER_NS.items():
+        v = sh(["ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.icmp_ratelimit",
+                "net.ipv6.icmp.ratelimit"], check=False).stdout.split()
+        if any(x != "0" for x in v):
+            out.append(r)
+    return out
+
+
 def ensure_wide_lab():
-    """The plain lab with the wide networks: rebuilt from this checkout when
-    it is down, in another mode, or built from a topology without them."""
-    if lab_status().endswith(PLAIN_MODE) and lab_has_wide():
+    """The plain lab with the wide networks and no ICMP limit: rebuilt from
+    this checkout when it is down, in another mode, built from a topology
+    without them, or left throttled."""
+    throttle_off()  # the speed benchmark's, if an interrupted run left one
+    if lab_status().endswith(PLAIN_MODE) and lab_has_wide() and not icmp_limited():
         return
     log("lab/lab up (the plain lab with the wide target networks)")
     sh([LAB, "up"], timeout=300)
     if not lab_has_wide():
         die("lab/lab up did not give the wide target networks their routes")
+    if icmp_limited():
+        die(f"routers still ICMP rate limited after lab/lab up: {' '.join(icmp_limited())}")
 
 
 class LabLock:
@@ -243,6 +260,7 @@ class Scale:
             counters_set_targets(targets, [])
             counters_reset()
             w, drops = self.run_worker(spec_path, rundir)
+            limited = icmp_limited()  # someone throttled a router during the run
             cnt = counters_read()
             counters_remove()
         if w is None:
@@ -251,7 +269,7 @@ class Scale:
              "rss_kb": w["rss_kb"], "timed_out": w["timed_out"],
              "rc": [r.get("rc") for r in w["results"]], "counters": cnt,
              "probes": cnt["syn_out"], "answers_to_prober": cnt["tcp_in"] + cnt["icmp_in"],
-             "raw_drops": drops["drops"] if drops else None,
+             "raw_drops": drops["drops"] if drops else None, "icmp_limited_after": limited,
              "command": shlex.join(invs[0]["argv"])}
         failed = [inv for inv, r in zip(invs, w["results"])
                   if not r.get("skipped") and r.get("rc") not in (0, None) and not r["timed_out"]]
@@ -434,6 +452,8 @@ def main(argv):
             m.setdefault("format", fmt)
             rows.append(m)
             if "error" not in m:
+                if m.get("icmp_limited_after"):
+                    log(f"  routers ICMP limited after the run: {m['icmp_limited_after']}")
                 if m.get("failed"):
                     log(f"  failed: {m['failed']}")
                 log(f"  {m['wall']:.2f} s (floor {floors[size]['wall']:.2f}), "
