@@ -336,7 +336,7 @@ def plot(cfg, rows, png):
         return False
     series = {}
     for m in rows:
-        if "error" not in m:
+        if "error" not in m and not m["timed_out"]:  # a budget is no measurement
             series.setdefault(m["tool"] + (f" {m['format']}" if m["format"] else ""),
                               []).append(m)
     d = tempfile.mkdtemp(prefix="rg-scale-plot-")
@@ -351,7 +351,7 @@ def plot(cfg, rows, png):
                                   for f, n in files)
     script = f"""set terminal pngcairo size 1100,450 font ',10' noenhanced
 set output '{png}'
-set multiplot layout 1,2 title 'routegraph scale: {', '.join(map(str, PORTS))} per target, --rate {cfg.rate}'
+set multiplot layout 1,2 title 'targets x ports {','.join(map(str, PORTS))} in the lab, --rate {cfg.rate} (scamper -p at most {SCAMPER_MAX_PPS}); runs over the budget left out'
 set logscale x 2
 set xlabel 'targets'
 set key top left
@@ -401,6 +401,9 @@ def parse_args(argv):
     ap.add_argument("--keep", action="store_true", help="keep the tools' raw outputs")
     ap.add_argument("--report", help="also write the Markdown table to this file")
     ap.add_argument("--plot", help="draw peak RSS and wall per size into this PNG")
+    ap.add_argument("--replot", metavar="SCALE.json,...",
+                    help="measure nothing: the table and --plot from the scale.json of "
+                    "earlier runs (rows of every file, floors at the first file's rate)")
     cfg = ap.parse_args(argv)
     cfg.command = shlex.join(["bench/scale.py", *argv])
     try:
@@ -418,17 +421,37 @@ def parse_args(argv):
     if cfg.budget < 10 or cfg.budget > 3600:
         ap.error("--budget: 10..3600")
     cfg.routegraph = os.path.abspath(cfg.routegraph or os.path.join(ROOT, "build", "routegraph"))
-    if "routegraph" in cfg.tools and not os.access(cfg.routegraph, os.X_OK):
+    if "routegraph" in cfg.tools and not cfg.replot and not os.access(cfg.routegraph, os.X_OK):
         ap.error(f"no routegraph binary at {cfg.routegraph} (--routegraph PATH)")
-    if "scamper" in cfg.tools and not shutil.which("scamper"):
+    if "scamper" in cfg.tools and not cfg.replot and not shutil.which("scamper"):
         ap.error("no scamper: apt-get install scamper (scripts/install-bench-deps.sh)")
     return cfg
+
+
+def replot(cfg):
+    rows, floors, cmds = [], {}, []
+    for path in cfg.replot.split(","):
+        d = json.load(open(path))
+        rows += d["rows"]
+        cmds.append(d["command"])
+        for k, v in d["floors"].items():
+            floors.setdefault(int(k), v)
+    text = "Commands: " + "; ".join(f"`{c}`" for c in cmds) + "\n\n" + table(cfg, rows, floors)
+    if cfg.report:
+        with open(cfg.report, "w") as f:
+            f.write(text)
+    if cfg.plot and plot(cfg, rows, os.path.abspath(cfg.plot)):
+        log(f"plot: {cfg.plot}")
+    print(text)
+    return 0
 
 
 def main(argv):
     if argv[:1] == ["drops"] and len(argv) == 3:
         return drops_main(argv[1], argv[2])
     cfg = parse_args(argv)
+    if cfg.replot:
+        return replot(cfg)
     if os.geteuid() != 0:
         die("needs root (network namespaces, nft): sudo bench/scale.py ...")
     cfg.workdir = cfg.workdir or tempfile.mkdtemp(prefix="rg-scale-")
