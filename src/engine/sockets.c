@@ -140,7 +140,6 @@ void rg_sockets_close(rg_sockets *s)
     }
 }
 
-
 bool rg_sockets_have(const rg_sockets *s, uint8_t family)
 {
     return family == 4 ? s->send4 >= 0 : family == 6 ? s->send6 >= 0 : false;
