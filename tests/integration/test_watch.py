@@ -429,7 +429,8 @@ def test_baseline_route_as_path_and_port_changes_reported_once():
             t0 = time.monotonic()
             r = lab("switch", "hsw", "r5b")
             assert r.rc == 0, r
-            assert round_secs(line) < 2.0 and time.monotonic() - t0 < 0.8, (line, r)
+            # Done before the next round starts (3 s after this one did).
+            assert round_secs(line) + time.monotonic() - t0 < 2.9, (line, r)
             line = err.wait_for("routegraph: round 6:", 60)
             t0 = time.monotonic()
             r = lab("switch", "hsw", "r6")
@@ -437,7 +438,8 @@ def test_baseline_route_as_path_and_port_changes_reported_once():
             for cmd in add:
                 r = run(cmd)
                 assert r.rc == 0, r
-            assert round_secs(line) < 2.0 and time.monotonic() - t0 < 0.8, (line, r)
+            # Done before the next round starts (3 s after this one did).
+            assert round_secs(line) + time.monotonic() - t0 < 2.9, (line, r)
             err.wait_for("routegraph: round 9:", 60)
             stdout, _ = p.communicate(timeout=60)
             rest = err.rest()
