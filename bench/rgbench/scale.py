@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 from .common import LAB, PORTS, PROBER_NS, ROOT, ROUTER_NS, RUN_PY, SCAMPER_MAX_PPS, \
