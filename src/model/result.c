@@ -719,6 +719,9 @@ void rg_run_free(rg_run *run)
         free(run->unresolved[i].why);
     }
     free(run->unresolved);
+    for (size_t i = 0; i < run->nmpaths; i++)
+        rg_mpath_free(&run->mpaths[i]);
+    free(run->mpaths);
     memset(run, 0, sizeof *run);
 }
 
