@@ -53,13 +53,29 @@ static size_t set_add(rg_addr *out, size_t n, size_t max, const rg_addr *a)
     return n + 1;
 }
 
+/* Distinct responders at ttl, counted without a buffer (quadratic: only
+ * when the caller's buffer was too small). */
+static size_t count_distinct(const rg_mpath *m, unsigned ttl)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->nobs; i++) {
+        if (m->obs[i].ttl != ttl)
+            continue;
+        bool earlier = false;
+        for (size_t j = 0; j < i && !earlier; j++)
+            earlier = m->obs[j].ttl == ttl && rg_addr_equal(&m->obs[j].from, &m->obs[i].from);
+        n += !earlier;
+    }
+    return n;
+}
+
 size_t rg_mpath_branches(const rg_mpath *m, unsigned ttl, rg_addr *out, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < m->nobs; i++)
         if (m->obs[i].ttl == ttl)
             n = set_add(out, n, max, &m->obs[i].from);
-    return n;
+    return n > max ? count_distinct(m, ttl) : n;
 }
 
 static int cmp_u16(const void *a, const void *b)

@@ -663,6 +663,8 @@ bool rg_run_collect_hosts(rg_run *run)
         const rg_trace *t = &run->traces[i];
         cap += 1 + rg_trace_slots(t);
     }
+    for (size_t i = 0; i < run->nmpaths; i++)
+        cap += run->mpaths[i].nobs;
     run->hosts = calloc(cap ? cap : 1, sizeof *run->hosts);
     if (!run->hosts)
         return false;
@@ -674,6 +676,10 @@ bool rg_run_collect_hosts(rg_run *run)
             if (t->probes[k].kind != RG_REPLY_NONE)
                 run->hosts[n++].addr = t->probes[k].from;
     }
+    for (size_t i = 0; i < run->nmpaths; i++) /* --multipath's branches */
+        for (size_t k = 0; k < run->mpaths[i].nobs; k++)
+            if (run->mpaths[i].obs[k].from.family)
+                run->hosts[n++].addr = run->mpaths[i].obs[k].from;
     hosts_sort(run, n);
     return true;
 }

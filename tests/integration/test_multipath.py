@@ -76,3 +76,30 @@ def test_multipath_refuses_other_confidences():
              target("h1", 4, 7)])
     assert r.rc == 2 and r.err.count("\n") == 1, r
     assert "--multipath: confidence must be 95 or 99, not '90'" in r.err, r
+
+
+@test
+def test_multipath_diamonds_in_series_both_families():
+    """hmp: a 4-way diamond (mp0 -> mp1a-d -> mp2) then a 2-way one (mp2 ->
+    mp3a/b -> mp4): all 4 + 4 + 2 + 2 branches found at both confidences."""
+    for fam in (4, 6):
+        for conf in (95, 99):
+            addr = target("hmp", fam, 9)
+            doc = rg_json(f"--multipath={conf}", "-p", "80", addr)
+            (t,) = doc["traces"]
+            check(t, "hmp", fam, conf)
+            widths = [len(h["branches"]) for h in t["multipath"]["hops"]]
+            assert widths == [1, 1, 1, 4, 4, 2, 2, 1], widths
+            assert doc["stats"]["unmatched"] == 0, doc["stats"]
+
+
+@test
+def test_multipath_shared_by_the_ports_of_an_address():
+    """The traces to one address share one discovery: the same branches,
+    the probes counted once."""
+    addr = target("hmp", 4, 10)
+    doc = rg_json("--multipath", "-p", "80,443", addr)
+    a, b = doc["traces"]
+    assert a["multipath"] == b["multipath"], (a["multipath"], b["multipath"])
+    check(a, "hmp", 4, 95)
+    assert a["multipath"]["port"] == 80, a["multipath"]
