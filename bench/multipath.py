@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Multipath discovery against scamper's tracelb in the lab (lab/lab up
+first, inside the lab lock): the same targets, the same confidence, TCP
+source-port flows for both. Per tool and target: the branches found per TTL
+against lab/topology.json's ground truth (found, missing, invented), the
+probes the tool says it sent, and the packets the prober's nft counter saw
+leave (lab/lab counters: probes_out, which also counts the kernel's RSTs
+after a SYN-ACK). Prints a Markdown table.
+
+  flock -o /run/rg-lab-use.lock sh -c 'lab/lab up && \\
+      python3 bench/multipath.py --routegraph build/routegraph; lab/lab down'
+"""
+import argparse
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOPO = json.load(open(os.path.join(ROOT, "lab", "topology.json")))
+NETS = {t["name"]: t for t in TOPO["targets"]}
+PROBER_NS = TOPO["prober"]["netns"]
+LAB = os.path.join(ROOT, "lab", "lab")
+
+
+def sh(argv, timeout=600):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(argv)}: exit {p.returncode}: {p.stderr.strip()}")
+    return p.stdout
+
+
+def probes_out():
+    for line in sh([LAB, "counters"]).splitlines():
+        name, value = line.split()
+        if name == "probes_out":
+            return int(value)
+    sys.exit("lab/lab counters: no probes_out")
+
+
+def norm(a):
+    return str(ipaddress.ip_address(a))
+
+
+def truth(net, family):
+    """{ttl: set of addresses} up to the destination."""
+    t = NETS[net]
+    out = {i + 1: {norm(a) for a in r if a} for i, r in enumerate(t["responders"][str(family)])}
+    return out
+
+
+def run_routegraph(binary, addr, conf):
+    out = sh(["ip", "netns", "exec", PROBER_NS, binary, "-n", "-q", "--format", "json",
+              "-p", "80", f"--multipath={conf}", addr])
+    doc = json.loads(out)
+    mp = doc["traces"][0]["multipath"]
+    found = {h["ttl"]: {norm(b["address"]) for b in h["branches"] if b["address"]}
+             for h in mp["hops"]}
+    return found, doc["stats"]["probes_sent"]
+
+
+def run_scamper(addr, conf):
+    out = sh(["ip", "netns", "exec", PROBER_NS, "scamper", "-O", "json", "-p", "1000", "-c",
+              f"tracelb -P tcp-sport -d 80 -c {conf} -W 1 -w 2", "-i", addr])
+    found, probec = {}, None
+    for line in out.splitlines():
+        doc = json.loads(line)
+        if doc.get("type") != "tracelb":
+            continue
+        probec = doc.get("probec")
+        for n in doc.get("nodes", []):
+            # a node's links name the next hops, each link's hops the probes
+            for link in n.get("links", []):
+                for seg in link:
+                    for p in seg.get("probes", []):
+                        for r in p.get("replies", []):
+                            ttl = p.get("ttl")
+                            if ttl and r.get("from"):
+                                found.setdefault(ttl, set()).add(norm(r["from"]))
+            if n.get("q_ttl") is not None and n.get("addr"):
+                pass
+    return found, probec
+
+
+def score(found, want, dst):
+    got = {(t, a) for t, s in found.items() for a in s if a != dst}
+    exp = {(t, a) for t, s in want.items() for a in s}
+    return len(got & exp), len(exp - got), len(got - exp)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--routegraph", required=True)
+    ap.add_argument("--nets", default="h1,hmp")
+    ap.add_argument("--confidence", default="95,99")
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    rows = []
+    for net in a.nets.split(","):
+        for fam in (4, 6):
+            want = truth(net, fam)
+            nbranch = sum(len(s) for s in want.values())
+            for conf in a.confidence.split(","):
+                for rep in range(a.repeat):
+                    # a fresh address per run: no state shared between runs
+                    pfx = ipaddress.ip_network(NETS[net][f"v{fam}_prefix"])
+                    addr = str(pfx[200 + rep * 2 + (conf == "99")])
+                    for tool in ("routegraph", "scamper"):
+                        before = probes_out()
+                        if tool == "routegraph":
+                            found, said = run_routegraph(a.routegraph, addr, conf)
+                        else:
+                            found, said = run_scamper(addr, conf)
+                        lab = probes_out() - before
+                        ok, miss, extra = score(found, want, norm(addr))
+                        rows.append((net, fam, conf, rep + 1, tool, f"{ok}/{nbranch}", miss, extra,
+                                     said, lab))
+    print("| target | family | confidence | run | tool | branches found | missing | invented "
+          "| probes (tool's count) | packets out (lab counter) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(str(x) for x in r) + " |")
+
+
+if __name__ == "__main__":
+    main()
