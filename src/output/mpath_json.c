@@ -42,12 +42,13 @@ static json_t *branch_json(const rg_mpath *m, unsigned ttl, const rg_addr *a)
     bool ok = o && from;
     for (size_t i = 0; ok && i < np && i < MAX_BRANCHES; i++)
         ok = json_array_append_new(from, addr_json(&prev[i])) == 0;
-    ok = ok && json_object_set_new(o, "from", from) == 0;
-    from = NULL;
     ok = ok && json_object_set_new(o, "address", addr_json(a)) == 0;
     ok = ok && json_object_set_new(o, "destination", json_boolean(rg_addr_equal(a, &m->dst))) == 0;
     ok = ok && json_object_set_new(o, "flows", flows_json(m, ttl, a)) == 0;
-    json_decref(from);
+    if (ok)
+        ok = json_object_set_new(o, "from", from) == 0;
+    else
+        json_decref(from);
     return finish(o, ok);
 }
 
@@ -68,12 +69,13 @@ static json_t *hop_json(const rg_mpath *m, unsigned ttl)
     bool ok = o && arr;
     for (size_t i = 0; ok && i < n && i < MAX_BRANCHES; i++)
         ok = json_array_append_new(arr, branch_json(m, ttl, &b[i])) == 0;
-    ok = ok && json_object_set_new(o, "branches", arr) == 0;
-    arr = NULL;
     ok = ok && json_object_set_new(o, "ttl", json_integer(ttl)) == 0;
     ok = ok && json_object_set_new(o, "stopping_rule",
                                    json_string(hop_state_name(m->hop_state[ttl]))) == 0;
-    json_decref(arr);
+    if (ok)
+        ok = json_object_set_new(o, "branches", arr) == 0;
+    else
+        json_decref(arr);
     return finish(o, ok);
 }
 
@@ -83,12 +85,13 @@ json_t *rg_json_mpath(const rg_mpath *m)
     bool ok = o && hops;
     for (unsigned ttl = m->first_ttl; ok && ttl && ttl <= m->last_ttl; ttl++)
         ok = json_array_append_new(hops, hop_json(m, ttl)) == 0;
-    ok = ok && json_object_set_new(o, "hops", hops) == 0;
-    hops = NULL;
     ok = ok && json_object_set_new(o, "confidence", json_integer(m->confidence)) == 0;
     ok = ok && json_object_set_new(o, "flow_field", json_string("tcp-source-port")) == 0;
     ok = ok && json_object_set_new(o, "port", json_integer(m->dport)) == 0;
     ok = ok && json_object_set_new(o, "probes", json_integer((json_int_t)m->probes)) == 0;
-    json_decref(hops);
+    if (ok)
+        ok = json_object_set_new(o, "hops", hops) == 0;
+    else
+        json_decref(hops);
     return finish(o, ok);
 }
