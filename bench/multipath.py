@@ -50,9 +50,19 @@ def truth(net, family):
     return out
 
 
+SAVE = None  # --save DIR: each tool's raw output kept there
+
+
+def keep(name, text):
+    if SAVE:
+        with open(os.path.join(SAVE, name), "w") as f:
+            f.write(text)
+
+
 def run_routegraph(binary, addr, conf):
     out = sh(["ip", "netns", "exec", PROBER_NS, binary, "-n", "-q", "--format", "json",
               "-p", "80", f"--multipath={conf}", addr])
+    keep(f"routegraph-{addr}-{conf}.json", out)
     doc = json.loads(out)
     mp = doc["traces"][0]["multipath"]
     found = {h["ttl"]: {norm(b["address"]) for b in h["branches"] if b["address"]}
@@ -63,6 +73,7 @@ def run_routegraph(binary, addr, conf):
 def run_scamper(addr, conf):
     out = sh(["ip", "netns", "exec", PROBER_NS, "scamper", "-O", "json", "-p", "1000", "-c",
               f"tracelb -P tcp-sport -d 80 -c {conf} -W 1 -w 2", "-i", addr])
+    keep(f"scamper-{addr}-{conf}.json", out)
     found, probec = {}, None
     for line in out.splitlines():
         doc = json.loads(line)
@@ -95,7 +106,10 @@ def main():
     ap.add_argument("--nets", default="h1,hmp")
     ap.add_argument("--confidence", default="95,99")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--save", help="keep each tool's raw output in this directory")
     a = ap.parse_args()
+    global SAVE
+    SAVE = a.save
     rows = []
     for net in a.nets.split(","):
         for fam in (4, 6):
