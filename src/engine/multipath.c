@@ -42,7 +42,17 @@ typedef struct mp_group {
     size_t naddrs;
     int16_t dst_idx;    /* index of the destination in addrs; -1 until seen */
     bool limited, done;
+    rg_addr scope;      /* the destination's /24 or /48 */
+    size_t leader;      /* the first group of that scope (maybe this one) */
 } mp_group;
+
+/* What a destination's discovery proved, for the others of its /24 or
+ * /48: behind `from` at ttl - 1 (family 0: the prober) the single next
+ * hop `to`, the stopping rule met. */
+typedef struct mp_fact {
+    rg_addr scope, from, to;
+    unsigned ttl;
+} mp_fact;
 
 typedef struct mp_probe {
     uint64_t sent_ns;
@@ -70,6 +80,8 @@ typedef struct mp_run {
     mp_want *want;
     size_t nwant, capwant;
     uint32_t seq_base;
+    mp_fact *facts;
+    size_t nfacts, capfacts;
     rg_pace pace;
     uint64_t max_rtt_ns, next_send_ns, spacing_ns;
 } mp_run;
@@ -321,6 +333,66 @@ static bool plan_vertex(mp_run *m, size_t gi, unsigned ttl, int16_t v, const int
     return true;
 }
 
+static rg_addr vertex_addr(const mp_group *g, int16_t v)
+{
+    rg_addr none = {0};
+    return v > 0 ? g->addrs[v] : none;
+}
+
+static bool add_fact(mp_run *m, const mp_fact *f)
+{
+    if (m->nfacts == m->capfacts) {
+        size_t cap = m->capfacts ? m->capfacts * 2 : 64;
+        mp_fact *n = realloc(m->facts, cap * sizeof *n);
+        if (!n)
+            return false;
+        m->facts = n;
+        m->capfacts = cap;
+    }
+    m->facts[m->nfacts++] = *f;
+    return true;
+}
+
+/* After a TTL met the rule: every branch before it with one next hop. */
+static bool learn_facts(mp_run *m, mp_group *g, const int16_t *vs, size_t nv)
+{
+    for (size_t i = 0; i < nv; i++) {
+        vstat s = stat_of(g, g->ttl, vs[i], vs, nv);
+        if (s.k != 1 || s.only <= 0 || s.only == g->dst_idx ||
+            s.answered < rg_mda_probes(1, m->o->confidence))
+            continue;
+        mp_fact f = {.scope = g->scope, .from = vertex_addr(g, vs[i]),
+                     .to = g->addrs[s.only], .ttl = g->ttl};
+        if (!add_fact(m, &f))
+            return false;
+    }
+    return true;
+}
+
+/* Branch v's single next hop at the group's TTL, when another destination
+ * of the scope proved it (the stopping rule met there) and a flow of this
+ * one met it too, with none elsewhere: the flows through v not probed at
+ * that TTL are taken to follow it, unprobed. */
+static bool shared_vertex(const mp_run *m, mp_group *g, int16_t v, const int16_t *vs, size_t nv)
+{
+    vstat s = stat_of(g, g->ttl, v, vs, nv);
+    if (s.k != 1 || s.only <= 0 || s.only == g->dst_idx || s.flight)
+        return false;
+    rg_addr from = vertex_addr(g, v);
+    bool proved = false;
+    for (size_t i = 0; i < m->nfacts && !proved; i++) {
+        const mp_fact *f = &m->facts[i];
+        proved = f->ttl == g->ttl && rg_addr_equal(&f->scope, &g->scope) &&
+                 rg_addr_equal(&f->from, &from) && rg_addr_equal(&f->to, &g->addrs[s.only]);
+    }
+    if (!proved)
+        return false;
+    for (size_t f = 0; f < g->nflows; f++)
+        if (via_of(g, f, g->ttl, vs, nv) == v && *resp_at(g, f, g->ttl) == R_UNPROBED)
+            *resp_at(g, f, g->ttl) = s.only;
+    return true;
+}
+
 /* Plans the group's next probes; moves on while a TTL is complete. */
 static bool plan_group(mp_run *m, size_t gi)
 {
@@ -328,18 +400,29 @@ static bool plan_group(mp_run *m, size_t gi)
     while (!g->done) {
         int16_t vs[MP_MAX_VERTICES];
         size_t nv = vertices(g, g->ttl - 1, vs, MP_MAX_VERTICES);
-        bool busy = false;
+        const mp_group *lead = &m->groups[g->leader];
+        if (lead != g && !lead->done && lead->ttl <= g->ttl)
+            return true; /* follow the scope's first destination one TTL behind */
+        bool busy = false, shared = false;
         size_t before = m->nwant;
         for (size_t i = 0; i < nv; i++) {
             if (vs[i] == g->dst_idx && g->dst_idx >= 0)
                 continue; /* nothing lies behind the destination */
+            if (lead != g && shared_vertex(m, g, vs[i], vs, nv)) {
+                shared = true;
+                continue;
+            }
             if (!plan_vertex(m, gi, g->ttl, vs[i], vs, nv, &busy))
                 return false;
         }
         if (busy || m->nwant > before)
             return true;
-        g->out->hop_state[g->ttl] = g->limited ? RG_MP_HOP_LIMIT : RG_MP_HOP_RULE;
+        g->out->hop_state[g->ttl] = shared      ? RG_MP_HOP_SHARED
+                                    : g->limited ? RG_MP_HOP_LIMIT
+                                                 : RG_MP_HOP_RULE;
         g->out->last_ttl = g->ttl;
+        if (!g->limited && !shared && !learn_facts(m, g, vs, nv))
+            return false;
         g->limited = false;
         int16_t next[MP_MAX_VERTICES];
         size_t nn = vertices(g, g->ttl, next, MP_MAX_VERTICES);
@@ -548,6 +631,12 @@ static bool make_groups(mp_run *m)
             run->nmpaths++;
             if (!group_init(&m->groups[j], &run->mpaths[j], t))
                 return false;
+            mp_group *g = &m->groups[j];
+            g->scope = rg_pace_position_key(0, &t->dst);
+            g->leader = j;
+            for (size_t k = 0; k < j && g->leader == j; k++)
+                if (rg_addr_equal(&m->groups[k].scope, &g->scope))
+                    g->leader = k;
             m->ngroups++;
         }
         t->mpath = &run->mpaths[j];
@@ -564,6 +653,7 @@ static void mp_free(mp_run *m)
     free(m->groups);
     free(m->probes);
     free(m->want);
+    free(m->facts);
     rg_pace_free(&m->pace);
 }
 

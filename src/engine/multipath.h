@@ -9,6 +9,12 @@
  * a single branch (every flow passes it: no probe needed). Flow 0 is the
  * trace's own, so the ordinary run's answers count.
  *
+ * Sharing: the traces to one address share one discovery. The addresses of
+ * one /24 or /48 follow the first of them one TTL behind: where it proved
+ * a branch's single next hop and a flow of the follower met that router
+ * and no other, the follower's flows through that branch take it without
+ * a probe (RG_MP_HOP_SHARED); load-balanced hops are always probed.
+ *
  * Probes go in rounds: every destination contributes the probes its next
  * step needs, they leave under the global --rate and a per-router pacer
  * (pace.h: keyed by the next hop when a branch has only one, else by the

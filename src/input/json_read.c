@@ -644,7 +644,7 @@ static bool read_mp_branch(reader *r, json_t *o, rg_mpath *m, unsigned ttl)
     return ok;
 }
 
-static const char *const MP_RULE[] = {"not-explored", "met", "probe-budget"};
+static const char *const MP_RULE[] = {"not-explored", "met", "probe-budget", "shared"};
 
 static bool read_mp_hop(reader *r, json_t *o, rg_mpath *m)
 {
@@ -654,7 +654,7 @@ static bool read_mp_hop(reader *r, json_t *o, rg_mpath *m)
     if (!json_is_object(o))
         return fail(r, "expected an object");
     if (!get_int(r, o, "ttl", REQUIRED, m->last_ttl + 1, 255, &ttl, NULL) ||
-        !get_enum(r, o, "stopping_rule", MP_RULE, 3, &rule) ||
+        !get_enum(r, o, "stopping_rule", MP_RULE, 4, &rule) ||
         !get_container(r, o, "branches", REQUIRED, true, &branches))
         return false;
     if (!m->first_ttl)

@@ -25,6 +25,9 @@ enum rg_mp_hop_state {
     RG_MP_HOP_NONE = 0,  /* not explored */
     RG_MP_HOP_RULE,      /* every branch before it met the stopping rule */
     RG_MP_HOP_LIMIT,     /* some branch hit the probe budget first */
+    RG_MP_HOP_SHARED,    /* not probed: another destination of the same /24 or
+                          * /48 proved the single next hop there, and this
+                          * destination's own flow met that same router */
 };
 
 typedef struct rg_mp_obs {

@@ -57,6 +57,7 @@ static const char *hop_state_name(uint8_t s)
     switch (s) {
     case RG_MP_HOP_RULE: return "met";
     case RG_MP_HOP_LIMIT: return "probe-budget";
+    case RG_MP_HOP_SHARED: return "shared";
     default: return "not-explored";
     }
 }

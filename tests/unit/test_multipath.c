@@ -40,15 +40,18 @@ static fn_dest *two_diamonds(fn_net *net, bool silent3, bool limited)
 static void run_both(fn_net *net, rg_run *run, unsigned confidence)
 {
     memset(run, 0, sizeof *run);
-    const fn_dest *d = &net->dests[0];
-    run->traces = calloc(d->nports, sizeof *run->traces);
+    run->traces = calloc(net->ndests * FN_MAX_PORTS, sizeof *run->traces);
     assert_non_null(run->traces);
-    for (size_t p = 0; p < d->nports; p++) {
-        rg_trace *t = &run->traces[run->ntraces++];
-        assert_true(rg_trace_init(t, "d", &d->addr, d->port[p], 1, 16, rg_attempts_for(1)));
-        t->src = net->self;
-        t->sport = (uint16_t)(40000 + 101 * p);
-        t->seq_base = 0x1000u * (uint32_t)(p + 1) + 0x55000000u;
+    for (size_t i = 0; i < net->ndests; i++) {
+        const fn_dest *d = &net->dests[i];
+        for (size_t p = 0; p < d->nports; p++) {
+            rg_trace *t = &run->traces[run->ntraces];
+            assert_true(rg_trace_init(t, "d", &d->addr, d->port[p], 1, 16, rg_attempts_for(1)));
+            t->src = net->self;
+            t->sport = (uint16_t)(40000 + 101 * run->ntraces);
+            t->seq_base = 0x1000u * (uint32_t)(run->ntraces + 1) + 0x55000000u;
+            run->ntraces++;
+        }
     }
     rg_sockets socks;
     fn_net_sockets(net, &socks);
@@ -180,12 +183,56 @@ static void test_rate_limited_routers_give_every_branch(void **state)
     fn_net_free(&net);
 }
 
+/* Two destinations of one /24 behind the same diamonds: the second takes
+ * the first's single-next-hop TTLs (its own flow met the same routers) and
+ * probes only the load-balanced ones and its own last hop. */
+static void test_shared_within_a_prefix(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 1 * MS;
+    fn_dest *d = two_diamonds(&net, false, false);
+    int hops[5], twin[5];
+    for (unsigned k = 0; k < 5; k++) {
+        hops[k] = d->hop[k][0];
+        twin[k] = d->hop[k][1];
+    }
+    fn_dest *e = fn_dest_add(&net, "203.0.113.20", hops, twin, 5);
+    fn_dest_port(e, 80, FN_OPEN);
+    rg_run run;
+    run_both(&net, &run, 95);
+    assert_int_equal(run.nmpaths, 2);
+    const rg_mpath *a = &run.mpaths[0], *b = &run.mpaths[1];
+    for (unsigned ttl = 2; ttl <= 4; ttl += 2) { /* the load-balanced TTLs, both */
+        rg_addr x[4], y[4];
+        assert_int_equal(rg_mpath_branches(a, ttl, x, 4), 2);
+        assert_int_equal(rg_mpath_branches(b, ttl, y, 4), 2);
+        assert_true(rg_addr_equal(&x[0], &y[0]) && rg_addr_equal(&x[1], &y[1]));
+    }
+    assert_int_equal(a->hop_state[1], RG_MP_HOP_RULE);
+    assert_int_equal(b->hop_state[1], RG_MP_HOP_SHARED);
+    assert_int_equal(b->hop_state[2], RG_MP_HOP_RULE);
+    assert_int_equal(b->hop_state[6], RG_MP_HOP_RULE); /* its own destination */
+    rg_addr got[2];
+    assert_int_equal(rg_mpath_branches(b, 6, got, 2), 1);
+    assert_true(rg_addr_equal(&got[0], &e->addr));
+    assert_attributed(&net, a);
+    assert_attributed(&net, b);
+    printf("# figure: one /24, two destinations: %llu then %llu multipath probes\n",
+           (unsigned long long)a->probes, (unsigned long long)b->probes);
+    assert_true(b->probes < a->probes);
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_diamonds_95_and_99),
         cmocka_unit_test(test_silent_router_is_a_silent_next_hop),
         cmocka_unit_test(test_rate_limited_routers_give_every_branch),
+        cmocka_unit_test(test_shared_within_a_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
