@@ -29,7 +29,7 @@ def truth(net, family):
     return want, edges
 
 
-def check(trace, net, family, confidence):
+def check(trace, net, family, confidence, rules=("met",)):
     """Asserts the trace's multipath member against the lab's ground truth."""
     mp = trace["multipath"]
     assert mp["confidence"] == confidence and mp["flow_field"] == "tcp-source-port", mp
@@ -39,7 +39,7 @@ def check(trace, net, family, confidence):
     assert sorted(hops) == list(range(1, dist + 1)), sorted(hops)
     last = {b[-1] for b in NETS[net]["branches"][str(family)]}
     for ttl, h in hops.items():
-        assert h["stopping_rule"] == "met", h
+        assert h["stopping_rule"] in rules, h
         got = {b["address"] for b in h["branches"]}
         if ttl == dist:
             assert got == {trace["address"]}, (ttl, got)
@@ -103,3 +103,20 @@ def test_multipath_shared_by_the_ports_of_an_address():
     assert a["multipath"] == b["multipath"], (a["multipath"], b["multipath"])
     check(a, "hmp", 4, 95)
     assert a["multipath"]["port"] == 80, a["multipath"]
+
+
+@test
+def test_multipath_shared_within_a_prefix():
+    """Two addresses of hmp's prefix in one run: both get every branch; the
+    second takes the single next hops the first proved (rule "shared") and
+    sends fewer probes."""
+    for fam in (4, 6):
+        a, b = target("hmp", fam, 21), target("hmp", fam, 22)
+        doc = rg_json("--multipath", "-p", "80", a, b)
+        first, second = doc["traces"]
+        check(first, "hmp", fam, 95)
+        check(second, "hmp", fam, 95, rules=("met", "shared"))
+        rules = [h["stopping_rule"] for h in second["multipath"]["hops"]]
+        assert rules[:3] == ["shared"] * 3, rules  # r1, r2, mp0: one next hop each
+        assert second["multipath"]["probes"] < first["multipath"]["probes"], \
+            (first["multipath"]["probes"], second["multipath"]["probes"])
