@@ -907,8 +907,9 @@ static void test_multipath_round_trip(void **state)
     rg_run run = {0}, back;
     rg_config cfg = config();
     cfg.multipath = 99;
-    rg_trace *t = add_trace(&run, "d", "198.18.9.9", 80);
-    add_trace(&run, "d", "198.18.9.9", 443);
+    add_trace(&run, "d", "198.18.9.9", 80);
+    add_trace(&run, "d", "198.18.9.9", 443); /* moves the traces: t taken after */
+    const rg_trace *t = &run.traces[0];
     run.mpaths = calloc(1, sizeof *run.mpaths);
     assert_non_null(run.mpaths);
     run.nmpaths = 1;
