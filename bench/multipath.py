@@ -70,9 +70,25 @@ def run_routegraph(binary, addr, conf):
     return found, doc["stats"]["probes_sent"]
 
 
+def replies(node, out):
+    """(probe TTL, responder) of every probe reply anywhere in scamper's
+    tracelb record: a probe is an object with "ttl" and "replies"."""
+    if isinstance(node, dict):
+        if "replies" in node and isinstance(node.get("ttl"), int):
+            for r in node["replies"]:
+                if r.get("from"):
+                    out.setdefault(node["ttl"], set()).add(norm(r["from"]))
+        for v in node.values():
+            replies(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            replies(v, out)
+
+
 def run_scamper(addr, conf):
+    # -W 15: scamper's shortest wait between probes (150 ms); -w 1: a second per reply
     out = sh(["ip", "netns", "exec", PROBER_NS, "scamper", "-O", "json", "-p", "1000", "-c",
-              f"tracelb -P tcp-sport -d 80 -c {conf} -W 1 -w 2", "-i", addr])
+              f"tracelb -P tcp-sport -d 80 -c {conf} -W 15 -w 1", "-i", addr])
     keep(f"scamper-{addr}-{conf}.json", out)
     found, probec = {}, None
     for line in out.splitlines():
@@ -80,17 +96,7 @@ def run_scamper(addr, conf):
         if doc.get("type") != "tracelb":
             continue
         probec = doc.get("probec")
-        for n in doc.get("nodes", []):
-            # a node's links name the next hops, each link's hops the probes
-            for link in n.get("links", []):
-                for seg in link:
-                    for p in seg.get("probes", []):
-                        for r in p.get("replies", []):
-                            ttl = p.get("ttl")
-                            if ttl and r.get("from"):
-                                found.setdefault(ttl, set()).add(norm(r["from"]))
-            if n.get("q_ttl") is not None and n.get("addr"):
-                pass
+        replies(doc, found)
     return found, probec
 
 
@@ -105,7 +111,7 @@ def main():
     ap.add_argument("--routegraph", required=True)
     ap.add_argument("--nets", default="h1,hmp")
     ap.add_argument("--confidence", default="95,99")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--save", help="keep each tool's raw output in this directory")
     a = ap.parse_args()
     global SAVE
