@@ -319,14 +319,16 @@ static bool plan_vertex(mp_run *m, size_t gi, unsigned ttl, int16_t v, const int
             return false;
         go--;
     }
-    bool single = nv == 1; /* every new flow passes v */
+    /* A new flow passes v when v is the TTL's only branch; else it is
+     * first sent to ttl - 1 alone, to learn its branch, and goes to ttl
+     * in a later round only if that branch still needs flows (node
+     * control, without a probe to ttl wasted on a branch already done). */
+    bool single = nv == 1;
     while (go && g->nflows < MP_MAX_FLOWS) {
         if (!add_flow(g))
             return false;
         size_t f = g->nflows - 1;
-        if (!single && !want_probe(m, gi, f, ttl - 1, R_UNPROBED))
-            return false;
-        if (!want_probe(m, gi, f, ttl, v))
+        if (!want_probe(m, gi, f, single ? ttl : ttl - 1, single ? v : R_UNPROBED))
             return false;
         go--;
     }
