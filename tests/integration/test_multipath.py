@@ -2,7 +2,13 @@
 diamond the lab builds is found, none is invented, each flow took exactly
 one branch per TTL, and every TTL met the stopping rule; checked against
 lab/topology.json's ground truth (responders per TTL, and the branches that
-give the edges between them), both families. The binary is run.py's BIN."""
+give the edges between them), both families. The binary is run.py's BIN.
+
+MDA's promise is statistical: at 95% a 2-way hop is left with one branch
+found in 2/64 of the runs (all six flows on one side). An invented branch
+fails a test at once; a missing one is looked for again on a fresh address
+(flows hash anew), and only a second miss fails: about 1 run in 1000 for a
+2-way hop at 95%."""
 import json
 import sys
 
@@ -30,7 +36,8 @@ def truth(net, family):
 
 
 def check(trace, net, family, confidence, rules=("met",)):
-    """Asserts the trace's multipath member against the lab's ground truth."""
+    """Asserts the trace's multipath member against the lab's ground truth;
+    returns the (TTL, address) branches it did not find."""
     mp = trace["multipath"]
     assert mp["confidence"] == confidence and mp["flow_field"] == "tcp-source-port", mp
     want, edges = truth(net, family)
@@ -38,6 +45,7 @@ def check(trace, net, family, confidence, rules=("met",)):
     hops = {h["ttl"]: h for h in mp["hops"]}
     assert sorted(hops) == list(range(1, dist + 1)), sorted(hops)
     last = {b[-1] for b in NETS[net]["branches"][str(family)]}
+    missing = []
     for ttl, h in hops.items():
         assert h["stopping_rule"] in rules, h
         got = {b["address"] for b in h["branches"]}
@@ -46,7 +54,8 @@ def check(trace, net, family, confidence, rules=("met",)):
             assert h["branches"][0]["destination"] is True
             assert set(h["branches"][0]["from"]) == last, h
             continue
-        assert got == want[ttl], f"TTL {ttl}: found {sorted(got)}, lab has {sorted(want[ttl])}"
+        assert got <= want[ttl], f"TTL {ttl}: found {sorted(got)}, lab has {sorted(want[ttl])}"
+        missing += [(ttl, a) for a in sorted(want[ttl] - got)]
         flows = [f for b in h["branches"] for f in b["flows"]]
         assert len(flows) == len(set(flows)), f"TTL {ttl}: a flow on two branches"
         for b in h["branches"]:
@@ -55,18 +64,30 @@ def check(trace, net, family, confidence, rules=("met",)):
                 assert ttl == 1 or (ttl, f, b["address"]) in edges, (ttl, f, b["address"])
             if ttl > 1:
                 assert b["from"], b
+    return missing
+
+
+def complete(run_one, tries=2):
+    """run_one(i) -> list of missing branches, for the i-th fresh address."""
+    missed = []
+    for i in range(tries):
+        missed = run_one(i)
+        if not missed:
+            return
+    raise AssertionError(f"branches missing {tries} times in a row: {missed}")
 
 
 @test
 def test_multipath_ecmp_pair_both_families():
     for fam in (4, 6):
-        addr = target("h1", fam, 7)
-        doc = rg_json("--multipath", "-p", "80", addr)
-        assert doc["options"]["multipath"] == 95, doc["options"]
-        (t,) = doc["traces"]
-        check(t, "h1", fam, 95)
-        assert t["multipath"]["probes"] > 0
-        assert doc["stats"]["unmatched"] == 0, doc["stats"]
+        def one(i):
+            doc = rg_json("--multipath", "-p", "80", target("h1", fam, 7 + i))
+            assert doc["options"]["multipath"] == 95, doc["options"]
+            (t,) = doc["traces"]
+            assert t["multipath"]["probes"] > 0
+            assert doc["stats"]["unmatched"] == 0, doc["stats"]
+            return check(t, "h1", fam, 95)
+        complete(one)
 
 
 @test
@@ -84,25 +105,25 @@ def test_multipath_diamonds_in_series_both_families():
     mp3a/b -> mp4): all 4 + 4 + 2 + 2 branches found at both confidences."""
     for fam in (4, 6):
         for conf in (95, 99):
-            addr = target("hmp", fam, 9)
-            doc = rg_json(f"--multipath={conf}", "-p", "80", addr)
-            (t,) = doc["traces"]
-            check(t, "hmp", fam, conf)
-            widths = [len(h["branches"]) for h in t["multipath"]["hops"]]
-            assert widths == [1, 1, 1, 4, 4, 2, 2, 1], widths
-            assert doc["stats"]["unmatched"] == 0, doc["stats"]
+            def one(i):
+                doc = rg_json(f"--multipath={conf}", "-p", "80", target("hmp", fam, 9 + 16 * i))
+                (t,) = doc["traces"]
+                assert doc["stats"]["unmatched"] == 0, doc["stats"]
+                return check(t, "hmp", fam, conf)
+            complete(one)
 
 
 @test
 def test_multipath_shared_by_the_ports_of_an_address():
     """The traces to one address share one discovery: the same branches,
     the probes counted once."""
-    addr = target("hmp", 4, 10)
-    doc = rg_json("--multipath", "-p", "80,443", addr)
-    a, b = doc["traces"]
-    assert a["multipath"] == b["multipath"], (a["multipath"], b["multipath"])
-    check(a, "hmp", 4, 95)
-    assert a["multipath"]["port"] == 80, a["multipath"]
+    def one(i):
+        doc = rg_json("--multipath", "-p", "80,443", target("hmp", 4, 10 + 16 * i))
+        a, b = doc["traces"]
+        assert a["multipath"] == b["multipath"], (a["multipath"], b["multipath"])
+        assert a["multipath"]["port"] == 80, a["multipath"]
+        return check(a, "hmp", 4, 95)
+    complete(one)
 
 
 @test
@@ -111,12 +132,14 @@ def test_multipath_shared_within_a_prefix():
     second takes the single next hops the first proved (rule "shared") and
     sends fewer probes."""
     for fam in (4, 6):
-        a, b = target("hmp", fam, 21), target("hmp", fam, 22)
-        doc = rg_json("--multipath", "-p", "80", a, b)
-        first, second = doc["traces"]
-        check(first, "hmp", fam, 95)
-        check(second, "hmp", fam, 95, rules=("met", "shared"))
-        rules = [h["stopping_rule"] for h in second["multipath"]["hops"]]
-        assert rules[:3] == ["shared"] * 3, rules  # r1, r2, mp0: one next hop each
-        assert second["multipath"]["probes"] < first["multipath"]["probes"], \
-            (first["multipath"]["probes"], second["multipath"]["probes"])
+        def one(i):
+            a, b = target("hmp", fam, 21 + 16 * i), target("hmp", fam, 22 + 16 * i)
+            doc = rg_json("--multipath", "-p", "80", a, b)
+            first, second = doc["traces"]
+            rules = [h["stopping_rule"] for h in second["multipath"]["hops"]]
+            assert rules[:3] == ["shared"] * 3, rules  # r1, r2, mp0: one next hop each
+            assert second["multipath"]["probes"] < first["multipath"]["probes"], \
+                (first["multipath"]["probes"], second["multipath"]["probes"])
+            return (check(first, "hmp", fam, 95) +
+                    check(second, "hmp", fam, 95, rules=("met", "shared")))
+        complete(one)
