@@ -83,6 +83,14 @@ class Topology:
         for name in self.delays():
             if name not in self.link_by_name:
                 raise TopologyError(f"conditions.delays: unknown link {name}")
+        # Ports are the host's (one listener, one firewall), so every target
+        # network of a host must state the same ones.
+        first = {}
+        for t in self.targets:
+            f = first.setdefault(t["host"], t)
+            if f["ports"] != t["ports"] or f["distance"] != t["distance"]:
+                raise TopologyError(f"targets {f['name']} and {t['name']}: same host "
+                                    f"{t['host']}, different ports or distance")
 
     # --- nodes and links -------------------------------------------------
 
@@ -149,6 +157,20 @@ class Topology:
         return self.links_of(self.prober["name"])[0].peer(self.prober["name"])
 
     # --- targets, ports, names --------------------------------------------
+
+    def host_targets(self):
+        """The first target network of each host that has one: the host's
+        listener and firewall are set up once, whatever number of networks
+        it answers for."""
+        out = {}
+        for t in self.targets:
+            out.setdefault(t["host"], t)
+        return list(out.values())
+
+    def wide(self, target):
+        """A *-wide network: the scale benchmark's, left out of the tables
+        that would only repeat its host's first network."""
+        return "wide" in target
 
     def open_ports(self, target):
         return sorted(int(p) for p, s in target["ports"].items() if s == "open")

@@ -660,7 +660,7 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
     case OPT_GAP:
         return opt_uint(name, arg, 1, MAX_GAP, &cfg->gap, err, errlen);
     case OPT_MAX_INFLIGHT:
-        return opt_uint(name, arg, 1, RG_MAX_TRACES, &cfg->max_inflight, err, errlen);
+        return opt_uint(name, arg, 1, RG_MAX_INFLIGHT, &cfg->max_inflight, err, errlen);
     case OPT_ASN_DB:
         return opt_file(name, arg, cfg->asn_db, &cfg->nasn_db, err, errlen);
     case OPT_MMDB:
@@ -836,7 +836,7 @@ enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
 
 bool rg_options_check_size(const rg_config *cfg, size_t ntargets, char *err, size_t errlen)
 {
-    /* Both factors are bounded (65536 targets, 1024 ports, 64 TTLs, 6
+    /* Both factors are bounded (65536 targets, 1024 ports, 64 TTLs, 8
      * attempts): no product overflows 64 bits. */
     unsigned long long traces = (unsigned long long)ntargets * cfg->nports;
     /* As rg_trace_init allocates them: a row per TTL and one for the port

@@ -527,20 +527,24 @@ static void test_run_size_limits(void **state)
     char err[256];
     const char *all_ports[MAXARGS] = {"-p", "1-1024", "x"};
     assert_int_equal(parse_args(all_ports, &cfg, err, sizeof err), RG_OPT_RUN);
-    assert_true(rg_options_check_size(&cfg, 64, err, sizeof err)); /* 65,536 traces */
+    assert_true(rg_options_check_size(&cfg, 128, err, sizeof err)); /* 131,072 traces */
     assert_false(rg_options_check_size(&cfg, 65536, err, sizeof err));
     assert_string_equal(err, "65536 targets x 1024 ports make 67108864 traces, more than the "
-                             "65536 one run may hold; split the targets or the ports over "
+                             "131072 one run may hold; split the targets or the ports over "
                              "several runs");
-    assert_false(rg_options_check_size(&cfg, 65, err, sizeof err));
+    assert_false(rg_options_check_size(&cfg, 129, err, sizeof err));
     const char *deep[MAXARGS] = {"--max-ttl", "64", "-r", "5", "x"};
     assert_int_equal(parse_args(deep, &cfg, err, sizeof err), RG_OPT_RUN);
     /* 64 TTLs and the port probes' row, 5 + 1 + 2 attempts (rg_attempts_for) */
-    assert_true(rg_options_check_size(&cfg, 16131, err, sizeof err)); /* 8,388,120 slots */
-    assert_false(rg_options_check_size(&cfg, 16132, err, sizeof err));
-    assert_non_null(strstr(err, "16132 traces x 65 TTL rows x 8 attempts make 8388640 probe slots"));
+    assert_true(rg_options_check_size(&cfg, 32263, err, sizeof err)); /* 16,776,760 slots */
+    assert_false(rg_options_check_size(&cfg, 32264, err, sizeof err));
+    assert_non_null(strstr(err, "32264 traces x 65 TTL rows x 8 attempts make 16777280 probe slots"));
     const char *plain[MAXARGS] = {"x"};
     assert_int_equal(parse_args(plain, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_true(rg_options_check_size(&cfg, RG_MAX_TARGETS, err, sizeof err));
+    /* Issue 14's run: every target on two ports at the default TTLs. */
+    const char *two[MAXARGS] = {"-p", "80,443", "x"};
+    assert_int_equal(parse_args(two, &cfg, err, sizeof err), RG_OPT_RUN);
     assert_true(rg_options_check_size(&cfg, RG_MAX_TARGETS, err, sizeof err));
 }
 
