@@ -262,6 +262,11 @@ static void put_silent_verdict(FILE *out, const rg_trace *t)
                 "%u of %u TCP probes, so this silence may be loss", n, s, t->sibling_lost,
                 t->sibling_sent);
         return;
+    case RG_WHY_OPEN_FILTERED:
+        put_last_answer(out, t);
+        fprintf(out, ", no answer to the %u UDP probe%s past it: open|filtered (an open "
+                "port that does not answer our payload is silent too)", n, s);
+        return;
     case RG_WHY_RST_DOUBT:
     case RG_WHY_NONE:
         break;

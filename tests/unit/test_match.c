@@ -68,6 +68,8 @@ static rg_reply reply_for(const rg_trace *t, unsigned ttl, unsigned attempt)
     r.sport = t->sport;
     r.dport = t->dport;
     r.seq = rg_probe_seq(t->seq_base, ttl, attempt);
+    r.has_seq = true;
+    r.probe_proto = 6;
     return r;
 }
 

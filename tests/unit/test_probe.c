@@ -39,7 +39,7 @@ static void test_ipv4_syn_vector(void **state)
     uint8_t exp[64], got[RG_PROBE_MAXLEN];
     size_t n = unhex(want, exp, sizeof exp);
     rg_probe_spec s = {
-        .src = addr("198.18.0.2"), .dst = addr("198.19.0.5"), .sport = 40000,
+        .src = addr("198.18.0.2"), .dst = addr("198.19.0.5"), .flow = 40000,
         .dport = 80, .ttl = 3, .seq = rg_probe_seq(0x12345678, 3, 1), .ip_id = 0xabcd,
     };
     size_t len = rg_probe_build(&s, got, sizeof got);
@@ -60,7 +60,7 @@ static void test_ipv6_syn_vector(void **state)
     size_t n = unhex(want, exp, sizeof exp);
     rg_probe_spec s = {
         .src = addr("2001:db8:100::2"), .dst = addr("2001:db8:310::5"),
-        .sport = 40001, .dport = 443, .ttl = 5,
+        .flow = 40001, .dport = 443, .ttl = 5,
         .seq = rg_probe_seq(0xfffffff0, 5, 0), .flow_label = 0x12345,
     };
     size_t len = rg_probe_build(&s, got, sizeof got);

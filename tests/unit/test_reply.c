@@ -26,7 +26,7 @@ static rg_addr addr(const char *s)
 static size_t probe4(uint8_t *buf)
 {
     rg_probe_spec s = {.src = addr("198.18.0.2"), .dst = addr("198.19.0.5"),
-                       .sport = 40000, .dport = 80, .ttl = 4,
+                       .flow = 40000, .dport = 80, .ttl = 4,
                        .seq = rg_probe_seq(SEQ_BASE, 4, 1), .ip_id = 7};
     return rg_probe_build(&s, buf, RG_PROBE_MAXLEN);
 }
@@ -34,7 +34,7 @@ static size_t probe4(uint8_t *buf)
 static size_t probe6(uint8_t *buf)
 {
     rg_probe_spec s = {.src = addr("2001:db8:100::2"), .dst = addr("2001:db8:310::5"),
-                       .sport = 40001, .dport = 443, .ttl = 6,
+                       .flow = 40001, .dport = 443, .ttl = 6,
                        .seq = rg_probe_seq(SEQ_BASE, 6, 0), .flow_label = 9};
     return rg_probe_build(&s, buf, RG_PROBE_MAXLEN);
 }
@@ -207,15 +207,15 @@ static void test_bad_icmp_checksum(void **state)
     assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_MALFORMED);
 }
 
-static void test_other_icmp_and_inner_udp_ignored(void **state)
+static void test_other_icmp_and_inner_protocol_ignored(void **state)
 {
     (void)state;
     uint8_t inner[RG_PROBE_MAXLEN], pkt[256];
     probe4(inner);
     rg_reply r;
-    size_t n = icmp4_error(pkt, "198.18.1.2", 0, 0, 5, inner, 28); /* echo reply */
+    size_t n = icmp4_error(pkt, "198.18.1.2", 5, 0, 5, inner, 28); /* redirect */
     assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_IGNORE);
-    inner[9] = 17;
+    inner[9] = 47; /* GRE: never a probe of ours */
     rg_put_be16(inner + 10, 0);
     rg_put_be16(inner + 10, rg_inet_checksum(inner, 20));
     n = icmp4_error(pkt, "198.18.1.2", 11, 0, 5, inner, 28);
@@ -396,7 +396,7 @@ int main(void)
         cmocka_unit_test(test_quote_too_short_for_seq),
         cmocka_unit_test(test_lying_lengths),
         cmocka_unit_test(test_bad_icmp_checksum),
-        cmocka_unit_test(test_other_icmp_and_inner_udp_ignored),
+        cmocka_unit_test(test_other_icmp_and_inner_protocol_ignored),
         cmocka_unit_test(test_later_fragment_ignored),
         cmocka_unit_test(test_tcp_answers_v4),
         cmocka_unit_test(test_time_exceeded_v6_with_ext_headers),
