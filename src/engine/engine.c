@@ -482,7 +482,10 @@ static void record_port_probe(engine *e, size_t ti, const rg_reply *r, const rg_
 {
     tstate *s = &e->ts[ti];
     const rg_trace *t = &e->run->traces[ti];
-    if (!destination_kind(r->kind) || !rg_addr_equal(&r->from, &t->dst))
+    /* Port unreachable may come from another of the host's addresses
+     * (model/result.c, closes). */
+    if (!destination_kind(r->kind) ||
+        (r->kind != RG_REPLY_PORT_UNREACH && !rg_addr_equal(&r->from, &t->dst)))
         return;
     unsigned d = rg_distance_from_reply_ttl(p->reply_ttl);
     if (!d || s->est_dist)
@@ -570,7 +573,9 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
         queue_check(e, m->trace, m->ttl);
     if (r->kind == RG_REPLY_SYNACK || r->kind == RG_REPLY_RST || rg_probe_opens(p))
         lower_limit(e, m->trace, m->ttl, true);
-    else if (r->kind == RG_REPLY_UNREACHABLE || r->kind == RG_REPLY_PORT_UNREACH)
+    else if (r->kind == RG_REPLY_PORT_UNREACH)
+        lower_limit(e, m->trace, m->ttl, true); /* the host's own answer */
+    else if (r->kind == RG_REPLY_UNREACHABLE)
         lower_limit(e, m->trace, m->ttl, rg_addr_equal(&r->from, &t->dst));
 }
 

@@ -196,10 +196,15 @@ static const rg_probe *first_synack(const rg_trace *t)
     return NULL;
 }
 
-/* UDP: the destination's port unreachable is the closed port's answer. */
+/* UDP: port unreachable is the closed port's answer. Only the host a
+ * datagram is for says so (a router never does for transit traffic), but
+ * maybe from another of its addresses: Linux answers for an address of a
+ * prefix routed to it locally from its interface's IPv6 address. The
+ * reply named our probe and its secret, so it counts wherever it came from. */
 static bool closes(const rg_trace *t, const rg_probe *p)
 {
-    return p->kind == RG_REPLY_PORT_UNREACH && from_destination(t, p);
+    (void)t;
+    return p->kind == RG_REPLY_PORT_UNREACH;
 }
 
 static const rg_probe *first_closing(const rg_trace *t)
@@ -324,8 +329,8 @@ unsigned rg_distance_from_reply_ttl(unsigned reply_ttl)
  * or port unreachable, an echo reply. */
 static bool destination_answer(const rg_trace *t, const rg_probe *p)
 {
-    return (p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST || rg_probe_opens(p) ||
-            p->kind == RG_REPLY_PORT_UNREACH) && from_destination(t, p);
+    return closes(t, p) || ((p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST ||
+                             rg_probe_opens(p)) && from_destination(t, p));
 }
 
 /* What the port probes showed: the distance their first TCP answer
@@ -814,6 +819,15 @@ const char *rg_unknown_why_name(enum rg_unknown_why w)
     case RG_WHY_NONE: break;
     }
     return NULL;
+}
+
+const char *rg_trace_port_text(const rg_trace *t, char *buf, size_t len)
+{
+    if (t->method == RG_METHOD_ICMP)
+        snprintf(buf, len, "icmp");
+    else
+        snprintf(buf, len, t->method == RG_METHOD_UDP ? "%u/udp" : "%u", (unsigned)t->dport);
+    return buf;
 }
 
 const char *rg_probe_code(const rg_probe *p, char *buf, size_t len)

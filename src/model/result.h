@@ -300,6 +300,8 @@ unsigned rg_distance_from_reply_ttl(unsigned reply_ttl);
 const char *rg_port_state_name(enum rg_port_state s);
 /* "rst-in-doubt", "no-answer", "probes-lost", "max-ttl", "not-probed"; NULL for NONE. */
 const char *rg_unknown_why_name(enum rg_unknown_why w);
+/* The port as labels show it: "80" (TCP), "53/udp", "icmp" (no port). */
+const char *rg_trace_port_text(const rg_trace *t, char *buf, size_t len);
 /* Short code for tables: "11", "SA", "RA", traceroute's "!N", "!H", "!X" ...
  * for an unreachable, "-" (none). */
 const char *rg_probe_code(const rg_probe *p, char *buf, size_t len);

@@ -41,10 +41,11 @@ static void line_end(rg_line *l)
 
 static const char *header_text(const rg_trace *t, char *buf, size_t len)
 {
-    char a[RG_ADDR_STRLEN];
-    /* As targets are written: 192.0.2.1:80, [2001:db8::1]:80. */
+    char a[RG_ADDR_STRLEN], port[16];
+    /* As targets are written: 192.0.2.1:80, [2001:db8::1]:80 (53/udp, icmp). */
     rg_addr_format(&t->dst, a, sizeof a);
-    snprintf(buf, len, t->dst.family == 6 ? "[%s]:%u" : "%s:%u", a, (unsigned)t->dport);
+    rg_trace_port_text(t, port, sizeof port);
+    snprintf(buf, len, t->dst.family == 6 ? "[%s]:%s" : "%s:%s", a, port);
     return buf;
 }
 
