@@ -109,3 +109,26 @@ def test_methods_match_every_reply():
                     assert len(h["probes"]) == 1, (method, t["address"], h)
             assert max(h["ttl"] for h in t["hops"]) == net_of(t["address"])["distance"], \
                 (method, t["address"], t["port"])
+
+
+@test
+def test_udp_open_port_echo():
+    """The lab's targets echo UDP on their open UDP port (lab/listen.c -u):
+    the answer carries the probe's secret back, so the port is open."""
+    d = rg_json("-P", "udp", "-p", ",".join(_udp_open_ports()), *targets())
+    assert len(d["traces"]) == 12, len(d["traces"])
+    for t in d["traces"]:
+        net = net_of(t["address"])
+        assert net["udp_ports"][str(t["port"])] == "open"
+        check_hops(t)
+        assert t["state"] == "open", (t["address"], t["port"], t["state"])
+        assert t["reached"] is True and t["reached_ttl"] == net["distance"], t
+        last, kinds = last_kinds(t)
+        assert kinds and kinds[0] == "udp", last
+        assert last["responder"] == t["address"], last
+    assert d["stats"]["unmatched"] == 0 and d["stats"]["malformed"] == 0, d["stats"]
+
+
+def _udp_open_ports():
+    return sorted({p for t in TOPO["targets"] for p, s in t.get("udp_ports", {}).items()
+                   if s == "open"})
