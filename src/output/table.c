@@ -41,8 +41,12 @@ static void line_end(rg_line *l)
 
 static const char *header_text(const rg_trace *t, char *buf, size_t len)
 {
-    char a[RG_ADDR_STRLEN], port[16];
-    /* As targets are written: 192.0.2.1:80, [2001:db8::1]:80 (53/udp, icmp). */
+    char port[16];
+    /* As targets are written: 192.0.2.1:80, [2001:db8::1]:80; the other
+     * methods' 192.0.2.1:53/udp, 192.0.2.1:icmp. */
+    if (t->method == RG_METHOD_TCP)
+        return rg_addr_format_endpoint(&t->dst, t->dport, buf, len);
+    char a[RG_ADDR_STRLEN];
     rg_addr_format(&t->dst, a, sizeof a);
     rg_trace_port_text(t, port, sizeof port);
     snprintf(buf, len, t->dst.family == 6 ? "[%s]:%s" : "%s:%s", a, port);
