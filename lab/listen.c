@@ -115,9 +115,12 @@ static int rg_udp_on(int family, int port)
     fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
+    /* Freebind: IPv6 refuses a source address given in IPV6_PKTINFO that
+     * no interface holds, as those of a prefix routed to lo are. */
     if (family == AF_INET6 &&
         (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0 ||
-         setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) < 0))
+         setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) < 0 ||
+         setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one) < 0))
         goto fail;
     if (family == AF_INET && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0)
         goto fail;
