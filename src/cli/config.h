@@ -60,6 +60,7 @@ typedef struct rg_config {
     size_t nports;
     unsigned min_ttl, max_ttl;
     unsigned sport;          /* 0 = one random source port per trace */
+    uint8_t method;          /* -P: enum rg_method (probe/probe.h), default tcp */
     double timeout;          /* seconds to wait for one reply */
     unsigned retries;        /* extra probes for a silent hop */
     unsigned rate;           /* probes per second, whole run */

@@ -62,7 +62,7 @@ enum {
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
-static const char SHORTOPTS[] = ":p:w:r:46o:f:nqhV";
+static const char SHORTOPTS[] = ":p:P:w:r:46o:f:nqhV";
 
 static const struct option LONGOPTS[] = {
     {"ports", required_argument, NULL, 'p'},
@@ -70,6 +70,7 @@ static const struct option LONGOPTS[] = {
     {"min-ttl", required_argument, NULL, OPT_MIN_TTL},
     {"max-ttl", required_argument, NULL, OPT_MAX_TTL},
     {"sport", required_argument, NULL, OPT_SPORT},
+    {"protocol", required_argument, NULL, 'P'},
     {"timeout", required_argument, NULL, 'w'},
     {"retries", required_argument, NULL, 'r'},
     {"rate", required_argument, NULL, OPT_RATE},
@@ -137,7 +138,11 @@ static const char USAGE[] =
     "                       each 1-65535, at most " STR(RG_MAX_PORTS) " in all (default " STR(DEFAULT_PORT) ")\n"
     "      --min-ttl N      first TTL probed, 1-" STR(RG_MAX_TTL) " (default " STR(DEFAULT_MIN_TTL) ")\n"
     "      --max-ttl N      last TTL probed, 1-" STR(RG_MAX_TTL) " (default " STR(DEFAULT_MAX_TTL) ")\n"
-    "      --sport N        TCP source port, 1-65535 (default: random per trace)\n"
+    "  -P, --protocol P     probe with tcp (SYN, the default), udp (fixed ports,\n"
+    "                       Paris-style checksum) or icmp (echo; no port: one\n"
+    "                       trace per address)\n"
+    "      --sport N        TCP/UDP source port (ICMP: echo identifier), 1-65535\n"
+    "                       (default: random per trace)\n"
     "  -w, --timeout SECS   longest wait for a reply, 0.01-60, fractions allowed\n"
     "                       (default 2); once a trace shows its RTTs, a probe\n"
     "                       is lost after 10x the largest (at least 100 ms)\n"
@@ -651,6 +656,10 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         return opt_uint(name, arg, 1, RG_MAX_TTL, &cfg->max_ttl, err, errlen);
     case OPT_SPORT:
         return opt_uint(name, arg, 1, 65535, &cfg->sport, err, errlen);
+    case 'P':
+        if (!rg_method_parse(arg, &cfg->method))
+            return fail(err, errlen, "%s: unknown protocol '%s' (tcp, udp or icmp)", name, arg);
+        return 0;
     case 'w':
         return opt_seconds(name, arg, &cfg->timeout, err, errlen);
     case 'r':

@@ -466,9 +466,9 @@ static bool send_one(mp_run *m, const mp_want *w, rg_pacer *c, uint64_t now)
     mp_group *g = &m->groups[w->group];
     const rg_trace *t = g->t;
     uint32_t idx = (uint32_t)m->nprobes;
-    rg_probe_spec spec = {.src = t->src, .dst = t->dst,
-                          .sport = mp_flow_sport(t, w->flow), .dport = t->dport,
-                          .ttl = w->ttl, .seq = m->seq_base + idx,
+    rg_probe_spec spec = {.src = t->src, .dst = t->dst, .method = t->method,
+                          .flow = mp_flow_sport(t, w->flow), .dport = t->dport,
+                          .ttl = w->ttl, .seq = m->seq_base + idx, .ident = (uint16_t)idx,
                           .ip_id = (uint16_t)idx, .flow_label = t->flow_label};
     uint8_t pkt[RG_PROBE_MAXLEN];
     size_t len = rg_probe_build(&spec, pkt, sizeof pkt);
@@ -490,7 +490,7 @@ static bool send_one(mp_run *m, const mp_want *w, rg_pacer *c, uint64_t now)
 static void record(mp_run *m, const rg_reply *r, uint64_t now)
 {
     uint32_t idx = r->seq - m->seq_base;
-    if (idx >= m->nprobes)
+    if (!r->has_seq || idx >= m->nprobes)
         return;
     mp_probe *p = &m->probes[idx];
     mp_group *g = &m->groups[p->group];
@@ -523,10 +523,10 @@ static void receive_all(mp_run *m)
                 break;
             rg_reply r;
             enum rg_parse_status st =
-                (w == RG_RX_ICMP4 || w == RG_RX_TCP4)
+                (w == RG_RX_ICMP4 || w == RG_RX_L4_4)
                     ? rg_reply_parse_packet(buf, (size_t)n, &r)
-                    : rg_reply_parse_l4(w == RG_RX_ICMP6 ? 58 : 6, buf, (size_t)n, &meta.src,
-                                        &meta.dst, meta.hlim, &r);
+                    : rg_reply_parse_l4(w == RG_RX_ICMP6 ? 58 : m->socks->l4proto, buf,
+                                        (size_t)n, &meta.src, &meta.dst, meta.hlim, &r);
             if (st == RG_PARSE_OK) {
                 m->run->stats.replies++;
                 record(m, &r, mono_ns());

@@ -54,6 +54,10 @@ static const struct valid_case VALID[] = {
     {{"--ipv6", "h"}, "family=6 targets=h"},
     {{"--ipv4", "--file", "t.txt"}, "family=4 file=t.txt"},
     {{"--sport", "1", "h"}, "sport=1 targets=h"},
+    {{"-P", "udp", "h"}, "method=1 targets=h"},
+    {{"--protocol=icmp", "h"}, "method=2 targets=h"},
+    {{"-Ptcp", "-P", "udp", "h"}, "method=1 targets=h"},
+    {{"--protocol", "tcp", "h"}, "method=0 targets=h"},
     {{"--sport=65535", "h"}, "sport=65535 targets=h"},
     {{"-w", "0.01", "h"}, "timeout=0.01 targets=h"},
     {{"-w", "60", "h"}, "timeout=60 targets=h"},
@@ -142,6 +146,9 @@ static const struct invalid_case INVALID[] = {
     {{"--rate", N10 N10 N10 N10 N10 N10},
      "--rate: '" N10 N10 N10 N10 "...' is out of range (1-1000000)"},
     {{"--sport", "0"}, "--sport: '0' is out of range (1-65535)"},
+    {{"-P", "sctp", "h"}, "-P: unknown protocol 'sctp' (tcp, udp or icmp)"},
+    {{"--protocol=UDP", "h"}, "--protocol: unknown protocol 'UDP' (tcp, udp or icmp)"},
+    {{"-P", "", "h"}, "-P: unknown protocol '' (tcp, udp or icmp)"},
     {{"--sport", "65536"}, "--sport: '65536' is out of range (1-65535)"},
     {{"-r", "6"}, "-r: '6' is out of range (0-5)"},
     {{"--retries", "-1"}, "--retries: '-1' is not a number (0-5)"},
@@ -273,6 +280,8 @@ static void apply_expect(struct expected *e, const char *key, const char *v)
         c->max_ttl = (unsigned)strtoul(v, NULL, 10);
     } else if (strcmp(key, "sport") == 0) {
         c->sport = (unsigned)strtoul(v, NULL, 10);
+    } else if (strcmp(key, "method") == 0) {
+        c->method = (uint8_t)strtoul(v, NULL, 10);
     } else if (strcmp(key, "timeout") == 0) {
         c->timeout = strtod(v, NULL);
     } else if (strcmp(key, "retries") == 0) {
@@ -356,6 +365,7 @@ static void check_config(size_t idx, const char *spec, const rg_config *got,
     CHECK(got->min_ttl == want->min_ttl);
     CHECK(got->max_ttl == want->max_ttl);
     CHECK(got->sport == want->sport);
+    CHECK(got->method == want->method);
     CHECK(got->timeout == want->timeout);
     CHECK(got->retries == want->retries);
     CHECK(got->rate == want->rate);
