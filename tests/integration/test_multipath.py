@@ -97,6 +97,10 @@ def test_multipath_refuses_other_confidences():
              target("h1", 4, 7)])
     assert r.rc == 2 and r.err.count("\n") == 1, r
     assert "--multipath: confidence must be 95 or 99, not '90'" in r.err, r
+    r = run(["ip", "netns", "exec", PROBER["netns"], main.BIN, "--multipath", "-P", "udp",
+             target("h1", 4, 7)], env={"ROUTEGRAPH_LAB_ONLY": "1"})
+    assert r.rc == 2 and r.err.count("\n") == 1, r
+    assert "--multipath: only with -P tcp" in r.err, r
 
 
 @test
