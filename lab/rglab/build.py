@@ -317,10 +317,12 @@ class Lab:
         """rg-lab-listen -d returns once its sockets listen, so the open port
         is open when up returns."""
         port = self.topo.listen_port()
+        udp = self.topo.udp_echo_port()
+        echo = ["-u", str(udp)] if udp else []
         for tg in self.topo.host_targets():
             h = tg["host"]
             system.nsrun(self.topo.ns(h), [state("rg-lab-listen"), "-d", "-p",
-                                          state(f"listen-{h}.pid"), str(port)])
+                                          state(f"listen-{h}.pid"), *echo, str(port)])
 
     # --- DNS ----------------------------------------------------------------------
 

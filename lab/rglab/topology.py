@@ -178,6 +178,15 @@ class Topology:
     def filtered_ports(self, target):
         return sorted(int(p) for p, s in target["ports"].items() if s == "filtered")
 
+    def udp_echo_port(self):
+        """The one UDP port every target's listener echoes on (routegraph
+        -P udp's open port), or None when the targets list none."""
+        ports = {int(p) for t in self.targets for p, s in t.get("udp_ports", {}).items()
+                 if s == "open"}
+        if len(ports) > 1:
+            raise TopologyError(f"targets: one open UDP port expected, found {sorted(ports)}")
+        return ports.pop() if ports else None
+
     def listen_port(self):
         """The one port every target's listener (lab/listen.c) accepts on."""
         ports = {p for t in self.targets for p in self.open_ports(t)}

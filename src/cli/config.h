@@ -60,11 +60,13 @@ typedef struct rg_config {
     size_t nports;
     unsigned min_ttl, max_ttl;
     unsigned sport;          /* 0 = one random source port per trace */
+    uint8_t method;          /* -P: enum rg_method (probe/probe.h), default tcp */
     double timeout;          /* seconds to wait for one reply */
     unsigned retries;        /* extra probes for a silent hop */
     unsigned rate;           /* probes per second, whole run */
     unsigned gap;            /* silent TTLs past the last answer that end a trace */
     unsigned stop_set;       /* 0 = off; else Doubletree mode starting at this TTL */
+    unsigned multipath;      /* 0 = off; else MDA's confidence, 95 or 99 */
     unsigned max_inflight;   /* traces started and not done at once */
     enum rg_family_pref family;
     const char *output;      /* -o PREFIX, NULL = stdout for the table */

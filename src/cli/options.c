@@ -40,6 +40,7 @@ enum {
     OPT_GAP,
     OPT_FORMAT,
     OPT_STOP_SET,
+    OPT_MULTIPATH,
     OPT_ASN_DB,
     OPT_MMDB,
     OPT_ASN_SOURCE,
@@ -61,7 +62,7 @@ enum {
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
-static const char SHORTOPTS[] = ":p:w:r:46o:f:nqhV";
+static const char SHORTOPTS[] = ":p:P:w:r:46o:f:nqhV";
 
 static const struct option LONGOPTS[] = {
     {"ports", required_argument, NULL, 'p'},
@@ -69,12 +70,14 @@ static const struct option LONGOPTS[] = {
     {"min-ttl", required_argument, NULL, OPT_MIN_TTL},
     {"max-ttl", required_argument, NULL, OPT_MAX_TTL},
     {"sport", required_argument, NULL, OPT_SPORT},
+    {"protocol", required_argument, NULL, 'P'},
     {"timeout", required_argument, NULL, 'w'},
     {"retries", required_argument, NULL, 'r'},
     {"rate", required_argument, NULL, OPT_RATE},
     {"gap", required_argument, NULL, OPT_GAP},
     {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
     {"stop-set", optional_argument, NULL, OPT_STOP_SET},
+    {"multipath", optional_argument, NULL, OPT_MULTIPATH},
     {"asn-db", required_argument, NULL, OPT_ASN_DB},
     {"mmdb", required_argument, NULL, OPT_MMDB},
     {"country-db", required_argument, NULL, OPT_COUNTRY_DB},
@@ -135,7 +138,11 @@ static const char USAGE[] =
     "                       each 1-65535, at most " STR(RG_MAX_PORTS) " in all (default " STR(DEFAULT_PORT) ")\n"
     "      --min-ttl N      first TTL probed, 1-" STR(RG_MAX_TTL) " (default " STR(DEFAULT_MIN_TTL) ")\n"
     "      --max-ttl N      last TTL probed, 1-" STR(RG_MAX_TTL) " (default " STR(DEFAULT_MAX_TTL) ")\n"
-    "      --sport N        TCP source port, 1-65535 (default: random per trace)\n"
+    "  -P, --protocol P     probe with tcp (SYN, the default), udp (fixed ports,\n"
+    "                       Paris-style checksum) or icmp (echo; no port: one\n"
+    "                       trace per address)\n"
+    "      --sport N        TCP/UDP source port (ICMP: echo identifier), 1-65535\n"
+    "                       (default: random per trace)\n"
     "  -w, --timeout SECS   longest wait for a reply, 0.01-60, fractions allowed\n"
     "                       (default 2); once a trace shows its RTTs, a probe\n"
     "                       is lost after 10x the largest (at least 100 ms)\n"
@@ -649,6 +656,10 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         return opt_uint(name, arg, 1, RG_MAX_TTL, &cfg->max_ttl, err, errlen);
     case OPT_SPORT:
         return opt_uint(name, arg, 1, 65535, &cfg->sport, err, errlen);
+    case 'P':
+        if (!rg_method_parse(arg, &cfg->method))
+            return fail(err, errlen, "%s: unknown protocol '%s' (tcp, udp or icmp)", name, arg);
+        return 0;
     case 'w':
         return opt_seconds(name, arg, &cfg->timeout, err, errlen);
     case 'r':
@@ -682,6 +693,13 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
     case OPT_STOP_SET:
         cfg->stop_set = RG_DEFAULT_STOP_SET;
         return arg ? opt_uint(name, arg, 2, RG_MAX_TTL, &cfg->stop_set, err, errlen) : 0;
+    case OPT_MULTIPATH:
+        cfg->multipath = 95;
+        if (arg && strcmp(arg, "95") != 0 && strcmp(arg, "99") != 0)
+            return fail(err, errlen, "%s: confidence must be 95 or 99, not '%.32s'", name, arg);
+        if (arg)
+            cfg->multipath = (unsigned)atoi(arg);
+        return 0;
     case '4':
         seen->v4 = true;
         cfg->family = RG_FAMILY_4;

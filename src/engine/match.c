@@ -54,8 +54,23 @@ void rg_match_free(rg_match_table *m)
     m->slots = NULL;
 }
 
+/* The probe a reply names. TCP: the sequence number. UDP / ICMP: the 16-bit
+ * ident, and the 32-bit seq must agree whenever the reply carries it; a UDP
+ * answer has only the seq an echoing service returned. */
+static bool reply_identity(const rg_trace *t, const rg_reply *r, unsigned *ttl,
+                           unsigned *attempt)
+{
+    if (t->method == RG_METHOD_TCP)
+        return r->has_seq && rg_probe_identity(t->seq_base, r->seq, ttl, attempt);
+    if (!r->has_ident)
+        return r->has_seq && rg_probe_identity(t->seq_base, r->seq, ttl, attempt);
+    if (!rg_probe_identity16(t->seq_base, r->ident, ttl, attempt))
+        return false;
+    return !r->has_seq || r->seq == rg_probe_seq(t->seq_base, *ttl, *attempt);
+}
+
 /* The match itself; any_source: the quoted source must differ from ours
- * instead of being it. */
+ * (same family) instead of being it. */
 static bool match(const rg_match_table *m, const rg_reply *r, bool any_source,
                   rg_match *out)
 {
@@ -67,10 +82,11 @@ static bool match(const rg_match_table *m, const rg_reply *r, bool any_source,
     size_t ti = m->slots[i] - 1;
     const rg_trace *t = &m->traces[ti];
     if (rg_addr_equal(&r->probe_src, &t->src) == any_source ||
-        r->probe_src.family != t->src.family)
+        r->probe_src.family != t->src.family ||
+        r->probe_proto != rg_method_proto(t->method, t->dst.family))
         return false;
     unsigned ttl, attempt;
-    if (!rg_probe_identity(t->seq_base, r->seq, &ttl, &attempt))
+    if (!reply_identity(t, r, &ttl, &attempt))
         return false;
     if (attempt >= rg_trace_sent(t, ttl))
         return false; /* outside the slots, or a probe not yet sent */

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../probe/probe.h"
+
 #define RCVBUF_BYTES (4 * 1024 * 1024)
 #define CTL_BYTES 512
 
@@ -56,6 +58,7 @@ static void icmp6_filter(int fd)
     ICMP6_FILTER_SETBLOCKALL(&f);
     ICMP6_FILTER_SETPASS(ICMP6_TIME_EXCEEDED, &f);
     ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &f);
+    ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f);
     setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f);
 }
 
@@ -87,23 +90,42 @@ bool rg_sockets_batch_rx(rg_sockets *s)
     return all;
 }
 
-enum rg_sockets_status rg_sockets_open(rg_sockets *s, char *err, size_t errlen)
+/* The method's transport answers: TCP's SYN-ACK / RST, UDP datagrams;
+ * ICMP echo replies arrive on the ICMP sockets. */
+static uint8_t answer_proto(uint8_t method)
+{
+    return method == RG_METHOD_UDP ? IPPROTO_UDP : method == RG_METHOD_ICMP ? 0 : IPPROTO_TCP;
+}
+
+/* Opens the answer socket of a family when the method has one. */
+static bool open_l4(rg_sockets *s, int family, enum rg_rx which)
+{
+    if (!s->l4proto)
+        return true;
+    s->rx[which] = raw_socket(family, s->l4proto);
+    if (s->rx[which] < 0)
+        return false;
+    rx_options(s->rx[which], family);
+    return true;
+}
+
+enum rg_sockets_status rg_sockets_open(rg_sockets *s, uint8_t method, char *err,
+                                       size_t errlen)
 {
     s->send4 = s->send6 = -1;
     for (int i = 0; i < RG_RX_COUNT; i++) {
         s->rx[i] = -1;
         s->batch[i] = NULL;
     }
+    s->l4proto = answer_proto(method);
 
     s->send4 = raw_socket(AF_INET, IPPROTO_RAW);
     if (s->send4 < 0)
         return fail(s, errno, "IPv4 raw", err, errlen);
     s->rx[RG_RX_ICMP4] = raw_socket(AF_INET, IPPROTO_ICMP);
-    s->rx[RG_RX_TCP4] = raw_socket(AF_INET, IPPROTO_TCP);
-    if (s->rx[RG_RX_ICMP4] < 0 || s->rx[RG_RX_TCP4] < 0)
+    if (s->rx[RG_RX_ICMP4] < 0 || !open_l4(s, AF_INET, RG_RX_L4_4))
         return fail(s, errno, "IPv4 receive", err, errlen);
     rx_options(s->rx[RG_RX_ICMP4], AF_INET);
-    rx_options(s->rx[RG_RX_TCP4], AF_INET);
 
     /* IPPROTO_RAW on an IPv6 socket means we write the IPv6 header ourselves,
      * which is how the hop limit and flow label stay under our control. */
@@ -116,19 +138,19 @@ enum rg_sockets_status rg_sockets_open(rg_sockets *s, char *err, size_t errlen)
         return fail(s, errno, "IPv6 raw", err, errlen);
     }
     s->rx[RG_RX_ICMP6] = raw_socket(AF_INET6, IPPROTO_ICMPV6);
-    s->rx[RG_RX_TCP6] = raw_socket(AF_INET6, IPPROTO_TCP);
-    if (s->rx[RG_RX_ICMP6] < 0 || s->rx[RG_RX_TCP6] < 0)
+    if (s->rx[RG_RX_ICMP6] < 0 || !open_l4(s, AF_INET6, RG_RX_L4_6))
         return fail(s, errno, "IPv6 receive", err, errlen);
     icmp6_filter(s->rx[RG_RX_ICMP6]);
     rx_options(s->rx[RG_RX_ICMP6], AF_INET6);
-    rx_options(s->rx[RG_RX_TCP6], AF_INET6);
     (void)rg_sockets_batch_rx(s); /* without, one recvmsg per packet */
     return RG_SOCK_OK;
 }
 
 void rg_sockets_close(rg_sockets *s)
 {
-    int *all[] = {&s->send4, &s->send6, &s->rx[0], &s->rx[1], &s->rx[2], &s->rx[3]};
+    int *all[2 + RG_RX_COUNT] = {&s->send4, &s->send6};
+    for (int i = 0; i < RG_RX_COUNT; i++)
+        all[2 + i] = &s->rx[i];
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         if (*all[i] >= 0)
             close(*all[i]);

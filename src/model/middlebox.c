@@ -11,9 +11,10 @@
 static size_t sent_bytes(const rg_trace *t, unsigned ttl, unsigned attempt, uint8_t *buf)
 {
     rg_probe_spec spec = {
-        .src = t->src, .dst = t->dst, .sport = t->sport, .dport = t->dport,
-        .ttl = (uint8_t)rg_trace_wire_ttl(t, ttl),
+        .src = t->src, .dst = t->dst, .method = t->method, .flow = t->sport,
+        .dport = t->dport, .ttl = (uint8_t)rg_trace_wire_ttl(t, ttl),
         .seq = rg_probe_seq(t->seq_base, ttl, attempt),
+        .ident = rg_probe_ident(t->seq_base, ttl, attempt),
         .ip_id = rg_probe_ip_id(t->seq_base, ttl, attempt),
         .flow_label = t->flow_label,
     };

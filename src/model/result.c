@@ -156,7 +156,7 @@ const rg_probe *rg_trace_shown(const rg_trace *t, unsigned ttl)
     unsigned n = rg_trace_sent(t, ttl);
     for (unsigned a = 0; a < n; a++) {
         const rg_probe *p = rg_trace_probe(t, ttl, a);
-        if (p->kind == RG_REPLY_SYNACK)
+        if (rg_probe_opens(p))
             return p;
         if (!first && p->kind != RG_REPLY_NONE)
             first = p;
@@ -180,12 +180,37 @@ static size_t slot_count(const rg_trace *t)
     return rg_trace_slots(t);
 }
 
+bool rg_probe_opens(const rg_probe *p)
+{
+    return p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_UDP || p->kind == RG_REPLY_ECHO;
+}
+
 /* A SYN-ACK proves the port open; a closed port never sends one, so any
- * SYN-ACK, for any probe of the trace, wins over RSTs. */
+ * SYN-ACK, for any probe of the trace, wins over RSTs. So does a UDP answer
+ * (it carried the probe's secret back) or an echo reply. */
 static const rg_probe *first_synack(const rg_trace *t)
 {
     for (size_t k = 0; k < slot_count(t); k++)
-        if (t->probes[k].kind == RG_REPLY_SYNACK)
+        if (rg_probe_opens(&t->probes[k]))
+            return &t->probes[k];
+    return NULL;
+}
+
+/* UDP: port unreachable is the closed port's answer. Only the host a
+ * datagram is for says so (a router never does for transit traffic), but
+ * maybe from another of its addresses: Linux answers for an address of a
+ * prefix routed to it locally from its interface's IPv6 address. The
+ * reply named our probe and its secret, so it counts wherever it came from. */
+static bool closes(const rg_trace *t, const rg_probe *p)
+{
+    (void)t;
+    return p->kind == RG_REPLY_PORT_UNREACH;
+}
+
+static const rg_probe *first_closing(const rg_trace *t)
+{
+    for (size_t k = 0; k < slot_count(t); k++)
+        if (closes(t, &t->probes[k]))
             return &t->probes[k];
     return NULL;
 }
@@ -204,10 +229,11 @@ const rg_probe *rg_trace_deciding(const rg_trace *t)
         return rg_trace_answer(t, t->reached_ttl);
     if (t->state != RG_PORT_CLOSED)
         return NULL;
-    /* Closed on the port probes alone: their trusted RST. */
+    /* Closed on the port probes alone: their trusted RST (UDP: port
+     * unreachable from the destination). */
     for (unsigned a = 0; a < rg_trace_sent(t, RG_PORT_PROBE_TTL); a++) {
         const rg_probe *p = rg_trace_probe(t, RG_PORT_PROBE_TTL, a);
-        if (p->kind == RG_REPLY_RST && rg_trace_rst_trusted(t, p))
+        if ((p->kind == RG_REPLY_RST && rg_trace_rst_trusted(t, p)) || closes(t, p))
             return p;
     }
     return NULL;
@@ -299,6 +325,14 @@ unsigned rg_distance_from_reply_ttl(unsigned reply_ttl)
     return 0;
 }
 
+/* The destination's own answer to the probe: SYN-ACK / RST, a UDP answer
+ * or port unreachable, an echo reply. */
+static bool destination_answer(const rg_trace *t, const rg_probe *p)
+{
+    return closes(t, p) || ((p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST ||
+                             rg_probe_opens(p)) && from_destination(t, p));
+}
+
 /* What the port probes showed: the distance their first TCP answer
  * suggests, and how many went unanswered. */
 static void conclude_port_probes(rg_trace *t)
@@ -310,8 +344,7 @@ static void conclude_port_probes(rg_trace *t)
         const rg_probe *p = rg_trace_probe(t, RG_PORT_PROBE_TTL, a);
         if (p->kind == RG_REPLY_NONE)
             t->port_probes_lost++;
-        else if (!t->est_distance && (p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST) &&
-                 from_destination(t, p))
+        else if (!t->est_distance && destination_answer(t, p))
             t->est_distance = rg_distance_from_reply_ttl(p->reply_ttl);
     }
 }
@@ -324,9 +357,18 @@ bool rg_trace_port_in_doubt(const rg_trace *t)
     return rst && !rg_trace_has_synack(t) && !any_trusted_rst(t);
 }
 
-static bool is_tcp(const rg_probe *p)
+/* The answer that ends a trace at the destination: TCP's, or for the other
+ * methods an opening answer or the destination's port unreachable. */
+static bool is_tcp(const rg_trace *t, const rg_probe *p)
 {
-    return p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST;
+    return p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST || rg_probe_opens(p) ||
+           closes(t, p);
+}
+
+/* An unreachable that is not a port's answer. */
+static bool is_unreach(const rg_trace *t, const rg_probe *p)
+{
+    return p->kind == RG_REPLY_UNREACHABLE || (p->kind == RG_REPLY_PORT_UNREACH && !closes(t, p));
 }
 
 /* The port's state from every TCP answer of the trace, hops and port
@@ -336,6 +378,10 @@ static bool tcp_state(const rg_trace *t, enum rg_port_state *s)
 {
     if (rg_trace_has_synack(t)) {
         *s = RG_PORT_OPEN;
+        return true;
+    }
+    if (first_closing(t)) {
+        *s = RG_PORT_CLOSED;
         return true;
     }
     bool rst = false;
@@ -384,7 +430,7 @@ const rg_probe *rg_trace_unreachable(const rg_trace *t)
         return rg_trace_answer(t, t->last_answer_ttl);
     for (unsigned a = 0; a < rg_trace_sent(t, RG_PORT_PROBE_TTL) && a < t->attempts; a++) {
         const rg_probe *p = rg_trace_probe(t, RG_PORT_PROBE_TTL, a);
-        if (p->kind == RG_REPLY_UNREACHABLE)
+        if (is_unreach(t, p))
             return p;
     }
     return NULL;
@@ -422,6 +468,8 @@ static void silent_state(rg_trace *t)
         t->unknown_why = RG_WHY_MAX_TTL;
     else if (!any_answer(t))
         t->unknown_why = RG_WHY_NO_ANSWER;
+    else if (t->method == RG_METHOD_UDP)
+        t->unknown_why = RG_WHY_OPEN_FILTERED;
     else
         t->state = RG_PORT_FILTERED;
 }
@@ -437,12 +485,12 @@ static void conclude_hops(rg_trace *t)
         if (!p)
             continue;
         t->last_answer_ttl = ttl;
-        if (is_tcp(p)) {
+        if (is_tcp(t, p)) {
             t->reached_ttl = ttl;
             t->rtt_us = p->rtt_us;
             return;
         }
-        if (p->kind == RG_REPLY_UNREACHABLE) {
+        if (is_unreach(t, p)) {
             /* The destination itself refusing (e.g. admin-prohibited) counts as
              * reached; a router refusing ends the trace short of it. */
             if (from_destination(t, p)) {
@@ -668,6 +716,8 @@ bool rg_run_collect_hosts(rg_run *run)
         const rg_trace *t = &run->traces[i];
         cap += 1 + rg_trace_slots(t);
     }
+    for (size_t i = 0; i < run->nmpaths; i++)
+        cap += run->mpaths[i].nobs;
     run->hosts = calloc(cap ? cap : 1, sizeof *run->hosts);
     if (!run->hosts)
         return false;
@@ -679,6 +729,10 @@ bool rg_run_collect_hosts(rg_run *run)
             if (t->probes[k].kind != RG_REPLY_NONE)
                 run->hosts[n++].addr = t->probes[k].from;
     }
+    for (size_t i = 0; i < run->nmpaths; i++) /* --multipath's branches */
+        for (size_t k = 0; k < run->mpaths[i].nobs; k++)
+            if (run->mpaths[i].obs[k].from.family)
+                run->hosts[n++].addr = run->mpaths[i].obs[k].from;
     hosts_sort(run, n);
     return true;
 }
@@ -724,6 +778,9 @@ void rg_run_free(rg_run *run)
         free(run->unresolved[i].why);
     }
     free(run->unresolved);
+    for (size_t i = 0; i < run->nmpaths; i++)
+        rg_mpath_free(&run->mpaths[i]);
+    free(run->mpaths);
     memset(run, 0, sizeof *run);
 }
 
@@ -734,6 +791,9 @@ const char *rg_reply_kind_name(enum rg_reply_kind k)
     case RG_REPLY_UNREACHABLE: return "unreachable";
     case RG_REPLY_SYNACK: return "syn-ack";
     case RG_REPLY_RST: return "rst";
+    case RG_REPLY_UDP: return "udp";
+    case RG_REPLY_ECHO: return "echo-reply";
+    case RG_REPLY_PORT_UNREACH: return "port-unreachable";
     case RG_REPLY_NONE: break;
     }
     return "none";
@@ -769,9 +829,19 @@ const char *rg_unknown_why_name(enum rg_unknown_why w)
     case RG_WHY_LOSS: return "probes-lost";
     case RG_WHY_MAX_TTL: return "max-ttl";
     case RG_WHY_NOT_PROBED: return "not-probed";
+    case RG_WHY_OPEN_FILTERED: return "open-or-filtered";
     case RG_WHY_NONE: break;
     }
     return NULL;
+}
+
+const char *rg_trace_port_text(const rg_trace *t, char *buf, size_t len)
+{
+    if (t->method == RG_METHOD_ICMP)
+        snprintf(buf, len, "icmp");
+    else
+        snprintf(buf, len, t->method == RG_METHOD_UDP ? "%u/udp" : "%u", (unsigned)t->dport);
+    return buf;
 }
 
 const char *rg_probe_code(const rg_probe *p, char *buf, size_t len)
@@ -785,6 +855,9 @@ const char *rg_probe_code(const rg_probe *p, char *buf, size_t len)
                                    (unsigned)len);
         case RG_REPLY_SYNACK: code = "SA"; break;
         case RG_REPLY_RST: code = "RA"; break;
+        case RG_REPLY_UDP: code = "U"; break;
+        case RG_REPLY_ECHO: code = "0"; break;
+        case RG_REPLY_PORT_UNREACH: code = "3"; break;
         case RG_REPLY_NONE: break;
         }
     }

@@ -8,8 +8,11 @@
 #include "text.h"
 #include "../model/unreach.h"
 
-/* An address (at most RG_ADDR_STRLEN - 1 chars) in brackets plus ":65535", or a cell. */
-#define RG_CELL_LEN (RG_ADDR_STRLEN + 16)
+/* --multipath: a cell lists at most this many branches, then "+N". */
+#define TABLE_MAX_BRANCHES 8u
+/* An address (at most RG_ADDR_STRLEN - 1 chars) in brackets plus ":65535",
+ * or a cell: up to TABLE_MAX_BRANCHES addresses joined by '/'. */
+#define RG_CELL_LEN (TABLE_MAX_BRANCHES * RG_ADDR_STRLEN + 32)
 
 /* Padding is owed rather than written, so that a line never ends in spaces
  * however many blank cells close it. */
@@ -41,8 +44,16 @@ static void line_end(rg_line *l)
 
 static const char *header_text(const rg_trace *t, char *buf, size_t len)
 {
-    /* As targets are written: 192.0.2.1:80, [2001:db8::1]:80. */
-    return rg_addr_format_endpoint(&t->dst, t->dport, buf, len);
+    char port[16];
+    /* As targets are written: 192.0.2.1:80, [2001:db8::1]:80; the other
+     * methods' 192.0.2.1:53/udp, 192.0.2.1:icmp. */
+    if (t->method == RG_METHOD_TCP)
+        return rg_addr_format_endpoint(&t->dst, t->dport, buf, len);
+    char a[RG_ADDR_STRLEN];
+    rg_addr_format(&t->dst, a, sizeof a);
+    rg_trace_port_text(t, port, sizeof port);
+    snprintf(buf, len, t->dst.family == 6 ? "[%s]:%s" : "%s:%s", a, port);
+    return buf;
 }
 
 /* Answered by a retry only: the first probe at that TTL went unanswered. */
@@ -67,11 +78,37 @@ static unsigned last_sent(const rg_trace *t)
     return 0;
 }
 
+/* --multipath: the branches found at ttl joined by '/' into buf, when
+ * there are two or more; false (buf untouched) otherwise. */
+static bool branches_text(const rg_trace *t, unsigned ttl, char *buf, size_t len)
+{
+    rg_addr b[TABLE_MAX_BRANCHES];
+    size_t n = t->mpath ? rg_mpath_branches(t->mpath, ttl, b, TABLE_MAX_BRANCHES) : 0;
+    if (n < 2)
+        return false;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && i < TABLE_MAX_BRANCHES && used < len; i++) {
+        char a[RG_ADDR_STRLEN];
+        int w = snprintf(buf + used, len - used, "%s%s", i ? "/" : "",
+                         b[i].family ? rg_addr_format(&b[i], a, sizeof a) : "*");
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (n > TABLE_MAX_BRANCHES && used < len)
+        snprintf(buf + used, len - used, "/+%zu", n - TABLE_MAX_BRANCHES);
+    return true;
+}
+
 static const char *cell_text(const rg_trace *t, unsigned ttl, char *buf,
                              size_t len)
 {
     char a[RG_ADDR_STRLEN], code[8];
     const rg_probe *p = rg_trace_shown(t, ttl);
+    char many[RG_CELL_LEN];
+    if (branches_text(t, ttl, many, sizeof many)) {
+        snprintf(buf, len, "%s %s", many, p ? rg_probe_code(p, code, sizeof code) : "11");
+        return buf;
+    }
     const rg_addr *inferred = rg_trace_inferred(t, ttl);
     if (!p && inferred) {
         /* Known from other traces, not measured on this one's flow. */
@@ -258,6 +295,11 @@ static void put_silent_verdict(FILE *out, const rg_trace *t)
         fprintf(out, ", no answer to the %u probe%s past it; the address's other ports lost "
                 "%u of %u TCP probes, so this silence may be loss", n, s, t->sibling_lost,
                 t->sibling_sent);
+        return;
+    case RG_WHY_OPEN_FILTERED:
+        put_last_answer(out, t);
+        fprintf(out, ", no answer to the %u UDP probe%s past it: open|filtered (an open "
+                "port that does not answer our payload is silent too)", n, s);
         return;
     case RG_WHY_RST_DOUBT:
     case RG_WHY_NONE:

@@ -901,7 +901,9 @@ import test_stream  # noqa: E402,F401
 import test_graphlevel  # noqa: E402,F401
 # Signals and watching over time.
 import test_watch  # noqa: E402,F401
+import test_proto  # noqa: E402,F401
 import test_country  # noqa: E402,F401
+import test_multipath  # noqa: E402,F401
 
 # The hostile-network tests register last, so that whatever they leave in
 # flight (forged or retransmitted packets) cannot reach the tests above.

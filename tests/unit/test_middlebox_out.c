@@ -40,7 +40,7 @@ static void set_dscp_mss(uint8_t *q) { q[1] = 46 << 2; rg_put_be16(q + 42, 1300)
  * probe edited by edit (NULL: as sent). */
 static void answer(rg_trace *t, unsigned ttl, void (*edit)(uint8_t *))
 {
-    rg_probe_spec s = {.src = t->src, .dst = t->dst, .sport = t->sport, .dport = t->dport,
+    rg_probe_spec s = {.src = t->src, .dst = t->dst, .flow = t->sport, .dport = t->dport,
                        .ttl = 1, .seq = rg_probe_seq(t->seq_base, ttl, 0),
                        .ip_id = rg_probe_ip_id(t->seq_base, ttl, 0)};
     uint8_t q[RG_PROBE_MAXLEN];
@@ -204,7 +204,7 @@ static void nat_evidence(rg_run *run)
 {
     rg_trace *t = &run->traces[0];
     for (unsigned ttl = 6; ttl >= 5; ttl--) {
-        rg_probe_spec s = {.src = addr("198.18.13.1"), .dst = t->dst, .sport = t->sport,
+        rg_probe_spec s = {.src = addr("198.18.13.1"), .dst = t->dst, .flow = t->sport,
                            .dport = t->dport, .ttl = 1,
                            .seq = rg_probe_seq(t->seq_base, ttl, 0)};
         uint8_t q[RG_PROBE_MAXLEN];

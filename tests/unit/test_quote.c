@@ -31,14 +31,14 @@ static rg_addr addr(const char *s)
 static size_t probe4(uint8_t *buf, uint8_t ttl)
 {
     rg_probe_spec s = {.src = addr("198.18.0.2"), .dst = addr("198.19.0.5"),
-                       .sport = 40000, .dport = 80, .ttl = ttl, .seq = SEQ, .ip_id = 0x1234};
+                       .flow = 40000, .dport = 80, .ttl = ttl, .seq = SEQ, .ip_id = 0x1234};
     return rg_probe_build(&s, buf, RG_PROBE_MAXLEN);
 }
 
 static size_t probe6(uint8_t *buf, uint8_t ttl)
 {
     rg_probe_spec s = {.src = addr("2001:db8:100::2"), .dst = addr("2001:db8:310::5"),
-                       .sport = 40001, .dport = 443, .ttl = ttl, .seq = SEQ,
+                       .flow = 40001, .dport = 443, .ttl = ttl, .seq = SEQ,
                        .flow_label = 0x12345};
     return rg_probe_build(&s, buf, RG_PROBE_MAXLEN);
 }
@@ -243,7 +243,7 @@ static rg_trace trace4(void)
 static void answer(rg_trace *t, unsigned ttl, unsigned attempt, void (*edit)(uint8_t *),
                    size_t cut)
 {
-    rg_probe_spec s = {.src = t->src, .dst = t->dst, .sport = t->sport, .dport = t->dport,
+    rg_probe_spec s = {.src = t->src, .dst = t->dst, .flow = t->sport, .dport = t->dport,
                        .ttl = 1, .seq = rg_probe_seq(t->seq_base, ttl, attempt),
                        .ip_id = rg_probe_ip_id(t->seq_base, ttl, attempt)};
     uint8_t q[RG_PROBE_MAXLEN];

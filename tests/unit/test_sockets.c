@@ -50,7 +50,7 @@ static void send_n(const pair *p, int n)
 static rg_sockets sockets_on(int fd, bool batched)
 {
     rg_sockets s = {.send4 = -1, .send6 = -1, .rx = {-1, -1, -1, -1}};
-    s.rx[RG_RX_TCP4] = fd;
+    s.rx[RG_RX_L4_4] = fd;
     if (batched)
         assert_true(rg_sockets_batch_rx(&s));
     return s;
@@ -66,20 +66,20 @@ static void read_all_in_order(bool batched)
     uint8_t buf[4096];
     rg_rx_meta meta;
     for (int i = 0; i < n; i++) {
-        long got = rg_sockets_recv(&s, RG_RX_TCP4, buf, sizeof buf, &meta);
+        long got = rg_sockets_recv(&s, RG_RX_L4_4, buf, sizeof buf, &meta);
         assert_int_equal(got, i % 400 + 1);
         assert_int_equal(buf[0], (uint8_t)i);
         assert_int_equal(buf[got - 1], (uint8_t)(i + got - 1));
         assert_true(meta.when.tv_sec > 0);
         assert_int_equal(meta.src.family, 0); /* IPv4: the packet says */
     }
-    assert_int_equal(rg_sockets_recv(&s, RG_RX_TCP4, buf, sizeof buf, &meta), 0);
+    assert_int_equal(rg_sockets_recv(&s, RG_RX_L4_4, buf, sizeof buf, &meta), 0);
     /* Sockets that are not open read nothing. */
     assert_int_equal(rg_sockets_recv(&s, RG_RX_ICMP6, buf, sizeof buf, &meta), 0);
     close(p.tx);
     rg_sockets_close(&s);
-    assert_null(s.batch[RG_RX_TCP4]);
-    assert_int_equal(s.rx[RG_RX_TCP4], -1);
+    assert_null(s.batch[RG_RX_L4_4]);
+    assert_int_equal(s.rx[RG_RX_L4_4], -1);
 }
 
 static void test_batched_reads_every_packet_in_order(void **state)
@@ -104,11 +104,11 @@ static void test_packet_longer_than_the_buffer_is_cut(void **state)
     uint8_t buf[16];
     rg_rx_meta meta;
     for (int i = 0; i < 40; i++) {
-        long got = rg_sockets_recv(&s, RG_RX_TCP4, buf, sizeof buf, &meta);
+        long got = rg_sockets_recv(&s, RG_RX_L4_4, buf, sizeof buf, &meta);
         assert_int_equal(got, i + 1 < 16 ? i + 1 : 16);
         assert_int_equal(buf[got - 1], (uint8_t)(i + got - 1));
     }
-    assert_int_equal(rg_sockets_recv(&s, RG_RX_TCP4, buf, sizeof buf, &meta), 0);
+    assert_int_equal(rg_sockets_recv(&s, RG_RX_L4_4, buf, sizeof buf, &meta), 0);
     close(p.tx);
     rg_sockets_close(&s);
 }
@@ -121,11 +121,11 @@ static void test_packets_after_an_empty_read_are_seen(void **state)
     rg_sockets s = sockets_on(p.rx, true);
     uint8_t buf[64];
     rg_rx_meta meta;
-    assert_int_equal(rg_sockets_recv(&s, RG_RX_TCP4, buf, sizeof buf, &meta), 0);
+    assert_int_equal(rg_sockets_recv(&s, RG_RX_L4_4, buf, sizeof buf, &meta), 0);
     send_n(&p, 3);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(rg_sockets_recv(&s, RG_RX_TCP4, buf, sizeof buf, &meta), i + 1);
-    assert_int_equal(rg_sockets_recv(&s, RG_RX_TCP4, buf, sizeof buf, &meta), 0);
+        assert_int_equal(rg_sockets_recv(&s, RG_RX_L4_4, buf, sizeof buf, &meta), i + 1);
+    assert_int_equal(rg_sockets_recv(&s, RG_RX_L4_4, buf, sizeof buf, &meta), 0);
     close(p.tx);
     rg_sockets_close(&s);
 }
