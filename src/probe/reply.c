@@ -164,7 +164,10 @@ static status parse_icmp(rg_cur c, const outer *o, rg_reply *r)
     r->reply_ttl = o->ttl;
     r->icmp_type = type;
     r->icmp_code = code;
-    return quoted_probe(&c, o->src.family, r);
+    st = quoted_probe(&c, o->src.family, r);
+    if (st == RG_PARSE_OK)
+        r->ext_status = (uint8_t)rg_icmpext_parse(o->src.family, o->l4, o->l4len, &r->ext);
+    return st;
 }
 
 static status parse_tcp(rg_cur c, const outer *o, rg_reply *r)

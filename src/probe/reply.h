@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../util/addr.h"
+#include "icmpext.h"
 
 enum rg_parse_status {
     RG_PARSE_OK = 0,
@@ -38,6 +39,10 @@ typedef struct rg_reply {
     rg_addr probe_src, probe_dst;
     uint16_t sport, dport;
     uint32_t seq;
+    /* An ICMP error's RFC 4884 extensions (icmpext.h), parsed once a
+     * reply is otherwise good; ext_status RG_ICMPEXT_NONE: none. */
+    uint8_t ext_status;  /* enum rg_icmpext_status */
+    rg_icmpext ext;
 } rg_reply;
 
 /* A whole IP packet, IPv4 or IPv6 (as an IPv4 raw socket delivers it, and
