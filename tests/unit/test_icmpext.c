@@ -9,6 +9,10 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+#include <stdio.h>
+
+#include "../../lab/forge_ext.h"
 #include "probe/icmpext.h"
 #include "probe/probe.h"
 #include "probe/reply.h"
@@ -392,6 +396,94 @@ static void test_reply_carries_extension_v6(void **state)
     assert_int_equal(r.ext.ifs[0].mtu, 9000);
 }
 
+/* The lab forger's structures (lab/forge_ext.c), wrapped as it sends them,
+ * parse into what lab/topology.json says each hop shows: the ground truth
+ * the integration test compares routegraph's JSON with. */
+static void check_hop_truth(const rg_icmpext *e, json_t *want, const char *router)
+{
+    if (json_is_null(want)) {
+        assert_false(rg_icmpext_any(e));
+        return;
+    }
+    const char *layout = json_string_value(json_object_get(want, "layout"));
+    assert_string_equal(layout, e->compliant ? "rfc4884" : "pre-rfc4884");
+    json_t *mpls = json_object_get(want, "mpls"), *ifs = json_object_get(want, "interfaces");
+    assert_int_equal(e->nlabels, json_array_size(mpls));
+    for (unsigned i = 0; i < e->nlabels; i++) {
+        json_t *l = json_array_get(mpls, i);
+        assert_lse(&e->labels[i], (uint32_t)json_integer_value(json_object_get(l, "label")),
+                   (uint8_t)json_integer_value(json_object_get(l, "tc")),
+                   (uint8_t)json_integer_value(json_object_get(l, "s")),
+                   (uint8_t)json_integer_value(json_object_get(l, "ttl")));
+    }
+    assert_int_equal(e->nifs, json_array_size(ifs));
+    for (unsigned i = 0; i < e->nifs; i++) {
+        json_t *f = json_array_get(ifs, i);
+        const rg_ifinfo *x = &e->ifs[i];
+        assert_string_equal(rg_if_role_name(x->role),
+                            json_string_value(json_object_get(f, "role")));
+        json_t *v = json_object_get(f, "ifindex");
+        assert_int_equal(!!(x->has & RG_IF_HAS_IFINDEX), v != NULL);
+        assert_int_equal(x->ifindex, v ? json_integer_value(v) : 0);
+        v = json_object_get(f, "mtu");
+        assert_int_equal(!!(x->has & RG_IF_HAS_MTU), v != NULL);
+        assert_int_equal(x->mtu, v ? json_integer_value(v) : 0);
+        v = json_object_get(f, "name");
+        assert_int_equal(!!(x->has & RG_IF_HAS_NAME), v != NULL);
+        assert_string_equal(x->name, v ? json_string_value(v) : "");
+        v = json_object_get(f, "address");
+        assert_int_equal(!!(x->has & RG_IF_HAS_ADDR), v != NULL);
+        if (v) {
+            assert_string_equal(json_string_value(v), "ROUTER");
+            rg_addr a = addr(router);
+            assert_true(rg_addr_equal(&x->addr, &a));
+        }
+    }
+}
+
+/* Hop ttl of the forger's path: the routers' base, ttl its last byte. */
+static void router_addr(const char *base, int fam, unsigned ttl, char *out, size_t len)
+{
+    if (fam == 4)
+        snprintf(out, len, "%.*s%u", (int)(strrchr(base, '.') - base + 1), base, ttl);
+    else
+        snprintf(out, len, "%s%x", base, ttl);
+}
+
+static void test_lab_forger_matches_topology(void **state)
+{
+    (void)state;
+    json_error_t err;
+    json_t *topo = json_load_file(RG_SOURCE_ROOT "/lab/topology.json", 0, &err);
+    assert_non_null(topo);
+    json_t *path = json_object_get(json_object_get(topo, "forger"), "extension_path");
+    json_t *hops = json_object_get(path, "hops");
+    assert_int_equal(json_integer_value(json_object_get(path, "depth")), RG_FORGE_EXT_DEPTH);
+    assert_int_equal(json_array_size(hops), RG_FORGE_EXT_DEPTH - 1);
+    for (int fam = 4; fam <= 6; fam += 2) {
+        const char *base = json_string_value(
+            json_object_get(json_object_get(path, "routers"), fam == 4 ? "4" : "6"));
+        for (unsigned ttl = 1; ttl < RG_FORGE_EXT_DEPTH; ttl++) {
+            char router[64];
+            router_addr(base, fam, ttl, router, sizeof router);
+            rg_addr r = addr(router);
+            uint8_t m[8 + 128 + RG_FORGE_EXT_MAX] = {0};
+            bool compliant = true;
+            size_t n = rg_forge_ext_hop(fam, ttl, r.bytes, m + 8 + 128, &compliant);
+            m[0] = fam == 4 ? 11 : 3;
+            if (n && compliant)
+                m[fam == 4 ? 5 : 4] = fam == 4 ? 32 : 16;
+            rg_icmpext e;
+            enum rg_icmpext_status st = rg_icmpext_parse((uint8_t)fam, m, 8 + 128 + n, &e);
+            assert_int_equal(st, n ? RG_ICMPEXT_OK : RG_ICMPEXT_NONE);
+            json_t *hop = json_array_get(hops, ttl - 1);
+            assert_int_equal(json_integer_value(json_object_get(hop, "ttl")), ttl);
+            check_hop_truth(&e, json_object_get(hop, "extensions"), router);
+        }
+    }
+    json_decref(topo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_name_with_control_character_dropped),
         cmocka_unit_test(test_reply_carries_extension),
         cmocka_unit_test(test_reply_carries_extension_v6),
+        cmocka_unit_test(test_lab_forger_matches_topology),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
