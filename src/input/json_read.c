@@ -412,7 +412,7 @@ static bool read_flags(reader *r, json_t *o, uint8_t *flags)
 
 static bool read_label(reader *r, json_t *o, rg_mpls_lse *l)
 {
-    long long label, tc, s, ttl;
+    long long label = 0, tc = 0, s = 0, ttl = 0;
     if (!json_is_object(o))
         return fail(r, "expected an object");
     if (!get_int(r, o, "label", REQUIRED, 0, 0xfffff, &label, NULL) ||
@@ -427,10 +427,10 @@ static bool read_label(reader *r, json_t *o, rg_mpls_lse *l)
 static bool read_ifinfo(reader *r, json_t *o, rg_ifinfo *f)
 {
     static const char *const roles[] = {"incoming", "sub-ip", "outgoing", "next-hop"};
-    size_t role;
-    long long ifindex, mtu;
-    bool has_ifindex, has_mtu;
-    const char *name;
+    size_t role = 0;
+    long long ifindex = 0, mtu = 0;
+    bool has_ifindex = false, has_mtu = false;
+    const char *name = NULL;
     if (!json_is_object(o))
         return fail(r, "expected an object");
     if (!get_enum(r, o, "role", roles, 4, &role) ||
@@ -488,8 +488,8 @@ static bool read_extensions(reader *r, json_t *reply, rg_trace *t, const rg_prob
         return false;
     if (!o)
         return true;
-    size_t mark = push_key(r, "extensions"), layout;
-    long long dropped;
+    size_t mark = push_key(r, "extensions"), layout = 0;
+    long long dropped = 0;
     rg_icmpext e;
     memset(&e, 0, sizeof e);
     bool ok = get_enum(r, o, "layout", layouts, 2, &layout) &&

@@ -226,7 +226,9 @@ def test_icmpext_render_keeps_extensions():
         with open(src, "w") as f:
             f.write(got["json"])
         prefix = os.path.join(d, "again")
-        r = run([binary(), "render", src, "-q", "-o", prefix, "--format", "table,json"])
+        wrap = sys.modules["__main__"].WRAP
+        r = run([*wrap, binary(), "render", src, "-q", "-o", prefix, "--format", "table,json"],
+                timeout=600 if wrap else 60)
         assert r.rc == 0 and r.err == "", r
         with open(prefix + ".json") as f:
             again = json.load(f)
