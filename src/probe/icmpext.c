@@ -23,6 +23,13 @@ static bool may_extend(uint8_t family, uint8_t type)
     return family == 6 && (type == 1 || type == 3);
 }
 
+/* Counts what the bounds left out, saturating: a stack may hold 16,383. */
+static void drop(rg_icmpext *e)
+{
+    if (e->dropped < UINT8_MAX)
+        e->dropped++;
+}
+
 /* RFC 4950: each entry label 20 bits, TC 3, S 1, TTL 8. */
 static status mpls_object(rg_cur c, rg_icmpext *e)
 {
@@ -31,7 +38,7 @@ static status mpls_object(rg_cur c, rg_icmpext *e)
     uint32_t w;
     while (rg_get_be32(&c, &w)) {
         if (e->nlabels == RG_ICMPEXT_MAX_LABELS) {
-            e->dropped++;
+            drop(e);
             continue;
         }
         rg_mpls_lse *l = &e->labels[e->nlabels++];
@@ -107,7 +114,7 @@ static status ifinfo_object(rg_cur c, uint8_t ctype, rg_icmpext *e)
         f->has |= RG_IF_HAS_MTU;
     }
     if (f == &tmp)
-        e->dropped++;
+        drop(e);
     else
         e->nifs++;
     return RG_ICMPEXT_OK;
@@ -126,7 +133,11 @@ static status object(uint8_t cls, uint8_t ctype, rg_cur body, rg_icmpext *e)
  * own 4-byte header), a class and a c-type. */
 static status objects(rg_cur c, rg_icmpext *e)
 {
-    for (unsigned i = 0; i < RG_ICMPEXT_MAX_OBJECTS && rg_cur_left(&c) > 0; i++) {
+    for (unsigned i = 0; rg_cur_left(&c) > 0; i++) {
+        if (i == RG_ICMPEXT_MAX_OBJECTS) {
+            drop(e); /* more objects than we walk: the rest unread */
+            return RG_ICMPEXT_OK;
+        }
         uint16_t olen;
         uint8_t cls, ctype;
         if (!rg_get_be16(&c, &olen) || !rg_get_u8(&c, &cls) || !rg_get_u8(&c, &ctype))

@@ -74,7 +74,8 @@ typedef struct rg_icmpext {
     uint8_t nlabels;
     uint8_t nifs;
     bool compliant;            /* placed by the length field; false: pre-RFC 4884 layout */
-    uint8_t dropped;           /* labels and interface objects past the bounds */
+    uint8_t dropped;           /* labels and interface objects past the bounds, plus
+                                * 1 when objects past the 16th went unread; saturates */
     rg_mpls_lse labels[RG_ICMPEXT_MAX_LABELS]; /* top of the stack first */
     rg_ifinfo ifs[RG_ICMPEXT_MAX_IFS];
 } rg_icmpext;

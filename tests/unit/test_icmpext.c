@@ -311,6 +311,36 @@ static void test_bounded_labels(void **state)
     assert_lse(&e.labels[7], 107, 0, 0, 255);
 }
 
+/* 300 labels: 8 kept, the count of the rest saturates; 20 objects: the
+ * first 16 walked, the rest counted once as left unread. */
+static void test_bounds_saturate(void **state)
+{
+    (void)state;
+    static uint8_t m[QUOTE_END + 8 + 4 * 300];
+    rg_icmpext e;
+    size_t n = many_labels(m, 300);
+    assert_int_equal(rg_icmpext_parse(4, m, n, &e), RG_ICMPEXT_OK);
+    assert_int_equal(e.nlabels, RG_ICMPEXT_MAX_LABELS);
+    assert_int_equal(e.dropped, 255);
+
+    static uint8_t o[QUOTE_END + 4 + 20 * 8];
+    memcpy(o, v4_mpls, QUOTE_END);
+    uint8_t *x = o + QUOTE_END;
+    x[0] = 0x20;
+    for (unsigned i = 0; i < 20; i++) {
+        uint8_t *obj = x + 4 + 8 * i;
+        rg_put_be16(obj, 8);
+        obj[2] = 1;
+        obj[3] = 1;
+        rg_put_be32(obj + 4, (uint32_t)(500 + i) << 12 | 1u << 8 | 9);
+    }
+    fix_sum(o, QUOTE_END, sizeof o);
+    assert_int_equal(rg_icmpext_parse(4, o, sizeof o, &e), RG_ICMPEXT_OK);
+    assert_int_equal(e.nlabels, RG_ICMPEXT_MAX_LABELS);
+    assert_lse(&e.labels[7], 507, 0, 1, 9);
+    assert_int_equal(e.dropped, (RG_ICMPEXT_MAX_OBJECTS - RG_ICMPEXT_MAX_LABELS) + 1);
+}
+
 static void test_name_with_control_character_dropped(void **state)
 {
     (void)state;
@@ -497,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_zero_length_object),
         cmocka_unit_test(test_length_field),
         cmocka_unit_test(test_bounded_labels),
+        cmocka_unit_test(test_bounds_saturate),
         cmocka_unit_test(test_name_with_control_character_dropped),
         cmocka_unit_test(test_reply_carries_extension),
         cmocka_unit_test(test_reply_carries_extension_v6),
