@@ -145,7 +145,7 @@ static void rg_usage(void)
             "  -x          be a path of %d fictitious routers answering with RFC 4884\n"
             "              extensions, then the destination's SYN-ACK (see lab/forge_ext.c)\n"
             "  -r, -R      the routers' IPv4 / IPv6 addresses, hop t with last byte t\n"
-            "              (default 198.18.250.0, 2001:db8:fa0::)\n"
+            "              (default 198.18.100.0, 2001:db8:fa0::)\n"
             "  -p PIDFILE  write the process id to PIDFILE\n"
             "  PREFIX      only probes to these (ADDR or ADDR/BITS, inside 198.18.0.0/15\n"
             "              or 2001:db8::/32) are answered\n",
@@ -575,7 +575,7 @@ int main(int argc, char **argv)
     const char *ifname = NULL, *pidfile = NULL;
     unsigned long seconds = 60;
     const char *other4 = "198.18.0.66", *other6 = "2001:db8:100::66";
-    const char *router4 = "198.18.250.0", *router6 = "2001:db8:fa0::";
+    const char *router4 = "198.18.100.0", *router6 = "2001:db8:fa0::";
     int opt;
 
     while ((opt = getopt(argc, argv, "i:n:t:a:A:xr:R:p:h")) != -1) {

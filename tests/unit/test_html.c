@@ -216,7 +216,7 @@ static void test_extensions_in_hop_tables(void **state)
                                  "16 (TC 5, S 1, TTL 1)</span></td>"));
     assert_non_null(strstr(html, "<br/><span class=\"muted\">incoming interface "
                                  "<span class=\"mono\">ge-0/0/1.0</span> ifIndex 7 "
-                                 "198.18.250.4 MTU 1500</span><br/><span class=\"muted\">"
+                                 "198.18.100.4 MTU 1500</span><br/><span class=\"muted\">"
                                  "outgoing interface ifIndex 12</span></td>"));
     assert_int_equal(count(html, "incoming interface <span class=\"mono\">ae1.0 &quot;core"
                                  "&quot; &lt;&amp;&gt;</span> MTU 9000</span>"), 2);

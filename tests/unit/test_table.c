@@ -569,12 +569,12 @@ static void test_extension_marks(void **state)
                                   sizeof err));
     char *got = render(&run);
     static const char *const want[] = {
-        "\n1 198.18.250.1    11   2001:db8:fa0::1 11\n"
-        "2 198.18.250.2    11M  2001:db8:fa0::2 11M\n"
-        "3 198.18.250.3    11M  2001:db8:fa0::3 11M\n"
-        "4 198.18.250.4    11I  2001:db8:fa0::4 11I\n"
-        "5 198.18.250.5    11MI 2001:db8:fa0::5 11MI\n"
-        "6 198.18.251.6    SA   2001:db8:fa1::6 SA\n",
+        "\n1 198.18.100.1    11   2001:db8:fa0::1 11\n"
+        "2 198.18.100.2    11M  2001:db8:fa0::2 11M\n"
+        "3 198.18.100.3    11M  2001:db8:fa0::3 11M\n"
+        "4 198.18.100.4    11I  2001:db8:fa0::4 11I\n"
+        "5 198.18.100.5    11MI 2001:db8:fa0::5 11MI\n"
+        "6 198.18.101.6    SA   2001:db8:fa1::6 SA\n",
         "\n6 hops answered with an MPLS label stack (RFC 4950, marked M; the labels are in the "
         "AS-path view and the JSON)\n4 hops named their interface (RFC 5837, marked I)\n",
     };
