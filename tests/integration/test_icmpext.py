@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import PROBER, TOPO, run, test
+from harness import PROBER, ROOT, TOPO, run, test
 
 FORGER = TOPO["forger"]
 PATH = FORGER["extension_path"]
@@ -198,10 +198,24 @@ def check_graph(dot, html):
             "<&amp;>", ""), "an unescaped or unfiltered name"
 
 
+def check_in_browser(html_path, d):
+    """The report in headless Chromium (tests/browser): the hovered hop's
+    details list its extensions, the hostile name shown as text."""
+    shot = os.path.join(d, "report.png")
+    name = expected(4, 5)["interfaces"][0]["name"]
+    b = run([os.path.join(ROOT, "tests", "browser", "run.sh"), html_path, shot,
+             "--literal", name], timeout=300)
+    assert b.rc == 0 and "not ok" not in b.out, b
+    assert re.search(r"^ok \d+ - hover: details list the ICMP extensions of " +
+                     re.escape(router(4, 5)) + "$", b.out, re.M), b
+
+
 @test
 def test_icmpext_forged_path_round_trips():
-    with tempfile.TemporaryDirectory() as d, extension_path() as path:
-        got = outputs(d)
+    with tempfile.TemporaryDirectory() as d:
+        with extension_path() as path:
+            got = outputs(d)
+        check_in_browser(os.path.join(d, "run.html"), d)
     doc = json.loads(got["json"])
     check_json(doc)
     check_table(got["txt"], doc)
