@@ -237,6 +237,18 @@ static bool jsonl_alone(const rg_config *cfg)
            !cfg->baseline && !cfg->check;
 }
 
+/* The streamed output's annotation of one trace (jsonl.h). */
+typedef struct stream_annotation {
+    rg_sources *sources;
+    const rg_config *cfg;
+} stream_annotation;
+
+static bool annotate_streamed(void *ctx, rg_run *view)
+{
+    const stream_annotation *a = ctx;
+    return rg_sources_annotate_offline(a->sources, view, a->cfg);
+}
+
 /* The outputs written after the run: every format but the streamed one.
  * Nothing when the stream was all that was asked for. */
 static bool write_run_outputs(const rg_run *run, const rg_config *cfg)
@@ -323,7 +335,12 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         status = EXIT_USAGE;
         goto out;
     }
-    if (!plan_traces(&run, cfg, &targets, socks)) {
+    bool planned = plan_traces(&run, cfg, &targets, socks);
+    /* Each trace holds a copy of its name: the list is not needed past
+     * here, and at 65,536 targets its names and tables are megabytes. */
+    size_t skipped = targets.nskipped;
+    rg_targets_free(&targets);
+    if (!planned) {
         say("%s", "out of memory");
         status = EXIT_RUNTIME;
         goto out;
@@ -352,8 +369,17 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         status = EXIT_RUNTIME;
         goto out;
     }
-    if (streaming)
+    stream_annotation annotation = {&sources, cfg};
+    if (streaming) {
+        /* The local databases annotate each trace as it is written: their
+         * loaders are waited for before the first probe. */
+        rg_sources_ready(&sources);
+        if (rg_sources_offline(&sources)) {
+            stream.annotate = annotate_streamed;
+            stream.annotate_ctx = &annotation;
+        }
         rg_jsonl_head(&stream, &run);
+    }
     rg_progress prog;
     rg_progress_init(&prog, cfg->quiet);
     rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
@@ -401,7 +427,7 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         status = rg_stop_exit_status();
     else if (status == 0 && run.ntraces == 0)
         status = EXIT_USAGE; /* nothing was traced */
-    else if (status == 0 && (run.nunresolved > 0 || targets.nskipped > 0))
+    else if (status == 0 && (run.nunresolved > 0 || skipped > 0))
         status = EXIT_PARTIAL;
 out:
     /* A plugin that could not decide says UNKNOWN (the reason is on stderr). */
@@ -512,7 +538,7 @@ int main(int argc, char **argv)
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;
     }
-    if (!offline && !rg_stop_install()) {
+    if (!offline && !(watching ? rg_stop_install_watch() : rg_stop_install())) {
         say("cannot install the SIGINT/SIGTERM handlers: %s", strerror(errno));
         rg_sockets_close(&socks);
         return EXIT_RUNTIME;

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from . import dnszone, icmp, rules, system
+from . import dnszone, icmp, rules, switch, system
 from .system import LabError, log, state
 
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
@@ -111,6 +111,9 @@ class Lab:
         removed = impair_clear()
         if removed:
             log(f"impairments removed: {', '.join(removed)}")
+        moved = switch.reset(self.topo)
+        if moved:
+            log(f"switched back to the default: {', '.join(moved)}")
         if self.dns_silent():
             self.dns_unsilence()
             log("already up; DNS server answering again")

@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 
-from . import build, derived, system, topology
+from . import build, derived, switch, system, topology
 from .icmp import mode_text, read_mode
 from .impair import Impair
 from .system import LabError, log
@@ -23,6 +23,7 @@ examples:
   lab/lab up --delays on --icmp-limits default
   lab/lab exec traceroute -n -T -p 80 -q 1 --sport=1001 198.19.0.5
   lab/lab impair loss 30 L1 198.19.0.5
+  lab/lab switch hsw r6
   lab/lab down"""
 
 
@@ -52,6 +53,16 @@ def parser():
                         "answer (start), or print serving|silent|stopped (status)")
     dn.add_argument("action", choices=("stop", "start", "status"))
     _impair_parser(sub)
+    sw = sub.add_parser("switch", help="move a switchable target network's route to the next "
+                        "hop of STATE (ip route replace), or print the state in place",
+                        description="Targets with a 'switch' in lab/topology.json have a router "
+                        "whose next hop for their network can be changed while the lab is up: "
+                        "STATE names the next hop (for hsw at r4: r5 the default, r5b a route "
+                        "change within the same AS path, r6 an AS-path change). Without STATE: "
+                        "print the state in place. lab/lab up on a lab that is up puts every "
+                        "switch back to its default.")
+    sw.add_argument("name", metavar="NAME")
+    sw.add_argument("state", nargs="?", metavar="STATE")
     ge = sub.add_parser("generate", help="rewrite lab/asn.csv and lab/README.md's tables from "
                         "lab/topology.json (--check: only say whether they agree)")
     ge.add_argument("--check", action="store_true")
@@ -113,6 +124,7 @@ def main(argv):
     topo = topology.load()
     lab = build.Lab(topo, code_files(), os.path.dirname(topology.LAB_DIR))
     try:
+        switch.check(topo)
         if a.cmd == "status":
             return cmd_status(lab)
         if a.cmd == "generate":
@@ -225,8 +237,18 @@ def cmd_impair(lab, a):
     return 0
 
 
+def cmd_switch(lab, a):
+    if a.state is None:
+        print(switch.current(lab.topo, a.name))
+        return 0
+    with system.Lock(os.path.join(topology.LAB_DIR, "lab")):
+        switch.apply(lab.topo, a.name, a.state)
+    log(f"switch {a.name}: {a.state}")
+    return 0
+
+
 COMMANDS = {"up": cmd_up, "down": cmd_down, "counters": cmd_counters, "dns": cmd_dns,
-            "impair": cmd_impair}
+            "impair": cmd_impair, "switch": cmd_switch}
 
 
 def run():

@@ -154,6 +154,25 @@ void rg_sources_annotate(rg_sources *s, rg_run *run, const rg_config *cfg,
     rg_sources_annotate_hosts(s, run, cfg, warn, warnlen);
 }
 
+/* AS and country from the local databases; false with err when memory ran
+ * out (what was filled stays). */
+static bool offline(rg_sources *s, rg_run *run, const rg_config *cfg, char *err,
+                    size_t errlen)
+{
+    rg_annotate_stats st = {0};
+    bool ok = !(s->asdb || s->mmdbs) ||
+              rg_annotate_offline(run, s->asdb, s->mmdbs, &st, err, errlen);
+    /* The installed ip-location-db data asks for credit; a file the operator
+     * named (the lab's own, say) carries its own terms. */
+    if (st.as_csv > 0 && cfg->nasn_db == 0)
+        run->as_credit = RG_ANNOTATE_ASN_CREDIT;
+    /* After the .mmdb files (they win), before Cymru (it fills the rest). */
+    rg_annotate_countries(run, s->countries, s->default_countries, &st);
+    if (st.country_db > 0 && s->default_countries)
+        run->country_credit = RG_COUNTRY_CREDIT;
+    return ok;
+}
+
 void rg_sources_annotate_hosts(rg_sources *s, rg_run *run, const rg_config *cfg,
                                char *warn, size_t warnlen)
 {
@@ -165,20 +184,22 @@ void rg_sources_annotate_hosts(rg_sources *s, rg_run *run, const rg_config *cfg,
                  "scripts/fetch-asn-data.sh, or give --asn-db FILE, or --asn-source none)");
     if (run->nhosts == 0)
         return;
-    rg_annotate_stats st = {0};
     char err[256];
-    if ((s->asdb || s->mmdbs) &&
-        !rg_annotate_offline(run, s->asdb, s->mmdbs, &st, err, sizeof err))
+    if (!offline(s, run, cfg, err, sizeof err))
         snprintf(warn, warnlen, "AS annotation incomplete: %s", err);
-    /* The installed ip-location-db data asks for credit; a file the operator
-     * named (the lab's own, say) carries its own terms. */
-    if (st.as_csv > 0 && cfg->nasn_db == 0)
-        run->as_credit = RG_ANNOTATE_ASN_CREDIT;
-    /* After the .mmdb files (they win), before Cymru (it fills the rest). */
-    rg_annotate_countries(run, s->countries, s->default_countries, &st);
-    if (st.country_db > 0 && s->default_countries)
-        run->country_credit = RG_COUNTRY_CREDIT;
     run_dns(run, cfg, warn[0] ? err : warn, warn[0] ? sizeof err : warnlen);
+}
+
+bool rg_sources_offline(const rg_sources *s)
+{
+    return s->asdb || s->mmdbs || s->countries;
+}
+
+bool rg_sources_annotate_offline(rg_sources *s, rg_run *run, const rg_config *cfg)
+{
+    join_loaders(s);
+    char err[256];
+    return rg_run_collect_hosts(run) && offline(s, run, cfg, err, sizeof err);
 }
 
 void rg_sources_close(rg_sources *s)

@@ -53,6 +53,15 @@ void rg_sources_annotate(rg_sources *s, rg_run *run, const rg_config *cfg,
  * the traces. */
 void rg_sources_annotate_hosts(rg_sources *s, rg_run *run, const rg_config *cfg,
                                char *warn, size_t warnlen);
+/* Whether any local database (AS, country, .mmdb) is open; after
+ * rg_sources_ready. */
+bool rg_sources_offline(const rg_sources *s);
+/* The local part alone for the hosts of run's traces (collected here): AS
+ * and country, no DNS. Cheap (a binary search or two per address), so the
+ * streamed output annotates each trace as it writes it. False when memory
+ * ran out (what was filled stays). */
+bool rg_sources_annotate_offline(rg_sources *s, rg_run *run, const rg_config *cfg);
+
 void rg_sources_close(rg_sources *s);
 
 #endif

@@ -28,6 +28,17 @@ enum rg_format {
 #define RG_FMT_ALL 0x3fu
 #define RG_FMT_GRAPH (RG_FMT_DOT | RG_FMT_SVG | RG_FMT_PNG | RG_FMT_HTML)
 
+/* --graph-level: what the graph outputs draw. */
+enum rg_graph_level {
+    RG_GLEVEL_AUTO = 0, /* AS level above RG_GRAPH_AS_TRACES traces (graph/asgraph.h) */
+    RG_GLEVEL_ROUTER,
+    RG_GLEVEL_AS,
+};
+/* auto draws the AS level above this many traces, when any address has an
+ * AS: past about 200 traces the router-level picture is a wall of parallel
+ * edges and hundreds of boxes. */
+#define RG_GRAPH_AS_TRACES 200
+
 /* Which AS lookups a run makes (bits; 0 = none). Not to be confused with
  * enum rg_as_source (model/result.h): where a host's AS data did come from. */
 enum rg_as_lookups {
@@ -69,6 +80,7 @@ typedef struct rg_config {
     bool ports_given;        /* -p: a target's own port joins these, else replaces the default */
     bool strict;             /* --strict: a target file stops at its first bad entry */
     bool wide;               /* --wide: the table at full width, never wrapped */
+    enum rg_graph_level graph_level;
     /* Targets from the command line (argv pointers, not owned). */
     char **targets;
     size_t ntargets;

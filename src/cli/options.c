@@ -47,6 +47,7 @@ enum {
     OPT_DNS_TIMEOUT,
     OPT_STRICT,
     OPT_WIDE,
+    OPT_GRAPH_LEVEL,
     OPT_BOTH,
     OPT_INTERVAL,   /* routegraph watch */
     OPT_ROUNDS,
@@ -88,6 +89,7 @@ static const struct option LONGOPTS[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"wide", no_argument, NULL, OPT_WIDE},
+    {"graph-level", required_argument, NULL, OPT_GRAPH_LEVEL},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"interval", required_argument, NULL, OPT_INTERVAL},
@@ -174,6 +176,8 @@ static const char USAGE2[] =
     "  -n, --numeric        no DNS lookups of hop addresses (no PTR, no Team Cymru)\n"
     "      --wide           the table at full width; by default it is wrapped into\n"
     "                       blocks of columns that fit the terminal (COLUMNS)\n"
+    "      --graph-level L  router, as (one node per AS, edges weighted by traces)\n"
+    "                       or auto (default: as above " STR(RG_GRAPH_AS_TRACES) " traces)\n"
     "\n"
     "Annotation (AS number and name, reverse DNS, country and city of each hop):\n"
     "      --asn-db FILE    AS database in ip-location-db CSV form, repeatable\n"
@@ -229,6 +233,7 @@ static const char RENDER_USAGE[] =
     "                       (default: dot,svg,png,html with -o; else the table on a\n"
     "                       terminal, SVG into a pipe or file)\n"
     "      --wide           the table at full width, never wrapped\n"
+    "      --graph-level L  router, as or auto (as above " STR(RG_GRAPH_AS_TRACES) " traces)\n"
     "  -q, --quiet          nothing on standard output with -o\n"
     "  -h, --help           show this help and exit\n"
     "\n"
@@ -427,6 +432,21 @@ static int opt_interval(const char *opt, const char *arg, double *out, char *err
         return fail(err, errlen, "%s: '%s' is out of range (0-" STR(RG_MAX_INTERVAL) ")", opt, q);
     *out = v;
     return 0;
+}
+
+/* --graph-level router|as|auto. */
+static int opt_graph_level(const char *opt, const char *arg, enum rg_graph_level *out,
+                           char *err, size_t errlen)
+{
+    static const char *const names[] = {"auto", "router", "as"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(arg, names[i]) == 0) {
+            *out = (enum rg_graph_level)i;
+            return 0;
+        }
+    char q[QUOTED_MAX];
+    quote(q, arg, strlen(arg));
+    return fail(err, errlen, "%s: unknown level '%s' (accepted: router, as, auto)", opt, q);
 }
 
 static int opt_formats(const char *opt, const char *arg, unsigned *out,
@@ -679,6 +699,8 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
     case OPT_WIDE:
         cfg->wide = true;
         return 0;
+    case OPT_GRAPH_LEVEL:
+        return opt_graph_level(name, arg, &cfg->graph_level, err, errlen);
     case 'o':
         if (*arg == '\0')
             return fail(err, errlen, "%s: empty prefix", name);
@@ -790,7 +812,7 @@ enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
         if (apply(c, name, optarg, cfg, &seen, err, errlen) < 0)
             return RG_OPT_ERROR;
         if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && c != OPT_WIDE &&
-            !cfg->trace_only[0])
+            c != OPT_GRAPH_LEVEL && !cfg->trace_only[0])
             snprintf(cfg->trace_only, sizeof cfg->trace_only, "%s", name);
         if (c != 'o' && c != OPT_FORMAT && c != 'q' && c != 'f' && !is_annotation(c) &&
             !cfg->probe_only[0])

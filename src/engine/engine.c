@@ -216,11 +216,15 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
         start_trace(e, i);
         e->ts[i].scope = rg_links_scope(&t->dst);
     }
-    if (!rg_pace_init(&e->pace, n * 8 + 64) || !rg_links_init(&e->links, slots))
+    /* What waits at once and what inference learns follow the window and
+     * the routers, not the number of traces: these start at a few entries
+     * per trace the window admits and grow (the queues up to every slot). */
+    size_t start = e->window.limit && e->window.limit * 4 < slots ? e->window.limit * 4 : slots;
+    if (!rg_pace_init(&e->pace, n * 8 + 64) || !rg_links_init(&e->links, start))
         return false;
     if (opts->stop_set_start && !rg_stopset_init(&e->stop, slots < (1u << 20) ? slots : (1u << 20)))
         return false;
-    return rg_heap_init(&e->inflight, slots) && rg_ring_init(&e->retry, slots) &&
+    return rg_heap_init(&e->inflight, start, slots) && rg_ring_init(&e->retry, start, slots) &&
            link_siblings(e) && choose_pilots(e) && rg_match_init(&e->match, run->traces, n);
 }
 

@@ -1,13 +1,41 @@
 #include "queue.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-bool rg_ring_init(rg_ring *r, size_t cap)
+/* The next capacity when cap items are full: twice, at most max; 0 when
+ * max is reached. */
+static size_t next_cap(size_t cap, size_t max)
+{
+    if (cap >= max)
+        return 0;
+    return cap > max / 2 ? max : 2 * cap;
+}
+
+bool rg_ring_init(rg_ring *r, size_t cap, size_t max)
 {
     r->cap = cap ? cap : 1;
-    r->items = calloc(r->cap, sizeof *r->items);
+    r->max = max > r->cap ? max : r->cap;
+    r->items = malloc(r->cap * sizeof *r->items);
     r->head = r->len = 0;
     return r->items != NULL;
+}
+
+/* The items, oldest first, into a larger array. */
+static bool ring_grow(rg_ring *r)
+{
+    size_t cap = next_cap(r->cap, r->max);
+    rg_pending *items = cap ? malloc(cap * sizeof *items) : NULL;
+    if (!items)
+        return false;
+    size_t first = r->cap - r->head < r->len ? r->cap - r->head : r->len;
+    memcpy(items, r->items + r->head, first * sizeof *items);
+    memcpy(items + first, r->items, (r->len - first) * sizeof *items);
+    free(r->items);
+    r->items = items;
+    r->cap = cap;
+    r->head = 0;
+    return true;
 }
 
 void rg_ring_free(rg_ring *r)
@@ -19,7 +47,7 @@ void rg_ring_free(rg_ring *r)
 
 bool rg_ring_push(rg_ring *r, rg_pending p)
 {
-    if (r->len == r->cap)
+    if (r->len == r->cap && !ring_grow(r))
         return false;
     r->items[(r->head + r->len) % r->cap] = p;
     r->len++;
@@ -39,12 +67,24 @@ void rg_ring_pop(rg_ring *r)
     r->len--;
 }
 
-bool rg_heap_init(rg_heap *h, size_t cap)
+bool rg_heap_init(rg_heap *h, size_t cap, size_t max)
 {
     h->cap = cap ? cap : 1;
-    h->items = calloc(h->cap, sizeof *h->items);
+    h->max = max > h->cap ? max : h->cap;
+    h->items = malloc(h->cap * sizeof *h->items);
     h->len = 0;
     return h->items != NULL;
+}
+
+static bool heap_grow(rg_heap *h)
+{
+    size_t cap = next_cap(h->cap, h->max);
+    rg_pending *items = cap ? realloc(h->items, cap * sizeof *items) : NULL;
+    if (!items)
+        return false;
+    h->items = items;
+    h->cap = cap;
+    return true;
 }
 
 void rg_heap_free(rg_heap *h)
@@ -63,7 +103,7 @@ static void swap(rg_pending *a, rg_pending *b)
 
 bool rg_heap_push(rg_heap *h, rg_pending p)
 {
-    if (h->len == h->cap)
+    if (h->len == h->cap && !heap_grow(h))
         return false;
     size_t i = h->len++;
     h->items[i] = p;

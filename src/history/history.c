@@ -300,30 +300,27 @@ static const char *col_text(sqlite3_stmt *st, int i)
     return s ? (const char *)s : "";
 }
 
-/* Splits "ADDR" / "ADDR:PORT" / "[V6]:PORT" into address text and port (0: any). */
+/* "ADDR" / "ADDR:PORT" / "[V6]" / "[V6]:PORT" (util/addr's notation) into
+ * the address's canonical text, as stored, and the port (0: any). */
 static bool parse_filter(const char *f, char *addr, size_t len, int *port)
 {
-    *port = 0;
-    const char *colon = strrchr(f, ':');
-    const char *end = f + strlen(f);
-    if (f[0] == '[') {
-        const char *close = strchr(f, ']');
-        if (!close)
-            return false;
-        if (close[1] == ':')
-            *port = atoi(close + 2);
-        f++;
-        end = close;
-    } else if (colon && strchr(f, ':') == colon) {
-        *port = atoi(colon + 1);
-        end = colon;
-    }
-    if ((size_t)(end - f) >= len || *port < 0 || *port > 65535)
-        return false;
-    memcpy(addr, f, (size_t)(end - f));
-    addr[end - f] = '\0';
     rg_addr a;
-    return rg_addr_parse(addr, &a);
+    uint16_t p;
+    if (!rg_addr_parse_endpoint(f, 0, &a, &p))
+        return false;
+    rg_addr_format(&a, addr, len);
+    *port = p;
+    return true;
+}
+
+/* A service read back from the file, written as every output writes one
+ * (192.0.2.1:80, [2001:db8::1]:80); "?" for what is no address or port. */
+static const char *service_text(const char *addr, int port, char *buf, size_t len)
+{
+    rg_addr a;
+    if (!addr || !rg_addr_parse(addr, &a) || port < 1 || port > 65535)
+        return "?";
+    return rg_addr_format_endpoint(&a, (uint16_t)port, buf, len);
 }
 
 static bool list_rounds(sqlite3 *db, FILE *out)
@@ -353,9 +350,11 @@ static bool list_service(sqlite3 *db, const char *addr, int port, FILE *out)
     sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, port);
     int rc;
+    char svc[RG_ENDPOINT_STRLEN];
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fprintf(out, "round %lld  %s  %s:tcp%d  %s", (long long)sqlite3_column_int64(st, 0),
-                col_text(st, 1), addr, sqlite3_column_int(st, 2), col_text(st, 3));
+        fprintf(out, "round %lld  %s  %s  %s", (long long)sqlite3_column_int64(st, 0),
+                col_text(st, 1), service_text(addr, sqlite3_column_int(st, 2), svc, sizeof svc),
+                col_text(st, 3));
         if (sqlite3_column_type(st, 4) != SQLITE_NULL)
             fprintf(out, ", reached at hop %d, %.1f ms", sqlite3_column_int(st, 4),
                     sqlite3_column_int64(st, 5) / 1000.0);
@@ -391,14 +390,12 @@ static bool list_changes(sqlite3 *db, const char *addr, int port, FILE *out)
         if (first)
             fputs("changes:\n", out);
         first = false;
-        rg_addr a;
-        char buf[RG_ADDR_STRLEN];
-        /* Stored text from a file: printed only as a parsed address and a
-         * known change name. */
-        const char *s = col_text(st, 1);
-        fprintf(out, "round %lld  %s:tcp%d  %s\n", (long long)sqlite3_column_int64(st, 0),
-                rg_addr_parse(s, &a) ? rg_addr_format(&a, buf, sizeof buf) : "?",
-                sqlite3_column_int(st, 2), known_change(col_text(st, 3)));
+        char svc[RG_ENDPOINT_STRLEN];
+        /* Stored text from a file: printed only as a parsed address and
+         * port and a known change name. */
+        fprintf(out, "round %lld  %s  %s\n", (long long)sqlite3_column_int64(st, 0),
+                service_text(col_text(st, 1), sqlite3_column_int(st, 2), svc, sizeof svc),
+                known_change(col_text(st, 3)));
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE;
@@ -406,7 +403,7 @@ static bool list_changes(sqlite3 *db, const char *addr, int port, FILE *out)
 
 bool rg_history_list(rg_history *h, const char *filter, FILE *out, char *err, size_t errlen)
 {
-    char addr[RG_ADDR_STRLEN + 2];
+    char addr[RG_ADDR_STRLEN];
     int port = 0;
     if (filter && !parse_filter(filter, addr, sizeof addr, &port)) {
         fail(err, errlen, "history: '%.60s' is not ADDRESS or ADDRESS:PORT", filter);

@@ -3,10 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The table's largest size, in entries (a full one infers less). */
+#define LINKS_MAX ((size_t)1 << 24)
+
 bool rg_links_init(rg_links *l, size_t expected)
 {
     size_t cap = 64;
-    while (cap < expected * 2 && cap < ((size_t)1 << 24))
+    while (cap < expected * 2 && cap < LINKS_MAX)
         cap *= 2;
     l->slots = calloc(cap, sizeof *l->slots);
     l->mask = cap - 1;
@@ -51,6 +54,27 @@ static rg_link *find(const rg_links *l, const rg_addr *key, unsigned ttl, unsign
     return NULL;
 }
 
+/* Doubles the table (rehashing every entry); false at LINKS_MAX or out of
+ * memory, the table unchanged. */
+static bool grow(rg_links *l)
+{
+    size_t cap = (l->mask + 1) * 2;
+    rg_link *slots = cap <= LINKS_MAX ? calloc(cap, sizeof *slots) : NULL;
+    if (!slots)
+        return false;
+    rg_links big = {slots, cap - 1, 0};
+    for (size_t i = 0; i <= l->mask; i++) {
+        const rg_link *e = &l->slots[i];
+        if (!e->used)
+            continue;
+        *find(&big, &e->key, e->ttl, e->forward, e->scope) = *e;
+        big.n++;
+    }
+    free(l->slots);
+    *l = big;
+    return true;
+}
+
 static void witness(rg_links *l, const rg_addr *key, unsigned ttl, unsigned forward,
                     uint32_t scope, const rg_addr *other)
 {
@@ -58,8 +82,13 @@ static void witness(rg_links *l, const rg_addr *key, unsigned ttl, unsigned forw
     if (!e || ttl > UINT8_MAX)
         return;
     if (!e->used) {
-        if ((l->n + 1) * 4 > (l->mask + 1) * 3)
-            return; /* keep probe chains short; a full table infers less */
+        /* Probe chains kept short: the table doubles past 3/4 full; at its
+         * largest a full table infers less. */
+        if ((l->n + 1) * 4 > (l->mask + 1) * 3) {
+            if (!grow(l))
+                return;
+            e = find(l, key, ttl, forward, scope);
+        }
         *e = (rg_link){.key = *key, .other = *other, .scope = scope,
                        .ttl = (uint8_t)ttl, .forward = (uint8_t)forward, .used = 1};
         l->n++;
@@ -359,8 +388,10 @@ bool rg_run_infer(rg_run *run, unsigned witnesses)
             memset(t->inferred, 0, (size_t)(t->max_ttl - t->min_ttl + 1) * sizeof *t->inferred);
         hops += t->max_ttl - t->min_ttl + 1;
     }
+    /* The table grows with what it learns (far fewer entries than hops:
+     * one per router, TTL and destination prefix), so it starts small. */
     rg_links l;
-    if (!rg_links_init(&l, 2 * hops))
+    if (!rg_links_init(&l, hops < 4096 ? hops : 4096))
         return false;
     for (size_t i = 0; i < run->ntraces; i++)
         rg_links_add_trace(&l, &run->traces[i]);

@@ -20,7 +20,8 @@
  * The same table labels hops without an answer: rate-limited when a router
  * at that position answered other traces' probes, silent when none did.
  *
- * Memory: rg_links owns one table, sized once; a full table stops
+ * Memory: rg_links owns one table, sized at first to what it expects and
+ * doubled when 3/4 full, up to 2^24 entries; a table that cannot grow stops
  * inference (it only costs hops, never correctness). */
 #ifndef RG_INFER_H
 #define RG_INFER_H

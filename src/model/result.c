@@ -710,6 +710,11 @@ static void hosts_clear(rg_run *run)
     run->nhosts = 0;
 }
 
+void rg_run_free_hosts(rg_run *run)
+{
+    hosts_clear(run);
+}
+
 /* The n entries of run->hosts sorted by address, each address once. */
 static void hosts_sort(rg_run *run, size_t n)
 {

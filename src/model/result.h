@@ -292,6 +292,8 @@ bool rg_run_collect_hosts(rg_run *run);
 /* (Re)builds run->hosts from the n addresses given (a lookup's): sorted,
  * each once, with empty annotations. False on allocation failure. */
 bool rg_run_set_hosts(rg_run *run, const rg_addr *addrs, size_t n);
+/* Frees run->hosts alone (a one-trace view's, the streamed output's). */
+void rg_run_free_hosts(rg_run *run);
 /* The host entry for a (binary search), or NULL. */
 rg_host *rg_run_host(const rg_run *run, const rg_addr *a);
 /* Replaces *field with a copy of value (NULL clears); false on no memory. */

@@ -50,7 +50,7 @@ const char *rg_dot_trace_style(size_t i)
     return styles[(i / RG_DOT_NCOLORS) % RG_DOT_NSTYLES];
 }
 
-static const char *state_fill(enum rg_port_state s)
+const char *rg_dot_state_fill(enum rg_port_state s)
 {
     switch (s) {
     case RG_PORT_OPEN: return "#b6e3a8";
@@ -120,6 +120,11 @@ static void put_text(FILE *f, const char *s, enum esc how, size_t max)
         p += n ? n : 1;
         shown++;
     }
+}
+
+void rg_dot_put_text(FILE *f, const char *s, bool html, size_t max)
+{
+    put_text(f, s, html ? ESC_HTML : ESC_DOT, max);
 }
 
 static void put_quoted(FILE *f, const char *s)
@@ -281,7 +286,7 @@ static void put_hop(FILE *f, const rg_graph *g, size_t k)
 static void put_port_cell(FILE *f, const rg_gport *p)
 {
     const char *svc = service_name(p->port);
-    fprintf(f, "<td bgcolor=\"%s\">", state_fill(p->state));
+    fprintf(f, "<td bgcolor=\"%s\">", rg_dot_state_fill(p->state));
     if (svc)
         fprintf(f, "%s %s</td>", svc, p->code);
     else
@@ -589,7 +594,7 @@ static void put_legend_trace(FILE *f, const rg_graph *g, size_t i)
         put_text(f, buf, ESC_HTML, 0);
         fputs("</font>", f);
     }
-    fprintf(f, "</td><td align=\"left\" bgcolor=\"%s\">%s", state_fill(t->state),
+    fprintf(f, "</td><td align=\"left\" bgcolor=\"%s\">%s", rg_dot_state_fill(t->state),
             rg_port_state_name(t->state));
     const char *why = rg_unknown_why_name((enum rg_unknown_why)t->unknown_why);
     if (t->state == RG_PORT_UNKNOWN && why)
@@ -654,11 +659,11 @@ static void put_legend(FILE *f, const rg_graph *g)
                "<table border=\"0\" cellborder=\"1\" cellspacing=\"2\" cellpadding=\"2\"><tr>"
                "<td bgcolor=\"%s\">open</td><td bgcolor=\"%s\">closed</td>"
                "<td bgcolor=\"%s\">filtered</td>",
-            state_fill(RG_PORT_OPEN), state_fill(RG_PORT_CLOSED), state_fill(RG_PORT_FILTERED));
+            rg_dot_state_fill(RG_PORT_OPEN), rg_dot_state_fill(RG_PORT_CLOSED), rg_dot_state_fill(RG_PORT_FILTERED));
     if (any_state(g, RG_PORT_UNREACHABLE))
-        fprintf(f, "<td bgcolor=\"%s\">unreachable</td>", state_fill(RG_PORT_UNREACHABLE));
+        fprintf(f, "<td bgcolor=\"%s\">unreachable</td>", rg_dot_state_fill(RG_PORT_UNREACHABLE));
     if (any_state(g, RG_PORT_UNKNOWN))
-        fprintf(f, "<td bgcolor=\"%s\">unknown</td>", state_fill(RG_PORT_UNKNOWN));
+        fprintf(f, "<td bgcolor=\"%s\">unknown</td>", rg_dot_state_fill(RG_PORT_UNKNOWN));
     fputs("</tr></table></td></tr>", f);
     fputs("<tr><td align=\"left\">octagon: a trace ended there without "
           "reaching its destination; unk: silent hop</td></tr>",

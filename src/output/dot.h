@@ -40,6 +40,15 @@ bool rg_dot_writer(FILE *out, const void *graph);
 #define RG_DOT_NODE_NAMELEN (RG_ADDR_STRLEN + 16)
 const char *rg_dot_node_name(const rg_graph *g, size_t k, char *buf, size_t len);
 
+/* Writes an outside string escaped as this module escapes every label:
+ * for a DOT quoted string (html false) or an HTML-like label (html true),
+ * at most max characters (0 = all), "…" when cut. For the other DOT
+ * writers (output/asdot.h). */
+void rg_dot_put_text(FILE *f, const char *s, bool html, size_t max);
+
+/* The fill colour ("#rrggbb") a port state's cells have. */
+const char *rg_dot_state_fill(enum rg_port_state s);
+
 /* Trace i's edge colour ("#rrggbb") and style ("solid", ...). */
 const char *rg_dot_trace_color(size_t i);
 const char *rg_dot_trace_style(size_t i);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "dot.h"
+#include "html_changes.h"
 #include "report_assets.h"
 #include "../util/utf8.h"
 
@@ -899,6 +900,7 @@ static bool put_body(FILE *f, const rg_run *run, const rg_graph *g, const char *
     put_header(f, run, g, doc);
     fputs("<main class=\"inner\">\n", f);
     put_verdicts(f, run);
+    rg_html_changes(f, doc, put_text);
     put_unresolved(f, run);
     if (!put_graph(f, svg, svglen))
         return false;

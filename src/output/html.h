@@ -4,7 +4,9 @@
  * and port (open / closed / filtered after hop N, with that hop's AS), the
  * route graph inline as SVG with a details panel (address, name, AS, RTTs,
  * traces through the node; on hover, focus or click), a hop table per trace,
- * and the AS data credit. The results document is embedded for machines.
+ * and the AS data credit; for a watch against a baseline (a document with
+ * watch.changes), a timeline of the changes after the verdicts
+ * (html_changes.h). The results document is embedded for machines.
  *
  * Promises:
  * - No external resource: no URL is written anywhere except the SVG's own

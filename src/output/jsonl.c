@@ -82,13 +82,14 @@ static bool mark_provisional(json_t *trace)
     return ok;
 }
 
-json_t *rg_jsonl_trace_json(const rg_run *run, const rg_trace *t, unsigned gap)
+json_t *rg_jsonl_trace_json(const rg_run *run, const rg_trace *t, unsigned gap,
+                            bool annotated)
 {
     json_t *o = rg_json_trace(run, t, gap);
     if (!o)
         return NULL;
-    /* The AS path needs annotation, which runs after probing. */
-    json_object_del(o, "as_path");
+    if (!annotated) /* it would say "no AS" where nothing was looked up */
+        json_object_del(o, "as_path");
     if (!mark_provisional(o)) {
         json_decref(o);
         return NULL;
@@ -96,12 +97,30 @@ json_t *rg_jsonl_trace_json(const rg_run *run, const rg_trace *t, unsigned gap)
     return o;
 }
 
+/* The trace's body, annotated through a view of the run holding this one
+ * trace and its own hosts (the run's hosts are not filled while it runs). */
+static json_t *trace_body(rg_jsonl *w, const rg_run *run, rg_trace *t)
+{
+    if (!w->annotate)
+        return rg_jsonl_trace_json(run, t, w->cfg->gap, false);
+    rg_run view = *run;
+    view.traces = t;
+    view.ntraces = 1;
+    view.hosts = NULL;
+    view.nhosts = 0;
+    json_t *body = w->annotate(w->annotate_ctx, &view)
+                       ? rg_jsonl_trace_json(&view, t, w->cfg->gap, true)
+                       : NULL;
+    rg_run_free_hosts(&view);
+    return body;
+}
+
 void rg_jsonl_trace_done(void *ctx, rg_run *run, size_t trace)
 {
     rg_jsonl *w = ctx;
     rg_trace *t = &run->traces[trace];
     json_t *o = json_object();
-    json_t *body = rg_jsonl_trace_json(run, t, w->cfg->gap);
+    json_t *body = trace_body(w, run, t);
     bool ok = o && body && json_object_set_new(o, "type", json_string("trace")) == 0 &&
               json_object_update(o, body) == 0;
     json_decref(body);

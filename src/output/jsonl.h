@@ -10,7 +10,10 @@
  * over once and never probes it again. What other traces tell about it is
  * not: its inferred hops and silence labels are what the run knew when the
  * trace ended, and each hop carrying one is marked "provisional": true.
- * Annotation (AS, PTR) is not part of the stream.
+ * With an annotate hook, each trace's hosts get what the local databases
+ * know (AS, country: cheap lookups) just before its line is written, and
+ * the line carries them and its as_path as the document would; name
+ * lookups (PTR, Team Cymru) run after probing and are not in the stream.
  *
  * Memory: with release set, each trace's probe slots are freed as soon as
  * its line is written (rg_trace_release), so a run that asked for nothing
@@ -33,6 +36,9 @@ typedef struct rg_jsonl {
     rg_stream_file stream; /* with -o */
     const rg_config *cfg;  /* borrowed */
     bool release;          /* free a trace's probe slots once written */
+    /* Fills view->hosts for the one trace of view (NULL: no annotation). */
+    bool (*annotate)(void *ctx, rg_run *view);
+    void *annotate_ctx;
     bool failed;           /* a write failed: nothing more is attempted */
     size_t written;        /* trace lines so far */
 } rg_jsonl;
@@ -54,7 +60,9 @@ bool rg_jsonl_close(rg_jsonl *w, const rg_run *run, char *err, size_t errlen);
 void rg_jsonl_abort(rg_jsonl *w);
 
 /* The line object of one trace (without the key "type"), hops carrying
- * inference marked provisional; NULL on allocation failure. */
-struct json_t *rg_jsonl_trace_json(const rg_run *run, const rg_trace *t, unsigned gap);
+ * inference marked provisional; as_path only when annotated. NULL on
+ * allocation failure. */
+struct json_t *rg_jsonl_trace_json(const rg_run *run, const rg_trace *t, unsigned gap,
+                                   bool annotated);
 
 #endif

@@ -8,8 +8,10 @@
 
 #include <jansson.h>
 
+#include "../graph/asgraph.h"
 #include "../graph/graph.h"
 #include "../util/atomic.h"
+#include "asdot.h"
 #include "dot.h"
 #include "html.h"
 #include "json.h"
@@ -25,6 +27,7 @@ typedef struct shared {
     const rg_config *cfg;
     json_t *doc;
     rg_graph *graph;
+    rg_asgraph *asgraph; /* drawn instead of graph when the AS level was chosen */
 } shared;
 
 static void complain(const char *what)
@@ -108,7 +111,9 @@ static bool write_drawings(const shared *sh)
     if (f & RG_FMT_PNG)
         outs[n++] = (rg_render_out){.format = "png"};
     char err[512];
-    if (!rg_render(sh->graph, outs, n, err, sizeof err)) {
+    bool drawn = sh->asgraph ? rg_render_with(rg_asdot_writer, sh->asgraph, outs, n, err, sizeof err)
+                             : rg_render(sh->graph, outs, n, err, sizeof err);
+    if (!drawn) {
         complain(err);
         return false;
     }
@@ -126,6 +131,15 @@ static bool write_drawings(const shared *sh)
     return ok;
 }
 
+/* --graph-level: auto is the AS level past RG_GRAPH_AS_TRACES traces, when
+ * some address has an AS to fold into. */
+static bool as_level(const rg_config *cfg, const rg_graph *g)
+{
+    if (cfg->graph_level != RG_GLEVEL_AUTO)
+        return cfg->graph_level == RG_GLEVEL_AS;
+    return g->ntraces > RG_GRAPH_AS_TRACES && rg_graph_has_as(g);
+}
+
 static bool write_graph(shared *sh)
 {
     sh->graph = rg_graph_build(sh->run);
@@ -133,9 +147,14 @@ static bool write_graph(shared *sh)
         complain("out of memory building the graph");
         return false;
     }
+    if (as_level(sh->cfg, sh->graph) && !(sh->asgraph = rg_asgraph_build(sh->graph))) {
+        complain("out of memory building the AS-level graph");
+        return false;
+    }
     bool ok = true;
     if (sh->cfg->formats & RG_FMT_DOT)
-        ok = write_one(sh->cfg, ".dot", rg_dot_writer, sh->graph) && ok;
+        ok = write_one(sh->cfg, ".dot", sh->asgraph ? rg_asdot_writer : rg_dot_writer,
+                       sh->asgraph ? (const void *)sh->asgraph : sh->graph) && ok;
     if (sh->cfg->formats & (RG_FMT_SVG | RG_FMT_PNG | RG_FMT_HTML))
         ok = write_drawings(sh) && ok;
     return ok;
@@ -144,7 +163,13 @@ static bool write_graph(shared *sh)
 bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table,
                       json_t *saved_options)
 {
-    shared sh = {run, cfg, NULL, NULL};
+    return rg_outputs_write_watch(run, cfg, show_table, saved_options, NULL);
+}
+
+bool rg_outputs_write_watch(const rg_run *run, const rg_config *cfg, bool show_table,
+                            json_t *saved_options, json_t *watch)
+{
+    shared sh = {run, cfg, NULL, NULL, NULL};
     bool ok = true;
     if (cfg->formats & (RG_FMT_JSON | RG_FMT_HTML)) {
         sh.doc = rg_json_build(run, cfg);
@@ -154,6 +179,8 @@ bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table,
         }
         if (saved_options)
             json_object_set(sh.doc, "options", saved_options);
+        if (watch)
+            json_object_set(sh.doc, "watch", watch);
     }
     table_ctx file_table = {run, 0}, term_table = {run, stdout_width(cfg)};
     if (cfg->formats & RG_FMT_TABLE)
@@ -164,6 +191,7 @@ bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table,
         ok = write_graph(&sh) && ok;
     if (cfg->output && show_table)
         ok = write_table(stdout, &term_table) && ok;
+    rg_asgraph_free(sh.asgraph);
     rg_graph_free(sh.graph);
     json_decref(sh.doc);
     return ok;

@@ -19,6 +19,11 @@ struct json_t;
  * being rendered again, shown in its JSON and HTML instead of cfg's. */
 bool rg_outputs_write(const rg_run *run, const rg_config *cfg, bool show_table,
                       struct json_t *saved_options);
+/* The same for a watch: watch (may be NULL, borrowed) is the document's
+ * "watch" member in the JSON and the HTML (whose timeline of changes comes
+ * from it). */
+bool rg_outputs_write_watch(const rg_run *run, const rg_config *cfg, bool show_table,
+                            struct json_t *saved_options, struct json_t *watch);
 
 /* Before the first probe: whether every file -o would write can be made.
  * False with one line in err naming the first that cannot. */

@@ -57,14 +57,14 @@ static GVC_t *shared_context(void)
     return gvc;
 }
 
-static char *dot_text(const rg_graph *g)
+static char *dot_text(rg_dot_fn write, const void *graph)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return NULL;
-    bool ok = rg_dot_write(f, g);
+    bool ok = write(f, graph);
     if (fclose(f) != 0 || !ok) {
         free(text);
         return NULL;
@@ -151,11 +151,17 @@ static bool layout_and_render(GVC_t *gvc, const char *text, rg_render_out *outs,
 bool rg_render(const rg_graph *g, rg_render_out *outs, size_t nouts, char *err,
                size_t errlen)
 {
+    return rg_render_with(rg_dot_writer, g, outs, nouts, err, errlen);
+}
+
+bool rg_render_with(rg_dot_fn write, const void *graph, rg_render_out *outs, size_t nouts,
+                    char *err, size_t errlen)
+{
     for (size_t i = 0; i < nouts; i++) {
         outs[i].data = NULL;
         outs[i].len = 0;
     }
-    char *text = dot_text(g);
+    char *text = dot_text(write, graph);
     if (!text) {
         snprintf(err, errlen, "graph: out of memory writing the DOT text");
         return false;

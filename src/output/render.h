@@ -47,6 +47,12 @@ typedef struct rg_render_out {
 bool rg_render(const rg_graph *g, rg_render_out *outs, size_t nouts, char *err,
                size_t errlen);
 
+/* The same for any graph a DOT writer describes (output/asdot.h's AS-level
+ * graph): write(f, graph) puts the whole DOT text. */
+typedef bool (*rg_dot_fn)(FILE *out, const void *graph);
+bool rg_render_with(rg_dot_fn write, const void *graph, rg_render_out *outs, size_t nouts,
+                    char *err, size_t errlen);
+
 /* Writes an rg_render_out's bytes; an rg_writer_fn (util/atomic.h). */
 bool rg_render_writer(FILE *out, const void *render_out);
 

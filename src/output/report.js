@@ -216,6 +216,23 @@
     row.addEventListener('click', function () { select(name, true); });
     row.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') select(name, true); });
   });
+  // The timeline of changes: hovering or focusing one marks the nodes of
+  // its old path (red) and new path (green) that the graph has.
+  var changes = (R.watch && R.watch.changes) || [];
+  function markPath(ev, on) {
+    [['old', 'rg-old'], ['new', 'rg-new']].forEach(function (side) {
+      var p = ev[side[0]];
+      ((p && p.hops) || []).forEach(function (a) { if (a) mark(a, side[1], on); });
+    });
+  }
+  document.querySelectorAll('li.change[data-change]').forEach(function (li) {
+    var ev = changes[Number(li.getAttribute('data-change'))];
+    if (!ev) return;
+    li.addEventListener('mouseenter', function () { markPath(ev, true); });
+    li.addEventListener('mouseleave', function () { markPath(ev, false); });
+    li.addEventListener('focus', function () { markPath(ev, true); });
+    li.addEventListener('blur', function () { markPath(ev, false); });
+  });
   var svg = box ? box.querySelector('svg') : null, zoom = 0;
   function zoomTo(z) {
     if (!svg) return;

@@ -41,11 +41,8 @@ static void line_end(rg_line *l)
 
 static const char *header_text(const rg_trace *t, char *buf, size_t len)
 {
-    char a[RG_ADDR_STRLEN];
     /* As targets are written: 192.0.2.1:80, [2001:db8::1]:80. */
-    rg_addr_format(&t->dst, a, sizeof a);
-    snprintf(buf, len, t->dst.family == 6 ? "[%s]:%u" : "%s:%u", a, (unsigned)t->dport);
-    return buf;
+    return rg_addr_format_endpoint(&t->dst, t->dport, buf, len);
 }
 
 /* Answered by a retry only: the first probe at that TTL went unanswered. */

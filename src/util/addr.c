@@ -1,6 +1,7 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 bool rg_addr_parse(const char *text, rg_addr *out)
@@ -25,6 +26,14 @@ const char *rg_addr_format(const rg_addr *a, char *buf, size_t len)
         if (len > 0)
             buf[0] = '\0';
     }
+    return buf;
+}
+
+const char *rg_addr_format_endpoint(const rg_addr *a, uint16_t port, char *buf, size_t len)
+{
+    char text[RG_ADDR_STRLEN];
+    rg_addr_format(a, text, sizeof text);
+    snprintf(buf, len, a->family == 6 ? "[%s]:%u" : "%s:%u", text, (unsigned)port);
     return buf;
 }
 

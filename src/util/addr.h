@@ -28,6 +28,11 @@ bool rg_addr_parse_endpoint(const char *text, uint16_t default_port, rg_addr *ad
                             uint16_t *port);
 /* Writes the canonical text form into buf (RG_ADDR_STRLEN bytes). */
 const char *rg_addr_format(const rg_addr *a, char *buf, size_t len);
+/* rg_addr_parse_endpoint's counterpart, the one way every output writes a
+ * service: "ADDR:PORT" for IPv4, "[V6ADDR]:PORT" for IPv6, into buf
+ * (RG_ENDPOINT_STRLEN bytes). */
+#define RG_ENDPOINT_STRLEN (RG_ADDR_STRLEN + 8)
+const char *rg_addr_format_endpoint(const rg_addr *a, uint16_t port, char *buf, size_t len);
 bool rg_addr_equal(const rg_addr *a, const rg_addr *b);
 size_t rg_addr_len(const rg_addr *a);
 /* Byte-wise order: IPv4 before IPv6, then numeric. */

@@ -50,9 +50,9 @@ static size_t count_changes(json_t *changes, const char *a, const char *b)
 
 static void first_label(char *buf, size_t len, const rg_trace *t)
 {
-    char a[RG_ADDR_STRLEN];
-    snprintf(buf, len, t->dst.family == 6 ? "[%s]:%u %s" : "%s:%u %s",
-             rg_addr_format(&t->dst, a, sizeof a), t->dport, rg_port_state_name(t->state));
+    char a[RG_ENDPOINT_STRLEN];
+    snprintf(buf, len, "%s %s", rg_addr_format_endpoint(&t->dst, t->dport, a, sizeof a),
+             rg_port_state_name(t->state));
 }
 
 int rg_check_report(FILE *out, const rg_check_rules *r, const rg_run *run, json_t *changes)

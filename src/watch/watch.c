@@ -58,12 +58,17 @@ void rg_watch_reset_round(rg_run *run)
     run->interrupted = false;
 }
 
+/* Either stage of a stop signal (stop.h). */
+static bool stopping(void)
+{
+    return *rg_stop_finish_flag() || *rg_stop_flag();
+}
+
 /* Sleeps until deadline (monotonic ns) or a stop signal; bounded by the
  * deadline, woken early by the signal (nanosleep returns EINTR). */
 static void wait_until(uint64_t deadline)
 {
-    volatile sig_atomic_t *stop = rg_stop_flag();
-    for (uint64_t now = mono_ns(); !*stop && now < deadline; now = mono_ns()) {
+    for (uint64_t now = mono_ns(); !stopping() && now < deadline; now = mono_ns()) {
         uint64_t left = deadline - now;
         struct timespec ts = {(time_t)(left / NS), (long)(left % NS)};
         nanosleep(&ts, NULL);
@@ -124,8 +129,22 @@ static bool write_file(const char *prefix, const char *ext, rg_writer_fn fn, con
     return false;
 }
 
+/* The latest round's graph formats (g's) through the usual outputs; the
+ * HTML report's timeline of changes reads the "watch" member. */
+static bool write_graphs(const rg_config *g, const out_ctx *c)
+{
+    json_t *w = g->formats & RG_FMT_HTML
+                    ? rg_watch_report_json(c->stats, c->run, c->cfg->interval)
+                    : NULL;
+    if (w && c->changes)
+        json_object_set(w, "changes", c->changes);
+    bool ok = rg_outputs_write_watch(c->run, g, false, NULL, w);
+    json_decref(w);
+    return ok;
+}
+
 /* The report (table), the JSON with its "watch" member, and the latest
- * round's graph formats through the usual outputs. */
+ * round's graph formats. */
 static bool write_outputs(const rg_watch_stats *stats, const rg_run *run, const rg_config *cfg,
                           json_t *changes)
 {
@@ -137,7 +156,7 @@ static bool write_outputs(const rg_watch_stats *stats, const rg_run *run, const 
         else if (cfg->formats & RG_FMT_JSON)
             ok = write_json(stdout, &c);
         else
-            ok = rg_outputs_write(run, cfg, false, NULL);
+            ok = write_graphs(cfg, &c);
         return ok;
     }
     if (cfg->formats & RG_FMT_TABLE) {
@@ -150,7 +169,7 @@ static bool write_outputs(const rg_watch_stats *stats, const rg_run *run, const 
     rg_config g = *cfg;
     g.formats &= RG_FMT_GRAPH;
     if (g.formats)
-        ok &= rg_outputs_write(run, &g, false, NULL);
+        ok &= write_graphs(&g, &c);
     return ok;
 }
 
@@ -260,13 +279,16 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
     }
     rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
                          .retries = cfg->retries, .stop_set_start = cfg->stop_set};
-    volatile sig_atomic_t *stop = rg_stop_flag();
+    /* A first signal lets the round in progress end (the engine does not
+     * see it); a second one sets the engine's flag and abandons it. */
+    volatile sig_atomic_t *abandon = rg_stop_flag();
     int status = 0;
-    for (uint32_t round = 1; !*stop && (cfg->rounds == 0 || round <= cfg->rounds); round++) {
+    uint32_t round = 1;
+    for (; !stopping() && (cfg->rounds == 0 || round <= cfg->rounds); round++) {
         uint64_t start = mono_ns();
         if (round > 1)
             rg_watch_reset_round(run);
-        if (!rg_engine_run(run, socks, &eo, NULL, NULL, stop, err, sizeof err)) {
+        if (!rg_engine_run(run, socks, &eo, NULL, NULL, abandon, err, sizeof err)) {
             fputs("routegraph: ", stderr);
             rg_text_line(stderr, err);
             fputc('\n', stderr);
@@ -296,7 +318,14 @@ int rg_watch_run(rg_run *run, const rg_config *cfg, const rg_sockets *socks,
         if (cfg->rounds == 0 || round < cfg->rounds)
             wait_until(start + (uint64_t)(cfg->interval * NS));
     }
-    if (status == 0) {
+    if (status == 0 && *abandon) {
+        /* Abandoned at once: no DNS wait; the finished rounds' figures and
+         * the partial round (marked interrupted) are still written. */
+        if (!cfg->quiet && run->interrupted)
+            fprintf(stderr, "routegraph: stopped by %s again: round %u abandoned, not kept\n",
+                    rg_stop_signal_name(), round - 1);
+        status = write_outputs(&stats, run, cfg, events) ? rg_stop_exit_status() : 1;
+    } else if (status == 0) {
         char warn[512];
         rg_sources_annotate(sources, run, cfg, warn, sizeof warn);
         if (warn[0] && !cfg->quiet) {

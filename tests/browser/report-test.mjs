@@ -224,6 +224,31 @@ async function checkZoom(page) {
         'zoom in is 125% of the fitted width, fit restores it', `${fit} ${bigger} ${back}`);
 }
 
+// A watch against a baseline: one timeline entry per change event, and
+// hovering one marks the nodes of its new path (green) and of its old path
+// that are not on the new one (red) among those the graph has.
+async function checkChanges(page, results, graph) {
+  const changes = (results.watch && results.watch.changes) || [];
+  const entries = await page.locator('#changes li.change').count();
+  check(entries === Math.min(changes.length, 1000), `one timeline entry per change (${entries})`);
+  if (!changes.length) return;
+  const names = new Set(graph.nodes.map((x) => x.name));
+  const ev = changes[0];
+  const now = (ev.new.hops || []).filter((a) => a && names.has(a));
+  const gone = ((ev.old && ev.old.hops) || []).filter((a) => a && names.has(a) && !now.includes(a));
+  const marked = (cls) => page.evaluate((c) =>
+    [...document.querySelectorAll(`#rg-svg g.node.${c}`)].map((g) => g.querySelector('title').textContent), cls);
+  await page.locator('#changes li.change').first().hover();
+  const green = await marked('rg-new'), red = (await marked('rg-old')).filter((a) => !green.includes(a));
+  check(now.length > 0 && JSON.stringify([...green].sort()) === JSON.stringify([...now].sort()),
+        'hovering a change marks its new path in the graph', `${green} vs ${now}`);
+  check(JSON.stringify([...red].sort()) === JSON.stringify([...gone].sort()),
+        'and its old path where the graph has it', `${red} vs ${gone}`);
+  await page.mouse.move(0, 0);
+  check((await marked('rg-new')).length + (await marked('rg-old')).length === 0,
+        'leaving it clears the marks');
+}
+
 async function checkStatic(page, html, results, graph) {
   const bad = externalRefs(html);
   check(bad.length === 0, 'no http:/https: reference but the SVG namespaces', bad.join('\n'));
@@ -286,6 +311,7 @@ async function run(args) {
     const graph = await page.evaluate(() => JSON.parse(document.getElementById('rg-graph').textContent));
     await checkStatic(page, html, results, graph);
     await checkLiterals(page, results, args.literals);
+    await checkChanges(page, results, graph);
     const pick = pickHost(results, graph);
     if (pick) await checkHover(page, pick);
     const extended = pickExtended(results, graph);

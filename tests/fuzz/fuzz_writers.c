@@ -24,8 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/asgraph.h"
 #include "graph/graph.h"
 #include "input/json_read.h"
+#include "output/asdot.h"
 #include "output/dot.h"
 #include "output/html.h"
 #include "output/json.h"
@@ -180,6 +182,26 @@ static void check_dot(const rg_graph *g)
     free(text);
 }
 
+/* The AS level of the same graph: parses, one node per AS graph node,
+ * and clean of control characters. */
+static void check_asdot(const rg_graph *g)
+{
+    rg_asgraph *ag = rg_asgraph_build(g);
+    if (!ag)
+        abort();
+    size_t len;
+    char *text = written(rg_asdot_writer, ag, &len);
+    if (!text)
+        abort();
+    check_clean("asdot", text, len, true, true);
+    Agraph_t *parsed = agmemread(text);
+    if (!parsed || (size_t)agnnodes(parsed) != ag->nnodes)
+        abort();
+    agclose(parsed);
+    free(text);
+    rg_asgraph_free(ag);
+}
+
 static void check_json(const rg_run *run, json_t **doc)
 {
     *doc = rg_json_build(run, NULL);
@@ -203,7 +225,7 @@ static void check_json(const rg_run *run, json_t **doc)
 static void check_jsonl(const rg_run *run)
 {
     for (size_t i = 0; i < run->ntraces; i++) {
-        json_t *o = rg_jsonl_trace_json(run, &run->traces[i], 5);
+        json_t *o = rg_jsonl_trace_json(run, &run->traces[i], 5, i % 2 == 0);
         if (!o)
             abort();
         char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -303,6 +325,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!g)
         abort();
     check_dot(g);
+    check_asdot(g);
+    /* A watch's change event holding the fuzzed target text wherever the
+     * timeline writes a string (html_changes.h reads events as outside
+     * data). */
+    const char *t = run.ntraces ? run.traces[0].target : NULL;
+    json_t *w = json_pack("{s:[{s:s?,s:i,s:s?,s:i,s:i,s:s?,s:{s:[s?,n]},s:{s:[s?],s:s?}}]}",
+                          "changes", "address", t, "port", 80, "change", t, "round", 2,
+                          "part_ttl", 1, "part_after", t, "old", "hops", t, "new", "hops", t,
+                          "state", t);
+    if (!w || json_object_set_new(built, "watch", w) != 0)
+        abort();
     check_drawings(&run, g, built);
     rg_graph_free(g);
     json_decref(built);

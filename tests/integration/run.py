@@ -898,6 +898,7 @@ def test_privileges_dropped_while_running():
 import test_privs  # noqa: E402,F401
 import test_render  # noqa: E402,F401
 import test_stream  # noqa: E402,F401
+import test_graphlevel  # noqa: E402,F401
 # Signals and watching over time.
 import test_watch  # noqa: E402,F401
 import test_country  # noqa: E402,F401

@@ -78,9 +78,9 @@ def test_internet_delays_rtt_per_target_network():
     for (name, fam, ttl), us in sorted(best.items()):
         want = (rtt[name]["hops"] + [rtt[name]["destination"]])[ttl - 1]
         assert us <= want + late + want // 10, (name, fam, ttl, us, want)
-    # Every answering hop of every network in both families was seen, and the
-    # farthest network is about 40 ms away.
-    for name, net in NETS.items():
+    # Every answering hop of every network traced in both families was seen,
+    # and the farthest network is about 40 ms away.
+    for name, net in ((n, NETS[n]) for n in ("h1", "h2", "h3")):
         for fam in (4, 6):
             hops = [i + 1 for i, x in enumerate(net["branches"][str(fam)][0]) if x is not None]
             assert all((name, fam, ttl) in best for ttl in hops + [net["distance"]]), (name, fam)

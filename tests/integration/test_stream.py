@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from harness import PROBER, net_of, target, test
+from harness import PROBER, TOPO, net_of, target, test
 
 # As many targets as the lab hosts, up to 4096: addresses 1-1000 of each
 # target network (the special addresses sit above), IPv4 first. Under
@@ -252,3 +252,83 @@ def test_render_refuses_the_stream_and_the_window():
         lines = r.stderr.splitlines()
         assert r.returncode == 2 and r.stdout == "" and len(lines) == 1, (extra, r)
         assert lines[0].startswith("routegraph: render: ") and says in lines[0], (extra, r)
+
+
+LAB_ASN_CSV = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "lab", "asn.csv")
+
+
+def router_asn(address):
+    for r in TOPO["routers"]:
+        for i in r["interfaces"]:
+            if address in (i["v4"], i["v6"]):
+                return i["asn"]
+    return net_of(address)["asn"]
+
+
+@test
+def test_jsonl_lines_carry_the_local_annotation():
+    """--asn-db: each streamed line has its hops' AS and its AS path, from
+    the lab's AS data, as it is written; no PTR (-n, and never streamed)."""
+    n = 300 if not sys.modules["__main__"].WRAP else 60
+    with tempfile.TemporaryDirectory() as d:
+        tf = target_file(d, n)
+        r = subprocess.run(argv("-q", "-n", "--asn-db", LAB_ASN_CSV, "--format", "jsonl",
+                                "--rate", "20000", "-p", "80,443", "-f", tf),
+                           capture_output=True, text=True, timeout=180 * slow(), env=env())
+    assert r.returncode == 0 and r.stderr == "", r
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    traces = [t for t in lines if t["type"] == "trace"]
+    assert len(traces) == 2 * n and lines[-1]["complete"] is True, lines[-1]
+    for t in traces:
+        check_against_lab(t)
+        net = net_of(t["address"])
+        want_path = []
+        for h in t["hops"]:
+            if h["responder"] is None:  # an inferred hop may carry its AS
+                inferred = h.get("inferred_responder")
+                assert h.get("asn") in ((None, router_asn(inferred)) if inferred else (None,)), h
+                continue
+            asn = router_asn(h["responder"])
+            assert h["asn"] == asn and h["as_source"] == "offline" and "ptr" not in h, h
+            if not want_path or want_path[-1] != asn:
+                want_path.append(asn)
+        assert t["as_path"] == want_path, (t["address"], t["as_path"], want_path)
+        # The destination's AS ends every path that reached it.
+        if t["reached"]:
+            assert want_path[-1] == net["asn"], (t["address"], want_path)
+
+
+@test
+def test_jsonl_targets_from_stdin():
+    """-f - : 4096 targets written into the program's standard input, the
+    stream read line by line as the run goes, every trace right."""
+    every = targets(size())
+    p = subprocess.Popen(argv("-q", "-n", "--asn-source", "none", "--format", "jsonl",
+                              "--rate", "20000", "-p", "80,443", "-f", "-"),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env())
+    try:
+        p.stdin.write(("\n".join(every) + "\n").encode())
+        p.stdin.close()
+        traces, first_while_running = [], None
+        for _, running, raw in read_lines(p, time.monotonic() + 180 * slow()):
+            line = json.loads(raw)
+            if line["type"] == "trace":
+                if first_while_running is None:
+                    first_while_running = running
+                traces.append(line)
+            elif line["type"] == "run":
+                assert line["traces_planned"] == 2 * size(), line
+        err = p.stderr.read().decode(errors="replace")
+        assert p.wait(timeout=30) == 0, err
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert first_while_running is True
+    assert len(traces) == 2 * size()
+    assert {(t["address"], t["port"]) for t in traces} == \
+        {(a, port) for a in every for port in (80, 443)}
+    for t in traces:
+        check_against_lab(t)

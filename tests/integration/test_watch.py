@@ -4,13 +4,15 @@ read at test time; routegraph runs in the prober namespace as run.py's rg()
 does."""
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
-from harness import NETS, PROBER, TOPO, net_of, run, target, test
+from harness import NETS, PROBER, TOPO, lab, net_of, run, target, test
 
 
 def popen(*args, **kw):
@@ -206,7 +208,8 @@ def test_watch_until_sigint():
     assert rc == 0 and err == "", (rc, err)
     assert took < 5, f"{took:.1f}s from SIGINT to exit"
     w = json.loads(out)["watch"]
-    assert w["rounds"] >= 2 and w["interrupted_rounds"] <= 1, w
+    # The round in progress at the signal was finished, not cut short.
+    assert w["rounds"] >= 2 and w["interrupted_rounds"] == 0, w
     for t in w["traces"]:
         assert t["reached"] == w["rounds"], t
 
@@ -228,7 +231,8 @@ def test_watch_options_only_for_watch():
 # ---- changes against a baseline ----
 
 SPORT = "45000"  # one flow per trace in every run: each keeps its ECMP branch
-BOTH = WATCHED + [target(n, 6, 40) for n in ("h1", "h2", "h3")]
+BOTH = WATCHED + [target(n, 6, 40) for n in ("h1", "h2", "h3")] + \
+    [target("hsw", f, 41) for f in (4, 6)]
 
 
 def save_baseline(d, targets):
@@ -291,7 +295,7 @@ def test_baseline_no_false_change_with_ecmp():
     with tempfile.TemporaryDirectory() as d:
         os.chmod(d, 0o755)
         base = save_baseline(d, BOTH)
-        changes = watch_changes(base, BOTH, 30)
+        changes = watch_changes(base, BOTH, 100)
         assert changes == [], changes
 
 
@@ -318,6 +322,272 @@ def test_baseline_port_closing_reported_once():
             [(WATCHED[2], 80, "port-state", 1)], changes
         assert changes[0]["old"]["state"] == "open" and changes[0]["new"]["state"] == "closed"
     assert h3["ports"]["80"] == "open"
+
+
+class StderrLines:
+    """A process's stderr read line by line in a thread, so the test can
+    wait for a line with a time limit."""
+
+    def __init__(self, p):
+        self.q, self.lines = queue.Queue(), []
+        threading.Thread(target=self._read, args=(p.stderr,), daemon=True).start()
+
+    def _read(self, f):
+        for line in f:
+            self.q.put(line)
+        self.q.put(None)
+
+    def wait_for(self, prefix, timeout):
+        """The first line starting with prefix, read within timeout s."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.q.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(f"no line {prefix!r} within {timeout} s: {self.lines}")
+
+    def rest(self, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.lines.append(line)
+        return "".join(self.lines)
+
+
+def round_secs(line):
+    """The duration a 'routegraph: round N: ..., S s' line reports."""
+    return float(line.rsplit(",", 1)[1].split()[0])
+
+
+def h3_port_80_closed(addr):
+    """nft in h3 answering SYNs to addr port 80 with a RST: the commands
+    to add it and the one to remove it."""
+    ns = ["ip", "netns", "exec", next(h["netns"] for h in TOPO["hosts"] if h["name"] == "h3")]
+    add = [[*ns, "nft", "add", "table", "inet", "rgwatch"],
+           [*ns, "nft", "add", "chain", "inet", "rgwatch", "in",
+            "{ type filter hook input priority -10 ; }"],
+           [*ns, "nft", "add", "rule", "inet", "rgwatch", "in", "tcp", "dport", "80",
+            "ip", "daddr", addr, "reject", "with", "tcp", "reset"]]
+    return add, [*ns, "nft", "delete", "table", "inet", "rgwatch"]
+
+
+SW = NETS["hsw"]
+SWITCHED = [target("hsw", 4, 40), target("hsw", 6, 40)]
+R4 = next(r for r in TOPO["routers"] if r["name"] == "r4")
+
+
+def check_parting(c, state_from, state_to, part_ttl):
+    """A change event of an hsw trace from one switch state to another:
+    where the paths part (the last common hop: r4, on the trace's own ECMP
+    branch, in AS64501) and the hops on each side, against the ground truth."""
+    fam = "6" if ":" in c["address"] else "4"
+    states = SW["switch"]["states"]
+    old, new = c["old"], c["new"]
+    branch = [b for b in states[state_from]["branches"][fam] if b[:4] == old["hops"][:4]]
+    assert len(branch) == 1 and old["hops"] == branch[0], (c, branch)
+    assert new["hops"] in [b for b in states[state_to]["branches"][fam]
+                           if b[:4] == old["hops"][:4]], c
+    assert c["part_ttl"] == part_ttl, c
+    assert c["part_after"] == old["hops"][3] and c["part_after"] in R4["addresses"][fam], c
+    assert c["part_after_asn"] == 64501, c
+    assert old["reached"] and new["reached"] and old["state"] == new["state"], c
+
+
+@test
+def test_baseline_route_as_path_and_port_changes_reported_once():
+    """The lab changes between rounds of one watch: after round 3 r4's
+    route to hsw moves to r5b (hops change, same AS path), after round 6 to
+    r6 (AS-path change) while h3 closes port 80 of one address. Each is
+    reported once, in the round after, for exactly the traces it touches;
+    the rounds are 3 s apart and each ends well before the next, so every
+    change falls between two rounds."""
+    main = sys.modules["__main__"]
+    targets = WATCHED + SWITCHED
+    add, remove = h3_port_80_closed(WATCHED[2])
+    assert lab("switch", "hsw").out == "r5\n"
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)
+        base = save_baseline(d, targets)
+        db, out = os.path.join(d, "h.db"), os.path.join(d, "w")
+        p = popen("watch", "-n", "--asn-db", main.LAB_ASN_CSV, "--sport", SPORT, "-p", "80,443",
+                  "--interval", "3", "--rounds", "9", "--baseline", base, "--history", db,
+                  "-o", out, "--format", "json,html", *targets)
+        try:
+            err = StderrLines(p)
+            line = err.wait_for("routegraph: round 3:", 60)
+            t0 = time.monotonic()
+            r = lab("switch", "hsw", "r5b")
+            assert r.rc == 0, r
+            assert round_secs(line) < 2.0 and time.monotonic() - t0 < 0.8, (line, r)
+            line = err.wait_for("routegraph: round 6:", 60)
+            t0 = time.monotonic()
+            r = lab("switch", "hsw", "r6")
+            assert r.rc == 0, r
+            for cmd in add:
+                r = run(cmd)
+                assert r.rc == 0, r
+            assert round_secs(line) < 2.0 and time.monotonic() - t0 < 0.8, (line, r)
+            err.wait_for("routegraph: round 9:", 60)
+            stdout, _ = p.communicate(timeout=60)
+            rest = err.rest()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            run(remove)
+            lab("switch", "hsw", "r5")
+        assert p.returncode == 0, (p.returncode, rest)
+        assert lab("switch", "hsw").out == "r5\n"
+        with open(out + ".json") as f:
+            w = json.load(f)["watch"]
+        assert w["rounds"] == 9, w["rounds"]
+        got = [(c["address"], c["port"], c["change"], c["round"]) for c in w["changes"]]
+        want = [(a, port, "hops", 4) for a in SWITCHED for port in (80, 443)] + \
+               [(WATCHED[2], 80, "port-state", 7)] + \
+               [(a, port, "as-path", 7) for a in SWITCHED for port in (80, 443)]
+        assert sorted(got) == sorted(want), got
+        for c in w["changes"]:
+            if c["change"] == "hops":
+                check_parting(c, "r5", "r5b", 5)
+                assert c["old"]["as_path"] == c["new"]["as_path"] == [64500, 64501, 64502], c
+            elif c["change"] == "as-path":
+                # r6 is silent: a silent hop matches any, so the paths are
+                # seen to part at r7, the first hop that answers otherwise.
+                check_parting(c, "r5b", "r6", 6)
+                assert c["old"]["as_path"] == [64500, 64501, 64502], c
+                assert c["new"]["as_path"] == [64500, 64501, 64503, 64502], c
+            else:
+                assert (c["old"]["state"], c["new"]["state"]) == ("open", "closed"), c
+        # The text lines on stdout: one per change, in the round's order.
+        lines = stdout.splitlines()
+        assert len(lines) == 9, stdout
+        assert sum("  hops changed: paths part at hop 5 after 198.18.1" in l or
+                   "  hops changed: paths part at hop 5 after 2001:db8:20" in l
+                   for l in lines) == 4, stdout
+        assert sum("  AS path changed: paths part at hop 6 after " in l and "(AS64501)" in l
+                   for l in lines) == 4, stdout
+        assert [l for l in lines if l.startswith(f"{WATCHED[2]}:80  ")] == \
+            [f"{WATCHED[2]}:80  port state changed: port open -> closed"], stdout
+        # The history has the same changes, each service as the outputs
+        # write it.
+        r = main.rg("history", db)
+        assert r.rc == 0 and r.err == "", r
+        hist = r.out.split("changes:\n", 1)[1].splitlines()
+        v6 = f"[{SWITCHED[1]}]"
+        # The HTML report: the timeline, one entry per change, the old and
+        # new path side by side; in a browser, hovering one marks both
+        # paths in the graph.
+        with open(out + ".html", encoding="utf-8") as f:
+            html = f.read()
+        assert html.count('<li class="change"') == 9, "timeline entries"
+        assert html.count('<span class="verdict">hops changed</span>: paths part at hop 5 ') == 4
+        assert html.count('<span class="verdict">AS path changed</span>: paths part at hop 6 ') == 4
+        assert html.count("<td>AS64500 AS64501 AS64502</td><td>AS64500 AS64501 AS64503 "
+                          "AS64502</td>") == 4, "AS paths side by side"
+        assert f'<span class="mono">[{SWITCHED[1]}]:443</span>' in html
+        b = run([os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              "browser", "run.sh"), out + ".html", os.path.join(d, "shot.png")],
+                timeout=300)
+        assert b.rc == 0 and "not ok" not in b.out, b
+        assert "ok" in b.out.split("hovering a change marks its new path in the graph")[0] \
+            .splitlines()[-1], b.out
+        assert sorted(hist) == sorted(
+            [f"round 4  {a}:{port}  hops" for a in (SWITCHED[0], v6) for port in (80, 443)] +
+            [f"round 7  {WATCHED[2]}:80  port-state"] +
+            [f"round 7  {a}:{port}  as-path" for a in (SWITCHED[0], v6) for port in (80, 443)]), r.out
+        r = main.rg("history", db, f"{v6}:443")
+        assert r.rc == 0 and r.err == "", r
+        rows = r.out.split("changes:\n", 1)[0].splitlines()
+        assert len(rows) == 9 and all(f"  {v6}:443  closed, reached at hop " in l for l in rows), r.out
+        assert [l.split(", reached at hop ")[1].split(",")[0] for l in rows] == \
+            ["6"] * 6 + ["7"] * 3, r.out
+
+
+# ---- stopping a watch ----
+
+def watch_stopped(d, signals):
+    """A watch with --history whose rounds last over a second; `signals`
+    SIGINTs sent 0.3 s into round 2 (0.1 s apart). Returns (exit status,
+    the time from the last signal to the exit, stderr, the JSON output,
+    the history's rounds as (id, interrupted, traces, reached, doc))."""
+    import sqlite3
+    db, out = os.path.join(d, "h.db"), os.path.join(d, "w")
+    p = popen("watch", "-n", "--asn-source", "none", "--rate", "20", "--interval", "0",
+              "--history", db, "-o", out, "--format", "json", "-p", "80,443", *WATCHED)
+    try:
+        err = StderrLines(p)
+        line = err.wait_for("routegraph: round 1:", 60)
+        assert round_secs(line) > 1.0, line  # so 0.3 s into round 2 is inside it
+        time.sleep(0.3)
+        for i in range(signals):
+            if i:
+                time.sleep(0.1)
+            p.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        p.wait(timeout=30)
+        took = time.monotonic() - sent
+        text = err.rest()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    with open(out + ".json") as f:
+        doc = json.load(f)
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = con.execute("SELECT id, interrupted, traces, reached, doc FROM rounds"
+                           " ORDER BY id").fetchall()
+    finally:
+        con.close()
+    return p.returncode, took, text, doc, rows
+
+
+@test
+def test_watch_first_signal_finishes_the_round():
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)
+        rc, took, err, doc, rows = watch_stopped(d, 1)
+    assert rc == 0, (rc, err)
+    # Round 2 ran to its end: reported, counted, stored complete; no round 3.
+    assert [l.split(":")[1] for l in err.splitlines()] == [" round 1", " round 2"], err
+    w = doc["watch"]
+    assert (w["rounds"], w["interrupted_rounds"]) == (2, 0), w
+    assert doc["interrupted"] is False and not any(t["incomplete"] for t in doc["traces"])
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [(1, 0, 6, 5), (2, 0, 6, 5)], rows
+    stored = json.loads(rows[1][4])
+    assert stored["interrupted"] is False and len(stored["traces"]) == 6
+    assert not any(t["incomplete"] for t in stored["traces"])
+    assert took < 10, f"{took:.1f} s from SIGINT to exit"
+
+
+@test
+def test_watch_second_signal_abandons_the_round():
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)
+        rc, took, err, doc, rows = watch_stopped(d, 2)
+    assert rc == 130, (rc, err)
+    assert took < 2, f"{took:.1f} s from the second SIGINT to exit"
+    lines = err.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("routegraph: round 1: "), err
+    assert lines[1] == "routegraph: stopped by SIGINT again: round 2 abandoned, not kept", err
+    # Only the finished round is in the history; the abandoned one is
+    # counted as interrupted and the JSON shows it marked.
+    assert [(r[0], r[1]) for r in rows] == [(1, 0)], rows
+    w = doc["watch"]
+    assert (w["rounds"], w["interrupted_rounds"]) == (1, 1), w
+    assert doc["interrupted"] is True and any(t["incomplete"] for t in doc["traces"])
 
 
 # ---- history ----
@@ -377,7 +647,7 @@ def test_history_survives_sigkill():
         assert lines[0].endswith("6 traces, 5 reached, " + lines[0].split()[-2] + " probes")
         r = main.rg("history", db, f"{WATCHED[2]}:80")
         assert r.rc == 0 and len(r.out.splitlines()) == n, r
-        assert all(l.split("  ")[2:] == [f"{WATCHED[2]}:tcp80", l.split("  ")[3]]
+        assert all(l.split("  ")[2:] == [f"{WATCHED[2]}:80", l.split("  ")[3]]
                    and "open, reached at hop 3" in l for l in r.out.splitlines()), r.out
         r = main.rg("history", db, "--round", "2", "--format", "json")
         assert r.rc == 0, r

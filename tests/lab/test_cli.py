@@ -10,7 +10,7 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
-from rglab import cli, impair, rules, topology  # noqa: E402 - after the path is set
+from rglab import cli, impair, rules, switch, topology  # noqa: E402 - after the path is set
 from rglab.system import LabError  # noqa: E402
 
 TOPO = topology.load()
@@ -46,21 +46,39 @@ class CommandLine(unittest.TestCase):
                      ["impair", "snat", "r2"], ["impair", "ratelimit", "r6"],
                      ["impair", "synack-once", "r1", "198.19.0.9"],
                      ["impair", "remove", "ratelimit", "r4"], ["impair", "clear"],
-                     ["impair", "status"], ["generate", "--check"]):
+                     ["impair", "status"], ["generate", "--check"], ["switch", "hsw"],
+                     ["switch", "hsw", "r6"]):
             self.assertEqual(parse(*argv).cmd, argv[0], argv)
 
     def test_bad_command_lines_are_refused_with_one_line(self):
         for argv in (["up", "--delays", "maybe"], ["up", "--icmp-limits", "some"],
                      ["dns", "pause"], ["impair", "synack-once", "r1"],
-                     ["impair", "remove", "delay", "L1"], ["frobnicate"], []):
+                     ["impair", "remove", "delay", "L1"], ["frobnicate"], [],
+                     ["switch"], ["switch", "hsw", "r6", "r5"]):
             code, err = refused(*argv)
             self.assertEqual(code, 2, argv)
             self.assertIn("error:", err, argv)
 
     def test_help_names_every_command(self):
         text = cli.parser().format_help()
-        for c in ("up", "down", "status", "exec", "counters", "dns", "impair", "generate"):
+        for c in ("up", "down", "status", "exec", "counters", "dns", "impair", "switch",
+                  "generate"):
             self.assertIn(f"    {c} ", text)
+
+
+class Switch(unittest.TestCase):
+    def test_unknown_target_or_state_is_one_clear_error(self):
+        with self.assertRaisesRegex(LabError, r"^no switchable target 'h1' \(there are: hsw\)$"):
+            switch.apply(TOPO, "h1", "r5")
+        with self.assertRaisesRegex(LabError, r"^switch hsw: no state 'r7' \(states: r5, r5b, r6\)$"):
+            switch.apply(TOPO, "hsw", "r7")
+
+    def test_states_are_next_hops_of_the_router(self):
+        switch.check(TOPO)
+        sw = TOPO.doc["targets"][[t["name"] for t in TOPO.targets].index("hsw")]["switch"]
+        self.assertEqual((sw["router"], sw["default"]), ("r4", "r5"))
+        self.assertEqual({k: v["next_hop"] for k, v in sw["states"].items()},
+                         {"r5": "r5", "r5b": "r5b", "r6": "r6"})
 
 
 class ImpairRules(unittest.TestCase):

@@ -26,15 +26,20 @@ def lookup(routes, addr):
     return best[1] if best else None
 
 
-def fib(node, family):
+def fib(node, family, switched=None):
     """node's forwarding table as lab/lab builds it: connected links,
-    its own target networks (local) and the routes of topology.json."""
+    its own target networks (local) and the routes of topology.json;
+    switched (router, target name, next hop): what lab/lab switch makes of
+    it."""
     key = "v4_prefix" if family == 4 else "v6_prefix"
     out = [(ipaddress.ip_network(getattr(l, key)), ("connected", l.peer(node)))
            for l in TOPO.links_of(node)]
     out += [(ipaddress.ip_network(t[key]), ("local", None)) for t in TOPO.targets if t["host"] == node]
+    routes = TOPO.routes(node)
+    if switched and switched[0] == node:
+        routes = [(n, h) for n, h in routes if n != switched[1]] + [(switched[1], [switched[2]])]
     out += [(ipaddress.ip_network(TOPO.prefix(name, family)), ("via", hops))
-            for name, hops in TOPO.routes(node)]
+            for name, hops in routes]
     return out
 
 
@@ -44,7 +49,7 @@ def holds(node, addr, family):
         or any(ipaddress.ip_address(l.addr(node, family)) == addr for l in TOPO.links_of(node))
 
 
-def paths(dst, family):
+def paths(dst, family, switched=None):
     """Every path a packet from the prober to dst can take (one per ECMP
     branch): ([(router, address it answers from)], the node holding dst)."""
     addr = ipaddress.ip_address(dst)
@@ -57,7 +62,7 @@ def paths(dst, family):
             done.append((path, node))
             return
         path = path + [(node, TOPO.link_between(node, prev).addr(node, family))]
-        kind, val = lookup(fib(node, family), addr) or (None, None)
+        kind, val = lookup(fib(node, family, switched), addr) or (None, None)
         if kind is None:
             raise AssertionError(f"{node} has no route to {dst}")
         for h in ([val] if kind == "connected" else val):
@@ -107,6 +112,45 @@ class Routing(unittest.TestCase):
                     self.assertEqual(len(p) + 1, t["distance"], (dst, p))
                     answers = [None if r in TOPO.silent_routers else a for r, a in p]
                     self.assertIn(answers, t["branches"][str(fam)], (dst, p))
+
+    def check_paths(self, t, fam, truth, switched=None):
+        dst = str(ipaddress.ip_network(t[f"v{fam}_prefix"])[5])
+        got = paths(dst, fam, switched)
+        self.assertTrue(all(h == t["host"] for _, h in got), (dst, got))
+        self.assertEqual(sorted([r for r, _ in p] for p, _ in got),
+                         sorted(truth["branch_routers"]), (dst, switched))
+        for p, _ in got:
+            self.assertEqual(len(p) + 1, truth["distance"], (dst, p))
+            answers = [None if r in TOPO.silent_routers else a for r, a in p]
+            self.assertIn(answers, truth["branches"][str(fam)], (dst, p))
+        self.assertEqual(len(got), len(truth["branches"][str(fam)]), dst)
+
+    def test_every_switch_state_is_its_ground_truth(self):
+        """lab/lab switch: each state's branches are where its route leads;
+        the default state is the target's own ground truth; every other
+        target keeps its paths in every state."""
+        sws = [t for t in TOPO.targets if "switch" in t]
+        self.assertEqual([t["name"] for t in sws], ["hsw"])
+        for t in sws:
+            sw = t["switch"]
+            d = sw["states"][sw["default"]]
+            for k in ("distance", "branches", "branch_routers", "responders"):
+                self.assertEqual(d[k], t[k], k)
+            for name, st in sw["states"].items():
+                switched = (sw["router"], t["name"], st["next_hop"])
+                for fam in (4, 6):
+                    self.check_paths(t, fam, st, switched)
+                    for other in TOPO.targets:
+                        if other is not t:
+                            self.check_paths(other, fam, other, switched)
+        # The three kinds of change the states stand for, by AS.
+        st = sws[0]["switch"]["states"]
+        asn = {r["name"]: r["asn"] for r in DOC["routers"]}
+        ases = {k: [asn[r] for r in v["branch_routers"][0]] for k, v in st.items()}
+        self.assertEqual(ases["r5"], ases["r5b"])
+        self.assertNotEqual(st["r5"]["branches"]["4"][0][4], st["r5b"]["branches"]["4"][0][4])
+        self.assertEqual(ases["r6"][-1], 64503)
+        self.assertNotIn(64503, ases["r5"])
 
     def test_unrouted_address_has_no_route_at_the_gateway(self):
         u = DOC["unrouted"]

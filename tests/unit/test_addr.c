@@ -93,6 +93,33 @@ static void test_endpoint_syntax(void **state)
     assert_false(rg_addr_parse_endpoint(NULL, 53, &a, &port));
 }
 
+/* The formatter is the parser's counterpart: what it writes parses back to
+ * the same address and port, IPv6 in brackets, the address canonical. */
+static void test_endpoint_format(void **state)
+{
+    (void)state;
+    const char *in[] = {"198.18.3.2:53", "[2001:DB8:103:0::2]:65535", "[::1]:1", "192.0.2.1:8080"};
+    const char *out[] = {"198.18.3.2:53", "[2001:db8:103::2]:65535", "[::1]:1", "192.0.2.1:8080"};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        rg_addr a, b;
+        uint16_t port, port2;
+        char buf[RG_ENDPOINT_STRLEN];
+        assert_true(rg_addr_parse_endpoint(in[i], 0, &a, &port));
+        assert_string_equal(rg_addr_format_endpoint(&a, port, buf, sizeof buf), out[i]);
+        assert_true(rg_addr_parse_endpoint(buf, 0, &b, &port2));
+        assert_true(rg_addr_equal(&a, &b));
+        assert_int_equal(port, port2);
+    }
+    /* The longest IPv6 text with the longest port fits. */
+    rg_addr a;
+    uint16_t port;
+    char buf[RG_ENDPOINT_STRLEN];
+    assert_true(rg_addr_parse_endpoint("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 0, &a,
+                                       &port));
+    assert_string_equal(rg_addr_format_endpoint(&a, 65535, buf, sizeof buf),
+                        "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -100,6 +127,7 @@ int main(void)
         cmocka_unit_test(test_compare_and_equal),
         cmocka_unit_test(test_lab_ranges),
         cmocka_unit_test(test_endpoint_syntax),
+        cmocka_unit_test(test_endpoint_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -538,6 +538,87 @@ static void test_write_error(void **state)
     unload(&r);
 }
 
+/* ---- the timeline of changes (a watch against a baseline) ---- */
+
+static json_t *change_event(void)
+{
+    return json_pack(
+        "{s:s,s:s,s:i,s:s,s:i,s:i,s:s,s:i,"
+        "s:{s:[sssss],s:[iii],s:b,s:s},s:{s:[ssss n s],s:[iiii],s:b,s:s}}",
+        "target", "198.18.44.40", "address", "198.18.44.40", "port", 443, "change", "as-path",
+        "round", 7, "part_ttl", 6, "part_after", "198.18.18.2", "part_after_asn", 64501,
+        "old", "hops", "198.18.0.1", "198.18.1.2", "198.18.16.2", "198.18.18.2", "198.18.37.2",
+        "as_path", 64500, 64501, 64502, "reached", 1, "state", "closed",
+        "new", "hops", "198.18.0.1", "198.18.1.2", "198.18.16.2", "198.18.18.2", "198.18.48.2",
+        "as_path", 64500, 64501, 64503, 64502, "reached", 1, "state", "closed");
+}
+
+static void test_changes_timeline(void **state)
+{
+    (void)state;
+    report r;
+    load(&r, DATA "graph-lab.json");
+    char *plain = html_of(&r, NULL, 0, true);
+    assert_null(strstr(plain, "id=\"changes\""));
+    free(plain);
+    json_t *ev = change_event(), *bad = change_event();
+    /* An event from elsewhere: hostile strings, wrong types, a path too long. */
+    json_object_set_new(bad, "address", json_string("<b>\"x\"</b>:1"));
+    json_object_set_new(bad, "change", json_string("<script>"));
+    json_object_set_new(bad, "round", json_string("7"));
+    json_object_set_new(bad, "part_after", json_string("</td><script>alert(1)</script>"));
+    json_t *long_hops = json_array();
+    for (int i = 0; i < 300; i++)
+        json_array_append_new(long_hops, json_string("198.18.0.1"));
+    json_object_set_new(json_object_get(bad, "new"), "hops", long_hops);
+    json_object_set_new(r.doc, "watch", json_pack("{s:[o,o,i]}", "changes", ev, bad, 5));
+    char *html = html_of(&r, NULL, 0, true);
+    const char *order[] = {"id=\"verdicts\"", "id=\"changes\"", "id=\"hops\"",
+                           "id=\"rg-results\""};
+    const char *at = html;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        const char *next = strstr(at, order[i]);
+        if (!next)
+            fail_msg("missing or out of order: %s", order[i]);
+        at = next;
+    }
+    assert_non_null(strstr(html, "<h2>Changes<small>3 against the baseline"));
+    assert_int_equal(count(html, "<li class=\"change\""), 2); /* 5 is no event */
+    assert_non_null(strstr(html, "<li class=\"change\" data-change=\"0\" tabindex=\"0\">"
+                                 "<div class=\"when\">round 7</div><div class=\"what\">"
+                                 "<span class=\"mono\">198.18.44.40:443</span> <span "
+                                 "class=\"verdict\">AS path changed</span>: paths part at hop 6 "
+                                 "after 198.18.18.2 (AS64501)</div>"));
+    /* Side by side: the rows from the parting hop on are marked, a silent
+     * hop is *, the longer path gets rows of its own. */
+    assert_non_null(strstr(html, "<tr><td class=\"num\">5</td><td class=\"mono\">198.18.37.2"
+                                 "</td><td class=\"mono\">*</td></tr>"));
+    assert_non_null(strstr(html, "<tr class=\"parted\"><td class=\"num\">6</td><td "
+                                 "class=\"mono\"></td><td class=\"mono\">198.18.48.2</td></tr>"));
+    char *first = strndup(strstr(html, "data-change=\"0\""),
+                          (size_t)(strstr(html, "data-change=\"1\"") - strstr(html, "data-change=\"0\"")));
+    assert_int_equal(count(first, "<td class=\"num\">"), 6 + 2); /* TTLs, the end, AS */
+    free(first);
+    assert_non_null(strstr(html, "<td>AS64500 AS64501 AS64502</td><td>AS64500 AS64501 AS64503 "
+                                 "AS64502</td>"));
+    assert_non_null(strstr(html, "<td>reached, port closed</td><td>reached, port closed</td>"));
+    /* The hostile event: text only, its verdict unknown, its round 0, its
+     * path cut at the most TTLs a trace has. */
+    assert_non_null(strstr(html, "[&lt;b&gt;&quot;x&quot;&lt;/b&gt;:1]:443</span> <span "
+                                 "class=\"verdict\">changed</span>"));
+    assert_non_null(strstr(html, "after &lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_non_null(strstr(html, "<div class=\"when\">round 0</div>"));
+    assert_null(strstr(html, "<td class=\"num\">65</td>")); /* RG_MAX_TTL */
+    assert_non_null(strstr(html, "<td class=\"num\">64</td>"));
+    assert_int_equal(count_nocase(html, "<script"), 3); /* the two data blocks, the page's */
+    /* The page's script finds the events in the embedded document. */
+    json_t *doc = parse_block(html, "rg-results");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(doc, "watch"), "changes")), 3);
+    json_decref(doc);
+    free(html);
+    unload(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -554,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_svg_refused),
         cmocka_unit_test(test_empty_run),
         cmocka_unit_test(test_write_error),
+        cmocka_unit_test(test_changes_timeline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

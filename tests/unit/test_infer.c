@@ -255,6 +255,38 @@ static void test_links_table(void **state)
     rg_links_free(&l);
 }
 
+/* The table starts at 64 entries and doubles past 3/4 full: 300 links
+ * (614 entries: backward and pair ones per link, forward ones per TTL and
+ * /24) all kept, with their witness counts. */
+static void test_links_table_grows(void **state)
+{
+    (void)state;
+    rg_links l;
+    assert_true(rg_links_init(&l, 1));
+    assert_int_equal(l.mask + 1, 64);
+    rg_addr a = addr("198.18.0.1");
+    for (unsigned i = 0; i < 300; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "198.19.%u.%u", i / 200, 1 + i % 200);
+        rg_addr b = addr(text);
+        for (unsigned w = 0; w <= i % 3; w++)
+            rg_links_add(&l, &a, 1 + i % 7, &b, rg_links_scope(&b));
+    }
+    assert_int_equal(l.mask + 1, 1024);
+    for (unsigned i = 0; i < 300; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "198.19.%u.%u", i / 200, 1 + i % 200);
+        rg_addr b = addr(text);
+        unsigned ttl = 1 + i % 7;
+        const rg_addr *p = rg_links_pred(&l, &b, ttl + 1, 1 + i % 3);
+        assert_non_null(p);
+        assert_true(rg_addr_equal(p, &a));
+        assert_null(rg_links_pred(&l, &b, ttl + 1, 2 + i % 3));
+        assert_true(rg_links_seen(&l, &a, ttl, &b));
+    }
+    rg_links_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_silent_and_filtered),
         cmocka_unit_test(test_filtered_port_takes_its_address_distance),
         cmocka_unit_test(test_links_table),
+        cmocka_unit_test(test_links_table_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,7 +69,7 @@ static void test_trace_line_marks_inference_provisional(void **state)
     (void)state;
     rg_run run;
     build(&run);
-    json_t *o = rg_jsonl_trace_json(&run, &run.traces[0], 5);
+    json_t *o = rg_jsonl_trace_json(&run, &run.traces[0], 5, false);
     assert_non_null(o);
     assert_null(json_object_get(o, "as_path"));
     assert_string_equal(json_string_value(json_object_get(o, "state")), "open");
@@ -160,6 +160,62 @@ static void test_file_appears_whole_on_close(void **state)
     rg_run_free(&run);
 }
 
+/* A stand-in for the local databases: 192.0.2.1 in AS64500, the
+ * destination in AS64502 (country NL); counts its calls. */
+static int annotate_calls;
+
+static bool fake_annotate(void *ctx, rg_run *view)
+{
+    (void)ctx;
+    annotate_calls++;
+    assert_int_equal(view->ntraces, 1);
+    if (!rg_run_collect_hosts(view))
+        return false;
+    for (size_t i = 0; i < view->nhosts; i++) {
+        char text[64];
+        rg_addr_format(&view->hosts[i].addr, text, sizeof text);
+        view->hosts[i].asn = strcmp(text, "192.0.2.1") == 0 ? 64500 : 64502;
+        assert_true(rg_host_set(&view->hosts[i].as_org, "Org <x>"));
+        memcpy(view->hosts[i].country, strcmp(text, "192.0.2.1") ? "NL" : "DE", 3);
+    }
+    return true;
+}
+
+/* With an annotate hook, the line carries each hop's AS and the trace's
+ * AS path, as the document would, from hosts of its own: the run's stay
+ * empty. */
+static void test_annotated_line(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    rg_config cfg = {.gap = 5, .nports = 1, .ports = {80}};
+    rg_run run;
+    build(&run);
+    rg_jsonl w = {.cfg = &cfg, .annotate = fake_annotate};
+    w.out = open_memstream(&text, &len);
+    assert_non_null(w.out);
+    annotate_calls = 0;
+    rg_jsonl_trace_done(&w, &run, 0);
+    assert_int_equal(fclose(w.out), 0);
+    assert_int_equal(annotate_calls, 1);
+    assert_int_equal(w.written, 1);
+    assert_null(run.hosts);
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    assert_non_null(o);
+    json_t *path = json_object_get(o, "as_path");
+    assert_int_equal(json_array_size(path), 2);
+    assert_int_equal(json_integer_value(json_array_get(path, 0)), 64500);
+    assert_int_equal(json_integer_value(json_array_get(path, 1)), 64502);
+    json_t *hop1 = json_array_get(json_object_get(o, "hops"), 0);
+    assert_int_equal(json_integer_value(json_object_get(hop1, "asn")), 64500);
+    assert_string_equal(json_string_value(json_object_get(hop1, "as_org")), "Org <x>");
+    json_decref(o);
+    free(text);
+    rg_run_free(&run);
+}
+
 static void test_abort_leaves_nothing(void **state)
 {
     (void)state;
@@ -232,7 +288,7 @@ static void test_trace_line_keeps_extensions(void **state)
     char err[512];
     assert_true(rg_json_read_file(RG_SOURCE_ROOT "/tests/data/icmpext-lab.json", &run, err,
                                   sizeof err));
-    json_t *o = rg_jsonl_trace_json(&run, &run.traces[1], 5);
+    json_t *o = rg_jsonl_trace_json(&run, &run.traces[1], 5, false);
     assert_non_null(o);
     json_t *hop = json_array_get(json_object_get(o, "hops"), 3); /* TTL 4 */
     json_t *ext = json_object_get(
@@ -251,6 +307,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trace_line_marks_inference_provisional),
         cmocka_unit_test(test_file_appears_whole_on_close),
+        cmocka_unit_test(test_annotated_line),
         cmocka_unit_test(test_abort_leaves_nothing),
         cmocka_unit_test(test_unfinished_run_says_incomplete),
         cmocka_unit_test(test_unwritable_prefix_is_one_error),

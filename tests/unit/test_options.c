@@ -106,6 +106,9 @@ static const struct invalid_case INVALID[] = {
                    "--max-inflight or --mmdb or --metrics? long options are not abbreviated)"},
     {{"--max-inflight", "0"}, "--max-inflight: '0' is out of range (1-65536)"},
     {{"--max-inflight", "65537"}, "--max-inflight: '65537' is out of range (1-65536)"},
+    {{"--graph-level", "ases", "h"},
+     "--graph-level: unknown level 'ases' (accepted: router, as, auto)"},
+    {{"--graph-level", "", "h"}, "--graph-level: unknown level '' (accepted: router, as, auto)"},
     {{"--help=1"}, "--help: does not take a value"},
     {{"-w"}, "-w: missing value"},
     {{"h", "--timeout"}, "--timeout: missing value"},
@@ -454,7 +457,8 @@ static void test_trace_only_options(void **state)
     (void)state;
     rg_config cfg;
     char err[256];
-    const char *render_ok[MAXARGS] = {"r.json", "-o", "p", "--format", "svg,png", "-q"};
+    const char *render_ok[MAXARGS] = {"r.json", "-o", "p", "--format", "svg,png", "-q",
+                                      "--graph-level", "as"};
     assert_int_equal(parse_args(render_ok, &cfg, err, sizeof err), RG_OPT_RUN);
     assert_string_equal(cfg.trace_only, "");
     const char *asn[MAXARGS] = {"r.json", "-o", "p", "--asn-db", "/nonexistent", "-p", "80"};
@@ -621,6 +625,28 @@ static void test_inflight_and_jsonl(void **state)
     assert_int_equal(cfg.formats & RG_FMT_JSONL, 0); /* all: the whole-run formats */
 }
 
+/* --graph-level: auto by default, each level by name; render takes it. */
+static void test_graph_level(void **state)
+{
+    (void)state;
+    rg_config cfg;
+    char err[256];
+    char *a1[] = {"routegraph", "h", NULL};
+    assert_int_equal(rg_options_parse(2, a1, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_int_equal(cfg.graph_level, RG_GLEVEL_AUTO);
+    static const struct {
+        const char *arg;
+        enum rg_graph_level level;
+    } levels[] = {{"as", RG_GLEVEL_AS}, {"router", RG_GLEVEL_ROUTER}, {"auto", RG_GLEVEL_AUTO}};
+    for (size_t i = 0; i < COUNT(levels); i++) {
+        char *a[] = {"routegraph", "--graph-level", (char *)levels[i].arg, "h", NULL};
+        assert_int_equal(rg_options_parse(4, a, &cfg, err, sizeof err), RG_OPT_RUN);
+        assert_int_equal(cfg.graph_level, levels[i].level);
+        assert_string_equal(cfg.trace_only, "");
+    }
+    assert_non_null(strstr(rg_options_render_usage(), "--graph-level L"));
+}
+
 static void test_usage_documents_everything(void **state)
 {
     (void)state;
@@ -632,7 +658,7 @@ static void test_usage_documents_everything(void **state)
         "routegraph render RESULTS.json", "render --help",
         "-o, --output PREFIX", "--format LIST", "-f, --file FILE", "-n, --numeric",
         "-q, --quiet",
-        "--max-inflight N", "(default 4096)", "jsonl",
+        "--max-inflight N", "(default 4096)", "jsonl", "--graph-level L", "above 200 traces",
         "-h, --help", "-V, --version",
         "(default 80)", "1-64 (default 1)", "1-64 (default 30)", "0.01-60",
         "(default 2)", "0-5 (default 1)", "1-1000000", "(default 2000)",
@@ -665,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_parse_ports_direct),
         cmocka_unit_test(test_usage_documents_everything),
         cmocka_unit_test(test_render_usage),
+        cmocka_unit_test(test_graph_level),
         cmocka_unit_test(test_inflight_and_jsonl),
         cmocka_unit_test(test_trace_only_options),
         cmocka_unit_test(test_probe_only_options),
