@@ -175,7 +175,7 @@ static status structure(const uint8_t *ext, size_t len, bool compliant, rg_icmpe
 enum rg_icmpext_status rg_icmpext_parse(uint8_t family, const uint8_t *icmp,
                                         size_t len, rg_icmpext *out)
 {
-    memset(out, 0, sizeof *out);
+    rg_icmpext_clear(out);
     rg_cur c = rg_cur_make(icmp, len);
     uint8_t type, b4, b5;
     if (!rg_get_u8(&c, &type) || !rg_cur_skip(&c, 3) || !rg_get_u8(&c, &b4) ||
@@ -205,7 +205,7 @@ enum rg_icmpext_status rg_icmpext_parse(uint8_t family, const uint8_t *icmp,
         st = structure(c.p + quote, body - quote, true, out);
     }
     if (st != RG_ICMPEXT_OK)
-        memset(out, 0, sizeof *out);
+        rg_icmpext_clear(out);
     return st;
 }
 

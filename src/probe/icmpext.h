@@ -81,11 +81,20 @@ typedef struct rg_icmpext {
 } rg_icmpext;
 
 /* icmp[0..len): a whole ICMP message, type byte first, of family 4
- * (ICMPv4) or 6 (ICMPv6). Fills *out (zeroed first) on RG_ICMPEXT_OK;
- * any other status leaves it empty. Messages other than time exceeded and
- * destination unreachable have no extension: RG_ICMPEXT_NONE. */
+ * (ICMPv4) or 6 (ICMPv6). Fills *out on RG_ICMPEXT_OK; any other status
+ * leaves it empty (rg_icmpext_clear). Messages other than time exceeded
+ * and destination unreachable have no extension: RG_ICMPEXT_NONE. Only
+ * the entries below nlabels / nifs are written: readers go no further. */
 enum rg_icmpext_status rg_icmpext_parse(uint8_t family, const uint8_t *icmp,
                                         size_t len, rg_icmpext *out);
+
+/* Empties the record without touching its 450 bytes of entries: every
+ * received ICMP error passes here, most with no extension at all. */
+static inline void rg_icmpext_clear(rg_icmpext *e)
+{
+    e->nlabels = e->nifs = e->dropped = 0;
+    e->compliant = false;
+}
 
 /* Whether the record holds anything to show. */
 static inline bool rg_icmpext_any(const rg_icmpext *e)

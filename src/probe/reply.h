@@ -40,7 +40,9 @@ typedef struct rg_reply {
     uint16_t sport, dport;
     uint32_t seq;
     /* An ICMP error's RFC 4884 extensions (icmpext.h), parsed once a
-     * reply is otherwise good; ext_status RG_ICMPEXT_NONE: none. */
+     * reply is otherwise good; ext_status RG_ICMPEXT_NONE: none. ext stays
+     * the last member: the parsers zero everything before it, and of it
+     * only its counts. */
     uint8_t ext_status;  /* enum rg_icmpext_status */
     rg_icmpext ext;
 } rg_reply;
