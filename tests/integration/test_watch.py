@@ -429,7 +429,8 @@ def test_baseline_route_as_path_and_port_changes_reported_once():
             t0 = time.monotonic()
             r = lab("switch", "hsw", "r5b")
             assert r.rc == 0, r
-            assert round_secs(line) < 2.0 and time.monotonic() - t0 < 0.8, (line, r)
+            # Done before the next round starts (3 s after this one did).
+            assert round_secs(line) + time.monotonic() - t0 < 2.9, (line, r)
             line = err.wait_for("routegraph: round 6:", 60)
             t0 = time.monotonic()
             r = lab("switch", "hsw", "r6")
@@ -437,7 +438,8 @@ def test_baseline_route_as_path_and_port_changes_reported_once():
             for cmd in add:
                 r = run(cmd)
                 assert r.rc == 0, r
-            assert round_secs(line) < 2.0 and time.monotonic() - t0 < 0.8, (line, r)
+            # Done before the next round starts (3 s after this one did).
+            assert round_secs(line) + time.monotonic() - t0 < 2.9, (line, r)
             err.wait_for("routegraph: round 9:", 60)
             stdout, _ = p.communicate(timeout=60)
             rest = err.rest()
@@ -496,9 +498,11 @@ def test_baseline_route_as_path_and_port_changes_reported_once():
         assert html.count("<td>AS64500 AS64501 AS64502</td><td>AS64500 AS64501 AS64503 "
                           "AS64502</td>") == 4, "AS paths side by side"
         assert f'<span class="mono">[{SWITCHED[1]}]:443</span>' in html
-        b = run([os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                              "browser", "run.sh"), out + ".html", os.path.join(d, "shot.png")],
-                timeout=300)
+        tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        shots = os.path.join(os.path.dirname(tests), "out")  # kept, like the report test's
+        os.makedirs(shots, exist_ok=True)
+        b = run([os.path.join(tests, "browser", "run.sh"), out + ".html",
+                 os.path.join(shots, "browser-watch-changes.png")], timeout=300)
         assert b.rc == 0 and "not ok" not in b.out, b
         assert "ok" in b.out.split("hovering a change marks its new path in the graph")[0] \
             .splitlines()[-1], b.out
