@@ -114,6 +114,7 @@ _routegraph()
     case $prev in
         --format) _routegraph_comma_list "$cur" "$_routegraph_formats"; return 0 ;;
         --asn-source) _routegraph_comma_list "$cur" "$_routegraph_asn_sources"; return 0 ;;
+        -P | --protocol) mapfile -t COMPREPLY < <(compgen -W "tcp udp icmp" -- "$cur"); return 0 ;;
         --graph-level) mapfile -t COMPREPLY < <(compgen -W "router as auto" -- "$cur"); return 0 ;;
         --mmdb) _routegraph_files "$cur" '*.mmdb'; return 0 ;;
         --asn-db | --country-db) _routegraph_files "$cur" '*.csv' '*.rgidx'; return 0 ;;

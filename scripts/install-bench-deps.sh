@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the peer tracers the benchmark (bench/run.py) compares routegraph
-# with, plus GNU time for peak memory and strace for bench/startup.py. Debian
+# with, plus GNU time for peak memory, strace for bench/startup.py, gnuplot
+# and perf for bench/scale.py. Debian
 # 12 package names. Not needed to build or test routegraph. Quiet and quick
 # when everything is already there.
 set -euo pipefail
@@ -14,6 +15,8 @@ PKGS=(
   time            # /usr/bin/time -v: peak memory
   strace          # bench/startup.py: exec to first probe
   python3         # the benchmark itself
+  gnuplot-nox     # bench/scale.py --plot: the PNG of RSS and wall per size
+  linux-perf      # perf: where the send/receive path spends its time
 )
 
 missing=()

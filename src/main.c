@@ -124,10 +124,14 @@ _Static_assert(RG_MAX_RETRIES + 1 + RG_THROTTLED_RETRIES <= 1 << RG_PROBE_ATTEMP
                "every attempt at a TTL needs its own probe identity");
 
 /* The ports of one target: its own port joins -p; without -p it replaces
- * the default port. */
+ * the default port. ICMP echo has no port: one trace per address, port 0. */
 static size_t target_ports(const rg_config *cfg, uint16_t own, uint16_t *ports)
 {
     size_t n = 0;
+    if (cfg->method == RG_METHOD_ICMP) {
+        ports[0] = 0;
+        return 1;
+    }
     if (!own || cfg->ports_given) {
         memcpy(ports, cfg->ports, cfg->nports * sizeof *ports);
         n = cfg->nports;
@@ -157,6 +161,7 @@ static bool add_traces(rg_run *run, const rg_config *cfg, const char *name, uint
             return false;
         tr->src = *src;
         tr->addresses = naddrs;
+        tr->method = (uint8_t)cfg->method;
         rg_engine_prepare_trace(tr, (uint16_t)cfg->sport);
         run->ntraces++;
     }
@@ -526,10 +531,10 @@ int main(int argc, char **argv)
     }
     /* Only a trace needs the raw sockets; every mode drops every privilege
      * before it reads a file, a reply or a name, or starts graphviz. */
-    rg_sockets socks = {.send4 = -1, .send6 = -1, .rx = {-1, -1, -1, -1}};
+    rg_sockets socks = RG_SOCKETS_NONE;
     /* Reading saved results (render, diff, history) and lookup need no socket. */
     bool offline = rendering || diffing || history || looking_up;
-    if (!offline && rg_sockets_open(&socks, err, sizeof err) != RG_SOCK_OK) {
+    if (!offline && rg_sockets_open(&socks, cfg.method, err, sizeof err) != RG_SOCK_OK) {
         say("%s", err);
         return EXIT_RUNTIME;
     }

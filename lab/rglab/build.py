@@ -223,7 +223,8 @@ class Lab:
                 self._route(batch, t.prober["name"], fam, p, [gw])
 
     def _target_prefixes(self, batch):
-        """Each host answers for its whole target network."""
+        """Each host answers for its whole target networks: one local route
+        per network and family, however many addresses (AnyIP)."""
         for tg in self.topo.targets:
             batch.q(self.topo.ns(tg["host"]), f"route add local {tg['v4_prefix']} dev lo")
             batch.q(self.topo.ns(tg["host"]), f"route add local {tg['v6_prefix']} dev lo")
@@ -290,7 +291,7 @@ class Lab:
         system.nft_load(t.ns(t.prober["name"]), rules.prober(t, self.table))
         for r in t.silent_routers:
             system.nft_load(t.ns(r), rules.silent(self.table))
-        for tg in t.targets:
+        for tg in t.host_targets():
             ports = t.filtered_ports(tg)
             if ports:
                 system.nft_load(t.ns(tg["host"]), rules.filtered(self.table, ports))
@@ -313,10 +314,12 @@ class Lab:
         """rg-lab-listen -d returns once its sockets listen, so the open port
         is open when up returns."""
         port = self.topo.listen_port()
-        for tg in self.topo.targets:
+        udp = self.topo.udp_echo_port()
+        echo = ["-u", str(udp)] if udp else []
+        for tg in self.topo.host_targets():
             h = tg["host"]
             system.nsrun(self.topo.ns(h), [state("rg-lab-listen"), "-d", "-p",
-                                          state(f"listen-{h}.pid"), str(port)])
+                                          state(f"listen-{h}.pid"), *echo, str(port)])
 
     # --- DNS ----------------------------------------------------------------------
 

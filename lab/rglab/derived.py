@@ -133,7 +133,7 @@ def _hop_cell(t, i):
 def trace_table(topo):
     """IPv4 hops per target network (IPv6: the same with the matching
     address)."""
-    ts = topo.targets
+    ts = [t for t in topo.targets if not topo.wide(t)]
     head = ["hop"] + [f"{t['name']} (branch a / b)" if len(t["branches"]["4"]) > 1 else t["name"]
                       for t in ts]
     rows = []

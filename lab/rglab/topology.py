@@ -83,6 +83,14 @@ class Topology:
         for name in self.delays():
             if name not in self.link_by_name:
                 raise TopologyError(f"conditions.delays: unknown link {name}")
+        # Ports are the host's (one listener, one firewall), so every target
+        # network of a host must state the same ones.
+        first = {}
+        for t in self.targets:
+            f = first.setdefault(t["host"], t)
+            if f["ports"] != t["ports"] or f["distance"] != t["distance"]:
+                raise TopologyError(f"targets {f['name']} and {t['name']}: same host "
+                                    f"{t['host']}, different ports or distance")
 
     # --- nodes and links -------------------------------------------------
 
@@ -150,11 +158,34 @@ class Topology:
 
     # --- targets, ports, names --------------------------------------------
 
+    def host_targets(self):
+        """The first target network of each host that has one: the host's
+        listener and firewall are set up once, whatever number of networks
+        it answers for."""
+        out = {}
+        for t in self.targets:
+            out.setdefault(t["host"], t)
+        return list(out.values())
+
+    def wide(self, target):
+        """A *-wide network: the scale benchmark's, left out of the tables
+        that would only repeat its host's first network."""
+        return "wide" in target
+
     def open_ports(self, target):
         return sorted(int(p) for p, s in target["ports"].items() if s == "open")
 
     def filtered_ports(self, target):
         return sorted(int(p) for p, s in target["ports"].items() if s == "filtered")
+
+    def udp_echo_port(self):
+        """The one UDP port every target's listener echoes on (routegraph
+        -P udp's open port), or None when the targets list none."""
+        ports = {int(p) for t in self.targets for p, s in t.get("udp_ports", {}).items()
+                 if s == "open"}
+        if len(ports) > 1:
+            raise TopologyError(f"targets: one open UDP port expected, found {sorted(ports)}")
+        return ports.pop() if ports else None
 
     def listen_port(self):
         """The one port every target's listener (lab/listen.c) accepts on."""

@@ -12,8 +12,12 @@
 #define RG_MAX_TTL 64
 #define RG_MAX_RETRIES 5
 #define RG_MAX_TARGETS 65536
-#define RG_MAX_TRACES 65536u                 /* targets x ports, one run */
-#define RG_MAX_PROBE_SLOTS (8u * 1024 * 1024) /* 512 MiB of rg_probe */
+/* targets x ports, one run: every target on two ports (issue 14's run) */
+#define RG_MAX_TRACES (2u * RG_MAX_TARGETS)
+#define RG_MAX_INFLIGHT 65536u /* --max-inflight */
+/* 1 GiB of rg_probe if a whole-run output keeps them all; enough for
+ * RG_MAX_TRACES at the default TTL range and retries (31 rows x 4). */
+#define RG_MAX_PROBE_SLOTS (16u * 1024 * 1024)
 
 enum rg_format {
     RG_FMT_TABLE = 1u << 0,
@@ -56,6 +60,7 @@ typedef struct rg_config {
     size_t nports;
     unsigned min_ttl, max_ttl;
     unsigned sport;          /* 0 = one random source port per trace */
+    uint8_t method;          /* -P: enum rg_method (probe/probe.h), default tcp */
     double timeout;          /* seconds to wait for one reply */
     unsigned retries;        /* extra probes for a silent hop */
     unsigned rate;           /* probes per second, whole run */

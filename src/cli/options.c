@@ -61,7 +61,7 @@ enum {
 };
 
 /* ':' first: a missing value comes back as ':' rather than '?'. */
-static const char SHORTOPTS[] = ":p:w:r:46o:f:nqhV";
+static const char SHORTOPTS[] = ":p:P:w:r:46o:f:nqhV";
 
 static const struct option LONGOPTS[] = {
     {"ports", required_argument, NULL, 'p'},
@@ -69,6 +69,7 @@ static const struct option LONGOPTS[] = {
     {"min-ttl", required_argument, NULL, OPT_MIN_TTL},
     {"max-ttl", required_argument, NULL, OPT_MAX_TTL},
     {"sport", required_argument, NULL, OPT_SPORT},
+    {"protocol", required_argument, NULL, 'P'},
     {"timeout", required_argument, NULL, 'w'},
     {"retries", required_argument, NULL, 'r'},
     {"rate", required_argument, NULL, OPT_RATE},
@@ -135,7 +136,11 @@ static const char USAGE[] =
     "                       each 1-65535, at most " STR(RG_MAX_PORTS) " in all (default " STR(DEFAULT_PORT) ")\n"
     "      --min-ttl N      first TTL probed, 1-" STR(RG_MAX_TTL) " (default " STR(DEFAULT_MIN_TTL) ")\n"
     "      --max-ttl N      last TTL probed, 1-" STR(RG_MAX_TTL) " (default " STR(DEFAULT_MAX_TTL) ")\n"
-    "      --sport N        TCP source port, 1-65535 (default: random per trace)\n"
+    "  -P, --protocol P     probe with tcp (SYN, the default), udp (fixed ports,\n"
+    "                       Paris-style checksum) or icmp (echo; no port: one\n"
+    "                       trace per address)\n"
+    "      --sport N        TCP/UDP source port (ICMP: echo identifier), 1-65535\n"
+    "                       (default: random per trace)\n"
     "  -w, --timeout SECS   longest wait for a reply, 0.01-60, fractions allowed\n"
     "                       (default 2); once a trace shows its RTTs, a probe\n"
     "                       is lost after 10x the largest (at least 100 ms)\n"
@@ -649,6 +654,10 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
         return opt_uint(name, arg, 1, RG_MAX_TTL, &cfg->max_ttl, err, errlen);
     case OPT_SPORT:
         return opt_uint(name, arg, 1, 65535, &cfg->sport, err, errlen);
+    case 'P':
+        if (!rg_method_parse(arg, &cfg->method))
+            return fail(err, errlen, "%s: unknown protocol '%s' (tcp, udp or icmp)", name, arg);
+        return 0;
     case 'w':
         return opt_seconds(name, arg, &cfg->timeout, err, errlen);
     case 'r':
@@ -658,7 +667,7 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
     case OPT_GAP:
         return opt_uint(name, arg, 1, MAX_GAP, &cfg->gap, err, errlen);
     case OPT_MAX_INFLIGHT:
-        return opt_uint(name, arg, 1, RG_MAX_TRACES, &cfg->max_inflight, err, errlen);
+        return opt_uint(name, arg, 1, RG_MAX_INFLIGHT, &cfg->max_inflight, err, errlen);
     case OPT_ASN_DB:
         return opt_file(name, arg, cfg->asn_db, &cfg->nasn_db, err, errlen);
     case OPT_MMDB:
@@ -827,7 +836,7 @@ enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
 
 bool rg_options_check_size(const rg_config *cfg, size_t ntargets, char *err, size_t errlen)
 {
-    /* Both factors are bounded (65536 targets, 1024 ports, 64 TTLs, 6
+    /* Both factors are bounded (65536 targets, 1024 ports, 64 TTLs, 8
      * attempts): no product overflows 64 bits. */
     unsigned long long traces = (unsigned long long)ntargets * cfg->nports;
     /* As rg_trace_init allocates them: a row per TTL and one for the port

@@ -283,8 +283,14 @@ static rg_pacer *pacer_for(engine *e, size_t ti, unsigned ttl, uint64_t now)
     const rg_trace *t = &e->run->traces[ti];
     const rg_addr *x, *guess = NULL;
     rg_addr buf;
+    bool at_destination = ttl == RG_PORT_PROBE_TTL ||
+                          (e->ts[ti].est_dist && ttl >= e->ts[ti].est_dist);
+    /* UDP: the destination answers with port unreachable, an ICMP error
+     * its kernel rate-limits like a router's: its own pacer. */
+    if (at_destination && t->method == RG_METHOD_UDP)
+        return rg_pace_get(&e->pace, &t->dst, now);
     if (ttl == RG_PORT_PROBE_TTL)
-        return NULL; /* TCP answers are not rate-limited like ICMP errors */
+        return NULL; /* TCP answers and echo replies are not rate-limited like ICMP errors */
     if (e->ts[ti].est_dist && ttl >= e->ts[ti].est_dist)
         return NULL; /* the destination's TTL: TCP answers it, or nothing does */
     /* Only what was seen towards this prefix: the router that followed a
@@ -313,9 +319,10 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
     rg_trace *t = &e->run->traces[ti];
     tstate *s = &e->ts[ti];
     rg_probe_spec spec = {
-        .src = t->src, .dst = t->dst, .sport = t->sport, .dport = t->dport,
-        .ttl = (uint8_t)rg_trace_wire_ttl(t, ttl),
+        .src = t->src, .dst = t->dst, .method = t->method, .flow = t->sport,
+        .dport = t->dport, .ttl = (uint8_t)rg_trace_wire_ttl(t, ttl),
         .seq = rg_probe_seq(t->seq_base, ttl, attempt),
+        .ident = rg_probe_ident(t->seq_base, ttl, attempt),
         .ip_id = rg_probe_ip_id(t->seq_base, ttl, attempt),
         .flow_label = t->flow_label,
     };
@@ -466,14 +473,23 @@ static void send_check(engine *e, size_t ti, unsigned ttl, uint64_t now)
     s->checking = false;
 }
 
+/* The kinds of answer a destination gives a probe that reached it. */
+static bool destination_kind(uint8_t kind)
+{
+    return kind == RG_REPLY_SYNACK || kind == RG_REPLY_RST || kind == RG_REPLY_UDP ||
+           kind == RG_REPLY_ECHO || kind == RG_REPLY_PORT_UNREACH;
+}
+
 /* A port probe's answer: the port's state needs nothing more from ICMP,
  * and the destination's reply TTL tells roughly how far it is. */
 static void record_port_probe(engine *e, size_t ti, const rg_reply *r, const rg_probe *p)
 {
     tstate *s = &e->ts[ti];
     const rg_trace *t = &e->run->traces[ti];
-    if ((r->kind != RG_REPLY_SYNACK && r->kind != RG_REPLY_RST) ||
-        !rg_addr_equal(&r->from, &t->dst))
+    /* Port unreachable may come from another of the host's addresses
+     * (model/result.c, closes). */
+    if (!destination_kind(r->kind) ||
+        (r->kind != RG_REPLY_PORT_UNREACH && !rg_addr_equal(&r->from, &t->dst)))
         return;
     unsigned d = rg_distance_from_reply_ttl(p->reply_ttl);
     if (!d || s->est_dist)
@@ -527,7 +543,8 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
         s->outstanding--;
     bool first_at_ttl = m->ttl != RG_PORT_PROBE_TTL && !rg_trace_answer(t, m->ttl);
     *st = SLOT_ANSWERED;
-    if (r->kind == RG_REPLY_TIME_EXCEEDED || r->kind == RG_REPLY_UNREACHABLE)
+    if (r->kind == RG_REPLY_TIME_EXCEEDED || r->kind == RG_REPLY_UNREACHABLE ||
+        r->kind == RG_REPLY_PORT_UNREACH)
         rg_pace_answered(pacer_answered(e, m, &r->from));
     p->received = *when;
     p->from = r->from;
@@ -561,8 +578,10 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
     check_over(e, m->trace, m->ttl, m->attempt);
     if (r->kind == RG_REPLY_RST && !rg_trace_rst_trusted(t, p))
         queue_check(e, m->trace, m->ttl);
-    if (r->kind == RG_REPLY_SYNACK || r->kind == RG_REPLY_RST)
+    if (r->kind == RG_REPLY_SYNACK || r->kind == RG_REPLY_RST || rg_probe_opens(p))
         lower_limit(e, m->trace, m->ttl, true);
+    else if (r->kind == RG_REPLY_PORT_UNREACH)
+        lower_limit(e, m->trace, m->ttl, true); /* the host's own answer */
     else if (r->kind == RG_REPLY_UNREACHABLE)
         lower_limit(e, m->trace, m->ttl, rg_addr_equal(&r->from, &t->dst));
 }
@@ -572,10 +591,10 @@ static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
 {
     rg_reply r;
     enum rg_parse_status st;
-    if (which == RG_RX_ICMP4 || which == RG_RX_TCP4)
+    if (which == RG_RX_ICMP4 || which == RG_RX_L4_4)
         st = rg_reply_parse_packet(buf, (size_t)n, &r);
     else
-        st = rg_reply_parse_l4(which == RG_RX_ICMP6 ? 58 : 6, buf, (size_t)n,
+        st = rg_reply_parse_l4(which == RG_RX_ICMP6 ? 58 : e->socks->l4proto, buf, (size_t)n,
                                &meta->src, &meta->dst, meta->hlim, &r);
     if (st == RG_PARSE_MALFORMED) {
         e->run->stats.malformed++;

@@ -54,6 +54,21 @@ void rg_match_free(rg_match_table *m)
     m->slots = NULL;
 }
 
+/* The probe a reply names. TCP: the sequence number. UDP / ICMP: the 16-bit
+ * ident, and the 32-bit seq must agree whenever the reply carries it; a UDP
+ * answer has only the seq an echoing service returned. */
+static bool reply_identity(const rg_trace *t, const rg_reply *r, unsigned *ttl,
+                           unsigned *attempt)
+{
+    if (t->method == RG_METHOD_TCP)
+        return r->has_seq && rg_probe_identity(t->seq_base, r->seq, ttl, attempt);
+    if (!r->has_ident)
+        return r->has_seq && rg_probe_identity(t->seq_base, r->seq, ttl, attempt);
+    if (!rg_probe_identity16(t->seq_base, r->ident, ttl, attempt))
+        return false;
+    return !r->has_seq || r->seq == rg_probe_seq(t->seq_base, *ttl, *attempt);
+}
+
 bool rg_match_reply(const rg_match_table *m, const rg_reply *r, rg_match *out)
 {
     if (!m->slots)
@@ -63,10 +78,11 @@ bool rg_match_reply(const rg_match_table *m, const rg_reply *r, rg_match *out)
         return false;
     size_t ti = m->slots[i] - 1;
     const rg_trace *t = &m->traces[ti];
-    if (!rg_addr_equal(&r->probe_src, &t->src))
+    if (!rg_addr_equal(&r->probe_src, &t->src) ||
+        r->probe_proto != rg_method_proto(t->method, t->dst.family))
         return false;
     unsigned ttl, attempt;
-    if (!rg_probe_identity(t->seq_base, r->seq, &ttl, &attempt))
+    if (!reply_identity(t, r, &ttl, &attempt))
         return false;
     if (attempt >= rg_trace_sent(t, ttl))
         return false; /* outside the slots, or a probe not yet sent */

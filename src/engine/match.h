@@ -1,8 +1,10 @@
 /* match: from a parsed reply to the one probe it answers.
  *
  * A hash table keyed on the trace signature (destination address, destination
- * port, source port) finds the trace in O(1); the sequence number then names
- * TTL and attempt directly (probe.h). Nothing scans. A reply that fails any
+ * port, flow id: the source port, or the ICMP identifier with port 0) finds
+ * the trace in O(1); the reply's protocol must be the trace's method's, and
+ * the sequence number or 16-bit ident then names TTL and attempt directly
+ * (probe.h). Nothing scans. A reply that fails any
  * check (unknown signature, wrong source address, identity outside the slots,
  * a probe never sent) is reported as unmatched and never touches a hop. */
 #ifndef RG_MATCH_H

@@ -457,6 +457,8 @@ static bool make_paths(builder *b)
 static void port_cell(const rg_trace *t, size_t i, rg_gport *cell)
 {
     cell->port = t->dport;
+    cell->tcp = t->method == RG_METHOD_TCP;
+    rg_trace_port_text(t, cell->port_text, sizeof cell->port_text);
     cell->trace = i;
     cell->state = t->last_ttl ? t->state : RG_PORT_UNKNOWN;
     const rg_probe *p = rg_trace_deciding(t);
@@ -502,6 +504,7 @@ static bool add_traces(builder *b)
         rg_gtrace *gt = &g->traces[i];
         gt->dst = t->dst;
         gt->port = t->dport;
+        rg_trace_port_text(t, gt->port_text, sizeof gt->port_text);
         gt->state = t->last_ttl ? t->state : RG_PORT_UNKNOWN;
         gt->unknown_why = t->unknown_why;
         gt->reached = t->reached_ttl != 0;

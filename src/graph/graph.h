@@ -59,6 +59,8 @@ enum rg_gend_reason {
 /* One probed port of a destination. */
 typedef struct rg_gport {
     uint16_t port;
+    bool tcp;                 /* a TCP port: service names apply */
+    char port_text[16];       /* rg_trace_port_text: "80", "53/udp", "icmp" */
     enum rg_port_state state; /* RG_PORT_UNKNOWN when nothing was sent */
     char code[4];             /* "SA", "RA", "3" (unreachable), "-" */
     size_t trace;             /* index into rg_graph.traces */
@@ -108,6 +110,7 @@ typedef struct rg_gtrace {
     char *target;             /* as given */
     rg_addr dst;
     uint16_t port;
+    char port_text[16];       /* rg_trace_port_text */
     enum rg_port_state state;
     uint8_t unknown_why;      /* enum rg_unknown_why, when state is unknown */
     bool reached;

@@ -508,20 +508,23 @@ static bool read_extensions(reader *r, json_t *reply, rg_trace *t, const rg_prob
 static bool read_reply(reader *r, json_t *o, rg_trace *t, rg_probe *p)
 {
     uint8_t family = t->dst.family;
-    static const char *const kinds[] = {"time-exceeded", "unreachable", "syn-ack", "rst"};
+    static const char *const kinds[] = {"time-exceeded", "unreachable", "syn-ack", "rst",
+                                        "udp", "echo-reply", "port-unreachable"};
     static const uint8_t kind_values[] = {RG_REPLY_TIME_EXCEEDED, RG_REPLY_UNREACHABLE,
-                                          RG_REPLY_SYNACK, RG_REPLY_RST};
+                                          RG_REPLY_SYNACK, RG_REPLY_RST, RG_REPLY_UDP,
+                                          RG_REPLY_ECHO, RG_REPLY_PORT_UNREACH};
     size_t kind;
     long long type = 0, code = 0, rtt = 0, ttl = 0;
     if (!get_addr(r, o, "from", REQUIRED, family, &p->from) ||
-        !get_enum(r, o, "kind", kinds, 4, &kind))
+        !get_enum(r, o, "kind", kinds, 7, &kind))
         return false;
     p->kind = kind_values[kind];
-    bool icmp = p->kind == RG_REPLY_TIME_EXCEEDED || p->kind == RG_REPLY_UNREACHABLE;
+    bool tcp = p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST;
+    bool icmp = !tcp && p->kind != RG_REPLY_UDP;
     if (icmp && (!get_int(r, o, "icmp_type", REQUIRED, 0, 255, &type, NULL) ||
                  !get_int(r, o, "icmp_code", REQUIRED, 0, 255, &code, NULL)))
         return false;
-    if (!icmp && !read_flags(r, o, &p->tcp_flags))
+    if (tcp && !read_flags(r, o, &p->tcp_flags))
         return false;
     if (!get_int(r, o, "rtt_us", REQUIRED, 0, UINT32_MAX, &rtt, NULL) ||
         !get_int(r, o, "reply_ttl", REQUIRED, 0, 255, &ttl, NULL) ||
@@ -663,6 +666,12 @@ static bool read_port_probes(reader *r, json_t *o, rg_trace *t)
     return ok;
 }
 
+/* ICMP traces have no port: theirs is null. */
+static bool is_icmp(const char *protocol)
+{
+    return strcmp(protocol, "icmp") == 0;
+}
+
 static bool read_trace(reader *r, json_t *o, rg_trace *t)
 {
     const char *target, *protocol;
@@ -677,8 +686,8 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
         /* Added later to routegraph/1: optional. */
         !get_int(r, o, "addresses", OPTIONAL, 1, UINT32_MAX, &naddrs, NULL) ||
         !get_int(r, o, "family", REQUIRED, dst.family, dst.family, &family, NULL) ||
-        !get_str(r, o, "protocol", REQUIRED, &protocol) || /* open: any is "other" */
-        !get_int(r, o, "port", REQUIRED, 1, 65535, &port, NULL) ||
+        !get_str(r, o, "protocol", REQUIRED, &protocol) || /* open: any other is tcp's */
+        !get_int(r, o, "port", is_icmp(protocol) ? NULLABLE : REQUIRED, 1, 65535, &port, NULL) ||
         !get_addr(r, o, "source_address", NULLABLE, dst.family, &src) ||
         !get_int(r, o, "source_port", NULLABLE, 1, 65535, &sport, NULL) || !read_verdict(r, o) ||
         !get_container(r, o, "hops", REQUIRED, true, &hops))
@@ -697,6 +706,8 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
         return fail(r, "out of memory");
     t->src = src;
     t->sport = (uint16_t)sport;
+    if (!rg_method_parse(protocol, &t->method))
+        t->method = RG_METHOD_TCP;
     t->addresses = (unsigned)naddrs;
     mark = push_key(r, "hops");
     for (size_t i = 0; ok && i < json_array_size(hops); i++) {

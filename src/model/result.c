@@ -222,7 +222,7 @@ const rg_probe *rg_trace_shown(const rg_trace *t, unsigned ttl)
     unsigned n = rg_trace_sent(t, ttl);
     for (unsigned a = 0; a < n; a++) {
         const rg_probe *p = rg_trace_probe(t, ttl, a);
-        if (p->kind == RG_REPLY_SYNACK)
+        if (rg_probe_opens(p))
             return p;
         if (!first && p->kind != RG_REPLY_NONE)
             first = p;
@@ -246,12 +246,37 @@ static size_t slot_count(const rg_trace *t)
     return rg_trace_slots(t);
 }
 
+bool rg_probe_opens(const rg_probe *p)
+{
+    return p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_UDP || p->kind == RG_REPLY_ECHO;
+}
+
 /* A SYN-ACK proves the port open; a closed port never sends one, so any
- * SYN-ACK, for any probe of the trace, wins over RSTs. */
+ * SYN-ACK, for any probe of the trace, wins over RSTs. So does a UDP answer
+ * (it carried the probe's secret back) or an echo reply. */
 static const rg_probe *first_synack(const rg_trace *t)
 {
     for (size_t k = 0; k < slot_count(t); k++)
-        if (t->probes[k].kind == RG_REPLY_SYNACK)
+        if (rg_probe_opens(&t->probes[k]))
+            return &t->probes[k];
+    return NULL;
+}
+
+/* UDP: port unreachable is the closed port's answer. Only the host a
+ * datagram is for says so (a router never does for transit traffic), but
+ * maybe from another of its addresses: Linux answers for an address of a
+ * prefix routed to it locally from its interface's IPv6 address. The
+ * reply named our probe and its secret, so it counts wherever it came from. */
+static bool closes(const rg_trace *t, const rg_probe *p)
+{
+    (void)t;
+    return p->kind == RG_REPLY_PORT_UNREACH;
+}
+
+static const rg_probe *first_closing(const rg_trace *t)
+{
+    for (size_t k = 0; k < slot_count(t); k++)
+        if (closes(t, &t->probes[k]))
             return &t->probes[k];
     return NULL;
 }
@@ -270,10 +295,11 @@ const rg_probe *rg_trace_deciding(const rg_trace *t)
         return rg_trace_answer(t, t->reached_ttl);
     if (t->state != RG_PORT_CLOSED)
         return NULL;
-    /* Closed on the port probes alone: their trusted RST. */
+    /* Closed on the port probes alone: their trusted RST (UDP: port
+     * unreachable from the destination). */
     for (unsigned a = 0; a < rg_trace_sent(t, RG_PORT_PROBE_TTL); a++) {
         const rg_probe *p = rg_trace_probe(t, RG_PORT_PROBE_TTL, a);
-        if (p->kind == RG_REPLY_RST && rg_trace_rst_trusted(t, p))
+        if ((p->kind == RG_REPLY_RST && rg_trace_rst_trusted(t, p)) || closes(t, p))
             return p;
     }
     return NULL;
@@ -365,6 +391,14 @@ unsigned rg_distance_from_reply_ttl(unsigned reply_ttl)
     return 0;
 }
 
+/* The destination's own answer to the probe: SYN-ACK / RST, a UDP answer
+ * or port unreachable, an echo reply. */
+static bool destination_answer(const rg_trace *t, const rg_probe *p)
+{
+    return closes(t, p) || ((p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST ||
+                             rg_probe_opens(p)) && from_destination(t, p));
+}
+
 /* What the port probes showed: the distance their first TCP answer
  * suggests, and how many went unanswered. */
 static void conclude_port_probes(rg_trace *t)
@@ -376,8 +410,7 @@ static void conclude_port_probes(rg_trace *t)
         const rg_probe *p = rg_trace_probe(t, RG_PORT_PROBE_TTL, a);
         if (p->kind == RG_REPLY_NONE)
             t->port_probes_lost++;
-        else if (!t->est_distance && (p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST) &&
-                 from_destination(t, p))
+        else if (!t->est_distance && destination_answer(t, p))
             t->est_distance = rg_distance_from_reply_ttl(p->reply_ttl);
     }
 }
@@ -390,9 +423,18 @@ bool rg_trace_port_in_doubt(const rg_trace *t)
     return rst && !rg_trace_has_synack(t) && !any_trusted_rst(t);
 }
 
-static bool is_tcp(const rg_probe *p)
+/* The answer that ends a trace at the destination: TCP's, or for the other
+ * methods an opening answer or the destination's port unreachable. */
+static bool is_tcp(const rg_trace *t, const rg_probe *p)
 {
-    return p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST;
+    return p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST || rg_probe_opens(p) ||
+           closes(t, p);
+}
+
+/* An unreachable that is not a port's answer. */
+static bool is_unreach(const rg_trace *t, const rg_probe *p)
+{
+    return p->kind == RG_REPLY_UNREACHABLE || (p->kind == RG_REPLY_PORT_UNREACH && !closes(t, p));
 }
 
 /* The port's state from every TCP answer of the trace, hops and port
@@ -402,6 +444,10 @@ static bool tcp_state(const rg_trace *t, enum rg_port_state *s)
 {
     if (rg_trace_has_synack(t)) {
         *s = RG_PORT_OPEN;
+        return true;
+    }
+    if (first_closing(t)) {
+        *s = RG_PORT_CLOSED;
         return true;
     }
     bool rst = false;
@@ -450,7 +496,7 @@ const rg_probe *rg_trace_unreachable(const rg_trace *t)
         return rg_trace_answer(t, t->last_answer_ttl);
     for (unsigned a = 0; a < rg_trace_sent(t, RG_PORT_PROBE_TTL) && a < t->attempts; a++) {
         const rg_probe *p = rg_trace_probe(t, RG_PORT_PROBE_TTL, a);
-        if (p->kind == RG_REPLY_UNREACHABLE)
+        if (is_unreach(t, p))
             return p;
     }
     return NULL;
@@ -488,6 +534,8 @@ static void silent_state(rg_trace *t)
         t->unknown_why = RG_WHY_MAX_TTL;
     else if (!any_answer(t))
         t->unknown_why = RG_WHY_NO_ANSWER;
+    else if (t->method == RG_METHOD_UDP)
+        t->unknown_why = RG_WHY_OPEN_FILTERED;
     else
         t->state = RG_PORT_FILTERED;
 }
@@ -503,12 +551,12 @@ static void conclude_hops(rg_trace *t)
         if (!p)
             continue;
         t->last_answer_ttl = ttl;
-        if (is_tcp(p)) {
+        if (is_tcp(t, p)) {
             t->reached_ttl = ttl;
             t->rtt_us = p->rtt_us;
             return;
         }
-        if (p->kind == RG_REPLY_UNREACHABLE) {
+        if (is_unreach(t, p)) {
             /* The destination itself refusing (e.g. admin-prohibited) counts as
              * reached; a router refusing ends the trace short of it. */
             if (from_destination(t, p)) {
@@ -800,6 +848,9 @@ const char *rg_reply_kind_name(enum rg_reply_kind k)
     case RG_REPLY_UNREACHABLE: return "unreachable";
     case RG_REPLY_SYNACK: return "syn-ack";
     case RG_REPLY_RST: return "rst";
+    case RG_REPLY_UDP: return "udp";
+    case RG_REPLY_ECHO: return "echo-reply";
+    case RG_REPLY_PORT_UNREACH: return "port-unreachable";
     case RG_REPLY_NONE: break;
     }
     return "none";
@@ -835,9 +886,19 @@ const char *rg_unknown_why_name(enum rg_unknown_why w)
     case RG_WHY_LOSS: return "probes-lost";
     case RG_WHY_MAX_TTL: return "max-ttl";
     case RG_WHY_NOT_PROBED: return "not-probed";
+    case RG_WHY_OPEN_FILTERED: return "open-or-filtered";
     case RG_WHY_NONE: break;
     }
     return NULL;
+}
+
+const char *rg_trace_port_text(const rg_trace *t, char *buf, size_t len)
+{
+    if (t->method == RG_METHOD_ICMP)
+        snprintf(buf, len, "icmp");
+    else
+        snprintf(buf, len, t->method == RG_METHOD_UDP ? "%u/udp" : "%u", (unsigned)t->dport);
+    return buf;
 }
 
 const char *rg_probe_code(const rg_probe *p, char *buf, size_t len)
@@ -851,6 +912,9 @@ const char *rg_probe_code(const rg_probe *p, char *buf, size_t len)
                                    (unsigned)len);
         case RG_REPLY_SYNACK: code = "SA"; break;
         case RG_REPLY_RST: code = "RA"; break;
+        case RG_REPLY_UDP: code = "U"; break;
+        case RG_REPLY_ECHO: code = "0"; break;
+        case RG_REPLY_PORT_UNREACH: code = "3"; break;
         case RG_REPLY_NONE: break;
         }
     }

@@ -14,14 +14,15 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "../probe/probe.h" /* enum rg_method */
 #include "../probe/reply.h" /* enum rg_reply_kind, the codec's */
 #include "../util/addr.h"
 
 /* Each outcome its own word (docs/routegraph.1, OUTPUT). */
 enum rg_port_state {
     RG_PORT_UNKNOWN = 0,  /* not settled: see enum rg_unknown_why */
-    RG_PORT_OPEN,         /* SYN-ACK */
-    RG_PORT_CLOSED,       /* a trusted RST */
+    RG_PORT_OPEN,         /* SYN-ACK; UDP: an answer; ICMP: an echo reply (the address answers) */
+    RG_PORT_CLOSED,       /* a trusted RST; UDP: port unreachable from the destination */
     RG_PORT_FILTERED,     /* silence where probes must have arrived */
     RG_PORT_UNREACHABLE,  /* an ICMP destination unreachable and no TCP answer */
 };
@@ -34,6 +35,8 @@ enum rg_unknown_why {
     RG_WHY_LOSS,          /* silence, but probes to the same address were lost on the way */
     RG_WHY_MAX_TTL,       /* the probes expired before the destination (--max-ttl) */
     RG_WHY_NOT_PROBED,    /* nothing was sent */
+    RG_WHY_OPEN_FILTERED, /* UDP: silence where probes must have arrived; an open
+                           * port that does not answer our payload looks the same */
 };
 
 /* One probe sent and what came back for it. */
@@ -87,7 +90,8 @@ typedef struct rg_trace {
     rg_addr dst;
     unsigned addresses;       /* the target name had this many (0/1: just dst) */
     rg_addr src;              /* our source address towards dst */
-    uint16_t dport, sport;
+    uint16_t dport, sport;    /* sport: the flow id (ICMP: the echo identifier; dport 0) */
+    uint8_t method;           /* enum rg_method (probe.h): how it is probed */
     uint32_t seq_base;        /* secret per trace: seq = base + identity */
     uint32_t flow_label;      /* IPv6, constant per trace */
     unsigned min_ttl, max_ttl;
@@ -241,7 +245,11 @@ const rg_probe *rg_trace_shown(const rg_trace *t, unsigned ttl);
  * port checks follow an answer, so never decide it); -1 when silent. */
 int rg_trace_answer_attempt(const rg_trace *t, unsigned ttl);
 
-/* Whether any probe of the trace got a SYN-ACK (from anyone). */
+/* Whether the reply opens the port: a SYN-ACK, a UDP answer, an echo reply. */
+bool rg_probe_opens(const rg_probe *p);
+
+/* Whether any probe of the trace got a SYN-ACK (from anyone), or for the
+ * other methods an answer that opens (rg_probe_opens). */
 bool rg_trace_has_synack(const rg_trace *t);
 
 /* After rg_trace_conclude: the reply the port's verdict rests on, the
@@ -315,6 +323,8 @@ unsigned rg_distance_from_reply_ttl(unsigned reply_ttl);
 const char *rg_port_state_name(enum rg_port_state s);
 /* "rst-in-doubt", "no-answer", "probes-lost", "max-ttl", "not-probed"; NULL for NONE. */
 const char *rg_unknown_why_name(enum rg_unknown_why w);
+/* The port as labels show it: "80" (TCP), "53/udp", "icmp" (no port). */
+const char *rg_trace_port_text(const rg_trace *t, char *buf, size_t len);
 /* Short code for tables: "11", "SA", "RA", traceroute's "!N", "!H", "!X" ...
  * for an unreachable, "-" (none). */
 const char *rg_probe_code(const rg_probe *p, char *buf, size_t len);

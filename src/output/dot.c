@@ -196,7 +196,7 @@ static void put_target_port(FILE *f, const rg_gtrace *t, enum esc how)
     if (brackets)
         fputc('[', f);
     put_text(f, t->target, how, MAX_NAME);
-    fprintf(f, "%s:%u", brackets ? "]" : "", t->port);
+    fprintf(f, "%s:%s", brackets ? "]" : "", t->port_text);
 }
 
 /* ---- nodes ---- */
@@ -285,12 +285,12 @@ static void put_hop(FILE *f, const rg_graph *g, size_t k)
 
 static void put_port_cell(FILE *f, const rg_gport *p)
 {
-    const char *svc = service_name(p->port);
+    const char *svc = p->tcp ? service_name(p->port) : NULL;
     fprintf(f, "<td bgcolor=\"%s\">", rg_dot_state_fill(p->state));
     if (svc)
         fprintf(f, "%s %s</td>", svc, p->code);
     else
-        fprintf(f, "%u %s</td>", p->port, p->code);
+        fprintf(f, "%s %s</td>", p->port_text, p->code);
 }
 
 /* Whether the reverse name is one of the target names already shown (a

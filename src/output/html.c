@@ -572,8 +572,9 @@ static void put_verdict_row(FILE *f, const rg_run *run, size_t i, size_t rowspan
         put_target(f, t);
         fputs("</td>", f);
     }
-    fprintf(f, "<td class=\"num\"><a href=\"#trace-%zu\">%u</a></td><td class=\"verdict\">", i,
-            t->dport);
+    char port[16];
+    fprintf(f, "<td class=\"num\"><a href=\"#trace-%zu\">%s</a></td><td class=\"verdict\">", i,
+            rg_trace_port_text(t, port, sizeof port));
     put_badge(f, t);
     put_verdict_phrase(f, t);
     fputs("</td>", f);
@@ -817,7 +818,8 @@ static void put_trace_summary(FILE *f, const rg_trace *t, size_t i)
     fputs("<span class=\"mono\">", f);
     fputs(brackets ? "[" : "", f);
     put_text(f, t->target);
-    fprintf(f, "%s:%u</span> &nbsp;", brackets ? "]" : "", t->dport);
+    char port[16];
+    fprintf(f, "%s:%s</span> &nbsp;", brackets ? "]" : "", rg_trace_port_text(t, port, sizeof port));
     put_badge(f, t);
     put_verdict_phrase(f, t);
     fputs("</summary>\n", f);

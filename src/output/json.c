@@ -131,6 +131,7 @@ static json_t *options_json(const rg_config *cfg)
         ok = append(ports, json_integer(cfg->ports[i]));
     ok &= put(o, "min_ttl", json_integer(cfg->min_ttl));
     ok &= put(o, "max_ttl", json_integer(cfg->max_ttl));
+    ok &= put(o, "protocol", json_string(rg_method_name(cfg->method)));
     ok &= put(o, "sport", uint_or_null(cfg->sport));
     ok &= put(o, "timeout", json_real(cfg->timeout));
     ok &= put(o, "retries", json_integer(cfg->retries));
@@ -178,7 +179,8 @@ static json_t *unresolved_json(const rg_run *run)
 
 static bool is_icmp(enum rg_reply_kind k)
 {
-    return k == RG_REPLY_TIME_EXCEEDED || k == RG_REPLY_UNREACHABLE;
+    return k == RG_REPLY_TIME_EXCEEDED || k == RG_REPLY_UNREACHABLE || k == RG_REPLY_ECHO ||
+           k == RG_REPLY_PORT_UNREACH;
 }
 
 static bool is_tcp(enum rg_reply_kind k)
@@ -478,8 +480,8 @@ static json_t *trace_json(const rg_run *run, const rg_trace *t, unsigned gap)
     if (t->addresses > 1)
         ok &= put(o, "addresses", json_integer(t->addresses));
     ok &= put(o, "family", json_integer(t->dst.family));
-    ok &= put(o, "protocol", json_string("tcp"));
-    ok &= put(o, "port", json_integer(t->dport));
+    ok &= put(o, "protocol", json_string(rg_method_name(t->method)));
+    ok &= put(o, "port", t->method == RG_METHOD_ICMP ? json_null() : json_integer(t->dport));
     ok &= put(o, "source_address", addr_json(&t->src));
     ok &= put(o, "source_port", uint_or_null(t->sport));
     ok &= put(o, "state", json_string(rg_port_state_name(t->state)));

@@ -57,7 +57,7 @@ static bool same_target(const rg_trace *a, const rg_trace *b)
 static size_t put_group_label(FILE *out, const rg_run *run, const size_t *leader, size_t i)
 {
     const rg_trace *t = &run->traces[i];
-    char a[RG_ADDR_STRLEN], port[16];
+    char a[RG_ADDR_STRLEN], port[24], text[16];
     rg_addr_format(&t->dst, a, sizeof a);
     bool named = t->target && strcmp(t->target, a) != 0, v6 = t->dst.family == 6;
     size_t n = named ? rg_text_clean(out, t->target)
@@ -66,7 +66,8 @@ static size_t put_group_label(FILE *out, const rg_run *run, const size_t *leader
     for (size_t j = i; j < run->ntraces && same_target(t, &run->traces[j]); j++) {
         if (leader[j] != i)
             continue;
-        snprintf(port, sizeof port, "%s%u", j == i ? ":" : ",", (unsigned)run->traces[j].dport);
+        snprintf(port, sizeof port, "%s%s", j == i ? ":" : ",",
+                 rg_trace_port_text(&run->traces[j], text, sizeof text));
         n += rg_text_put(out, port);
     }
     if (named)

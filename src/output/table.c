@@ -41,8 +41,16 @@ static void line_end(rg_line *l)
 
 static const char *header_text(const rg_trace *t, char *buf, size_t len)
 {
-    /* As targets are written: 192.0.2.1:80, [2001:db8::1]:80. */
-    return rg_addr_format_endpoint(&t->dst, t->dport, buf, len);
+    char port[16];
+    /* As targets are written: 192.0.2.1:80, [2001:db8::1]:80; the other
+     * methods' 192.0.2.1:53/udp, 192.0.2.1:icmp. */
+    if (t->method == RG_METHOD_TCP)
+        return rg_addr_format_endpoint(&t->dst, t->dport, buf, len);
+    char a[RG_ADDR_STRLEN];
+    rg_addr_format(&t->dst, a, sizeof a);
+    rg_trace_port_text(t, port, sizeof port);
+    snprintf(buf, len, t->dst.family == 6 ? "[%s]:%s" : "%s:%s", a, port);
+    return buf;
 }
 
 /* Answered by a retry only: the first probe at that TTL went unanswered. */
@@ -268,6 +276,11 @@ static void put_silent_verdict(FILE *out, const rg_trace *t)
         fprintf(out, ", no answer to the %u probe%s past it; the address's other ports lost "
                 "%u of %u TCP probes, so this silence may be loss", n, s, t->sibling_lost,
                 t->sibling_sent);
+        return;
+    case RG_WHY_OPEN_FILTERED:
+        put_last_answer(out, t);
+        fprintf(out, ", no answer to the %u UDP probe%s past it: open|filtered (an open "
+                "port that does not answer our payload is silent too)", n, s);
         return;
     case RG_WHY_RST_DOUBT:
     case RG_WHY_NONE:

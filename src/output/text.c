@@ -95,9 +95,9 @@ size_t rg_text_label(FILE *out, const rg_trace *t)
 {
     /* As a target is written, so it can be pasted back: host:port, and
      * [v6]:port; a name's address follows in parentheses. */
-    char a[RG_ADDR_STRLEN], port[16];
+    char a[RG_ADDR_STRLEN], port[24], text[16];
     rg_addr_format(&t->dst, a, sizeof a);
-    snprintf(port, sizeof port, ":%u", (unsigned)t->dport);
+    snprintf(port, sizeof port, ":%s", rg_trace_port_text(t, text, sizeof text));
     bool v6 = t->dst.family == 6;
     if (t->target && strcmp(t->target, a) != 0)
         return rg_text_clean(out, t->target) + rg_text_put(out, port) + rg_text_put(out, " (") +

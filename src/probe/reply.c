@@ -4,6 +4,7 @@
 #include "wire.h"
 
 #define PROTO_TCP 6
+#define PROTO_UDP 17
 #define PROTO_ICMP 1
 #define PROTO_ICMPV6 58
 #define TCP_FIN 0x01
@@ -115,8 +116,53 @@ static status ipv6_header(rg_cur *c, outer *o, uint8_t *proto, bool quoted)
     return ipv6_skip_ext(c, proto);
 }
 
+/* A UDP or ICMP probe's payload starts with its 32-bit seq: read it when
+ * the quote or the answer carries it (RFC 792 promises only 8 bytes). */
+static void payload_seq(rg_cur *c, rg_reply *r)
+{
+    r->has_seq = rg_get_be32(c, &r->seq);
+}
+
+static status quoted_tcp(rg_cur *c, rg_reply *r)
+{
+    if (!rg_get_be16(c, &r->sport) || !rg_get_be16(c, &r->dport) ||
+        !rg_get_be32(c, &r->seq))
+        return RG_PARSE_MALFORMED;
+    r->has_seq = true;
+    return RG_PARSE_OK;
+}
+
+static status quoted_udp(rg_cur *c, rg_reply *r)
+{
+    uint16_t len;
+    if (!rg_get_be16(c, &r->sport) || !rg_get_be16(c, &r->dport) ||
+        !rg_get_be16(c, &len) || !rg_get_be16(c, &r->ident))
+        return RG_PARSE_MALFORMED;
+    r->has_ident = true;
+    payload_seq(c, r);
+    return RG_PARSE_OK;
+}
+
+/* Only our echo requests are probes; any other quoted ICMP is not ours. */
+static status quoted_echo(rg_cur *c, uint8_t family, rg_reply *r)
+{
+    uint8_t type, code;
+    uint16_t sum;
+    if (!rg_get_u8(c, &type) || !rg_get_u8(c, &code) || !rg_get_be16(c, &sum) ||
+        !rg_get_be16(c, &r->sport) || !rg_get_be16(c, &r->ident))
+        return RG_PARSE_MALFORMED;
+    if (type != (family == 6 ? 128 : 8) || code != 0)
+        return RG_PARSE_IGNORE;
+    r->dport = 0;
+    r->has_ident = true;
+    payload_seq(c, r);
+    return RG_PARSE_OK;
+}
+
 /* The quoted probe inside an ICMP error: its IP header and the first 8
- * bytes of TCP (ports and sequence number), which is all RFC 792 promises. */
+ * bytes of its TCP, UDP or ICMP header (ports and sequence number, ports and
+ * checksum, identifier and sequence number), which is all RFC 792 promises;
+ * a UDP or ICMP probe's seq when more was quoted. */
 static status quoted_probe(rg_cur *c, uint8_t family, rg_reply *r)
 {
     outer q = {0};
@@ -125,11 +171,17 @@ static status quoted_probe(rg_cur *c, uint8_t family, rg_reply *r)
                             : ipv6_header(c, &q, &proto, true);
     if (st != RG_PARSE_OK)
         return st;
-    if (proto != PROTO_TCP)
+    if (proto == PROTO_TCP)
+        st = quoted_tcp(c, r);
+    else if (proto == PROTO_UDP)
+        st = quoted_udp(c, r);
+    else if (proto == (family == 6 ? PROTO_ICMPV6 : PROTO_ICMP))
+        st = quoted_echo(c, family, r);
+    else
         return RG_PARSE_IGNORE;
-    if (!rg_get_be16(c, &r->sport) || !rg_get_be16(c, &r->dport) ||
-        !rg_get_be32(c, &r->seq))
-        return RG_PARSE_MALFORMED;
+    if (st != RG_PARSE_OK)
+        return st;
+    r->probe_proto = proto;
     r->probe_src = q.src;
     r->probe_dst = q.dst;
     return RG_PARSE_OK;
@@ -146,28 +198,91 @@ static status icmp_kind(uint8_t family, uint8_t type, uint8_t *kind)
     return RG_PARSE_OK;
 }
 
+static bool is_echo_reply(uint8_t family, uint8_t type)
+{
+    return type == (family == 6 ? 129 : 0);
+}
+
+/* An echo reply names its request by identifier and sequence number and
+ * returns its payload, the seq with them. */
+static status parse_echo_reply(rg_cur *c, const outer *o, rg_reply *r)
+{
+    if (!rg_get_be16(c, &r->sport) || !rg_get_be16(c, &r->ident))
+        return RG_PARSE_MALFORMED;
+    r->kind = RG_REPLY_ECHO;
+    r->has_ident = true;
+    payload_seq(c, r);
+    r->probe_proto = o->src.family == 6 ? PROTO_ICMPV6 : PROTO_ICMP;
+    r->probe_src = o->dst;
+    r->probe_dst = o->src;
+    r->dport = 0;
+    return RG_PARSE_OK;
+}
+
+/* Port unreachable for a UDP probe is that port's answer; for the other
+ * methods it stays an unreachable like any other. */
+static void port_unreach(uint8_t family, rg_reply *r)
+{
+    uint8_t port_code = family == 6 ? 4 : 3;
+    if (r->kind == RG_REPLY_UNREACHABLE && r->probe_proto == PROTO_UDP &&
+        r->icmp_code == port_code)
+        r->kind = RG_REPLY_PORT_UNREACH;
+}
+
 static status parse_icmp(rg_cur c, const outer *o, rg_reply *r)
 {
     uint8_t type, code;
     uint16_t sum;
-    uint32_t unused;
-    if (!rg_get_u8(&c, &type) || !rg_get_u8(&c, &code) || !rg_get_be16(&c, &sum) ||
-        !rg_get_be32(&c, &unused))
+    if (!rg_get_u8(&c, &type) || !rg_get_u8(&c, &code) || !rg_get_be16(&c, &sum))
         return RG_PARSE_MALFORMED;
-    status st = icmp_kind(o->src.family, type, &r->kind);
-    if (st != RG_PARSE_OK)
-        return st;
+    uint8_t family = o->src.family;
+    bool echo = is_echo_reply(family, type);
+    if (!echo) {
+        status st = icmp_kind(family, type, &r->kind);
+        if (st != RG_PARSE_OK)
+            return st;
+    }
     /* The kernel verifies ICMPv6 checksums before raw delivery, not ICMPv4. */
-    if (o->src.family == 4 && rg_inet_checksum(o->l4, o->l4len) != 0)
+    if (family == 4 && rg_inet_checksum(o->l4, o->l4len) != 0)
         return RG_PARSE_MALFORMED;
     r->from = o->src;
     r->reply_ttl = o->ttl;
     r->icmp_type = type;
     r->icmp_code = code;
-    st = quoted_probe(&c, o->src.family, r);
-    if (st == RG_PARSE_OK)
-        r->ext_status = (uint8_t)rg_icmpext_parse(o->src.family, o->l4, o->l4len, &r->ext);
+    if (echo)
+        return parse_echo_reply(&c, o, r);
+    if (!rg_cur_skip(&c, 4)) /* unused / pointer / MTU */
+        return RG_PARSE_MALFORMED;
+    status st = quoted_probe(&c, family, r);
+    if (st == RG_PARSE_OK) {
+        port_unreach(family, r);
+        r->ext_status = (uint8_t)rg_icmpext_parse(family, o->l4, o->l4len, &r->ext);
+    }
     return st;
+}
+
+/* A UDP answer from the port a probe went to; it names the probe only if it
+ * brings the probe's seq back (an echoing service): match decides. No
+ * checksum check, for the reason parse_tcp gives. */
+static status parse_udp(rg_cur c, const outer *o, rg_reply *r)
+{
+    uint16_t sport, dport, len, sum;
+    if (!rg_get_be16(&c, &sport) || !rg_get_be16(&c, &dport) ||
+        !rg_get_be16(&c, &len) || !rg_get_be16(&c, &sum))
+        return RG_PARSE_MALFORMED;
+    if (len < 8 || len > o->l4len)
+        return RG_PARSE_MALFORMED;
+    rg_cur_narrow(&c, len - 8u);
+    r->kind = RG_REPLY_UDP;
+    r->from = o->src;
+    r->reply_ttl = o->ttl;
+    r->probe_proto = PROTO_UDP;
+    r->probe_src = o->dst;
+    r->probe_dst = o->src;
+    r->sport = dport;
+    r->dport = sport;
+    payload_seq(&c, r);
+    return RG_PARSE_OK;
 }
 
 static status parse_tcp(rg_cur c, const outer *o, rg_reply *r)
@@ -191,6 +306,8 @@ static status parse_tcp(rg_cur c, const outer *o, rg_reply *r)
      * filled in, so valid answers would fail it. The 32-bit secret in the
      * acknowledgement number is the real test of a reply. */
     r->kind = rst ? RG_REPLY_RST : RG_REPLY_SYNACK;
+    r->probe_proto = PROTO_TCP;
+    r->has_seq = true;
     r->from = o->src;
     r->reply_ttl = o->ttl;
     r->tcp_flags = flags;
@@ -208,6 +325,8 @@ static status parse_l4(uint8_t proto, rg_cur c, outer *o, rg_reply *r)
     o->l4len = rg_cur_left(&c);
     if (proto == PROTO_TCP)
         return parse_tcp(c, o, r);
+    if (proto == PROTO_UDP)
+        return parse_udp(c, o, r);
     if ((o->src.family == 4 && proto == PROTO_ICMP) ||
         (o->src.family == 6 && proto == PROTO_ICMPV6))
         return parse_icmp(c, o, r);

@@ -65,6 +65,8 @@ expect "--format s" "svg" --format s
 expect "--format svg,p keeps svg," "svg,png" --format svg,p
 expect "--format=h (split at '=' as bash does)" "html" --format = h
 expect "--asn-source offline,c" "offline,cymru" --asn-source offline,c
+expect "-P values" "$(printf '%s\n' icmp tcp udp)" -P ""
+expect "--protocol i" "icmp" --protocol i
 expect "-p takes a port list: nothing offered" "" -p ""
 expect "--rate takes a number: nothing offered" "" --rate ""
 expect_has "first word: the render subcommand" render re

@@ -1,8 +1,10 @@
 /* libFuzzer harness: every received packet goes through the reply parser
  * and then the matcher, as the engine does. The first input byte picks the
- * entry point (a whole IPv4/IPv6 packet, or an IPv6 socket's ICMPv6 or TCP
- * payload), the rest is the packet. Besides memory errors it checks what the
- * parser promises: an accepted reply names a probe of its own family.
+ * entry point (a whole IPv4/IPv6 packet, or an IPv6 socket's ICMPv6, TCP or
+ * UDP payload), the rest is the packet. Traces of every method (TCP, UDP,
+ * ICMP echo) sit behind the matcher. Besides memory errors it checks what
+ * the parser promises: an accepted reply names a probe of its own family;
+ * and the matcher's: a matched reply is of its trace's protocol.
  *
  *   tests/fuzz/run.sh reply      (or by hand:)
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
@@ -18,7 +20,8 @@
 #include "model/result.h"
 #include "probe/reply.h"
 
-static rg_trace traces[2];
+#define NTRACES 6
+static rg_trace traces[NTRACES];
 static rg_match_table table;
 
 /* Two traces whose signatures the seed corpus uses, so inputs can get past
@@ -32,18 +35,21 @@ static void setup(void)
     rg_addr d4, d6;
     rg_addr_parse("198.19.0.5", &d4);
     rg_addr_parse("2001:db8:310::5", &d6);
-    rg_trace_init(&traces[0], "v4", &d4, 80, 1, 30, 2);
-    rg_trace_init(&traces[1], "v6", &d6, 443, 1, 30, 2);
-    rg_addr_parse("198.18.0.2", &traces[0].src);
-    rg_addr_parse("2001:db8:100::2", &traces[1].src);
-    traces[0].sport = 40000;
-    traces[1].sport = 40001;
-    traces[0].seq_base = traces[1].seq_base = 0x10203040u;
-    for (unsigned ttl = 0; ttl <= 30; ttl++) { /* 0: the port probes */
-        rg_trace_set_sent(&traces[0], ttl, 2);
-        rg_trace_set_sent(&traces[1], ttl, 2);
+    /* TCP 80/443, UDP 33434, ICMP (port 0), each family; flows 40000 + i. */
+    static const uint16_t ports[NTRACES] = {80, 443, 33434, 33434, 0, 0};
+    static const uint8_t methods[NTRACES] = {RG_METHOD_TCP, RG_METHOD_TCP, RG_METHOD_UDP,
+                                             RG_METHOD_UDP, RG_METHOD_ICMP, RG_METHOD_ICMP};
+    for (size_t i = 0; i < NTRACES; i++) {
+        rg_trace *t = &traces[i];
+        rg_trace_init(t, i % 2 ? "v6" : "v4", i % 2 ? &d6 : &d4, ports[i], 1, 30, 2);
+        rg_addr_parse(i % 2 ? "2001:db8:100::2" : "198.18.0.2", &t->src);
+        t->sport = (uint16_t)(40000 + i);
+        t->method = methods[i];
+        t->seq_base = 0x10203040u;
+        for (unsigned ttl = 0; ttl <= 30; ttl++) /* 0: the port probes */
+            rg_trace_set_sent(t, ttl, 2);
     }
-    if (!rg_match_init(&table, traces, 2))
+    if (!rg_match_init(&table, traces, NTRACES))
         abort();
 }
 
@@ -59,15 +65,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rg_addr src, dst;
     rg_addr_parse("2001:db8:101::2", &src);
     rg_addr_parse("2001:db8:100::2", &dst);
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0:
         st = rg_reply_parse_packet(data + 1, size - 1, &r);
         break;
     case 1:
         st = rg_reply_parse_l4(58, data + 1, size - 1, &src, &dst, 64, &r);
         break;
-    default:
+    case 2:
         st = rg_reply_parse_l4(6, data + 1, size - 1, &src, &dst, 64, &r);
+        break;
+    default:
+        st = rg_reply_parse_l4(17, data + 1, size - 1, &src, &dst, 64, &r);
         break;
     }
     if (st != RG_PARSE_OK)
@@ -78,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rg_match m;
     if (rg_match_reply(&table, &r, &m)) {
         const rg_trace *t = &traces[m.trace];
-        if (!rg_addr_equal(&t->dst, &r.probe_dst) || m.attempt >= rg_trace_sent(t, m.ttl))
+        if (!rg_addr_equal(&t->dst, &r.probe_dst) || m.attempt >= rg_trace_sent(t, m.ttl) ||
+            r.probe_proto != rg_method_proto(t->method, t->dst.family))
             abort();
     }
     return 0;

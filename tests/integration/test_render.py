@@ -92,16 +92,16 @@ def test_error_lines_escape_what_they_quote():
 
 @test
 def test_run_too_many_traces_refused():
-    # 65 targets x 1024 ports: 66,560 traces, over the 65,536 a run may hold.
+    # 129 targets x 1024 ports: 132,096 traces, over the 131,072 a run may hold.
     # Refused before any name is resolved or any probe sent.
     from harness import PROBER, target
     main = sys.modules["__main__"]
-    addrs = [target("h1", 4, 600 + i) for i in range(65)]
+    addrs = [target("h1", 4, 600 + i) for i in range(129)]
     r = run(["ip", "netns", "exec", PROBER["netns"], *main.WRAP, main.BIN, "-p", "1-1024",
              *addrs], env={"ROUTEGRAPH_LAB_ONLY": "1"}, timeout=60 * (10 if main.WRAP else 1))
     lines = r.err.splitlines()
     assert r.rc == 2 and r.out == "" and len(lines) == 1, r
-    assert "65 targets x 1024 ports make 66560 traces" in lines[0], r
+    assert "129 targets x 1024 ports make 132096 traces" in lines[0], r
 
 
 def on_a_terminal(args, env):

@@ -174,6 +174,40 @@ class Routing(unittest.TestCase):
                                  (f"to-{i['peer']}", l.addr(r["name"], 4), l.addr(r["name"], 6)))
 
 
+class Scale(unittest.TestCase):
+    """Issue 14: the lab hosts at least 65,536 target addresses, spread over
+    hosts behind different routers and over the ECMP pair."""
+
+    def test_at_least_65536_target_addresses_per_family(self):
+        for fam in (4, 6):
+            n = sum(ipaddress.ip_network(t[f"v{fam}_prefix"]).num_addresses for t in TOPO.targets)
+            self.assertGreaterEqual(n, 65536, fam)
+
+    def test_target_networks_do_not_overlap(self):
+        for fam in (4, 6):
+            nets = [ipaddress.ip_network(t[f"v{fam}_prefix"]) for t in TOPO.targets]
+            nets += [ipaddress.ip_network(l.v4_prefix if fam == 4 else l.v6_prefix)
+                     for l in TOPO.links]
+            for i, a in enumerate(nets):
+                for b in nets[i + 1:]:
+                    self.assertFalse(a.overlaps(b), (a, b))
+
+    def test_wide_networks_take_different_paths(self):
+        wide = [t for t in TOPO.targets if TOPO.wide(t)]
+        self.assertGreaterEqual(len({t["host"] for t in wide}), 2)
+        self.assertGreaterEqual(len({t["branch_routers"][0][-1] for t in wide}), 2)
+        self.assertTrue(any(len(t["branches"]["4"]) > 1 for t in wide))
+        for t in wide:
+            first = next(f for f in TOPO.targets if f["host"] == t["host"])
+            self.assertFalse(TOPO.wide(first), t["name"])
+            for k in ("ports", "distance", "branches", "branch_routers", "responders"):
+                self.assertEqual(t[k], first[k], (t["name"], k))
+
+    def test_a_host_gets_one_listener_and_firewall(self):
+        hosts = [t["host"] for t in TOPO.host_targets()]
+        self.assertEqual(sorted(hosts), sorted(set(t["host"] for t in TOPO.targets)))
+
+
 class Dns(unittest.TestCase):
     zones = dnszone.build(TOPO)
 

@@ -96,8 +96,9 @@ void fn_net_sockets(const fn_net *net, rg_sockets *s)
     s->send4 = net->q[0].fd; /* never written to: rg_sockets_send is ours */
     s->send6 = -1;
     s->rx[RG_RX_ICMP4] = net->q[0].fd;
-    s->rx[RG_RX_TCP4] = net->q[1].fd;
-    s->rx[RG_RX_ICMP6] = s->rx[RG_RX_TCP6] = -1;
+    s->rx[RG_RX_L4_4] = net->q[1].fd;
+    s->rx[RG_RX_ICMP6] = s->rx[RG_RX_L4_6] = -1;
+    s->l4proto = 6;
 }
 
 const fn_dest *fn_find_dest(const fn_net *net, const rg_addr *dst)
@@ -332,7 +333,7 @@ long rg_sockets_recv(const rg_sockets *s, enum rg_rx which, uint8_t *buf,
 {
     (void)s;
     memset(meta, 0, sizeof *meta);
-    if (!current || (which != RG_RX_ICMP4 && which != RG_RX_TCP4))
+    if (!current || (which != RG_RX_ICMP4 && which != RG_RX_L4_4))
         return 0;
     fn_queue *q = &current->q[which == RG_RX_ICMP4 ? 0 : 1];
     uint64_t now = mono_ns();

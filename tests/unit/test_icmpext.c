@@ -371,7 +371,7 @@ static void test_reply_carries_extension(void **state)
     (void)state;
     uint8_t pkt[20 + sizeof v4_mpls];
     rg_probe_spec s = {.src = addr("198.18.0.2"), .dst = addr("198.19.0.5"),
-                       .sport = 40000, .dport = 80, .ttl = 4,
+                       .flow = 40000, .dport = 80, .ttl = 4,
                        .seq = rg_probe_seq(0x10203040u, 4, 1), .ip_id = 7};
     uint8_t *m = pkt + 20;
     memcpy(m, v4_mpls, sizeof v4_mpls);
@@ -411,7 +411,7 @@ static void test_reply_carries_extension_v6(void **state)
     (void)state;
     uint8_t m[sizeof v6_ifinfo];
     rg_probe_spec s = {.src = addr("2001:db8:100::2"), .dst = addr("2001:db8:310::5"),
-                       .sport = 40001, .dport = 443, .ttl = 6,
+                       .flow = 40001, .dport = 443, .ttl = 6,
                        .seq = rg_probe_seq(0x10203040u, 6, 0), .flow_label = 9};
     memcpy(m, v6_ifinfo, sizeof m);
     memset(m + 8, 0, 128);

@@ -11,6 +11,8 @@
 #include "engine/match.h"
 #include "model/result.h"
 #include "probe/probe.h"
+#include "probe/reply.h"
+#include "probe/wire.h"
 
 #define NTRACES 600
 
@@ -68,6 +70,8 @@ static rg_reply reply_for(const rg_trace *t, unsigned ttl, unsigned attempt)
     r.sport = t->sport;
     r.dport = t->dport;
     r.seq = rg_probe_seq(t->seq_base, ttl, attempt);
+    r.has_seq = true;
+    r.probe_proto = 6;
     return r;
 }
 
@@ -132,12 +136,99 @@ static void test_duplicate_signature_refused(void **state)
     rg_trace_free(&two[1]);
 }
 
+/* UDP and ICMP traces: real probe bytes, quoted by a router or answered,
+ * parsed and matched; what a forger cannot know is refused. */
+static size_t error_quoting(uint8_t *pkt, const uint8_t *probe, size_t quote)
+{
+    uint8_t *m = pkt + 20;
+    memset(pkt, 0, 28);
+    pkt[0] = 0x45;
+    rg_put_be16(pkt + 2, (uint16_t)(28 + quote));
+    pkt[8] = 60;
+    pkt[9] = 1;
+    rg_addr from = addr("198.18.1.2"), to = addr("198.18.0.2");
+    memcpy(pkt + 12, from.bytes, 4);
+    memcpy(pkt + 16, to.bytes, 4);
+    rg_put_be16(pkt + 10, rg_inet_checksum(pkt, 20));
+    m[0] = 11;
+    memcpy(m + 8, probe, quote);
+    rg_put_be16(m + 2, rg_inet_checksum(m, 8 + quote));
+    return 28 + quote;
+}
+
+static void test_udp_and_icmp_identity_round_trip(void **state)
+{
+    (void)state;
+    rg_trace tr[2];
+    rg_addr dst = addr("198.19.9.9");
+    for (int i = 0; i < 2; i++) {
+        assert_true(rg_trace_init(&tr[i], "m", &dst, i ? 0 : 33434, 1, 30, 6));
+        tr[i].src = addr("198.18.0.2");
+        tr[i].sport = 40000;
+        tr[i].method = i ? RG_METHOD_ICMP : RG_METHOD_UDP;
+        tr[i].seq_base = 0x5eed0000u + (uint32_t)i * 77777u;
+        for (unsigned ttl = 0; ttl <= 30; ttl++)
+            rg_trace_set_sent(&tr[i], ttl, 6);
+    }
+    rg_match_table m;
+    assert_true(rg_match_init(&m, tr, 2));
+    for (int i = 0; i < 2; i++)
+        for (unsigned ttl = 0; ttl <= 30; ttl++)
+            for (unsigned att = 0; att < 6; att++) {
+                rg_probe_spec s = {.src = tr[i].src, .dst = dst, .method = tr[i].method,
+                                   .flow = 40000, .dport = tr[i].dport, .ttl = 9,
+                                   .seq = rg_probe_seq(tr[i].seq_base, ttl, att),
+                                   .ident = rg_probe_ident(tr[i].seq_base, ttl, att)};
+                uint8_t probe[RG_PROBE_MAXLEN], pkt[128];
+                size_t pl = rg_probe_build(&s, probe, sizeof probe);
+                for (size_t quote = 28; quote <= pl; quote += pl - 28) {
+                    rg_reply r;
+                    rg_match got;
+                    size_t n = error_quoting(pkt, probe, quote);
+                    assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_OK);
+                    assert_true(rg_match_reply(&m, &r, &got));
+                    assert_int_equal(got.trace, i);
+                    assert_int_equal(got.ttl, ttl);
+                    assert_int_equal(got.attempt, att);
+                    /* The other method's trace never takes it. */
+                    r.probe_proto = i ? 17 : 1;
+                    assert_false(rg_match_reply(&m, &r, &got));
+                }
+            }
+    /* A quote whose payload seq disagrees with its ident: forged. */
+    rg_reply r;
+    memset(&r, 0, sizeof r);
+    r.probe_proto = 17;
+    r.probe_src = tr[0].src;
+    r.probe_dst = dst;
+    r.sport = 40000;
+    r.dport = 33434;
+    r.has_ident = true;
+    r.ident = rg_probe_ident(tr[0].seq_base, 3, 0);
+    rg_match got;
+    assert_true(rg_match_reply(&m, &r, &got));
+    r.has_seq = true;
+    r.seq = rg_probe_seq(tr[0].seq_base, 3, 0) ^ 0x100000;
+    assert_false(rg_match_reply(&m, &r, &got));
+    /* A UDP answer names its probe only through the seq it returns. */
+    r.has_ident = false;
+    r.seq = rg_probe_seq(tr[0].seq_base, 3, 0);
+    assert_true(rg_match_reply(&m, &r, &got));
+    assert_int_equal(got.ttl, 3);
+    r.has_seq = false;
+    assert_false(rg_match_reply(&m, &r, &got));
+    rg_match_free(&m);
+    rg_trace_free(&tr[0]);
+    rg_trace_free(&tr[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_probe_matches_itself),
         cmocka_unit_test(test_unsent_and_foreign_replies_rejected),
         cmocka_unit_test(test_duplicate_signature_refused),
+        cmocka_unit_test(test_udp_and_icmp_identity_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -54,6 +54,10 @@ static const struct valid_case VALID[] = {
     {{"--ipv6", "h"}, "family=6 targets=h"},
     {{"--ipv4", "--file", "t.txt"}, "family=4 file=t.txt"},
     {{"--sport", "1", "h"}, "sport=1 targets=h"},
+    {{"-P", "udp", "h"}, "method=1 targets=h"},
+    {{"--protocol=icmp", "h"}, "method=2 targets=h"},
+    {{"-Ptcp", "-P", "udp", "h"}, "method=1 targets=h"},
+    {{"--protocol", "tcp", "h"}, "method=0 targets=h"},
     {{"--sport=65535", "h"}, "sport=65535 targets=h"},
     {{"-w", "0.01", "h"}, "timeout=0.01 targets=h"},
     {{"-w", "60", "h"}, "timeout=60 targets=h"},
@@ -136,6 +140,9 @@ static const struct invalid_case INVALID[] = {
     {{"--rate", N10 N10 N10 N10 N10 N10},
      "--rate: '" N10 N10 N10 N10 "...' is out of range (1-1000000)"},
     {{"--sport", "0"}, "--sport: '0' is out of range (1-65535)"},
+    {{"-P", "sctp", "h"}, "-P: unknown protocol 'sctp' (tcp, udp or icmp)"},
+    {{"--protocol=UDP", "h"}, "--protocol: unknown protocol 'UDP' (tcp, udp or icmp)"},
+    {{"-P", "", "h"}, "-P: unknown protocol '' (tcp, udp or icmp)"},
     {{"--sport", "65536"}, "--sport: '65536' is out of range (1-65535)"},
     {{"-r", "6"}, "-r: '6' is out of range (0-5)"},
     {{"--retries", "-1"}, "--retries: '-1' is not a number (0-5)"},
@@ -267,6 +274,8 @@ static void apply_expect(struct expected *e, const char *key, const char *v)
         c->max_ttl = (unsigned)strtoul(v, NULL, 10);
     } else if (strcmp(key, "sport") == 0) {
         c->sport = (unsigned)strtoul(v, NULL, 10);
+    } else if (strcmp(key, "method") == 0) {
+        c->method = (uint8_t)strtoul(v, NULL, 10);
     } else if (strcmp(key, "timeout") == 0) {
         c->timeout = strtod(v, NULL);
     } else if (strcmp(key, "retries") == 0) {
@@ -348,6 +357,7 @@ static void check_config(size_t idx, const char *spec, const rg_config *got,
     CHECK(got->min_ttl == want->min_ttl);
     CHECK(got->max_ttl == want->max_ttl);
     CHECK(got->sport == want->sport);
+    CHECK(got->method == want->method);
     CHECK(got->timeout == want->timeout);
     CHECK(got->retries == want->retries);
     CHECK(got->rate == want->rate);
@@ -518,20 +528,24 @@ static void test_run_size_limits(void **state)
     char err[256];
     const char *all_ports[MAXARGS] = {"-p", "1-1024", "x"};
     assert_int_equal(parse_args(all_ports, &cfg, err, sizeof err), RG_OPT_RUN);
-    assert_true(rg_options_check_size(&cfg, 64, err, sizeof err)); /* 65,536 traces */
+    assert_true(rg_options_check_size(&cfg, 128, err, sizeof err)); /* 131,072 traces */
     assert_false(rg_options_check_size(&cfg, 65536, err, sizeof err));
     assert_string_equal(err, "65536 targets x 1024 ports make 67108864 traces, more than the "
-                             "65536 one run may hold; split the targets or the ports over "
+                             "131072 one run may hold; split the targets or the ports over "
                              "several runs");
-    assert_false(rg_options_check_size(&cfg, 65, err, sizeof err));
+    assert_false(rg_options_check_size(&cfg, 129, err, sizeof err));
     const char *deep[MAXARGS] = {"--max-ttl", "64", "-r", "5", "x"};
     assert_int_equal(parse_args(deep, &cfg, err, sizeof err), RG_OPT_RUN);
     /* 64 TTLs and the port probes' row, 5 + 1 + 2 attempts (rg_attempts_for) */
-    assert_true(rg_options_check_size(&cfg, 16131, err, sizeof err)); /* 8,388,120 slots */
-    assert_false(rg_options_check_size(&cfg, 16132, err, sizeof err));
-    assert_non_null(strstr(err, "16132 traces x 65 TTL rows x 8 attempts make 8388640 probe slots"));
+    assert_true(rg_options_check_size(&cfg, 32263, err, sizeof err)); /* 16,776,760 slots */
+    assert_false(rg_options_check_size(&cfg, 32264, err, sizeof err));
+    assert_non_null(strstr(err, "32264 traces x 65 TTL rows x 8 attempts make 16777280 probe slots"));
     const char *plain[MAXARGS] = {"x"};
     assert_int_equal(parse_args(plain, &cfg, err, sizeof err), RG_OPT_RUN);
+    assert_true(rg_options_check_size(&cfg, RG_MAX_TARGETS, err, sizeof err));
+    /* Issue 14's run: every target on two ports at the default TTLs. */
+    const char *two[MAXARGS] = {"-p", "80,443", "x"};
+    assert_int_equal(parse_args(two, &cfg, err, sizeof err), RG_OPT_RUN);
     assert_true(rg_options_check_size(&cfg, RG_MAX_TARGETS, err, sizeof err));
 }
 

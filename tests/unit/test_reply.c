@@ -26,7 +26,7 @@ static rg_addr addr(const char *s)
 static size_t probe4(uint8_t *buf)
 {
     rg_probe_spec s = {.src = addr("198.18.0.2"), .dst = addr("198.19.0.5"),
-                       .sport = 40000, .dport = 80, .ttl = 4,
+                       .flow = 40000, .dport = 80, .ttl = 4,
                        .seq = rg_probe_seq(SEQ_BASE, 4, 1), .ip_id = 7};
     return rg_probe_build(&s, buf, RG_PROBE_MAXLEN);
 }
@@ -34,7 +34,7 @@ static size_t probe4(uint8_t *buf)
 static size_t probe6(uint8_t *buf)
 {
     rg_probe_spec s = {.src = addr("2001:db8:100::2"), .dst = addr("2001:db8:310::5"),
-                       .sport = 40001, .dport = 443, .ttl = 6,
+                       .flow = 40001, .dport = 443, .ttl = 6,
                        .seq = rg_probe_seq(SEQ_BASE, 6, 0), .flow_label = 9};
     return rg_probe_build(&s, buf, RG_PROBE_MAXLEN);
 }
@@ -207,15 +207,15 @@ static void test_bad_icmp_checksum(void **state)
     assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_MALFORMED);
 }
 
-static void test_other_icmp_and_inner_udp_ignored(void **state)
+static void test_other_icmp_and_inner_protocol_ignored(void **state)
 {
     (void)state;
     uint8_t inner[RG_PROBE_MAXLEN], pkt[256];
     probe4(inner);
     rg_reply r;
-    size_t n = icmp4_error(pkt, "198.18.1.2", 0, 0, 5, inner, 28); /* echo reply */
+    size_t n = icmp4_error(pkt, "198.18.1.2", 5, 0, 5, inner, 28); /* redirect */
     assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_IGNORE);
-    inner[9] = 17;
+    inner[9] = 47; /* GRE: never a probe of ours */
     rg_put_be16(inner + 10, 0);
     rg_put_be16(inner + 10, rg_inet_checksum(inner, 20));
     n = icmp4_error(pkt, "198.18.1.2", 11, 0, 5, inner, 28);
@@ -386,6 +386,160 @@ static void test_random_bytes_never_crash(void **state)
     }
 }
 
+/* ---- UDP and ICMP echo probes ---- */
+
+static size_t method_probe4(uint8_t *buf, uint8_t method)
+{
+    rg_probe_spec s = {.src = addr("198.18.0.2"), .dst = addr("198.19.0.5"),
+                       .method = method, .flow = 40000, .dport = method == RG_METHOD_ICMP ? 0 : 80,
+                       .ttl = 4, .seq = rg_probe_seq(SEQ_BASE, 4, 1),
+                       .ident = rg_probe_ident(SEQ_BASE, 4, 1), .ip_id = 7};
+    return rg_probe_build(&s, buf, RG_PROBE_MAXLEN);
+}
+
+static void check_ids(const rg_reply *r, uint8_t proto, uint16_t dport, bool seq)
+{
+    rg_addr ps = addr("198.18.0.2"), pd = addr("198.19.0.5");
+    assert_int_equal(r->probe_proto, proto);
+    assert_true(rg_addr_equal(&r->probe_src, &ps));
+    assert_true(rg_addr_equal(&r->probe_dst, &pd));
+    assert_int_equal(r->sport, 40000);
+    assert_int_equal(r->dport, dport);
+    assert_true(r->has_ident);
+    assert_int_equal(r->ident, rg_probe_ident(SEQ_BASE, 4, 1));
+    assert_int_equal(r->has_seq, seq);
+    if (seq)
+        assert_int_equal(r->seq, rg_probe_seq(SEQ_BASE, 4, 1));
+}
+
+static void test_udp_quotes(void **state)
+{
+    (void)state;
+    uint8_t inner[RG_PROBE_MAXLEN], pkt[256];
+    size_t pl = method_probe4(inner, RG_METHOD_UDP);
+    assert_int_equal(pl, 34);
+    rg_reply r;
+    /* RFC 792's 8 bytes: the ident alone; the whole probe: the seq too. */
+    size_t n = icmp4_error(pkt, "198.18.1.2", 11, 0, 5, inner, 28);
+    assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_OK);
+    assert_int_equal(r.kind, RG_REPLY_TIME_EXCEEDED);
+    check_ids(&r, 17, 80, false);
+    n = icmp4_error(pkt, "198.18.1.2", 11, 0, 5, inner, pl);
+    assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_OK);
+    check_ids(&r, 17, 80, true);
+    /* Port unreachable for a UDP probe is its own kind; other codes not. */
+    n = icmp4_error(pkt, "198.19.0.5", 3, 3, 5, inner, pl);
+    assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_OK);
+    assert_int_equal(r.kind, RG_REPLY_PORT_UNREACH);
+    n = icmp4_error(pkt, "198.19.0.5", 3, 13, 5, inner, pl);
+    assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_OK);
+    assert_int_equal(r.kind, RG_REPLY_UNREACHABLE);
+    /* Every cut inside the 8 bytes is refused; none crashes. */
+    for (size_t cut = 20; cut < 28; cut++) {
+        n = icmp4_error(pkt, "198.18.1.2", 11, 0, 5, inner, cut);
+        assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_MALFORMED);
+    }
+}
+
+static void test_icmp_quotes_and_echo_reply(void **state)
+{
+    (void)state;
+    uint8_t inner[RG_PROBE_MAXLEN], pkt[256];
+    size_t pl = method_probe4(inner, RG_METHOD_ICMP);
+    rg_reply r;
+    size_t n = icmp4_error(pkt, "198.18.1.2", 11, 0, 5, inner, 28);
+    assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_OK);
+    check_ids(&r, 1, 0, false);
+    n = icmp4_error(pkt, "198.18.1.2", 11, 0, 5, inner, pl);
+    assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_OK);
+    check_ids(&r, 1, 0, true);
+    /* A quoted echo reply (not our request) is not a probe of ours. */
+    inner[20] = 0;
+    n = icmp4_error(pkt, "198.18.1.2", 11, 0, 5, inner, pl);
+    assert_int_equal(rg_reply_parse_packet(pkt, n, &r), RG_PARSE_IGNORE);
+    /* The destination's echo reply: the request's id, seq and payload back. */
+    method_probe4(inner, RG_METHOD_ICMP);
+    size_t ml = pl - 20;
+    size_t hl = ip4_header(pkt, 5, ml, 1, "198.19.0.5", "198.18.0.2");
+    memcpy(pkt + hl, inner + 20, ml);
+    pkt[hl] = 0; /* echo reply */
+    rg_put_be16(pkt + hl + 2, 0);
+    rg_put_be16(pkt + hl + 2, rg_inet_checksum(pkt + hl, ml));
+    assert_int_equal(rg_reply_parse_packet(pkt, hl + ml, &r), RG_PARSE_OK);
+    assert_int_equal(r.kind, RG_REPLY_ECHO);
+    check_ids(&r, 1, 0, true);
+    rg_addr from = addr("198.19.0.5");
+    assert_true(rg_addr_equal(&r.from, &from));
+    /* Cut short of the payload: no seq; of the header: refused. */
+    rg_put_be16(pkt + 2, (uint16_t)(hl + 8));
+    rg_put_be16(pkt + 10, 0);
+    rg_put_be16(pkt + 10, rg_inet_checksum(pkt, 20));
+    rg_put_be16(pkt + hl + 2, 0);
+    rg_put_be16(pkt + hl + 2, rg_inet_checksum(pkt + hl, 8));
+    assert_int_equal(rg_reply_parse_packet(pkt, hl + 8, &r), RG_PARSE_OK);
+    assert_false(r.has_seq);
+    for (size_t cut = 1; cut < 8; cut++)
+        assert_int_not_equal(rg_reply_parse_packet(pkt, hl + cut, &r), RG_PARSE_OK);
+}
+
+static void test_udp_answer(void **state)
+{
+    (void)state;
+    uint8_t pkt[64];
+    size_t hl = ip4_header(pkt, 5, 14, 17, "198.19.0.5", "198.18.0.2");
+    uint8_t *u = pkt + hl;
+    rg_put_be16(u, 80);
+    rg_put_be16(u + 2, 40000);
+    rg_put_be16(u + 4, 14);
+    rg_put_be16(u + 6, 0);
+    rg_put_be32(u + 8, rg_probe_seq(SEQ_BASE, 4, 1));
+    rg_put_be16(u + 12, 0);
+    rg_reply r;
+    assert_int_equal(rg_reply_parse_packet(pkt, hl + 14, &r), RG_PARSE_OK);
+    assert_int_equal(r.kind, RG_REPLY_UDP);
+    assert_int_equal(r.probe_proto, 17);
+    assert_int_equal(r.sport, 40000);
+    assert_int_equal(r.dport, 80);
+    assert_false(r.has_ident);
+    assert_true(r.has_seq);
+    assert_int_equal(r.seq, rg_probe_seq(SEQ_BASE, 4, 1));
+    rg_put_be16(u + 4, 15); /* longer than the datagram */
+    assert_int_equal(rg_reply_parse_packet(pkt, hl + 14, &r), RG_PARSE_MALFORMED);
+    rg_put_be16(u + 4, 8); /* no payload: nothing names a probe */
+    assert_int_equal(rg_reply_parse_packet(pkt, hl + 14, &r), RG_PARSE_OK);
+    assert_false(r.has_seq);
+    /* IPv6: the payload as the raw socket gives it. */
+    rg_addr src = addr("2001:db8:310::5"), dst = addr("2001:db8:100::2");
+    rg_put_be16(u + 4, 14);
+    assert_int_equal(rg_reply_parse_l4(17, u, 14, &src, &dst, 60, &r), RG_PARSE_OK);
+    assert_int_equal(r.kind, RG_REPLY_UDP);
+    assert_true(rg_addr_equal(&r.probe_dst, &src));
+    assert_int_equal(rg_reply_parse_l4(17, u, 7, &src, &dst, 60, &r), RG_PARSE_MALFORMED);
+}
+
+static void test_echo_reply_v6(void **state)
+{
+    (void)state;
+    rg_probe_spec s = {.src = addr("2001:db8:100::2"), .dst = addr("2001:db8:310::5"),
+                       .method = RG_METHOD_ICMP, .flow = 40001, .ttl = 6,
+                       .seq = rg_probe_seq(SEQ_BASE, 6, 0),
+                       .ident = rg_probe_ident(SEQ_BASE, 6, 0)};
+    uint8_t pkt[RG_PROBE_MAXLEN];
+    size_t n = rg_probe_build(&s, pkt, sizeof pkt);
+    uint8_t *m = pkt + 40;
+    m[0] = 129;
+    rg_reply r;
+    assert_int_equal(rg_reply_parse_l4(58, m, n - 40, &s.dst, &s.src, 60, &r), RG_PARSE_OK);
+    assert_int_equal(r.kind, RG_REPLY_ECHO);
+    assert_int_equal(r.probe_proto, 58);
+    assert_int_equal(r.sport, 40001);
+    assert_int_equal(r.ident, rg_probe_ident(SEQ_BASE, 6, 0));
+    assert_int_equal(r.seq, rg_probe_seq(SEQ_BASE, 6, 0));
+    assert_true(rg_addr_equal(&r.probe_dst, &s.dst));
+    m[0] = 128; /* an echo request is no reply */
+    assert_int_equal(rg_reply_parse_l4(58, m, n - 40, &s.dst, &s.src, 60, &r), RG_PARSE_IGNORE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,13 +550,17 @@ int main(void)
         cmocka_unit_test(test_quote_too_short_for_seq),
         cmocka_unit_test(test_lying_lengths),
         cmocka_unit_test(test_bad_icmp_checksum),
-        cmocka_unit_test(test_other_icmp_and_inner_udp_ignored),
+        cmocka_unit_test(test_other_icmp_and_inner_protocol_ignored),
         cmocka_unit_test(test_later_fragment_ignored),
         cmocka_unit_test(test_tcp_answers_v4),
         cmocka_unit_test(test_time_exceeded_v6_with_ext_headers),
         cmocka_unit_test(test_v6_ext_header_limits),
         cmocka_unit_test(test_tcp_answer_v6),
         cmocka_unit_test(test_random_bytes_never_crash),
+        cmocka_unit_test(test_udp_quotes),
+        cmocka_unit_test(test_icmp_quotes_and_echo_reply),
+        cmocka_unit_test(test_udp_answer),
+        cmocka_unit_test(test_echo_reply_v6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -566,6 +566,54 @@ static void test_extensions_beside_slots(void **state)
     rg_trace_free(&t);
 }
 
+/* -P udp: port unreachable closes (from another of the host's addresses
+ * too), an answer opens, silence is open-or-filtered; -P icmp: the echo
+ * reply opens. */
+static void test_conclude_other_methods(void **state)
+{
+    (void)state;
+    rg_trace t;
+    rg_addr dst = addr("198.19.0.5");
+    assert_true(rg_trace_init(&t, "x", &dst, 53, 1, 30, 2));
+    t.method = RG_METHOD_UDP;
+    answer(&t, 1, 0, "198.18.0.1", RG_REPLY_TIME_EXCEEDED, 10);
+    answer(&t, 2, 0, "198.18.33.2", RG_REPLY_PORT_UNREACH, 30);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_CLOSED);
+    assert_int_equal(t.reached_ttl, 2);
+    assert_false(t.stopped_by_unreachable);
+    char code[8], port[16];
+    assert_string_equal(rg_probe_code(rg_trace_deciding(&t), code, sizeof code), "3");
+    assert_string_equal(rg_trace_port_text(&t, port, sizeof port), "53/udp");
+
+    rg_trace_probe(&t, 2, 0)->kind = RG_REPLY_UDP;
+    rg_trace_probe(&t, 2, 0)->from = dst;
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_OPEN);
+    assert_string_equal(rg_probe_code(rg_trace_deciding(&t), code, sizeof code), "U");
+
+    memset(rg_trace_probe(&t, 2, 0), 0, sizeof(rg_probe));
+    answer(&t, 2, 0, "", RG_REPLY_NONE, 0);
+    answer(&t, 3, 0, "", RG_REPLY_NONE, 0);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_UNKNOWN);
+    assert_int_equal(t.unknown_why, RG_WHY_OPEN_FILTERED);
+    assert_string_equal(rg_unknown_why_name(RG_WHY_OPEN_FILTERED), "open-or-filtered");
+
+    /* The same silence on an ICMP trace is filtered; an echo reply opens. */
+    t.method = RG_METHOD_ICMP;
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_FILTERED);
+    answer(&t, 4, 0, "198.19.0.5", RG_REPLY_ECHO, 40);
+    rg_trace_conclude(&t);
+    assert_int_equal(t.state, RG_PORT_OPEN);
+    assert_int_equal(t.reached_ttl, 4);
+    assert_string_equal(rg_probe_code(rg_trace_deciding(&t), code, sizeof code), "0");
+    assert_string_equal(rg_trace_port_text(&t, port, sizeof port), "icmp");
+    assert_string_equal(rg_reply_kind_name(RG_REPLY_ECHO), "echo-reply");
+    rg_trace_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -582,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_dedupe_keeps_first_in_order),
         cmocka_unit_test(test_hosts_collected_sorted_unique),
         cmocka_unit_test(test_extensions_beside_slots),
+        cmocka_unit_test(test_conclude_other_methods),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
