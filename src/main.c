@@ -19,6 +19,7 @@
 #include "cli/resolve.h"
 #include "cli/targets.h"
 #include "engine/engine.h"
+#include "engine/multipath.h"
 #include "engine/privs.h"
 #include "engine/sockets.h"
 #include "model/result.h"
@@ -355,6 +356,16 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         status = EXIT_USAGE;
         goto out;
     }
+    if (cfg->multipath && cfg->method != RG_METHOD_TCP) {
+        say("--multipath: only with -P tcp for now (its flows vary the TCP source port)");
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (cfg->multipath && (watching || (cfg->formats & RG_FMT_JSONL))) {
+        say("--multipath: not with watch or --format jsonl (its branches come after every trace)");
+        status = EXIT_USAGE;
+        goto out;
+    }
     if (watching) {
         /* Every round reuses the traces' slots (watch.h): all of them now. */
         for (size_t i = 0; i < run.ntraces; i++)
@@ -394,6 +405,11 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
                          .trace_done_ctx = streaming ? &stream : NULL};
     bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, rg_stop_flag(),
                              err, sizeof err);
+    if (ran && cfg->multipath && !run.interrupted) {
+        rg_mp_opts mo = {.confidence = cfg->multipath, .rate = cfg->rate,
+                         .timeout = cfg->timeout};
+        ran = rg_multipath_run(&run, socks, &mo, rg_stop_flag(), err, sizeof err);
+    }
     rg_sockets_close(socks);
     rg_progress_finish(&prog);
     if (!ran) {

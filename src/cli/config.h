@@ -66,6 +66,7 @@ typedef struct rg_config {
     unsigned rate;           /* probes per second, whole run */
     unsigned gap;            /* silent TTLs past the last answer that end a trace */
     unsigned stop_set;       /* 0 = off; else Doubletree mode starting at this TTL */
+    unsigned multipath;      /* 0 = off; else MDA's confidence, 95 or 99 */
     unsigned max_inflight;   /* traces started and not done at once */
     enum rg_family_pref family;
     const char *output;      /* -o PREFIX, NULL = stdout for the table */

@@ -40,6 +40,7 @@ enum {
     OPT_GAP,
     OPT_FORMAT,
     OPT_STOP_SET,
+    OPT_MULTIPATH,
     OPT_ASN_DB,
     OPT_MMDB,
     OPT_ASN_SOURCE,
@@ -76,6 +77,7 @@ static const struct option LONGOPTS[] = {
     {"gap", required_argument, NULL, OPT_GAP},
     {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
     {"stop-set", optional_argument, NULL, OPT_STOP_SET},
+    {"multipath", optional_argument, NULL, OPT_MULTIPATH},
     {"asn-db", required_argument, NULL, OPT_ASN_DB},
     {"mmdb", required_argument, NULL, OPT_MMDB},
     {"country-db", required_argument, NULL, OPT_COUNTRY_DB},
@@ -691,6 +693,13 @@ static int apply(int c, const char *name, const char *arg, rg_config *cfg,
     case OPT_STOP_SET:
         cfg->stop_set = RG_DEFAULT_STOP_SET;
         return arg ? opt_uint(name, arg, 2, RG_MAX_TTL, &cfg->stop_set, err, errlen) : 0;
+    case OPT_MULTIPATH:
+        cfg->multipath = 95;
+        if (arg && strcmp(arg, "95") != 0 && strcmp(arg, "99") != 0)
+            return fail(err, errlen, "%s: confidence must be 95 or 99, not '%.32s'", name, arg);
+        if (arg)
+            cfg->multipath = (unsigned)atoi(arg);
+        return 0;
     case '4':
         seen->v4 = true;
         cfg->family = RG_FAMILY_4;

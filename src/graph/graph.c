@@ -170,11 +170,23 @@ static bool add_edge(builder *b, size_t from, size_t to, size_t trace, unsigned 
 
 /* ---- host nodes ---- */
 
+/* The trace that draws mpath's branches: the first one pointing at it. */
+static bool draws_mpath(const rg_run *run, size_t i)
+{
+    const rg_mpath *m = run->traces[i].mpath;
+    if (!m)
+        return false;
+    for (size_t j = 0; j < i; j++)
+        if (run->traces[j].mpath == m)
+            return false;
+    return true;
+}
+
 static size_t count_addresses(const rg_run *run)
 {
     size_t n = 0;
     for (size_t i = 0; i < run->ntraces; i++)
-        n += 1 + path_len(&run->traces[i]);
+        n += 1 + path_len(&run->traces[i]) + (draws_mpath(run, i) ? run->traces[i].mpath->nobs : 0);
     return n;
 }
 
@@ -196,6 +208,9 @@ static bool add_hosts(builder *b)
             if (a)
                 all[n++] = *a;
         }
+        for (size_t k = 0; draws_mpath(run, i) && k < t->mpath->nobs; k++)
+            if (t->mpath->obs[k].from.family)
+                all[n++] = t->mpath->obs[k].from;
     }
     qsort(all, n, sizeof *all, addr_cmp);
     bool ok = true;
@@ -450,6 +465,55 @@ static bool make_paths(builder *b)
     keymap_free(&unks);
     keymap_free(&ends);
     return ok;
+}
+
+/* ---- multipath branches ---- */
+
+static bool has_edge(const rg_graph *g, size_t from, size_t to)
+{
+    for (size_t i = 0; i < g->nedges; i++)
+        if (g->edges[i].from == from && g->edges[i].to == to)
+            return true;
+    return false;
+}
+
+#define MP_MAX_PREDS 256u
+
+/* The edges into the branches MDA found at ttl. */
+static bool mpath_ttl_edges(builder *b, size_t i, const rg_mpath *m, unsigned ttl)
+{
+    rg_addr br[MP_MAX_PREDS], pr[MP_MAX_PREDS];
+    size_t nb = rg_mpath_branches(m, ttl, br, MP_MAX_PREDS);
+    for (size_t k = 0; k < nb && k < MP_MAX_PREDS; k++) {
+        size_t to = rg_graph_host(b->g, &br[k]);
+        size_t np = ttl == m->first_ttl ? 1 : rg_mpath_preds(m, ttl, &br[k], pr, MP_MAX_PREDS);
+        for (size_t j = 0; to != RG_GRAPH_NONE && j < np && j < MP_MAX_PREDS; j++) {
+            size_t from = ttl == m->first_ttl ? 0 : rg_graph_host(b->g, &pr[j]);
+            if (from == RG_GRAPH_NONE || from == to || has_edge(b->g, from, to))
+                continue;
+            if (!add_edge(b, from, to, i, ttl, false))
+                return false;
+            rg_gedge *e = &b->g->edges[b->g->nedges - 1];
+            e->multipath = true;
+            e->mp_rule_met = m->hop_state[ttl] == RG_MP_HOP_RULE ||
+                             m->hop_state[ttl] == RG_MP_HOP_SHARED;
+            e->mp_confidence = m->confidence;
+        }
+    }
+    return true;
+}
+
+static bool mpath_edges(builder *b)
+{
+    for (size_t i = 0; i < b->run->ntraces; i++) {
+        if (!draws_mpath(b->run, i))
+            continue;
+        const rg_mpath *m = b->run->traces[i].mpath;
+        for (unsigned ttl = m->first_ttl; ttl && ttl <= m->last_ttl; ttl++)
+            if (!mpath_ttl_edges(b, i, m, ttl))
+                return false;
+    }
+    return true;
 }
 
 /* ---- traces, destinations ---- */
@@ -806,7 +870,7 @@ static bool build(builder *b)
         return false;
     if (b->run->ntraces == 0)
         return true;
-    return make_paths(b) && find_splits(b);
+    return make_paths(b) && find_splits(b) && mpath_edges(b);
 }
 
 rg_graph *rg_graph_build(const rg_run *run)

@@ -23,6 +23,10 @@
  *   paths, a split records the last node they shared. Paths are compared
  *   by their known hosts, TTL by TTL; a router's final unreachable is a
  *   filter, not a route, and does not count as a different path.
+ * - With --multipath, every branch MDA found is a HOST node and every edge
+ *   between branches an edge marked multipath (once, under the first trace
+ *   to that destination), so diamonds are drawn side by side inside their
+ *   AS clusters; an edge the trace's own path already has is not repeated.
  * - Everything is deterministic for a given run: host nodes in address order,
  *   unk and end nodes in the order the traces first need them, edges in trace
  *   then TTL order, clusters by AS number.
@@ -104,6 +108,11 @@ typedef struct rg_gedge {
     unsigned ttl;             /* TTL of `to`; 0 for the edge into an END */
     bool inferred;            /* `to` was inferred from other traces, not measured */
     bool split;               /* leaves a split node for a representative trace */
+    /* --multipath: a branch MDA found (model/mpath.h), drawn beside the
+     * trace's own path; the confidence and whether the stopping rule was
+     * met at `to`'s TTL (false: the probe budget ended it). */
+    bool multipath, mp_rule_met;
+    unsigned mp_confidence;
 } rg_gedge;
 
 typedef struct rg_gtrace {

@@ -724,6 +724,119 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
     return ok;
 }
 
+/* ---- multipath (a trace's "multipath" member) ---- */
+
+static bool read_mp_branch(reader *r, json_t *o, rg_mpath *m, unsigned ttl)
+{
+    rg_addr a;
+    json_t *flows;
+    if (!json_is_object(o))
+        return fail(r, "expected an object");
+    if (!get_addr(r, o, "address", REQUIRED, m->dst.family, &a) ||
+        !get_container(r, o, "flows", REQUIRED, true, &flows))
+        return false;
+    size_t mark = push_key(r, "flows");
+    bool ok = true;
+    for (size_t i = 0; ok && i < json_array_size(flows); i++) {
+        json_t *f = json_array_get(flows, i);
+        json_int_t v = json_is_integer(f) ? json_integer_value(f) : -1;
+        size_t m2 = push_index(r, i);
+        if (v < 0 || v > 65535)
+            ok = fail(r, "expected an integer from 0 to 65535");
+        rg_mp_obs ob = {.from = a, .flow = (uint16_t)v, .ttl = (uint8_t)ttl,
+                        .kind = rg_addr_equal(&a, &m->dst) ? RG_REPLY_SYNACK
+                                                           : RG_REPLY_TIME_EXCEEDED};
+        ok = ok && (rg_mpath_add(m, &ob) || fail(r, "out of memory"));
+        pop(r, m2);
+    }
+    pop(r, mark);
+    return ok;
+}
+
+static const char *const MP_RULE[] = {"not-explored", "met", "probe-budget", "shared"};
+
+static bool read_mp_hop(reader *r, json_t *o, rg_mpath *m)
+{
+    long long ttl;
+    size_t rule;
+    json_t *branches;
+    if (!json_is_object(o))
+        return fail(r, "expected an object");
+    if (!get_int(r, o, "ttl", REQUIRED, m->last_ttl + 1, 255, &ttl, NULL) ||
+        !get_enum(r, o, "stopping_rule", MP_RULE, 4, &rule) ||
+        !get_container(r, o, "branches", REQUIRED, true, &branches))
+        return false;
+    if (!m->first_ttl)
+        m->first_ttl = (unsigned)ttl;
+    m->last_ttl = (unsigned)ttl;
+    m->hop_state[ttl] = (uint8_t)rule; /* MP_RULE is in enum rg_mp_hop_state's order */
+    size_t mark = push_key(r, "branches");
+    bool ok = true;
+    for (size_t i = 0; ok && i < json_array_size(branches); i++) {
+        size_t m2 = push_index(r, i);
+        ok = read_mp_branch(r, json_array_get(branches, i), m, (unsigned)ttl);
+        pop(r, m2);
+    }
+    pop(r, mark);
+    return ok;
+}
+
+static bool read_mpath(reader *r, json_t *o, const rg_trace *t, rg_mpath *m)
+{
+    long long conf, port, probes;
+    json_t *hops;
+    if (!get_int(r, o, "confidence", REQUIRED, 95, 99, &conf, NULL) ||
+        !get_int(r, o, "port", REQUIRED, 1, 65535, &port, NULL) ||
+        !get_int(r, o, "probes", REQUIRED, 0, INT64_MAX, &probes, NULL) ||
+        !get_container(r, o, "hops", REQUIRED, true, &hops))
+        return false;
+    if (conf != 95 && conf != 99) {
+        size_t mark = push_key(r, "confidence");
+        fail(r, "expected 95 or 99");
+        pop(r, mark);
+        return false;
+    }
+    rg_mpath_init(m, &t->dst, (uint16_t)port, (unsigned)conf);
+    m->probes = (uint64_t)probes;
+    size_t mark = push_key(r, "hops");
+    bool ok = true;
+    for (size_t i = 0; ok && i < json_array_size(hops); i++) {
+        size_t m2 = push_index(r, i);
+        ok = read_mp_hop(r, json_array_get(hops, i), m);
+        pop(r, m2);
+    }
+    pop(r, mark);
+    return ok;
+}
+
+/* Traces to one address carry the same discovery: read once, shared. */
+static bool read_mpaths(reader *r, json_t *a, rg_run *run)
+{
+    for (size_t i = 0; i < run->ntraces; i++) {
+        rg_trace *t = &run->traces[i];
+        json_t *o;
+        size_t mark = push_index(r, i);
+        bool ok = get_container(r, json_array_get(a, i), "multipath", OPTIONAL, false, &o);
+        size_t j = 0;
+        while (ok && o && j < run->nmpaths && !rg_addr_equal(&run->mpaths[j].dst, &t->dst))
+            j++;
+        if (ok && o && j == run->nmpaths) {
+            if (!run->mpaths)
+                run->mpaths = calloc(run->ntraces, sizeof *run->mpaths);
+            ok = run->mpaths || fail(r, "out of memory");
+            size_t m2 = push_key(r, "multipath");
+            ok = ok && read_mpath(r, o, t, &run->mpaths[run->nmpaths++]);
+            pop(r, m2);
+        }
+        if (ok && o)
+            t->mpath = &run->mpaths[j];
+        pop(r, mark);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 static bool read_traces(reader *r, json_t *doc, rg_run *run)
 {
     json_t *a;
@@ -740,6 +853,7 @@ static bool read_traces(reader *r, json_t *doc, rg_run *run)
         ok = read_trace(r, json_array_get(a, i), &run->traces[i]);
         pop(r, m2);
     }
+    ok = ok && read_mpaths(r, a, run);
     pop(r, mark);
     return ok;
 }

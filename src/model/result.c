@@ -782,6 +782,8 @@ bool rg_run_collect_hosts(rg_run *run)
         const rg_trace *t = &run->traces[i];
         cap += 1 + rg_trace_slots(t);
     }
+    for (size_t i = 0; i < run->nmpaths; i++)
+        cap += run->mpaths[i].nobs;
     run->hosts = calloc(cap ? cap : 1, sizeof *run->hosts);
     if (!run->hosts)
         return false;
@@ -793,6 +795,10 @@ bool rg_run_collect_hosts(rg_run *run)
             if (t->probes[k].kind != RG_REPLY_NONE)
                 run->hosts[n++].addr = t->probes[k].from;
     }
+    for (size_t i = 0; i < run->nmpaths; i++) /* --multipath's branches */
+        for (size_t k = 0; k < run->mpaths[i].nobs; k++)
+            if (run->mpaths[i].obs[k].from.family)
+                run->hosts[n++].addr = run->mpaths[i].obs[k].from;
     hosts_sort(run, n);
     return true;
 }
@@ -838,6 +844,9 @@ void rg_run_free(rg_run *run)
         free(run->unresolved[i].why);
     }
     free(run->unresolved);
+    for (size_t i = 0; i < run->nmpaths; i++)
+        rg_mpath_free(&run->mpaths[i]);
+    free(run->mpaths);
     memset(run, 0, sizeof *run);
 }
 

@@ -17,6 +17,7 @@
 #include "../probe/probe.h" /* enum rg_method */
 #include "../probe/reply.h" /* enum rg_reply_kind, the codec's */
 #include "../util/addr.h"
+#include "mpath.h"
 
 /* Each outcome its own word (docs/routegraph.1, OUTPUT). */
 enum rg_port_state {
@@ -131,6 +132,9 @@ typedef struct rg_trace {
     /* The run was stopped (a signal) before this trace ended: what it shows
      * is what was measured until then. Set by the engine, not by conclude. */
     bool incomplete;
+    /* --multipath: every branch found towards dst (shared by the traces
+     * to that address; owned by the run's mpaths); NULL when not run. */
+    const rg_mpath *mpath;
 } rg_trace;
 
 typedef struct rg_run_stats {
@@ -188,6 +192,8 @@ typedef struct rg_run {
     const char *as_credit;    /* static text the AS data's licence asks to show; NULL = none */
     bool interrupted;         /* stopped by a signal; unfinished traces are incomplete */
     const char *country_credit; /* the same for the country data */
+    rg_mpath *mpaths;         /* owned: --multipath, one per destination */
+    size_t nmpaths;
 } rg_run;
 
 /* Allocates the probe slots; false on allocation failure. Takes a copy of target. */

@@ -481,17 +481,40 @@ static void put_split_label(FILE *f, const rg_graph *g, const rg_gedge *e)
             g->traces[e->trace].port, rg_dot_trace_color(e->trace));
 }
 
+/* The first multipath edge out of a node MDA found two or more branches
+ * behind at one TTL: it carries the confidence reached, once per fork. */
+static bool first_fork_edge(const rg_graph *g, const rg_gedge *e)
+{
+    size_t n = 0;
+    const rg_gedge *first = NULL;
+    for (size_t i = 0; i < g->nedges; i++) {
+        const rg_gedge *x = &g->edges[i];
+        if (x->from != e->from || x->ttl != e->ttl || x->trace != e->trace)
+            continue;
+        n++;
+        if (!first && x->multipath)
+            first = x;
+    }
+    return n >= 2 && first == e;
+}
+
 static void put_edge(FILE *f, const rg_graph *g, const rg_gedge *e)
 {
     put_edge_ends(f, g, e);
     fprintf(f, " [color=\"%s\", style=%s, tooltip=\"", rg_dot_trace_color(e->trace),
-            e->inferred ? "dotted" : rg_dot_trace_style(e->trace));
+            e->inferred ? "dotted" : e->multipath ? "dashed" : rg_dot_trace_style(e->trace));
     put_target_port(f, &g->traces[e->trace], ESC_DOT);
     if (e->ttl)
         fprintf(f, " TTL %u%s", e->ttl, e->inferred ? " (inferred from other traces)" : "");
+    if (e->multipath)
+        fprintf(f, " multipath branch, MDA %u%%: %s", e->mp_confidence,
+                e->mp_rule_met ? "stopping rule met" : "probe budget reached first");
     fputc('"', f);
     if (e->split && g->nodes[e->from].nsplits == 1)
         put_split_label(f, g, e);
+    else if (e->multipath && first_fork_edge(g, e))
+        fprintf(f, ", taillabel=\"MDA %u%%%s\", labelfontsize=9", e->mp_confidence,
+                e->mp_rule_met ? "" : "?");
     fputs("];\n", f);
 }
 

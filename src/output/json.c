@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../util/utf8.h"
+#include "mpath_json.h"
 
 #ifndef RG_VERSION
 #define RG_VERSION "0.0.0"
@@ -138,6 +139,7 @@ static json_t *options_json(const rg_config *cfg)
     ok &= put(o, "rate", json_integer(cfg->rate));
     ok &= put(o, "gap", json_integer(cfg->gap));
     ok &= put(o, "stop_set", uint_or_null(cfg->stop_set));
+    ok &= put(o, "multipath", uint_or_null(cfg->multipath));
     ok &= put(o, "family", json_string(family_name(cfg->family)));
     ok &= put(o, "no_dns", json_boolean(cfg->no_dns));
     return finish(o, ok);
@@ -496,6 +498,8 @@ static json_t *trace_json(const rg_run *run, const rg_trace *t, unsigned gap)
     ok &= put(o, "as_path", as_path_json(run, t));
     ok &= put(o, "port_probes", port_probes_json(t));
     ok &= put(o, "hops", hops_json(run, t));
+    if (t->mpath)
+        ok &= put(o, "multipath", rg_json_mpath(t->mpath));
     return finish(o, ok);
 }
 

@@ -8,8 +8,11 @@
 #include "text.h"
 #include "../model/unreach.h"
 
-/* An address (at most RG_ADDR_STRLEN - 1 chars) in brackets plus ":65535", or a cell. */
-#define RG_CELL_LEN (RG_ADDR_STRLEN + 16)
+/* --multipath: a cell lists at most this many branches, then "+N". */
+#define TABLE_MAX_BRANCHES 8u
+/* An address (at most RG_ADDR_STRLEN - 1 chars) in brackets plus ":65535",
+ * or a cell: up to TABLE_MAX_BRANCHES addresses joined by '/'. */
+#define RG_CELL_LEN (TABLE_MAX_BRANCHES * RG_ADDR_STRLEN + 32)
 
 /* Padding is owed rather than written, so that a line never ends in spaces
  * however many blank cells close it. */
@@ -85,11 +88,37 @@ static const char *ext_mark(const rg_trace *t, const rg_probe *p)
     return e->nlabels ? (e->nifs ? "MI" : "M") : (e->nifs ? "I" : "");
 }
 
+/* --multipath: the branches found at ttl joined by '/' into buf, when
+ * there are two or more; false (buf untouched) otherwise. */
+static bool branches_text(const rg_trace *t, unsigned ttl, char *buf, size_t len)
+{
+    rg_addr b[TABLE_MAX_BRANCHES];
+    size_t n = t->mpath ? rg_mpath_branches(t->mpath, ttl, b, TABLE_MAX_BRANCHES) : 0;
+    if (n < 2)
+        return false;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && i < TABLE_MAX_BRANCHES && used < len; i++) {
+        char a[RG_ADDR_STRLEN];
+        int w = snprintf(buf + used, len - used, "%s%s", i ? "/" : "",
+                         b[i].family ? rg_addr_format(&b[i], a, sizeof a) : "*");
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (n > TABLE_MAX_BRANCHES && used < len)
+        snprintf(buf + used, len - used, "/+%zu", n - TABLE_MAX_BRANCHES);
+    return true;
+}
+
 static const char *cell_text(const rg_trace *t, unsigned ttl, char *buf,
                              size_t len)
 {
     char a[RG_ADDR_STRLEN], code[8];
     const rg_probe *p = rg_trace_shown(t, ttl);
+    char many[RG_CELL_LEN];
+    if (branches_text(t, ttl, many, sizeof many)) {
+        snprintf(buf, len, "%s %s", many, p ? rg_probe_code(p, code, sizeof code) : "11");
+        return buf;
+    }
     const rg_addr *inferred = rg_trace_inferred(t, ttl);
     if (!p && inferred) {
         /* Known from other traces, not measured on this one's flow. */

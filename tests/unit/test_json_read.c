@@ -993,6 +993,68 @@ static void test_c0_in_names_refused(void **state)
     json_decref(doc);
 }
 
+
+/* --multipath: the discovery comes back, shared by the traces to its
+ * address, and writes the same member again; a bad one is one error. */
+static void test_multipath_round_trip(void **state)
+{
+    (void)state;
+    rg_run run = {0}, back;
+    rg_config cfg = config();
+    cfg.multipath = 99;
+    add_trace(&run, "d", "198.18.9.9", 80);
+    add_trace(&run, "d", "198.18.9.9", 443); /* moves the traces: t taken after */
+    const rg_trace *t = &run.traces[0];
+    run.mpaths = calloc(1, sizeof *run.mpaths);
+    assert_non_null(run.mpaths);
+    run.nmpaths = 1;
+    rg_mpath *m = &run.mpaths[0];
+    rg_mpath_init(m, &t->dst, 80, 99);
+    m->first_ttl = 1;
+    m->last_ttl = 2;
+    m->probes = 17;
+    m->hop_state[1] = RG_MP_HOP_RULE;
+    m->hop_state[2] = RG_MP_HOP_LIMIT;
+    static const char *const from[] = {"198.18.1.1", "198.18.2.1", "198.18.3.1"};
+    for (unsigned i = 0; i < 3; i++) {
+        rg_mp_obs o = {.flow = (uint16_t)(5000 + i), .ttl = (uint8_t)(i ? 2 : 1),
+                       .kind = RG_REPLY_TIME_EXCEEDED};
+        assert_true(rg_addr_parse(from[i], &o.from));
+        assert_true(rg_mpath_add(m, &o));
+    }
+    run.traces[0].mpath = run.traces[1].mpath = m;
+    char *text = dump(&run, &cfg);
+    char err[256] = "";
+    assert_true(rg_json_read_buffer(text, strlen(text), &back, err, sizeof err));
+    assert_int_equal(back.nmpaths, 1);
+    assert_ptr_equal(back.traces[0].mpath, &back.mpaths[0]);
+    assert_ptr_equal(back.traces[1].mpath, &back.mpaths[0]);
+    const rg_mpath *b = &back.mpaths[0];
+    assert_int_equal(b->confidence, 99);
+    assert_int_equal(b->probes, 17);
+    assert_int_equal(b->first_ttl, 1);
+    assert_int_equal(b->last_ttl, 2);
+    assert_int_equal(b->hop_state[2], RG_MP_HOP_LIMIT);
+    assert_int_equal(b->nobs, 3);
+    json_t *d1 = rg_json_build(&run, &cfg), *d2 = rg_json_build(&back, &cfg);
+    assert_non_null(d1);
+    assert_non_null(d2);
+    for (size_t i = 0; i < 2; i++)
+        assert_true(json_equal(json_object_get(trace(d1, i), "multipath"),
+                               json_object_get(trace(d2, i), "multipath")));
+    json_decref(d1);
+    json_decref(d2);
+    rg_run_free(&back);
+    /* a confidence MDA does not run at */
+    char *bad = strstr(text, "\"confidence\": 99");
+    assert_non_null(bad);
+    memcpy(bad, "\"confidence\": 97", 16);
+    assert_false(rg_json_read_buffer(text, strlen(text), &back, err, sizeof err));
+    assert_string_equal(err, "$.traces[0].multipath.confidence: expected 95 or 99");
+    free(text);
+    rg_run_free(&run);
+}
+
 int main(void)
 {
     json_set_alloc_funcs(counting_malloc, counting_free);
@@ -1007,6 +1069,7 @@ int main(void)
         cmocka_unit_test(test_estimate_covers_jansson),
         cmocka_unit_test(test_memory_budget),
         cmocka_unit_test(test_c1_refused),
+        cmocka_unit_test(test_multipath_round_trip),
         cmocka_unit_test(test_c0_in_names_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,6 +72,9 @@ static const struct valid_case VALID[] = {
     {{"--gap", "1", "h"}, "gap=1 targets=h"},
     {{"--stop-set", "h"}, "stopset=3 targets=h"},
     {{"--stop-set=7", "h"}, "stopset=7 targets=h"},
+    {{"--multipath", "h"}, "multipath=95 targets=h"},
+    {{"--multipath=95", "h"}, "multipath=95 targets=h"},
+    {{"--multipath=99", "h"}, "multipath=99 targets=h"},
     {{"--asn-source", "none", "h"}, "asnsrc=0 targets=h"},
     {{"--asn-source", "offline,cymru", "h"}, "asnsrc=3 targets=h"},
     {{"--asn-source=cymru", "h"}, "asnsrc=2 targets=h"},
@@ -107,7 +110,10 @@ static const struct invalid_case INVALID[] = {
     {{"-x"}, "unknown option '-x'"},
     {{"-\x01"}, "unknown option '-\\x01'"},
     {{"--m", "1"}, "unknown option '--m' (did you mean --min-ttl or --max-ttl or "
-                   "--max-inflight or --mmdb or --metrics? long options are not abbreviated)"},
+                   "--max-inflight or --multipath or --mmdb or --metrics? long options are not abbreviated)"},
+    {{"--multipath=90", "h"}, "--multipath: confidence must be 95 or 99, not '90'"},
+    {{"--multipath=", "h"}, "--multipath: confidence must be 95 or 99, not ''"},
+    {{"--multipath=95x", "h"}, "--multipath: confidence must be 95 or 99, not '95x'"},
     {{"--max-inflight", "0"}, "--max-inflight: '0' is out of range (1-65536)"},
     {{"--max-inflight", "65537"}, "--max-inflight: '65537' is out of range (1-65536)"},
     {{"--graph-level", "ases", "h"},
@@ -284,6 +290,8 @@ static void apply_expect(struct expected *e, const char *key, const char *v)
         c->rate = (unsigned)strtoul(v, NULL, 10);
     } else if (strcmp(key, "gap") == 0) {
         c->gap = (unsigned)strtoul(v, NULL, 10);
+    } else if (strcmp(key, "multipath") == 0) {
+        c->multipath = (unsigned)strtoul(v, NULL, 10);
     } else if (strcmp(key, "stopset") == 0) {
         c->stop_set = (unsigned)strtoul(v, NULL, 10);
     } else if (strcmp(key, "asnsrc") == 0) {
@@ -479,6 +487,7 @@ static void test_trace_only_options(void **state)
         {"--rate", "5"}, {"--gap", "2"}, {"--sport", "4000"}, {"-4", NULL}, {"-6", NULL},
         {"--mmdb", "x"}, {"--asn-source", "none"}, {"-n", NULL}, {"--dns-server", "198.18.3.2"},
         {"--dns-timeout", "1"}, {"--stop-set", NULL}, {"--country-db", "c.csv"},
+        {"--multipath", NULL},
     };
     for (size_t i = 0; i < sizeof each / sizeof each[0]; i++) {
         const char *args[MAXARGS] = {"r.json", each[i][0], each[i][1]};

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Multipath discovery against scamper's tracelb in the lab (lab/lab up
+first, inside the lab lock): the same targets, the same confidence, TCP
+source-port flows for both. Per tool and target: the branches found per TTL
+against lab/topology.json's ground truth (found, missing, invented), the
+probes the tool says it sent, and the packets the prober's nft counter saw
+leave (lab/lab counters: probes_out, which also counts the kernel's RSTs
+after a SYN-ACK; scamper's TCP probes go out through the datalink, past
+that hook, so only its own count holds for them). Prints a Markdown table.
+
+  flock -o /run/rg-lab-use.lock sh -c 'lab/lab up && \\
+      python3 bench/multipath.py --routegraph build/routegraph; lab/lab down'
+"""
+import argparse
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOPO = json.load(open(os.path.join(ROOT, "lab", "topology.json")))
+NETS = {t["name"]: t for t in TOPO["targets"]}
+PROBER_NS = TOPO["prober"]["netns"]
+LAB = os.path.join(ROOT, "lab", "lab")
+
+
+def sh(argv, timeout=600):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(argv)}: exit {p.returncode}: {p.stderr.strip()}")
+    return p.stdout
+
+
+def probes_out():
+    for line in sh([LAB, "counters"]).splitlines():
+        name, value = line.split()
+        if name == "probes_out":
+            return int(value)
+    sys.exit("lab/lab counters: no probes_out")
+
+
+def norm(a):
+    return str(ipaddress.ip_address(a))
+
+
+def truth(net, family):
+    """{ttl: set of addresses} up to the destination."""
+    t = NETS[net]
+    out = {i + 1: {norm(a) for a in r if a} for i, r in enumerate(t["responders"][str(family)])}
+    return out
+
+
+SAVE = None  # --save DIR: each tool's raw output kept there
+
+
+def keep(name, text):
+    if SAVE:
+        with open(os.path.join(SAVE, name), "w") as f:
+            f.write(text)
+
+
+def run_routegraph(binary, addr, conf):
+    out = sh(["ip", "netns", "exec", PROBER_NS, binary, "-n", "-q", "--format", "json",
+              "-p", "80", f"--multipath={conf}", addr])
+    keep(f"routegraph-{addr}-{conf}.json", out)
+    doc = json.loads(out)
+    mp = doc["traces"][0]["multipath"]
+    found = {h["ttl"]: {norm(b["address"]) for b in h["branches"] if b["address"]}
+             for h in mp["hops"]}
+    return found, doc["stats"]["probes_sent"]
+
+
+def hops_of(doc, out):
+    """{ttl: responders} of scamper's tracelb record: the first node at
+    firsthop, and each link's next hop at the TTL of the probes that found
+    it (a node's q_ttl is the TTL its answer quoted, not its distance)."""
+    nodes = doc.get("nodes", [])
+    if nodes and nodes[0].get("addr"):
+        out.setdefault(doc.get("firsthop", 1), set()).add(norm(nodes[0]["addr"]))
+    for n in nodes:
+        for link in n.get("links", []):
+            for seg in link:
+                for p in seg.get("probes", []):
+                    if seg.get("addr") and p.get("replyc"):
+                        out.setdefault(p["ttl"], set()).add(norm(seg["addr"]))
+
+
+def run_scamper(addr, conf, method):
+    # -W 15: scamper's shortest wait between probes (150 ms); -w 1: a second per reply
+    out = sh(["ip", "netns", "exec", PROBER_NS, "scamper", "-O", "json", "-p", "1000", "-c",
+              f"tracelb -P {method} -d 80 -c {conf} -W 15 -w 1", "-i", addr])
+    keep(f"scamper-{method}-{addr}-{conf}.json", out)
+    found, probec = {}, None
+    for line in out.splitlines():
+        doc = json.loads(line)
+        if doc.get("type") == "tracelb":
+            probec = doc.get("probec")
+            hops_of(doc, found)
+    return found, probec
+
+
+def score(found, want, dst):
+    got = {(t, a) for t, s in found.items() for a in s if a != dst}
+    exp = {(t, a) for t, s in want.items() for a in s}
+    return len(got & exp), len(exp - got), len(got - exp)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--routegraph", required=True)
+    ap.add_argument("--nets", default="h1,hmp")
+    ap.add_argument("--confidence", default="95,99")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--save", help="keep each tool's raw output in this directory")
+    a = ap.parse_args()
+    global SAVE
+    SAVE = a.save
+    rows = []
+    for net in a.nets.split(","):
+        for fam in (4, 6):
+            want = truth(net, fam)
+            nbranch = sum(len(s) for s in want.values())
+            for conf in a.confidence.split(","):
+                for rep in range(a.repeat):
+                    # a fresh address per run: no state shared between runs
+                    pfx = ipaddress.ip_network(NETS[net][f"v{fam}_prefix"])
+                    addr = str(pfx[200 + rep * 2 + (conf == "99")])
+                    # scamper 20211212 sends no tcp-sport probe over IPv6 (probec 0):
+                    # there its udp-sport, which varies the same field
+                    method = "tcp-sport" if fam == 4 else "udp-sport"
+                    for tool in ("routegraph", f"scamper {method}"):
+                        before = probes_out()
+                        if tool == "routegraph":
+                            found, said = run_routegraph(a.routegraph, addr, conf)
+                        else:
+                            found, said = run_scamper(addr, conf, method)
+                        lab = probes_out() - before
+                        ok, miss, extra = score(found, want, norm(addr))
+                        rows.append((net, fam, conf, rep + 1, tool, f"{ok}/{nbranch}", miss, extra,
+                                     said, lab))
+    print("| target | family | confidence | run | tool | branches found | missing | invented "
+          "| probes (tool's count) | packets out (lab counter) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(str(x) for x in r) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+/* multipath: MDA (Multipath Detection Algorithm) after the ordinary run.
+ *
+ * For each destination (traces to one address share the work), flows that
+ * differ only in their TCP source port (mp_flow_sport, the one place the
+ * flow identifier is varied) are sent hop by hop. At TTL h, for every
+ * branch v found at h - 1, flows known to pass v are probed at h until the
+ * stopping rule (mda_rule.h) is met for the next hops seen behind v. A
+ * flow's route to v is known when it was probed at h - 1, or when h - 1 has
+ * a single branch (every flow passes it: no probe needed). Flow 0 is the
+ * trace's own, so the ordinary run's answers count.
+ *
+ * Sharing: the traces to one address share one discovery. The addresses of
+ * one /24 or /48 follow the first of them one TTL behind: where it proved
+ * a branch's single next hop and a flow of the follower met that router
+ * and no other, the follower's flows through that branch take it without
+ * a probe (RG_MP_HOP_SHARED); load-balanced hops are always probed.
+ *
+ * Probes go in rounds: every destination contributes the probes its next
+ * step needs, they leave under the global --rate and a per-router pacer
+ * (pace.h: keyed by the next hop when a branch has only one, else by the
+ * TTL position), and the round ends when all answered or were given up (a
+ * lost probe is sent once more; a branch whose every flow stays silent has
+ * a silent next hop). Each branch has a probe budget (twice its rule's count
+ * plus a margin) so a lossy hop cannot keep the run alive; a TTL reached
+ * that way is marked RG_MP_HOP_LIMIT instead of RG_MP_HOP_RULE.
+ *
+ * The probe's identity is its index in the run's probe list, carried in
+ * the sequence number (base + index; ack - 1 for TCP answers), so a reply
+ * is matched in O(1) and checked against the flow's ports and address.
+ *
+ * Memory: allocates run->mpaths (one per destination) and, for the run's
+ * length, per destination a flow x TTL table and the list of probes sent. */
+#ifndef RG_MULTIPATH_H
+#define RG_MULTIPATH_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../model/result.h"
+#include "sockets.h"
+
+typedef struct rg_mp_opts {
+    unsigned confidence; /* 95 or 99 */
+    unsigned rate;       /* probes per second, all destinations together */
+    double timeout;      /* seconds: the longest a probe is waited for */
+} rg_mp_opts;
+
+/* Runs MDA towards every destination of the concluded run whose traces
+ * still hold their probe slots, and points each such trace at its
+ * destination's rg_mpath. False (err set) when out of memory. */
+bool rg_multipath_run(rg_run *run, const rg_sockets *socks, const rg_mp_opts *o,
+                      volatile sig_atomic_t *stop, char *err, size_t errlen);
+
+#endif

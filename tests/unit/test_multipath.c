@@ -1,0 +1,238 @@
+/* The multipath scheduler (engine/multipath.c) against the simulated
+ * network (fake_net.c): every branch of every equal-cost pair is found,
+ * every answer is attributed to the flow that took that branch (no branch
+ * invented), a silent router becomes a silent next hop, and rate-limited
+ * routers still give every branch. Probe counts are printed as figures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/engine.h"
+#include "engine/multipath.h"
+#include "fake_net.h"
+
+#define MS 1000000ull
+
+static const char *const SELF = "192.0.2.1";
+
+/* R1, {R2a | R2b}, R3, {R4a | R4b}, R5 before the destination. */
+static fn_dest *two_diamonds(fn_net *net, bool silent3, bool limited)
+{
+    static const char *const names[] = {"198.18.0.1", "198.18.1.1", "198.18.3.1", "198.18.2.1",
+                                        "198.18.4.1", "198.18.6.1", "198.18.5.1"};
+    int r[7];
+    for (int i = 0; i < 7; i++)
+        r[i] = fn_router_add(net, names[i], silent3 && i == 3, limited);
+    int hops[5] = {r[0], r[1], r[3], r[4], r[6]};
+    int twin[5] = {FN_NONE, r[2], FN_NONE, r[5], FN_NONE};
+    fn_dest *d = fn_dest_add(net, "203.0.113.10", hops, twin, 5);
+    fn_dest_port(d, 80, FN_OPEN);
+    fn_dest_port(d, 443, FN_CLOSED);
+    return d;
+}
+
+static void run_both(fn_net *net, rg_run *run, unsigned confidence)
+{
+    memset(run, 0, sizeof *run);
+    run->traces = calloc(net->ndests * FN_MAX_PORTS, sizeof *run->traces);
+    assert_non_null(run->traces);
+    for (size_t i = 0; i < net->ndests; i++) {
+        const fn_dest *d = &net->dests[i];
+        for (size_t p = 0; p < d->nports; p++) {
+            rg_trace *t = &run->traces[run->ntraces];
+            assert_true(rg_trace_init(t, "d", &d->addr, d->port[p], 1, 16, rg_attempts_for(1)));
+            t->src = net->self;
+            t->sport = (uint16_t)(40000 + 101 * run->ntraces);
+            t->seq_base = 0x1000u * (uint32_t)(run->ntraces + 1) + 0x55000000u;
+            run->ntraces++;
+        }
+    }
+    rg_sockets socks;
+    fn_net_sockets(net, &socks);
+    char err[256] = "";
+    rg_engine_opts eo = {.rate = 5000, .timeout = 0.5, .gap = 5, .retries = 1};
+    if (!rg_engine_run(run, &socks, &eo, NULL, NULL, NULL, err, sizeof err))
+        fail_msg("engine: %s", err);
+    rg_mp_opts mo = {.confidence = confidence, .rate = 5000, .timeout = 0.5};
+    if (!rg_multipath_run(run, &socks, &mo, NULL, err, sizeof err))
+        fail_msg("multipath: %s", err);
+    assert_int_equal(net->unknown_sends, 0);
+}
+
+/* Every answer the record holds is what the network says that flow meets. */
+static void assert_attributed(const fn_net *net, const rg_mpath *m)
+{
+    for (size_t i = 0; i < m->nobs; i++) {
+        const rg_mp_obs *o = &m->obs[i];
+        int r = fn_route(net, &m->dst, o->flow, m->dport, o->ttl);
+        const rg_addr *want = r == FN_DEST ? &m->dst : &net->routers[r].addr;
+        assert_true(rg_addr_equal(&o->from, want));
+    }
+}
+
+static void assert_branches(const rg_mpath *m, unsigned ttl, const char *a, const char *b)
+{
+    rg_addr got[4], x, y;
+    size_t n = rg_mpath_branches(m, ttl, got, 4);
+    assert_true(rg_addr_parse(a, &x));
+    if (!b) {
+        assert_int_equal(n, 1);
+        assert_true(rg_addr_equal(&got[0], &x));
+        return;
+    }
+    assert_true(rg_addr_parse(b, &y));
+    assert_int_equal(n, 2);
+    assert_true(rg_addr_equal(&got[0], &x) && rg_addr_equal(&got[1], &y));
+}
+
+static void check_two_diamonds(const fn_net *net, const rg_run *run, unsigned confidence)
+{
+    assert_int_equal(run->nmpaths, 1); /* both ports share one discovery */
+    const rg_mpath *m = &run->mpaths[0];
+    assert_ptr_equal(run->traces[0].mpath, m);
+    assert_ptr_equal(run->traces[1].mpath, m);
+    assert_int_equal(m->confidence, confidence);
+    assert_int_equal(m->first_ttl, 1);
+    assert_int_equal(m->last_ttl, 6);
+    assert_branches(m, 1, "198.18.0.1", NULL);
+    assert_branches(m, 2, "198.18.1.1", "198.18.3.1");
+    assert_branches(m, 3, "198.18.2.1", NULL);
+    assert_branches(m, 4, "198.18.4.1", "198.18.6.1");
+    assert_branches(m, 5, "198.18.5.1", NULL);
+    assert_branches(m, 6, "203.0.113.10", NULL);
+    for (unsigned ttl = 1; ttl <= 6; ttl++)
+        assert_int_equal(m->hop_state[ttl], RG_MP_HOP_RULE);
+    assert_attributed(net, m);
+    /* the edges: R3 fans out to both R4s, each R2 leads to R3 */
+    rg_addr p[4], r3, r4b;
+    assert_true(rg_addr_parse("198.18.2.1", &r3) && rg_addr_parse("198.18.6.1", &r4b));
+    assert_int_equal(rg_mpath_preds(m, 4, &r4b, p, 4), 1);
+    assert_true(rg_addr_equal(&p[0], &r3));
+    assert_int_equal(rg_mpath_preds(m, 3, &r3, p, 4), 2);
+}
+
+static void test_two_diamonds_95_and_99(void **state)
+{
+    (void)state;
+    for (unsigned conf = 95; conf <= 99; conf += 4) {
+        fn_net net;
+        assert_true(fn_net_init(&net, SELF));
+        net.delay_ns = 1 * MS;
+        two_diamonds(&net, false, false);
+        rg_run run;
+        run_both(&net, &run, conf);
+        check_two_diamonds(&net, &run, conf);
+        printf("# figure: two 2-way diamonds, %u%%: %llu multipath probes\n", conf,
+               (unsigned long long)run.mpaths[0].probes);
+        /* The rule's floor, flows reused from hop to hop: n_1 at TTL 1, n_2
+         * behind R1, n_1 behind each R2, n_2 behind R3, n_1 behind each R4,
+         * n_1 behind R5 (95%: 6+11+12+11+12+6 = 58, 99%: 78), less the
+         * trace's own flow, plus the flows sent to a branch's TTL before
+         * to steer them (node control): a few over the floor at most. */
+        assert_in_range(run.mpaths[0].probes, 1, conf == 95 ? 64 : 88);
+        rg_run_free(&run);
+        fn_net_free(&net);
+    }
+}
+
+static void test_silent_router_is_a_silent_next_hop(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 1 * MS;
+    two_diamonds(&net, true, false);
+    rg_run run;
+    run_both(&net, &run, 95);
+    const rg_mpath *m = &run.mpaths[0];
+    rg_addr got[4];
+    assert_int_equal(rg_mpath_branches(m, 3, got, 4), 0); /* nothing answered at TTL 3 */
+    assert_branches(m, 4, "198.18.4.1", "198.18.6.1");
+    assert_branches(m, 6, "203.0.113.10", NULL);
+    assert_attributed(&net, m);
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+static void test_rate_limited_routers_give_every_branch(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 1 * MS;
+    net.limit_burst = 6;
+    net.limit_rate = 50;
+    two_diamonds(&net, false, true);
+    rg_run run;
+    run_both(&net, &run, 95);
+    check_two_diamonds(&net, &run, 95);
+    unsigned asked = 0, answered = 0;
+    for (size_t i = 0; i < net.nrouters; i++) {
+        asked += net.routers[i].reached;
+        answered += net.routers[i].answered;
+    }
+    printf("# figure: rate-limited (burst 6, 50/s): %u probes reached routers, %u answered\n",
+           asked, answered);
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+/* Two destinations of one /24 behind the same diamonds: the second takes
+ * the first's single-next-hop TTLs (its own flow met the same routers) and
+ * probes only the load-balanced ones and its own last hop. */
+static void test_shared_within_a_prefix(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 1 * MS;
+    fn_dest *d = two_diamonds(&net, false, false);
+    int hops[5], twin[5];
+    for (unsigned k = 0; k < 5; k++) {
+        hops[k] = d->hop[k][0];
+        twin[k] = d->hop[k][1];
+    }
+    fn_dest *e = fn_dest_add(&net, "203.0.113.20", hops, twin, 5);
+    fn_dest_port(e, 80, FN_OPEN);
+    rg_run run;
+    run_both(&net, &run, 95);
+    assert_int_equal(run.nmpaths, 2);
+    const rg_mpath *a = &run.mpaths[0], *b = &run.mpaths[1];
+    for (unsigned ttl = 2; ttl <= 4; ttl += 2) { /* the load-balanced TTLs, both */
+        rg_addr x[4], y[4];
+        assert_int_equal(rg_mpath_branches(a, ttl, x, 4), 2);
+        assert_int_equal(rg_mpath_branches(b, ttl, y, 4), 2);
+        assert_true(rg_addr_equal(&x[0], &y[0]) && rg_addr_equal(&x[1], &y[1]));
+    }
+    assert_int_equal(a->hop_state[1], RG_MP_HOP_RULE);
+    assert_int_equal(b->hop_state[1], RG_MP_HOP_SHARED);
+    assert_int_equal(b->hop_state[2], RG_MP_HOP_RULE);
+    assert_int_equal(b->hop_state[6], RG_MP_HOP_RULE); /* its own destination */
+    rg_addr got[2];
+    assert_int_equal(rg_mpath_branches(b, 6, got, 2), 1);
+    assert_true(rg_addr_equal(&got[0], &e->addr));
+    assert_attributed(&net, a);
+    assert_attributed(&net, b);
+    printf("# figure: one /24, two destinations: %llu then %llu multipath probes\n",
+           (unsigned long long)a->probes, (unsigned long long)b->probes);
+    assert_true(b->probes < a->probes);
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_diamonds_95_and_99),
+        cmocka_unit_test(test_silent_router_is_a_silent_next_hop),
+        cmocka_unit_test(test_rate_limited_routers_give_every_branch),
+        cmocka_unit_test(test_shared_within_a_prefix),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
