@@ -19,6 +19,14 @@
  * It prints "ready" once it is reading, so a caller knows when to start. It
  * sends only to lab addresses (198.18.0.0/15, 2001:db8::/32), only out of
  * the interface the probe came in on, only answers to what it saw.
+ *
+ * With -x it is instead a path of fictitious routers in front of the
+ * PREFIXes (for tests/integration/test_icmpext.py): a SYN sent with TTL t
+ * below RG_FORGE_EXT_DEPTH gets one ICMP time exceeded from router t (the
+ * -r / -R address with t as its last byte) quoting the probe and carrying
+ * that hop's RFC 4884 extensions (lab/forge_ext.c); a SYN with a TTL that
+ * reaches the depth gets a SYN-ACK from the destination (ack = seq + 1).
+ * The lab drops those probes at the router so nothing else answers them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +46,7 @@
 #include <unistd.h>
 
 #include "../src/probe/probe.h"
+#include "forge_ext.h"
 
 #define RG_FORGE_MAX_PREFIXES 64
 #define RG_FORGE_MAX_SECONDS 600
@@ -72,13 +81,15 @@ enum rg_kind {
     RA_ACK_ATTEMPT,  /* RST-ACK from the destination, ack of the next attempt */
     SA_OTHER,        /* SYN-ACK, right ack, from another address */
     RA_OTHER,        /* RST-ACK, right ack, from another address */
+    EXT_TE,          /* -x: a fictitious router's time exceeded, with extensions or not */
+    EXT_SA,          /* -x: the destination's SYN-ACK, right ack */
     RG_KIND_COUNT
 };
 
 static const char *const rg_kind_names[RG_KIND_COUNT] = {
     "te-seq-guess", "te-seq-ttl", "te-seq-attempt", "te-dst", "te-src",
     "te-short", "sa-ack-guess", "sa-ack-ttl", "ra-ack-guess", "ra-ack-attempt",
-    "sa-other", "ra-other",
+    "sa-other", "ra-other", "ext-te", "ext-sa",
 };
 
 typedef struct rg_prefix {
@@ -108,6 +119,9 @@ typedef struct rg_forger {
     unsigned long max_packets, sent, probes;
     unsigned long per_kind[RG_KIND_COUNT];
     uint16_t ip_id;
+    uint8_t out_ttl;               /* IP TTL / hop limit of what it sends */
+    bool ext_path;                 /* -x */
+    uint8_t router4[4], router6[16]; /* -r / -R: hop t is this with last byte t */
 } rg_forger;
 
 static volatile sig_atomic_t rg_stop;
@@ -122,16 +136,20 @@ static void rg_usage(void)
 {
     fprintf(stderr,
             "usage: rg-lab-forge -i IFACE [-n PACKETS] [-t SECONDS] [-a OTHER4] [-A OTHER6]\n"
-            "                    [-p PIDFILE] PREFIX...\n"
+            "                    [-x [-r ROUTER4] [-R ROUTER6]] [-p PIDFILE] PREFIX...\n"
             "  -i IFACE    read probes arriving on IFACE, send the forgeries out of it\n"
             "  -n PACKETS  exit after sending this many packets (default 100000)\n"
             "  -t SECONDS  exit after this long (default 60, at most %d)\n"
             "  -a, -A      the \"other\" IPv4 / IPv6 source address (default 198.18.0.66,\n"
             "              2001:db8:100::66)\n"
+            "  -x          be a path of %d fictitious routers answering with RFC 4884\n"
+            "              extensions, then the destination's SYN-ACK (see lab/forge_ext.c)\n"
+            "  -r, -R      the routers' IPv4 / IPv6 addresses, hop t with last byte t\n"
+            "              (default 198.18.100.0, 2001:db8:fa0::)\n"
             "  -p PIDFILE  write the process id to PIDFILE\n"
             "  PREFIX      only probes to these (ADDR or ADDR/BITS, inside 198.18.0.0/15\n"
             "              or 2001:db8::/32) are answered\n",
-            RG_FORGE_MAX_SECONDS);
+            RG_FORGE_MAX_SECONDS, RG_FORGE_EXT_DEPTH - 1);
 }
 
 /* ---- addresses ---------------------------------------------------------- */
@@ -246,7 +264,7 @@ static size_t rg_put_headers(rg_forger *f, uint8_t *fr, const rg_probe_view *v,
         ip[0] = 0x45;
         rg_put16(ip + 2, (uint16_t)(20 + l4len));
         rg_put16(ip + 4, f->ip_id++);
-        ip[8] = 64;
+        ip[8] = f->out_ttl;
         ip[9] = proto;
         memcpy(ip + 12, src, 4);
         memcpy(ip + 16, v->src, 4);
@@ -258,7 +276,7 @@ static size_t rg_put_headers(rg_forger *f, uint8_t *fr, const rg_probe_view *v,
     ip[0] = 0x60;
     rg_put16(ip + 4, (uint16_t)l4len);
     ip[6] = proto;
-    ip[7] = 64;
+    ip[7] = f->out_ttl;
     memcpy(ip + 8, src, 16);
     memcpy(ip + 24, v->src, 16);
     return RG_FORGE_ETH + 40;
@@ -360,6 +378,55 @@ static void rg_forge_all(rg_forger *f, const rg_probe_view *v)
     rg_tcp_answer(f, v, RA_OTHER, other, TCP_RST | TCP_ACK, s + 1);
 }
 
+/* -x: router ttl's time exceeded, the probe quoted and padded to the
+ * 128 bytes RFC 4884 asks for, then the hop's extension structure (if
+ * any); the length field (32-bit words for IPv4, 64-bit for ICMPv6) set
+ * unless the hop uses the pre-RFC 4884 layout. */
+static void rg_ext_time_exceeded(rg_forger *f, const rg_probe_view *v, unsigned ttl)
+{
+    uint8_t fr[RG_FORGE_FRAME], from[16];
+    bool v4 = v->family == AF_INET, compliant = true;
+    size_t alen = v4 ? 4 : 16, qlen = v->iplen + v->tcplen;
+    memcpy(from, v4 ? f->router4 : f->router6, alen);
+    from[alen - 1] = (uint8_t)ttl;
+    uint8_t ext[RG_FORGE_EXT_MAX];
+    size_t elen = rg_forge_ext_hop(v4 ? 4 : 6, ttl, from, ext, &compliant);
+    size_t quote = elen ? 128 : qlen; /* qlen <= 120 (rg_parse_probe) */
+    size_t l4len = 8 + quote + elen;
+    f->out_ttl = (uint8_t)(65 - ttl); /* as if sent ttl hops away */
+    size_t off = rg_put_headers(f, fr, v, from, v4 ? PROTO_ICMP : PROTO_ICMPV6, l4len);
+    f->out_ttl = 64;
+    uint8_t *icmp = fr + off;
+    memset(icmp, 0, 8 + quote);
+    icmp[0] = v4 ? 11 : 3;
+    if (elen && compliant)
+        icmp[v4 ? 5 : 4] = (uint8_t)(v4 ? 128 / 4 : 128 / 8);
+    memcpy(icmp + 8, v->ip, qlen);
+    memcpy(icmp + 8 + quote, ext, elen);
+    if (v4) {
+        rg_put16(icmp + 2, rg_inet_checksum(icmp, l4len));
+    } else {
+        const uint8_t *dst = fr + RG_FORGE_ETH + 24;
+        rg_put16(icmp + 2, rg_l4_sum(AF_INET6, from, dst, PROTO_ICMPV6, icmp, l4len));
+    }
+    rg_send(f, v, fr, off + l4len, EXT_TE);
+}
+
+static void rg_forge_path(rg_forger *f, const rg_probe_view *v)
+{
+    unsigned ttl = v->ip[v->family == AF_INET ? 8 : 7];
+    f->probes++;
+    if (ttl == 0)
+        return;
+    if (ttl < RG_FORGE_EXT_DEPTH) {
+        rg_ext_time_exceeded(f, v, ttl);
+        return;
+    }
+    f->out_ttl = 65 - RG_FORGE_EXT_DEPTH;
+    rg_tcp_answer(f, v, EXT_SA, v->dst, TCP_SYN | TCP_ACK, v->seq + 1);
+    f->out_ttl = 64;
+}
+
 /* ---- reading probes ----------------------------------------------------- */
 
 /* True when the frame is a TCP SYN (no ACK) to a wanted destination. */
@@ -433,8 +500,12 @@ static void rg_run(rg_forger *f, double seconds)
         if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING)
             continue;
         rg_probe_view v;
-        if (rg_parse_probe(f, fr, (size_t)n, &v))
-            rg_forge_all(f, &v);
+        if (rg_parse_probe(f, fr, (size_t)n, &v)) {
+            if (f->ext_path)
+                rg_forge_path(f, &v);
+            else
+                rg_forge_all(f, &v);
+        }
     }
 }
 
@@ -500,13 +571,14 @@ static int rg_write_pidfile(const char *path)
 
 int main(int argc, char **argv)
 {
-    static rg_forger f = {.fd = -1, .max_packets = 100000};
+    static rg_forger f = {.fd = -1, .max_packets = 100000, .out_ttl = 64};
     const char *ifname = NULL, *pidfile = NULL;
     unsigned long seconds = 60;
     const char *other4 = "198.18.0.66", *other6 = "2001:db8:100::66";
+    const char *router4 = "198.18.100.0", *router6 = "2001:db8:fa0::";
     int opt;
 
-    while ((opt = getopt(argc, argv, "i:n:t:a:A:p:h")) != -1) {
+    while ((opt = getopt(argc, argv, "i:n:t:a:A:xr:R:p:h")) != -1) {
         switch (opt) {
         case 'i':
             ifname = optarg;
@@ -529,6 +601,15 @@ int main(int argc, char **argv)
         case 'A':
             other6 = optarg;
             break;
+        case 'x':
+            f.ext_path = true;
+            break;
+        case 'r':
+            router4 = optarg;
+            break;
+        case 'R':
+            router6 = optarg;
+            break;
         case 'p':
             pidfile = optarg;
             break;
@@ -544,6 +625,11 @@ int main(int argc, char **argv)
     if (inet_pton(AF_INET, other4, f.other4) != 1 || !rg_is_lab(AF_INET, f.other4) ||
         inet_pton(AF_INET6, other6, f.other6) != 1 || !rg_is_lab(AF_INET6, f.other6)) {
         fprintf(stderr, "rg-lab-forge: -a / -A must be lab addresses\n");
+        return 2;
+    }
+    if (inet_pton(AF_INET, router4, f.router4) != 1 || !rg_is_lab(AF_INET, f.router4) ||
+        inet_pton(AF_INET6, router6, f.router6) != 1 || !rg_is_lab(AF_INET6, f.router6)) {
+        fprintf(stderr, "rg-lab-forge: -r / -R must be lab addresses\n");
         return 2;
     }
     for (int i = optind; i < argc; i++) {

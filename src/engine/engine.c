@@ -555,6 +555,9 @@ static void record(engine *e, const rg_reply *r, const rg_match *m,
     p->tcp_flags = r->tcp_flags;
     p->reply_ttl = r->reply_ttl;
     rg_middlebox_note(t, m->ttl, m->attempt, r);
+    /* Out of memory only loses the extensions, never the answer. */
+    if (r->ext_status == RG_ICMPEXT_OK && rg_icmpext_any(&r->ext))
+        (void)rg_trace_set_ext(t, p, &r->ext);
     int64_t rtt = ((int64_t)when->tv_sec - p->sent.tv_sec) * 1000000 +
                   ((int64_t)when->tv_nsec - p->sent.tv_nsec) / 1000;
     p->rtt_us = rtt > 0 ? (uint32_t)(rtt < UINT32_MAX ? rtt : UINT32_MAX) : 0;

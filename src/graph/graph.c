@@ -688,6 +688,27 @@ static bool median_rtts(builder *b)
     return true;
 }
 
+/* ---- ICMP extensions: the first each responder sent ---- */
+
+static bool node_extensions(builder *b)
+{
+    rg_graph *g = b->g;
+    for (size_t i = 0; i < b->run->ntraces; i++) {
+        const rg_trace *t = &b->run->traces[i];
+        for (uint32_t k = 0; t->probes && k < t->nexts; k++) {
+            const rg_probe *p = &t->probes[t->exts[k].slot];
+            size_t node = rg_graph_host(g, &p->from);
+            if (node == RG_GRAPH_NONE || g->nodes[node].ext)
+                continue;
+            g->nodes[node].ext = malloc(sizeof *g->nodes[node].ext);
+            if (!g->nodes[node].ext)
+                return false;
+            *g->nodes[node].ext = t->exts[k].ext;
+        }
+    }
+    return true;
+}
+
 /* ---- splits: where two ports of one destination part ---- */
 
 /* Node at a TTL on the routing part of trace i's path; RG_GRAPH_NONE outside it. */
@@ -869,7 +890,7 @@ static bool build(builder *b)
     if (!set_credit(b->g, b->run))
         return false;
     if (!add_hosts(b) || !annotate_hosts(b) || !make_clusters(b) || !add_traces(b) ||
-        !median_rtts(b) || !mark_rewrites(b))
+        !median_rtts(b) || !mark_rewrites(b) || !node_extensions(b))
         return false;
     if (b->run->ntraces == 0)
         return true;
@@ -900,6 +921,7 @@ static void node_free(rg_gnode *n)
     free(n->ptr);
     free(n->city);
     free(n->ports);
+    free(n->ext);
     for (size_t i = 0; i < n->nnames; i++)
         free(n->names[i]);
 }

@@ -84,6 +84,10 @@ typedef struct rg_gnode {
      * attempts); valid when nrtt > 0. */
     uint32_t median_rtt_us;
     size_t nrtt;
+    /* HOST: the ICMP extensions (MPLS labels, interfaces) of the first of
+     * its answers that had any, traces and slots in order; owned copy,
+     * NULL = none. Names in it are outside text. */
+    rg_icmpext *ext;
     /* Destination (HOST that traces were sent to): its ports sorted by
      * (port, trace), and target names that differ from the address text. */
     rg_gport *ports;

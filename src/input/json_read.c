@@ -409,8 +409,106 @@ static bool read_flags(reader *r, json_t *o, uint8_t *flags)
     return true;
 }
 
-static bool read_reply(reader *r, json_t *o, uint8_t family, rg_probe *p)
+/* ---- ICMP extensions (RFC 4884), as output/json.c writes them ---- */
+
+static bool read_label(reader *r, json_t *o, rg_mpls_lse *l)
 {
+    long long label = 0, tc = 0, s = 0, ttl = 0;
+    if (!json_is_object(o))
+        return fail(r, "expected an object");
+    if (!get_int(r, o, "label", REQUIRED, 0, 0xfffff, &label, NULL) ||
+        !get_int(r, o, "tc", REQUIRED, 0, 7, &tc, NULL) ||
+        !get_int(r, o, "s", REQUIRED, 0, 1, &s, NULL) ||
+        !get_int(r, o, "ttl", REQUIRED, 0, 255, &ttl, NULL))
+        return false;
+    *l = (rg_mpls_lse){(uint32_t)label, (uint8_t)tc, (uint8_t)s, (uint8_t)ttl};
+    return true;
+}
+
+static bool read_ifinfo(reader *r, json_t *o, rg_ifinfo *f)
+{
+    static const char *const roles[] = {"incoming", "sub-ip", "outgoing", "next-hop"};
+    size_t role = 0;
+    long long ifindex = 0, mtu = 0;
+    bool has_ifindex = false, has_mtu = false;
+    const char *name = NULL;
+    if (!json_is_object(o))
+        return fail(r, "expected an object");
+    if (!get_enum(r, o, "role", roles, 4, &role) ||
+        !get_int(r, o, "ifindex", OPTIONAL, 0, UINT32_MAX, &ifindex, &has_ifindex) ||
+        !get_addr(r, o, "address", OPTIONAL, 0, &f->addr) ||
+        !get_name(r, o, "name", OPTIONAL, &name) ||
+        !get_int(r, o, "mtu", OPTIONAL, 0, UINT32_MAX, &mtu, &has_mtu))
+        return false;
+    if (name && (strlen(name) == 0 || strlen(name) > RG_ICMPEXT_NAME_MAX)) {
+        size_t mark = push_key(r, "name");
+        fail(r, "expected 1 to %u bytes", RG_ICMPEXT_NAME_MAX);
+        pop(r, mark);
+        return false;
+    }
+    f->role = (uint8_t)role;
+    f->ifindex = (uint32_t)ifindex;
+    f->mtu = (uint32_t)mtu;
+    f->has = (uint8_t)((has_ifindex ? RG_IF_HAS_IFINDEX : 0) | (has_mtu ? RG_IF_HAS_MTU : 0) |
+                       (f->addr.family ? RG_IF_HAS_ADDR : 0) | (name ? RG_IF_HAS_NAME : 0));
+    if (name)
+        strcpy(f->name, name);
+    return true;
+}
+
+/* "mpls" (labels) or "interfaces": an optional array of 1 to the bound. */
+static bool read_ext_list(reader *r, json_t *o, bool labels, rg_icmpext *e)
+{
+    const char *key = labels ? "mpls" : "interfaces";
+    size_t max = labels ? RG_ICMPEXT_MAX_LABELS : RG_ICMPEXT_MAX_IFS;
+    json_t *a;
+    if (!get_container(r, o, key, OPTIONAL, true, &a))
+        return false;
+    if (!a)
+        return true;
+    size_t mark = push_key(r, key), n = json_array_size(a);
+    bool ok = n >= 1 && n <= max;
+    if (!ok)
+        fail(r, "expected 1 to %zu entries", max);
+    for (size_t i = 0; ok && i < n; i++) {
+        size_t m2 = push_index(r, i);
+        json_t *x = json_array_get(a, i);
+        ok = labels ? read_label(r, x, &e->labels[e->nlabels++])
+                    : read_ifinfo(r, x, &e->ifs[e->nifs++]);
+        pop(r, m2);
+    }
+    pop(r, mark);
+    return ok;
+}
+
+static bool read_extensions(reader *r, json_t *reply, rg_trace *t, const rg_probe *p)
+{
+    static const char *const layouts[] = {"rfc4884", "pre-rfc4884"};
+    json_t *o;
+    if (!get_container(r, reply, "extensions", OPTIONAL, false, &o))
+        return false;
+    if (!o)
+        return true;
+    size_t mark = push_key(r, "extensions"), layout = 0;
+    long long dropped = 0;
+    rg_icmpext e;
+    memset(&e, 0, sizeof e);
+    bool ok = get_enum(r, o, "layout", layouts, 2, &layout) &&
+              get_int(r, o, "dropped", OPTIONAL, 0, 255, &dropped, NULL) &&
+              read_ext_list(r, o, true, &e) && read_ext_list(r, o, false, &e);
+    e.compliant = layout == 0;
+    e.dropped = (uint8_t)dropped;
+    if (ok && !rg_icmpext_any(&e))
+        ok = fail(r, "expected \"mpls\" or \"interfaces\"");
+    if (ok && !rg_trace_set_ext(t, p, &e))
+        ok = fail(r, "out of memory");
+    pop(r, mark);
+    return ok;
+}
+
+static bool read_reply(reader *r, json_t *o, rg_trace *t, rg_probe *p)
+{
+    uint8_t family = t->dst.family;
     static const char *const kinds[] = {"time-exceeded", "unreachable", "syn-ack", "rst",
                                         "udp", "echo-reply", "port-unreachable"};
     static const uint8_t kind_values[] = {RG_REPLY_TIME_EXCEEDED, RG_REPLY_UNREACHABLE,
@@ -442,10 +540,10 @@ static bool read_reply(reader *r, json_t *o, uint8_t family, rg_probe *p)
     p->icmp_code = (uint8_t)code;
     p->rtt_us = (uint32_t)rtt;
     p->reply_ttl = (uint8_t)ttl;
-    return true;
+    return !icmp || read_extensions(r, o, t, p);
 }
 
-static bool read_probe(reader *r, json_t *o, size_t index, uint8_t family, rg_probe *p)
+static bool read_probe(reader *r, json_t *o, size_t index, rg_trace *t, rg_probe *p)
 {
     long long attempt = 0, dups = 0;
     json_t *reply;
@@ -461,7 +559,7 @@ static bool read_probe(reader *r, json_t *o, size_t index, uint8_t family, rg_pr
     if (!reply)
         return true;
     size_t mark = push_key(r, "reply");
-    bool ok = read_reply(r, reply, family, p);
+    bool ok = read_reply(r, reply, t, p);
     pop(r, mark);
     return ok;
 }
@@ -485,7 +583,7 @@ static bool read_hop(reader *r, json_t *hop, rg_trace *t)
         fail(r, "expected %u to %u probes", least, t->attempts);
     for (size_t i = 0; ok && i < n; i++) {
         size_t m2 = push_index(r, i);
-        ok = read_probe(r, json_array_get(probes, i), i, t->dst.family,
+        ok = read_probe(r, json_array_get(probes, i), i, t,
                         rg_trace_probe(t, (unsigned)ttl, (unsigned)i));
         pop(r, m2);
     }
@@ -561,7 +659,7 @@ static bool read_port_probes(reader *r, json_t *o, rg_trace *t)
     size_t m1 = push_key(r, "probes");
     for (size_t i = 0; ok && i < n; i++) {
         size_t m2 = push_index(r, i);
-        ok = read_probe(r, json_array_get(probes, i), i, t->dst.family,
+        ok = read_probe(r, json_array_get(probes, i), i, t,
                         rg_trace_probe(t, RG_PORT_PROBE_TTL, (unsigned)i));
         pop(r, m2);
     }

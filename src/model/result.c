@@ -74,6 +74,7 @@ void rg_trace_free(rg_trace *t)
     free(t->nsent);
     free(t->inferred);
     free(t->silence);
+    free(t->exts);
     memset(t, 0, sizeof *t);
 }
 
@@ -87,6 +88,71 @@ void rg_trace_release(rg_trace *t)
     t->nsent = NULL;
     t->inferred = NULL;
     t->silence = NULL;
+    rg_trace_clear_ext(t);
+}
+
+/* Index of p among t's slots, or false. */
+static bool slot_index(const rg_trace *t, const rg_probe *p, size_t *i)
+{
+    if (!t->probes || !p || p < t->probes || p >= t->probes + rg_trace_slots(t))
+        return false;
+    *i = (size_t)(p - t->probes);
+    return true;
+}
+
+/* First kept entry whose slot is not below i. */
+static size_t ext_lower_bound(const rg_trace *t, size_t i)
+{
+    size_t lo = 0, hi = t->nexts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->exts[mid].slot < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+bool rg_trace_set_ext(rg_trace *t, const rg_probe *p, const rg_icmpext *e)
+{
+    size_t i;
+    if (!slot_index(t, p, &i))
+        return false;
+    size_t k = ext_lower_bound(t, i);
+    if (k < t->nexts && t->exts[k].slot == i) {
+        t->exts[k].ext = *e;
+        return true;
+    }
+    if (t->nexts == t->exts_cap) {
+        uint32_t cap = t->exts_cap ? t->exts_cap * 2 : 4;
+        rg_probe_ext *n = realloc(t->exts, cap * sizeof *n);
+        if (!n)
+            return false;
+        t->exts = n;
+        t->exts_cap = cap;
+    }
+    memmove(&t->exts[k + 1], &t->exts[k], (t->nexts - k) * sizeof *t->exts);
+    t->exts[k].slot = (uint32_t)i;
+    t->exts[k].ext = *e;
+    t->nexts++;
+    return true;
+}
+
+const rg_icmpext *rg_trace_ext(const rg_trace *t, const rg_probe *p)
+{
+    size_t i;
+    if (t->nexts == 0 || !slot_index(t, p, &i))
+        return NULL;
+    size_t k = ext_lower_bound(t, i);
+    return k < t->nexts && t->exts[k].slot == i ? &t->exts[k].ext : NULL;
+}
+
+void rg_trace_clear_ext(rg_trace *t)
+{
+    free(t->exts);
+    t->exts = NULL;
+    t->nexts = t->exts_cap = 0;
 }
 
 static bool valid_ttl(const rg_trace *t, unsigned ttl)

@@ -59,6 +59,14 @@ typedef struct rg_probe {
     rg_quote_brief quote;
 } rg_probe;
 
+/* The RFC 4884 extensions (MPLS labels, interface information) of one
+ * answer, kept beside the probe slots: few answers carry any, so the
+ * slots stay small and only a trace that got some allocates. */
+typedef struct rg_probe_ext {
+    uint32_t slot;            /* index into rg_trace.probes */
+    rg_icmpext ext;
+} rg_probe_ext;
+
 /* Why a hop has no measured responder (rg_run_infer). */
 enum rg_silence {
     RG_SILENCE_NONE = 0,      /* answered, or never probed */
@@ -101,6 +109,10 @@ typedef struct rg_trace {
      * and why a hop without responder has none. */
     rg_addr *inferred;
     uint8_t *silence;         /* enum rg_silence */
+    /* Owned, sorted by slot, at most one per slot: the answers that
+     * carried ICMP extensions (rg_trace_set_ext). */
+    rg_probe_ext *exts;
+    uint32_t nexts, exts_cap;
 
     /* Conclusions, set by rg_trace_conclude(). */
     unsigned reached_ttl;     /* TTL whose probe the destination answered; 0 = not */
@@ -236,6 +248,15 @@ unsigned rg_trace_sent(const rg_trace *t, unsigned ttl);
 /* Records that n attempts went out at ttl (0: the port probes); ignored
  * outside the trace's slots. */
 void rg_trace_set_sent(rg_trace *t, unsigned ttl, unsigned n);
+/* Keeps a copy of the extensions of the answer in slot p (a probe of t);
+ * false when p is not one of t's slots or memory ran out. Allocates only
+ * for answers that have extensions. */
+bool rg_trace_set_ext(rg_trace *t, const rg_probe *p, const rg_icmpext *e);
+/* The extensions kept for the answer in slot p, or NULL (O(log n)). */
+const rg_icmpext *rg_trace_ext(const rg_trace *t, const rg_probe *p);
+/* Forgets every kept extension (a watch round starting afresh). */
+void rg_trace_clear_ext(rg_trace *t);
+
 /* The first answered probe at this TTL, or NULL. */
 const rg_probe *rg_trace_answer(const rg_trace *t, unsigned ttl);
 

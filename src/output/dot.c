@@ -253,6 +253,25 @@ static void put_rewrites(FILE *f, uint16_t bits)
     }
 }
 
+/* The hop's ICMP extensions on its label: the MPLS stack top first, then
+ * each interface it named (role, name escaped; its ifIndex when unnamed). */
+static void put_extensions(FILE *f, const rg_icmpext *e)
+{
+    static const char *const role[] = {"in", "sub-ip", "out", "next-hop"};
+    for (unsigned i = 0; i < e->nlabels; i++)
+        fprintf(f, "%s%lu", i ? ", " : "\\nMPLS ", (unsigned long)e->labels[i].label);
+    for (unsigned i = 0; i < e->nifs; i++) {
+        const rg_ifinfo *x = &e->ifs[i];
+        if (!(x->has & (RG_IF_HAS_NAME | RG_IF_HAS_IFINDEX)))
+            continue;
+        fprintf(f, "\\n%s ", role[x->role & 3]);
+        if (x->has & RG_IF_HAS_NAME)
+            put_text(f, x->name, ESC_DOT, MAX_NAME);
+        else
+            fprintf(f, "ifIndex %lu", (unsigned long)x->ifindex);
+    }
+}
+
 static void put_hop(FILE *f, const rg_graph *g, size_t k)
 {
     const rg_gnode *n = &g->nodes[k];
@@ -265,6 +284,8 @@ static void put_hop(FILE *f, const rg_graph *g, size_t k)
         fputs("\\n", f);
         put_text(f, n->ptr, ESC_DOT, MAX_NAME);
     }
+    if (n->ext)
+        put_extensions(f, n->ext);
     if (n->nrtt) {
         fputs("\\n", f);
         put_rtt(f, n->median_rtt_us);

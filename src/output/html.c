@@ -705,6 +705,40 @@ static void put_reply_kind(FILE *f, const rg_probe *p)
     fputs("</span>", f);
 }
 
+/* The answer's ICMP extensions under its kind: the MPLS label stack top
+ * first, then each interface object as sent (its name escaped). */
+static void put_extensions(FILE *f, const rg_icmpext *e)
+{
+    if (e->nlabels)
+        fputs("<br/><span class=\"muted\">MPLS", f);
+    for (unsigned i = 0; i < e->nlabels; i++) {
+        const rg_mpls_lse *l = &e->labels[i];
+        fprintf(f, "%s %lu (TC %u, S %u, TTL %u)", i ? "," : "", (unsigned long)l->label, l->tc,
+                l->s, l->ttl);
+    }
+    if (e->nlabels)
+        fputs("</span>", f);
+    for (unsigned i = 0; i < e->nifs; i++) {
+        const rg_ifinfo *x = &e->ifs[i];
+        fprintf(f, "<br/><span class=\"muted\">%s interface",
+                rg_if_role_name((enum rg_if_role)x->role));
+        if (x->has & RG_IF_HAS_NAME) {
+            fputs(" <span class=\"mono\">", f);
+            put_text(f, x->name);
+            fputs("</span>", f);
+        }
+        if (x->has & RG_IF_HAS_IFINDEX)
+            fprintf(f, " ifIndex %lu", (unsigned long)x->ifindex);
+        if (x->has & RG_IF_HAS_ADDR) {
+            fputc(' ', f);
+            put_addr(f, &x->addr);
+        }
+        if (x->has & RG_IF_HAS_MTU)
+            fprintf(f, " MTU %lu", (unsigned long)x->mtu);
+        fputs("</span>", f);
+    }
+}
+
 /* Every attempt at this TTL: its RTT, or * when it stayed silent; a reply
  * from another address than the first answer names it. */
 static void put_attempts(FILE *f, const rg_trace *t, unsigned ttl, const rg_probe *ans)
@@ -761,6 +795,9 @@ static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned 
         put_addr(f, &ans->from);
         fputs("</td><td>", f);
         put_reply_kind(f, ans);
+        const rg_icmpext *e = rg_trace_ext(t, ans);
+        if (e)
+            put_extensions(f, e);
         fputs("</td><td>", f);
         put_name(f, h ? h->ptr : NULL);
         fputs("</td><td>", f);

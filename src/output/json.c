@@ -191,7 +191,62 @@ static bool is_tcp(enum rg_reply_kind k)
     return k == RG_REPLY_SYNACK || k == RG_REPLY_RST;
 }
 
-static json_t *reply_json(const rg_probe *p)
+static json_t *mpls_json(const rg_icmpext *e)
+{
+    json_t *a = json_array();
+    bool ok = a != NULL;
+    for (unsigned i = 0; ok && i < e->nlabels; i++) {
+        const rg_mpls_lse *l = &e->labels[i];
+        json_t *o = json_object();
+        ok = o && put(o, "label", json_integer(l->label)) &&
+             put(o, "tc", json_integer(l->tc)) && put(o, "s", json_integer(l->s)) &&
+             put(o, "ttl", json_integer(l->ttl));
+        ok = append(a, finish(o, ok)) && ok;
+    }
+    return finish(a, ok);
+}
+
+/* Only what the router sent: absent keys were not in its object. */
+static json_t *ifinfo_json(const rg_ifinfo *f)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    bool ok = put(o, "role", json_string(rg_if_role_name((enum rg_if_role)f->role)));
+    if (f->has & RG_IF_HAS_IFINDEX)
+        ok &= put(o, "ifindex", json_integer(f->ifindex));
+    if (f->has & RG_IF_HAS_ADDR)
+        ok &= put(o, "address", addr_json(&f->addr));
+    if (f->has & RG_IF_HAS_NAME)
+        ok &= put(o, "name", text_json(f->name));
+    if (f->has & RG_IF_HAS_MTU)
+        ok &= put(o, "mtu", json_integer(f->mtu));
+    return finish(o, ok);
+}
+
+/* RFC 4884 extensions of an ICMP error (docs/json-schema.md). */
+static json_t *extensions_json(const rg_icmpext *e)
+{
+    json_t *o = json_object(), *ifs = json_array();
+    if (!o) {
+        json_decref(ifs);
+        return NULL;
+    }
+    bool ok = put(o, "layout", json_string(e->compliant ? "rfc4884" : "pre-rfc4884"));
+    if (e->nlabels)
+        ok &= put(o, "mpls", mpls_json(e));
+    for (unsigned i = 0; ok && ifs && i < e->nifs; i++)
+        ok = append(ifs, ifinfo_json(&e->ifs[i]));
+    if (e->nifs)
+        ok &= put(o, "interfaces", ifs);
+    else
+        json_decref(ifs);
+    if (e->dropped)
+        ok &= put(o, "dropped", json_integer(e->dropped));
+    return finish(o, ok);
+}
+
+static json_t *reply_json(const rg_trace *t, const rg_probe *p)
 {
     enum rg_reply_kind kind = (enum rg_reply_kind)p->kind;
     if (kind == RG_REPLY_NONE)
@@ -212,17 +267,20 @@ static json_t *reply_json(const rg_probe *p)
     ok &= put(o, "rtt_us", json_integer(p->rtt_us));
     ok &= put(o, "reply_ttl", json_integer(p->reply_ttl));
     ok &= put(o, "received", time_json(&p->received));
+    const rg_icmpext *e = rg_trace_ext(t, p);
+    if (e)
+        ok &= put(o, "extensions", extensions_json(e));
     return finish(o, ok);
 }
 
-static json_t *probe_json(const rg_probe *p, unsigned attempt)
+static json_t *probe_json(const rg_trace *t, const rg_probe *p, unsigned attempt)
 {
     json_t *o = json_object();
     if (!o)
         return NULL;
     bool ok = put(o, "attempt", json_integer(attempt));
     ok &= put(o, "sent", time_json(&p->sent));
-    ok &= put(o, "reply", reply_json(p));
+    ok &= put(o, "reply", reply_json(t, p));
     if (p->duplicates)
         ok &= put(o, "duplicates", json_integer(p->duplicates));
     if (p->port_check)
@@ -372,7 +430,7 @@ static json_t *hop_json(const rg_run *run, const rg_trace *t, unsigned ttl,
     if (n > t->attempts)
         n = t->attempts;
     for (unsigned a = 0; ok && a < n; a++)
-        ok = append(probes, probe_json(rg_trace_probe(t, ttl, a), a));
+        ok = append(probes, probe_json(t, rg_trace_probe(t, ttl, a), a));
     return finish(o, ok);
 }
 
@@ -412,7 +470,7 @@ static json_t *port_probes_json(const rg_trace *t)
     bool ok = put(o, "ttl", json_integer(t->port_ttl));
     ok &= put(o, "probes", probes);
     for (unsigned a = 0; ok && a < n && a < t->attempts; a++)
-        ok = append(probes, probe_json(rg_trace_probe(t, RG_PORT_PROBE_TTL, a), a));
+        ok = append(probes, probe_json(t, rg_trace_probe(t, RG_PORT_PROBE_TTL, a), a));
     return finish(o, ok);
 }
 

@@ -11,6 +11,9 @@ bool rg_paths_wanted(const rg_run *run)
     for (size_t i = 0; i < run->nhosts; i++)
         if (run->hosts[i].asn || run->hosts[i].ptr)
             return true;
+    for (size_t i = 0; i < run->ntraces; i++)
+        if (run->traces[i].nexts)
+            return true; /* MPLS labels or interfaces to show */
     return false;
 }
 
@@ -202,6 +205,44 @@ static void put_cell(FILE *out, const char *s, size_t width, bool clean)
     fprintf(out, "%*s", (int)(width - n + 2), "");
 }
 
+/* The hop's ICMP extensions under its row, like mtr -e: the label stack
+ * top first, then each interface object with what the router sent (its
+ * name is outside text: escaped). */
+static void put_extensions(FILE *out, const rg_icmpext *e)
+{
+    if (e->nlabels)
+        fputs("       MPLS", out);
+    for (unsigned i = 0; i < e->nlabels; i++) {
+        const rg_mpls_lse *l = &e->labels[i];
+        fprintf(out, "%s label %lu TC %u S %u TTL %u", i ? "," : "", (unsigned long)l->label,
+                l->tc, l->s, l->ttl);
+    }
+    if (e->nlabels)
+        fputc('\n', out);
+    for (unsigned i = 0; i < e->nifs; i++) {
+        const rg_ifinfo *f = &e->ifs[i];
+        const char *sep = ":";
+        fprintf(out, "       %s interface", rg_if_role_name((enum rg_if_role)f->role));
+        if (f->has & RG_IF_HAS_IFINDEX) {
+            fprintf(out, "%s ifIndex %lu", sep, (unsigned long)f->ifindex);
+            sep = ",";
+        }
+        if (f->has & RG_IF_HAS_ADDR) {
+            char a[RG_ADDR_STRLEN];
+            fprintf(out, "%s %s", sep, rg_addr_format(&f->addr, a, sizeof a));
+            sep = ",";
+        }
+        if (f->has & RG_IF_HAS_NAME) {
+            fprintf(out, "%s name ", sep);
+            rg_text_clean(out, f->name);
+            sep = ",";
+        }
+        if (f->has & RG_IF_HAS_MTU)
+            fprintf(out, "%s MTU %lu", sep, (unsigned long)f->mtu);
+        fputc('\n', out);
+    }
+}
+
 static void write_hops(FILE *out, const rg_run *run, const rg_trace *t)
 {
     size_t wa = strlen("Address"), wn = strlen("Name"), ws = strlen("AS");
@@ -229,6 +270,9 @@ static void write_hops(FILE *out, const rg_run *run, const rg_trace *t)
         put_cell(out, c.as, ws, false);
         put_cell(out, c.country, strlen("Country"), true);
         fprintf(out, "%s\n", c.rtt);
+        const rg_icmpext *e = rg_trace_ext(t, rg_trace_answer(t, ttl));
+        if (e)
+            put_extensions(out, e);
     }
 }
 

@@ -84,6 +84,36 @@
     if (n.kind === 'unk') return 'silent hop';
     return n.reason === 'unreachable' ? 'trace ended: unreachable' : 'trace ended: no reply';
   }
+  // The ICMP extensions (MPLS labels, RFC 5837 interfaces) of the first
+  // answer from addr that carried any, as the hop tables show them.
+  function extensionsFrom(addr) {
+    var found = null;
+    (R.traces || []).some(function (t) {
+      return (t.hops || []).some(function (hop) {
+        return (hop.probes || []).some(function (p) {
+          if (!p.reply || p.reply.from !== addr || !p.reply.extensions) return false;
+          found = p.reply.extensions;
+          return true;
+        });
+      });
+    });
+    return found;
+  }
+  function describeExtensions(dl, addr) {
+    var e = extensionsFrom(addr);
+    if (!e) return;
+    if (e.mpls) field(dl, 'MPLS', e.mpls.map(function (l) {
+      return l.label + ' (TC ' + l.tc + ', S ' + l.s + ', TTL ' + l.ttl + ')';
+    }).join(', '));
+    (e.interfaces || []).forEach(function (x) {
+      var parts = [];
+      if (x.name) parts.push(x.name);
+      if (x.ifindex !== undefined) parts.push('ifIndex ' + x.ifindex);
+      if (x.address) parts.push(x.address);
+      if (x.mtu !== undefined) parts.push('MTU ' + x.mtu);
+      field(dl, x.role + ' interface', parts.join(', '));
+    });
+  }
   function describeHost(dl, n) {
     var h = hosts.get(n.address);
     field(dl, 'Address', n.address);
@@ -92,6 +122,7 @@
     field(dl, 'Location', place(h));
     if (n.rtt_count) field(dl, 'Median RTT', ms(n.median_rtt_us) + ' over ' + n.rtt_count +
                            (n.rtt_count === 1 ? ' reply' : ' replies'));
+    describeExtensions(dl, n.address);
   }
   function describePorts(n) {
     if (!n.ports || !n.ports.length) return;

@@ -78,6 +78,16 @@ static unsigned last_sent(const rg_trace *t)
     return 0;
 }
 
+/* What the answer's ICMP extensions add to its code: M an MPLS label
+ * stack (RFC 4950), I interface information (RFC 5837). */
+static const char *ext_mark(const rg_trace *t, const rg_probe *p)
+{
+    const rg_icmpext *e = rg_trace_ext(t, p);
+    if (!e)
+        return "";
+    return e->nlabels ? (e->nifs ? "MI" : "M") : (e->nifs ? "I" : "");
+}
+
 /* --multipath: the branches found at ttl joined by '/' into buf, when
  * there are two or more; false (buf untouched) otherwise. */
 static bool branches_text(const rg_trace *t, unsigned ttl, char *buf, size_t len)
@@ -123,8 +133,8 @@ static const char *cell_text(const rg_trace *t, unsigned ttl, char *buf,
         snprintf(buf, len, "%s", rg_trace_silence(t, ttl) == RG_SILENCE_RATE_LIMITED ? "~" : "-");
         return buf;
     }
-    snprintf(buf, len, "%-15s %s%s%s", rg_addr_format(&p->from, a, sizeof a),
-             rg_probe_code(p, code, sizeof code), doubtful(t, p) ? "?" : "",
+    snprintf(buf, len, "%-15s %s%s%s%s", rg_addr_format(&p->from, a, sizeof a),
+             rg_probe_code(p, code, sizeof code), ext_mark(t, p), doubtful(t, p) ? "?" : "",
              retried(t, ttl) ? "*" : "");
     return buf;
 }
@@ -361,7 +371,7 @@ static void write_summary(FILE *out, const rg_run *run)
 }
 
 typedef struct marks {
-    size_t retried, doubts, inferred, limited, unreachable;
+    size_t retried, doubts, inferred, limited, unreachable, mpls, ifinfo;
 } marks;
 
 /* How many cells carry each mark (*, ?, (11), ~), for the footer's key. */
@@ -375,6 +385,9 @@ static void count_marks(const rg_run *run, marks *m)
             m->retried += retried(t, ttl);
             m->doubts += p && doubtful(t, p);
             m->unreachable += p && p->kind == RG_REPLY_UNREACHABLE;
+            const rg_icmpext *e = p ? rg_trace_ext(t, p) : NULL;
+            m->mpls += e && e->nlabels;
+            m->ifinfo += e && e->nifs;
             m->inferred += !p && rg_trace_inferred(t, ttl);
             m->limited += !p && !rg_trace_inferred(t, ttl) &&
                           rg_trace_silence(t, ttl) == RG_SILENCE_RATE_LIMITED;
@@ -406,6 +419,12 @@ static void write_footer(FILE *out, const rg_run *run)
         fprintf(out, "%zu hop%s answered destination unreachable (marked as traceroute does: "
                 "!N network, !H host, !P protocol or port, !A/!X administratively prohibited, "
                 "!<code> other)\n", m.unreachable, m.unreachable == 1 ? "" : "s");
+    if (m.mpls)
+        fprintf(out, "%zu hop%s answered with an MPLS label stack (RFC 4950, marked M; the "
+                "labels are in the AS-path view and the JSON)\n", m.mpls, m.mpls == 1 ? "" : "s");
+    if (m.ifinfo)
+        fprintf(out, "%zu hop%s named %s interface (RFC 5837, marked I)\n", m.ifinfo,
+                m.ifinfo == 1 ? "" : "s", m.ifinfo == 1 ? "its" : "their");
     if (m.limited)
         fprintf(out, "%zu hop%s unanswered where the router answered other probes: "
                 "rate-limited (marked ~)\n", m.limited, m.limited == 1 ? "" : "s");

@@ -257,8 +257,10 @@ static status parse_icmp(rg_cur c, const outer *o, rg_reply *r)
     if (!rg_cur_skip(&c, 4)) /* unused / pointer / MTU */
         return RG_PARSE_MALFORMED;
     status st = quoted_probe(&c, family, r);
-    if (st == RG_PARSE_OK)
+    if (st == RG_PARSE_OK) {
         port_unreach(family, r);
+        r->ext_status = (uint8_t)rg_icmpext_parse(family, o->l4, o->l4len, &r->ext);
+    }
     return st;
 }
 
@@ -334,10 +336,21 @@ static status parse_l4(uint8_t proto, rg_cur c, outer *o, rg_reply *r)
     return RG_PARSE_IGNORE;
 }
 
+/* All but the extension record's entries, which only its counts make
+ * readable: zeroing them for every packet would cost more than the parse. */
+_Static_assert(offsetof(rg_reply, ext) + sizeof(rg_icmpext) == sizeof(rg_reply),
+               "rg_reply.ext must stay the last member (reply_clear)");
+
+static void reply_clear(rg_reply *r)
+{
+    memset(r, 0, offsetof(rg_reply, ext));
+    rg_icmpext_clear(&r->ext);
+}
+
 enum rg_parse_status rg_reply_parse_packet(const uint8_t *pkt, size_t len,
                                            rg_reply *out)
 {
-    memset(out, 0, sizeof *out);
+    reply_clear(out);
     rg_cur c = rg_cur_make(pkt, len);
     uint8_t first, proto = 0;
     rg_cur peek = c;
@@ -357,7 +370,7 @@ enum rg_parse_status rg_reply_parse_l4(uint8_t proto, const uint8_t *payload,
                                        const rg_addr *dst, uint8_t hlim,
                                        rg_reply *out)
 {
-    memset(out, 0, sizeof *out);
+    reply_clear(out);
     if (src->family != 6 || dst->family != 6)
         return RG_PARSE_MALFORMED;
     outer o = {.src = *src, .dst = *dst, .ttl = hlim};

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "../util/addr.h"
+#include "icmpext.h"
 
 enum rg_parse_status {
     RG_PARSE_OK = 0,
@@ -54,6 +55,12 @@ typedef struct rg_reply {
      * that buffer. NULL for TCP answers. */
     const uint8_t *quote;
     size_t quote_len;
+    /* An ICMP error's RFC 4884 extensions (icmpext.h), parsed once a
+     * reply is otherwise good; ext_status RG_ICMPEXT_NONE: none. ext stays
+     * the last member: the parsers zero everything before it, and of it
+     * only its counts. */
+    uint8_t ext_status;  /* enum rg_icmpext_status */
+    rg_icmpext ext;
 } rg_reply;
 
 /* A whole IP packet, IPv4 or IPv6 (as an IPv4 raw socket delivers it, and

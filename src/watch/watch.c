@@ -39,6 +39,7 @@ static void reset_trace(rg_trace *t)
     memset(t->nsent, 0, rows + 1);
     memset(t->inferred, 0, rows * sizeof *t->inferred);
     memset(t->silence, 0, rows);
+    rg_trace_clear_ext(t);
     t->port_ttl = t->max_ttl;
     t->reached_ttl = t->last_ttl = t->last_answer_ttl = 0;
     t->state = RG_PORT_UNKNOWN;

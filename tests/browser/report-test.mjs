@@ -152,6 +152,40 @@ async function checkHover(page, pick) {
         'hover: details list the traces through it and their RTTs', text);
 }
 
+// The host whose answer carried the most ICMP extensions, both kinds
+// (labels and interfaces) first, if any answer carried some.
+function pickExtended(results, graph) {
+  let best = null;
+  for (const t of results.traces || []) {
+    for (const hop of t.hops || []) {
+      for (const p of hop.probes || []) {
+        const ext = p.reply && p.reply.extensions;
+        if (!ext) continue;
+        const labels = (ext.mpls || []).length, ifs = (ext.interfaces || []).length;
+        const size = 100 * ((labels > 0) + (ifs > 0)) + labels + ifs;
+        const node = graph.nodes.find((x) => x.kind === 'host' && x.address === p.reply.from);
+        if (node && (!best || size > best.size)) best = { node, ext, size };
+      }
+    }
+  }
+  return best;
+}
+
+async function checkExtensions(page, pick) {
+  const idx = await nodeIndex(page, pick.node.name);
+  if (!check(idx >= 0, `the SVG has node ${pick.node.name}`)) return;
+  await page.locator('#rg-svg g.node').nth(idx).hover();
+  const text = await panelText(page);
+  const want = (pick.ext.mpls || []).map((l) => `${l.label} (TC ${l.tc}, S ${l.s}, TTL ${l.ttl})`);
+  for (const x of pick.ext.interfaces || []) {
+    want.push(`${x.role} interface`);
+    if (x.name) want.push(shown(x.name));
+    if (x.mtu !== undefined) want.push(`MTU ${x.mtu}`);
+  }
+  check(want.every((w) => text.includes(w)),
+        `hover: details list the ICMP extensions of ${pick.node.address}`, text);
+}
+
 async function checkClick(page, graph) {
   const idx = await nodeIndex(page, 'prober');
   if (!check(idx >= 0, 'the SVG has the prober node')) return;
@@ -280,6 +314,8 @@ async function run(args) {
     await checkChanges(page, results, graph);
     const pick = pickHost(results, graph);
     if (pick) await checkHover(page, pick);
+    const extended = pickExtended(results, graph);
+    if (extended) await checkExtensions(page, extended);
     await checkClick(page, graph);
     await checkZoom(page);
     if (pick) {

@@ -10,7 +10,8 @@
  *   - SVG and HTML: no character reference to a control character;
  *   - JSON: parses again and reads back as a run;
  *   - DOT: parses with cgraph into exactly the graph's nodes.
- * The input is up to eight NUL-separated strings; bytes that are not UTF-8
+ * The input is up to nine NUL-separated strings (the ninth: an interface
+ * name from an ICMP extension of hop 1's answer); bytes that are not UTF-8
  * are taken as Latin-1, so every code point below U+0100 and every valid
  * UTF-8 sequence can be a name.
  *
@@ -63,7 +64,9 @@ static const char TEMPLATE[] =
     "{\"ttl\":1,\"responder\":\"198.18.0.1\",\"probes\":[{\"attempt\":0,"
     "\"sent\":\"2026-11-25T14:50:01.001000Z\",\"reply\":{\"from\":\"198.18.0.1\","
     "\"kind\":\"time-exceeded\",\"icmp_type\":11,\"icmp_code\":0,\"rtt_us\":100,\"reply_ttl\":63,"
-    "\"received\":\"2026-11-25T14:50:01.001100Z\"}}]},"
+    "\"received\":\"2026-11-25T14:50:01.001100Z\",\"extensions\":{\"layout\":\"rfc4884\","
+    "\"mpls\":[{\"label\":16,\"tc\":5,\"s\":1,\"ttl\":1}],"
+    "\"interfaces\":[{\"role\":\"incoming\",\"ifindex\":7,\"name\":\"n\"}]}}}]},"
     "{\"ttl\":2,\"responder\":\"198.19.0.5\",\"probes\":[{\"attempt\":0,"
     "\"sent\":\"2026-11-25T14:50:01.002000Z\",\"reply\":{\"from\":\"198.19.0.5\","
     "\"kind\":\"syn-ack\",\"tcp_flags\":\"SA\",\"rtt_us\":300,\"reply_ttl\":62,"
@@ -256,12 +259,22 @@ static void check_drawings(const rg_run *run, const rg_graph *g, const json_t *d
     free(out.data);
 }
 
+/* The interface object of hop 1's answer in TEMPLATE. */
+static json_t *interface0(json_t *doc)
+{
+    json_t *t = json_array_get(json_object_get(doc, "traces"), 0);
+    json_t *hop = json_array_get(json_object_get(t, "hops"), 0);
+    json_t *reply = json_object_get(json_array_get(json_object_get(hop, "probes"), 0), "reply");
+    json_t *ext = json_object_get(reply, "extensions");
+    return json_array_get(json_object_get(ext, "interfaces"), 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const slots[][2] = {
         {"trace", "target"}, {"host0", "ptr"}, {"host0", "as_org"}, {"host0", "city"},
         {"host1", "ptr"},    {"host1", "as_org"}, {"unresolved", "name"},
-        {"unresolved", "error"},
+        {"unresolved", "error"}, {"interface", "name"},
     };
     if (size > 4096)
         return 0;
@@ -273,6 +286,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_array_get(json_object_get(doc, "hosts"), 0),
         json_array_get(json_object_get(doc, "hosts"), 1),
         json_array_get(json_object_get(doc, "unresolved"), 0),
+        interface0(doc),
     };
     const uint8_t *p = data, *end = data + size;
     for (size_t i = 0; i < sizeof slots / sizeof slots[0] && p <= end; i++) {
@@ -281,7 +295,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *s = as_utf8(p, n);
         json_t *o = strcmp(slots[i][0], "trace") == 0 ? objs[0]
                   : strcmp(slots[i][0], "host0") == 0 ? objs[1]
-                  : strcmp(slots[i][0], "host1") == 0 ? objs[2] : objs[3];
+                  : strcmp(slots[i][0], "host1") == 0 ? objs[2]
+                  : strcmp(slots[i][0], "interface") == 0 ? objs[4] : objs[3];
         if (s)
             json_object_set_new(o, slots[i][1], json_string(s));
         free(s);

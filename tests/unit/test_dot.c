@@ -466,6 +466,34 @@ static void test_hostile_parses_back(void **state)
     rg_graph_free(g);
 }
 
+/* A hop's label stack and interface names on its node, read back by
+ * graphviz as text: the name's quote, '<' and '&' literal, the control
+ * character's name never kept; the SVG checked as the others. */
+static void test_extensions_on_nodes(void **state)
+{
+    (void)state;
+    rg_graph *g = graph_of(DATA "icmpext-lab.json");
+    char *dot = dot_of(g);
+    assert_non_null(strstr(dot, "  \"198.18.100.2\" [label=\"198.18.100.2\\nMPLS 24005, 16\\n"
+                                "0.07 ms\"];\n"));
+    Agraph_t *ag = parse_back(g, dot);
+    assert_string_equal(agget(agnode(ag, "198.18.100.4", 0), "label"),
+                        "198.18.100.4\\nin ge-0/0/1.0\\nout ifIndex 12\\n0.09 ms");
+    assert_string_equal(agget(agnode(ag, "2001:db8:fa0::5", 0), "label"),
+                        "2001:db8:fa0::5\\nMPLS 17\\nin ae1.0 \"core\" <&amp;>\\n0.10 ms");
+    assert_string_equal(agget(agnode(ag, "198.18.100.1", 0), "label"),
+                        "198.18.100.1\\n0.06 ms");
+    agclose(ag);
+    rg_render_out outs[2];
+    render_both(g, outs);
+    check_svg(g, outs[0].data, outs[0].len);
+    assert_non_null(strstr(outs[0].data, "in ae1.0 &quot;core&quot; &lt;&amp;&gt;"));
+    for (int i = 0; i < 2; i++)
+        free(outs[i].data);
+    free(dot);
+    rg_graph_free(g);
+}
+
 static void test_hostile_svg_png(void **state)
 {
     (void)state;
@@ -861,6 +889,7 @@ int main(void)
         cmocka_unit_test(test_golden_64),
         cmocka_unit_test(test_golden_hostile),
         cmocka_unit_test(test_hostile_parses_back),
+        cmocka_unit_test(test_extensions_on_nodes),
         cmocka_unit_test(test_hostile_svg_png),
         cmocka_unit_test(test_lab_svg_png),
         cmocka_unit_test(test_64_svg_png),

@@ -202,6 +202,37 @@ static void test_hostile_names_literal(void **state)
     unload(&r);
 }
 
+/* The hop tables show each answer's extensions under its kind, the
+ * interface name escaped; the embedded document keeps them. */
+static void test_extensions_in_hop_tables(void **state)
+{
+    (void)state;
+    report r;
+    load(&r, DATA "icmpext-lab.json");
+    render_svg(&r);
+    char *html = html_of(&r, r.svg, r.svglen, true);
+    assert_non_null(strstr(html, "<span class=\"k k-time-exceeded\">time-exceeded</span>"
+                                 "<br/><span class=\"muted\">MPLS 24005 (TC 0, S 0, TTL 1), "
+                                 "16 (TC 5, S 1, TTL 1)</span></td>"));
+    assert_non_null(strstr(html, "<br/><span class=\"muted\">incoming interface "
+                                 "<span class=\"mono\">ge-0/0/1.0</span> ifIndex 7 "
+                                 "198.18.100.4 MTU 1500</span><br/><span class=\"muted\">"
+                                 "outgoing interface ifIndex 12</span></td>"));
+    assert_int_equal(count(html, "incoming interface <span class=\"mono\">ae1.0 &quot;core"
+                                 "&quot; &lt;&amp;&gt;</span> MTU 9000</span>"), 2);
+    assert_null(strstr(html, "<&>"));
+    json_t *doc = parse_block(html, "rg-results");
+    json_t *ext = json_object_get(json_object_get(json_array_get(json_object_get(json_array_get(
+        json_object_get(json_array_get(json_object_get(doc, "traces"), 0), "hops"), 4),
+        "probes"), 0), "reply"), "extensions");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+                            json_object_get(ext, "interfaces"), 0), "name")),
+                        "ae1.0 \"core\" <&>");
+    json_decref(doc);
+    free(html);
+    unload(&r);
+}
+
 /* The embedded document holds the hostile strings exactly, and reads back. */
 static void test_json_block_reads_back(void **state)
 {
@@ -592,6 +623,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hostile_names_literal),
+        cmocka_unit_test(test_extensions_in_hop_tables),
         cmocka_unit_test(test_json_block_reads_back),
         cmocka_unit_test(test_json_block_cannot_close),
         cmocka_unit_test(test_invalid_utf8),

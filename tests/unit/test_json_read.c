@@ -67,6 +67,31 @@ static void te(rg_trace *t, unsigned ttl, const char *from)
     answer(sent(t, ttl), from, RG_REPLY_TIME_EXCEEDED, 11, 0, 100 * ttl);
 }
 
+/* The extensions a router at TTL 1 sent: a two-label stack and its
+ * incoming interface. */
+static void with_extensions(rg_trace *t, unsigned ttl, bool v6)
+{
+    rg_icmpext e;
+    memset(&e, 0, sizeof e);
+    e.compliant = !v6;
+    if (!v6) {
+        e.nlabels = 2;
+        e.labels[0] = (rg_mpls_lse){24005, 0, 0, 1};
+        e.labels[1] = (rg_mpls_lse){16, 5, 1, 1};
+        e.dropped = 1;
+    }
+    e.nifs = 1;
+    e.ifs[0].role = v6 ? RG_IF_OUTGOING : RG_IF_INCOMING;
+    e.ifs[0].has = RG_IF_HAS_IFINDEX | RG_IF_HAS_ADDR | (v6 ? 0 : RG_IF_HAS_NAME | RG_IF_HAS_MTU);
+    e.ifs[0].ifindex = 7;
+    assert_true(rg_addr_parse(v6 ? "2001:db8:ffff:1::1" : "198.18.0.1", &e.ifs[0].addr));
+    if (!v6) {
+        strcpy(e.ifs[0].name, "ge-0/0/1.0 \"\xc3\xa9\"");
+        e.ifs[0].mtu = 1500;
+    }
+    assert_true(rg_trace_set_ext(t, rg_trace_answer(t, ttl), &e));
+}
+
 static void build(rg_run *run)
 {
     run->start = (struct timespec){T0, 5000};
@@ -78,6 +103,7 @@ static void build(rg_run *run)
     t->sport = 40001;
     t->addresses = 1; /* a literal: not written */
     te(t, 1, "198.18.0.1");
+    with_extensions(t, 1, false);
     sent(t, 2); /* silent first try */
     te(t, 2, "198.18.1.2");
     answer(sent(t, 3), "198.19.0.5", RG_REPLY_SYNACK, 0, 0, 412);
@@ -107,6 +133,7 @@ static void build(rg_run *run)
     assert_true(rg_addr_parse("2001:db8:100::2", &t->src));
     t->sport = 40006;
     answer(sent(t, 1), "2001:db8:ffff:1::1", RG_REPLY_TIME_EXCEEDED, 3, 0, 90);
+    with_extensions(t, 1, true);
     answer(sent(t, 2), "2001:db8:310::6", RG_REPLY_UNREACHABLE, 1, 1, 800);
 
     add_trace(run, "198.19.0.13", "198.19.0.13", 80); /* never sent */
@@ -199,6 +226,34 @@ static void same_probe(const rg_probe *a, const rg_probe *b)
     assert_int_equal(a->reply_ttl, b->reply_ttl);
 }
 
+static void same_ext(const rg_icmpext *a, const rg_icmpext *b)
+{
+    if (!b) {
+        assert_null(a);
+        return;
+    }
+    assert_non_null(a);
+    assert_int_equal(a->compliant, b->compliant);
+    assert_int_equal(a->dropped, b->dropped);
+    assert_int_equal(a->nlabels, b->nlabels);
+    for (unsigned i = 0; i < b->nlabels; i++) {
+        assert_int_equal(a->labels[i].label, b->labels[i].label);
+        assert_int_equal(a->labels[i].tc, b->labels[i].tc);
+        assert_int_equal(a->labels[i].s, b->labels[i].s);
+        assert_int_equal(a->labels[i].ttl, b->labels[i].ttl);
+    }
+    assert_int_equal(a->nifs, b->nifs);
+    for (unsigned i = 0; i < b->nifs; i++) {
+        const rg_ifinfo *x = &a->ifs[i], *y = &b->ifs[i];
+        assert_int_equal(x->role, y->role);
+        assert_int_equal(x->has, y->has);
+        assert_int_equal(x->ifindex, y->ifindex);
+        assert_int_equal(x->mtu, y->mtu);
+        assert_true(rg_addr_equal(&x->addr, &y->addr));
+        assert_string_equal(x->name, y->name);
+    }
+}
+
 static void same_trace(const rg_trace *a, const rg_trace *b)
 {
     assert_string_equal(a->target, b->target);
@@ -212,8 +267,11 @@ static void same_trace(const rg_trace *a, const rg_trace *b)
     assert_int_equal(a->attempts, b->attempts);
     for (unsigned ttl = b->min_ttl; ttl <= b->max_ttl; ttl++) {
         assert_int_equal(rg_trace_sent(a, ttl), rg_trace_sent(b, ttl));
-        for (unsigned i = 0; i < b->attempts; i++)
+        for (unsigned i = 0; i < b->attempts; i++) {
             same_probe(rg_trace_probe(a, ttl, i), rg_trace_probe(b, ttl, i));
+            same_ext(rg_trace_ext(a, rg_trace_probe(a, ttl, i)),
+                     rg_trace_ext(b, rg_trace_probe(b, ttl, i)));
+        }
     }
     assert_int_equal(a->reached_ttl, b->reached_ttl);
     assert_int_equal(a->last_ttl, b->last_ttl);
@@ -396,6 +454,32 @@ static void e_sent(json_t *d)
 static void e_time_format(json_t *d) { set(d, "start_time", json_string("2026-11-25 14:50:00")); }
 static void e_dups(json_t *d) { set(probe(d, 0, 0, 0), "duplicates", json_integer(256)); }
 static void e_stats(json_t *d) { set(json_object_get(d, "stats"), "matched", json_integer(-1)); }
+static json_t *ext_of(json_t *d) { return json_object_get(reply_of(d, 0, 0, 0), "extensions"); }
+static void e_ext_label(json_t *d)
+{
+    set(json_array_get(json_object_get(ext_of(d), "mpls"), 0), "label", json_integer(1 << 20));
+}
+static void e_ext_empty(json_t *d)
+{
+    json_object_del(ext_of(d), "mpls");
+    json_object_del(ext_of(d), "interfaces");
+}
+static void e_ext_role(json_t *d)
+{
+    set(json_array_get(json_object_get(ext_of(d), "interfaces"), 0), "role", json_string("up"));
+}
+static void e_ext_name(json_t *d)
+{
+    set(json_array_get(json_object_get(ext_of(d), "interfaces"), 0), "name",
+        json_string("ge\x1b[31m"));
+}
+static void e_ext_too_many(json_t *d)
+{
+    json_t *a = json_object_get(ext_of(d), "mpls");
+    for (int i = 0; i < RG_ICMPEXT_MAX_LABELS; i++)
+        json_array_append_new(a, json_deep_copy(json_array_get(a, 0)));
+}
+static void e_ext_layout(json_t *d) { set(ext_of(d), "layout", json_string("rfc9999")); }
 static void e_unresolved(json_t *d)
 {
     set(json_array_get(json_object_get(d, "unresolved"), 0), "error", json_integer(1));
@@ -532,6 +616,17 @@ static void test_malformed(void **state)
         {e_addresses_text, "$.traces[1].addresses: expected an integer from 1 to 4294967295 "
                           "or null"},
         {e_no_addresses, NULL}, /* optional, as above */
+        {e_ext_label, "$.traces[0].hops[0].probes[0].reply.extensions.mpls[0].label: expected "
+                      "an integer from 0 to 1048575"},
+        {e_ext_empty, "$.traces[0].hops[0].probes[0].reply.extensions: expected \"mpls\" or "
+                      "\"interfaces\""},
+        {e_ext_role, "$.traces[0].hops[0].probes[0].reply.extensions.interfaces[0].role: "
+                     "unknown value"},
+        {e_ext_name, "$.traces[0].hops[0].probes[0].reply.extensions.interfaces[0].name: holds "
+                     "a control character (U+0000-U+001F, U+007F-U+009F)"},
+        {e_ext_too_many, "$.traces[0].hops[0].probes[0].reply.extensions.mpls: expected 1 to 8 "
+                         "entries"},
+        {e_ext_layout, "$.traces[0].hops[0].probes[0].reply.extensions.layout: unknown value"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[256] = "";

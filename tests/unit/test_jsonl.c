@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/config.h"
+#include "input/json_read.h"
 #include "model/result.h"
 #include "output/jsonl.h"
 
@@ -278,6 +279,29 @@ static void test_unwritable_prefix_is_one_error(void **state)
     assert_null(strchr(err, '\n'));
 }
 
+/* A streamed trace line carries its answers' ICMP extensions as the
+ * document does. */
+static void test_trace_line_keeps_extensions(void **state)
+{
+    (void)state;
+    rg_run run;
+    char err[512];
+    assert_true(rg_json_read_file(RG_SOURCE_ROOT "/tests/data/icmpext-lab.json", &run, err,
+                                  sizeof err));
+    json_t *o = rg_jsonl_trace_json(&run, &run.traces[1], 5, false);
+    assert_non_null(o);
+    json_t *hop = json_array_get(json_object_get(o, "hops"), 3); /* TTL 4 */
+    json_t *ext = json_object_get(
+        json_object_get(json_array_get(json_object_get(hop, "probes"), 0), "reply"),
+        "extensions");
+    json_t *in = json_array_get(json_object_get(ext, "interfaces"), 0);
+    assert_string_equal(json_string_value(json_object_get(in, "address")), "2001:db8:fa0::4");
+    assert_string_equal(json_string_value(json_object_get(in, "name")), "ge-0/0/1.0");
+    assert_int_equal(json_integer_value(json_object_get(in, "mtu")), 1500);
+    json_decref(o);
+    rg_run_free(&run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_abort_leaves_nothing),
         cmocka_unit_test(test_unfinished_run_says_incomplete),
         cmocka_unit_test(test_unwritable_prefix_is_one_error),
+        cmocka_unit_test(test_trace_line_keeps_extensions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,11 +82,39 @@ static void test_hop_columns(void **state)
     rg_run_free(&run);
 }
 
+/* Each hop's ICMP extensions under its row: labels top first, each
+ * interface as sent, its name escaped for the terminal. */
+static void test_extensions_under_hops(void **state)
+{
+    (void)state;
+    rg_run run;
+    char *got = view_of("icmpext-lab.json", &run);
+    static const char want[] =
+        "    2  198.18.100.2        AS???           0.070 ms\n"
+        "       MPLS label 24005 TC 0 S 0 TTL 1, label 16 TC 5 S 1 TTL 1\n"
+        "    3  198.18.100.3        AS???           0.080 ms\n"
+        "       MPLS label 299776 TC 0 S 1 TTL 254\n"
+        "    4  198.18.100.4        AS???           0.090 ms\n"
+        "       incoming interface: ifIndex 7, 198.18.100.4, name ge-0/0/1.0, MTU 1500\n"
+        "       outgoing interface: ifIndex 12\n"
+        "    5  198.18.100.5        AS???           0.100 ms\n"
+        "       MPLS label 17 TC 2 S 1 TTL 64\n"
+        "       incoming interface: name ae1.0 \"core\" <&>, MTU 9000\n"
+        "    6  198.18.101.6        AS???           0.110 ms\n";
+    if (!strstr(got, want))
+        fail_msg("missing\n%s\nin\n%s", want, got);
+    assert_non_null(strstr(got, "       incoming interface: ifIndex 7, 2001:db8:fa0::4, name "
+                                "ge-0/0/1.0, MTU 1500\n"));
+    free(got);
+    rg_run_free(&run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_as_paths_merged),
         cmocka_unit_test(test_hop_columns),
+        cmocka_unit_test(test_extensions_under_hops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -534,6 +534,38 @@ static void test_rst_trust_is_linear(void **state)
     rg_trace_free(&t);
 }
 
+/* Extensions are kept per slot, sorted whatever the order they came in,
+ * replaced in place, found again, and forgotten with the slots. */
+static void test_extensions_beside_slots(void **state)
+{
+    (void)state;
+    rg_trace t;
+    rg_addr d = addr("198.19.0.5");
+    assert_true(rg_trace_init(&t, "x", &d, 80, 1, 10, 2));
+    rg_icmpext e;
+    memset(&e, 0, sizeof e);
+    e.nlabels = 1;
+    const unsigned order[] = {7, 2, 9, 2, 5, 1, 3}; /* TTL 2 twice: replaced */
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        e.labels[0].label = 100 * order[i] + (unsigned)i;
+        assert_true(rg_trace_set_ext(&t, rg_trace_probe(&t, order[i], 1), &e));
+    }
+    assert_int_equal(t.nexts, 6);
+    for (uint32_t i = 1; i < t.nexts; i++)
+        assert_true(t.exts[i - 1].slot < t.exts[i].slot);
+    assert_int_equal(rg_trace_ext(&t, rg_trace_probe(&t, 2, 1))->labels[0].label, 203);
+    assert_int_equal(rg_trace_ext(&t, rg_trace_probe(&t, 9, 1))->labels[0].label, 902);
+    assert_null(rg_trace_ext(&t, rg_trace_probe(&t, 2, 0)));
+    assert_null(rg_trace_ext(&t, rg_trace_probe(&t, 4, 1)));
+    rg_probe outside = {0};
+    assert_false(rg_trace_set_ext(&t, &outside, &e));
+    assert_null(rg_trace_ext(&t, &outside));
+    rg_trace_release(&t);
+    assert_int_equal(t.nexts, 0);
+    assert_null(t.exts);
+    rg_trace_free(&t);
+}
+
 /* -P udp: port unreachable closes (from another of the host's addresses
  * too), an answer opens, silence is open-or-filtered; -P icmp: the echo
  * reply opens. */
@@ -597,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_trace_slots_bounds),
         cmocka_unit_test(test_dedupe_keeps_first_in_order),
         cmocka_unit_test(test_hosts_collected_sorted_unique),
+        cmocka_unit_test(test_extensions_beside_slots),
         cmocka_unit_test(test_conclude_other_methods),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

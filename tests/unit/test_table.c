@@ -11,6 +11,7 @@
 #include <locale.h>
 #include <string.h>
 
+#include "input/json_read.h"
 #include "model/infer.h"
 #include "model/result.h"
 #include "output/table.h"
@@ -557,6 +558,33 @@ static void test_backslash_and_utf8(void **state)
     setlocale(LC_CTYPE, "C");
 }
 
+/* ICMP extensions mark the code: M an MPLS stack, I interfaces, MI both;
+ * the footer says how many and where to read them. */
+static void test_extension_marks(void **state)
+{
+    (void)state;
+    rg_run run;
+    char err[512];
+    assert_true(rg_json_read_file(RG_SOURCE_ROOT "/tests/data/icmpext-lab.json", &run, err,
+                                  sizeof err));
+    char *got = render(&run);
+    static const char *const want[] = {
+        "\n1 198.18.100.1    11   2001:db8:fa0::1 11\n"
+        "2 198.18.100.2    11M  2001:db8:fa0::2 11M\n"
+        "3 198.18.100.3    11M  2001:db8:fa0::3 11M\n"
+        "4 198.18.100.4    11I  2001:db8:fa0::4 11I\n"
+        "5 198.18.100.5    11MI 2001:db8:fa0::5 11MI\n"
+        "6 198.18.101.6    SA   2001:db8:fa1::6 SA\n",
+        "\n6 hops answered with an MPLS label stack (RFC 4950, marked M; the labels are in the "
+        "AS-path view and the JSON)\n4 hops named their interface (RFC 5837, marked I)\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(got, want[i]))
+            fail_msg("missing %s in\n%s", want[i], got);
+    free(got);
+    rg_run_free(&run);
+}
+
 static void test_write_error(void **state)
 {
     (void)state;
@@ -585,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_incomplete_marked),
         cmocka_unit_test(test_unreachable_unnamed),
         cmocka_unit_test(test_write_error),
+        cmocka_unit_test(test_extension_marks),
         cmocka_unit_test(test_grid_size_capped),
         cmocka_unit_test(test_backslash_and_utf8),
     };
