@@ -319,14 +319,7 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
 {
     rg_trace *t = &e->run->traces[ti];
     tstate *s = &e->ts[ti];
-    rg_probe_spec spec = {
-        .src = t->src, .dst = t->dst, .method = t->method, .flow = t->sport,
-        .dport = t->dport, .ttl = (uint8_t)rg_trace_wire_ttl(t, ttl),
-        .seq = rg_probe_seq(t->seq_base, ttl, attempt),
-        .ident = rg_probe_ident(t->seq_base, ttl, attempt),
-        .ip_id = rg_probe_ip_id(t->seq_base, ttl, attempt),
-        .flow_label = t->flow_label,
-    };
+    rg_probe_spec spec = rg_trace_probe_spec(t, ttl, attempt);
     uint8_t pkt[RG_PROBE_MAXLEN];
     size_t len = rg_probe_build(&spec, pkt, sizeof pkt);
     rg_probe *p = rg_trace_probe(t, ttl, attempt);

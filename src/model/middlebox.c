@@ -5,19 +5,12 @@
 
 #include "../probe/probe.h"
 
-/* The bytes probe (ttl, attempt) of t went out with, rebuilt as the engine
- * built them (engine.c's send_probe): the probe is a pure function of the
- * trace and its identity, so nothing is kept per probe in flight. */
+/* The bytes probe (ttl, attempt) of t went out with, rebuilt from the same
+ * spec the engine sent (rg_trace_probe_spec): nothing is kept per probe in
+ * flight. */
 static size_t sent_bytes(const rg_trace *t, unsigned ttl, unsigned attempt, uint8_t *buf)
 {
-    rg_probe_spec spec = {
-        .src = t->src, .dst = t->dst, .method = t->method, .flow = t->sport,
-        .dport = t->dport, .ttl = (uint8_t)rg_trace_wire_ttl(t, ttl),
-        .seq = rg_probe_seq(t->seq_base, ttl, attempt),
-        .ident = rg_probe_ident(t->seq_base, ttl, attempt),
-        .ip_id = rg_probe_ip_id(t->seq_base, ttl, attempt),
-        .flow_label = t->flow_label,
-    };
+    rg_probe_spec spec = rg_trace_probe_spec(t, ttl, attempt);
     return rg_probe_build(&spec, buf, RG_PROBE_MAXLEN);
 }
 

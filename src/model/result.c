@@ -190,6 +190,18 @@ unsigned rg_trace_wire_ttl(const rg_trace *t, unsigned ttl)
     return ttl == RG_PORT_PROBE_TTL ? t->port_ttl : ttl;
 }
 
+rg_probe_spec rg_trace_probe_spec(const rg_trace *t, unsigned ttl, unsigned attempt)
+{
+    return (rg_probe_spec){
+        .src = t->src, .dst = t->dst, .method = t->method, .flow = t->sport,
+        .dport = t->dport, .ttl = (uint8_t)rg_trace_wire_ttl(t, ttl),
+        .seq = rg_probe_seq(t->seq_base, ttl, attempt),
+        .ident = rg_probe_ident(t->seq_base, ttl, attempt),
+        .ip_id = rg_probe_ip_id(t->seq_base, ttl, attempt),
+        .flow_label = t->flow_label,
+    };
+}
+
 const rg_addr *rg_trace_inferred(const rg_trace *t, unsigned ttl)
 {
     if (!t->inferred || ttl < t->min_ttl || ttl > t->max_ttl)

@@ -241,6 +241,10 @@ rg_probe *rg_trace_probe(const rg_trace *t, unsigned ttl, unsigned attempt);
 size_t rg_trace_slots(const rg_trace *t);
 /* The IP TTL a probe in slot (ttl, .) was sent with. */
 unsigned rg_trace_wire_ttl(const rg_trace *t, unsigned ttl);
+/* What probe (ttl, attempt) of t is made of: a pure function of the trace
+ * and the probe's identity, so the engine builds it from this and the
+ * middlebox comparison rebuilds the same bytes without keeping them. */
+rg_probe_spec rg_trace_probe_spec(const rg_trace *t, unsigned ttl, unsigned attempt);
 /* The responder inferred at ttl (NULL: none) and the silence label. */
 const rg_addr *rg_trace_inferred(const rg_trace *t, unsigned ttl);
 enum rg_silence rg_trace_silence(const rg_trace *t, unsigned ttl);
