@@ -15,6 +15,7 @@
 #include "match.h"
 #include "pace.h"
 #include "queue.h"
+#include "roster.h"
 #include "stopset.h"
 #include "window.h"
 
@@ -73,7 +74,8 @@ typedef struct engine {
     uint64_t timeout_ns;
     double tokens, burst;
     uint64_t token_at;
-    size_t cursor, done;
+    size_t done;
+    rg_roster roster;      /* what a pass visits: traces in flight, then the next to start */
     rg_window window;      /* traces started and not done (--max-inflight) */
     uint64_t released_inferred; /* hops_inferred of traces the hook released */
     uint64_t send_errors;
@@ -145,6 +147,21 @@ static bool choose_pilots(engine *e)
     }
     free(order);
     return true;
+}
+
+/* The roster from the pilots chosen: a pass visits the traces in flight
+ * and starts the next in line, pilots first. */
+static bool roster_init(engine *e)
+{
+    size_t n = e->run->ntraces;
+    bool *pilot = malloc(n ? n : 1);
+    if (!pilot)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        pilot[i] = e->ts[i].pilot;
+    bool ok = rg_roster_init(&e->roster, n, pilot);
+    free(pilot);
+    return ok;
 }
 
 static int cmp_by_addr(const void *a, const void *b, void *ctx)
@@ -226,7 +243,8 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
     if (opts->stop_set_start && !rg_stopset_init(&e->stop, slots < (1u << 20) ? slots : (1u << 20)))
         return false;
     return rg_heap_init(&e->inflight, start, slots) && rg_ring_init(&e->retry, start, slots) &&
-           link_siblings(e) && choose_pilots(e) && rg_match_init(&e->match, run->traces, n);
+           link_siblings(e) && choose_pilots(e) && roster_init(e) &&
+           rg_match_init(&e->match, run->traces, n);
 }
 
 static void engine_free(engine *e)
@@ -244,6 +262,7 @@ static void engine_free(engine *e)
     rg_stopset_free(&e->stop);
     rg_ring_free(&e->retry);
     rg_match_free(&e->match);
+    rg_roster_free(&e->roster);
 }
 
 static uint64_t advance_wait(const engine *e, const tstate *s)
@@ -934,6 +953,7 @@ static void check_done(engine *e, size_t ti)
     s->done = true;
     e->done++;
     rg_window_leave(&e->window);
+    rg_roster_leave(&e->roster, (uint32_t)ti);
     hand_over_address(e, ti);
 }
 
@@ -949,6 +969,7 @@ static bool reopen_traces(engine *e)
         e->ts[i].done = false;
         e->done--;
         rg_window_return(&e->window);
+        rg_roster_rejoin(&e->roster, (uint32_t)i);
         any = true;
     }
     return any;
@@ -995,64 +1016,80 @@ static bool alloc_trace(engine *e, size_t ti)
     return false;
 }
 
-/* Whether the trace has started, or may start now: --max-inflight bounds
- * the traces started and not done. Out of memory, it waits for others to
- * end and free theirs. */
+/* Whether trace ti may start now: --max-inflight bounds the traces started
+ * and not done. Out of memory, it waits for others to end and free theirs. */
 static bool start_in_window(engine *e, size_t ti)
 {
-    tstate *s = &e->ts[ti];
-    if (s->started)
-        return true;
     if (!rg_window_enter(&e->window))
         return false;
     if (!alloc_trace(e, ti)) {
         rg_window_leave(&e->window);
         return false;
     }
-    s->started = true;
+    e->ts[ti].started = true;
     return true;
 }
 
-/* One round-robin pass: each trace sends at most one fresh TTL. Returns the
- * earliest time a waiting trace becomes ready. */
+/* A trace's turn in a pass: at most one fresh TTL (the port probes first,
+ * then forward, then in stop-set mode back towards the prober). When the
+ * rate's tokens run out at it, the next pass of its group begins after it. */
+static void visit(engine *e, size_t ti, uint64_t now, uint64_t *wake)
+{
+    tstate *s = &e->ts[ti];
+    bool acted = true;
+    if (e->tokens >= 1.0 && !port_probed(e, ti)) {
+        send_probe(e, ti, RG_PORT_PROBE_TTL, 0, false, now);
+    } else if (e->tokens >= 1.0 && fresh_ready(e, ti, now, wake)) {
+        send_fresh_hop(e, ti, now, wake);
+    } else if (e->tokens >= 1.0 && back_ready(e, ti)) {
+        unsigned ttl = s->back_ttl;
+        s->back_ttl = ttl > e->run->traces[ti].min_ttl ? ttl - 1 : 0;
+        send_probe(e, ti, ttl, 0, false, now);
+    } else {
+        if (e->tokens < 1.0 && (fresh_ready(e, ti, now, wake) || back_ready(e, ti)))
+            *wake = now; /* only the rate holds it back */
+        acted = false;
+    }
+    /* It sent (or skipped or queued) one TTL: its next may be ready at
+     * once (below the port probes' distance it is), so the next pass
+     * comes now, not when a packet or a give-up next wakes the loop. */
+    if (acted) {
+        *wake = now;
+        if (e->tokens < 1.0)
+            rg_roster_resume_after(&e->roster, (uint32_t)ti);
+    }
+    check_done(e, ti);
+}
+
+/* One group's turn: each trace in flight once, from where the last pass
+ * stopped, then the next ones in line while the window has room. A visit
+ * may end only the trace visited, so the successor taken before it stays. */
+static void pass_group(engine *e, enum rg_roster_group g, uint64_t now, uint64_t *wake)
+{
+    size_t len = e->roster.list[g].len;
+    uint32_t ti = rg_roster_first(&e->roster, g);
+    for (size_t k = 0; k < len; k++) {
+        uint32_t next = rg_roster_after(&e->roster, ti);
+        visit(e, ti, now, wake);
+        ti = next;
+    }
+    uint32_t w;
+    while ((w = rg_roster_waiting(&e->roster, g)) != RG_ROSTER_NONE && start_in_window(e, w)) {
+        rg_roster_start(&e->roster, g);
+        visit(e, w, now, wake);
+    }
+}
+
+/* One round-robin pass over the traces in flight: each sends at most one
+ * fresh TTL. Returns the earliest time a waiting trace becomes ready. Its
+ * cost follows the window (--max-inflight), not the run's size. */
 static uint64_t send_fresh(engine *e, uint64_t now)
 {
     uint64_t wake = UINT64_MAX;
-    size_t n = e->run->ntraces;
     /* Pilots first: their hops are the witnesses every other trace's
      * inference waits for, so a scarce router's token goes to them. */
-    for (size_t k = 0; k < 2 * n; k++) {
-        size_t ti = (e->cursor + k) % n;
-        tstate *s = &e->ts[ti];
-        if (s->done || s->pilot != (k < n) || !start_in_window(e, ti))
-            continue;
-        bool acted = true;
-        if (e->tokens >= 1.0 && !port_probed(e, ti)) {
-            send_probe(e, ti, RG_PORT_PROBE_TTL, 0, false, now);
-            if (e->tokens < 1.0)
-                e->cursor = (ti + 1) % n;
-        } else if (e->tokens >= 1.0 && fresh_ready(e, ti, now, &wake)) {
-            send_fresh_hop(e, ti, now, &wake);
-            if (e->tokens < 1.0)
-                e->cursor = (ti + 1) % n;
-        } else if (e->tokens >= 1.0 && back_ready(e, ti)) {
-            unsigned ttl = s->back_ttl;
-            s->back_ttl = ttl > e->run->traces[ti].min_ttl ? ttl - 1 : 0;
-            send_probe(e, ti, ttl, 0, false, now);
-            if (e->tokens < 1.0)
-                e->cursor = (ti + 1) % n;
-        } else {
-            if (e->tokens < 1.0 && (fresh_ready(e, ti, now, &wake) || back_ready(e, ti)))
-                wake = now; /* only the rate holds it back */
-            acted = false;
-        }
-        /* It sent (or skipped or queued) one TTL: its next may be ready at
-         * once (below the port probes' distance it is), so the next pass
-         * comes now, not when a packet or a give-up next wakes the loop. */
-        if (acted)
-            wake = now;
-        check_done(e, ti);
-    }
+    pass_group(e, RG_ROSTER_PILOTS, now, &wake);
+    pass_group(e, RG_ROSTER_OTHERS, now, &wake);
     return wake;
 }
 
