@@ -65,7 +65,7 @@ typedef struct engine {
     rg_match_table match;
     tstate *ts;
     uint8_t **slot;        /* per trace: enum slot_state per probe slot */
-    uint32_t **pacer;      /* per trace and slot: index + 1 of the pacer charged */
+    uint32_t **pacer;      /* per trace and slot: rg_pace_id of the pacer charged */
     rg_pace pace;          /* per-router budgets */
     rg_links links;        /* adjacencies measured so far, for inference */
     rg_heap inflight;      /* probes in flight, by give-up time */
@@ -329,8 +329,7 @@ static rg_pacer *pacer_for(engine *e, size_t ti, unsigned ttl, uint64_t now)
 
 static rg_pacer *pacer_of_slot(engine *e, size_t ti, unsigned ttl, unsigned attempt)
 {
-    uint32_t i = e->pacer[ti][slot_index(e, ti, ttl, attempt)];
-    return i ? &e->pace.slots[i - 1] : NULL;
+    return rg_pace_by_id(&e->pace, e->pacer[ti][slot_index(e, ti, ttl, attempt)]);
 }
 
 static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
@@ -354,8 +353,7 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
     *slot_of(e, ti, ttl, attempt) = SLOT_FLIGHT;
     rg_pacer *c = check ? NULL : pacer_for(e, ti, ttl, now);
     rg_pace_sent(c);
-    e->pacer[ti][slot_index(e, ti, ttl, attempt)] =
-        c ? (uint32_t)(c - e->pace.slots) + 1 : 0;
+    e->pacer[ti][slot_index(e, ti, ttl, attempt)] = rg_pace_id(&e->pace, c);
     s->outstanding++;
     /* Checked again once the trace knows its RTTs (expire): the first
      * probes of a trace would otherwise wait the whole --timeout. */
