@@ -27,7 +27,7 @@
 #define GIVE_UP_FLOOR_NS (100 * MS)   /* ... but never sooner than this */
 #define HERE_FACTOR 3                 /* ... or 3x below a hop that answered */
 #define HERE_SLACK_NS (50 * MS)       /* ... plus a router's slow path */
-#define RX_BATCH 256                  /* packets read per socket per turn */
+#define RX_BATCH 4096                 /* packets read per socket per turn (until empty) */
 #define REOPEN_ROUNDS 3               /* looks back at inferred hops at the end */
 #define IDLE_LIMIT_NS (5 * NS)        /* nothing sent or in flight this long: stop */
 #define PROGRESS_NS (100 * MS)
@@ -635,6 +635,10 @@ static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
     record(e, &r, &m, &meta->when);
 }
 
+/* Every socket read until it is empty (or RX_BATCH, a bound on how long the
+ * senders wait): expire, which comes next, must not call a probe lost whose
+ * answer waits in the queue, or a busy moment turns into retries and into
+ * answers to traces already written. */
 static void receive_all(engine *e)
 {
     uint8_t buf[RX_BUF];
