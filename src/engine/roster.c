@@ -24,6 +24,8 @@ bool rg_roster_init(rg_roster *r, size_t n, const bool *is_pilot)
     for (size_t i = 0; i < n; i++)
         np += is_pilot[i];
     r->pilots = malloc((np ? np : 1) * sizeof *r->pilots);
+    r->cap = m;
+    r->pilots_cap = np ? np : 1;
     if (!r->prev || !r->next || !r->group || !r->pilots) {
         rg_roster_free(r);
         return false;
@@ -34,6 +36,42 @@ bool rg_roster_init(rg_roster *r, size_t n, const bool *is_pilot)
         if (is_pilot[i])
             r->pilots[r->npilots++] = (uint32_t)i;
     }
+    skip_pilots(r);
+    return true;
+}
+
+static bool grow(void **p, size_t *cap, size_t want, size_t size)
+{
+    if (want <= *cap)
+        return true;
+    size_t c = *cap * 2 > want ? *cap * 2 : want;
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+bool rg_roster_add(rg_roster *r, bool is_pilot)
+{
+    size_t n = r->n, cap = r->cap;
+    if (n + 1 >= RG_ROSTER_NONE)
+        return false;
+    /* The three arrays share cap: each grows to the same new size. */
+    size_t c1 = cap, c2 = cap, c3 = cap;
+    if (!grow((void **)&r->prev, &c1, n + 1, sizeof *r->prev) ||
+        !grow((void **)&r->next, &c2, n + 1, sizeof *r->next) ||
+        !grow((void **)&r->group, &c3, n + 1, sizeof *r->group))
+        return false;
+    r->cap = c3;
+    if (is_pilot && !grow((void **)&r->pilots, &r->pilots_cap, r->npilots + 1, sizeof *r->pilots))
+        return false;
+    r->prev[n] = r->next[n] = RG_ROSTER_NONE;
+    r->group[n] = is_pilot ? RG_ROSTER_PILOTS : RG_ROSTER_OTHERS;
+    if (is_pilot)
+        r->pilots[r->npilots++] = (uint32_t)n;
+    r->n = n + 1;
     skip_pilots(r);
     return true;
 }

@@ -22,11 +22,11 @@ typedef struct rg_roster_list {
 } rg_roster_list;
 
 typedef struct rg_roster {
-    size_t n;
+    size_t n, cap;              /* traces, and room for them */
     uint32_t *prev, *next;      /* per trace: its neighbours in its list */
     uint8_t *group;             /* per trace: enum rg_roster_group, set once */
     uint32_t *pilots;           /* the pilots in trace order, not yet started */
-    size_t npilots, pilot_at;
+    size_t npilots, pilot_at, pilots_cap;
     size_t other_at;            /* first index that may be an unstarted other */
     rg_roster_list list[RG_ROSTER_GROUPS];
 } rg_roster;
@@ -34,6 +34,10 @@ typedef struct rg_roster {
 /* n traces, none started; is_pilot[i] says which group trace i is in. */
 bool rg_roster_init(rg_roster *r, size_t n, const bool *is_pilot);
 void rg_roster_free(rg_roster *r);
+
+/* Trace n (the next index) joins the run, not started, in its group: for
+ * traces taken in while the run goes (lazy targets). False out of memory. */
+bool rg_roster_add(rg_roster *r, bool is_pilot);
 
 /* The next trace of group g to start, or RG_ROSTER_NONE when all have. */
 uint32_t rg_roster_waiting(const rg_roster *r, enum rg_roster_group g);

@@ -100,6 +100,43 @@ static void test_leave_and_resume(void **state)
     rg_roster_free(&r);
 }
 
+/* Traces taken in while the run goes (lazy targets) wait behind those of
+ * their group already waiting, and start even after all earlier ones did. */
+static void test_traces_added_later(void **state)
+{
+    (void)state;
+    const bool pilot[2] = {true, false};
+    rg_roster r;
+    assert_true(rg_roster_init(&r, 2, pilot));
+    rg_roster_start(&r, RG_ROSTER_PILOTS);
+    rg_roster_start(&r, RG_ROSTER_OTHERS);
+    assert_int_equal(rg_roster_waiting(&r, RG_ROSTER_OTHERS), RG_ROSTER_NONE);
+    for (int i = 0; i < 100; i++) /* traces 2..101: every tenth a pilot */
+        assert_true(rg_roster_add(&r, i % 10 == 0));
+    assert_int_equal(r.n, 102);
+    assert_int_equal(rg_roster_waiting(&r, RG_ROSTER_PILOTS), 2);
+    assert_int_equal(rg_roster_waiting(&r, RG_ROSTER_OTHERS), 3);
+    size_t pilots = 0, others = 0;
+    while (rg_roster_waiting(&r, RG_ROSTER_PILOTS) != RG_ROSTER_NONE) {
+        assert_int_equal(rg_roster_waiting(&r, RG_ROSTER_PILOTS), 2 + 10 * pilots);
+        rg_roster_start(&r, RG_ROSTER_PILOTS);
+        pilots++;
+    }
+    uint32_t last = 1;
+    while (rg_roster_waiting(&r, RG_ROSTER_OTHERS) != RG_ROSTER_NONE) {
+        uint32_t t = rg_roster_waiting(&r, RG_ROSTER_OTHERS);
+        assert_true(t > last && (t - 2) % 10 != 0); /* in order, never a pilot */
+        last = t;
+        rg_roster_start(&r, RG_ROSTER_OTHERS);
+        others++;
+    }
+    assert_int_equal(pilots, 10);
+    assert_int_equal(others, 90);
+    assert_int_equal(r.list[RG_ROSTER_PILOTS].len, 11);
+    assert_int_equal(r.list[RG_ROSTER_OTHERS].len, 91);
+    rg_roster_free(&r);
+}
+
 static void test_empty_run(void **state)
 {
     (void)state;
@@ -117,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_start_order_pilots_first),
         cmocka_unit_test(test_leading_pilots_are_skipped_for_others),
         cmocka_unit_test(test_leave_and_resume),
+        cmocka_unit_test(test_traces_added_later),
         cmocka_unit_test(test_empty_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
