@@ -35,23 +35,27 @@
 
 enum slot_state { SLOT_UNSENT = 0, SLOT_FLIGHT, SLOT_ANSWERED, SLOT_EXPIRED };
 
-/* Scheduling state of one trace; the results live in rg_trace. */
+/* Scheduling state of one trace; the results live in rg_trace. Kept for
+ * every trace of the run, so packed: TTLs fit 16 bits (RG_PROBE_TTL_MAX is
+ * 255, a next TTL one more), counts of probe slots too (at most 256 rows of
+ * 2^RG_PROBE_ATTEMPT_BITS), and checks stay under check_budget. */
 typedef struct tstate {
     uint64_t advance_at;   /* monotonic ns: next TTL may go even if unanswered */
     uint64_t max_rtt_ns;
-    unsigned next_ttl;     /* next TTL never sent */
-    unsigned limit;        /* send nothing above this TTL */
-    unsigned highest_answer;
-    unsigned outstanding;  /* probes in flight */
-    unsigned queued;       /* retries waiting to be sent */
     uint32_t sibling;      /* next trace to the same address (circular) */
-    unsigned start_ttl;    /* first TTL sent (--stop-set starts higher) */
-    unsigned back_ttl;     /* stop-set mode: next TTL towards the prober; 0 = none */
-    bool checking;         /* a port check is queued or in flight */
-    unsigned checks_sent;  /* port checks so far (check_budget) */
-    unsigned check_ttl, check_attempt; /* the slot of the latest one */
-    unsigned est_dist;     /* from the port probes' answer; 0 = not yet */
     uint32_t scope;        /* destination prefix, for inference and pacing */
+    uint16_t next_ttl;     /* next TTL never sent */
+    uint16_t limit;        /* send nothing above this TTL */
+    uint16_t highest_answer;
+    uint16_t outstanding;  /* probes in flight */
+    uint16_t queued;       /* retries waiting to be sent */
+    uint16_t start_ttl;    /* first TTL sent (--stop-set starts higher) */
+    uint16_t back_ttl;     /* stop-set mode: next TTL towards the prober; 0 = none */
+    uint16_t est_dist;     /* from the port probes' answer; 0 = not yet */
+    uint16_t check_ttl;    /* the slot of the latest port check ... */
+    uint8_t check_attempt; /* ... and its attempt */
+    uint8_t checks_sent;   /* port checks so far (check_budget) */
+    bool checking;         /* a port check is queued or in flight */
     bool pilot;            /* measures every hop: witnesses for the others */
     bool started;          /* counted in the in-flight window */
     bool handed;           /* given to the trace_done hook: never reopened */
