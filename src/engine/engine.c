@@ -93,15 +93,24 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
+/* Secrets for the traces, drawn from the kernel RANDOM_POOL at a time: a
+ * getrandom call per value was three system calls per trace planned. */
+#define RANDOM_POOL 256
+
 static uint32_t random32(void)
 {
-    uint32_t v;
-    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        v = (uint32_t)ts.tv_nsec * 2654435761u ^ (uint32_t)rand();
+    static _Thread_local uint32_t pool[RANDOM_POOL];
+    static _Thread_local size_t left;
+    if (left == 0) {
+        if (getrandom(pool, sizeof pool, 0) == (ssize_t)sizeof pool) {
+            left = RANDOM_POOL;
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            return (uint32_t)ts.tv_nsec * 2654435761u ^ (uint32_t)rand();
+        }
     }
-    return v;
+    return pool[--left];
 }
 
 void rg_engine_prepare_trace(rg_trace *t, uint16_t fixed_sport)
