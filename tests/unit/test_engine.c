@@ -401,7 +401,7 @@ static void force_branch(const fn_net *net, rg_trace *t, int twin, bool other)
  * 3 and 4 for the others): routers that answer everything, as in the plain
  * lab, the others holding back while the pilots' answers came in;
  * rate-limited routers and four other traces; the second branch's routers
- * silent, so no other trace could ever disagree. */
+ * silent (two traces there), so no other trace could ever disagree. */
 static void one_branch_round(bool limited, bool twin_silent, int ndests)
 {
     fn_net net;
@@ -452,7 +452,10 @@ static void test_pilots_all_on_one_branch(void **state)
     (void)state;
     one_branch_round(false, false, 8);
     one_branch_round(true, false, 5);
-    one_branch_round(false, true, 8);
+    /* Few traces: the silent routers' lost probes are charged to the
+     * answering branch's pacer, which they slow to its floor (ARCHITECTURE.md,
+     * known limits), so each of those traces costs seconds. */
+    one_branch_round(false, true, 4);
 }
 
 /* 4. R3 never answers, the routers around it do: TTL 4 and the
