@@ -1,6 +1,7 @@
 /* The scheduler against a simulated network (fake_net): what goes out when,
  * given routers that answer, rate-limit or stay silent, and destinations
- * whose ports are open, closed or filtered. Each scenario checks exact
+ * whose ports are open, closed or filtered, probed with TCP SYNs (most
+ * scenarios), UDP or ICMP echo (scenarios 5 and 6). Each scenario checks exact
  * outcomes against the simulated topology (every hop, every port state,
  * every label) and counts, never wall times: speed belongs to benchmarks.
  * Time is real (the engine reads the clock), so limiter rates are scaled up
