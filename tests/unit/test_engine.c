@@ -722,6 +722,62 @@ static void test_udp_destination_limited(void **state)
     fn_net_free(&net);
 }
 
+/* 7. Scenario 1 (no router ever answers) with UDP and ICMP: the states come
+ * from the destination's answers alone (UDP open: the echoed payload;
+ * closed: its port unreachable; ICMP open: the echo reply), a trace that
+ * got nothing at all is unknown (no-answer), nothing is measured or
+ * inferred, and every hop below each destination is labelled silent. */
+static void silent_routers_round(uint8_t method)
+{
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 2 * MS;
+    int hops[4];
+    char a[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(a, sizeof a, "198.18.0.%d", i + 1);
+        hops[i] = fn_router_add(&net, a, true, false);
+    }
+    bool udp = method == RG_METHOD_UDP;
+    fn_dest *d1 = fn_dest_add(&net, "203.0.113.10", hops, NULL, 4);
+    fn_dest_port(d1, udp ? 53 : 0, FN_OPEN);
+    if (udp)
+        fn_dest_port(d1, 33434, FN_CLOSED);
+    fn_dest *d2 = fn_dest_add(&net, "203.0.113.20", hops, NULL, 4);
+    fn_dest_port(d2, udp ? 53 : 0, FN_OPEN);
+    if (udp)
+        fn_dest_port(d2, 33435, FN_FILTERED);
+    fn_dest *d3 = fn_dest_add(&net, "203.0.113.30", hops, NULL, 3);
+    fn_dest_port(d3, udp ? 53 : 0, FN_FILTERED);
+    rg_run run;
+    plan(&run, &net, 16, 1, 0);
+    use_method(&net, &run, method);
+    rg_engine_opts o = {.rate = 5000, .timeout = 0.5, .gap = 5, .retries = 1};
+    run_engine(&net, &run, &o);
+    assert_port_states(&net, &run);
+    assert_deciding_answers(&run);
+    unsigned below = 0, unknown = 0;
+    for (size_t i = 0; i < run.ntraces; i++) {
+        below += fn_find_dest(&net, &run.traces[i].dst)->nhops;
+        unknown += run.traces[i].state == RG_PORT_UNKNOWN;
+    }
+    assert_int_equal(unknown, udp ? 2 : 1); /* the silent ports' traces */
+    hop_count c = check_hops(&net, &run);
+    assert_int_equal(c.measured + c.inferred + c.rate_limited + c.unlabelled, 0);
+    assert_int_equal(c.silent, below);
+    for (size_t i = 0; i < net.nrouters; i++)
+        assert_int_equal(net.routers[i].answered, 0);
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+static void test_silent_routers_udp_icmp(void **state)
+{
+    (void)state;
+    silent_routers_round(RG_METHOD_UDP);
+    silent_routers_round(RG_METHOD_ICMP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -735,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_icmp_rate_limited_shared_path),
         cmocka_unit_test(test_rationed_routers_udp_icmp),
         cmocka_unit_test(test_udp_destination_limited),
+        cmocka_unit_test(test_silent_routers_udp_icmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
