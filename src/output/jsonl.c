@@ -60,8 +60,10 @@ bool rg_jsonl_head(rg_jsonl *w, const rg_run *run)
     ok = ok && json_object_set_new(o, "version", json_string(RG_VERSION)) == 0;
     ok = ok && json_object_set_new(o, "start_time", rg_json_time(&now)) == 0;
     ok = ok && json_object_set_new(o, "options", rg_json_options(w->cfg)) == 0;
-    ok = ok && json_object_set_new(o, "traces_planned", json_integer((json_int_t)run->ntraces)) == 0;
-    ok = ok && json_object_set_new(o, "unresolved", rg_json_unresolved(run)) == 0;
+    ok = ok && json_object_set_new(o, "traces_planned",
+                                   w->lazy ? json_null() : json_integer((json_int_t)run->ntraces)) == 0;
+    ok = ok && json_object_set_new(o, "unresolved",
+                                   w->lazy ? json_null() : rg_json_unresolved(run)) == 0;
     if (!ok) {
         json_decref(o);
         o = NULL;
@@ -142,6 +144,10 @@ bool rg_jsonl_close(rg_jsonl *w, const rg_run *run, char *err, size_t errlen)
     ok = ok && json_object_set_new(o, "traces_written", json_integer((json_int_t)w->written)) == 0;
     ok = ok && json_object_set_new(o, "complete", json_boolean(w->written == run->ntraces)) == 0;
     ok = ok && json_object_set_new(o, "stats", rg_json_stats(&run->stats)) == 0;
+    if (w->lazy) { /* known only now */
+        ok = ok && json_object_set_new(o, "traces_planned", json_integer((json_int_t)run->ntraces)) == 0;
+        ok = ok && json_object_set_new(o, "unresolved", rg_json_unresolved(run)) == 0;
+    }
     if (!ok) {
         json_decref(o);
         o = NULL;

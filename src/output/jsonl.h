@@ -39,6 +39,7 @@ typedef struct rg_jsonl {
     /* Fills view->hosts for the one trace of view (NULL: no annotation). */
     bool (*annotate)(void *ctx, rg_run *view);
     void *annotate_ctx;
+    bool lazy;             /* targets read as the run goes: counts come at the end */
     bool failed;           /* a write failed: nothing more is attempted */
     size_t written;        /* trace lines so far */
 } rg_jsonl;
@@ -48,12 +49,14 @@ typedef struct rg_jsonl {
 bool rg_jsonl_open(rg_jsonl *w, const rg_config *cfg, bool release, char *err,
                    size_t errlen);
 /* The first line: schema, version, time, options, planned traces and the
- * unresolved targets. */
+ * unresolved targets (both null when the targets are read lazily: the
+ * last line has them). */
 bool rg_jsonl_head(rg_jsonl *w, const rg_run *run);
 /* One trace's line (the engine's trace_done hook; ctx is the rg_jsonl). */
 void rg_jsonl_trace_done(void *ctx, rg_run *run, size_t trace);
 /* The last line (end time, statistics, how many traces were written and
- * whether that is all of them), then the file is put in place. False with
+ * whether that is all of them; lazily read targets: the traces planned and
+ * the unresolved targets), then the file is put in place. False with
  * one line in err when any line could not be written. */
 bool rg_jsonl_close(rg_jsonl *w, const rg_run *run, char *err, size_t errlen);
 /* Gives up: with -o nothing appears at PREFIX.jsonl. */
