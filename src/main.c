@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <locale.h>
 
+#include "annotate/dns.h"
 #include "annotate/sources.h"
 #include "cli/options.h"
 #include "cli/resolve.h"
@@ -278,6 +279,12 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         }
         stream.lazy = lazy;
         rg_jsonl_head(&stream, &run);
+        /* Reverse names in batches ahead of the writer (jsonl_names.h). */
+        rg_dns_opts names = {.server = cfg->dns_server,
+                             .lab_only = getenv("ROUTEGRAPH_LAB_ONLY") != NULL,
+                             .deadline_ms = (unsigned)(cfg->dns_timeout * 1000.0)};
+        if (!cfg->no_dns && !rg_jsonl_start_names(&stream, &names, err, sizeof err))
+            say("%s", err); /* the stream goes on without names */
     }
     rg_progress prog;
     rg_progress_init(&prog, cfg->quiet);
@@ -315,6 +322,9 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         say("%s", err);
         status = EXIT_RUNTIME;
     }
+    if (streaming && stream.names_stats.error[0] && !cfg->quiet)
+        say("streamed names: %s; the lines after it carry none (-n skips them)",
+            stream.names_stats.error);
     if (!jsonl_alone(cfg)) {
         char warn[512];
         rg_sources_annotate(&sources, &run, cfg, warn, sizeof warn);

@@ -415,3 +415,36 @@ def test_jsonl_stdin_streams_before_the_input_ends():
     assert from_stdin == from_file
     for t in streamed:
         check_against_lab(t)
+
+
+@test
+def test_jsonl_ptr_names_in_batches():
+    """Without -n the streamed lines carry the reverse names of their hops,
+    looked up in batches from the lab's DNS server while the run goes on:
+    every hop's ptr is the lab's name for its address, and the same as the
+    whole-run document of the same run has (its names looked up after the
+    run)."""
+    n = 300 if not sys.modules["__main__"].WRAP else 40
+    ptr = TOPO["dns"]["ptr"]
+    with tempfile.TemporaryDirectory() as d:
+        tf = target_file(d, n)
+        prefix = os.path.join(d, "run")
+        r = subprocess.run(argv("-q", "--asn-source", "none", "--format", "json,jsonl",
+                                "--rate", "20000", "-p", "80,443", "-f", tf, "-o", prefix),
+                           capture_output=True, text=True, timeout=180 * slow(), env=env())
+        assert r.returncode == 0 and r.stderr == "", r
+        doc = json.load(open(prefix + ".json"))
+        streamed = [json.loads(x) for x in open(prefix + ".jsonl")][1:-1]
+    assert len(streamed) == len(doc["traces"]) == 2 * n
+    names = lambda t: {h["ttl"]: h.get("ptr") for h in t["hops"]}  # noqa: E731
+    by_key = {(t["address"], t["port"]): t for t in doc["traces"]}
+    named = 0
+    for t in streamed:
+        assert names(t) == names(by_key[(t["address"], t["port"])]), (t["address"], t["port"])
+        for h in t["hops"]:
+            addr = h["responder"] or h.get("inferred_responder")
+            hostile = addr in TOPO["dns"]["hostile_ptr"]["addresses"]
+            assert h.get("ptr") == (None if hostile else ptr.get(addr)), h
+            named += "ptr" in h
+        check_against_lab(t)
+    assert named >= 2 * n, named  # the routers on every path have names
