@@ -47,15 +47,30 @@ static size_t target_ports(const rg_config *cfg, uint16_t own, uint16_t *ports)
     return n;
 }
 
-static bool add_traces(rg_run *run, const rg_config *cfg, const char *name, uint16_t own,
-                       const rg_addr *dst, const rg_addr *src, unsigned naddrs)
+/* Room for n traces: exactly (cap NULL, a whole run planned once), or
+ * doubling *cap (fed a target at a time, where growing by one target would
+ * copy the array each time, and glibc may keep old and new both). */
+static bool reserve(rg_run *run, size_t n, size_t *cap)
 {
-    uint16_t ports[RG_MAX_PORTS + 1];
-    size_t nports = target_ports(cfg, own, ports);
-    rg_trace *t = realloc(run->traces, (run->ntraces + nports) * sizeof *t);
+    if (cap && n <= *cap)
+        return true;
+    size_t want = !cap ? n : *cap * 2 > n ? *cap * 2 : n < 1024 ? 1024 : n;
+    rg_trace *t = realloc(run->traces, want * sizeof *t);
     if (!t)
         return false;
     run->traces = t;
+    if (cap)
+        *cap = want;
+    return true;
+}
+
+static bool add_traces(rg_run *run, const rg_config *cfg, const char *name, uint16_t own,
+                       const rg_addr *dst, const rg_addr *src, unsigned naddrs, size_t *cap)
+{
+    uint16_t ports[RG_MAX_PORTS + 1];
+    size_t nports = target_ports(cfg, own, ports);
+    if (!reserve(run, run->ntraces + nports, cap))
+        return false;
     for (size_t p = 0; p < nports; p++) {
         rg_trace *tr = &run->traces[run->ntraces];
         /* Slots come when the engine starts the trace (its window). */
@@ -83,7 +98,8 @@ static const char *where(const rg_config *cfg, size_t line, char *buf, size_t le
 
 /* One family of one target: traced, or listed as not traced. */
 static bool plan_one(rg_run *run, const rg_config *cfg, const char *name, uint16_t port,
-                     size_t line, const rg_sockets *socks, enum rg_family_pref fam)
+                     size_t line, const rg_sockets *socks, enum rg_family_pref fam,
+                     size_t *cap)
 {
     char why[256], buf[256], many[1280], at[512];
     rg_addr dst, src;
@@ -103,26 +119,26 @@ static bool plan_one(rg_run *run, const rg_config *cfg, const char *name, uint16
     /* Not behind -q: it says what was traced, as traceroute does. */
     if (rg_resolve_many_warning(many, sizeof many, name, &count, &dst))
         rg_say("%s", many);
-    return add_traces(run, cfg, name, port, &dst, &src, count.v4 + count.v6);
+    return add_traces(run, cfg, name, port, &dst, &src, count.v4 + count.v6, cap);
 }
 
 /* -46: a name's IPv4 and its IPv6 address side by side. */
 static bool plan_target(rg_run *run, const rg_config *cfg, const char *name, uint16_t port,
-                        size_t line, const rg_sockets *socks)
+                        size_t line, const rg_sockets *socks, size_t *cap)
 {
     rg_addr lit;
     if (cfg->family == RG_FAMILY_BOTH && !rg_addr_parse(name, &lit))
-        return plan_one(run, cfg, name, port, line, socks, RG_FAMILY_4) &&
-               plan_one(run, cfg, name, port, line, socks, RG_FAMILY_6);
+        return plan_one(run, cfg, name, port, line, socks, RG_FAMILY_4, cap) &&
+               plan_one(run, cfg, name, port, line, socks, RG_FAMILY_6, cap);
     return plan_one(run, cfg, name, port, line, socks,
-                    cfg->family == RG_FAMILY_BOTH ? RG_FAMILY_ANY : cfg->family);
+                    cfg->family == RG_FAMILY_BOTH ? RG_FAMILY_ANY : cfg->family, cap);
 }
 
 bool rg_plan_all(rg_run *run, const rg_config *cfg, const rg_target_list *l,
                  const rg_sockets *socks)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (!plan_target(run, cfg, l->names[i], l->ports[i], l->lines[i], socks))
+        if (!plan_target(run, cfg, l->names[i], l->ports[i], l->lines[i], socks, NULL))
             return false;
     /* Two names for one address: trace it once, under the first name. */
     return rg_run_dedupe(run);
@@ -268,7 +284,7 @@ bool rg_feed(void *ctx, rg_run *run, size_t room)
         if (!next_target(f, &e, &more))
             return more;
         size_t from = run->ntraces;
-        if (!plan_target(run, f->cfg, e.host, e.port, e.line, f->socks) ||
+        if (!plan_target(run, f->cfg, e.host, e.port, e.line, f->socks, &f->traces_cap) ||
             !drop_duplicates(f, run, from)) {
             f->nomem = f->failed = true;
             snprintf(f->failure, sizeof f->failure, "out of memory reading the targets");

@@ -42,6 +42,7 @@ typedef struct rg_feeder {
     bool failed;                  /* the input stopped the run's intake (failure says why) */
     char failure[512];
     bool nomem;
+    size_t traces_cap;            /* run->traces' room (it grows by doubling) */
     uint32_t *seen;               /* (address, port) set: trace index + 1 */
     size_t seen_mask, nseen;
 } rg_feeder;
