@@ -34,7 +34,7 @@
 
 #define RG_NAMES_BATCH 512
 #define RG_NAMES_GATHER_MS 50
-#define RG_NAMES_QUEUE 16384
+#define RG_NAMES_QUEUE 4096
 #define RG_NAMES_CACHE 65536
 
 typedef struct rg_jsonl_names rg_jsonl_names;
