@@ -448,3 +448,25 @@ def test_jsonl_ptr_names_in_batches():
             named += "ptr" in h
         check_against_lab(t)
     assert named >= 2 * n, named  # the routers on every path have names
+
+
+@test
+def test_jsonl_stdin_strict_stops_reading_at_a_bad_line():
+    """--strict on a pipe: the targets before the bad line are traced and
+    written, nothing after it is read; one line names it; exit status 2."""
+    good = targets(6)
+    text = "\n".join(good[:3]) + "\n# a comment\nhttp://x.example/\n" + "\n".join(good[3:]) + "\n"
+    p = subprocess.run(argv("-q", "-n", "--asn-source", "none", "--format", "jsonl", "--strict",
+                            "-p", "80", "-f", "-"), input=text, capture_output=True,
+                       text=True, timeout=60 * slow(), env=env())
+    assert p.returncode == 2, p
+    assert p.stderr.splitlines() == [
+        "routegraph: stdin:5: 'http://x.example/' looks like a URL: give the host alone (and "
+        "its port as host:port or -p) (--strict: no more targets read)"], p.stderr
+    lines = [json.loads(x) for x in p.stdout.splitlines()]
+    traces = [t for t in lines if t["type"] == "trace"]
+    assert sorted(t["address"] for t in traces) == sorted(good[:3]), traces
+    assert lines[-1]["type"] == "end" and lines[-1]["complete"] is True, lines[-1]
+    assert lines[-1]["traces_planned"] == 3, lines[-1]
+    for t in traces:
+        check_against_lab(t)
