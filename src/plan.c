@@ -226,15 +226,18 @@ static bool drop_duplicates(rg_feeder *f, rg_run *run, size_t from)
     return true;
 }
 
+/* Named now (unless the first pass did), or with --strict the end of
+ * the intake, named once by rg_lazy_report. */
 static void bad_entry(rg_feeder *f, const char *why)
 {
-    f->skipped++;
-    if (!f->checked && f->skipped <= RG_TARGETS_SHOWN_SKIPS)
-        rg_say("%s", why);
     if (f->cfg->strict) {
         f->failed = true;
         snprintf(f->failure, sizeof f->failure, "%.440s (--strict: no more targets read)", why);
+        return;
     }
+    f->skipped++;
+    if (!f->checked && f->skipped <= RG_TARGETS_SHOWN_SKIPS)
+        rg_say("%s", why);
 }
 
 /* The next target, or false when there is none now (f says whether more
