@@ -387,9 +387,17 @@ bool rg_lazy_report(const rg_lazy *z, size_t *skipped)
     if (!f->checked)
         say_skipped(f->skipped, RG_TARGETS_SHOWN_SKIPS);
     *skipped = f->checked ? z->checked_skipped : f->skipped;
-    if (f->failed)
+    if (f->failed) {
         rg_say("%s", f->failure);
-    return !f->failed;
+        return false;
+    }
+    /* A pipe that brought nothing: as a file with nothing is refused. */
+    if (!f->checked && f->list->n == 0 && (!f->reader || f->reader->entries == 0)) {
+        rg_say("nothing to trace: %s",
+               f->skipped ? "every target given was bad" : "no target given");
+        return false;
+    }
+    return true;
 }
 
 void rg_lazy_close(rg_lazy *z)

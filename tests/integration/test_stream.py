@@ -470,3 +470,23 @@ def test_jsonl_stdin_strict_stops_reading_at_a_bad_line():
     assert lines[-1]["traces_planned"] == 3, lines[-1]
     for t in traces:
         check_against_lab(t)
+
+
+@test
+def test_jsonl_stdin_with_nothing_to_trace():
+    """An empty pipe, or one of comments and bad lines only: one line says
+    there was nothing to trace, exit status 2, the stream still whole."""
+    for text, said in (("", ["routegraph: nothing to trace: no target given"]),
+                       ("# only this\nbad$\n",
+                        ["routegraph: stdin:2: 'bad$' is not a host name or address: '$' cannot "
+                         "be in one (allowed: A-Z a-z 0-9 . : _ -)",
+                         "routegraph: 1 bad entry skipped, the others traced (--strict stops at "
+                         "the first)",
+                         "routegraph: nothing to trace: every target given was bad"])):
+        p = subprocess.run(argv("-q", "-n", "--asn-source", "none", "--format", "jsonl",
+                                "-p", "80", "-f", "-"), input=text, capture_output=True,
+                           text=True, timeout=60 * slow(), env=env())
+        assert p.returncode == 2 and p.stderr.splitlines() == said, (text, p)
+        lines = [json.loads(x) for x in p.stdout.splitlines()]
+        assert [x["type"] for x in lines] == ["run", "end"], lines
+        assert lines[-1]["traces_planned"] == 0, lines[-1]
