@@ -72,6 +72,13 @@ bool rg_reader_open(rg_target_reader *r, const char *path, size_t limit, char *e
         return false;
     }
     r->own_fd = !use_stdin;
+    /* A directory opens but cannot be read: say so now, not mid-run. */
+    struct stat st;
+    if (fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        say(err, errlen, "%s: %s", r->origin, strerror(EISDIR));
+        rg_reader_close(r);
+        return false;
+    }
     return true;
 }
 
