@@ -258,6 +258,9 @@ static void test_open_file(void **state)
     assert_string_equal(g.text[6], "198.18.1.3|0|7");
     assert_false(rg_reader_open(r, "/nonexistent/targets", 0, err, sizeof err));
     assert_string_equal(err, "/nonexistent/targets: No such file or directory");
+    assert_false(rg_reader_open(r, "/tmp", 0, err, sizeof err));
+    assert_string_equal(err, "/tmp: Is a directory");
+    assert_false(rg_reader_rereadable("/tmp"));
     free(r);
 }
 
