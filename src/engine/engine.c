@@ -1061,7 +1061,7 @@ static bool reserve_traces(engine *e, size_t n)
 }
 
 /* Traces [from, ntraces) the feed just added: their start, prefix, pilot
- * role (the first RG_INFER_SKIP_WITNESSES towards their prefix, as
+ * role (the first RG_INFER_WITNESSES towards their prefix, as
  * choose_pilots picks in a whole run) and place in their address's circle
  * of siblings, unless that circle was handed over already. */
 static bool take_in(engine *e, size_t from)
@@ -1078,7 +1078,7 @@ static bool take_in(engine *e, size_t from)
         uint32_t before = rg_intake_latest(&e->intake, run->traces, (uint32_t)i);
         if (count == 0 || before == UINT32_MAX)
             return false;
-        s->pilot = count <= RG_INFER_SKIP_WITNESSES;
+        s->pilot = count <= RG_INFER_WITNESSES;
         s->sibling = (uint32_t)i;
         if (before && !e->ts[before - 1].handed) {
             s->sibling = e->ts[before - 1].sibling;

@@ -31,7 +31,7 @@
  *
  * Lazy targets (opts.feed): the run starts with the traces it has (none,
  * or the command line's) and asks the feed for more as the window frees
- * room; a fed trace learns its pilot role (the first RG_INFER_SKIP_WITNESSES
+ * room; a fed trace learns its pilot role (the first RG_INFER_WITNESSES
  * towards its prefix) and its siblings (earlier traces to its address not
  * yet handed over) as it arrives (intake.h). The run ends when the feed
  * has ended and every trace has.

@@ -1,7 +1,7 @@
 /* intake: what the engine needs to know of a trace that arrives while the
  * run goes on (lazy targets, engine.h's feed hook), which a run planned
  * whole learns by sorting all its traces: whether it is one of the first
- * RG_INFER_SKIP_WITNESSES traces towards its destination prefix (a pilot), and
+ * RG_INFER_WITNESSES traces towards its destination prefix (a pilot), and
  * the latest trace to the same address (its sibling, so the ports of an
  * address share a distance and are handed over together). Two hash
  * tables, each at most half full and doubled when needed; their size
