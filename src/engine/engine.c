@@ -106,11 +106,11 @@ void rg_engine_prepare_trace(rg_trace *t, uint16_t fixed_sport)
 }
 
 /* Index of a probe slot in the engine's per-slot arrays, laid out as the
- * trace's own (rg_trace_probe): row 0 the port probes, then one per TTL. */
+ * trace's full layout: row 0 the port probes, then one per TTL (the same
+ * whether the trace is compact or not). */
 static size_t slot_index(const engine *e, size_t ti, unsigned ttl, unsigned attempt)
 {
-    const rg_trace *t = &e->run->traces[ti];
-    return (size_t)(rg_trace_probe(t, ttl, attempt) - t->probes);
+    return rg_trace_slot_number(&e->run->traces[ti], ttl, attempt);
 }
 
 static uint8_t *slot_of(engine *e, size_t ti, unsigned ttl, unsigned attempt)
@@ -319,6 +319,8 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
 {
     rg_trace *t = &e->run->traces[ti];
     tstate *s = &e->ts[ti];
+    if (!rg_trace_expand(t)) /* compacted when it ended, probed again */
+        return;
     rg_probe_spec spec = rg_trace_probe_spec(t, ttl, attempt);
     uint8_t pkt[RG_PROBE_MAXLEN];
     size_t len = rg_probe_build(&spec, pkt, sizeof pkt);
@@ -935,6 +937,8 @@ static void check_done(engine *e, size_t ti)
     e->done++;
     rg_window_leave(&e->window);
     hand_over_address(e, ti);
+    if (e->opts.compact) /* out of memory it stays as it is */
+        (void)rg_trace_compact(&e->run->traces[ti]);
 }
 
 /* When every trace has ended, the traces that ended early are looked at

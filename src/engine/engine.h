@@ -61,6 +61,7 @@ typedef struct rg_engine_opts {
     unsigned stop_set_start; /* 0: off; else Doubletree mode starting at this TTL */
     unsigned max_inflight;   /* 0: no bound; else traces started and not done */
     rg_trace_done_fn trace_done; /* NULL: traces are only read after the run */
+    bool compact;     /* a finished trace kept is compacted (rg_trace_compact) */
     void *trace_done_ctx;
 } rg_engine_opts;
 
