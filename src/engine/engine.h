@@ -35,7 +35,9 @@
  * run holds the slots of the traces in flight plus those kept for the
  * outputs. Otherwise the send/receive loop allocates nothing. The engine
  * writes into run->traces' probe slots and run->stats. A trace the hook
- * released keeps no engine state either. */
+ * released keeps no engine state either. With opts.compact a trace kept
+ * after it ends is compacted (rg_trace_compact) and expanded again only if
+ * it is probed once more. */
 #ifndef RG_ENGINE_H
 #define RG_ENGINE_H
 
