@@ -22,6 +22,7 @@
 #include "output/dot.h"
 #include "output/html.h"
 #include "output/json.h"
+#include "output/json_stream.h"
 #include "output/middlebox.h"
 #include "output/paths.h"
 #include "output/table.h"
@@ -74,6 +75,45 @@ static bool html_out(FILE *f, const rg_run *run)
     json_t *doc = g ? rg_json_build(run, NULL) : NULL;
     bool ok = doc && rg_html_write(f, run, g, NULL, 0, doc);
     json_decref(doc);
+    rg_graph_free(g);
+    return ok;
+}
+
+/* The document as outputs.c writes it: the head, traces streamed. */
+static bool json_streamed(FILE *f, const rg_run *run)
+{
+    json_t *head = rg_json_build_head(run, NULL);
+    bool ok = head && rg_json_stream(head, run, 0, JSON_INDENT(2) | JSON_PRESERVE_ORDER,
+                                     rg_json_emit_file, f);
+    json_decref(head);
+    return ok;
+}
+
+static bool json_compact(FILE *f, const rg_run *run)
+{
+    json_t *doc = rg_json_build(run, NULL);
+    bool ok = doc && json_dumpf(doc, f, JSON_COMPACT) == 0;
+    json_decref(doc);
+    return ok;
+}
+
+static bool json_compact_streamed(FILE *f, const rg_run *run)
+{
+    json_t *head = rg_json_build_head(run, NULL);
+    bool ok = head && rg_json_stream(head, run, 0, JSON_COMPACT, rg_json_emit_file, f);
+    json_decref(head);
+    return ok;
+}
+
+/* The report as outputs.c writes it: the head, the traces embedded one at
+ * a time. */
+static bool html_streamed(FILE *f, const rg_run *run)
+{
+    rg_graph *g = rg_graph_build(run);
+    json_t *head = g ? rg_json_build_head(run, NULL) : NULL;
+    rg_html_report rep = {run, g, NULL, 0, head, true, 0};
+    bool ok = head && rg_html_writer(f, &rep);
+    json_decref(head);
     rg_graph_free(g);
     return ok;
 }
@@ -131,6 +171,36 @@ static size_t all_slots(const rg_run *run)
     return n;
 }
 
+/* The streamed document and report against the whole ones, byte for
+ * byte, both full and compacted. */
+static void same_streamed(const char *file)
+{
+    static const struct {
+        writer whole, streamed;
+    } pairs[] = {
+        {json_out, json_streamed},
+        {json_compact, json_compact_streamed},
+        {html_out, html_streamed},
+    };
+    rg_run run;
+    load(file, &run);
+    for (int round = 0; round < 2; round++) {
+        for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+            char *want = capture(pairs[k].whole, &run);
+            char *got = capture(pairs[k].streamed, &run);
+            same_nonce(want, got);
+            if (strcmp(want, got) != 0)
+                print_error("%s: streamed pair %zu differs\n", file, k);
+            assert_string_equal(want, got);
+            free(want);
+            free(got);
+        }
+        for (size_t i = 0; i < run.ntraces; i++)
+            assert_true(rg_trace_compact(&run.traces[i]));
+    }
+    rg_run_free(&run);
+}
+
 /* Every output of the saved run, full and then compacted, byte for byte. */
 static void same_outputs(const char *file)
 {
@@ -178,6 +248,30 @@ static void test_outputs_icmpext(void **state)
 {
     (void)state;
     same_outputs(DATA "icmpext-lab.json");
+}
+
+static void test_streamed(void **state)
+{
+    (void)state;
+    same_streamed(DATA "graph-lab.json");
+    same_streamed(DATA "graph-64.json");
+    same_streamed(DATA "graph-hostile.json");
+    same_streamed(DATA "icmpext-lab.json");
+}
+
+/* No traces at all: an empty array, as jansson writes it. */
+static void test_streamed_empty(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    for (int k = 0; k < 2; k++) {
+        char *want = capture(k ? json_compact : json_out, &run);
+        char *got = capture(k ? json_compact_streamed : json_streamed, &run);
+        assert_string_equal(want, got);
+        assert_non_null(strstr(got, k ? "\"traces\":[]" : "\"traces\": []"));
+        free(want);
+        free(got);
+    }
 }
 
 /* Compact then expand gives every slot back byte for byte, extensions
@@ -318,6 +412,8 @@ int main(void)
         cmocka_unit_test(test_outputs_64),
         cmocka_unit_test(test_outputs_hostile),
         cmocka_unit_test(test_outputs_icmpext),
+        cmocka_unit_test(test_streamed),
+        cmocka_unit_test(test_streamed_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
