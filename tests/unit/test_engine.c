@@ -439,9 +439,65 @@ static void test_silent_router_in_the_middle(void **state)
     fn_net_free(&net);
 }
 
+/* Answers slower than --timeout: each probe is given up before its answer
+ * comes, so answers arrive late, many after their trace has ended (and
+ * was compacted, its engine state freed): they still count, recorded in
+ * the compact trace. Every answer that came is the right router's, and
+ * every trace's SYN-ACK was seen. */
+static void test_late_answers_to_ended_traces(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 150 * MS;
+    int hops[3];
+    char a[32];
+    for (int i = 0; i < 3; i++) {
+        snprintf(a, sizeof a, "198.18.0.%d", i + 1);
+        hops[i] = fn_router_add(&net, a, false, false);
+    }
+    for (int i = 0; i < 8; i++) {
+        snprintf(a, sizeof a, "203.0.113.%d", 70 + i);
+        fn_dest_port(fn_dest_add(&net, a, hops, NULL, 3), 80, FN_OPEN);
+    }
+    rg_run run;
+    plan(&run, &net, 6, 0, 0);
+    rg_engine_opts o = {.rate = 40, .timeout = 0.05, .gap = 2, .retries = 0};
+    run_engine(&net, &run, &o);
+    hop_count c = check_hops(&net, &run);
+    /* Every answer the engine read is in its trace's slot. */
+    size_t read = 0;
+    for (size_t k = 0; k < net.nlog; k++) {
+        const fn_log *e = &net.log[k];
+        if (e->event != FN_DELIVERED)
+            continue;
+        const rg_probe *p = NULL;
+        for (size_t i = 0; i < run.ntraces && !p; i++) {
+            const rg_trace *t = &run.traces[i];
+            if (t->sport != e->sport || !rg_addr_equal(&t->dst, &e->dst))
+                continue;
+            for (unsigned ttl = 0; ttl <= t->max_ttl && !p; ttl++)
+                for (unsigned at = 0; at < t->attempts && !p; at++)
+                    if (rg_probe_seq(t->seq_base, ttl, at) == e->seq)
+                        p = rg_trace_probe(t, ttl, at);
+        }
+        assert_non_null(p);
+        assert_int_not_equal(p->kind, RG_REPLY_NONE);
+        read++;
+    }
+    print_message("# late: %u hops measured, %zu answers read, %llu matched, %llu probes\n",
+                  c.measured, read, (unsigned long long)run.stats.matched,
+                  (unsigned long long)run.stats.probes_sent);
+    assert_int_equal(read, run.stats.matched);
+    assert_true(c.measured > 0);
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_late_answers_to_ended_traces),
         cmocka_unit_test(test_silent_routers_ports_from_port_probes),
         cmocka_unit_test(test_rate_limited_shared_path),
         cmocka_unit_test(test_rationed_routers_across_prefixes),
