@@ -244,6 +244,22 @@ class Scale:
             drops = None
         return json.loads(r.stdout), drops
 
+    def accuracy(self, tool, fmt, invs, targets, m):
+        """Every hop and port state of the output against the topology."""
+        try:
+            if tool == "routegraph":
+                traces, stats = parse_rg(invs[0]["out"], fmt)
+                m["stats"] = stats
+            else:
+                traces = parse_scamper(invs)
+            acc = score(self.truth, traces, targets, 4)
+            return {k: v for k, v in acc.items()
+                    if k in ("traces", "traces_right", "hops", "hops_right", "ports",
+                             "ports_right", "missing", "hops_wrong", "wrong_hops",
+                             "ecmp", "ecmp_one_branch")}
+        except (OSError, ValueError, KeyError) as e:
+            return {"error": f"could not parse the output: {e}"}
+
     def measure(self, tool, fmt, size, targets):
         rundir = os.path.join(self.cfg.workdir, str(size), f"{tool}-{fmt}" if fmt else tool)
         os.makedirs(rundir, exist_ok=True)
@@ -281,21 +297,10 @@ class Scale:
             except OSError:
                 last = []
             m["failed"] = f"exit {m['rc']}: {' '.join(last)[:200]}"
-        try:
-            if fmt in UNSCORED:
-                raise ValueError(f"not scored: {fmt}")
-            if tool == "routegraph":
-                traces, stats = parse_rg(invs[0]["out"], fmt)
-                m["stats"] = stats
-            else:
-                traces = parse_scamper(invs)
-            acc = score(self.truth, traces, targets, 4)
-            m["accuracy"] = {k: v for k, v in acc.items()
-                             if k in ("traces", "traces_right", "hops", "hops_right", "ports",
-                                      "ports_right", "missing", "hops_wrong", "wrong_hops",
-                                      "ecmp", "ecmp_one_branch")}
-        except (OSError, ValueError, KeyError) as e:
-            m["accuracy"] = {"error": f"could not parse the output: {e}"}
+        if fmt in UNSCORED:
+            m["accuracy"] = {"error": f"not scored ({fmt})"}
+        else:
+            m["accuracy"] = self.accuracy(tool, fmt, invs, targets, m)
         for inv in invs:  # the raw outputs of 64k traces are large: keep the figures only
             for k in ("out",):
                 if k in inv and os.path.exists(inv[k]) and not self.cfg.keep:
