@@ -1,5 +1,6 @@
 #include "middlebox.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "../model/middlebox.h"
@@ -85,6 +86,25 @@ static void put_nat(FILE *out, const rg_run *run, const rg_trace *t)
             t->nat_errors == 1 ? "" : "s");
 }
 
+/* A rewrite seen only through errors that are not hop answers. */
+static void put_evidence(FILE *out, const rg_run *run, const rg_trace *t, uint16_t what)
+{
+    char a[64], b[64];
+    const rg_rewrite_seen *e = rg_middlebox_evidence(t, what);
+    if (!e)
+        return;
+    rg_text_label(out, t);
+    put_hop(out, run, e->ttl, &e->by);
+    if (what == RG_QC_DST)
+        fprintf(out, ": destination address %s -> %s (rewritten", rg_addr_format(&t->dst, a, sizeof a),
+                rg_addr_format(&e->dst, b, sizeof b));
+    else
+        fprintf(out, ": sequence number shifted by %+" PRId32 " (shifted", e->shift);
+    fprintf(out, " between TTL %u and %u; %u error%s quoting it, not used as hop answers)\n",
+            rg_middlebox_quoted_below(t, e->ttl), e->ttl, (unsigned)e->errors,
+            e->errors == 1 ? "" : "s");
+}
+
 static bool put_trace(FILE *out, const rg_run *run, const rg_trace *t, bool *header)
 {
     size_t max = rg_middlebox_max_changes(t);
@@ -93,7 +113,8 @@ static bool put_trace(FILE *out, const rg_run *run, const rg_trace *t, bool *hea
         return false;
     size_t n = rg_middlebox_changes(t, ch, max);
     bool filtered = t->state == RG_PORT_FILTERED && rg_middlebox_syn_last_seen(t);
-    if ((n || filtered || t->nat_ttl) && !*header) {
+    bool evidence = rg_middlebox_evidence(t, RG_QC_DST) || rg_middlebox_evidence(t, RG_QC_SEQ);
+    if ((n || filtered || t->nat_ttl || evidence) && !*header) {
         fputs("\nWhat the path changed in the probes (from the routers' quotes):\n", out);
         *header = true;
     }
@@ -101,6 +122,8 @@ static bool put_trace(FILE *out, const rg_run *run, const rg_trace *t, bool *hea
         put_change(out, run, t, &ch[i]);
     if (t->nat_ttl)
         put_nat(out, run, t);
+    put_evidence(out, run, t, RG_QC_DST);
+    put_evidence(out, run, t, RG_QC_SEQ);
     if (filtered)
         put_syn_seen(out, run, t);
     free(ch);

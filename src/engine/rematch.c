@@ -1,0 +1,205 @@
+#include "rematch.h"
+
+#include <stdlib.h>
+
+#include "../probe/probe.h"
+#include "../probe/wire.h"
+
+#define PROTO_TCP 6
+
+/* Which fields of the quote key an index: the ones a rewrite left alone. */
+enum key_kind { KEY_DST_SPORT, KEY_DST_DPORT, KEY_PORTS };
+
+typedef struct key {
+    rg_addr dst;              /* unused for KEY_PORTS */
+    uint16_t a, b;            /* the key's ports */
+} key;
+
+static key key_of(enum key_kind k, const rg_addr *dst, uint16_t sport, uint16_t dport)
+{
+    switch (k) {
+    case KEY_DST_SPORT: return (key){.dst = *dst, .a = sport};
+    case KEY_DST_DPORT: return (key){.dst = *dst, .a = dport};
+    default: return (key){.a = sport, .b = dport};
+    }
+}
+
+static key trace_key(enum key_kind k, const rg_trace *t)
+{
+    return key_of(k, &t->dst, t->sport, t->dport);
+}
+
+static uint64_t key_hash(const key *k)
+{
+    rg_addr none = {0};
+    return rg_addr_hash(k->dst.family ? &k->dst : &none, (uint64_t)k->a << 16 | k->b);
+}
+
+static bool key_equal(const key *x, const key *y)
+{
+    return x->a == y->a && x->b == y->b && x->dst.family == y->dst.family &&
+           (x->dst.family == 0 || rg_addr_equal(&x->dst, &y->dst));
+}
+
+/* An index with several traces per key (flows to one destination and
+ * port share (dst, dport)): linear probing keeps them in one run. */
+static bool index_build(rg_rematch_index *ix, enum key_kind k, const rg_trace *traces,
+                        size_t n)
+{
+    size_t cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    ix->slots = calloc(cap, sizeof *ix->slots);
+    ix->mask = cap - 1;
+    if (!ix->slots)
+        return false;
+    for (size_t t = 0; t < n; t++) {
+        if (traces[t].method != RG_METHOD_TCP)
+            continue;
+        key kt = trace_key(k, &traces[t]);
+        size_t i = (size_t)key_hash(&kt) & ix->mask;
+        while (ix->slots[i] != 0)
+            i = (i + 1) & ix->mask;
+        ix->slots[i] = (uint32_t)(t + 1);
+    }
+    return true;
+}
+
+static bool build(rg_rematch *m)
+{
+    if (m->built || m->failed)
+        return m->built;
+    if (m->n >= UINT32_MAX || !index_build(&m->by_dst_sport, KEY_DST_SPORT, m->traces, m->n) ||
+        !index_build(&m->by_dst_dport, KEY_DST_DPORT, m->traces, m->n) ||
+        !index_build(&m->by_ports, KEY_PORTS, m->traces, m->n)) {
+        rg_rematch_free(m);
+        m->failed = true; /* out of memory: quotes stay unattributed */
+        return false;
+    }
+    m->built = true;
+    return true;
+}
+
+void rg_rematch_init(rg_rematch *m, const rg_trace *traces, size_t n)
+{
+    *m = (rg_rematch){.traces = traces, .n = n};
+}
+
+void rg_rematch_free(rg_rematch *m)
+{
+    free(m->by_dst_sport.slots);
+    free(m->by_dst_dport.slots);
+    free(m->by_ports.slots);
+    m->by_dst_sport.slots = m->by_dst_dport.slots = m->by_ports.slots = NULL;
+    m->built = false;
+}
+
+/* Whether the sequence number names a probe of t that was sent. */
+static bool seq_names_probe(const rg_trace *t, const rg_reply *r, unsigned *ttl,
+                            unsigned *attempt)
+{
+    return r->has_seq && rg_probe_identity(t->seq_base, r->seq, ttl, attempt) &&
+           *attempt < rg_trace_sent(t, *ttl);
+}
+
+/* Whether the field the index leaves out was indeed rewritten (same
+ * family for an address): what match.h refused for another reason is not
+ * this module's to take. */
+static bool rewritten(enum key_kind k, const rg_trace *t, const rg_reply *r)
+{
+    switch (k) {
+    case KEY_DST_SPORT: return r->dport != t->dport;
+    case KEY_DST_DPORT: return r->sport != t->sport;
+    default:
+        return r->probe_dst.family == t->dst.family && !rg_addr_equal(&r->probe_dst, &t->dst);
+    }
+}
+
+/* The one trace of the index's run for the reply's key whose secret the
+ * quoted sequence number carries; false for none or more than one. */
+static bool find_one(const rg_rematch *m, const rg_rematch_index *ix, enum key_kind k,
+                     const rg_reply *r, rg_rematch_result *out)
+{
+    key want = key_of(k, &r->probe_dst, r->sport, r->dport);
+    size_t found = 0;
+    for (size_t i = (size_t)key_hash(&want) & ix->mask, n = 0;
+         ix->slots[i] != 0 && n <= ix->mask; i = (i + 1) & ix->mask, n++) {
+        size_t ti = ix->slots[i] - 1;
+        const rg_trace *t = &m->traces[ti];
+        key have = trace_key(k, t);
+        unsigned ttl, attempt;
+        if (!key_equal(&have, &want) || !rewritten(k, t, r) ||
+            !rg_addr_equal(&r->probe_src, &t->src) || !seq_names_probe(t, r, &ttl, &attempt))
+            continue;
+        if (++found > 1)
+            return false;
+        *out = (rg_rematch_result){.trace = ti, .ttl = ttl, .attempt = attempt};
+    }
+    return found == 1;
+}
+
+/* The quoted IPv4 identification (the quote starts at the IP header). */
+static bool quoted_ip_id(const rg_reply *r, uint16_t *id)
+{
+    if (!r->quote)
+        return false;
+    rg_cur c = rg_cur_make(r->quote, r->quote_len);
+    uint8_t vihl;
+    return rg_get_u8(&c, &vihl) && vihl >> 4 == 4 && rg_cur_skip(&c, 3) &&
+           rg_get_be16(&c, id);
+}
+
+/* The IP ID's identity: the probe of t it names, if sent. */
+static bool ip_id_names_probe(const rg_trace *t, uint16_t id, unsigned *ttl,
+                              unsigned *attempt)
+{
+    uint16_t off = (uint16_t)(id - rg_probe_ip_id(t->seq_base, 0, 0));
+    return rg_probe_identity(0, off, ttl, attempt) && *attempt < rg_trace_sent(t, *ttl);
+}
+
+/* Destination, ports and source exact, the sequence number not ours: the
+ * IP ID names the probe and the difference is the shift. */
+static bool find_shifted(const rg_rematch *m, const rg_reply *r, rg_rematch_result *out)
+{
+    key want = key_of(KEY_DST_SPORT, &r->probe_dst, r->sport, r->dport);
+    const rg_rematch_index *ix = &m->by_dst_sport;
+    uint16_t id;
+    if (r->probe_dst.family != 4 || !r->has_seq || !quoted_ip_id(r, &id))
+        return false;
+    for (size_t i = (size_t)key_hash(&want) & ix->mask, n = 0;
+         ix->slots[i] != 0 && n <= ix->mask; i = (i + 1) & ix->mask, n++) {
+        size_t ti = ix->slots[i] - 1;
+        const rg_trace *t = &m->traces[ti];
+        unsigned ttl, attempt;
+        if (t->dport != r->dport || !rg_addr_equal(&t->dst, &r->probe_dst) ||
+            t->sport != r->sport || !rg_addr_equal(&r->probe_src, &t->src) ||
+            !ip_id_names_probe(t, id, &ttl, &attempt))
+            continue;
+        uint32_t sent = rg_probe_seq(t->seq_base, ttl, attempt);
+        if (r->seq == sent)
+            return false; /* not shifted: match.h refused it for a reason */
+        *out = (rg_rematch_result){.kind = RG_REMATCH_SEQ, .trace = ti, .ttl = ttl,
+                                   .attempt = attempt, .shift = (int32_t)(r->seq - sent)};
+        return true; /* the exact key is unique per run (match.h) */
+    }
+    return false;
+}
+
+bool rg_rematch_find(rg_rematch *m, const rg_reply *r, rg_rematch_result *out)
+{
+    *out = (rg_rematch_result){0};
+    if ((r->kind != RG_REPLY_TIME_EXCEEDED && r->kind != RG_REPLY_UNREACHABLE) ||
+        r->probe_proto != PROTO_TCP || !r->quote || !build(m))
+        return false;
+    /* One port rewritten, the other and the destination as sent. */
+    if (find_one(m, &m->by_dst_sport, KEY_DST_SPORT, r, out) ||
+        find_one(m, &m->by_dst_dport, KEY_DST_DPORT, r, out)) {
+        out->kind = RG_REMATCH_PORTS;
+        return true;
+    }
+    if (find_one(m, &m->by_ports, KEY_PORTS, r, out)) {
+        out->kind = RG_REMATCH_DST;
+        return true;
+    }
+    return find_shifted(m, r, out);
+}
