@@ -149,36 +149,15 @@ bool rg_middlebox_note_evidence(rg_trace *t, uint16_t what, unsigned ttl,
     return true;
 }
 
-/* Whether the destination itself answered a probe of the row (TCP). */
-static bool dst_answered(const rg_trace *t, unsigned ttl)
-{
-    unsigned n = rg_trace_sent(t, ttl);
-    for (unsigned a = 0; a < n; a++) {
-        const rg_probe *p = rg_trace_probe(t, ttl, a);
-        if (p && (p->kind == RG_REPLY_SYNACK || p->kind == RG_REPLY_RST) &&
-            rg_addr_equal(&p->from, &t->dst))
-            return true;
-    }
-    return false;
-}
-
 /* Whether some probe at or above from was answered with a quote that
- * matched ordinarily (that hop saw the probe as sent), or (dst) the
- * destination answered any probe, port probes included. */
-static bool contradicted(const rg_trace *t, unsigned from, bool dst)
+ * matched ordinarily: that hop saw the probe as sent. */
+static bool contradicted(const rg_trace *t, unsigned from)
 {
     for (unsigned ttl = from; ttl <= t->max_ttl; ttl++) {
         unsigned attempt;
         if (quoted_answer(t, ttl, &attempt))
             return true;
     }
-    if (!dst)
-        return false;
-    if (dst_answered(t, RG_PORT_PROBE_TTL))
-        return true;
-    for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++)
-        if (dst_answered(t, ttl))
-            return true;
     return false;
 }
 
@@ -188,7 +167,7 @@ const rg_rewrite_seen *rg_middlebox_evidence(const rg_trace *t, uint16_t what)
         return NULL;
     const rg_rewrite_seen *e = what == RG_QC_DST ? &t->evidence->dst : &t->evidence->seq;
     if (e->ttl == 0 || (what == RG_QC_SEQ && e->mixed) ||
-        contradicted(t, e->ttl, what == RG_QC_DST))
+        contradicted(t, e->ttl))
         return NULL;
     return e;
 }

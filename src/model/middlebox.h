@@ -52,10 +52,12 @@ bool rg_middlebox_note_evidence(rg_trace *t, uint16_t what, unsigned ttl,
 
 /* The evidence of one kind (RG_QC_DST or RG_QC_SEQ) worth reporting, or
  * NULL. A rewrite before TTL k leaves no quote as sent from k on, so the
- * evidence is set aside when any hop at or above its TTL answered with a
- * quote that matched ordinarily, when the destination itself answered
- * (RG_QC_DST), or when the errors disagreed on the shift (RG_QC_SEQ): the
- * marks of a forger that saw the probe, not of a middlebox. */
+ * evidence is set aside when any hop at or above its (lowest) TTL
+ * answered with a quote that matched ordinarily, or when the errors
+ * disagreed on the shift (RG_QC_SEQ): the marks of a forger that saw the
+ * probe and answers every TTL, not of a middlebox. The destination's own
+ * answer proves nothing either way (a NAT that leaves quotes alone still
+ * restores the answers). */
 const rg_rewrite_seen *rg_middlebox_evidence(const rg_trace *t, uint16_t what);
 
 /* Forgets what rg_middlebox_note put on the trace itself (a new round). */
