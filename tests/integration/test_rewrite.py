@@ -5,6 +5,8 @@ that hop's own answer, and the port's state stays right; a destination
 rewritten or a sequence number shifted is reported as evidence from the
 errors quoting it, never as a hop's answer; the targets beside them, in
 the same runs, show only the hmb chain's own changes."""
+import re
+
 from harness import NETS, TOPO, test, target
 from test_hostile import impaired
 from test_middlebox import changes, hop_addr, run_files
@@ -30,6 +32,13 @@ def hop(t, ttl):
     return next(h for h in t["hops"] if h["ttl"] == ttl)
 
 
+def label_of(dot, address):
+    """The DOT label of the node named address."""
+    m = re.search(r'^  "' + re.escape(address) + r'" \[label="((?:[^"\\]|\\.)*)"', dot, re.M)
+    assert m, (address, dot)
+    return m.group(1)
+
+
 def check_untouched(t):
     """A target no impairment is scoped to: the hmb chain's changes only."""
     assert changes(t) == DSCP + MSS, (t["address"], t["port"], changes(t))
@@ -45,8 +54,9 @@ def test_rewrite_destination_port_found_at_its_hop():
     open."""
     addrs = [target("hmb", f, 30) for f in (4, 6)]
     plain = [target("hmb", f, 31) for f in (4, 6)]
+    dot = []
     with impaired("portmap", "mb1", *addrs, where="mb1"):
-        text, doc = run_files("-p", "8080", *addrs, *plain)
+        text, doc = run_files("-p", "8080", *addrs, *plain, dot=dot)
     assert len(doc["traces"]) == 4
     for t in doc["traces"]:
         if t["address"] in plain:
@@ -59,6 +69,10 @@ def test_rewrite_destination_port_found_at_its_hop():
         assert f"{shown(t)}:8080 hop 4 {branch(t)[3]}: destination port 8080 -> 80 " \
                f"(rewritten between TTL 3 and 4)\n" in text, text
     assert text.count("destination port") == 2, text
+    # The graph marks mb2 with what its quotes first showed.
+    for f in ("4", "6"):
+        assert label_of(dot[0], MB["branches"][f][0][3]).endswith("\\nrewritten: dport, mss"), \
+            dot[0]
 
 
 @test
@@ -98,12 +112,19 @@ def test_rewrite_sequence_shift_and_destination_are_evidence():
     moved = {target("hmb", f, 35): target("hmb", f, 36) for f in (4, 6)}
     plain = [target("hmb", f, 37) for f in (4, 6)]
     a4, a6 = list(moved)
+    dot = []
     with impaired("seqshift", "mb1", *shifted, where="mb1"), \
             impaired("dnat", "mb1", a4, moved[a4], where="mb1"):
         # (one dnat table per router: the IPv6 one is a second run below)
-        text, doc = run_files("-p", "80", *shifted, a4, *plain)
+        text, doc = run_files("-p", "80", *shifted, a4, *plain, dot=dot)
     with impaired("dnat", "mb1", a6, moved[a6], where="mb1"):
-        text6, doc6 = run_files("-p", "80", a6)
+        text6, doc6 = run_files("-p", "80", a6, dot=dot)
+    # The graph marks mb1, the last hop that quoted the probes as sent.
+    assert label_of(dot[0], MB["branches"]["4"][0][2]).endswith(
+        "\\nrewritten: dscp\\nrewritten after it: dst, seq"), dot[0]
+    assert label_of(dot[0], MB["branches"]["6"][0][2]).endswith("\\nrewritten: dscp"), dot[0]
+    assert label_of(dot[1], MB["branches"]["6"][0][2]).endswith(
+        "\\nrewritten: dscp\\nrewritten after it: dst"), dot[1]
     traces = doc["traces"] + doc6["traces"]
     assert len(traces) == 6
     for t in traces:

@@ -19,6 +19,7 @@
 #include "model/middlebox.h"
 #include "model/result.h"
 #include "output/dot.h"
+#include "output/html.h"
 #include "output/json.h"
 #include "output/middlebox.h"
 #include "probe/probe.h"
@@ -104,6 +105,24 @@ static char *dot_of(const rg_run *run)
     assert_non_null(f);
     assert_true(rg_dot_write(f, g));
     fclose(f);
+    rg_graph_free(g);
+    return buf;
+}
+
+/* The HTML report (no SVG) as a string. */
+static char *html_of(const rg_run *run)
+{
+    rg_graph *g = rg_graph_build(run);
+    json_t *doc = rg_json_build(run, NULL);
+    assert_non_null(g);
+    assert_non_null(doc);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_true(rg_html_write(f, run, g, NULL, 0, doc));
+    fclose(f);
+    json_decref(doc);
     rg_graph_free(g);
     return buf;
 }
@@ -225,6 +244,13 @@ static void nat_in_every_output(void **state)
     run.traces[0].state = RG_PORT_OPEN;
     nat_evidence(&run);
     assert_null(rg_trace_answer(&run.traces[0], 5)); /* not an answer */
+    /* The graph marks the hop after which it happened (hop 5 has no node). */
+    char *dot = dot_of(&run);
+    char line[512];
+    assert_non_null(strstr(node_line(dot, "198.18.9.4", line, sizeof line),
+                           "\\nrewritten after it: src\", color=\"#ff7f0e\""));
+    assert_null(strstr(dot, "\"198.18.9.5\""));
+    free(dot);
     char *text = text_of(&run);
     assert_string_equal(text,
         "\nWhat the path changed in the probes (from the routers' quotes):\n"
@@ -393,6 +419,14 @@ static void ports_rewritten_in_the_text(void **state)
     assert_non_null(strstr(node_line(dot, "198.18.9.2", buf, sizeof buf), "\\nrewritten: dport\""));
     assert_non_null(strstr(node_line(dot, "198.18.9.3", buf, sizeof buf), "\\nrewritten: sport\""));
     free(dot);
+    /* The report's hop rows say it on the row of the hop that showed it. */
+    char *html = html_of(&run);
+    assert_non_null(strstr(html, "<br/><span class=\"rewrite\">rewritten before this hop: "
+                                 "destination port 80 -&gt; 8080</span></td>"));
+    assert_non_null(strstr(html, "<br/><span class=\"rewrite\">rewritten before this hop: "
+                                 "source port 40000 -&gt; 56384</span></td>"));
+    assert_null(strstr(html, "->"));
+    free(html);
     rg_run_free(&run);
 }
 
@@ -425,6 +459,19 @@ static void evidence_in_every_output(void **state)
         "(rewritten between TTL 4 and 5; 2 errors quoting it, not used as hop answers)\n"
         "198.19.0.5:80 hop 5 198.18.9.5: sequence number shifted by -2147483648 "
         "(shifted between TTL 4 and 5; 2 errors quoting it, not used as hop answers)\n";
+    char *dot = dot_of(&run);
+    char line[512];
+    assert_non_null(strstr(node_line(dot, "198.18.9.4", line, sizeof line),
+                           "\\nrewritten after it: dst, seq\""));
+    assert_non_null(strstr(dot, "<b>rewritten after it</b>"));
+    free(dot);
+    char *html = html_of(&run);
+    assert_non_null(strstr(html, "no reply: silent<br/><span class=\"rewrite\">destination "
+                                 "address 198.19.0.5 -&gt; 198.18.14.2 before this hop: 2 errors "
+                                 "from 198.18.9.5 quoting it, not used as answers</span>"));
+    assert_non_null(strstr(html, "<br/><span class=\"rewrite\">sequence number shifted by "
+                                 "-2147483648 before this hop: 2 errors from "));
+    free(html);
     char *text = text_of(&run);
     assert_non_null(strstr(text, want + 1 + strlen("What the path changed in the probes "
                                                    "(from the routers' quotes):\n")));
