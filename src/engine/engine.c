@@ -632,8 +632,9 @@ static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
     rg_match m;
     /* A trace handed over was written as it was: a late reply to one of
      * its lost probes is not added behind the reader's back. */
-    if (!rg_match_reply(&e->match, &r, &m) || e->ts[m.trace].handed) {
-        if (rematched(e, &r, &meta->when))
+    bool named = rg_match_reply(&e->match, &r, &m);
+    if (!named || e->ts[m.trace].handed) {
+        if (!named && rematched(e, &r, &meta->when))
             return;
         e->run->stats.unmatched++;
         note_rewritten_source(e, &r);
