@@ -88,7 +88,7 @@ int main(int argc, char **argv)
     double a = now();
     bool first = rg_rematch_find(&m, &r, &x);
     double built = now() - a;
-    size_t bytes = (m.by_dst_sport.mask + 1 + m.by_dst_dport.mask + 1 + m.by_ports.mask + 1) *
+    size_t bytes = (m.by_dst_sport.mask + 1 + m.by_dst.mask + 1 + m.by_sport.mask + 1) *
                    sizeof(uint32_t);
     printf("traces %zu\nfirst lookup (builds the indexes) %.1f ms\nindex memory %.2f MB\n", n,
            built * 1e3, (double)bytes / 1048576.0);

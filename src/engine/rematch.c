@@ -8,41 +8,41 @@
 #define PROTO_TCP 6
 
 /* Which fields of the quote key an index: the ones a rewrite left alone. */
-enum key_kind { KEY_DST_SPORT, KEY_DST_DPORT, KEY_PORTS };
+enum key_kind { KEY_DST_SPORT, KEY_DST, KEY_SPORT };
 
 typedef struct key {
-    rg_addr dst;              /* unused for KEY_PORTS */
-    uint16_t a, b;            /* the key's ports */
+    rg_addr dst;              /* family 0 for KEY_SPORT */
+    uint16_t sport;           /* 0 for KEY_DST */
 } key;
 
-static key key_of(enum key_kind k, const rg_addr *dst, uint16_t sport, uint16_t dport)
+static key key_of(enum key_kind k, const rg_addr *dst, uint16_t sport)
 {
     switch (k) {
-    case KEY_DST_SPORT: return (key){.dst = *dst, .a = sport};
-    case KEY_DST_DPORT: return (key){.dst = *dst, .a = dport};
-    default: return (key){.a = sport, .b = dport};
+    case KEY_DST_SPORT: return (key){.dst = *dst, .sport = sport};
+    case KEY_DST: return (key){.dst = *dst};
+    default: return (key){.sport = sport};
     }
 }
 
 static key trace_key(enum key_kind k, const rg_trace *t)
 {
-    return key_of(k, &t->dst, t->sport, t->dport);
+    return key_of(k, &t->dst, t->sport);
 }
 
 static uint64_t key_hash(const key *k)
 {
     rg_addr none = {0};
-    return rg_addr_hash(k->dst.family ? &k->dst : &none, (uint64_t)k->a << 16 | k->b);
+    return rg_addr_hash(k->dst.family ? &k->dst : &none, k->sport);
 }
 
 static bool key_equal(const key *x, const key *y)
 {
-    return x->a == y->a && x->b == y->b && x->dst.family == y->dst.family &&
+    return x->sport == y->sport && x->dst.family == y->dst.family &&
            (x->dst.family == 0 || rg_addr_equal(&x->dst, &y->dst));
 }
 
-/* An index with several traces per key (flows to one destination and
- * port share (dst, dport)): linear probing keeps them in one run. */
+/* An index with several traces per key (the ports of one destination
+ * share it): linear probing keeps them in one run. */
 static bool index_build(rg_rematch_index *ix, enum key_kind k, const rg_trace *traces,
                         size_t n)
 {
@@ -70,8 +70,8 @@ static bool build(rg_rematch *m)
     if (m->built || m->failed)
         return m->built;
     if (m->n >= UINT32_MAX || !index_build(&m->by_dst_sport, KEY_DST_SPORT, m->traces, m->n) ||
-        !index_build(&m->by_dst_dport, KEY_DST_DPORT, m->traces, m->n) ||
-        !index_build(&m->by_ports, KEY_PORTS, m->traces, m->n)) {
+        !index_build(&m->by_dst, KEY_DST, m->traces, m->n) ||
+        !index_build(&m->by_sport, KEY_SPORT, m->traces, m->n)) {
         rg_rematch_free(m);
         m->failed = true; /* out of memory: quotes stay unattributed */
         return false;
@@ -88,9 +88,9 @@ void rg_rematch_init(rg_rematch *m, const rg_trace *traces, size_t n)
 void rg_rematch_free(rg_rematch *m)
 {
     free(m->by_dst_sport.slots);
-    free(m->by_dst_dport.slots);
-    free(m->by_ports.slots);
-    m->by_dst_sport.slots = m->by_dst_dport.slots = m->by_ports.slots = NULL;
+    free(m->by_dst.slots);
+    free(m->by_sport.slots);
+    m->by_dst_sport.slots = m->by_dst.slots = m->by_sport.slots = NULL;
     m->built = false;
 }
 
@@ -102,28 +102,33 @@ static bool seq_names_probe(const rg_trace *t, const rg_reply *r, unsigned *ttl,
            *attempt < rg_trace_sent(t, *ttl);
 }
 
-/* Whether the field the index leaves out was indeed rewritten (same
- * family for an address): what match.h refused for another reason is not
- * this module's to take. */
+/* Whether a field the index leaves out was indeed rewritten (the
+ * destination within its family): what match.h refused for another
+ * reason is not this module's to take. */
 static bool rewritten(enum key_kind k, const rg_trace *t, const rg_reply *r)
 {
     switch (k) {
     case KEY_DST_SPORT: return r->dport != t->dport;
-    case KEY_DST_DPORT: return r->sport != t->sport;
+    case KEY_DST: return r->sport != t->sport;
     default:
         return r->probe_dst.family == t->dst.family && !rg_addr_equal(&r->probe_dst, &t->dst);
     }
 }
 
 /* The one trace of the index's run for the reply's key whose secret the
- * quoted sequence number carries; false for none or more than one. */
+ * quoted sequence number carries; false for none, for more than one, and
+ * when the run is longer than RG_REMATCH_SCAN slots (a key most traces
+ * share, as a fixed source port makes it: uniqueness is then not worth
+ * proving for every stray error). */
 static bool find_one(const rg_rematch *m, const rg_rematch_index *ix, enum key_kind k,
                      const rg_reply *r, rg_rematch_result *out)
 {
-    key want = key_of(k, &r->probe_dst, r->sport, r->dport);
+    key want = key_of(k, &r->probe_dst, r->sport);
     size_t found = 0;
-    for (size_t i = (size_t)key_hash(&want) & ix->mask, n = 0;
-         ix->slots[i] != 0 && n <= ix->mask; i = (i + 1) & ix->mask, n++) {
+    for (size_t i = (size_t)key_hash(&want) & ix->mask, n = 0; ix->slots[i] != 0;
+         i = (i + 1) & ix->mask) {
+        if (++n > RG_REMATCH_SCAN)
+            return false;
         size_t ti = ix->slots[i] - 1;
         const rg_trace *t = &m->traces[ti];
         key have = trace_key(k, t);
@@ -161,13 +166,13 @@ static bool ip_id_names_probe(const rg_trace *t, uint16_t id, unsigned *ttl,
  * IP ID names the probe and the difference is the shift. */
 static bool find_shifted(const rg_rematch *m, const rg_reply *r, rg_rematch_result *out)
 {
-    key want = key_of(KEY_DST_SPORT, &r->probe_dst, r->sport, r->dport);
+    key want = key_of(KEY_DST_SPORT, &r->probe_dst, r->sport);
     const rg_rematch_index *ix = &m->by_dst_sport;
     uint16_t id;
     if (r->probe_dst.family != 4 || !r->has_seq || !quoted_ip_id(r, &id))
         return false;
     for (size_t i = (size_t)key_hash(&want) & ix->mask, n = 0;
-         ix->slots[i] != 0 && n <= ix->mask; i = (i + 1) & ix->mask, n++) {
+         ix->slots[i] != 0 && n++ < RG_REMATCH_SCAN; i = (i + 1) & ix->mask) {
         size_t ti = ix->slots[i] - 1;
         const rg_trace *t = &m->traces[ti];
         unsigned ttl, attempt;
@@ -191,15 +196,19 @@ bool rg_rematch_find(rg_rematch *m, const rg_reply *r, rg_rematch_result *out)
     if ((r->kind != RG_REPLY_TIME_EXCEEDED && r->kind != RG_REPLY_UNREACHABLE) ||
         r->probe_proto != PROTO_TCP || !r->quote || !build(m))
         return false;
-    /* One port rewritten, the other and the destination as sent. */
+    /* Ports rewritten, the destination as sent: the hop's answer. */
     if (find_one(m, &m->by_dst_sport, KEY_DST_SPORT, r, out) ||
-        find_one(m, &m->by_dst_dport, KEY_DST_DPORT, r, out)) {
+        find_one(m, &m->by_dst, KEY_DST, r, out)) {
         out->kind = RG_REMATCH_PORTS;
         return true;
     }
-    if (find_one(m, &m->by_ports, KEY_PORTS, r, out)) {
+    /* The destination rewritten (and maybe its port): evidence. */
+    if (find_one(m, &m->by_sport, KEY_SPORT, r, out)) {
         out->kind = RG_REMATCH_DST;
         return true;
     }
-    return find_shifted(m, r, out);
+    if (find_shifted(m, r, out))
+        return true;
+    *out = (rg_rematch_result){0};
+    return false;
 }

@@ -6,21 +6,25 @@
  * that names no probe there. This module looks such a quote up again by
  * the fields that were not rewritten, and accepts it only when the
  * per-trace secret proves it ours and exactly one probe fits:
- * - a port rewritten (TCP): the other port, the destination and our
- *   source address pick the candidate traces, and the quoted sequence
- *   number (32-bit secret + identity) must name a probe of exactly one
- *   of them that was sent. Such a quote is the hop's own answer.
- * - the destination rewritten (TCP): both ports and our source pick the
- *   candidates, the sequence number proves it. Evidence only, never a
- *   hop's answer: a forger that saw the probe can send just that quote
- *   (tests/integration/test_hostile.py's te-dst).
+ * - one or both ports rewritten (TCP): the destination (and the source
+ *   port, when it is intact) pick the candidate traces, and the quoted
+ *   sequence number (32-bit secret + identity) with our source address
+ *   must name a sent probe of exactly one of them. Such a quote is the
+ *   hop's own answer.
+ * - the destination rewritten, its port too or not (TCP, port
+ *   forwarding): the source port picks the candidates, the sequence
+ *   number proves it. Evidence only, never a hop's answer: a forger that
+ *   saw the probe can send just that quote (test_hostile.py's te-dst).
  * - the sequence number shifted (TCP over IPv4): destination, ports and
  *   source name the trace, and the IP ID (16 secret bits + identity)
  *   names the probe; the shift is the quoted sequence number minus the
  *   sent one. Evidence only: without the sequence number nothing proves
  *   the quote ours. IPv6 has no IP ID: a shift there is not attributed.
- * UDP and ICMP traces are never rematched. The indexes are built on first
- * use (most runs never need them) and owned here. */
+ * UDP and ICMP traces are never rematched. A lookup examines at most
+ * RG_REMATCH_SCAN index slots: a key most traces share (a fixed source
+ * port, thousands of ports to one destination) leaves such quotes
+ * unattributed rather than cost O(traces) per stray error. The indexes are
+ * built on first use (most runs never need them) and owned here. */
 #ifndef RG_REMATCH_H
 #define RG_REMATCH_H
 
@@ -38,6 +42,8 @@ enum rg_rematch_kind {
     RG_REMATCH_SEQ,           /* the sequence number shifted: evidence */
 };
 
+#define RG_REMATCH_SCAN 1024
+
 typedef struct rg_rematch_index {
     uint32_t *slots;          /* trace index + 1; 0 = empty */
     size_t mask;
@@ -47,7 +53,7 @@ typedef struct rg_rematch {
     const rg_trace *traces;
     size_t n;
     bool built, failed;
-    rg_rematch_index by_dst_sport, by_dst_dport, by_ports;
+    rg_rematch_index by_dst_sport, by_dst, by_sport;
 } rg_rematch;
 
 typedef struct rg_rematch_result {

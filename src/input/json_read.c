@@ -860,7 +860,7 @@ static bool read_evidence(reader *r, json_t *o, rg_trace *t, bool dst)
 {
     const char *name = dst ? "destination_rewritten" : "sequence_shifted";
     json_t *e;
-    long long ttl = 0, after = 0, errors = 0, shift = 0;
+    long long ttl = 0, after = 0, errors = 0, shift = 0, port = 0;
     rg_addr by = {0}, quoted = {0};
     if (!get_container(r, o, name, OPTIONAL, false, &e))
         return false;
@@ -870,7 +870,8 @@ static bool read_evidence(reader *r, json_t *o, rg_trace *t, bool dst)
     bool ok = get_int(r, e, "ttl", REQUIRED, t->min_ttl, t->max_ttl, &ttl, NULL) &&
               get_int(r, e, "after_ttl", REQUIRED, 0, ttl - 1, &after, NULL) &&
               get_addr(r, e, "by", REQUIRED, t->dst.family, &by) &&
-              (dst ? get_addr(r, e, "quoted_destination", REQUIRED, t->dst.family, &quoted)
+              (dst ? get_addr(r, e, "quoted_destination", REQUIRED, t->dst.family, &quoted) &&
+                         get_int(r, e, "quoted_port", REQUIRED, 0, UINT16_MAX, &port, NULL)
                    : get_int(r, e, "shift", REQUIRED, INT32_MIN, INT32_MAX, &shift, NULL)) &&
               get_int(r, e, "errors", REQUIRED, 1, UINT32_MAX, &errors, NULL);
     pop(r, mark);
@@ -880,7 +881,7 @@ static bool read_evidence(reader *r, json_t *o, rg_trace *t, bool dst)
     if (!s)
         return fail(r, "out of memory");
     *s = (rg_rewrite_seen){.errors = (uint32_t)errors, .ttl = (unsigned)ttl, .by = by,
-                           .dst = quoted, .shift = (int32_t)shift};
+                           .dst = quoted, .dport = (uint16_t)port, .shift = (int32_t)shift};
     return true;
 }
 

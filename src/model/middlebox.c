@@ -144,8 +144,10 @@ bool rg_middlebox_note_evidence(rg_trace *t, uint16_t what, unsigned ttl,
     e->ttl = ttl;
     e->by = r->from;
     e->shift = shift;
-    if (what == RG_QC_DST)
+    if (what == RG_QC_DST) {
         e->dst = r->probe_dst;
+        e->dport = r->dport;
+    }
     return true;
 }
 

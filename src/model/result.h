@@ -98,6 +98,7 @@ typedef struct rg_rewrite_seen {
     unsigned ttl;             /* 0: none */
     rg_addr by;
     rg_addr dst;              /* the destination rewritten: the quoted one */
+    uint16_t dport;           /* and the quoted destination port */
     int32_t shift;            /* the sequence number: quoted - sent */
     bool mixed;               /* the sequence number: errors disagreed on the shift */
 } rg_rewrite_seen;

@@ -507,10 +507,10 @@ static bool evidence_json(json_t *o, const rg_trace *t)
     const rg_rewrite_seen *q = rg_middlebox_evidence(t, RG_QC_SEQ);
     if (d)
         ok &= put(o, "destination_rewritten",
-                  json_pack("{s:i,s:i,s:o,s:o,s:i}", "ttl", (json_int_t)d->ttl,
+                  json_pack("{s:i,s:i,s:o,s:o,s:i,s:i}", "ttl", (json_int_t)d->ttl,
                             "after_ttl", (json_int_t)rg_middlebox_quoted_below(t, d->ttl),
                             "by", addr_json(&d->by), "quoted_destination", addr_json(&d->dst),
-                            "errors", (json_int_t)d->errors));
+                            "quoted_port", (json_int_t)d->dport, "errors", (json_int_t)d->errors));
     if (q)
         ok &= put(o, "sequence_shifted",
                   json_pack("{s:i,s:i,s:o,s:I,s:i}", "ttl", (json_int_t)q->ttl,

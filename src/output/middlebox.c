@@ -65,10 +65,12 @@ void rg_middlebox_evidence_words(FILE *out, const rg_trace *t, uint16_t what)
     const rg_rewrite_seen *e = rg_middlebox_evidence(t, what);
     if (!e)
         return;
-    if (what == RG_QC_DST)
+    if (what == RG_QC_DST) {
         fprintf(out, "destination address %s -> %s", rg_addr_format(&t->dst, a, sizeof a),
                 rg_addr_format(&e->dst, b, sizeof b));
-    else
+        if (e->dport != t->dport)
+            fprintf(out, ", port %u -> %u", (unsigned)t->dport, (unsigned)e->dport);
+    } else
         fprintf(out, "sequence number shifted by %+" PRId32, e->shift);
 }
 

@@ -79,7 +79,7 @@ static void check_rematch(const rg_reply *r)
     if (t->method != RG_METHOD_TCP || x.attempt >= rg_trace_sent(t, x.ttl) ||
         !rg_addr_equal(&r->probe_src, &t->src) ||
         (x.kind == RG_REMATCH_PORTS && (!secret || !rg_addr_equal(&r->probe_dst, &t->dst) ||
-                                        (r->sport != t->sport) == (r->dport != t->dport))) ||
+                                        (r->sport == t->sport && r->dport == t->dport))) ||
         (x.kind == RG_REMATCH_DST && (!secret || rg_addr_equal(&r->probe_dst, &t->dst))) ||
         (x.kind == RG_REMATCH_SEQ && (r->seq - (uint32_t)x.shift !=
                                       rg_probe_seq(t->seq_base, x.ttl, x.attempt) || x.shift == 0)))

@@ -437,7 +437,7 @@ static void rewrite_evidence(rg_run *run, int32_t second_shift)
     rg_trace *t = &run->traces[0];
     for (unsigned ttl = 6; ttl >= 5; ttl--) {
         rg_reply r = {.kind = RG_REPLY_TIME_EXCEEDED, .from = addr("198.18.9.0"),
-                      .probe_dst = addr("198.18.14.2")};
+                      .probe_dst = addr("198.18.14.2"), .dport = t->dport};
         r.from.bytes[3] = (uint8_t)ttl;
         assert_true(rg_middlebox_note_evidence(t, RG_QC_DST, ttl, &r, 0));
         assert_true(rg_middlebox_note_evidence(t, RG_QC_SEQ, ttl, &r,
@@ -529,6 +529,30 @@ static void evidence_set_aside(void **state)
     rg_run_free(&run);
 }
 
+/* Port forwarding: the destination and its port rewritten together. */
+static void evidence_of_port_forwarding(void **state)
+{
+    (void)state;
+    void (*const edits[4])(uint8_t *) = {NULL, NULL, NULL, NULL};
+    rg_run run;
+    build_run(&run, 8080, edits);
+    rg_trace *t = &run.traces[0];
+    rg_reply r = {.kind = RG_REPLY_TIME_EXCEEDED, .from = addr("198.18.9.5"),
+                  .probe_dst = addr("198.18.14.2"), .dport = 80};
+    assert_true(rg_middlebox_note_evidence(t, RG_QC_DST, 5, &r, 0));
+    char *text = text_of(&run);
+    assert_non_null(strstr(text, "198.19.0.5:8080 hop 5 198.18.9.5: destination address "
+                                 "198.19.0.5 -> 198.18.14.2, port 8080 -> 80 (rewritten between "
+                                 "TTL 4 and 5; 1 error quoting it, not used as hop answers)\n"));
+    free(text);
+    json_t *doc = rg_json_build(&run, NULL);
+    json_t *d = json_object_get(json_array_get(json_object_get(doc, "traces"), 0),
+                                "destination_rewritten");
+    assert_int_equal(json_integer_value(json_object_get(d, "quoted_port")), 80);
+    json_decref(doc);
+    rg_run_free(&run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -541,6 +565,7 @@ int main(void)
         cmocka_unit_test(ports_rewritten_in_the_text),
         cmocka_unit_test(evidence_in_every_output),
         cmocka_unit_test(evidence_set_aside),
+        cmocka_unit_test(evidence_of_port_forwarding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

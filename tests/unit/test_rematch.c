@@ -121,6 +121,10 @@ static void port_rewritten_names_its_probe(void **state)
         assert_int_equal(x.kind, RG_REMATCH_PORTS);
         assert_int_equal(x.trace, i);
         assert_int_equal(x.ttl, 7);
+        r.dport = 1;                        /* both ports (a NAPT): the destination keys it */
+        assert_true(find(&r, &x));
+        assert_int_equal(x.kind, RG_REMATCH_PORTS);
+        assert_int_equal(x.trace, i);
     }
 }
 
@@ -146,7 +150,8 @@ static void port_rewritten_without_proof_refused(void **state)
     assert_false(find(&r, &x));
     r = reply_for(t, 4, 0, q);
     r.dport = 8443;
-    r.sport = 1;                            /* both ports: nothing left to key on */
+    r.sport = 1;                            /* both ports, and no secret */
+    r.seq ^= 0x5a5a5000u;
     assert_false(find(&r, &x));
     r = reply_for(t, 4, 0, q);
     r.dport = 8443;
@@ -191,6 +196,10 @@ static void destination_rewritten_is_evidence(void **state)
     assert_int_equal(x.kind, RG_REMATCH_DST);
     assert_int_equal(x.trace, 41);
     assert_int_equal(x.ttl, 6);
+    r.dport = 8080;                         /* port forwarding: its port too */
+    assert_true(find(&r, &x));
+    assert_int_equal(x.kind, RG_REMATCH_DST);
+    assert_int_equal(x.trace, 41);
     r.probe_dst = addr("2001:db8:1c2::2");  /* another family: not ours */
     assert_false(find(&r, &x));
     r = reply_for(t, 6, 0, q);
@@ -232,6 +241,40 @@ static void sequence_shift_named_by_the_ip_id(void **state)
     assert_false(find(&r, &x));
 }
 
+/* A key most traces share (a fixed source port over 1,100 destinations):
+ * a lookup gives up past RG_REMATCH_SCAN slots instead of scanning them
+ * all; a key few share still works. */
+static void crowded_keys_are_not_scanned(void **state)
+{
+    (void)state;
+    enum { N = RG_REMATCH_SCAN + 76 };
+    static rg_trace t[N];
+    char buf[64];
+    for (size_t i = 0; i < N; i++) {
+        snprintf(buf, sizeof buf, "198.19.%zu.%zu", i / 250, i % 250 + 1);
+        rg_addr dst = addr(buf);
+        assert_true(rg_trace_init(&t[i], buf, &dst, 80, 1, 8, 1));
+        t[i].src = addr("198.18.0.2");
+        t[i].sport = 33000; /* --sport */
+        t[i].seq_base = (uint32_t)(i * 2654435761u + 99);
+        rg_trace_set_sent(&t[i], 2, 1);
+    }
+    rg_rematch rm;
+    rg_rematch_init(&rm, t, N);
+    uint8_t q[RG_PROBE_MAXLEN];
+    rg_rematch_result x;
+    rg_reply r = reply_for(&t[N - 1], 2, 0, q);
+    r.probe_dst = addr("198.18.14.2");      /* the source port keys it: 1,100 share it */
+    assert_false(rg_rematch_find(&rm, &r, &x));
+    r = reply_for(&t[N - 1], 2, 0, q);
+    r.dport = 8080;                         /* (destination, source port): one trace */
+    assert_true(rg_rematch_find(&rm, &r, &x));
+    assert_int_equal(x.trace, N - 1);
+    rg_rematch_free(&rm);
+    for (size_t i = 0; i < N; i++)
+        rg_trace_free(&t[i]);
+}
+
 static void ordinary_replies_are_not_rematched(void **state)
 {
     (void)state;
@@ -253,6 +296,7 @@ int main(void)
         cmocka_unit_test(two_fitting_probes_name_neither),
         cmocka_unit_test(destination_rewritten_is_evidence),
         cmocka_unit_test(sequence_shift_named_by_the_ip_id),
+        cmocka_unit_test(crowded_keys_are_not_scanned),
         cmocka_unit_test(ordinary_replies_are_not_rematched),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
