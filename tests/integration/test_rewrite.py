@@ -140,8 +140,8 @@ def test_rewrite_sequence_shift_and_destination_are_evidence():
         out = text6 if a == a6 else text
         if a in moved:
             d = t["destination_rewritten"]
-            assert (d["ttl"], d["after_ttl"], d["by"], d["quoted_destination"]) == \
-                (4, 3, mb2, moved[a]) and d["errors"] >= 1, d
+            assert (d["ttl"], d["after_ttl"], d["by"], d["quoted_destination"],
+                    d["quoted_port"]) == (4, 3, mb2, moved[a], 80) and d["errors"] >= 1, d
             assert "sequence_shifted" not in t, t
             n = d["errors"]
             assert f"{shown(t)}:80 hop 4 {mb2}: destination address {a} -> {moved[a]} " \
