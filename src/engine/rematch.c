@@ -41,26 +41,25 @@ static bool key_equal(const key *x, const key *y)
            (x->dst.family == 0 || rg_addr_equal(&x->dst, &y->dst));
 }
 
-/* An index with several traces per key (the ports of one destination
- * share it): linear probing keeps them in one run. */
+/* Every TCP trace under its key; the buckets at most half full. */
 static bool index_build(rg_rematch_index *ix, enum key_kind k, const rg_trace *traces,
                         size_t n)
 {
     size_t cap = 16;
     while (cap < n * 2)
         cap *= 2;
-    ix->slots = calloc(cap, sizeof *ix->slots);
+    ix->head = calloc(cap, sizeof *ix->head);
+    ix->next = calloc(n ? n : 1, sizeof *ix->next);
     ix->mask = cap - 1;
-    if (!ix->slots)
+    if (!ix->head || !ix->next)
         return false;
     for (size_t t = 0; t < n; t++) {
         if (traces[t].method != RG_METHOD_TCP)
             continue;
         key kt = trace_key(k, &traces[t]);
-        size_t i = (size_t)key_hash(&kt) & ix->mask;
-        while (ix->slots[i] != 0)
-            i = (i + 1) & ix->mask;
-        ix->slots[i] = (uint32_t)(t + 1);
+        size_t b = (size_t)key_hash(&kt) & ix->mask;
+        ix->next[t] = ix->head[b];
+        ix->head[b] = (uint32_t)(t + 1);
     }
     return true;
 }
@@ -87,10 +86,12 @@ void rg_rematch_init(rg_rematch *m, const rg_trace *traces, size_t n)
 
 void rg_rematch_free(rg_rematch *m)
 {
-    free(m->by_dst_sport.slots);
-    free(m->by_dst.slots);
-    free(m->by_sport.slots);
-    m->by_dst_sport.slots = m->by_dst.slots = m->by_sport.slots = NULL;
+    rg_rematch_index *ix[] = {&m->by_dst_sport, &m->by_dst, &m->by_sport};
+    for (size_t i = 0; i < sizeof ix / sizeof ix[0]; i++) {
+        free(ix[i]->head);
+        free(ix[i]->next);
+        ix[i]->head = ix[i]->next = NULL;
+    }
     m->built = false;
 }
 
@@ -115,21 +116,21 @@ static bool rewritten(enum key_kind k, const rg_trace *t, const rg_reply *r)
     }
 }
 
-/* The one trace of the index's run for the reply's key whose secret the
- * quoted sequence number carries; false for none, for more than one, and
- * when the run is longer than RG_REMATCH_SCAN slots (a key most traces
- * share, as a fixed source port makes it: uniqueness is then not worth
- * proving for every stray error). */
+/* The one trace of the reply's key's chain whose secret the quoted
+ * sequence number carries; false for none, for more than one, and when the
+ * chain is longer than RG_REMATCH_SCAN (a key most traces share, as a
+ * fixed source port makes it: uniqueness is then not worth proving for
+ * every stray error). */
 static bool find_one(const rg_rematch *m, const rg_rematch_index *ix, enum key_kind k,
                      const rg_reply *r, rg_rematch_result *out)
 {
     key want = key_of(k, &r->probe_dst, r->sport);
     size_t found = 0;
-    for (size_t i = (size_t)key_hash(&want) & ix->mask, n = 0; ix->slots[i] != 0;
-         i = (i + 1) & ix->mask) {
+    size_t n = 0;
+    for (uint32_t e = ix->head[(size_t)key_hash(&want) & ix->mask]; e != 0; e = ix->next[e - 1]) {
         if (++n > RG_REMATCH_SCAN)
             return false;
-        size_t ti = ix->slots[i] - 1;
+        size_t ti = e - 1;
         const rg_trace *t = &m->traces[ti];
         key have = trace_key(k, t);
         unsigned ttl, attempt;
@@ -171,9 +172,10 @@ static bool find_shifted(const rg_rematch *m, const rg_reply *r, rg_rematch_resu
     uint16_t id;
     if (r->probe_dst.family != 4 || !r->has_seq || !quoted_ip_id(r, &id))
         return false;
-    for (size_t i = (size_t)key_hash(&want) & ix->mask, n = 0;
-         ix->slots[i] != 0 && n++ < RG_REMATCH_SCAN; i = (i + 1) & ix->mask) {
-        size_t ti = ix->slots[i] - 1;
+    size_t n = 0;
+    for (uint32_t e = ix->head[(size_t)key_hash(&want) & ix->mask];
+         e != 0 && n++ < RG_REMATCH_SCAN; e = ix->next[e - 1]) {
+        size_t ti = e - 1;
         const rg_trace *t = &m->traces[ti];
         unsigned ttl, attempt;
         if (t->dport != r->dport || !rg_addr_equal(&t->dst, &r->probe_dst) ||

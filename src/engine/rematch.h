@@ -21,7 +21,7 @@
  *   sent one. Evidence only: without the sequence number nothing proves
  *   the quote ours. IPv6 has no IP ID: a shift there is not attributed.
  * UDP and ICMP traces are never rematched. A lookup examines at most
- * RG_REMATCH_SCAN index slots: a key most traces share (a fixed source
+ * RG_REMATCH_SCAN traces of its chain: a key most traces share (a fixed source
  * port, thousands of ports to one destination) leaves such quotes
  * unattributed rather than cost O(traces) per stray error. The indexes are
  * built on first use (most runs never need them) and owned here. */
@@ -44,8 +44,12 @@ enum rg_rematch_kind {
 
 #define RG_REMATCH_SCAN 1024
 
+/* A hash of chains: head[hash & mask] is the first trace (index + 1; 0:
+ * none) of its bucket, next[trace] the following one. Chains, not open
+ * addressing: thousands of traces may share a key (a fixed source port),
+ * and each is still added in O(1). */
 typedef struct rg_rematch_index {
-    uint32_t *slots;          /* trace index + 1; 0 = empty */
+    uint32_t *head, *next;
     size_t mask;
 } rg_rematch_index;
 

@@ -242,8 +242,8 @@ static void sequence_shift_named_by_the_ip_id(void **state)
 }
 
 /* A key most traces share (a fixed source port over 1,100 destinations):
- * a lookup gives up past RG_REMATCH_SCAN slots instead of scanning them
- * all; a key few share still works. */
+ * a lookup gives up past RG_REMATCH_SCAN traces of its chain instead of
+ * scanning them all; a key few share still works. */
 static void crowded_keys_are_not_scanned(void **state)
 {
     (void)state;
