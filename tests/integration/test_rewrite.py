@@ -5,9 +5,13 @@ that hop's own answer, and the port's state stays right; a destination
 rewritten or a sequence number shifted is reported as evidence from the
 errors quoting it, never as a hop's answer; the targets beside them, in
 the same runs, show only the hmb chain's own changes."""
+import json
+import os
 import re
+import sys
+import tempfile
 
-from harness import NETS, TOPO, test, target
+from harness import NETS, TOPO, run, test, target
 from test_hostile import impaired
 from test_middlebox import changes, hop_addr, run_files
 
@@ -37,6 +41,23 @@ def label_of(dot, address):
     m = re.search(r'^  "' + re.escape(address) + r'" \[label="((?:[^"\\]|\\.)*)"', dot, re.M)
     assert m, (address, dot)
     return m.group(1)
+
+
+def rendered(doc):
+    """routegraph render of a saved document (no socket, no lab): the
+    table's text and the HTML report."""
+    main = sys.modules["__main__"]
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)  # render drops to nobody when started as root
+        src = os.path.join(d, "in.json")
+        with open(src, "w") as f:
+            json.dump(doc, f)
+        out = os.path.join(d, "again")
+        r = run([*main.WRAP, main.BIN, "render", src, "-q", "-o", out, "--format",
+                 "table,html"], timeout=600 if main.WRAP else 60)
+        assert r.rc == 0 and r.err == "", r
+        with open(out + ".txt") as f, open(out + ".html") as g:
+            return f.read(), g.read()
 
 
 def check_untouched(t):
@@ -160,3 +181,12 @@ def test_rewrite_sequence_shift_and_destination_are_evidence():
             assert "sequence_shifted" not in t and "destination_rewritten" not in t, t
         # The errors were counted as unmatched replies, not as answers.
         assert (doc6 if a == a6 else doc)["stats"]["unmatched"] >= 1
+    # A saved run drawn again says the same, and the report's hop rows too.
+    again, html = rendered(doc)
+    section = text.split("What the path changed in the probes")[1]
+    assert again.split("What the path changed in the probes")[1] == section, (again, text)
+    mb2 = MB["branches"]["4"][0][3]
+    assert "sequence number shifted by -2147483648 before this hop: " in html, html
+    assert re.search(r"destination address " + re.escape(a4) + " -&gt; " +
+                     re.escape(moved[a4]) + r" before this hop: \d+ errors? from " +
+                     re.escape(mb2) + " quoting it, not used as answers", html), html
