@@ -41,6 +41,20 @@ static bool key_equal(const key *x, const key *y)
            (x->dst.family == 0 || rg_addr_equal(&x->dst, &y->dst));
 }
 
+/* Chains the TCP traces [from, n) under their keys. */
+static void index_insert(rg_rematch_index *ix, enum key_kind k, const rg_trace *traces,
+                         size_t from, size_t n)
+{
+    for (size_t t = from; t < n; t++) {
+        if (traces[t].method != RG_METHOD_TCP)
+            continue;
+        key kt = trace_key(k, &traces[t]);
+        size_t b = (size_t)key_hash(&kt) & ix->mask;
+        ix->next[t] = ix->head[b];
+        ix->head[b] = (uint32_t)(t + 1);
+    }
+}
+
 /* Every TCP trace under its key; the buckets at most half full. */
 static bool index_build(rg_rematch_index *ix, enum key_kind k, const rg_trace *traces,
                         size_t n)
@@ -53,14 +67,7 @@ static bool index_build(rg_rematch_index *ix, enum key_kind k, const rg_trace *t
     ix->mask = cap - 1;
     if (!ix->head || !ix->next)
         return false;
-    for (size_t t = 0; t < n; t++) {
-        if (traces[t].method != RG_METHOD_TCP)
-            continue;
-        key kt = trace_key(k, &traces[t]);
-        size_t b = (size_t)key_hash(&kt) & ix->mask;
-        ix->next[t] = ix->head[b];
-        ix->head[b] = (uint32_t)(t + 1);
-    }
+    index_insert(ix, k, traces, 0, n);
     return true;
 }
 
@@ -93,6 +100,29 @@ void rg_rematch_free(rg_rematch *m)
         ix[i]->head = ix[i]->next = NULL;
     }
     m->built = false;
+}
+
+void rg_rematch_add(rg_rematch *m, const rg_trace *traces, size_t from, size_t n)
+{
+    m->traces = traces;
+    m->n = n;
+    if (!m->built)
+        return;
+    rg_rematch_index *ix[] = {&m->by_dst_sport, &m->by_dst, &m->by_sport};
+    static const enum key_kind kinds[] = {KEY_DST_SPORT, KEY_DST, KEY_SPORT};
+    if (n >= UINT32_MAX || n * 2 > m->by_dst.mask + 1) {
+        rg_rematch_free(m); /* built again, twice as large, on next need */
+        return;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        uint32_t *next = realloc(ix[i]->next, n * sizeof *next);
+        if (!next) {
+            rg_rematch_free(m);
+            return;
+        }
+        ix[i]->next = next;
+        index_insert(ix[i], kinds[i], traces, from, n);
+    }
 }
 
 /* Whether the sequence number names a probe of t that was sent. */

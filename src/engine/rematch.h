@@ -71,6 +71,11 @@ typedef struct rg_rematch_result {
 void rg_rematch_init(rg_rematch *m, const rg_trace *traces, size_t n);
 void rg_rematch_free(rg_rematch *m);
 
+/* Lazy targets: traces[from..n) were appended (traces may have moved).
+ * Built indexes take them in, or are dropped to be built again on next
+ * need once they would be more than half full (or on no memory). */
+void rg_rematch_add(rg_rematch *m, const rg_trace *traces, size_t from, size_t n);
+
 /* For an ICMP error match.h did not attribute (nor as a rewritten
  * source): the probe it quotes and how the quote differs, or false. A
  * reply that fits two probes is attributed to neither. */

@@ -275,6 +275,29 @@ static void crowded_keys_are_not_scanned(void **state)
         rg_trace_free(&t[i]);
 }
 
+/* Lazy targets: traces appended after the indexes were built are found,
+ * whether the indexes take them in or are built again. */
+static void traces_fed_later_are_found(void **state)
+{
+    (void)state;
+    uint8_t q[RG_PROBE_MAXLEN];
+    rg_rematch_result x;
+    rg_rematch rm;
+    rg_rematch_init(&rm, fx.traces, 100);
+    rg_reply r = reply_for(&fx.traces[10], 2, 0, q);
+    r.dport = 9;
+    assert_true(rg_rematch_find(&rm, &r, &x) && x.trace == 10); /* built for 100 */
+    rg_rematch_add(&rm, fx.traces, 100, 120);                   /* taken in */
+    r = reply_for(&fx.traces[110], 2, 0, q);
+    r.dport = 9;
+    assert_true(rg_rematch_find(&rm, &r, &x) && x.trace == 110);
+    rg_rematch_add(&rm, fx.traces, 120, NTRACES);               /* built again */
+    r = reply_for(&fx.traces[300], 5, 0, q);
+    r.sport ^= 0x4000;
+    assert_true(rg_rematch_find(&rm, &r, &x) && x.trace == 300);
+    rg_rematch_free(&rm);
+}
+
 static void ordinary_replies_are_not_rematched(void **state)
 {
     (void)state;
@@ -297,6 +320,7 @@ int main(void)
         cmocka_unit_test(destination_rewritten_is_evidence),
         cmocka_unit_test(sequence_shift_named_by_the_ip_id),
         cmocka_unit_test(crowded_keys_are_not_scanned),
+        cmocka_unit_test(traces_fed_later_are_found),
         cmocka_unit_test(ordinary_replies_are_not_rematched),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
