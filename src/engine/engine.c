@@ -14,6 +14,7 @@
 #include "../probe/reply.h"
 #include "intake.h"
 #include "match.h"
+#include "rematch.h"
 #include "pace.h"
 #include "queue.h"
 #include "roster.h"
@@ -69,6 +70,7 @@ typedef struct engine {
     const rg_sockets *socks;
     rg_engine_opts opts;
     rg_match_table match;
+    rg_rematch rematch;       /* quotes a middlebox rewrote (built on first use) */
     tstate *ts;
     uint8_t **slot;        /* per trace: enum slot_state per probe slot */
     uint32_t **pacer;      /* per trace and slot: rg_pace_id of the pacer charged */
@@ -308,6 +310,7 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
         return false;
     if (opts->stop_set_start && !rg_stopset_init(&e->stop, slots < (1u << 20) ? slots : (1u << 20)))
         return false;
+    rg_rematch_init(&e->rematch, run->traces, run->ntraces);
     return rg_heap_init(&e->inflight, start, slots) && rg_ring_init(&e->retry, start, slots) &&
            link_siblings(e) && choose_pilots(e) && roster_init(e) &&
            rg_match_init(&e->match, run->traces, run->ntraces);
@@ -329,6 +332,7 @@ static void engine_free(engine *e)
     rg_ring_free(&e->retry);
     rg_match_free(&e->match);
     rg_roster_free(&e->roster);
+    rg_rematch_free(&e->rematch);
     rg_intake_free(&e->intake);
 }
 
@@ -680,6 +684,24 @@ static void note_rewritten_source(engine *e, const rg_reply *r)
         rg_middlebox_note_rewritten_source(&e->run->traces[m.trace], m.ttl, r);
 }
 
+/* An ICMP error whose quote a middlebox rewrote (engine/rematch.h): a
+ * port rewritten leaves the hop's own answer, recorded as any other
+ * (true); the destination rewritten or the sequence number shifted is
+ * only evidence for the trace's report (false: still unmatched). */
+static bool rematched(engine *e, const rg_reply *r, const struct timespec *when)
+{
+    rg_rematch_result x;
+    if (!rg_rematch_find(&e->rematch, r, &x) || e->ts[x.trace].handed)
+        return false;
+    if (x.kind == RG_REMATCH_PORTS) {
+        record(e, r, &(rg_match){.trace = x.trace, .ttl = x.ttl, .attempt = x.attempt}, when);
+        return true;
+    }
+    uint16_t what = x.kind == RG_REMATCH_DST ? RG_QC_DST : RG_QC_SEQ;
+    (void)rg_middlebox_note_evidence(&e->run->traces[x.trace], what, x.ttl, r, x.shift);
+    return false;
+}
+
 static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
                           long n, const rg_rx_meta *meta)
 {
@@ -700,7 +722,10 @@ static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
     rg_match m;
     /* A trace handed over was written as it was: a late reply to one of
      * its lost probes is not added behind the reader's back. */
-    if (!rg_match_reply(&e->match, &r, &m) || e->ts[m.trace].handed) {
+    bool named = rg_match_reply(&e->match, &r, &m);
+    if (!named || e->ts[m.trace].handed) {
+        if (!named && rematched(e, &r, &meta->when))
+            return;
         e->run->stats.unmatched++;
         note_rewritten_source(e, &r);
         return;
@@ -1146,6 +1171,7 @@ static bool take_in(engine *e, size_t from)
     if (!reserve_traces(e, run->ntraces) ||
         !rg_match_add(&e->match, run->traces, from, run->ntraces))
         return false;
+    rg_rematch_add(&e->rematch, run->traces, from, run->ntraces);
     for (size_t i = from; i < run->ntraces; i++) {
         tstate *s = &e->ts[i];
         start_trace(e, i);
