@@ -450,12 +450,12 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
 /* Whether hop ttl of trace ti is already known from other traces (and
  * safe to leave unprobed): rg_infer_trace's rule, one hop at a time. On
  * yes the hop is noted as inferred, so the hops below can chain on it. */
-static bool skip_inferable(engine *e, size_t ti, unsigned ttl)
+static bool skip_inferable(engine *e, size_t ti, unsigned ttl, unsigned witnesses)
 {
     rg_trace *t = &e->run->traces[ti];
     if (ttl == RG_PORT_PROBE_TTL || e->ts[ti].pilot || rg_trace_answer(t, ttl))
         return false;
-    const rg_addr *c = rg_infer_candidate(t, &e->links, ttl, RG_INFER_WITNESSES);
+    const rg_addr *c = rg_infer_candidate(t, &e->links, ttl, witnesses);
     if (!c)
         return false;
     t->inferred[ttl - t->min_ttl] = *c;
@@ -475,12 +475,16 @@ static bool budget_allows(engine *e, size_t ti, unsigned ttl, uint64_t now,
     /* A router that has shown its limit has no answer to spare for a hop
      * other traces already showed: its next token goes to one they did not
      * (on a load-balanced pair, the trace takes its hop from whichever
-     * branch's router answers first). One with answers to spare is asked,
-     * when its pacer allows: inference replaces only answers that cost. */
+     * branch's router answers first). One with answers to spare is asked
+     * when its pacer allows; while it does not, the hop is left to
+     * inference only on twice the witnesses (a run's first traces, all
+     * held back together by pacers still learning, once skipped on a few
+     * pilots' word where every router would have answered). */
     bool scarce = c && c->answered && c->lost;
     if (!scarce && rg_pace_ready(c, now, &w))
         return true;
-    if (scarce && may_skip && skip_inferable(e, ti, ttl)) {
+    unsigned need = scarce ? RG_INFER_WITNESSES : 2 * RG_INFER_WITNESSES;
+    if (may_skip && skip_inferable(e, ti, ttl, need)) {
         *skip = true;
         return false;
     }
@@ -852,7 +856,7 @@ static void send_retries(engine *e, uint64_t now, uint64_t *wake)
         /* A retry goes only where the hop is still unknown: what other
          * traces have shown since need not cost its router another answer. */
         if (x.ttl != RG_PORT_PROBE_TTL && x.attempt > 0 && !x.measure &&
-            skip_inferable(e, x.trace, x.ttl)) {
+            skip_inferable(e, x.trace, x.ttl, RG_INFER_WITNESSES)) {
             s->queued--;
             continue;
         }
