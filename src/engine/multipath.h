@@ -38,13 +38,31 @@
 #include <stddef.h>
 
 #include "../model/result.h"
+#include "../probe/probe.h"
+#include "route.h"
 #include "sockets.h"
 
 typedef struct rg_mp_opts {
     unsigned confidence; /* 95 or 99 */
     unsigned rate;       /* probes per second, all destinations together */
     double timeout;      /* seconds: the longest a probe is waited for */
+    /* How many next hops the prober's routing table gives a destination
+     * (route.h's rg_route_paths); NULL: the first TTL is probed like any. */
+    enum rg_route_paths (*route_paths)(const rg_addr *src, const rg_addr *dst);
 } rg_mp_opts;
+
+/* The one place a flow is varied (pure, for tests): probe number idx of
+ * the run, flow `flow` of trace t at ttl. The flow id is the trace's own
+ * plus flow: the TCP or UDP source port, or the ICMP echo identifier (and
+ * with it the echo checksum, which the probe keeps equal to the flow id).
+ * The identity: the TCP sequence number, or the payload's first 4 bytes,
+ * is seq_base + idx; the UDP checksum or echo sequence number is
+ * rg_mp_ident(idx). */
+rg_probe_spec rg_mp_probe_spec(const rg_trace *t, unsigned flow, unsigned ttl,
+                               uint32_t seq_base, uint32_t idx);
+/* The 16-bit identity of probe idx: 1 + idx mod 65534 (never 0 or 0xffff,
+ * which a UDP checksum cannot carry). */
+uint16_t rg_mp_ident(uint32_t idx);
 
 /* Runs MDA towards every destination of the concluded run whose traces
  * still hold their probe slots, and points each such trace at its
