@@ -30,6 +30,7 @@
 enum { R_UNPROBED = -1, R_FLIGHT = -2, R_LOST = -3 };
 #define R_SILENT 0 /* addrs[0]: the silent next hop (no answer on any flow) */
 #define V_START (-10) /* the prober: every flow passes it */
+enum { P_NONE = -1, P_MANY = -4 }; /* pred_of[] besides a branch */
 
 enum { P_FLIGHT = 1, P_ANSWERED, P_LOST };
 
@@ -45,6 +46,12 @@ typedef struct mp_group {
     bool final[MP_MAX_ADDRS]; /* addrs[i] answered as the destination does */
     bool limited, done;
     bool first_single;  /* the routing table gives the first TTL one next hop */
+    /* MDA-Lite at the TTL being explored (infer_preds): the one branch
+     * before each next hop seen, from flows probed at both TTLs; P_NONE
+     * or P_MANY otherwise. meshed: some next hop has two. */
+    int16_t pred_of[MP_MAX_ADDRS];
+    unsigned pred_ttl;
+    bool meshed;
     bool routed;        /* the TTL being explored was settled by the routing table */
     rg_addr scope;      /* the destination's /24 or /48 */
     size_t leader;      /* the first group of that scope (maybe this one) */
@@ -230,7 +237,10 @@ static bool group_init(mp_group *g, rg_mpath *out, const rg_trace *t)
 }
 
 /* The branch flow took at ttl - 1: V_START at the first TTL, the single
- * branch when there is one, else what it answered (negative: unknown). */
+ * branch when there is one, else what it answered; for a flow sent
+ * straight to the TTL being explored, the one branch its next hop was seen
+ * behind while no next hop has two (MDA-Lite; infer_preds). Negative:
+ * unknown. */
 static int16_t via_of(mp_group *g, size_t flow, unsigned ttl, const int16_t *vs, size_t nv)
 {
     if (ttl == g->min_ttl)
@@ -238,7 +248,54 @@ static int16_t via_of(mp_group *g, size_t flow, unsigned ttl, const int16_t *vs,
     int16_t r = *resp_at(g, flow, ttl - 1);
     if (r >= 0)
         return r;
-    return nv == 1 ? vs[0] : R_UNPROBED;
+    if (nv == 1)
+        return vs[0];
+    int16_t w = *resp_at(g, flow, ttl);
+    if (r == R_UNPROBED && ttl == g->pred_ttl && !g->meshed && w > 0 && g->pred_of[w] > 0)
+        return g->pred_of[w];
+    return R_UNPROBED;
+}
+
+/* The branches before each next hop at ttl, from the flows answered at
+ * both ttl - 1 and ttl (the silent next hop and the destination apart). */
+static void infer_preds(mp_group *g, unsigned ttl)
+{
+    for (size_t i = 0; i < g->naddrs; i++)
+        g->pred_of[i] = P_NONE;
+    g->pred_ttl = ttl;
+    g->meshed = false;
+    if (ttl == g->min_ttl)
+        return;
+    for (size_t f = 0; f < g->nflows; f++) {
+        int16_t v = *resp_at(g, f, ttl - 1), w = *resp_at(g, f, ttl);
+        if (v <= 0 || w <= 0 || is_final(g, w))
+            continue;
+        if (g->pred_of[w] == P_NONE)
+            g->pred_of[w] = v;
+        else if (g->pred_of[w] != v)
+            g->pred_of[w] = P_MANY;
+        g->meshed |= g->pred_of[w] == P_MANY;
+    }
+}
+
+/* Whether flows may go straight to ttl (MDA-Lite): every branch before
+ * it (but the silent one and the destination) has a next hop seen behind
+ * it alone, and no next hop was seen behind two (where branches meet, or
+ * a mesh, a next hop does not tell the branch). */
+static bool lite_ok(const mp_group *g, unsigned ttl, const int16_t *vs, size_t nv)
+{
+    if (ttl != g->pred_ttl || g->meshed)
+        return false;
+    for (size_t i = 0; i < nv; i++) {
+        if (vs[i] <= 0 || is_final(g, vs[i]))
+            continue;
+        bool seen = false;
+        for (size_t w = 1; w < g->naddrs && !seen; w++)
+            seen = g->pred_of[w] == vs[i];
+        if (!seen)
+            return false;
+    }
+    return true;
 }
 
 /* The distinct branches at ttl (answers and the silent next hop). */
@@ -366,12 +423,12 @@ static bool plan_vertex(mp_run *m, size_t gi, unsigned ttl, int16_t v, const int
      * first sent to ttl - 1 alone, to learn its branch, and goes to ttl
      * in a later round only if that branch still needs flows (node
      * control, without a probe to ttl wasted on a branch already done). */
-    bool single = nv == 1;
+    bool single = nv == 1, lite = !single && lite_ok(g, ttl, vs, nv);
     while (go && g->nflows < MP_MAX_FLOWS) {
         if (!add_flow(g))
             return false;
         size_t f = g->nflows - 1;
-        if (!want_probe(m, gi, f, single ? ttl : ttl - 1, single ? v : R_UNPROBED))
+        if (!want_probe(m, gi, f, single || lite ? ttl : ttl - 1, single ? v : R_UNPROBED))
             return false;
         go--;
     }
@@ -438,6 +495,23 @@ static bool shared_vertex(const mp_run *m, mp_group *g, int16_t v, const int16_t
     return true;
 }
 
+/* Flows sent straight to the TTL whose next hop names no single branch
+ * before it (a new next hop, or a mesh found): each is sent to the TTL
+ * before once, to learn its branch there. */
+static bool resolve_direct(mp_run *m, size_t gi, const int16_t *vs, size_t nv)
+{
+    mp_group *g = &m->groups[gi];
+    for (size_t f = 0; f < g->nflows; f++) {
+        int16_t w = *resp_at(g, f, g->ttl);
+        if (w <= 0 || is_final(g, w) || *resp_at(g, f, g->ttl - 1) != R_UNPROBED ||
+            via_of(g, f, g->ttl, vs, nv) >= 0)
+            continue;
+        if (!want_probe(m, gi, f, g->ttl - 1, R_UNPROBED))
+            return false;
+    }
+    return true;
+}
+
 /* Plans the group's next probes; moves on while a TTL is complete. */
 static bool plan_group(mp_run *m, size_t gi)
 {
@@ -450,6 +524,9 @@ static bool plan_group(mp_run *m, size_t gi)
             return true; /* follow the scope's first destination one TTL behind */
         bool busy = false, shared = false;
         size_t before = m->nwant;
+        infer_preds(g, g->ttl);
+        if (nv > 1 && !resolve_direct(m, gi, vs, nv))
+            return false;
         for (size_t i = 0; i < nv; i++) {
             if (is_final(g, vs[i]))
                 continue; /* nothing lies behind the destination */

@@ -191,6 +191,51 @@ static void test_first_hop_from_routing_table(void **state)
     }
 }
 
+/* Two parallel paths (R1, {R2a | R2b}, {R3a | R3b}, R4: the flows of R2a
+ * all go on to R3a, those of R2b to R3b), as where a router answers from
+ * each inbound interface: behind the pair at TTL 2, new flows go straight
+ * to TTL 3 and count behind the one branch their next hop was seen behind
+ * (MDA-Lite), every branch still found, every answer the flow's own. */
+static void test_parallel_paths_lite(void **state)
+{
+    (void)state;
+    for (unsigned conf = 95; conf <= 99; conf += 4) {
+        fn_net net;
+        assert_true(fn_net_init(&net, SELF));
+        net.delay_ns = 1 * MS;
+        static const char *const names[] = {"198.18.0.1", "198.18.1.1", "198.18.3.1",
+                                            "198.18.2.1", "198.18.4.1", "198.18.5.1"};
+        int r[6];
+        for (int i = 0; i < 6; i++)
+            r[i] = fn_router_add(&net, names[i], false, false);
+        int hops[4] = {r[0], r[1], r[3], r[5]}, twin[4] = {FN_NONE, r[2], r[4], FN_NONE};
+        fn_dest *d = fn_dest_add(&net, "203.0.113.10", hops, twin, 4);
+        fn_dest_port(d, 80, FN_OPEN);
+        rg_run run;
+        run_both(&net, &run, conf);
+        const rg_mpath *m = &run.mpaths[0];
+        assert_branches(m, 2, "198.18.1.1", "198.18.3.1");
+        assert_branches(m, 3, "198.18.2.1", "198.18.4.1");
+        assert_branches(m, 4, "198.18.5.1", NULL);
+        assert_branches(m, 5, "203.0.113.10", NULL);
+        for (unsigned ttl = 1; ttl <= 5; ttl++)
+            assert_int_equal(m->hop_state[ttl], RG_MP_HOP_RULE);
+        assert_attributed(&net, m);
+        /* each TTL 3 branch came from its own TTL 2 branch only */
+        rg_addr p[4], a3;
+        assert_true(rg_addr_parse("198.18.2.1", &a3));
+        assert_int_equal(rg_mpath_preds(m, 3, &a3, p, 4), 1);
+        /* n_1, n_2 behind R1, n_1 behind each R2 (TTL 3), n_1 behind each
+         * R3 (TTL 4), the destination: 95%: 6+11+12+12+1 = 42, less the
+         * trace's own flow at each TTL */
+        printf("# figure: two parallel paths, %u%%: %llu multipath probes\n", conf,
+               (unsigned long long)m->probes);
+        assert_in_range(m->probes, 1, conf == 95 ? 46 : 62);
+        rg_run_free(&run);
+        fn_net_free(&net);
+    }
+}
+
 static uint16_t be16_at(const uint8_t *p)
 {
     return (uint16_t)(p[0] << 8 | p[1]);
@@ -340,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_two_diamonds_95_and_99),
         cmocka_unit_test(test_first_hop_from_routing_table),
         cmocka_unit_test(test_flow_variation),
+        cmocka_unit_test(test_parallel_paths_lite),
         cmocka_unit_test(test_silent_router_is_a_silent_next_hop),
         cmocka_unit_test(test_rate_limited_routers_give_every_branch),
         cmocka_unit_test(test_shared_within_a_prefix),
