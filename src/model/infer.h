@@ -33,11 +33,22 @@
 #include "../util/addr.h"
 #include "result.h"
 
-/* Agreeing witnesses needed to infer a hop. With two equal-cost branches
- * that converge on a router answering from one address, the chance that
- * six flows all took the same branch is 2 * 2^-6 = 3%; with the branches'
- * own addresses (the usual inbound-interface answer) it is zero. */
-#define RG_INFER_WITNESSES 6u
+/* Agreeing witnesses (flows, one per trace) needed before a hop is shown
+ * inferred. A flow that took the other branch of a load balancer none of
+ * the witnesses took gets a wrong hop; with two equal-cost branches the
+ * chance that n flows all took one is 2 * 2^-n: 3% for six, which a run
+ * over many prefixes behind load balancers meets all but surely, so the
+ * hops shown need twelve (one in 2048 for each such prefix and load
+ * balancer; wider balancers less). Overridable for measurements only. */
+#ifndef RG_INFER_WITNESSES
+#define RG_INFER_WITNESSES 12u
+#endif
+
+/* The engine leaves a hop unprobed, at a router that has shown its rate
+ * limit, on fewer: six, the witnesses the pilots of a prefix give. That is
+ * a bet on what the run will show by its end: a hop that never gets
+ * RG_INFER_WITNESSES is shown unknown (rate-limited), never guessed. */
+#define RG_INFER_SKIP_WITNESSES 6u
 
 typedef struct rg_link {
     rg_addr key, other;   /* key at ttl; other: its neighbour */

@@ -218,17 +218,15 @@ static void shared_path(fn_net *net, int *hops, int *twin, bool limited)
     twin[2] = fn_router_add(net, "198.18.30.1", false, limited);
 }
 
-/* Whether the first RG_INFER_WITNESSES traces (the pilots: every trace
- * here is in one /24) cross both branches of the pair at TTL 3. Inference
- * trusts six agreeing witnesses: a branch none of them took (one chance in
- * 32 for a pair) is found only if another trace measures it, which a run
- * starved of ICMP may never do. That limit is documented (ARCHITECTURE.md,
- * "Scheduling"); these scenarios test the engine on flows that give the
- * pilots both branches, and say so by asserting it. */
+/* Whether the first RG_INFER_SKIP_WITNESSES traces (the pilots: every
+ * trace here is in one /24) cross both branches of the pair at TTL 3.
+ * These scenarios test the engine's pace and labels on flows that give the
+ * pilots both branches, and say so by asserting it; the pilots' bad luck
+ * has its own scenario (test_pilots_all_on_one_branch). */
 static bool pilots_cross_both(fn_net *net, const rg_run *run, int twin)
 {
     unsigned on_twin = 0, n = 0;
-    for (size_t i = 0; i < run->ntraces && n < RG_INFER_WITNESSES; i++, n++)
+    for (size_t i = 0; i < run->ntraces && n < RG_INFER_SKIP_WITNESSES; i++, n++)
         on_twin += fn_route(net, &run->traces[i].dst, run->traces[i].sport,
                             run->traces[i].dport, 3) == twin;
     return on_twin > 0 && on_twin < n;
@@ -380,6 +378,84 @@ static void test_filtered_port_run_ends(void **state)
         filtered_port_round(salt);
 }
 
+/* Gives trace t a source port whose flow takes the pair's first branch
+ * (other == false) or its second at TTL 3. */
+static void force_branch(const fn_net *net, rg_trace *t, int twin, bool other)
+{
+    for (unsigned sport = 30000; sport < 40000; sport++) {
+        if ((fn_route(net, &t->dst, (uint16_t)sport, t->dport, 3) == twin) == other) {
+            t->sport = (uint16_t)sport;
+            return;
+        }
+    }
+    fail_msg("no source port takes the %s branch", other ? "second" : "first");
+}
+
+/* 3b. The pilots' bad luck, made certain: every pilot of the prefix takes
+ * the first branch of a pair whose routers answer from their own
+ * addresses at TTLs 3 and 4 (both hops name the branch), every other
+ * trace the second. The pilots agree, six to none, and are wrong for every
+ * other flow: a hop shown for those must be the second branch's router,
+ * measured, or none (labelled). Three ways this went wrong before
+ * inference asked for twelve witnesses and skipped probes only at routers
+ * that had shown their limit (the first branch's routers shown at TTL 3
+ * for the others in each): routers that answer everything, as in the
+ * plain lab, the others holding back while the pilots' answers came in;
+ * rate-limited routers and only four other traces; the second branch's
+ * routers silent, so no other trace could ever disagree. */
+static void one_branch_round(bool limited, bool twin_silent, int ndests)
+{
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 2 * MS;
+    net.per_hop_ns = 1 * MS;
+    net.limit_rate = 20.0;
+    net.limit_burst = 6.0;
+    int hops[5], twin[5];
+    char a[32];
+    for (int i = 0; i < 5; i++) {
+        snprintf(a, sizeof a, "198.18.%d.1", i + 1);
+        hops[i] = fn_router_add(&net, a, false, limited);
+        twin[i] = FN_NONE;
+    }
+    twin[2] = fn_router_add(&net, "198.18.30.1", twin_silent, limited);
+    twin[3] = fn_router_add(&net, "198.18.40.1", twin_silent, limited);
+    for (int i = 0; i < ndests; i++) {
+        snprintf(a, sizeof a, "203.0.113.%d", 150 + i);
+        fn_dest *d = fn_dest_add(&net, a, hops, twin, 5);
+        fn_dest_port(d, 80, FN_OPEN);
+        fn_dest_port(d, 443, i % 2 ? FN_CLOSED : FN_OPEN);
+    }
+    rg_run run;
+    plan(&run, &net, 16, 1, 0);
+    /* The pilots are the prefix's first traces (engine.c, choose_pilots). */
+    for (size_t i = 0; i < run.ntraces; i++)
+        force_branch(&net, &run.traces[i], twin[2], i >= RG_INFER_SKIP_WITNESSES);
+    rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 1};
+    run_engine(&net, &run, &o);
+    assert_port_states(&net, &run);
+    hop_count c = check_hops(&net, &run); /* fails on any wrong hop */
+    print_message("# pilots on one branch (%s%s, %d destinations): %u hops measured, "
+                  "%u inferred, %u rate-limited, %u silent of %zu; %llu probes\n",
+                  limited ? "rate-limited" : "answering", twin_silent ? ", second silent" : "",
+                  ndests, c.measured, c.inferred, c.rate_limited, c.silent, run.ntraces * 5,
+                  (unsigned long long)run.stats.probes_sent);
+    assert_int_equal(c.unlabelled, 0);
+    if (!twin_silent)
+        assert_int_equal(c.silent, 0); /* every router answered some */
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+static void test_pilots_all_on_one_branch(void **state)
+{
+    (void)state;
+    one_branch_round(false, false, 8);
+    one_branch_round(true, false, 5);
+    one_branch_round(true, false, 16);
+    one_branch_round(false, true, 8);
+}
+
 /* 4. R3 never answers, the routers around it do: TTL 4 and the
  * destination's TTL go out without waiting for TTL 3, and TTL 3 is given
  * up after its one retry, labelled silent. Every answer takes as long, so
@@ -439,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_rate_limited_shared_path),
         cmocka_unit_test(test_rationed_routers_across_prefixes),
         cmocka_unit_test(test_filtered_port_run_ends),
+        cmocka_unit_test(test_pilots_all_on_one_branch),
         cmocka_unit_test(test_silent_router_in_the_middle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
