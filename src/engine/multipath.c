@@ -408,6 +408,7 @@ static bool plan_vertex(mp_run *m, size_t gi, unsigned ttl, int16_t v, const int
     if (s.answered == 0 && g->t->reached_ttl && ttl >= g->t->reached_ttl)
         go = s.flight ? 0 : 1;
     /* retries first, then flows known to pass v, then new flows */
+    unsigned known = 0;
     for (size_t f = 0; f < g->nflows && go; f++) {
         if (via_of(g, f, ttl, vs, nv) != v)
             continue;
@@ -418,12 +419,15 @@ static bool plan_vertex(mp_run *m, size_t gi, unsigned ttl, int16_t v, const int
         if (!want_probe(m, gi, f, ttl, v))
             return false;
         go--;
+        known++;
     }
     /* A new flow passes v when v is the TTL's only branch; else it is
      * first sent to ttl - 1 alone, to learn its branch, and goes to ttl
      * in a later round only if that branch still needs flows (node
      * control, without a probe to ttl wasted on a branch already done). */
     bool single = nv == 1, lite = !single && lite_ok(g, ttl, vs, nv);
+    if (!single && !lite && known && s.answered == 0)
+        return true; /* v's first next hops decide whether new flows may go straight */
     while (go && g->nflows < MP_MAX_FLOWS) {
         if (!add_flow(g))
             return false;
