@@ -127,7 +127,7 @@ static int cmp_by_scope(const void *a, const void *b, void *ctx)
     return (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
 }
 
-/* The first RG_INFER_SKIP_WITNESSES traces towards each destination prefix are
+/* The first RG_INFER_WITNESSES traces towards each destination prefix are
  * pilots: they probe every hop, however scarce their routers' budget, so
  * that inference has witnesses; the others skip what the pilots showed. */
 static bool choose_pilots(engine *e)
@@ -141,7 +141,7 @@ static bool choose_pilots(engine *e)
     qsort_r(order, n, sizeof *order, cmp_by_scope, e->ts);
     for (size_t i = 0, run = 0; i < n; i++) {
         run = i > 0 && e->ts[order[i]].scope == e->ts[order[i - 1]].scope ? run + 1 : 0;
-        e->ts[order[i]].pilot = run < RG_INFER_SKIP_WITNESSES;
+        e->ts[order[i]].pilot = run < RG_INFER_WITNESSES;
     }
     free(order);
     return true;
@@ -362,7 +362,7 @@ static bool skip_inferable(engine *e, size_t ti, unsigned ttl)
     rg_trace *t = &e->run->traces[ti];
     if (ttl == RG_PORT_PROBE_TTL || e->ts[ti].pilot || rg_trace_answer(t, ttl))
         return false;
-    const rg_addr *c = rg_infer_candidate(t, &e->links, ttl, RG_INFER_SKIP_WITNESSES);
+    const rg_addr *c = rg_infer_candidate(t, &e->links, ttl, RG_INFER_WITNESSES);
     if (!c)
         return false;
     t->inferred[ttl - t->min_ttl] = *c;
@@ -872,9 +872,9 @@ static void hand_over(engine *e, size_t ti)
     e->pacer[ti] = NULL;
 }
 
-/* A streamed trace shows what the whole-run document would: its hops
- * inferred on RG_INFER_WITNESSES witnesses, not on the fewer the engine
- * skipped probes on. */
+/* A streamed trace shows what the run knows when it ends: its hops
+ * inferred afresh from every witness so far, as rg_run_infer will for the
+ * whole-run document. */
 static void conclude_now(engine *e, size_t ti)
 {
     rg_trace *t = &e->run->traces[ti];

@@ -33,22 +33,17 @@
 #include "../util/addr.h"
 #include "result.h"
 
-/* Agreeing witnesses (flows, one per trace) needed before a hop is shown
- * inferred. A flow that took the other branch of a load balancer none of
- * the witnesses took gets a wrong hop; with two equal-cost branches the
- * chance that n flows all took one is 2 * 2^-n: 3% for six, which a run
- * over many prefixes behind load balancers meets all but surely, so the
- * hops shown need twelve (one in 2048 for each such prefix and load
- * balancer; wider balancers less). Overridable for measurements only. */
+/* Agreeing witnesses (flows, one per trace) needed to infer a hop. A flow
+ * that took a branch of a load balancer none of the witnesses took would
+ * get a wrong hop; with two equal-cost branches the chance that n flows
+ * all took one is 2 * 2^-n: 3% for six (what this asked once, until a lab
+ * run showed it), which a run over many prefixes behind load balancers
+ * meets all but surely; one in 2048 for twelve, wider balancers less. The
+ * first this many traces towards each prefix are the engine's pilots.
+ * Overridable at build time for measurements only. */
 #ifndef RG_INFER_WITNESSES
 #define RG_INFER_WITNESSES 12u
 #endif
-
-/* The engine leaves a hop unprobed, at a router that has shown its rate
- * limit, on fewer: six, the witnesses the pilots of a prefix give. That is
- * a bet on what the run will show by its end: a hop that never gets
- * RG_INFER_WITNESSES is shown unknown (rate-limited), never guessed. */
-#define RG_INFER_SKIP_WITNESSES 6u
 
 typedef struct rg_link {
     rg_addr key, other;   /* key at ttl; other: its neighbour */
