@@ -421,9 +421,11 @@ static bool plan_vertex(mp_run *m, size_t gi, unsigned ttl, int16_t v, const int
         go--;
         known++;
     }
-    /* A new flow passes v when v is the TTL's only branch; else it is
-     * first sent to ttl - 1 alone, to learn its branch, and goes to ttl
-     * in a later round only if that branch still needs flows (node
+    /* A new flow passes v when v is the TTL's only branch. Else, where
+     * each next hop names one branch (lite_ok), it goes straight to ttl
+     * and counts behind the branch its next hop names (MDA-Lite); else it
+     * is first sent to ttl - 1 alone, to learn its branch, and goes to
+     * ttl in a later round only if that branch still needs flows (node
      * control, without a probe to ttl wasted on a branch already done). */
     bool single = nv == 1, lite = !single && lite_ok(g, ttl, vs, nv);
     if (!single && !lite && known && s.answered == 0)
