@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <locale.h>
 
+#include "annotate/dns.h"
 #include "annotate/sources.h"
 #include "cli/options.h"
 #include "cli/resolve.h"
@@ -30,6 +31,8 @@
 #include "output/outputs.h"
 #include "output/progress.h"
 #include "output/text.h"
+#include "plan.h"
+#include "say.h"
 #include "watch/stop.h"
 #include "history/histcmd.h"
 #include "watch/changes.h"
@@ -44,18 +47,7 @@
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_PARTIAL = 3 };
 
-/* One line on stderr; what it quotes (paths, names) escaped. */
-__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
-{
-    char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    fputs("routegraph: ", stderr);
-    rg_text_line(stderr, line);
-    fputc('\n', stderr);
-}
+#define say rg_say
 
 /* No target given and a terminal on stdin: ask for them, on one line. */
 static bool prompt_targets(rg_target_list *l, char *err, size_t errlen)
@@ -80,14 +72,15 @@ static void report_skipped(const rg_target_list *l)
             l->nskipped, l->nskipped == 1 ? "y" : "ies");
 }
 
-static bool collect_targets(const rg_config *cfg, rg_target_list *l, char *err,
+/* The command line's targets, and a target file's unless read lazily. */
+static bool collect_targets(const rg_config *cfg, rg_target_list *l, bool lazy, char *err,
                             size_t errlen)
 {
     for (size_t i = 0; i < cfg->ntargets; i++)
         if (!rg_targets_add(l, cfg->targets[i], err, errlen))
             return false;
     l->strict = cfg->strict;
-    if (cfg->target_file && !rg_targets_read_file(l, cfg->target_file, err, errlen))
+    if (cfg->target_file && !lazy && !rg_targets_read_file(l, cfg->target_file, err, errlen))
         return false;
     if (l->n == 0 && !cfg->target_file && isatty(STDIN_FILENO) &&
         !prompt_targets(l, err, errlen))
@@ -97,133 +90,16 @@ static bool collect_targets(const rg_config *cfg, rg_target_list *l, char *err,
         snprintf(err, errlen, "nothing to trace: every target given was bad");
         return false;
     }
-    if (l->n == 0) {
+    if (l->n == 0 && !(lazy && cfg->target_file)) {
         snprintf(err, errlen, "no target given (see routegraph --help)");
         return false;
     }
     return true;
 }
 
-/* Why a resolved address cannot be traced, or NULL. */
-static const char *unusable(const rg_sockets *socks, const rg_addr *a,
-                            rg_addr *src, char *buf, size_t len)
-{
-    int e;
-    if (!rg_sockets_have(socks, a->family))
-        return "this host has no IPv6 raw sockets";
-    if (getenv("ROUTEGRAPH_LAB_ONLY") && !rg_addr_is_lab(a))
-        return "outside the lab address ranges (ROUTEGRAPH_LAB_ONLY is set)";
-    if (!rg_source_for(a, 80, src, &e)) {
-        snprintf(buf, len, "no route: %s", strerror(e));
-        return buf;
-    }
-    return NULL;
-}
-
 /* rg_attempts_for(RG_MAX_RETRIES): the throttled tries included. */
 _Static_assert(RG_MAX_RETRIES + 1 + RG_THROTTLED_RETRIES <= 1 << RG_PROBE_ATTEMPT_BITS,
                "every attempt at a TTL needs its own probe identity");
-
-/* The ports of one target: its own port joins -p; without -p it replaces
- * the default port. ICMP echo has no port: one trace per address, port 0. */
-static size_t target_ports(const rg_config *cfg, uint16_t own, uint16_t *ports)
-{
-    size_t n = 0;
-    if (cfg->method == RG_METHOD_ICMP) {
-        ports[0] = 0;
-        return 1;
-    }
-    if (!own || cfg->ports_given) {
-        memcpy(ports, cfg->ports, cfg->nports * sizeof *ports);
-        n = cfg->nports;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (ports[i] == own)
-            return n;
-    if (own)
-        ports[n++] = own;
-    return n;
-}
-
-static bool add_traces(rg_run *run, const rg_config *cfg, const char *name, uint16_t own,
-                       const rg_addr *dst, const rg_addr *src, unsigned naddrs)
-{
-    uint16_t ports[RG_MAX_PORTS + 1];
-    size_t nports = target_ports(cfg, own, ports);
-    rg_trace *t = realloc(run->traces, (run->ntraces + nports) * sizeof *t);
-    if (!t)
-        return false;
-    run->traces = t;
-    for (size_t p = 0; p < nports; p++) {
-        rg_trace *tr = &run->traces[run->ntraces];
-        /* Slots come when the engine starts the trace (its window). */
-        if (!rg_trace_init_deferred(tr, name, dst, ports[p], cfg->min_ttl,
-                                    cfg->max_ttl, rg_attempts_for(cfg->retries)))
-            return false;
-        tr->src = *src;
-        tr->addresses = naddrs;
-        tr->method = (uint8_t)cfg->method;
-        rg_engine_prepare_trace(tr, (uint16_t)cfg->sport);
-        run->ntraces++;
-    }
-    return true;
-}
-
-/* "FILE:LINE: " for a target from a file, "" for one from argv. */
-static const char *where(const rg_config *cfg, const rg_target_list *l, size_t i,
-                         char *buf, size_t len)
-{
-    buf[0] = '\0';
-    if (l->lines[i] && cfg->target_file)
-        snprintf(buf, len, "%s:%zu: ", strcmp(cfg->target_file, "-") ? cfg->target_file : "stdin",
-                 l->lines[i]);
-    return buf;
-}
-
-/* One family of one target: traced, or listed as not traced. */
-static bool plan_one(rg_run *run, const rg_config *cfg, const rg_target_list *l, size_t i,
-                     const rg_sockets *socks, enum rg_family_pref fam)
-{
-    char why[256], buf[256], many[1280], at[512];
-    const char *name = l->names[i];
-    rg_addr dst, src;
-    rg_addr_count count;
-    const char *bad = NULL;
-    if (!rg_resolve(name, fam, &dst, &count, why, sizeof why)) {
-        bad = why;
-        if (cfg->family == RG_FAMILY_BOTH && strncmp(why, "has no IPv", 10) == 0)
-            snprintf(why, sizeof why, "has no IPv%u address (-46 given)", (unsigned)fam);
-    } else {
-        bad = unusable(socks, &dst, &src, buf, sizeof buf);
-    }
-    if (bad) {
-        say("%s%s: %s", where(cfg, l, i, at, sizeof at), name, bad);
-        return rg_run_add_unresolved(run, name, bad);
-    }
-    /* Not behind -q: it says what was traced, as traceroute does. */
-    if (rg_resolve_many_warning(many, sizeof many, name, &count, &dst))
-        say("%s", many);
-    return add_traces(run, cfg, name, l->ports[i], &dst, &src, count.v4 + count.v6);
-}
-
-/* One trace per (address, port); names that fail are listed, not fatal.
- * -46: a name's IPv4 and its IPv6 address side by side. */
-static bool plan_traces(rg_run *run, const rg_config *cfg,
-                        const rg_target_list *l, const rg_sockets *socks)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        rg_addr lit;
-        bool both = cfg->family == RG_FAMILY_BOTH && !rg_addr_parse(l->names[i], &lit);
-        bool ok = both ? plan_one(run, cfg, l, i, socks, RG_FAMILY_4) &&
-                             plan_one(run, cfg, l, i, socks, RG_FAMILY_6)
-                       : plan_one(run, cfg, l, i, socks,
-                                  cfg->family == RG_FAMILY_BOTH ? RG_FAMILY_ANY : cfg->family);
-        if (!ok)
-            return false;
-    }
-    /* Two names for one address: trace it once, under the first name. */
-    return rg_run_dedupe(run);
-}
 
 static void report_send_errors(const rg_run *run)
 {
@@ -312,9 +188,14 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
 {
     char err[512];
     rg_target_list targets = {0};
-    if (!collect_targets(cfg, &targets, err, sizeof err) ||
-        !rg_options_check_size(cfg, targets.n, err, sizeof err)) {
+    /* A streamed run reads and resolves its targets as it goes (plan.h). */
+    bool lazy = !watching && (cfg->formats & RG_FMT_JSONL);
+    rg_lazy intake = {0};
+    if (!collect_targets(cfg, &targets, lazy, err, sizeof err) ||
+        !rg_options_check_size(cfg, targets.n, err, sizeof err) ||
+        (lazy && !rg_lazy_open(&intake, cfg, socks, &targets, err, sizeof err))) {
         say("%s", err);
+        rg_lazy_close(&intake);
         rg_targets_free(&targets);
         return EXIT_USAGE;
     }
@@ -341,11 +222,13 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         status = EXIT_USAGE;
         goto out;
     }
-    bool planned = plan_traces(&run, cfg, &targets, socks);
+    bool planned = lazy || rg_plan_all(&run, cfg, &targets, socks);
     /* Each trace holds a copy of its name: the list is not needed past
-     * here, and at 65,536 targets its names and tables are megabytes. */
+     * here, and at 65,536 targets its names and tables are megabytes
+     * (the lazy intake feeds from it, so it stays until the end). */
     size_t skipped = targets.nskipped;
-    rg_targets_free(&targets);
+    if (!lazy)
+        rg_targets_free(&targets);
     if (!planned) {
         say("%s", "out of memory");
         status = EXIT_RUNTIME;
@@ -389,7 +272,14 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
             stream.annotate = annotate_streamed;
             stream.annotate_ctx = &annotation;
         }
+        stream.lazy = lazy;
         rg_jsonl_head(&stream, &run);
+        /* Reverse names in batches ahead of the writer (jsonl_names.h). */
+        rg_dns_opts names = {.server = cfg->dns_server,
+                             .lab_only = getenv("ROUTEGRAPH_LAB_ONLY") != NULL,
+                             .deadline_ms = (unsigned)(cfg->dns_timeout * 1000.0)};
+        if (!cfg->no_dns && !rg_jsonl_start_names(&stream, &names, err, sizeof err))
+            say("%s", err); /* the stream goes on without names */
     }
     rg_progress prog;
     rg_progress_init(&prog, cfg->quiet);
@@ -397,7 +287,9 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
                          .retries = cfg->retries, .stop_set_start = cfg->stop_set,
                          .max_inflight = cfg->max_inflight,
                          .trace_done = streaming ? rg_jsonl_trace_done : NULL,
-                         .trace_done_ctx = streaming ? &stream : NULL};
+                         .trace_done_ctx = streaming ? &stream : NULL,
+                         .feed = lazy ? rg_feed : NULL, .feed_ctx = &intake.feeder,
+                         .feed_max = intake.max_traces};
     bool ran = rg_engine_run(&run, socks, &eo, rg_progress_update, &prog, rg_stop_flag(),
                              err, sizeof err);
     if (ran && cfg->multipath && !run.interrupted) {
@@ -415,6 +307,8 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         goto out;
     }
     report_send_errors(&run);
+    if (lazy && !rg_lazy_report(&intake, &skipped))
+        status = intake.feeder.nomem ? EXIT_RUNTIME : EXIT_USAGE;
     if (run.interrupted && !cfg->quiet)
         say("stopped by %s: writing what was measured (unfinished traces marked incomplete)",
             rg_stop_signal_name());
@@ -423,6 +317,9 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         say("%s", err);
         status = EXIT_RUNTIME;
     }
+    if (streaming && stream.names_stats.error[0] && !cfg->quiet)
+        say("streamed names: %s; the lines after it carry none (-n skips them)",
+            stream.names_stats.error);
     if (!jsonl_alone(cfg)) {
         char warn[512];
         rg_sources_annotate(&sources, &run, cfg, warn, sizeof warn);
@@ -454,6 +351,7 @@ out:
     rg_run_free(&base);
     rg_run_free(&run);
     rg_sources_close(&sources);
+    rg_lazy_close(&intake);
     rg_targets_free(&targets);
     return status;
 }

@@ -221,6 +221,19 @@ static bool split_target(const char *s, size_t len, const char **host, size_t *h
     return true;
 }
 
+bool rg_targets_entry(const char *s, size_t len, char host[RG_TARGET_MAXLEN + 1],
+                      uint16_t *port, char *err, size_t errlen)
+{
+    const char *h;
+    size_t hlen;
+    if (!split_target(s, len, &h, &hlen, port, err, errlen) ||
+        !check_name(h, hlen, err, errlen))
+        return false;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    return true;
+}
+
 /* s[0..len) need not be NUL-terminated. */
 static bool add_span(rg_target_list *l, const char *s, size_t len, size_t line,
                      char *err, size_t errlen)

@@ -41,6 +41,12 @@ typedef struct rg_target_list {
  * ports, and lists over RG_MAX_TARGETS. An exact duplicate (name and port)
  * is silently skipped. */
 bool rg_targets_add(rg_target_list *l, const char *name, char *err, size_t errlen);
+/* One entry s[0..len) (no spaces; need not be NUL-terminated) checked as
+ * rg_targets_add checks it: the host part into host, its own port (0:
+ * none) into port; false with a plain reason in err. Pure: the lazy
+ * reader (target_reader.h) checks its entries with it. */
+bool rg_targets_entry(const char *s, size_t len, char host[RG_TARGET_MAXLEN + 1],
+                      uint16_t *port, char *err, size_t errlen);
 /* Parses a whole buffer (file contents); origin names it in errors
  * ("FILE:LINE: why"). Bytes need not be NUL-terminated; a leading UTF-8 BOM
  * is skipped. Strict: false at the first bad entry, names before it stay.

@@ -12,6 +12,7 @@
 #include "../model/middlebox.h"
 #include "../probe/probe.h"
 #include "../probe/reply.h"
+#include "intake.h"
 #include "match.h"
 #include "pace.h"
 #include "queue.h"
@@ -31,6 +32,7 @@
 #define IDLE_LIMIT_NS (5 * NS)        /* nothing sent or in flight this long: stop */
 #define PROGRESS_NS (100 * MS)
 #define RX_BUF 4096
+#define FEED_CHUNK 1024               /* traces asked of a feed with no window */
 
 enum slot_state { SLOT_UNSENT = 0, SLOT_FLIGHT, SLOT_ANSWERED, SLOT_EXPIRED };
 
@@ -75,6 +77,10 @@ typedef struct engine {
     uint64_t token_at;
     size_t cursor, done;
     rg_window window;      /* traces started and not done (--max-inflight) */
+    size_t cap;            /* traces ts, slot and pacer have room for */
+    size_t nstarted;       /* traces started so far */
+    bool feeding;          /* lazy targets: the feed may add more */
+    rg_intake intake;      /* pilots and siblings of fed traces */
     uint64_t released_inferred; /* hops_inferred of traces the hook released */
     uint64_t send_errors;
     int last_send_error;
@@ -206,10 +212,12 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
     e->tokens = 1.0;
     e->token_at = mono_ns();
     size_t n = run->ntraces, slots = 0;
-    e->ts = calloc(n ? n : 1, sizeof *e->ts);
-    e->slot = calloc(n ? n : 1, sizeof *e->slot);
-    e->pacer = calloc(n ? n : 1, sizeof *e->pacer);
-    if (!e->ts || !e->slot || !e->pacer)
+    e->cap = n ? n : 1;
+    e->ts = calloc(e->cap, sizeof *e->ts);
+    e->slot = calloc(e->cap, sizeof *e->slot);
+    e->pacer = calloc(e->cap, sizeof *e->pacer);
+    e->feeding = opts->feed != NULL;
+    if (!e->ts || !e->slot || !e->pacer || (e->feeding && !rg_intake_init(&e->intake)))
         return false;
     for (size_t i = 0; i < n; i++) {
         rg_trace *t = &run->traces[i];
@@ -221,12 +229,19 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
      * the routers, not the number of traces: these start at a few entries
      * per trace the window admits and grow (the queues up to every slot). */
     size_t start = e->window.limit && e->window.limit * 4 < slots ? e->window.limit * 4 : slots;
+    if (e->feeding) {
+        /* The traces to come, at most feed_max, each of the widest shape. */
+        n += opts->feed_max;
+        slots += opts->feed_max * (RG_PROBE_TTL_MAX + 1) * (1u << RG_PROBE_ATTEMPT_BITS);
+        start = e->window.limit ? e->window.limit * 4 : 4096;
+    }
     if (!rg_pace_init(&e->pace, n * 8 + 64) || !rg_links_init(&e->links, start))
         return false;
     if (opts->stop_set_start && !rg_stopset_init(&e->stop, slots < (1u << 20) ? slots : (1u << 20)))
         return false;
     return rg_heap_init(&e->inflight, start, slots) && rg_ring_init(&e->retry, start, slots) &&
-           link_siblings(e) && choose_pilots(e) && rg_match_init(&e->match, run->traces, n);
+           link_siblings(e) && choose_pilots(e) &&
+           rg_match_init(&e->match, run->traces, run->ntraces);
 }
 
 static void engine_free(engine *e)
@@ -244,6 +259,7 @@ static void engine_free(engine *e)
     rg_stopset_free(&e->stop);
     rg_ring_free(&e->retry);
     rg_match_free(&e->match);
+    rg_intake_free(&e->intake);
 }
 
 static uint64_t advance_wait(const engine *e, const tstate *s)
@@ -1016,7 +1032,78 @@ static bool start_in_window(engine *e, size_t ti)
         return false;
     }
     s->started = true;
+    e->nstarted++;
     return true;
+}
+
+/* Room in the engine's per-trace arrays for n traces (doubling). */
+static bool reserve_traces(engine *e, size_t n)
+{
+    if (n <= e->cap)
+        return true;
+    size_t cap = e->cap * 2 > n ? e->cap * 2 : n;
+    tstate *ts = realloc(e->ts, cap * sizeof *ts);
+    if (ts)
+        e->ts = ts;
+    uint8_t **slot = ts ? realloc(e->slot, cap * sizeof *slot) : NULL;
+    if (slot)
+        e->slot = slot;
+    uint32_t **pacer = slot ? realloc(e->pacer, cap * sizeof *pacer) : NULL;
+    if (!pacer)
+        return false;
+    e->pacer = pacer;
+    size_t more = cap - e->cap;
+    memset(e->ts + e->cap, 0, more * sizeof *e->ts);
+    memset(e->slot + e->cap, 0, more * sizeof *e->slot);
+    memset(e->pacer + e->cap, 0, more * sizeof *e->pacer);
+    e->cap = cap;
+    return true;
+}
+
+/* Traces [from, ntraces) the feed just added: their start, prefix, pilot
+ * role (the first RG_INFER_WITNESSES towards their prefix, as
+ * choose_pilots picks in a whole run) and place in their address's circle
+ * of siblings, unless that circle was handed over already. */
+static bool take_in(engine *e, size_t from)
+{
+    rg_run *run = e->run;
+    if (!reserve_traces(e, run->ntraces) ||
+        !rg_match_add(&e->match, run->traces, from, run->ntraces))
+        return false;
+    for (size_t i = from; i < run->ntraces; i++) {
+        tstate *s = &e->ts[i];
+        start_trace(e, i);
+        s->scope = rg_links_scope(&run->traces[i].dst);
+        uint32_t count = rg_intake_count_scope(&e->intake, s->scope);
+        uint32_t before = rg_intake_latest(&e->intake, run->traces, (uint32_t)i);
+        if (count == 0 || before == UINT32_MAX)
+            return false;
+        s->pilot = count <= RG_INFER_WITNESSES;
+        s->sibling = (uint32_t)i;
+        if (before && !e->ts[before - 1].handed) {
+            s->sibling = e->ts[before - 1].sibling;
+            e->ts[before - 1].sibling = (uint32_t)i;
+        }
+    }
+    return true;
+}
+
+/* Lazy targets: once every trace fed so far has started, as many more as
+ * the window has room for. False (err set) when out of memory. */
+static bool feed_more(engine *e, char *err, size_t errlen)
+{
+    size_t n = e->run->ntraces;
+    if (!e->feeding || e->nstarted < n)
+        return true;
+    size_t limit = e->window.limit, active = e->window.active;
+    size_t room = !limit ? FEED_CHUNK : active < limit ? limit - active : 0;
+    if (room == 0)
+        return true;
+    e->feeding = e->opts.feed(e->opts.feed_ctx, e->run, room);
+    if (e->run->ntraces == n || take_in(e, n))
+        return true;
+    snprintf(err, errlen, "out of memory taking in trace %zu", e->run->ntraces);
+    return false;
 }
 
 /* One round-robin pass: each trace sends at most one fresh TTL. Returns the
@@ -1105,7 +1192,11 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
     unsigned reopened = 0;
     uint64_t last_sent = mono_ns(), sent_before = 0;
     while (!(stop && *stop)) {
-        if (e.done == run->ntraces) {
+        if (!feed_more(&e, err, errlen)) {
+            engine_free(&e);
+            return false;
+        }
+        if (e.done == run->ntraces && !e.feeding) {
             /* Bounded: each round only ever removes inferences. */
             if (reopened++ >= REOPEN_ROUNDS || !reopen_traces(&e))
                 break;
@@ -1130,11 +1221,12 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
         if (run->stats.probes_sent != sent_before) {
             sent_before = run->stats.probes_sent;
             last_sent = now;
-        } else if (e.inflight.len == 0 && now - last_sent > IDLE_LIMIT_NS) {
+        } else if (e.inflight.len == 0 && now - last_sent > IDLE_LIMIT_NS &&
+                   !(e.feeding && e.done == run->ntraces)) { /* not waiting for input */
             run->stats.idle_stop = true; /* told, so tests can catch a livelock */
             break;
         }
-        if (e.done < run->ntraces)
+        if (e.done < run->ntraces || e.feeding)
             wait_for_packets(socks, poll_wait_ms(&e, mono_ns(), wake));
     }
     receive_all(&e); /* replies already queued still count */

@@ -29,6 +29,13 @@
  * hook each trace is handed over once, when it ends; the end-of-run recheck
  * of inferred hops then leaves handed traces alone (they were written).
  *
+ * Lazy targets (opts.feed): the run starts with the traces it has (none,
+ * or the command line's) and asks the feed for more as the window frees
+ * room; a fed trace learns its pilot role (the first RG_INFER_WITNESSES
+ * towards its prefix) and its siblings (earlier traces to its address not
+ * yet handed over) as it arrives (intake.h). The run ends when the feed
+ * has ended and every trace has.
+ *
  * Memory: the run-wide structures are allocated once in rg_engine_run
  * before the first probe; a trace's probe slots (rg_trace_alloc) and the
  * engine's per-slot state are allocated when it enters the window, so a
@@ -53,6 +60,14 @@
  * frees its own state for that trace too. */
 typedef void (*rg_trace_done_fn)(void *ctx, rg_run *run, size_t trace);
 
+/* Lazy targets: asked for more traces whenever the in-flight window has
+ * room and every trace fed so far has started. Appends up to about room
+ * traces to run (the ports of one target together, so room may be passed
+ * by a few), each planned deferred (rg_trace_init_deferred) and prepared
+ * (rg_engine_prepare_trace); no two with the same address and port.
+ * Returns false once nothing more will come. */
+typedef bool (*rg_trace_feed_fn)(void *ctx, rg_run *run, size_t room);
+
 typedef struct rg_engine_opts {
     unsigned rate;    /* probes per second */
     double timeout;   /* seconds before a probe counts as lost */
@@ -62,6 +77,9 @@ typedef struct rg_engine_opts {
     unsigned max_inflight;   /* 0: no bound; else traces started and not done */
     rg_trace_done_fn trace_done; /* NULL: traces are only read after the run */
     void *trace_done_ctx;
+    rg_trace_feed_fn feed;       /* NULL: run->traces is every trace of the run */
+    void *feed_ctx;
+    size_t feed_max;             /* traces the feed may add in all (sizes the tables) */
 } rg_engine_opts;
 
 typedef struct rg_engine_progress {

@@ -48,6 +48,44 @@ fail:
     return false;
 }
 
+/* Twice the capacity, every trace indexed so far put in again. */
+static bool grow(rg_match_table *m)
+{
+    size_t cap = (m->mask + 1) * 2;
+    uint32_t *old = m->slots;
+    size_t oldcap = m->mask + 1;
+    if (!(m->slots = calloc(cap, sizeof *m->slots))) {
+        m->slots = old;
+        return false;
+    }
+    m->mask = cap - 1;
+    for (size_t k = 0; k < oldcap; k++) {
+        if (!old[k])
+            continue;
+        const rg_trace *t = &m->traces[old[k] - 1];
+        m->slots[find_slot(m, &t->dst, t->dport, t->sport)] = old[k];
+    }
+    free(old);
+    return true;
+}
+
+bool rg_match_add(rg_match_table *m, const rg_trace *traces, size_t from, size_t n)
+{
+    m->traces = traces;
+    if (n >= UINT32_MAX)
+        return false;
+    while (n * 2 > m->mask + 1)
+        if (!grow(m))
+            return false;
+    for (size_t t = from; t < n; t++) {
+        size_t i = find_slot(m, &traces[t].dst, traces[t].dport, traces[t].sport);
+        if (m->slots[i] != 0)
+            return false;
+        m->slots[i] = (uint32_t)(t + 1);
+    }
+    return true;
+}
+
 void rg_match_free(rg_match_table *m)
 {
     free(m->slots);

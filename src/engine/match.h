@@ -26,6 +26,10 @@ typedef struct rg_match_table {
 /* Indexes traces[0..n); false on allocation failure or if two traces share
  * a signature (the caller must prevent that). */
 bool rg_match_init(rg_match_table *m, const rg_trace *traces, size_t n);
+/* Lazy targets: traces[from..n) were appended (traces may have moved);
+ * indexes them too, doubling the table to stay at most half full. False
+ * on allocation failure or a shared signature. */
+bool rg_match_add(rg_match_table *m, const rg_trace *traces, size_t from, size_t n);
 void rg_match_free(rg_match_table *m);
 
 typedef struct rg_match {

@@ -60,8 +60,10 @@ bool rg_jsonl_head(rg_jsonl *w, const rg_run *run)
     ok = ok && json_object_set_new(o, "version", json_string(RG_VERSION)) == 0;
     ok = ok && json_object_set_new(o, "start_time", rg_json_time(&now)) == 0;
     ok = ok && json_object_set_new(o, "options", rg_json_options(w->cfg)) == 0;
-    ok = ok && json_object_set_new(o, "traces_planned", json_integer((json_int_t)run->ntraces)) == 0;
-    ok = ok && json_object_set_new(o, "unresolved", rg_json_unresolved(run)) == 0;
+    ok = ok && json_object_set_new(o, "traces_planned",
+                                   w->lazy ? json_null() : json_integer((json_int_t)run->ntraces)) == 0;
+    ok = ok && json_object_set_new(o, "unresolved",
+                                   w->lazy ? json_null() : rg_json_unresolved(run)) == 0;
     if (!ok) {
         json_decref(o);
         o = NULL;
@@ -128,20 +130,42 @@ void rg_jsonl_trace_done(void *ctx, rg_run *run, size_t trace)
         json_decref(o);
         o = NULL;
     }
-    if (put_line(w, o))
-        w->written++;
     if (w->release)
         rg_trace_release(t);
+    if (o && w->names && rg_jsonl_names_push(w->names, o))
+        return; /* written by the names' worker */
+    if (put_line(w, o))
+        w->written++;
+}
+
+/* The names' worker writes each line once its batch is named. */
+static void write_named(void *ctx, json_t *line)
+{
+    rg_jsonl *w = ctx;
+    if (put_line(w, line))
+        w->written++;
+}
+
+bool rg_jsonl_start_names(rg_jsonl *w, const rg_dns_opts *o, char *err, size_t errlen)
+{
+    w->names = rg_jsonl_names_start(o, write_named, w, err, errlen);
+    return w->names != NULL;
 }
 
 bool rg_jsonl_close(rg_jsonl *w, const rg_run *run, char *err, size_t errlen)
 {
+    rg_jsonl_names_finish(w->names, &w->names_stats); /* every trace line first */
+    w->names = NULL;
     json_t *o = json_object();
     bool ok = o && json_object_set_new(o, "type", json_string("end")) == 0;
     ok = ok && json_object_set_new(o, "end_time", rg_json_time(&run->end)) == 0;
     ok = ok && json_object_set_new(o, "traces_written", json_integer((json_int_t)w->written)) == 0;
     ok = ok && json_object_set_new(o, "complete", json_boolean(w->written == run->ntraces)) == 0;
     ok = ok && json_object_set_new(o, "stats", rg_json_stats(&run->stats)) == 0;
+    if (w->lazy) { /* known only now */
+        ok = ok && json_object_set_new(o, "traces_planned", json_integer((json_int_t)run->ntraces)) == 0;
+        ok = ok && json_object_set_new(o, "unresolved", rg_json_unresolved(run)) == 0;
+    }
     if (!ok) {
         json_decref(o);
         o = NULL;
@@ -163,6 +187,8 @@ bool rg_jsonl_close(rg_jsonl *w, const rg_run *run, char *err, size_t errlen)
 
 void rg_jsonl_abort(rg_jsonl *w)
 {
+    rg_jsonl_names_finish(w->names, NULL);
+    w->names = NULL;
     if (w->cfg && w->cfg->output)
         rg_stream_abort(&w->stream);
 }

@@ -12,8 +12,9 @@
  * trace ended, and each hop carrying one is marked "provisional": true.
  * With an annotate hook, each trace's hosts get what the local databases
  * know (AS, country: cheap lookups) just before its line is written, and
- * the line carries them and its as_path as the document would; name
- * lookups (PTR, Team Cymru) run after probing and are not in the stream.
+ * the line carries them and its as_path as the document would. With names
+ * set (rg_jsonl_start_names), reverse DNS names come in batches ahead of
+ * the writer (jsonl_names.h); Team Cymru lookups are not in the stream.
  *
  * Memory: with release set, each trace's probe slots are freed as soon as
  * its line is written (rg_trace_release), so a run that asked for nothing
@@ -28,6 +29,7 @@
 #include "../cli/config.h"
 #include "../model/result.h"
 #include "../util/atomic_stream.h"
+#include "jsonl_names.h"
 
 #define RG_JSONL_SCHEMA "routegraph-jsonl/1"
 
@@ -39,6 +41,11 @@ typedef struct rg_jsonl {
     /* Fills view->hosts for the one trace of view (NULL: no annotation). */
     bool (*annotate)(void *ctx, rg_run *view);
     void *annotate_ctx;
+    bool lazy;             /* targets read as the run goes: counts come at the end */
+    /* NULL: lines written as each trace ends; else they go through the
+     * batched name lookups (jsonl_names.h), which write them. */
+    rg_jsonl_names *names;
+    rg_names_stats names_stats; /* filled by rg_jsonl_close */
     bool failed;           /* a write failed: nothing more is attempted */
     size_t written;        /* trace lines so far */
 } rg_jsonl;
@@ -48,14 +55,19 @@ typedef struct rg_jsonl {
 bool rg_jsonl_open(rg_jsonl *w, const rg_config *cfg, bool release, char *err,
                    size_t errlen);
 /* The first line: schema, version, time, options, planned traces and the
- * unresolved targets. */
+ * unresolved targets (both null when the targets are read lazily: the
+ * last line has them). */
 bool rg_jsonl_head(rg_jsonl *w, const rg_run *run);
 /* One trace's line (the engine's trace_done hook; ctx is the rg_jsonl). */
 void rg_jsonl_trace_done(void *ctx, rg_run *run, size_t trace);
 /* The last line (end time, statistics, how many traces were written and
- * whether that is all of them), then the file is put in place. False with
+ * whether that is all of them; lazily read targets: the traces planned and
+ * the unresolved targets), then the file is put in place. False with
  * one line in err when any line could not be written. */
 bool rg_jsonl_close(rg_jsonl *w, const rg_run *run, char *err, size_t errlen);
+/* Reverse names for the lines from now on, looked up in batches (o: the
+ * server, lab_only, and each batch's deadline). False with one line in err. */
+bool rg_jsonl_start_names(rg_jsonl *w, const rg_dns_opts *o, char *err, size_t errlen);
 /* Gives up: with -o nothing appears at PREFIX.jsonl. */
 void rg_jsonl_abort(rg_jsonl *w);
 

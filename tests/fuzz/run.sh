@@ -19,6 +19,7 @@ HARNESSES=(
   "reply|src/probe/reply.c src/probe/icmpext.c src/util/utf8.c src/probe/probe.c src/probe/quote.c src/engine/match.c src/model/result.c src/model/mpath.c src/model/unreach.c src/util/addr.c|"
   "icmpext|src/probe/icmpext.c src/probe/probe.c src/util/utf8.c src/util/addr.c|"
   "targets|src/cli/targets.c|"
+  "target_reader|src/cli/target_reader.c src/cli/targets.c|"
   "asdb_csv|src/annotate/asdb.c src/annotate/asdb_build.c src/annotate/asdb_csv.c src/annotate/asdb_index.c src/util/atomic.c src/util/addr.c src/util/utf8.c|"
   "country_csv|src/annotate/country.c src/annotate/asdb.c src/annotate/asdb_build.c src/annotate/asdb_csv.c src/annotate/asdb_index.c src/util/atomic.c src/util/addr.c src/util/utf8.c|"
   "cymru_txt|src/annotate/dns_parse.c src/annotate/cymru.c src/util/addr.c src/util/utf8.c|-lcares"

@@ -103,7 +103,8 @@ def test_jsonl_pipe_shows_traces_as_they_end():
                 kinds.append(line["type"])
                 if line["type"] == "run":
                     assert len(kinds) == 1 and line["schema"] == "routegraph-jsonl/1", line
-                    assert line["traces_planned"] == 2 * size(), line["traces_planned"]
+                    # Targets are read as the run goes: counted at the end.
+                    assert line["traces_planned"] is None, line["traces_planned"]
                 elif line["type"] == "trace":
                     assert kinds[0] == "run" and "end" not in kinds[:-1], kinds[-3:]
                     if first_trace_while_running is None:
@@ -121,7 +122,9 @@ def test_jsonl_pipe_shows_traces_as_they_end():
         # The first trace came while the program was still probing.
         assert first_trace_while_running is True
         assert kinds[-1] == "end" and ended["complete"] is True, ended
-        assert ended["traces_written"] == len(traces) == 2 * size(), (ended, len(traces))
+        assert ended["traces_written"] == ended["traces_planned"] == len(traces) == 2 * size(), \
+            (ended, len(traces))
+        assert ended["unresolved"] == [], ended
         assert len({(t["address"], t["port"]) for t in traces}) == 2 * size()
         for t in traces:
             assert "as_path" not in t, t["address"]
@@ -146,7 +149,8 @@ def test_jsonl_equals_the_document_of_the_same_run():
         lines = [json.loads(x) for x in open(prefix + ".jsonl")]
     head, end, streamed = lines[0], lines[-1], lines[1:-1]
     assert head["type"] == "run" and end["type"] == "end", (head, end)
-    assert head["options"] == doc["options"] and head["unresolved"] == doc["unresolved"]
+    assert head["options"] == doc["options"] and head["unresolved"] is None
+    assert end["unresolved"] == doc["unresolved"] and end["traces_planned"] == len(doc["traces"])
     assert end["stats"] == doc["stats"] and end["complete"] is True
     assert end["traces_written"] == len(streamed) == len(doc["traces"]) == 2 * size()
     by_key = {(t["address"], t["port"]): t for t in streamed}
@@ -319,6 +323,8 @@ def test_jsonl_targets_from_stdin():
                     first_while_running = running
                 traces.append(line)
             elif line["type"] == "run":
+                assert line["traces_planned"] is None, line
+            elif line["type"] == "end":
                 assert line["traces_planned"] == 2 * size(), line
         err = p.stderr.read().decode(errors="replace")
         assert p.wait(timeout=30) == 0, err
@@ -332,3 +338,155 @@ def test_jsonl_targets_from_stdin():
         {(a, port) for a in every for port in (80, 443)}
     for t in traces:
         check_against_lab(t)
+
+
+def lab_view(t):
+    """What a trace says of the lab, not of the moment or of the flow: state,
+    reach, and per TTL whether a router is known there (measured or
+    inferred; which branch of an ECMP pair a flow takes depends on its
+    random source port, check_against_lab checks the branch)."""
+    return (t["state"], t["reached"],
+            tuple((h["ttl"], bool(h["responder"] or h.get("inferred_responder")))
+                  for h in t["hops"]))
+
+
+@test
+def test_jsonl_stdin_streams_before_the_input_ends():
+    """Targets piped on stdin, read as they come: the first half written,
+    a trace line must come out while stdin is still open (nothing more
+    written, no EOF), then the rest; the traces equal those of the same run
+    from a file; a bad line and an unresolvable name, met mid-run, are named
+    on one line each with their stdin line and the run goes on (exit 3)."""
+    n = 512 if not sys.modules["__main__"].WRAP else 64
+    every = targets(n)
+    first, rest = every[:n // 2], every[n // 2:]
+    common = ("-q", "-n", "--asn-source", "none", "--format", "jsonl", "--rate", "20000",
+              "-p", "80,443")
+    p = subprocess.Popen(argv(*common, "-f", "-"), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+    streamed, before_eof = [], 0
+    try:
+        p.stdin.write(("\n".join(first) + "\n").encode())
+        p.stdin.flush()
+        lines = read_lines(p, time.monotonic() + 60 * slow())
+        for _, running, raw in lines:
+            line = json.loads(raw)
+            if line["type"] == "trace":
+                streamed.append(line)
+                break
+        before_eof = len(streamed)
+        assert before_eof == 1 and p.poll() is None, "no trace before the input ended"
+        # Line n//2 + 1 is bad, n//2 + 2 names no host; the rest are good.
+        p.stdin.write(("bad$entry\nno-such-host.lab\n" + "\n".join(rest) + "\n").encode())
+        p.stdin.close()
+        end = None
+        for _, running, raw in lines:
+            line = json.loads(raw)
+            if line["type"] == "trace":
+                streamed.append(line)
+            elif line["type"] == "end":
+                end = line
+        err = p.stderr.read().decode(errors="replace")
+        rc = p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert rc == 3, (rc, err)
+    bad_at, unres_at = n // 2 + 1, n // 2 + 2
+    said = err.splitlines()
+    assert len(said) == 3, err
+    assert said[0] == f"routegraph: stdin:{bad_at}: 'bad$entry' is not a host name or " \
+        "address: '$' cannot be in one (allowed: A-Z a-z 0-9 . : _ -)", err
+    assert said[1].startswith(f"routegraph: stdin:{unres_at}: no-such-host.lab: cannot "
+                              "resolve: "), err
+    assert said[2] == "routegraph: 1 bad entry skipped, the others traced (--strict stops " \
+        "at the first)", err
+    assert end["complete"] is True and end["traces_written"] == len(streamed) == 2 * n, end
+    assert [u["name"] for u in end["unresolved"]] == ["no-such-host.lab"], end["unresolved"]
+    with tempfile.TemporaryDirectory() as d:
+        tf = target_file(d, n)
+        r = subprocess.run(argv(*common, "-f", tf), capture_output=True, text=True,
+                           timeout=120 * slow(), env=env())
+    assert r.returncode == 0 and r.stderr == "", r
+    from_file = {(t["address"], t["port"]): lab_view(t)
+                 for t in map(json.loads, r.stdout.splitlines()) if t["type"] == "trace"}
+    from_stdin = {(t["address"], t["port"]): lab_view(t) for t in streamed}
+    assert from_stdin == from_file
+    for t in streamed:
+        check_against_lab(t)
+
+
+@test
+def test_jsonl_ptr_names_in_batches():
+    """Without -n the streamed lines carry the reverse names of their hops,
+    looked up in batches from the lab's DNS server while the run goes on:
+    every hop's ptr is the lab's name for its address, and the same as the
+    whole-run document of the same run has (its names looked up after the
+    run)."""
+    n = 300 if not sys.modules["__main__"].WRAP else 40
+    ptr = TOPO["dns"]["ptr"]
+    with tempfile.TemporaryDirectory() as d:
+        tf = target_file(d, n)
+        prefix = os.path.join(d, "run")
+        r = subprocess.run(argv("-q", "--asn-source", "none", "--format", "json,jsonl",
+                                "--rate", "20000", "-p", "80,443", "-f", tf, "-o", prefix),
+                           capture_output=True, text=True, timeout=180 * slow(), env=env())
+        assert r.returncode == 0 and r.stderr == "", r
+        doc = json.load(open(prefix + ".json"))
+        streamed = [json.loads(x) for x in open(prefix + ".jsonl")][1:-1]
+    assert len(streamed) == len(doc["traces"]) == 2 * n
+    names = lambda t: {h["ttl"]: h.get("ptr") for h in t["hops"]}  # noqa: E731
+    by_key = {(t["address"], t["port"]): t for t in doc["traces"]}
+    named = 0
+    for t in streamed:
+        assert names(t) == names(by_key[(t["address"], t["port"])]), (t["address"], t["port"])
+        for h in t["hops"]:
+            addr = h["responder"] or h.get("inferred_responder")
+            hostile = addr in TOPO["dns"]["hostile_ptr"]["addresses"]
+            assert h.get("ptr") == (None if hostile else ptr.get(addr)), h
+            named += "ptr" in h
+        check_against_lab(t)
+    assert named >= 2 * n, named  # the routers on every path have names
+
+
+@test
+def test_jsonl_stdin_strict_stops_reading_at_a_bad_line():
+    """--strict on a pipe: the targets before the bad line are traced and
+    written, nothing after it is read; one line names it; exit status 2."""
+    good = targets(6)
+    text = "\n".join(good[:3]) + "\n# a comment\nhttp://x.example/\n" + "\n".join(good[3:]) + "\n"
+    p = subprocess.run(argv("-q", "-n", "--asn-source", "none", "--format", "jsonl", "--strict",
+                            "-p", "80", "-f", "-"), input=text, capture_output=True,
+                       text=True, timeout=60 * slow(), env=env())
+    assert p.returncode == 2, p
+    assert p.stderr.splitlines() == [
+        "routegraph: stdin:5: 'http://x.example/' looks like a URL: give the host alone (and "
+        "its port as host:port or -p) (--strict: no more targets read)"], p.stderr
+    lines = [json.loads(x) for x in p.stdout.splitlines()]
+    traces = [t for t in lines if t["type"] == "trace"]
+    assert sorted(t["address"] for t in traces) == sorted(good[:3]), traces
+    assert lines[-1]["type"] == "end" and lines[-1]["complete"] is True, lines[-1]
+    assert lines[-1]["traces_planned"] == 3, lines[-1]
+    for t in traces:
+        check_against_lab(t)
+
+
+@test
+def test_jsonl_stdin_with_nothing_to_trace():
+    """An empty pipe, or one of comments and bad lines only: one line says
+    there was nothing to trace, exit status 2, the stream still whole."""
+    for text, said in (("", ["routegraph: nothing to trace: no target given"]),
+                       ("# only this\nbad$\n",
+                        ["routegraph: stdin:2: 'bad$' is not a host name or address: '$' cannot "
+                         "be in one (allowed: A-Z a-z 0-9 . : _ -)",
+                         "routegraph: 1 bad entry skipped, the others traced (--strict stops at "
+                         "the first)",
+                         "routegraph: nothing to trace: every target given was bad"])):
+        p = subprocess.run(argv("-q", "-n", "--asn-source", "none", "--format", "jsonl",
+                                "-p", "80", "-f", "-"), input=text, capture_output=True,
+                           text=True, timeout=60 * slow(), env=env())
+        assert p.returncode == 2 and p.stderr.splitlines() == said, (text, p)
+        lines = [json.loads(x) for x in p.stdout.splitlines()]
+        assert [x["type"] for x in lines] == ["run", "end"], lines
+        assert lines[-1]["traces_planned"] == 0, lines[-1]

@@ -1,6 +1,7 @@
 /* The scheduler against a simulated network (fake_net): what goes out when,
  * given routers that answer, rate-limit or stay silent, and destinations
- * whose ports are open, closed or filtered. Each scenario checks exact
+ * whose ports are open, closed or filtered, probed with TCP SYNs (most
+ * scenarios), UDP or ICMP echo (scenarios 5 and 6). Each scenario checks exact
  * outcomes against the simulated topology (every hop, every port state,
  * every label) and counts, never wall times: speed belongs to benchmarks.
  * Time is real (the engine reads the clock), so limiter rates are scaled up
@@ -62,6 +63,7 @@ static void run_engine(fn_net *net, rg_run *run, const rg_engine_opts *o)
     if (!ok)
         fail_msg("engine: %s", err);
     assert_int_equal(net->unknown_sends, 0);
+    assert_int_equal(net->bad_checksums, 0); /* every UDP/ICMP probe valid */
     assert_false(run->stats.idle_stop); /* every trace ended by the engine */
 }
 
@@ -83,9 +85,21 @@ static bool any_answer(const rg_trace *t)
     return false;
 }
 
+/* Why a silent port is unknown rather than filtered (RG_WHY_NONE: it is
+ * filtered): a trace that got no answer at all has no sign its probes got
+ * anywhere (RG_WHY_NO_ANSWER); UDP silence where they did arrive may be an
+ * open port whose service ignores our payload (RG_WHY_OPEN_FILTERED). */
+static enum rg_unknown_why silence_why(const rg_trace *t)
+{
+    if (!any_answer(t))
+        return RG_WHY_NO_ANSWER;
+    return t->method == RG_METHOD_UDP ? RG_WHY_OPEN_FILTERED : RG_WHY_NONE;
+}
+
 /* A filtered port is said filtered when something of its trace answered
- * (the probes got somewhere); a trace that got no answer at all is unknown
- * (RG_WHY_NO_ANSWER), as result.h defines it. */
+ * (the probes got somewhere), except with UDP (open-or-filtered); a trace
+ * that got no answer at all is unknown, as result.h defines it. ICMP
+ * traces' "port" is 0, open when the echo reply comes. */
 static void assert_port_states(const fn_net *net, const rg_run *run)
 {
     for (size_t i = 0; i < run->ntraces; i++) {
@@ -93,10 +107,12 @@ static void assert_port_states(const fn_net *net, const rg_run *run)
         const fn_dest *d = fn_find_dest(net, &t->dst);
         assert_non_null(d);
         enum rg_port_state want = expected_state(d, t->dport);
-        if (want == RG_PORT_FILTERED && !any_answer(t)) {
+        enum rg_unknown_why why = want == RG_PORT_FILTERED ? silence_why(t) : RG_WHY_NONE;
+        if (why != RG_WHY_NONE) {
             want = RG_PORT_UNKNOWN;
-            if (t->state == want)
-                assert_int_equal(t->unknown_why, RG_WHY_NO_ANSWER);
+            if (t->state == want && t->unknown_why != why)
+                fail_msg("%s:%u unknown for reason %d, not %d", t->target, t->dport,
+                         (int)t->unknown_why, (int)why);
         }
         if (t->state != want)
             fail_msg("%s:%u is state %d, not %d", t->target, t->dport,
@@ -401,7 +417,7 @@ static void force_branch(const fn_net *net, rg_trace *t, int twin, bool other)
  * 3 and 4 for the others): routers that answer everything, as in the plain
  * lab, the others holding back while the pilots' answers came in;
  * rate-limited routers and four other traces; the second branch's routers
- * silent, so no other trace could ever disagree. */
+ * silent (two traces there), so no other trace could ever disagree. */
 static void one_branch_round(bool limited, bool twin_silent, int ndests)
 {
     fn_net net;
@@ -452,7 +468,10 @@ static void test_pilots_all_on_one_branch(void **state)
     (void)state;
     one_branch_round(false, false, 8);
     one_branch_round(true, false, 5);
-    one_branch_round(false, true, 8);
+    /* Few traces: the silent routers' lost probes are charged to the
+     * answering branch's pacer, which they slow to its floor (ARCHITECTURE.md,
+     * known limits), so each of those traces costs seconds. */
+    one_branch_round(false, true, 4);
 }
 
 /* 4. R3 never answers, the routers around it do: TTL 4 and the
@@ -507,6 +526,261 @@ static void test_silent_router_in_the_middle(void **state)
     fn_net_free(&net);
 }
 
+
+/* Makes the run probe with method (the network's sockets follow it). */
+static void use_method(fn_net *net, rg_run *run, uint8_t method)
+{
+    net->method = method;
+    for (size_t i = 0; i < run->ntraces; i++)
+        run->traces[i].method = method;
+}
+
+/* Every open port's verdict rests on the destination's own answer of the
+ * method (a UDP datagram bringing the probe's seq back, an echo reply), and
+ * every closed one on its port unreachable. */
+static void assert_deciding_answers(const rg_run *run)
+{
+    for (size_t i = 0; i < run->ntraces; i++) {
+        const rg_trace *t = &run->traces[i];
+        if (t->state != RG_PORT_OPEN && t->state != RG_PORT_CLOSED)
+            continue;
+        const rg_probe *p = rg_trace_deciding(t);
+        assert_non_null(p);
+        if (!rg_addr_equal(&p->from, &t->dst))
+            fail_msg("%s:%u decided by an answer from elsewhere", t->target, t->dport);
+        uint8_t want = t->state == RG_PORT_CLOSED        ? RG_REPLY_PORT_UNREACH
+                       : t->method == RG_METHOD_UDP ? RG_REPLY_UDP
+                                                    : RG_REPLY_ECHO;
+        if (p->kind != want)
+            fail_msg("%s:%u decided by reply kind %d, not %d", t->target, t->dport,
+                     (int)p->kind, (int)want);
+    }
+}
+
+/* 5. The rate-limited shared path of scenario 2 probed with UDP and with
+ * ICMP echo: the same exact hops (the flow, UDP's ports or ICMP's echo
+ * identifier, keeps each trace on its branch of the pair; no hop wrong,
+ * measured or inferred), every hop without a responder labelled, and each
+ * method's states: UDP open (the echoed payload), closed (the
+ * destination's port unreachable, through its own limiter like the
+ * routers'), unknown open-or-filtered for silence; ICMP open on the echo
+ * reply, filtered when the destination stays silent. */
+static void method_round(uint8_t method, unsigned salt)
+{
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 2 * MS;
+    net.per_hop_ns = 1 * MS;
+    net.limit_rate = 20.0;
+    net.limit_burst = 6.0;
+    int hops[4], twin[4];
+    shared_path(&net, hops, twin, true);
+    char a[32];
+    for (int i = 0; i < 16; i++) {
+        snprintf(a, sizeof a, "203.0.113.%d", 10 + i);
+        fn_dest *d = fn_dest_add(&net, a, hops, twin, 4);
+        assert_true(d->limited); /* as its routers are */
+        if (method == RG_METHOD_ICMP) {
+            fn_dest_port(d, 0, i % 4 == 3 ? FN_FILTERED : FN_OPEN);
+            continue;
+        }
+        fn_dest_port(d, 53, i % 4 == 3 ? FN_FILTERED : FN_OPEN);
+        fn_dest_port(d, 33434, i % 2 ? FN_CLOSED : FN_FILTERED);
+    }
+    rg_run run;
+    plan(&run, &net, 16, 1, salt);
+    use_method(&net, &run, method);
+    assert_true(pilots_cross_both(&net, &run, twin[2]));
+    rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 1};
+    run_engine(&net, &run, &o);
+    assert_port_states(&net, &run);
+    assert_deciding_answers(&run);
+    hop_count c = check_hops(&net, &run);
+    print_message("# %s rate-limited: %u hops measured, %u inferred, %u rate-limited, "
+                  "%u silent of %zu; %llu probes\n", rg_method_name(method), c.measured,
+                  c.inferred, c.rate_limited, c.silent, run.ntraces * 4,
+                  (unsigned long long)run.stats.probes_sent);
+    assert_int_equal(c.silent, 0);      /* every router answers some */
+    assert_int_equal(c.unlabelled, 0);
+    for (size_t i = 0; i < net.nrouters; i++) {
+        const fn_router *r = &net.routers[i];
+        assert_true(r->answered > 0);
+        assert_true(r->reached <= 2 * r->answered + 12);
+    }
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+static void test_udp_rate_limited_shared_path(void **state)
+{
+    (void)state;
+    method_round(RG_METHOD_UDP, 0);
+}
+
+static void test_icmp_rate_limited_shared_path(void **state)
+{
+    (void)state;
+    method_round(RG_METHOD_ICMP, 0);
+}
+
+/* 5b. Scenario 2b's stingy limiter (a burst of 3, then 4/s; --retries 0;
+ * eight /24s) with UDP and ICMP: routers run out, so hops go without a
+ * responder; still no hop wrong, every hop labelled, some rate-limited,
+ * and every state right (UDP destinations ration their port unreachables
+ * the same way). */
+static void rationed_method_round(uint8_t method)
+{
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 2 * MS;
+    net.per_hop_ns = 1 * MS;
+    net.limit_rate = 4.0;
+    net.limit_burst = 3.0;
+    int hops[4], twin[4];
+    shared_path(&net, hops, twin, true);
+    char a[32];
+    for (int i = 0; i < 16; i++) {
+        snprintf(a, sizeof a, "198.51.%d.%d", 100 + i % 8, 10 + i);
+        fn_dest *d = fn_dest_add(&net, a, hops, twin, 4);
+        if (method == RG_METHOD_ICMP) {
+            fn_dest_port(d, 0, i % 4 == 3 ? FN_FILTERED : FN_OPEN);
+            continue;
+        }
+        fn_dest_port(d, 53, i % 4 == 3 ? FN_FILTERED : FN_OPEN);
+        fn_dest_port(d, 33434, i % 2 ? FN_CLOSED : FN_FILTERED);
+    }
+    rg_run run;
+    plan(&run, &net, 16, 0, 0);
+    use_method(&net, &run, method);
+    rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 0};
+    run_engine(&net, &run, &o);
+    assert_port_states(&net, &run);
+    assert_deciding_answers(&run);
+    hop_count c = check_hops(&net, &run);
+    print_message("# %s rationed: %u hops measured, %u inferred, %u rate-limited, "
+                  "%u silent of %zu; %llu probes\n", rg_method_name(method), c.measured,
+                  c.inferred, c.rate_limited, c.silent, run.ntraces * 4,
+                  (unsigned long long)run.stats.probes_sent);
+    assert_true(c.rate_limited > 0);
+    assert_int_equal(c.unlabelled, 0);
+    for (size_t i = 0; i < net.nrouters; i++)
+        assert_true(net.routers[i].answered > 0);
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+static void test_rationed_routers_udp_icmp(void **state)
+{
+    (void)state;
+    rationed_method_round(RG_METHOD_UDP);
+    rationed_method_round(RG_METHOD_ICMP);
+}
+
+/* 6. Routers that answer everything, destinations whose port unreachables
+ * are rate-limited (a burst of 3, then 10/s), each with four closed UDP
+ * ports and an ECMP pair on the way: the traces of one address all end at
+ * its limiter (port probes and the probes at its distance), which the
+ * engine paces as a router's, so every closed port comes out closed, not
+ * open-or-filtered, and the destination is asked within a bound of what it
+ * answered. */
+static void test_udp_destination_limited(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 2 * MS;
+    net.per_hop_ns = 1 * MS;
+    net.limit_rate = 10.0;
+    net.limit_burst = 3.0;
+    int hops[4], twin[4];
+    shared_path(&net, hops, twin, false);
+    char a[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(a, sizeof a, "203.0.113.%d", 200 + i);
+        fn_dest *d = fn_dest_add(&net, a, hops, twin, 4);
+        assert_false(d->limited);
+        d->limited = true;
+        for (uint16_t p = 0; p < FN_MAX_PORTS; p++)
+            fn_dest_port(d, (uint16_t)(33434 + p), FN_CLOSED);
+    }
+    rg_run run;
+    plan(&run, &net, 16, 1, 0);
+    use_method(&net, &run, RG_METHOD_UDP);
+    rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 1};
+    run_engine(&net, &run, &o);
+    assert_port_states(&net, &run);
+    assert_deciding_answers(&run);
+    hop_count c = check_hops(&net, &run);
+    assert_int_equal(c.measured, run.ntraces * 4); /* the routers answer all */
+    for (size_t i = 0; i < run.ntraces; i++)
+        assert_int_equal(run.traces[i].reached_ttl, 5);
+    for (size_t i = 0; i < net.ndests; i++) {
+        const fn_dest *d = &net.dests[i];
+        print_message("# destination %zu: reached %u times, %u port unreachables sent, "
+                      "%u held back\n", i, d->reached, d->unreach_sent, d->unreach_held);
+        assert_true(d->unreach_held > 0); /* the limiter did hold some back */
+        assert_true(d->reached <= 2 * d->unreach_sent + 12);
+    }
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+/* 7. Scenario 1 (no router ever answers) with UDP and ICMP: the states come
+ * from the destination's answers alone (UDP open: the echoed payload;
+ * closed: its port unreachable; ICMP open: the echo reply), a trace that
+ * got nothing at all is unknown (no-answer), nothing is measured or
+ * inferred, and every hop below each destination is labelled silent. */
+static void silent_routers_round(uint8_t method)
+{
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 2 * MS;
+    int hops[4];
+    char a[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(a, sizeof a, "198.18.0.%d", i + 1);
+        hops[i] = fn_router_add(&net, a, true, false);
+    }
+    bool udp = method == RG_METHOD_UDP;
+    fn_dest *d1 = fn_dest_add(&net, "203.0.113.10", hops, NULL, 4);
+    fn_dest_port(d1, udp ? 53 : 0, FN_OPEN);
+    if (udp)
+        fn_dest_port(d1, 33434, FN_CLOSED);
+    fn_dest *d2 = fn_dest_add(&net, "203.0.113.20", hops, NULL, 4);
+    fn_dest_port(d2, udp ? 53 : 0, FN_OPEN);
+    if (udp)
+        fn_dest_port(d2, 33435, FN_FILTERED);
+    fn_dest *d3 = fn_dest_add(&net, "203.0.113.30", hops, NULL, 3);
+    fn_dest_port(d3, udp ? 53 : 0, FN_FILTERED);
+    rg_run run;
+    plan(&run, &net, 16, 1, 0);
+    use_method(&net, &run, method);
+    rg_engine_opts o = {.rate = 5000, .timeout = 0.5, .gap = 5, .retries = 1};
+    run_engine(&net, &run, &o);
+    assert_port_states(&net, &run);
+    assert_deciding_answers(&run);
+    unsigned below = 0, unknown = 0;
+    for (size_t i = 0; i < run.ntraces; i++) {
+        below += fn_find_dest(&net, &run.traces[i].dst)->nhops;
+        unknown += run.traces[i].state == RG_PORT_UNKNOWN;
+    }
+    assert_int_equal(unknown, udp ? 2 : 1); /* the silent ports' traces */
+    hop_count c = check_hops(&net, &run);
+    assert_int_equal(c.measured + c.inferred + c.rate_limited + c.unlabelled, 0);
+    assert_int_equal(c.silent, below);
+    for (size_t i = 0; i < net.nrouters; i++)
+        assert_int_equal(net.routers[i].answered, 0);
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+static void test_silent_routers_udp_icmp(void **state)
+{
+    (void)state;
+    silent_routers_round(RG_METHOD_UDP);
+    silent_routers_round(RG_METHOD_ICMP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +790,11 @@ int main(void)
         cmocka_unit_test(test_filtered_port_run_ends),
         cmocka_unit_test(test_pilots_all_on_one_branch),
         cmocka_unit_test(test_silent_router_in_the_middle),
+        cmocka_unit_test(test_udp_rate_limited_shared_path),
+        cmocka_unit_test(test_icmp_rate_limited_shared_path),
+        cmocka_unit_test(test_rationed_routers_udp_icmp),
+        cmocka_unit_test(test_udp_destination_limited),
+        cmocka_unit_test(test_silent_routers_udp_icmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,165 @@
+/* The engine's feed hook (lazy targets) against the simulated network
+ * (fake_net): traces arrive while the run goes on, one target (its ports)
+ * per call, as the window has room. Every trace is handed over exactly
+ * once, concluded, with every hop and port state right; the window is
+ * never passed by more than the ports of one target; and a port of an
+ * address fed after the address's other ports were handed over forms a
+ * group of its own (handed once too). Every router answers here, so every
+ * hop is measured (the engine skips a hop only at a router that showed its
+ * limit). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/engine.h"
+#include "fake_net.h"
+#include "model/result.h"
+
+#define MS 1000000ull
+#define NDEST 24
+#define WINDOW 4
+
+typedef struct feeder {
+    fn_net *net;
+    size_t next;          /* destinations fed so far */
+    bool late_fed;        /* dest 0's third port, after everything else */
+    unsigned calls, waits;
+    size_t most_room;
+    unsigned handed[3 * NDEST];
+    size_t inflight_most; /* traces fed and not handed, at a feed */
+} feeder;
+
+static void add_trace(rg_run *run, const fn_dest *d, uint16_t port)
+{
+    rg_trace *t = realloc(run->traces, (run->ntraces + 1) * sizeof *t);
+    assert_non_null(t);
+    run->traces = t;
+    t = &run->traces[run->ntraces];
+    char name[RG_ADDR_STRLEN];
+    rg_addr_format(&d->addr, name, sizeof name);
+    assert_true(rg_trace_init_deferred(t, name, &d->addr, port, 1, 16, rg_attempts_for(1)));
+    run->ntraces++;
+}
+
+static bool feed(void *ctx, rg_run *run, size_t room)
+{
+    feeder *f = ctx;
+    f->calls++;
+    if (room > f->most_room)
+        f->most_room = room;
+    size_t open = 0;
+    for (size_t i = 0; i < run->ntraces; i++)
+        open += f->handed[i] == 0;
+    if (open > f->inflight_most)
+        f->inflight_most = open;
+    if (f->calls % 3 == 0) { /* now and then nothing yet, as a pipe */
+        f->waits++;
+        return true;
+    }
+    size_t from = run->ntraces;
+    if (f->next < NDEST) {
+        const fn_dest *d = &f->net->dests[f->next++];
+        for (size_t p = 0; p < 2; p++)
+            add_trace(run, d, d->port[p]);
+    } else if (!f->late_fed) {
+        f->late_fed = true;
+        add_trace(run, &f->net->dests[0], f->net->dests[0].port[2]);
+    }
+    for (size_t i = from; i < run->ntraces; i++) {
+        rg_trace *t = &run->traces[i];
+        t->src = f->net->self;
+        t->sport = (uint16_t)(40000 + 37 * i);
+        t->seq_base = 0x1000u * (uint32_t)(i + 1) + 0x55000000u;
+    }
+    return f->next < NDEST || !f->late_fed;
+}
+
+static void done(void *ctx, rg_run *run, size_t ti)
+{
+    feeder *f = ctx;
+    assert_true(ti < run->ntraces);
+    f->handed[ti]++;
+    /* Concluded before it is handed: every port here answers. */
+    enum rg_port_state st = run->traces[ti].state;
+    assert_true(st == RG_PORT_OPEN || st == RG_PORT_CLOSED);
+}
+
+static void test_fed_traces_right_and_handed_once(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, "192.0.2.1"));
+    net.delay_ns = 2 * MS;
+    int hops[4];
+    char a[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(a, sizeof a, "198.18.%d.1", i + 1);
+        hops[i] = fn_router_add(&net, a, false, false);
+    }
+    for (int i = 0; i < NDEST; i++) {
+        snprintf(a, sizeof a, "203.0.113.%d", i + 10);
+        fn_dest *d = fn_dest_add(&net, a, hops, NULL, 4);
+        fn_dest_port(d, 80, FN_OPEN);
+        fn_dest_port(d, 443, i % 2 ? FN_CLOSED : FN_OPEN);
+        if (i == 0)
+            fn_dest_port(d, 8080, FN_CLOSED);
+    }
+    feeder f = {.net = &net};
+    rg_run run = {0};
+    rg_sockets socks;
+    fn_net_sockets(&net, &socks);
+    rg_engine_opts o = {.rate = 5000, .timeout = 0.5, .gap = 5, .retries = 1,
+                        .max_inflight = WINDOW, .trace_done = done, .trace_done_ctx = &f,
+                        .feed = feed, .feed_ctx = &f, .feed_max = 3 * NDEST};
+    char err[256] = "";
+    if (!rg_engine_run(&run, &socks, &o, NULL, NULL, NULL, err, sizeof err))
+        fail_msg("engine: %s", err);
+    assert_false(run.stats.idle_stop);
+    assert_int_equal(net.unknown_sends, 0);
+    assert_int_equal(run.ntraces, 2 * NDEST + 1);
+    assert_true(f.waits > 0);
+    assert_true(f.most_room <= WINDOW);
+    /* The window, passed at most by the other port of the last target. */
+    assert_true(f.inflight_most <= WINDOW + 1);
+    unsigned inferred = 0;
+    for (size_t i = 0; i < run.ntraces; i++) {
+        const rg_trace *t = &run.traces[i];
+        assert_int_equal(f.handed[i], 1);
+        const fn_dest *d = fn_find_dest(&net, &t->dst);
+        assert_non_null(d);
+        enum rg_port_state want = RG_PORT_UNKNOWN;
+        for (size_t p = 0; p < d->nports; p++)
+            if (d->port[p] == t->dport)
+                want = d->state[p] == FN_OPEN ? RG_PORT_OPEN : RG_PORT_CLOSED;
+        if (t->state != want)
+            fail_msg("%s:%u is state %d, not %d", t->target, t->dport, (int)t->state,
+                     (int)want);
+        for (unsigned ttl = 1; ttl <= d->nhops; ttl++) {
+            const rg_addr *want_r = &net.routers[fn_route(&net, &t->dst, t->sport, t->dport,
+                                                          ttl)].addr;
+            const rg_probe *p = rg_trace_answer(t, ttl);
+            const rg_addr *inf = rg_trace_inferred(t, ttl);
+            assert_true(p || inf);
+            assert_true(rg_addr_equal(p ? &p->from : inf, want_r));
+            inferred += !p;
+        }
+    }
+    assert_int_equal(inferred, 0);
+    assert_int_equal(run.stats.hops_inferred, 0);
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fed_traces_right_and_handed_once),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,67 @@
+/* intake: pilots counted per destination prefix, the latest trace per
+ * address, across the tables' doublings and a moved trace array. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/intake.h"
+
+static void test_scope_counts(void **state)
+{
+    (void)state;
+    rg_intake in;
+    assert_true(rg_intake_init(&in));
+    for (uint32_t s = 0; s < 1000; s++)
+        assert_int_equal(rg_intake_count_scope(&in, s * 7919u), 1);
+    for (uint32_t s = 0; s < 1000; s++)
+        assert_int_equal(rg_intake_count_scope(&in, s * 7919u), 2);
+    assert_int_equal(rg_intake_count_scope(&in, 5u * 7919u), 3);
+    assert_int_equal(in.nscopes, 1000);
+    rg_intake_free(&in);
+}
+
+static void test_latest_per_address(void **state)
+{
+    (void)state;
+    size_t n = 3000;
+    rg_trace *t = calloc(n, sizeof *t);
+    assert_non_null(t);
+    for (size_t i = 0; i < n; i++) {
+        t[i].dst.family = 4;
+        t[i].dst.bytes[0] = 198;
+        t[i].dst.bytes[1] = 18;
+        t[i].dst.bytes[2] = (uint8_t)((i % 1000) >> 8);
+        t[i].dst.bytes[3] = (uint8_t)(i % 1000);
+    }
+    rg_intake in;
+    assert_true(rg_intake_init(&in));
+    for (size_t i = 0; i < n; i++) {
+        if (i == 1500) { /* the engine's array may move between feeds */
+            rg_trace *moved = malloc(n * sizeof *t);
+            assert_non_null(moved);
+            memcpy(moved, t, n * sizeof *t);
+            memset(t, 0xff, n * sizeof *t);
+            free(t);
+            t = moved;
+        }
+        uint32_t before = rg_intake_latest(&in, t, (uint32_t)i);
+        assert_int_equal(before, i < 1000 ? 0 : i - 1000 + 1);
+    }
+    assert_int_equal(in.naddrs, 1000);
+    rg_intake_free(&in);
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scope_counts),
+        cmocka_unit_test(test_latest_per_address),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
