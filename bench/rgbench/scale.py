@@ -38,6 +38,9 @@ DEFAULT_SIZES = "1024,4096,16384,65536"
 DEAL = ("h1-wide", "h2-wide", "h1-wide", "h3-wide")
 MAX_SIZE = 65536
 FORMATS = ("jsonl", "json")
+# Whole-run outputs measured for their memory (peak RSS); not scored, as
+# only the JSON forms carry every hop in a parseable form.
+UNSCORED = ("table", "svg", "html")
 
 
 # ---------------------------------------------------------------------------
@@ -241,6 +244,22 @@ class Scale:
             drops = None
         return json.loads(r.stdout), drops
 
+    def accuracy(self, tool, fmt, invs, targets, m):
+        """Every hop and port state of the output against the topology."""
+        try:
+            if tool == "routegraph":
+                traces, stats = parse_rg(invs[0]["out"], fmt)
+                m["stats"] = stats
+            else:
+                traces = parse_scamper(invs)
+            acc = score(self.truth, traces, targets, 4)
+            return {k: v for k, v in acc.items()
+                    if k in ("traces", "traces_right", "hops", "hops_right", "ports",
+                             "ports_right", "missing", "hops_wrong", "wrong_hops",
+                             "ecmp", "ecmp_one_branch")}
+        except (OSError, ValueError, KeyError) as e:
+            return {"error": f"could not parse the output: {e}"}
+
     def measure(self, tool, fmt, size, targets):
         rundir = os.path.join(self.cfg.workdir, str(size), f"{tool}-{fmt}" if fmt else tool)
         os.makedirs(rundir, exist_ok=True)
@@ -278,19 +297,10 @@ class Scale:
             except OSError:
                 last = []
             m["failed"] = f"exit {m['rc']}: {' '.join(last)[:200]}"
-        try:
-            if tool == "routegraph":
-                traces, stats = parse_rg(invs[0]["out"], fmt)
-                m["stats"] = stats
-            else:
-                traces = parse_scamper(invs)
-            acc = score(self.truth, traces, targets, 4)
-            m["accuracy"] = {k: v for k, v in acc.items()
-                             if k in ("traces", "traces_right", "hops", "hops_right", "ports",
-                                      "ports_right", "missing", "hops_wrong", "wrong_hops",
-                                      "ecmp", "ecmp_one_branch")}
-        except (OSError, ValueError, KeyError) as e:
-            m["accuracy"] = {"error": f"could not parse the output: {e}"}
+        if fmt in UNSCORED:
+            m["accuracy"] = {"error": f"not scored ({fmt})"}
+        else:
+            m["accuracy"] = self.accuracy(tool, fmt, invs, targets, m)
         for inv in invs:  # the raw outputs of 64k traces are large: keep the figures only
             for k in ("out",):
                 if k in inv and os.path.exists(inv[k]) and not self.cfg.keep:
@@ -382,7 +392,8 @@ def parse_args(argv):
     ap.add_argument("--sizes", default=DEFAULT_SIZES, help=f"target counts (default {DEFAULT_SIZES}; "
                     f"at most {MAX_SIZE})")
     ap.add_argument("--formats", default=",".join(FORMATS),
-                    help="routegraph --format per run: jsonl, json (default both)")
+                    help="routegraph --format per run: jsonl, json (default both); "
+                    "table, svg, html are measured but not scored")
     ap.add_argument("--tools", default="routegraph,scamper", help="routegraph,scamper")
     ap.add_argument("--routegraph", help="the binary (default build/routegraph)")
     ap.add_argument("--rate", type=int, default=50000,
@@ -412,8 +423,8 @@ def parse_args(argv):
     if not cfg.sizes or any(s < 1 or s > MAX_SIZE for s in cfg.sizes):
         ap.error(f"--sizes: each 1..{MAX_SIZE}")
     cfg.formats = [f for f in cfg.formats.split(",") if f]
-    if not cfg.formats or any(f not in FORMATS for f in cfg.formats):
-        ap.error(f"--formats: from {','.join(FORMATS)}")
+    if not cfg.formats or any(f not in FORMATS + UNSCORED for f in cfg.formats):
+        ap.error(f"--formats: from {','.join(FORMATS + UNSCORED)}")
     cfg.tools = [t for t in cfg.tools.split(",") if t]
     if not cfg.tools or any(t not in ("routegraph", "scamper") for t in cfg.tools):
         ap.error("--tools: routegraph,scamper")

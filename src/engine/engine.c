@@ -112,15 +112,54 @@ void rg_engine_prepare_trace(rg_trace *t, uint16_t fixed_sport)
 }
 
 /* Index of a probe slot in the engine's per-slot arrays, laid out as the
- * trace's own (rg_trace_probe): row 0 the port probes, then one per TTL. */
+ * trace's full layout: row 0 the port probes, then one per TTL (the same
+ * whether the trace is compact or not). */
 static size_t slot_index(const engine *e, size_t ti, unsigned ttl, unsigned attempt)
 {
+    return rg_trace_slot_number(&e->run->traces[ti], ttl, attempt);
+}
+
+static void free_slots(engine *e, size_t ti)
+{
+    free(e->slot[ti]);
+    free(e->pacer[ti]);
+    e->slot[ti] = NULL;
+    e->pacer[ti] = NULL;
+}
+
+/* A trace compacted when it ended lost its per-slot state (end_trace);
+ * a late reply or a new probe gets it back, rebuilt from the probes: a
+ * slot answered, sent and lost, or never sent (nothing is in flight once
+ * a trace ends). Which pacer each probe was charged to is not kept, so a
+ * late answer credits none. */
+static bool restore_slots(engine *e, size_t ti)
+{
     const rg_trace *t = &e->run->traces[ti];
-    return (size_t)(rg_trace_probe(t, ttl, attempt) - t->probes);
+    size_t ns = rg_trace_planned_slots(t);
+    e->slot[ti] = calloc(ns, 1);
+    e->pacer[ti] = calloc(ns, sizeof **e->pacer);
+    if (!e->slot[ti] || !e->pacer[ti]) {
+        free_slots(e, ti);
+        return false;
+    }
+    for (unsigned ttl = RG_PORT_PROBE_TTL; ttl <= t->max_ttl;
+         ttl = ttl == RG_PORT_PROBE_TTL ? t->min_ttl : ttl + 1)
+        for (unsigned a = 0; a < t->attempts; a++) {
+            const rg_probe *p = rg_trace_probe(t, ttl, a);
+            if (p && (p->kind != RG_REPLY_NONE || p->sent.tv_sec))
+                e->slot[ti][slot_index(e, ti, ttl, a)] =
+                    p->kind != RG_REPLY_NONE ? SLOT_ANSWERED : SLOT_EXPIRED;
+        }
+    return true;
 }
 
 static uint8_t *slot_of(engine *e, size_t ti, unsigned ttl, unsigned attempt)
 {
+    static uint8_t lost;
+    if (!e->slot[ti] && !restore_slots(e, ti)) {
+        lost = SLOT_EXPIRED; /* out of memory: taken as lost */
+        return &lost;
+    }
     return &e->slot[ti][slot_index(e, ti, ttl, attempt)];
 }
 
@@ -326,6 +365,8 @@ static rg_pacer *pacer_for(engine *e, size_t ti, unsigned ttl, uint64_t now)
 
 static rg_pacer *pacer_of_slot(engine *e, size_t ti, unsigned ttl, unsigned attempt)
 {
+    if (!e->pacer[ti])
+        return NULL;
     uint32_t i = e->pacer[ti][slot_index(e, ti, ttl, attempt)];
     return i ? &e->pace.slots[i - 1] : NULL;
 }
@@ -335,6 +376,9 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
 {
     rg_trace *t = &e->run->traces[ti];
     tstate *s = &e->ts[ti];
+    /* Compacted when it ended, probed again: full slots first. */
+    if (!rg_trace_expand(t) || (!e->slot[ti] && !restore_slots(e, ti)))
+        return;
     rg_probe_spec spec = rg_trace_probe_spec(t, ttl, attempt);
     uint8_t pkt[RG_PROBE_MAXLEN];
     size_t len = rg_probe_build(&spec, pkt, sizeof pkt);
@@ -882,10 +926,7 @@ static void hand_over(engine *e, size_t ti)
     if (t->probes)
         return;
     e->released_inferred += inferred;
-    free(e->slot[ti]);
-    free(e->pacer[ti]);
-    e->slot[ti] = NULL;
-    e->pacer[ti] = NULL;
+    free_slots(e, ti);
 }
 
 /* A streamed trace shows what the run knows when it ends: its hops
@@ -957,6 +998,10 @@ static void check_done(engine *e, size_t ti)
     e->done++;
     rg_window_leave(&e->window);
     hand_over_address(e, ti);
+    /* Kept for the outputs: the slots it used, and no engine state until
+     * it is heard from again (restore_slots). Out of memory: kept as is. */
+    if (e->opts.compact && e->run->traces[ti].probes && rg_trace_compact(&e->run->traces[ti]))
+        free_slots(e, ti);
 }
 
 /* When every trace has ended, the traces that ended early are looked at

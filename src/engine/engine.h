@@ -42,7 +42,9 @@
  * run holds the slots of the traces in flight plus those kept for the
  * outputs. Otherwise the send/receive loop allocates nothing. The engine
  * writes into run->traces' probe slots and run->stats. A trace the hook
- * released keeps no engine state either. */
+ * released keeps no engine state either. With opts.compact a trace kept
+ * after it ends is compacted (rg_trace_compact) and expanded again only if
+ * it is probed once more. */
 #ifndef RG_ENGINE_H
 #define RG_ENGINE_H
 
@@ -76,6 +78,7 @@ typedef struct rg_engine_opts {
     unsigned stop_set_start; /* 0: off; else Doubletree mode starting at this TTL */
     unsigned max_inflight;   /* 0: no bound; else traces started and not done */
     rg_trace_done_fn trace_done; /* NULL: traces are only read after the run */
+    bool compact;     /* a finished trace kept is compacted (rg_trace_compact) */
     void *trace_done_ctx;
     rg_trace_feed_fn feed;       /* NULL: run->traces is every trace of the run */
     void *feed_ctx;

@@ -71,6 +71,7 @@ void rg_trace_free(rg_trace *t)
 {
     free(t->target);
     free(t->probes);
+    free(t->row_start);
     free(t->nsent);
     free(t->inferred);
     free(t->silence);
@@ -81,10 +82,12 @@ void rg_trace_free(rg_trace *t)
 void rg_trace_release(rg_trace *t)
 {
     free(t->probes);
+    free(t->row_start);
     free(t->nsent);
     free(t->inferred);
     free(t->silence);
     t->probes = NULL;
+    t->row_start = NULL;
     t->nsent = NULL;
     t->inferred = NULL;
     t->silence = NULL;
@@ -164,7 +167,16 @@ rg_probe *rg_trace_probe(const rg_trace *t, unsigned ttl, unsigned attempt)
 {
     if (!t->probes || !valid_ttl(t, ttl) || attempt >= t->attempts)
         return NULL;
-    return &t->probes[row_of(t, ttl) * t->attempts + attempt];
+    size_t r = row_of(t, ttl);
+    if (!t->row_start)
+        return &t->probes[r * t->attempts + attempt];
+    size_t k = (size_t)t->row_start[r] + attempt;
+    return k < t->row_start[r + 1] ? &t->probes[k] : NULL;
+}
+
+size_t rg_trace_slot_number(const rg_trace *t, unsigned ttl, unsigned attempt)
+{
+    return row_of(t, ttl) * t->attempts + attempt;
 }
 
 unsigned rg_trace_sent(const rg_trace *t, unsigned ttl)
@@ -182,6 +194,8 @@ void rg_trace_set_sent(rg_trace *t, unsigned ttl, unsigned n)
 
 size_t rg_trace_slots(const rg_trace *t)
 {
+    if (t->row_start)
+        return t->row_start[nttl(t) + 1];
     return t->probes ? (nttl(t) + 1) * t->attempts : 0;
 }
 

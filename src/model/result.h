@@ -5,7 +5,10 @@
  *
  * Memory: an rg_run owns its traces; a trace owns its target name, its probe
  * slots and its per-TTL counters, all allocated once by rg_trace_init so the
- * engine never allocates per probe. */
+ * engine never allocates per probe. A finished trace kept for the outputs
+ * that need the whole run is compacted (rg_trace_compact): its slots that
+ * were never sent go, the rest stay packed row after row, and every reader
+ * below sees the same probes as before. */
 #ifndef RG_RESULT_H
 #define RG_RESULT_H
 
@@ -103,6 +106,10 @@ typedef struct rg_trace {
     unsigned attempts;        /* probe slots per TTL: rg_attempts_for(retries) */
     unsigned port_ttl;        /* IP TTL of the port probes (TTL 0 slots) */
     rg_probe *probes;         /* [row(ttl) * attempts + attempt]; row 0: port probes */
+    /* Compact form (rg_trace_compact): row r's probes are
+     * probes[row_start[r] .. row_start[r + 1]), the attempts it used,
+     * packed; NULL: the full layout above. */
+    uint16_t *row_start;
     uint8_t *nsent;           /* [row(ttl)]: attempts sent at that TTL */
     /* Per TTL [ttl - min_ttl], set by rg_run_infer: a hop not measured on
      * this trace's own flow but known from other traces (family 0: none),
@@ -235,9 +242,28 @@ size_t rg_trace_planned_slots(const rg_trace *t);
  * slots: rg_trace_sent is 0 and rg_trace_probe NULL everywhere. */
 void rg_trace_release(rg_trace *t);
 
-/* NULL when ttl/attempt are outside the trace's slots; ttl 0: port probes. */
+/* Keeps of the probe slots only those used (sent or answered), packed row
+ * by row, and frees the rest: a finished trace kept for the whole-run
+ * outputs costs the probes it sent, not every slot it might have used.
+ * Everything read through the functions below is unchanged. Nothing when
+ * already compact or without slots; false (trace unchanged) on no memory. */
+bool rg_trace_compact(rg_trace *t);
+/* Back to the full layout, every slot present again (a compacted trace
+ * probed once more); false (trace unchanged) on no memory. */
+bool rg_trace_expand(rg_trace *t);
+static inline bool rg_trace_is_compact(const rg_trace *t)
+{
+    return t->row_start != NULL;
+}
+/* The number of slot (ttl, attempt) in the full layout, whatever the form
+ * the trace is in: for per-slot arrays kept beside the trace (the engine's). */
+size_t rg_trace_slot_number(const rg_trace *t, unsigned ttl, unsigned attempt);
+
+/* NULL when ttl/attempt are outside the trace's slots (compact: outside the
+ * used ones); ttl 0: port probes. */
 rg_probe *rg_trace_probe(const rg_trace *t, unsigned ttl, unsigned attempt);
-/* Number of probe slots, port probes included (t->probes[0 .. n)). */
+/* Number of probe slots, port probes included (t->probes[0 .. n));
+ * compact: the used ones. */
 size_t rg_trace_slots(const rg_trace *t);
 /* The IP TTL a probe in slot (ttl, .) was sent with. */
 unsigned rg_trace_wire_ttl(const rg_trace *t, unsigned ttl);

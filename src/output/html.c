@@ -12,6 +12,7 @@
 
 #include "dot.h"
 #include "html_changes.h"
+#include "json_stream.h"
 #include "report_assets.h"
 #include "../util/utf8.h"
 
@@ -105,28 +106,43 @@ static void put_addr(FILE *f, const rg_addr *a)
 /* < > & only occur inside JSON strings, where \u escapes mean the same, so
  * the text can neither end the <script> element nor open a comment in it.
  * U+2028/2029 are escaped for readers that treat the block as JavaScript. */
-static bool put_json_block(FILE *f, const char *id, const json_t *doc)
+static bool put_json_text(void *file, const char *text, size_t len)
 {
-    char *text = json_dumps(doc, JSON_COMPACT);
-    if (!text)
-        return false;
-    fprintf(f, "<script type=\"application/json\" id=\"%s\">", id);
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+    FILE *f = file;
+    const unsigned char *p = (const unsigned char *)text, *end = p + len;
+    for (; p < end; p++) {
         if (*p == '<')
             fputs("\\u003c", f);
         else if (*p == '>')
             fputs("\\u003e", f);
         else if (*p == '&')
             fputs("\\u0026", f);
-        else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+        else if (end - p >= 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
             fputs(p[2] == 0xa8 ? "\\u2028" : "\\u2029", f);
             p += 2;
         } else
             fputc(*p, f);
     }
-    fputs("</script>\n", f);
-    free(text);
     return true;
+}
+
+/* The pieces come whole from json_stream (a string never split), so a
+ * U+2028 is always inside one piece. With run: doc is a head whose traces
+ * are built one at a time (json_stream.h). */
+static bool put_json_block(FILE *f, const char *id, const json_t *doc, const rg_run *run,
+                           unsigned gap)
+{
+    fprintf(f, "<script type=\"application/json\" id=\"%s\">", id);
+    bool ok;
+    if (run) {
+        ok = rg_json_stream(doc, run, gap, JSON_COMPACT, put_json_text, f);
+    } else {
+        char *text = json_dumps(doc, JSON_COMPACT);
+        ok = text && put_json_text(f, text, strlen(text));
+        free(text);
+    }
+    fputs("</script>\n", f);
+    return ok;
 }
 
 /* ---- the graph's nodes as data for the page's script ---- */
@@ -912,8 +928,8 @@ static bool put_body(FILE *f, const rg_run *run, const rg_graph *g, const char *
     return true;
 }
 
-bool rg_html_write(FILE *out, const rg_run *run, const rg_graph *g, const char *svg,
-                   size_t svglen, const struct json_t *doc)
+static bool write_report(FILE *out, const rg_run *run, const rg_graph *g, const char *svg,
+                         size_t svglen, const json_t *doc, bool head_only, unsigned gap)
 {
     char nonce[2 * NONCE_BYTES + 1];
     if (!out || !run || !g || !doc || !make_nonce(nonce, sizeof nonce))
@@ -923,7 +939,8 @@ bool rg_html_write(FILE *out, const rg_run *run, const rg_graph *g, const char *
         return false;
     put_head(out, nonce, run);
     bool ok = put_body(out, run, g, svg, svglen, doc) &&
-              put_json_block(out, "rg-results", doc) && put_json_block(out, "rg-graph", gdoc);
+              put_json_block(out, "rg-results", doc, head_only ? run : NULL, gap) &&
+              put_json_block(out, "rg-graph", gdoc, NULL, 0);
     json_decref(gdoc);
     if (ok) {
         fprintf(out, "<script nonce=\"%s\">\n", nonce);
@@ -933,8 +950,15 @@ bool rg_html_write(FILE *out, const rg_run *run, const rg_graph *g, const char *
     return ok && fflush(out) == 0 && !ferror(out);
 }
 
+bool rg_html_write(FILE *out, const rg_run *run, const rg_graph *g, const char *svg,
+                   size_t svglen, const struct json_t *doc)
+{
+    return write_report(out, run, g, svg, svglen, doc, false, 0);
+}
+
 bool rg_html_writer(FILE *out, const void *report)
 {
     const rg_html_report *r = report;
-    return rg_html_write(out, r->run, r->graph, r->svg, r->svglen, r->doc);
+    return write_report(out, r->run, r->graph, r->svg, r->svglen, r->doc, r->head_only,
+                        r->gap);
 }

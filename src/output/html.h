@@ -58,6 +58,10 @@ typedef struct rg_html_report {
     const char *svg; /* may be NULL */
     size_t svglen;
     const struct json_t *doc;
+    /* doc is rg_json_build_head's: the traces are built one at a time
+     * while the document is embedded (output/json_stream.h), with gap. */
+    bool head_only;
+    unsigned gap;
 } rg_html_report;
 
 bool rg_html_writer(FILE *out, const void *report);

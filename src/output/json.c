@@ -575,7 +575,12 @@ static json_t *traces_json(const rg_run *run, unsigned gap)
     return finish(a, ok);
 }
 
-json_t *rg_json_build(const rg_run *run, const rg_config *cfg)
+unsigned rg_json_gap(const rg_config *cfg)
+{
+    return cfg ? cfg->gap : 0;
+}
+
+static json_t *build(const rg_run *run, const rg_config *cfg, bool with_traces)
 {
     json_t *doc = json_object();
     if (!doc)
@@ -588,10 +593,20 @@ json_t *rg_json_build(const rg_run *run, const rg_config *cfg)
     ok &= put(doc, "options", cfg ? options_json(cfg) : json_null());
     ok &= put(doc, "stats", stats_json(&run->stats));
     ok &= put(doc, "unresolved", unresolved_json(run));
-    ok &= put(doc, "traces", traces_json(run, cfg ? cfg->gap : 0));
+    ok &= put(doc, "traces", with_traces ? traces_json(run, rg_json_gap(cfg)) : json_array());
     ok &= put(doc, "hosts", hosts_json(run));
     ok &= put(doc, "credits", rg_json_credits(run));
     return finish(doc, ok);
+}
+
+json_t *rg_json_build(const rg_run *run, const rg_config *cfg)
+{
+    return build(run, cfg, true);
+}
+
+json_t *rg_json_build_head(const rg_run *run, const rg_config *cfg)
+{
+    return build(run, cfg, false);
 }
 
 json_t *rg_json_credits(const rg_run *run)

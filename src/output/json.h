@@ -17,6 +17,11 @@
 
 /* Builds the document; caller json_decref()s it. NULL on allocation failure. */
 struct json_t *rg_json_build(const rg_run *run, const rg_config *cfg);
+/* The same without the traces: "traces" is an empty array, where
+ * rg_json_stream (output/json_stream.h) writes them one at a time. */
+struct json_t *rg_json_build_head(const rg_run *run, const rg_config *cfg);
+/* The gap rg_json_build gives each trace (cfg NULL: 0). */
+unsigned rg_json_gap(const rg_config *cfg);
 /* Pieces of the document, for the streamed JSONL output (output/jsonl.h);
  * each NULL on allocation failure, caller json_decref()s. A trace's hops
  * carry annotation keys only when run->hosts is filled. */

@@ -15,6 +15,7 @@
 #include "dot.h"
 #include "html.h"
 #include "json.h"
+#include "json_stream.h"
 #include "middlebox.h"
 #include "paths.h"
 #include "render.h"
@@ -22,7 +23,9 @@
 #include "text.h"
 
 /* What the formats share: the JSON document (JSON and HTML) and the graph
- * with its SVG (DOT, SVG, PNG and HTML), each made once. */
+ * with its SVG (DOT, SVG, PNG and HTML), each made once. The document is
+ * the head alone (rg_json_build_head): each writer builds the traces one
+ * at a time as it writes them (json_stream.h). */
 typedef struct shared {
     const rg_run *run;
     const rg_config *cfg;
@@ -71,8 +74,10 @@ static size_t stdout_width(const rg_config *cfg)
 
 static bool write_json(FILE *out, const void *ctx)
 {
-    int rc = json_dumpf(ctx, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    return rc == 0 && fputc('\n', out) != EOF;
+    const shared *sh = ctx;
+    return rg_json_stream(sh->doc, sh->run, rg_json_gap(sh->cfg),
+                          JSON_INDENT(2) | JSON_PRESERVE_ORDER, rg_json_emit_file, out) &&
+           fputc('\n', out) != EOF;
 }
 
 static bool write_one(const rg_config *cfg, const char *ext, rg_writer_fn fn,
@@ -124,7 +129,8 @@ static bool write_drawings(const shared *sh)
     if (f & RG_FMT_PNG)
         ok = write_one(sh->cfg, ".png", rg_render_writer, &outs[n - 1]) && ok;
     if (f & RG_FMT_HTML) {
-        rg_html_report rep = {sh->run, sh->graph, outs[svg].data, outs[svg].len, sh->doc};
+        rg_html_report rep = {sh->run, sh->graph, outs[svg].data, outs[svg].len, sh->doc,
+                              true, rg_json_gap(sh->cfg)};
         ok = write_one(sh->cfg, ".html", rg_html_writer, &rep) && ok;
     }
     for (size_t i = 0; i < n; i++)
@@ -173,7 +179,7 @@ bool rg_outputs_write_watch(const rg_run *run, const rg_config *cfg, bool show_t
     shared sh = {run, cfg, NULL, NULL, NULL};
     bool ok = true;
     if (cfg->formats & (RG_FMT_JSON | RG_FMT_HTML)) {
-        sh.doc = rg_json_build(run, cfg);
+        sh.doc = rg_json_build_head(run, cfg);
         if (!sh.doc) {
             complain("out of memory building the JSON document");
             return false;
@@ -187,7 +193,7 @@ bool rg_outputs_write_watch(const rg_run *run, const rg_config *cfg, bool show_t
     if (cfg->formats & RG_FMT_TABLE)
         ok = write_one(cfg, ".txt", write_table, cfg->output ? &file_table : &term_table) && ok;
     if (cfg->formats & RG_FMT_JSON)
-        ok = write_one(cfg, ".json", write_json, sh.doc) && ok;
+        ok = write_one(cfg, ".json", write_json, &sh) && ok;
     if (cfg->formats & RG_FMT_GRAPH)
         ok = write_graph(&sh) && ok;
     if (cfg->output && show_table)

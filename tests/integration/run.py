@@ -899,6 +899,8 @@ import test_privs  # noqa: E402,F401
 import test_render  # noqa: E402,F401
 import test_stream  # noqa: E402,F401
 import test_graphlevel  # noqa: E402,F401
+# Whole-run outputs from compact traces, against render of the saved JSON.
+import test_compact  # noqa: E402,F401
 # Signals and watching over time.
 import test_watch  # noqa: E402,F401
 import test_proto  # noqa: E402,F401

@@ -287,6 +287,29 @@ static void test_top_level(void **state)
     rg_run_free(&run);
 }
 
+/* The document of the traces' compact form (the slots used, rg_trace_compact)
+ * is the full traces' document, byte for byte. */
+static void test_compact_traces(void **state)
+{
+    (void)state;
+    rg_run run = {0};
+    build(&run);
+    rg_config cfg = config();
+    char *full = dump(&run, &cfg);
+    size_t before = 0, after = 0;
+    for (size_t i = 0; i < run.ntraces; i++) {
+        before += rg_trace_slots(&run.traces[i]);
+        assert_true(rg_trace_compact(&run.traces[i]));
+        after += rg_trace_slots(&run.traces[i]);
+    }
+    assert_true(after < before);
+    char *compact = dump(&run, &cfg);
+    assert_string_equal(full, compact);
+    free(full);
+    free(compact);
+    rg_run_free(&run);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -722,6 +745,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_top_level),
+        cmocka_unit_test(test_compact_traces),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_open_trace),
         cmocka_unit_test(test_closed_and_named),

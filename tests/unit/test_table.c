@@ -199,6 +199,12 @@ static void check_golden(void (*build)(rg_run *), const char *golden)
         print_error("--- want %s\n%s--- got\n%s---\n", golden, want, got);
     assert_string_equal(got, want);
     free(got);
+    /* The same table from the traces' compact form (the slots used). */
+    for (size_t i = 0; i < run.ntraces; i++)
+        assert_true(rg_trace_compact(&run.traces[i]));
+    got = render(&run);
+    assert_string_equal(got, want);
+    free(got);
     free(want);
     rg_run_free(&run);
 }
