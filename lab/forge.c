@@ -25,7 +25,11 @@
  * below RG_FORGE_EXT_DEPTH gets one ICMP time exceeded from router t (the
  * -r / -R address with t as its last byte) quoting the probe and carrying
  * that hop's RFC 4884 extensions (lab/forge_ext.c); a SYN with a TTL that
- * reaches the depth gets a SYN-ACK from the destination (ack = seq + 1).
+ * reaches the depth gets a SYN-ACK from the destination (ack = seq + 1),
+ * except a SYN to an address ending in RG_FORGE_EXT_UNREACH_HOST: router
+ * RG_FORGE_EXT_DEPTH refuses it with a destination unreachable
+ * (administratively prohibited) carrying extensions (RFC 4884 for
+ * unreachables too).
  * The lab drops those probes at the router so nothing else answers them.
  */
 #include <arpa/inet.h>
@@ -83,13 +87,14 @@ enum rg_kind {
     RA_OTHER,        /* RST-ACK, right ack, from another address */
     EXT_TE,          /* -x: a fictitious router's time exceeded, with extensions or not */
     EXT_SA,          /* -x: the destination's SYN-ACK, right ack */
+    EXT_UNREACH,     /* -x: the last router's destination unreachable, with extensions */
     RG_KIND_COUNT
 };
 
 static const char *const rg_kind_names[RG_KIND_COUNT] = {
     "te-seq-guess", "te-seq-ttl", "te-seq-attempt", "te-dst", "te-src",
     "te-short", "sa-ack-guess", "sa-ack-ttl", "ra-ack-guess", "ra-ack-attempt",
-    "sa-other", "ra-other", "ext-te", "ext-sa",
+    "sa-other", "ra-other", "ext-te", "ext-sa", "ext-unreach",
 };
 
 typedef struct rg_prefix {
@@ -378,27 +383,35 @@ static void rg_forge_all(rg_forger *f, const rg_probe_view *v)
     rg_tcp_answer(f, v, RA_OTHER, other, TCP_RST | TCP_ACK, s + 1);
 }
 
-/* -x: router ttl's time exceeded, the probe quoted and padded to the
- * 128 bytes RFC 4884 asks for, then the hop's extension structure (if
- * any); the length field (32-bit words for IPv4, 64-bit for ICMPv6) set
- * unless the hop uses the pre-RFC 4884 layout. */
-static void rg_ext_time_exceeded(rg_forger *f, const rg_probe_view *v, unsigned ttl)
+/* -x: router hop's ICMP error (time exceeded, or with unreach the
+ * administratively prohibited destination unreachable), the probe quoted
+ * and padded to the 128 bytes RFC 4884 asks for, then the hop's extension
+ * structure (if any); the length field (32-bit words for IPv4, 64-bit for
+ * ICMPv6, in the same byte for both types) set unless the hop uses the
+ * pre-RFC 4884 layout. */
+static void rg_ext_error(rg_forger *f, const rg_probe_view *v, unsigned hop, bool unreach)
 {
     uint8_t fr[RG_FORGE_FRAME], from[16];
     bool v4 = v->family == AF_INET, compliant = true;
     size_t alen = v4 ? 4 : 16, qlen = v->iplen + v->tcplen;
     memcpy(from, v4 ? f->router4 : f->router6, alen);
-    from[alen - 1] = (uint8_t)ttl;
+    from[alen - 1] = (uint8_t)hop;
     uint8_t ext[RG_FORGE_EXT_MAX];
-    size_t elen = rg_forge_ext_hop(v4 ? 4 : 6, ttl, from, ext, &compliant);
+    size_t elen = unreach ? rg_forge_ext_unreach(v4 ? 4 : 6, from, ext)
+                          : rg_forge_ext_hop(v4 ? 4 : 6, hop, from, ext, &compliant);
     size_t quote = elen ? 128 : qlen; /* qlen <= 120 (rg_parse_probe) */
     size_t l4len = 8 + quote + elen;
-    f->out_ttl = (uint8_t)(65 - ttl); /* as if sent ttl hops away */
+    f->out_ttl = (uint8_t)(65 - hop); /* as if sent hop hops away */
     size_t off = rg_put_headers(f, fr, v, from, v4 ? PROTO_ICMP : PROTO_ICMPV6, l4len);
     f->out_ttl = 64;
     uint8_t *icmp = fr + off;
     memset(icmp, 0, 8 + quote);
-    icmp[0] = v4 ? 11 : 3;
+    if (unreach) {
+        icmp[0] = v4 ? 3 : 1;
+        icmp[1] = v4 ? RG_FORGE_UNREACH_CODE4 : RG_FORGE_UNREACH_CODE6;
+    } else {
+        icmp[0] = v4 ? 11 : 3;
+    }
     if (elen && compliant)
         icmp[v4 ? 5 : 4] = (uint8_t)(v4 ? 128 / 4 : 128 / 8);
     memcpy(icmp + 8, v->ip, qlen);
@@ -409,7 +422,14 @@ static void rg_ext_time_exceeded(rg_forger *f, const rg_probe_view *v, unsigned 
         const uint8_t *dst = fr + RG_FORGE_ETH + 24;
         rg_put16(icmp + 2, rg_l4_sum(AF_INET6, from, dst, PROTO_ICMPV6, icmp, l4len));
     }
-    rg_send(f, v, fr, off + l4len, EXT_TE);
+    rg_send(f, v, fr, off + l4len, unreach ? EXT_UNREACH : EXT_TE);
+}
+
+/* Whether the probe goes to the address the path refuses (its last byte
+ * RG_FORGE_EXT_UNREACH_HOST). */
+static bool rg_refused(const rg_probe_view *v)
+{
+    return v->dst[v->family == AF_INET ? 3 : 15] == RG_FORGE_EXT_UNREACH_HOST;
 }
 
 static void rg_forge_path(rg_forger *f, const rg_probe_view *v)
@@ -419,7 +439,11 @@ static void rg_forge_path(rg_forger *f, const rg_probe_view *v)
     if (ttl == 0)
         return;
     if (ttl < RG_FORGE_EXT_DEPTH) {
-        rg_ext_time_exceeded(f, v, ttl);
+        rg_ext_error(f, v, ttl, false);
+        return;
+    }
+    if (rg_refused(v)) {
+        rg_ext_error(f, v, RG_FORGE_EXT_DEPTH, true);
         return;
     }
     f->out_ttl = 65 - RG_FORGE_EXT_DEPTH;

@@ -65,6 +65,27 @@ static uint8_t *ifinfo(uint8_t *p, unsigned role, const uint32_t *ifindex, int f
     return p;
 }
 
+/* The version 2 header with the checksum of the whole structure. */
+static size_t finish(uint8_t *out, const uint8_t *end)
+{
+    size_t len = (size_t)(end - out);
+    out[0] = 0x20; /* version 2 */
+    out[1] = 0;
+    rg_put_be16(out + 2, 0);
+    rg_put_be16(out + 2, rg_inet_checksum(out, len));
+    return len;
+}
+
+size_t rg_forge_ext_unreach(int family, const uint8_t *router, uint8_t *out)
+{
+    static const uint32_t if3 = 3, mtu1400 = 1400;
+    uint8_t *p = out + 4;
+    p = object(p, 1, 1, 4);
+    p = lse(p, 4242, 0, 1, 1);
+    p = ifinfo(p, 0, &if3, family, router, "fw-in<0>", &mtu1400);
+    return finish(out, p);
+}
+
 size_t rg_forge_ext_hop(int family, unsigned ttl, const uint8_t *router, uint8_t *out,
                         bool *compliant)
 {
@@ -95,10 +116,5 @@ size_t rg_forge_ext_hop(int family, unsigned ttl, const uint8_t *router, uint8_t
     default:
         return 0;
     }
-    size_t len = (size_t)(p - out);
-    out[0] = 0x20; /* version 2 */
-    out[1] = 0;
-    rg_put_be16(out + 2, 0);
-    rg_put_be16(out + 2, rg_inet_checksum(out, len));
-    return len;
+    return finish(out, p);
 }

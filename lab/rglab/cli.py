@@ -86,6 +86,20 @@ def _impair_parser(sub):
                          "quoted in ICMP errors as they were on the way out")
     sn.add_argument("router", metavar="ROUTER")
     sn.add_argument("addrs", nargs="*", metavar="ADDR")
+    for kind, what in (("portmap", "destination port 8080 becomes 80"),
+                       ("sportmap", "source port XOR 0x4000"),
+                       ("seqshift", "sequence number + 2^31 (XOR 0x80000000)")):
+        rw = isub.add_parser(kind, help=f"stateless: TCP to ADDR leaving ROUTER away from the "
+                             f"prober gets its {what}, answers are given theirs back, ICMP "
+                             f"errors still quote it")
+        rw.add_argument("router", metavar="ROUTER")
+        rw.add_argument("addrs", nargs="+", metavar="ADDR")
+    dn = isub.add_parser("dnat", help="stateless: TCP to ADDR leaving ROUTER away from the prober "
+                         "goes to NEWADDR, whose answers come back from ADDR; ICMP errors still "
+                         "quote NEWADDR")
+    dn.add_argument("router", metavar="ROUTER")
+    dn.add_argument("addrs", nargs=1, metavar="ADDR")
+    dn.add_argument("to", metavar="NEWADDR")
     ra = isub.add_parser("ratelimit", help="give ROUTER a stock Linux router's ICMP rate limits")
     ra.add_argument("router", metavar="ROUTER")
     sy = isub.add_parser("synack-once", help="ROUTER drops the first SYN-ACK each ADDR sends on "
@@ -93,7 +107,8 @@ def _impair_parser(sub):
     sy.add_argument("router", metavar="ROUTER")
     sy.add_argument("addrs", nargs="+", metavar="ADDR")
     rm = isub.add_parser("remove", help="undo one impairment")
-    rm.add_argument("what", choices=("loss", "nat", "snat", "ratelimit", "synack-once"))
+    rm.add_argument("what", choices=("loss", "nat", "snat", "portmap", "sportmap", "seqshift",
+                                      "dnat", "ratelimit", "synack-once"))
     rm.add_argument("where", metavar="LINK|ROUTER")
     isub.add_parser("clear", help="undo every impairment (lab up does too)")
     isub.add_parser("status", help='print the impairments in place, or "none"')
@@ -225,6 +240,8 @@ def cmd_impair(lab, a):
             im.nat(a.router, a.addrs)
         elif a.kind == "snat":
             im.snat(a.router, a.addrs)
+        elif a.kind in ("portmap", "sportmap", "seqshift", "dnat"):
+            im.rewrite(a.kind, a.router, a.addrs, getattr(a, "to", None))
         elif a.kind == "ratelimit":
             im.ratelimit(a.router)
         elif a.kind == "synack-once":

@@ -211,6 +211,51 @@ class Impair:
 """)
         log(f"snat at {r}: stateless, out of {' '.join(out)}; {tg.listed()}")
 
+    def rewrite(self, kind, r, addrs, to=None):
+        """A stateless rewrite of the TCP traffic to the target addresses as
+        it leaves r away from the prober (postrouting, on every downstream
+        interface), undone on their TCP answers as they come back (prerouting,
+        before conntrack); ICMP errors are left alone, so the routers further
+        on quote the probe rewritten. kind: portmap (destination port 8080
+        becomes 80; answers from port 80 become 8080 again), sportmap (source
+        port XOR 0x4000, and the answers' destination port back), seqshift
+        (sequence number XOR 0x80000000, which is adding 2^31; the answers'
+        acknowledgment number back), dnat (the destination becomes `to`; its
+        answers come back from the target address)."""
+        self._router(kind, r)
+        tg = Targets(addrs)
+        if not tg.scoped:
+            raise LabError(f"{kind}: give the target addresses it rewrites")
+        if kind == "dnat":
+            new = Targets([to])
+            if len(tg.v4) + len(tg.v6) != 1 or len(tg.v4) != len(new.v4):
+                raise LabError("dnat: one target address and one new address, same family")
+        links = self._downstream(kind, r)
+        ifs = ", ".join(f'"to-{l.b}"' for l in links)
+        out, back = _rewrite_rules(kind, tg, to)
+        name = f"{self.prefix}{kind}_{r}"
+        self._table(r, name, f"""table inet {name} {{
+    comment "{kind} at {r}: stateless, quotes not restored ({tg.scope()})"
+    counter rewritten {{}}
+{tg.sets()}
+    chain out {{
+        type filter hook postrouting priority mangle; policy accept;
+        oifname {{ {ifs} }} jump rewrite
+    }}
+    chain rewrite {{
+{out}
+    }}
+    chain in {{
+        type filter hook prerouting priority -300; policy accept;
+        iifname {{ {ifs} }} jump restore
+    }}
+    chain restore {{
+{back}
+    }}
+}}
+""")
+        log(f"{kind} at {r}: stateless, out of {ifs}; {tg.listed()}{' -> ' + to if to else ''}")
+
     def ratelimit(self, r):
         self._router("ratelimit", r)
         ns = self._ns(r)
@@ -246,7 +291,7 @@ class Impair:
 
     def remove(self, kind, where):
         """Undoes one impairment (fine when absent)."""
-        if kind in ("loss", "nat", "snat"):
+        if kind in ("loss", "nat", "snat", *REWRITES):
             link = self.topo.link_by_name.get(where)
             if link:
                 nodes = [link.a, link.b]
@@ -263,7 +308,8 @@ class Impair:
             self._router("remove", where)
             system.sysctl(self.topo.ns(where), icmp.base(self.topo))
         else:
-            raise LabError("usage: lab impair remove loss|nat|snat|ratelimit|synack-once LINK|ROUTER")
+            raise LabError("usage: lab impair remove loss|nat|snat|portmap|sportmap|seqshift|dnat|"
+                           "ratelimit|synack-once LINK|ROUTER")
         log(f"removed {kind} at {where}")
 
     def clear(self):
@@ -295,6 +341,34 @@ class Impair:
             if system.ns_exists(t.ns(n)) and icmp.rate_limited(t, n, b):
                 lines.append(f"{n} ratelimit")
         return lines or ["none"]
+
+
+REWRITES = ("portmap", "sportmap", "seqshift", "dnat")
+
+
+def _rewrite_rules(kind, tg, to):
+    """The rules of a stateless rewrite: (out, back), each counted."""
+    c = 'counter name "rewritten"'
+    fams = [("ip", "@t4"), ("ip6", "@t6")]
+    if kind == "portmap":
+        out = [f"{f} daddr {t} tcp dport 8080 {c} tcp dport set 80" for f, t in fams]
+        back = [f"{f} saddr {t} tcp sport 80 {c} tcp sport set 8080" for f, t in fams]
+    elif kind == "sportmap":
+        out = [f"{f} daddr {t} meta l4proto tcp {c} tcp sport set tcp sport ^ 0x4000"
+               for f, t in fams]
+        back = [f"{f} saddr {t} meta l4proto tcp {c} tcp dport set tcp dport ^ 0x4000"
+                for f, t in fams]
+    elif kind == "seqshift":
+        out = [f"{f} daddr {t} meta l4proto tcp {c} tcp sequence set tcp sequence ^ 0x80000000"
+               for f, t in fams]
+        back = [f"{f} saddr {t} meta l4proto tcp {c} tcp ackseq set tcp ackseq ^ 0x80000000"
+                for f, t in fams]
+    else:
+        f = "ip" if tg.v4 else "ip6"
+        old = (tg.v4 or tg.v6)[0]
+        out = [f"{f} daddr {old} meta l4proto tcp {c} {f} daddr set {to}"]
+        back = [f"{f} saddr {to} meta l4proto tcp {c} {f} saddr set {old}"]
+    return ("\n".join("        " + r for r in out), "\n".join("        " + r for r in back))
 
 
 def _loss_ruleset(name, pct, hook, match, tg, comment):

@@ -14,8 +14,10 @@
 #include "../probe/reply.h"
 #include "intake.h"
 #include "match.h"
+#include "rematch.h"
 #include "pace.h"
 #include "queue.h"
+#include "roster.h"
 #include "stopset.h"
 #include "window.h"
 
@@ -27,7 +29,7 @@
 #define GIVE_UP_FLOOR_NS (100 * MS)   /* ... but never sooner than this */
 #define HERE_FACTOR 3                 /* ... or 3x below a hop that answered */
 #define HERE_SLACK_NS (50 * MS)       /* ... plus a router's slow path */
-#define RX_BATCH 256                  /* packets read per socket per turn */
+#define RX_BATCH 4096                 /* packets read per socket per turn (until empty) */
 #define REOPEN_ROUNDS 3               /* looks back at inferred hops at the end */
 #define IDLE_LIMIT_NS (5 * NS)        /* nothing sent or in flight this long: stop */
 #define PROGRESS_NS (100 * MS)
@@ -36,23 +38,27 @@
 
 enum slot_state { SLOT_UNSENT = 0, SLOT_FLIGHT, SLOT_ANSWERED, SLOT_EXPIRED };
 
-/* Scheduling state of one trace; the results live in rg_trace. */
+/* Scheduling state of one trace; the results live in rg_trace. Kept for
+ * every trace of the run, so packed: TTLs fit 16 bits (RG_PROBE_TTL_MAX is
+ * 255, a next TTL one more), counts of probe slots too (at most 256 rows of
+ * 2^RG_PROBE_ATTEMPT_BITS), and checks stay under check_budget. */
 typedef struct tstate {
     uint64_t advance_at;   /* monotonic ns: next TTL may go even if unanswered */
     uint64_t max_rtt_ns;
-    unsigned next_ttl;     /* next TTL never sent */
-    unsigned limit;        /* send nothing above this TTL */
-    unsigned highest_answer;
-    unsigned outstanding;  /* probes in flight */
-    unsigned queued;       /* retries waiting to be sent */
     uint32_t sibling;      /* next trace to the same address (circular) */
-    unsigned start_ttl;    /* first TTL sent (--stop-set starts higher) */
-    unsigned back_ttl;     /* stop-set mode: next TTL towards the prober; 0 = none */
-    bool checking;         /* a port check is queued or in flight */
-    unsigned checks_sent;  /* port checks so far (check_budget) */
-    unsigned check_ttl, check_attempt; /* the slot of the latest one */
-    unsigned est_dist;     /* from the port probes' answer; 0 = not yet */
     uint32_t scope;        /* destination prefix, for inference and pacing */
+    uint16_t next_ttl;     /* next TTL never sent */
+    uint16_t limit;        /* send nothing above this TTL */
+    uint16_t highest_answer;
+    uint16_t outstanding;  /* probes in flight */
+    uint16_t queued;       /* retries waiting to be sent */
+    uint16_t start_ttl;    /* first TTL sent (--stop-set starts higher) */
+    uint16_t back_ttl;     /* stop-set mode: next TTL towards the prober; 0 = none */
+    uint16_t est_dist;     /* from the port probes' answer; 0 = not yet */
+    uint16_t check_ttl;    /* the slot of the latest port check ... */
+    uint8_t check_attempt; /* ... and its attempt */
+    uint8_t checks_sent;   /* port checks so far (check_budget) */
+    bool checking;         /* a port check is queued or in flight */
     bool pilot;            /* measures every hop: witnesses for the others */
     bool started;          /* counted in the in-flight window */
     bool handed;           /* given to the trace_done hook: never reopened */
@@ -64,9 +70,10 @@ typedef struct engine {
     const rg_sockets *socks;
     rg_engine_opts opts;
     rg_match_table match;
+    rg_rematch rematch;       /* quotes a middlebox rewrote (built on first use) */
     tstate *ts;
     uint8_t **slot;        /* per trace: enum slot_state per probe slot */
-    uint32_t **pacer;      /* per trace and slot: index + 1 of the pacer charged */
+    uint32_t **pacer;      /* per trace and slot: rg_pace_id of the pacer charged */
     rg_pace pace;          /* per-router budgets */
     rg_links links;        /* adjacencies measured so far, for inference */
     rg_heap inflight;      /* probes in flight, by give-up time */
@@ -75,7 +82,8 @@ typedef struct engine {
     uint64_t timeout_ns;
     double tokens, burst;
     uint64_t token_at;
-    size_t cursor, done;
+    size_t done;
+    rg_roster roster;      /* what a pass visits: traces in flight, then the next to start */
     rg_window window;      /* traces started and not done (--max-inflight) */
     size_t cap;            /* traces ts, slot and pacer have room for */
     size_t nstarted;       /* traces started so far */
@@ -93,15 +101,24 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
+/* Secrets for the traces, drawn from the kernel RANDOM_POOL at a time: a
+ * getrandom call per value was three system calls per trace planned. */
+#define RANDOM_POOL 256
+
 static uint32_t random32(void)
 {
-    uint32_t v;
-    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        v = (uint32_t)ts.tv_nsec * 2654435761u ^ (uint32_t)rand();
+    static _Thread_local uint32_t pool[RANDOM_POOL];
+    static _Thread_local size_t left;
+    if (left == 0) {
+        if (getrandom(pool, sizeof pool, 0) == (ssize_t)sizeof pool) {
+            left = RANDOM_POOL;
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            return (uint32_t)ts.tv_nsec * 2654435761u ^ (uint32_t)rand();
+        }
     }
-    return v;
+    return pool[--left];
 }
 
 void rg_engine_prepare_trace(rg_trace *t, uint16_t fixed_sport)
@@ -192,6 +209,21 @@ static bool choose_pilots(engine *e)
     return true;
 }
 
+/* The roster from the pilots chosen: a pass visits the traces in flight
+ * and starts the next in line, pilots first. */
+static bool roster_init(engine *e)
+{
+    size_t n = e->run->ntraces;
+    bool *pilot = malloc(n ? n : 1);
+    if (!pilot)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        pilot[i] = e->ts[i].pilot;
+    bool ok = rg_roster_init(&e->roster, n, pilot);
+    free(pilot);
+    return ok;
+}
+
 static int cmp_by_addr(const void *a, const void *b, void *ctx)
 {
     const rg_trace *tr = ctx;
@@ -278,8 +310,9 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
         return false;
     if (opts->stop_set_start && !rg_stopset_init(&e->stop, slots < (1u << 20) ? slots : (1u << 20)))
         return false;
+    rg_rematch_init(&e->rematch, run->traces, run->ntraces);
     return rg_heap_init(&e->inflight, start, slots) && rg_ring_init(&e->retry, start, slots) &&
-           link_siblings(e) && choose_pilots(e) &&
+           link_siblings(e) && choose_pilots(e) && roster_init(e) &&
            rg_match_init(&e->match, run->traces, run->ntraces);
 }
 
@@ -298,6 +331,8 @@ static void engine_free(engine *e)
     rg_stopset_free(&e->stop);
     rg_ring_free(&e->retry);
     rg_match_free(&e->match);
+    rg_roster_free(&e->roster);
+    rg_rematch_free(&e->rematch);
     rg_intake_free(&e->intake);
 }
 
@@ -367,8 +402,7 @@ static rg_pacer *pacer_of_slot(engine *e, size_t ti, unsigned ttl, unsigned atte
 {
     if (!e->pacer[ti])
         return NULL;
-    uint32_t i = e->pacer[ti][slot_index(e, ti, ttl, attempt)];
-    return i ? &e->pace.slots[i - 1] : NULL;
+    return rg_pace_by_id(&e->pace, e->pacer[ti][slot_index(e, ti, ttl, attempt)]);
 }
 
 static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
@@ -395,8 +429,7 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
     *slot_of(e, ti, ttl, attempt) = SLOT_FLIGHT;
     rg_pacer *c = check ? NULL : pacer_for(e, ti, ttl, now);
     rg_pace_sent(c);
-    e->pacer[ti][slot_index(e, ti, ttl, attempt)] =
-        c ? (uint32_t)(c - e->pace.slots) + 1 : 0;
+    e->pacer[ti][slot_index(e, ti, ttl, attempt)] = rg_pace_id(&e->pace, c);
     s->outstanding++;
     /* Checked again once the trace knows its RTTs (expire): the first
      * probes of a trace would otherwise wait the whole --timeout. */
@@ -417,12 +450,12 @@ static void send_probe(engine *e, size_t ti, unsigned ttl, unsigned attempt,
 /* Whether hop ttl of trace ti is already known from other traces (and
  * safe to leave unprobed): rg_infer_trace's rule, one hop at a time. On
  * yes the hop is noted as inferred, so the hops below can chain on it. */
-static bool skip_inferable(engine *e, size_t ti, unsigned ttl)
+static bool skip_inferable(engine *e, size_t ti, unsigned ttl, unsigned witnesses)
 {
     rg_trace *t = &e->run->traces[ti];
     if (ttl == RG_PORT_PROBE_TTL || e->ts[ti].pilot || rg_trace_answer(t, ttl))
         return false;
-    const rg_addr *c = rg_infer_candidate(t, &e->links, ttl, RG_INFER_WITNESSES);
+    const rg_addr *c = rg_infer_candidate(t, &e->links, ttl, witnesses);
     if (!c)
         return false;
     t->inferred[ttl - t->min_ttl] = *c;
@@ -442,12 +475,16 @@ static bool budget_allows(engine *e, size_t ti, unsigned ttl, uint64_t now,
     /* A router that has shown its limit has no answer to spare for a hop
      * other traces already showed: its next token goes to one they did not
      * (on a load-balanced pair, the trace takes its hop from whichever
-     * branch's router answers first). One with answers to spare is asked,
-     * when its pacer allows: inference replaces only answers that cost. */
+     * branch's router answers first). One with answers to spare is asked
+     * when its pacer allows; while it does not, the hop is left to
+     * inference only on twice the witnesses (a run's first traces, all
+     * held back together by pacers still learning, once skipped on a few
+     * pilots' word where every router would have answered). */
     bool scarce = c && c->answered && c->lost;
     if (!scarce && rg_pace_ready(c, now, &w))
         return true;
-    if (scarce && may_skip && skip_inferable(e, ti, ttl)) {
+    unsigned need = scarce ? RG_INFER_WITNESSES : 2 * RG_INFER_WITNESSES;
+    if (may_skip && skip_inferable(e, ti, ttl, need)) {
         *skip = true;
         return false;
     }
@@ -651,6 +688,24 @@ static void note_rewritten_source(engine *e, const rg_reply *r)
         rg_middlebox_note_rewritten_source(&e->run->traces[m.trace], m.ttl, r);
 }
 
+/* An ICMP error whose quote a middlebox rewrote (engine/rematch.h): a
+ * port rewritten leaves the hop's own answer, recorded as any other
+ * (true); the destination rewritten or the sequence number shifted is
+ * only evidence for the trace's report (false: still unmatched). */
+static bool rematched(engine *e, const rg_reply *r, const struct timespec *when)
+{
+    rg_rematch_result x;
+    if (!rg_rematch_find(&e->rematch, r, &x) || e->ts[x.trace].handed)
+        return false;
+    if (x.kind == RG_REMATCH_PORTS) {
+        record(e, r, &(rg_match){.trace = x.trace, .ttl = x.ttl, .attempt = x.attempt}, when);
+        return true;
+    }
+    uint16_t what = x.kind == RG_REMATCH_DST ? RG_QC_DST : RG_QC_SEQ;
+    (void)rg_middlebox_note_evidence(&e->run->traces[x.trace], what, x.ttl, r, x.shift);
+    return false;
+}
+
 static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
                           long n, const rg_rx_meta *meta)
 {
@@ -671,7 +726,10 @@ static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
     rg_match m;
     /* A trace handed over was written as it was: a late reply to one of
      * its lost probes is not added behind the reader's back. */
-    if (!rg_match_reply(&e->match, &r, &m) || e->ts[m.trace].handed) {
+    bool named = rg_match_reply(&e->match, &r, &m);
+    if (!named || e->ts[m.trace].handed) {
+        if (!named && rematched(e, &r, &meta->when))
+            return;
         e->run->stats.unmatched++;
         note_rewritten_source(e, &r);
         return;
@@ -679,6 +737,10 @@ static void handle_packet(engine *e, enum rg_rx which, const uint8_t *buf,
     record(e, &r, &m, &meta->when);
 }
 
+/* Every socket read until it is empty (or RX_BATCH, a bound on how long the
+ * senders wait): expire, which comes next, must not call a probe lost whose
+ * answer waits in the queue, or a busy moment turns into retries and into
+ * answers to traces already written. */
 static void receive_all(engine *e)
 {
     uint8_t buf[RX_BUF];
@@ -794,7 +856,7 @@ static void send_retries(engine *e, uint64_t now, uint64_t *wake)
         /* A retry goes only where the hop is still unknown: what other
          * traces have shown since need not cost its router another answer. */
         if (x.ttl != RG_PORT_PROBE_TTL && x.attempt > 0 && !x.measure &&
-            skip_inferable(e, x.trace, x.ttl)) {
+            skip_inferable(e, x.trace, x.ttl, RG_INFER_WITNESSES)) {
             s->queued--;
             continue;
         }
@@ -997,6 +1059,7 @@ static void check_done(engine *e, size_t ti)
     s->done = true;
     e->done++;
     rg_window_leave(&e->window);
+    rg_roster_leave(&e->roster, (uint32_t)ti);
     hand_over_address(e, ti);
     /* Kept for the outputs: the slots it used, and no engine state until
      * it is heard from again (restore_slots). Out of memory: kept as is. */
@@ -1016,6 +1079,7 @@ static bool reopen_traces(engine *e)
         e->ts[i].done = false;
         e->done--;
         rg_window_return(&e->window);
+        rg_roster_rejoin(&e->roster, (uint32_t)i);
         any = true;
     }
     return any;
@@ -1062,21 +1126,17 @@ static bool alloc_trace(engine *e, size_t ti)
     return false;
 }
 
-/* Whether the trace has started, or may start now: --max-inflight bounds
- * the traces started and not done. Out of memory, it waits for others to
- * end and free theirs. */
+/* Whether trace ti may start now: --max-inflight bounds the traces started
+ * and not done. Out of memory, it waits for others to end and free theirs. */
 static bool start_in_window(engine *e, size_t ti)
 {
-    tstate *s = &e->ts[ti];
-    if (s->started)
-        return true;
     if (!rg_window_enter(&e->window))
         return false;
     if (!alloc_trace(e, ti)) {
         rg_window_leave(&e->window);
         return false;
     }
-    s->started = true;
+    e->ts[ti].started = true;
     e->nstarted++;
     return true;
 }
@@ -1115,6 +1175,7 @@ static bool take_in(engine *e, size_t from)
     if (!reserve_traces(e, run->ntraces) ||
         !rg_match_add(&e->match, run->traces, from, run->ntraces))
         return false;
+    rg_rematch_add(&e->rematch, run->traces, from, run->ntraces);
     for (size_t i = from; i < run->ntraces; i++) {
         tstate *s = &e->ts[i];
         start_trace(e, i);
@@ -1124,6 +1185,8 @@ static bool take_in(engine *e, size_t from)
         if (count == 0 || before == UINT32_MAX)
             return false;
         s->pilot = count <= RG_INFER_WITNESSES;
+        if (!rg_roster_add(&e->roster, s->pilot))
+            return false;
         s->sibling = (uint32_t)i;
         if (before && !e->ts[before - 1].handed) {
             s->sibling = e->ts[before - 1].sibling;
@@ -1151,46 +1214,66 @@ static bool feed_more(engine *e, char *err, size_t errlen)
     return false;
 }
 
-/* One round-robin pass: each trace sends at most one fresh TTL. Returns the
- * earliest time a waiting trace becomes ready. */
+/* A trace's turn in a pass: at most one fresh TTL (the port probes first,
+ * then forward, then in stop-set mode back towards the prober). When the
+ * rate's tokens run out at it, the next pass of its group begins after it. */
+static void visit(engine *e, size_t ti, uint64_t now, uint64_t *wake)
+{
+    tstate *s = &e->ts[ti];
+    bool acted = true;
+    if (e->tokens >= 1.0 && !port_probed(e, ti)) {
+        send_probe(e, ti, RG_PORT_PROBE_TTL, 0, false, now);
+    } else if (e->tokens >= 1.0 && fresh_ready(e, ti, now, wake)) {
+        send_fresh_hop(e, ti, now, wake);
+    } else if (e->tokens >= 1.0 && back_ready(e, ti)) {
+        unsigned ttl = s->back_ttl;
+        s->back_ttl = ttl > e->run->traces[ti].min_ttl ? ttl - 1 : 0;
+        send_probe(e, ti, ttl, 0, false, now);
+    } else {
+        if (e->tokens < 1.0 && (fresh_ready(e, ti, now, wake) || back_ready(e, ti)))
+            *wake = now; /* only the rate holds it back */
+        acted = false;
+    }
+    /* It sent (or skipped or queued) one TTL: its next may be ready at
+     * once (below the port probes' distance it is), so the next pass
+     * comes now, not when a packet or a give-up next wakes the loop. */
+    if (acted) {
+        *wake = now;
+        if (e->tokens < 1.0)
+            rg_roster_resume_after(&e->roster, (uint32_t)ti);
+    }
+    check_done(e, ti);
+}
+
+/* One group's turn: each trace in flight once, from where the last pass
+ * stopped, then the next ones in line while the window has room. A visit
+ * may end only the trace visited, so the successor taken before it stays. */
+static void pass_group(engine *e, enum rg_roster_group g, uint64_t now, uint64_t *wake)
+{
+    size_t len = e->roster.list[g].len;
+    uint32_t ti = rg_roster_first(&e->roster, g);
+    for (size_t k = 0; k < len; k++) {
+        uint32_t next = rg_roster_after(&e->roster, ti);
+        visit(e, ti, now, wake);
+        ti = next;
+    }
+    uint32_t w;
+    while ((w = rg_roster_waiting(&e->roster, g)) != RG_ROSTER_NONE && start_in_window(e, w)) {
+        rg_roster_start(&e->roster, g);
+        visit(e, w, now, wake);
+    }
+}
+
+/* One round-robin pass over the traces in flight: each sends at most one
+ * fresh TTL. Returns the earliest time a waiting trace becomes ready. Its
+ * cost follows the window (--max-inflight), not the run's size. */
 static uint64_t send_fresh(engine *e, uint64_t now)
 {
     uint64_t wake = UINT64_MAX;
-    size_t n = e->run->ntraces;
     /* Pilots first: their hops are the witnesses every other trace's
      * inference waits for, so a scarce router's token goes to them. */
-    for (size_t k = 0; k < 2 * n; k++) {
-        size_t ti = (e->cursor + k) % n;
-        tstate *s = &e->ts[ti];
-        if (s->done || s->pilot != (k < n) || !start_in_window(e, ti))
-            continue;
-        bool acted = true;
-        if (e->tokens >= 1.0 && !port_probed(e, ti)) {
-            send_probe(e, ti, RG_PORT_PROBE_TTL, 0, false, now);
-            if (e->tokens < 1.0)
-                e->cursor = (ti + 1) % n;
-        } else if (e->tokens >= 1.0 && fresh_ready(e, ti, now, &wake)) {
-            send_fresh_hop(e, ti, now, &wake);
-            if (e->tokens < 1.0)
-                e->cursor = (ti + 1) % n;
-        } else if (e->tokens >= 1.0 && back_ready(e, ti)) {
-            unsigned ttl = s->back_ttl;
-            s->back_ttl = ttl > e->run->traces[ti].min_ttl ? ttl - 1 : 0;
-            send_probe(e, ti, ttl, 0, false, now);
-            if (e->tokens < 1.0)
-                e->cursor = (ti + 1) % n;
-        } else {
-            if (e->tokens < 1.0 && (fresh_ready(e, ti, now, &wake) || back_ready(e, ti)))
-                wake = now; /* only the rate holds it back */
-            acted = false;
-        }
-        /* It sent (or skipped or queued) one TTL: its next may be ready at
-         * once (below the port probes' distance it is), so the next pass
-         * comes now, not when a packet or a give-up next wakes the loop. */
-        if (acted)
-            wake = now;
-        check_done(e, ti);
-    }
+    pass_group(e, RG_ROSTER_PILOTS, now, &wake);
+    pass_group(e, RG_ROSTER_OTHERS, now, &wake);
     return wake;
 }
 

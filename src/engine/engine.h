@@ -1,8 +1,8 @@
 /* engine: sends the probes of every trace and matches the replies.
  *
- * All traces are in flight at once. A global token bucket paces probes at
- * --rate; a round-robin pass over the traces interleaves them so that no
- * router sees a burst from one trace. Within a trace, TTL n+1 goes out as
+ * A global token bucket paces probes at --rate; a round-robin pass over the
+ * traces in flight (roster.h: the window, not the whole run) interleaves
+ * them so that no router sees a burst from one trace. Within a trace, TTL n+1 goes out as
  * soon as TTL n has answered, or once an RTT-derived wait has passed without
  * an answer, so a silent hop does not hold the trace up. Nothing is sent past
  * the TTL at which the destination (or an unreachable) answered, on this

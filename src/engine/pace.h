@@ -15,8 +15,11 @@
  * by its TTL and destination prefix (rg_pace_position_key), so the first
  * probes of many traces to one place are paced together too.
  *
- * Pure: the caller passes the time. Memory: one table, sized once; when it
- * is full, new keys are not paced (only the global --rate applies). */
+ * Pure: the caller passes the time. Memory: the pacers live in fixed chunks
+ * (a pacer never moves, so pointers to it stay good) found through a hash
+ * index that starts small and doubles, so the table follows the routers and
+ * places seen, not the size of the run; past the bound given at init, new
+ * keys are not paced (only the global --rate applies). */
 #ifndef RG_PACE_H
 #define RG_PACE_H
 
@@ -39,14 +42,20 @@ typedef struct rg_pacer {
     double rate, tokens;
     uint64_t at;                 /* ns of the last refill */
     uint32_t sent, answered, lost;
-    bool used;
+    uint32_t id;                 /* rg_pace_id */
 } rg_pacer;
 
 typedef struct rg_pace {
-    rg_pacer *slots;
-    size_t mask, n;
+    uint32_t *index;    /* open addressing: id of the pacer there (0: empty) */
+    size_t mask;        /* index size - 1 */
+    size_t max_mask;    /* the index never grows past this */
+    rg_pacer **chunks;  /* RG_PACE_CHUNK pacers each */
+    size_t nchunks, n;
 } rg_pace;
 
+#define RG_PACE_CHUNK 256
+
+/* Room for about `expected` keys at most; starts with far less. */
 bool rg_pace_init(rg_pace *p, size_t expected);
 void rg_pace_free(rg_pace *p);
 
@@ -55,6 +64,9 @@ rg_addr rg_pace_position_key(unsigned ttl, const rg_addr *dst);
 
 /* The pacer of key, created on first use; NULL when the table is full. */
 rg_pacer *rg_pace_get(rg_pace *p, const rg_addr *key, uint64_t now);
+/* A pacer's id (1..n; 0 for NULL), to keep in per-probe state, and back. */
+uint32_t rg_pace_id(const rg_pace *p, const rg_pacer *c);
+rg_pacer *rg_pace_by_id(const rg_pace *p, uint32_t id);
 
 /* Whether a probe may go to this router now; when not, *wake is lowered to
  * the time it may. A NULL or silent pacer never holds a probe back. */

@@ -883,6 +883,38 @@ static bool mark_rewrites(builder *b)
     return true;
 }
 
+/* The node of the last hop below ttl that quoted the probe (the root when
+ * none did), or RG_GRAPH_NONE. */
+static size_t node_before(const rg_graph *g, const rg_trace *t, unsigned ttl)
+{
+    unsigned below = rg_middlebox_quoted_below(t, ttl);
+    if (below == 0)
+        return 0; /* the root */
+    const rg_probe *p = rg_trace_shown(t, below);
+    return p ? rg_graph_host(g, &p->from) : RG_GRAPH_NONE;
+}
+
+/* Rewrites seen only through errors that are not answers (a NAT that
+ * leaves quotes alone, a shifted sequence number): marked on the hop
+ * after which they happened, since the hop that told has no node. */
+static void mark_evidence(builder *b)
+{
+    for (size_t i = 0; i < b->run->ntraces; i++) {
+        const rg_trace *t = &b->run->traces[i];
+        if (!t->probes)
+            continue;
+        const rg_rewrite_seen *d = rg_middlebox_evidence(t, RG_QC_DST);
+        const rg_rewrite_seen *q = rg_middlebox_evidence(t, RG_QC_SEQ);
+        const struct { unsigned ttl; uint16_t what; } seen[] = {
+            {t->nat_ttl, RG_QC_SRC}, {d ? d->ttl : 0, RG_QC_DST}, {q ? q->ttl : 0, RG_QC_SEQ}};
+        for (size_t k = 0; k < sizeof seen / sizeof seen[0]; k++) {
+            size_t node = seen[k].ttl ? node_before(b->g, t, seen[k].ttl) : RG_GRAPH_NONE;
+            if (node != RG_GRAPH_NONE)
+                b->g->nodes[node].rewritten_after |= seen[k].what;
+        }
+    }
+}
+
 static bool build(builder *b)
 {
     if (add_node(b, RG_GNODE_ROOT) == RG_GRAPH_NONE)
@@ -893,6 +925,7 @@ static bool build(builder *b)
     if (!add_hosts(b) || !annotate_hosts(b) || !make_clusters(b) || !add_traces(b) ||
         !median_rtts(b) || !mark_rewrites(b) || !node_extensions(b))
         return false;
+    mark_evidence(b);
     if (b->run->ntraces == 0)
         return true;
     return make_paths(b) && find_splits(b) && mpath_edges(b);

@@ -99,6 +99,10 @@ typedef struct rg_gnode {
     size_t nsplits;           /* splits happening at this node */
     uint16_t rewrites;        /* HOST: enum rg_quote_change bits some trace's
                                  quote first showed at this hop (model/middlebox.h) */
+    uint16_t rewritten_after; /* HOST or ROOT: RG_QC_SRC / DST / SEQ bits that only
+                                 errors which are not hop answers showed, rewritten
+                                 between this hop (the last that quoted the probe
+                                 as sent) and the next */
     bool rate_limited;        /* UNK: every trace's silence there was a router's
                                  rate limit (it answered other probes) */
     /* END: the destination it stood for and why it ended. */

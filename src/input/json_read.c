@@ -846,6 +846,45 @@ static bool read_source_rewritten(reader *r, json_t *o, rg_trace *t)
     return ok;
 }
 
+/* Room for the evidence of a rewrite, made on first need. */
+static rg_rewrite_seen *evidence_slot(rg_trace *t, bool dst)
+{
+    if (!t->evidence && !(t->evidence = calloc(1, sizeof *t->evidence)))
+        return NULL;
+    return dst ? &t->evidence->dst : &t->evidence->seq;
+}
+
+/* Errors that quoted our destination rewritten or the sequence number
+ * shifted (model/middlebox.h): optional, each. */
+static bool read_evidence(reader *r, json_t *o, rg_trace *t, bool dst)
+{
+    const char *name = dst ? "destination_rewritten" : "sequence_shifted";
+    json_t *e;
+    long long ttl = 0, after = 0, errors = 0, shift = 0, port = 0;
+    rg_addr by = {0}, quoted = {0};
+    if (!get_container(r, o, name, OPTIONAL, false, &e))
+        return false;
+    if (!e)
+        return true;
+    size_t mark = push_key(r, name);
+    bool ok = get_int(r, e, "ttl", REQUIRED, t->min_ttl, t->max_ttl, &ttl, NULL) &&
+              get_int(r, e, "after_ttl", REQUIRED, 0, ttl - 1, &after, NULL) &&
+              get_addr(r, e, "by", REQUIRED, t->dst.family, &by) &&
+              (dst ? get_addr(r, e, "quoted_destination", REQUIRED, t->dst.family, &quoted) &&
+                         get_int(r, e, "quoted_port", REQUIRED, 0, UINT16_MAX, &port, NULL)
+                   : get_int(r, e, "shift", REQUIRED, INT32_MIN, INT32_MAX, &shift, NULL)) &&
+              get_int(r, e, "errors", REQUIRED, 1, UINT32_MAX, &errors, NULL);
+    pop(r, mark);
+    if (!ok)
+        return false;
+    rg_rewrite_seen *s = evidence_slot(t, dst);
+    if (!s)
+        return fail(r, "out of memory");
+    *s = (rg_rewrite_seen){.errors = (uint32_t)errors, .ttl = (unsigned)ttl, .by = by,
+                           .dst = quoted, .dport = (uint16_t)port, .shift = (int32_t)shift};
+    return true;
+}
+
 /* ICMP traces have no port: theirs is null. */
 static bool is_icmp(const char *protocol)
 {
@@ -897,7 +936,8 @@ static bool read_trace(reader *r, json_t *o, rg_trace *t)
     }
     ok = ok && read_middlebox(r, hops, t);
     pop(r, mark);
-    ok = ok && read_source_rewritten(r, o, t);
+    ok = ok && read_source_rewritten(r, o, t) && read_evidence(r, o, t, true) &&
+         read_evidence(r, o, t, false);
     ok = ok && read_port_probes(r, o, t);
     /* Added later to routegraph/1: optional, absent = false. */
     ok = ok && get_bool(r, o, "incomplete", OPTIONAL, &t->incomplete);

@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "../probe/probe.h"
 
@@ -29,6 +30,52 @@ bool rg_middlebox_sent(const rg_trace *t, unsigned ttl, unsigned attempt, rg_quo
 
 static const rg_probe *quoted_answer(const rg_trace *t, unsigned ttl, unsigned *attempt);
 
+/* Copies the value of one rarer field (the IP ID varies per probe and is
+ * only kept with the probe it came from). */
+static void copy_rare(rg_trace *t, const rg_quote_diff *d, const rg_addr *src,
+                      const rg_addr *dst, uint16_t bit)
+{
+    switch (bit) {
+    case RG_QC_SPORT: t->rare.sport = d->sport; break;
+    case RG_QC_DPORT: t->rare.dport = d->dport; break;
+    case RG_QC_SEQ: t->rare.seq = d->seq; break;
+    case RG_QC_FLOW: t->rare.flow = d->flow; break;
+    case RG_QC_TCP: t->rare.tcp_flags = d->tcp_flags; break;
+    case RG_QC_SRC: t->quoted_src = *src; break;
+    case RG_QC_DST: t->quoted_dst = *dst; break;
+    default: return;
+    }
+    t->rare.changes |= bit;
+}
+
+/* The rarer values once per trace and field, from the lowest TTL showing
+ * it: a later hop may show a field an earlier one did not (a second
+ * middlebox), and answers arrive in any order. */
+static void keep_rare(rg_trace *t, const rg_quote_diff *d, const rg_addr *src,
+                      const rg_addr *dst, unsigned ttl, unsigned attempt)
+{
+    if (t->rare_ttl == 0 || ttl < t->rare_ttl) {
+        struct { rg_quote_diff rare; rg_addr quoted_src, quoted_dst; unsigned rare_ttl; } old =
+            {t->rare, t->quoted_src, t->quoted_dst, t->rare_ttl};
+        t->rare = *d;
+        t->quoted_src = *src;
+        t->quoted_dst = *dst;
+        t->rare_ttl = ttl;
+        t->rare_attempt = attempt;
+        if (old.rare_ttl == 0)
+            return;
+        uint16_t more = old.rare.changes & (uint16_t)~d->changes & (uint16_t)~RG_QC_IPID;
+        for (unsigned i = 0; i < RG_QC_KINDS; i++)
+            if (more & (1u << i))
+                copy_rare(t, &old.rare, &old.quoted_src, &old.quoted_dst, (uint16_t)(1u << i));
+        return;
+    }
+    uint16_t more = d->changes & (uint16_t)~t->rare.changes & RG_QC_RARE & (uint16_t)~RG_QC_IPID;
+    for (unsigned i = 0; i < RG_QC_KINDS; i++)
+        if (more & (1u << i))
+            copy_rare(t, d, src, dst, (uint16_t)(1u << i));
+}
+
 void rg_middlebox_note(rg_trace *t, unsigned ttl, unsigned attempt, const rg_reply *r)
 {
     rg_probe *p = rg_trace_probe(t, ttl, attempt);
@@ -42,16 +89,12 @@ void rg_middlebox_note(rg_trace *t, unsigned ttl, unsigned attempt, const rg_rep
                                   r->kind == RG_REPLY_TIME_EXCEEDED, &d))
         return;
     p->quote = rg_quote_brief_of(&d);
-    /* The rarer values once per trace, from the lowest TTL showing one. */
+    rg_addr src, dst;
     if (!(d.changes & RG_QC_RARE) || ttl == RG_PORT_PROBE_TTL ||
-        (t->rare_ttl != 0 && t->rare_ttl <= ttl))
-        return;
-    if (!rg_quote_addrs(r->quote, r->quote_len, &t->quoted_src, &t->quoted_dst))
+        !rg_quote_addrs(r->quote, r->quote_len, &src, &dst))
         return;
     d.seq -= rg_probe_seq(t->seq_base, ttl, attempt);
-    t->rare = d;
-    t->rare_ttl = ttl;
-    t->rare_attempt = attempt;
+    keep_rare(t, &d, &src, &dst, ttl, attempt);
 }
 
 void rg_middlebox_note_rewritten_source(rg_trace *t, unsigned ttl, const rg_reply *r)
@@ -69,14 +112,66 @@ void rg_middlebox_note_rewritten_source(rg_trace *t, unsigned ttl, const rg_repl
     t->nat_source = src;
 }
 
-unsigned rg_middlebox_nat_after(const rg_trace *t)
+unsigned rg_middlebox_quoted_below(const rg_trace *t, unsigned ttl)
 {
-    for (unsigned ttl = t->nat_ttl; t->probes && ttl-- > t->min_ttl;) {
+    while (t->probes && ttl-- > t->min_ttl) {
         unsigned attempt;
         if (quoted_answer(t, ttl, &attempt))
             return ttl;
     }
     return 0;
+}
+
+unsigned rg_middlebox_nat_after(const rg_trace *t)
+{
+    return rg_middlebox_quoted_below(t, t->nat_ttl);
+}
+
+bool rg_middlebox_note_evidence(rg_trace *t, uint16_t what, unsigned ttl,
+                                const rg_reply *r, int32_t shift)
+{
+    if (ttl == RG_PORT_PROBE_TTL || (what != RG_QC_DST && what != RG_QC_SEQ))
+        return true;
+    if (!t->evidence && !(t->evidence = calloc(1, sizeof *t->evidence)))
+        return false;
+    rg_rewrite_seen *e = what == RG_QC_DST ? &t->evidence->dst : &t->evidence->seq;
+    if (e->errors > 0 && what == RG_QC_SEQ && shift != e->shift)
+        e->mixed = true;
+    if (e->errors < UINT32_MAX)
+        e->errors++;
+    if (e->ttl != 0 && e->ttl <= ttl)
+        return true;
+    e->ttl = ttl;
+    e->by = r->from;
+    e->shift = shift;
+    if (what == RG_QC_DST) {
+        e->dst = r->probe_dst;
+        e->dport = r->dport;
+    }
+    return true;
+}
+
+/* Whether some probe at or above from was answered with a quote that
+ * matched ordinarily: that hop saw the probe as sent. */
+static bool contradicted(const rg_trace *t, unsigned from)
+{
+    for (unsigned ttl = from; ttl <= t->max_ttl; ttl++) {
+        unsigned attempt;
+        if (quoted_answer(t, ttl, &attempt))
+            return true;
+    }
+    return false;
+}
+
+const rg_rewrite_seen *rg_middlebox_evidence(const rg_trace *t, uint16_t what)
+{
+    if (!t->evidence || !t->probes)
+        return NULL;
+    const rg_rewrite_seen *e = what == RG_QC_DST ? &t->evidence->dst : &t->evidence->seq;
+    if (e->ttl == 0 || (what == RG_QC_SEQ && e->mixed) ||
+        contradicted(t, e->ttl))
+        return NULL;
+    return e;
 }
 
 void rg_middlebox_reset(rg_trace *t)
@@ -87,6 +182,8 @@ void rg_middlebox_reset(rg_trace *t)
     t->rare = (rg_quote_diff){0};
     t->quoted_src = t->quoted_dst = (rg_addr){0};
     t->rare_ttl = t->rare_attempt = 0;
+    free(t->evidence);
+    t->evidence = NULL;
 }
 
 /* The first answer at ttl whose quote was compared, and its attempt. */

@@ -39,6 +39,27 @@ void rg_middlebox_note_rewritten_source(rg_trace *t, unsigned ttl, const rg_repl
  * probe: the NAT sits between it and nat_ttl (0: the prober). */
 unsigned rg_middlebox_nat_after(const rg_trace *t);
 
+/* The same for any TTL: the last hop below ttl whose answer quoted a probe. */
+unsigned rg_middlebox_quoted_below(const rg_trace *t, unsigned ttl);
+
+/* An ICMP error that named probe (ttl, .) of t by its secret but quotes
+ * our destination rewritten (what RG_QC_DST) or the sequence number
+ * shifted by shift (RG_QC_SEQ), from engine/rematch.h: counted and kept
+ * on t->evidence (lowest TTL), never as the hop's answer. False on no
+ * memory (the evidence is then lost, nothing else). */
+bool rg_middlebox_note_evidence(rg_trace *t, uint16_t what, unsigned ttl,
+                                const rg_reply *r, int32_t shift);
+
+/* The evidence of one kind (RG_QC_DST or RG_QC_SEQ) worth reporting, or
+ * NULL. A rewrite before TTL k leaves no quote as sent from k on, so the
+ * evidence is set aside when any hop at or above its (lowest) TTL
+ * answered with a quote that matched ordinarily, or when the errors
+ * disagreed on the shift (RG_QC_SEQ): the marks of a forger that saw the
+ * probe and answers every TTL, not of a middlebox. The destination's own
+ * answer proves nothing either way (a NAT that leaves quotes alone still
+ * restores the answers). */
+const rg_rewrite_seen *rg_middlebox_evidence(const rg_trace *t, uint16_t what);
+
 /* Forgets what rg_middlebox_note put on the trace itself (a new round). */
 void rg_middlebox_reset(rg_trace *t);
 

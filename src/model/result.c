@@ -76,6 +76,7 @@ void rg_trace_free(rg_trace *t)
     free(t->inferred);
     free(t->silence);
     free(t->exts);
+    free(t->evidence);
     memset(t, 0, sizeof *t);
 }
 

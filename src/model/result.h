@@ -93,6 +93,23 @@ static inline unsigned rg_attempts_for(unsigned retries)
     return retries + 1 + RG_THROTTLED_RETRIES;
 }
 
+/* One kind of rewrite seen only through ICMP errors that are not hop
+ * answers: how many showed it and, from the lowest TTL, who sent it and
+ * what it quoted. */
+typedef struct rg_rewrite_seen {
+    uint32_t errors;
+    unsigned ttl;             /* 0: none */
+    rg_addr by;
+    rg_addr dst;              /* the destination rewritten: the quoted one */
+    uint16_t dport;           /* and the quoted destination port */
+    int32_t shift;            /* the sequence number: quoted - sent */
+    bool mixed;               /* the sequence number: errors disagreed on the shift */
+} rg_rewrite_seen;
+
+typedef struct rg_rewrite_evidence {
+    rg_rewrite_seen dst, seq;
+} rg_rewrite_evidence;
+
 typedef struct rg_trace {
     char *target;             /* the name or literal as given; owned */
     rg_addr dst;
@@ -157,6 +174,10 @@ typedef struct rg_trace {
     uint32_t nat_errors;
     unsigned nat_ttl;
     rg_addr nat_by, nat_source;
+    /* Owned; NULL: none. ICMP errors attributed by their secret whose
+     * quote shows our destination rewritten or the sequence number shifted
+     * (engine/rematch.h): evidence, never hop answers (model/middlebox.h). */
+    struct rg_rewrite_evidence *evidence;
     /* --multipath: every branch found towards dst (shared by the traces
      * to that address; owned by the run's mpaths); NULL when not run. */
     const rg_mpath *mpath;

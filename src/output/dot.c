@@ -202,6 +202,21 @@ static void put_target_port(FILE *f, const rg_gtrace *t, enum esc how)
 
 /* ---- nodes ---- */
 
+/* What middleboxes before this hop changed in the probes it quoted:
+ * "rewritten: dscp, mss"; with after, what errors that were not answers
+ * showed rewritten past it: "rewritten after it: src" (our own words,
+ * nothing from outside). */
+static void put_rewrites(FILE *f, uint16_t bits, bool after)
+{
+    const char *sep = after ? "\\nrewritten after it: " : "\\nrewritten: ";
+    for (unsigned i = 0; i < RG_QC_KINDS; i++) {
+        if (!(bits & (1u << i)))
+            continue;
+        fprintf(f, "%s%s", sep, rg_quote_change_name(1u << i));
+        sep = ", ";
+    }
+}
+
 static void put_root(FILE *f, const rg_graph *g)
 {
     fputs("  \"prober\" [label=\"prober", f);
@@ -210,9 +225,12 @@ static void put_root(FILE *f, const rg_graph *g)
         fputs("\\n", f);
         put_text(f, rg_addr_format(&g->sources[i], buf, sizeof buf), ESC_DOT, 0);
     }
+    put_rewrites(f, g->nodes[0].rewritten_after, true);
     fputs("\", shape=box, style=\"rounded,filled,bold\", fillcolor=\"#dde6f7\"", f);
     if (g->nodes[0].nsplits)
         fprintf(f, ", color=\"%s\", penwidth=%s", RED_BORDER, SPLIT_PENWIDTH);
+    else if (g->nodes[0].rewritten_after)
+        fprintf(f, ", color=\"%s\", penwidth=%s", REWRITE_BORDER, SPLIT_PENWIDTH);
     fputs("];\n", f);
 }
 
@@ -238,19 +256,6 @@ static void put_whereabouts(FILE *f, const rg_gnode *n)
     }
     put_text(f, n->country, ESC_DOT, 0);
     fputc('"', f);
-}
-
-/* What middleboxes before this hop changed in the probes it quoted:
- * "rewritten: dscp, mss" (our own words, nothing from outside). */
-static void put_rewrites(FILE *f, uint16_t bits)
-{
-    const char *sep = "\\nrewritten: ";
-    for (unsigned i = 0; i < RG_QC_KINDS; i++) {
-        if (!(bits & (1u << i)))
-            continue;
-        fprintf(f, "%s%s", sep, rg_quote_change_name(1u << i));
-        sep = ", ";
-    }
 }
 
 /* The hop's ICMP extensions on its label: the MPLS stack top first, then
@@ -290,12 +295,13 @@ static void put_hop(FILE *f, const rg_graph *g, size_t k)
         fputs("\\n", f);
         put_rtt(f, n->median_rtt_us);
     }
-    put_rewrites(f, n->rewrites);
+    put_rewrites(f, n->rewrites, false);
+    put_rewrites(f, n->rewritten_after, true);
     fputc('"', f);
     put_whereabouts(f, n);
     if (n->nsplits)
         fprintf(f, ", color=\"%s\", penwidth=%s", RED_BORDER, SPLIT_PENWIDTH);
-    else if (n->rewrites)
+    else if (n->rewrites || n->rewritten_after)
         fprintf(f, ", color=\"%s\", penwidth=%s", REWRITE_BORDER, SPLIT_PENWIDTH);
     fputs("];\n", f);
 }
@@ -378,7 +384,7 @@ static void put_dest(FILE *f, const rg_graph *g, size_t k)
 static bool any_rewrites(const rg_graph *g)
 {
     for (size_t k = 0; k < g->nnodes; k++)
-        if (g->nodes[k].rewrites)
+        if (g->nodes[k].rewrites || g->nodes[k].rewritten_after)
             return true;
     return false;
 }
@@ -727,7 +733,8 @@ static void put_legend(FILE *f, const rg_graph *g)
     if (any_rewrites(g))
         fprintf(f, "<tr><td align=\"left\"><b>rewritten</b> <font color=\"%s\">(orange "
                    "border)</font>: the hop's quotes of our probes first show a field a "
-                   "middlebox changed</td></tr>",
+                   "middlebox changed; <b>rewritten after it</b>: ICMP errors from further on "
+                   "quote it changed past this hop, not used as answers</td></tr>",
                 REWRITE_BORDER);
     if (g->nsplits)
         fprintf(f, "<tr><td align=\"left\"><b>paths split</b> "

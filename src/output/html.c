@@ -1,5 +1,6 @@
 #include "html.h"
 
+#include "../model/middlebox.h"
 #include "../model/unreach.h"
 
 #include <jansson.h>
@@ -13,6 +14,7 @@
 #include "dot.h"
 #include "html_changes.h"
 #include "json_stream.h"
+#include "middlebox.h"
 #include "report_assets.h"
 #include "../util/utf8.h"
 
@@ -777,7 +779,82 @@ static void put_attempts(FILE *f, const rg_trace *t, unsigned ttl, const rg_prob
     }
 }
 
-static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned ttl)
+/* What a trace's quotes showed rewritten, for its hop rows: the changes
+ * (model/middlebox.h) and the rewrites only errors that were not answers
+ * showed, each on the row of the TTL that first showed it. */
+typedef struct rewrites {
+    rg_mbox_change *ch;
+    size_t n;
+} rewrites;
+
+static bool rewrites_of(const rg_trace *t, rewrites *rw)
+{
+    size_t max = t->probes ? rg_middlebox_max_changes(t) : 0;
+    *rw = (rewrites){0};
+    if (max == 0)
+        return true;
+    if (!(rw->ch = malloc(max * sizeof *rw->ch)))
+        return false;
+    rw->n = rg_middlebox_changes(t, rw->ch, max);
+    rw->n = rw->n < max ? rw->n : max;
+    return true;
+}
+
+/* Our own words (no outside text), escaped all the same. */
+static void put_words(FILE *f, void (*words)(FILE *, const void *, uint16_t), const void *x,
+                      uint16_t what)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        return;
+    words(m, x, what);
+    if (fclose(m) == 0)
+        put_text(f, buf);
+    free(buf);
+}
+
+static void change_words(FILE *m, const void *c, uint16_t what)
+{
+    (void)what;
+    rg_middlebox_words(m, c);
+}
+
+static void evidence_words(FILE *m, const void *t, uint16_t what)
+{
+    rg_middlebox_evidence_words(m, t, what);
+}
+
+static void put_rewrite_notes(FILE *f, const rg_trace *t, unsigned ttl, const rewrites *rw)
+{
+    for (size_t i = 0; i < rw->n; i++) {
+        if (rw->ch[i].ttl != ttl)
+            continue;
+        fputs("<br/><span class=\"rewrite\">rewritten before this hop: ", f);
+        put_words(f, change_words, &rw->ch[i], 0);
+        fputs("</span>", f);
+    }
+    const rg_rewrite_seen *d = rg_middlebox_evidence(t, RG_QC_DST);
+    const rg_rewrite_seen *q = rg_middlebox_evidence(t, RG_QC_SEQ);
+    const struct { unsigned ttl; uint32_t errors; const rg_addr *by; uint16_t what; } seen[] = {
+        {t->nat_ttl, t->nat_errors, &t->nat_by, RG_QC_SRC},
+        {d ? d->ttl : 0, d ? d->errors : 0, d ? &d->by : NULL, RG_QC_DST},
+        {q ? q->ttl : 0, q ? q->errors : 0, q ? &q->by : NULL, RG_QC_SEQ}};
+    for (size_t k = 0; k < sizeof seen / sizeof seen[0]; k++) {
+        if (!seen[k].ttl || seen[k].ttl != ttl)
+            continue;
+        fputs("<br/><span class=\"rewrite\">", f);
+        put_words(f, evidence_words, t, seen[k].what);
+        fprintf(f, " before this hop: %lu error%s from ", (unsigned long)seen[k].errors,
+                seen[k].errors == 1 ? "" : "s");
+        put_addr(f, seen[k].by);
+        fputs(" quoting it, not used as answers</span>", f);
+    }
+}
+
+static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned ttl,
+                        const rewrites *rw)
 {
     const rg_probe *ans = rg_trace_shown(t, ttl);
     fputs("<tr", f);
@@ -793,18 +870,21 @@ static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned 
         const rg_host *h = rg_run_host(run, inferred);
         fputs("<td class=\"mono inferred\">", f);
         put_addr(f, inferred);
-        fputs("</td><td class=\"inferred\">inferred from other traces</td><td>", f);
+        fputs("</td><td class=\"inferred\">inferred from other traces", f);
+        put_rewrite_notes(f, t, ttl, rw);
+        fputs("</td><td>", f);
         put_name(f, h ? h->ptr : NULL);
         fputs("</td><td>", f);
         put_as(f, h);
         fputs("</td><td class=\"num\">", f);
     } else if (!ans) {
         bool limited = rg_trace_silence(t, ttl) == RG_SILENCE_RATE_LIMITED;
-        fprintf(f, "<td class=\"silent mono\">%s</td><td class=\"silent\">%s</td><td></td>"
-                   "<td></td><td class=\"num\">",
+        fprintf(f, "<td class=\"silent mono\">%s</td><td class=\"silent\">%s",
                 limited ? "~" : "-",
                 limited ? "no reply: rate-limited (the router answered other probes)"
                         : "no reply: silent");
+        put_rewrite_notes(f, t, ttl, rw);
+        fputs("</td><td></td><td></td><td class=\"num\">", f);
     } else {
         const rg_host *h = rg_run_host(run, &ans->from);
         fputs("<td class=\"mono\">", f);
@@ -814,6 +894,7 @@ static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned 
         const rg_icmpext *e = rg_trace_ext(t, ans);
         if (e)
             put_extensions(f, e);
+        put_rewrite_notes(f, t, ttl, rw);
         fputs("</td><td>", f);
         put_name(f, h ? h->ptr : NULL);
         fputs("</td><td>", f);
@@ -852,10 +933,15 @@ static void put_trace(FILE *f, const rg_run *run, size_t i, bool open)
           "<th>reply</th><th>name</th><th>AS</th><th class=\"num\">RTT</th></tr></thead>"
           "<tbody>\n",
           f);
-    /* Every TTL probed: a port check may have gone past the destination's. */
+    /* Every TTL probed: a port check may have gone past the destination's.
+     * (Out of memory only loses the rewrite notes.) */
+    rewrites rw;
+    if (!rewrites_of(t, &rw))
+        rw = (rewrites){0};
     for (unsigned ttl = t->min_ttl; t->last_ttl && ttl <= t->max_ttl; ttl++)
         if (rg_trace_sent(t, ttl) || rg_trace_inferred(t, ttl))
-            put_hop_row(f, run, t, ttl);
+            put_hop_row(f, run, t, ttl, &rw);
+    free(rw.ch);
     fputs("</tbody></table>\n</details>\n", f);
 }
 

@@ -496,6 +496,29 @@ static const char *stopped_by(const rg_trace *t, unsigned gap)
 /* What the state rests on: why unknown, how many probes met silence, the
  * unreachable's type, code and traceroute mark. Each field only when it
  * applies (routegraph/2). */
+
+/* Rewrites seen only through errors that are not hop answers
+ * (model/middlebox.h): the destination rewritten, the sequence number
+ * shifted; nothing when there is no evidence worth reporting. */
+static bool evidence_json(json_t *o, const rg_trace *t)
+{
+    bool ok = true;
+    const rg_rewrite_seen *d = rg_middlebox_evidence(t, RG_QC_DST);
+    const rg_rewrite_seen *q = rg_middlebox_evidence(t, RG_QC_SEQ);
+    if (d)
+        ok &= put(o, "destination_rewritten",
+                  json_pack("{s:i,s:i,s:o,s:o,s:i,s:i}", "ttl", (json_int_t)d->ttl,
+                            "after_ttl", (json_int_t)rg_middlebox_quoted_below(t, d->ttl),
+                            "by", addr_json(&d->by), "quoted_destination", addr_json(&d->dst),
+                            "quoted_port", (json_int_t)d->dport, "errors", (json_int_t)d->errors));
+    if (q)
+        ok &= put(o, "sequence_shifted",
+                  json_pack("{s:i,s:i,s:o,s:I,s:i}", "ttl", (json_int_t)q->ttl,
+                            "after_ttl", (json_int_t)rg_middlebox_quoted_below(t, q->ttl),
+                            "by", addr_json(&q->by), "shift", (json_int_t)q->shift,
+                            "errors", (json_int_t)q->errors));
+    return ok;
+}
 static bool put_state_detail(json_t *o, const rg_trace *t)
 {
     bool ok = true;
@@ -513,6 +536,7 @@ static bool put_state_detail(json_t *o, const rg_trace *t)
                             "after_ttl", (json_int_t)rg_middlebox_nat_after(t),
                             "by", addr_json(&t->nat_by), "quoted_source", addr_json(&t->nat_source),
                             "errors", (json_int_t)t->nat_errors));
+    ok &= evidence_json(o, t);
     if (t->unknown_why == RG_WHY_LOSS || t->state == RG_PORT_FILTERED)
         ok &= put(o, "sibling_probes_lost", json_pack("{s:i,s:i}", "lost", (json_int_t)t->sibling_lost,
                                                        "sent", (json_int_t)t->sibling_sent));

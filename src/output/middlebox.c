@@ -1,5 +1,6 @@
 #include "middlebox.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "../model/middlebox.h"
@@ -39,13 +40,10 @@ static void put_hop(FILE *out, const rg_run *run, unsigned ttl, const rg_addr *a
     fputs(rg_addr_format(a, buf, sizeof buf), out);
 }
 
-static void put_change(FILE *out, const rg_run *run, const rg_trace *t,
-                       const rg_mbox_change *c)
+void rg_middlebox_words(FILE *out, const rg_mbox_change *c)
 {
     char a[64], b[64];
-    rg_text_label(out, t);
-    put_hop(out, run, c->ttl, &c->probe->from);
-    fprintf(out, ": %s", field_words(c->what));
+    fputs(field_words(c->what), out);
     if (c->what == RG_QC_SEQ)
         fprintf(out, " %s", rg_mbox_value(c, true, b, sizeof b));
     else if (c->what == RG_QC_OPTIONS)
@@ -53,6 +51,36 @@ static void put_change(FILE *out, const rg_run *run, const rg_trace *t,
     else
         fprintf(out, " %s -> %s", rg_mbox_value(c, false, a, sizeof a),
                 rg_mbox_value(c, true, b, sizeof b));
+}
+
+void rg_middlebox_evidence_words(FILE *out, const rg_trace *t, uint16_t what)
+{
+    char a[64], b[64];
+    if (what == RG_QC_SRC) {
+        if (t->nat_ttl)
+            fprintf(out, "source address %s -> %s", rg_addr_format(&t->src, a, sizeof a),
+                    rg_addr_format(&t->nat_source, b, sizeof b));
+        return;
+    }
+    const rg_rewrite_seen *e = rg_middlebox_evidence(t, what);
+    if (!e)
+        return;
+    if (what == RG_QC_DST) {
+        fprintf(out, "destination address %s -> %s", rg_addr_format(&t->dst, a, sizeof a),
+                rg_addr_format(&e->dst, b, sizeof b));
+        if (e->dport != t->dport)
+            fprintf(out, ", port %u -> %u", (unsigned)t->dport, (unsigned)e->dport);
+    } else
+        fprintf(out, "sequence number shifted by %+" PRId32, e->shift);
+}
+
+static void put_change(FILE *out, const rg_run *run, const rg_trace *t,
+                       const rg_mbox_change *c)
+{
+    rg_text_label(out, t);
+    put_hop(out, run, c->ttl, &c->probe->from);
+    fputs(": ", out);
+    rg_middlebox_words(out, c);
     if (c->prev_ttl == 0)
         fprintf(out, " (rewritten before TTL %u)\n", c->ttl);
     else
@@ -75,14 +103,29 @@ static void put_syn_seen(FILE *out, const rg_run *run, const rg_trace *t)
 /* The NAT seen through errors quoting our source rewritten. */
 static void put_nat(FILE *out, const rg_run *run, const rg_trace *t)
 {
-    char a[64], b[64];
     rg_text_label(out, t);
     put_hop(out, run, t->nat_ttl, &t->nat_by);
-    fprintf(out, ": source address %s -> %s (rewritten between TTL %u and %u; "
-            "%u error%s quoting it, not used as hop answers)\n",
-            rg_addr_format(&t->src, a, sizeof a), rg_addr_format(&t->nat_source, b, sizeof b),
-            rg_middlebox_nat_after(t), t->nat_ttl, (unsigned)t->nat_errors,
+    fputs(": ", out);
+    rg_middlebox_evidence_words(out, t, RG_QC_SRC);
+    fprintf(out, " (rewritten between TTL %u and %u; %u error%s quoting it, not used as hop "
+            "answers)\n", rg_middlebox_nat_after(t), t->nat_ttl, (unsigned)t->nat_errors,
             t->nat_errors == 1 ? "" : "s");
+}
+
+/* A rewrite seen only through errors that are not hop answers. */
+static void put_evidence(FILE *out, const rg_run *run, const rg_trace *t, uint16_t what)
+{
+    const rg_rewrite_seen *e = rg_middlebox_evidence(t, what);
+    if (!e)
+        return;
+    rg_text_label(out, t);
+    put_hop(out, run, e->ttl, &e->by);
+    fputs(": ", out);
+    rg_middlebox_evidence_words(out, t, what);
+    fprintf(out, " (%s between TTL %u and %u; %u error%s quoting it, not used as hop answers)\n",
+            what == RG_QC_DST ? "rewritten" : "shifted",
+            rg_middlebox_quoted_below(t, e->ttl), e->ttl, (unsigned)e->errors,
+            e->errors == 1 ? "" : "s");
 }
 
 static bool put_trace(FILE *out, const rg_run *run, const rg_trace *t, bool *header)
@@ -93,7 +136,8 @@ static bool put_trace(FILE *out, const rg_run *run, const rg_trace *t, bool *hea
         return false;
     size_t n = rg_middlebox_changes(t, ch, max);
     bool filtered = t->state == RG_PORT_FILTERED && rg_middlebox_syn_last_seen(t);
-    if ((n || filtered || t->nat_ttl) && !*header) {
+    bool evidence = rg_middlebox_evidence(t, RG_QC_DST) || rg_middlebox_evidence(t, RG_QC_SEQ);
+    if ((n || filtered || t->nat_ttl || evidence) && !*header) {
         fputs("\nWhat the path changed in the probes (from the routers' quotes):\n", out);
         *header = true;
     }
@@ -101,6 +145,8 @@ static bool put_trace(FILE *out, const rg_run *run, const rg_trace *t, bool *hea
         put_change(out, run, t, &ch[i]);
     if (t->nat_ttl)
         put_nat(out, run, t);
+    put_evidence(out, run, t, RG_QC_DST);
+    put_evidence(out, run, t, RG_QC_SEQ);
     if (filtered)
         put_syn_seen(out, run, t);
     free(ch);

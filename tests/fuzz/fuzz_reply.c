@@ -7,11 +7,15 @@
  * and the matcher's: a matched reply is of its trace's protocol.
  * An ICMP error's quote then goes through the middlebox comparison
  * (probe/quote.c) against a probe of the same family, as the engine does.
+ * A reply the matcher refuses goes to the rematcher (engine/rematch.c), as
+ * in the engine; what it attributes must be a sent probe of a TCP trace,
+ * named by the secret the rematcher says it checked.
  *
  *   tests/fuzz/run.sh reply      (or by hand:)
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
  *     tests/fuzz/fuzz_reply.c src/probe/reply.c src/probe/probe.c \
- *     src/engine/match.c src/model/result.c src/util/addr.c -o fuzz_reply
+ *     src/engine/match.c src/engine/rematch.c src/model/result.c src/util/addr.c \
+ *     -o fuzz_reply
  *   ./fuzz_reply -max_total_time=60 tests/fuzz/corpus/reply
  */
 #include <stdint.h>
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "engine/match.h"
+#include "engine/rematch.h"
 #include "model/result.h"
 #include "probe/probe.h"
 #include "probe/quote.h"
@@ -27,6 +32,7 @@
 #define NTRACES 6
 static rg_trace traces[NTRACES];
 static rg_match_table table;
+static rg_rematch rematch;
 
 /* Two traces whose signatures the seed corpus uses, so inputs can get past
  * the hash lookup into the identity checks. */
@@ -54,6 +60,29 @@ static void setup(void)
             rg_trace_set_sent(t, ttl, 2);
     }
     if (!rg_match_init(&table, traces, NTRACES))
+        abort();
+    rg_rematch_init(&rematch, traces, NTRACES);
+}
+
+/* What the rematcher promises of what it attributes. */
+static void check_rematch(const rg_reply *r)
+{
+    rg_rematch_result x;
+    if (!rg_rematch_find(&rematch, r, &x))
+        return;
+    if (x.trace >= NTRACES)
+        abort();
+    const rg_trace *t = &traces[x.trace];
+    unsigned ttl, attempt;
+    bool secret = rg_probe_identity(t->seq_base, r->seq, &ttl, &attempt) && ttl == x.ttl &&
+                  attempt == x.attempt;
+    if (t->method != RG_METHOD_TCP || x.attempt >= rg_trace_sent(t, x.ttl) ||
+        !rg_addr_equal(&r->probe_src, &t->src) ||
+        (x.kind == RG_REMATCH_PORTS && (!secret || !rg_addr_equal(&r->probe_dst, &t->dst) ||
+                                        (r->sport == t->sport && r->dport == t->dport))) ||
+        (x.kind == RG_REMATCH_DST && (!secret || rg_addr_equal(&r->probe_dst, &t->dst))) ||
+        (x.kind == RG_REMATCH_SEQ && (r->seq - (uint32_t)x.shift !=
+                                      rg_probe_seq(t->seq_base, x.ttl, x.attempt) || x.shift == 0)))
         abort();
 }
 
@@ -108,6 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!rg_addr_equal(&t->dst, &r.probe_dst) || m.attempt >= rg_trace_sent(t, m.ttl) ||
             r.probe_proto != rg_method_proto(t->method, t->dst.family))
             abort();
+        return 0;
     }
+    check_rematch(&r);
     return 0;
 }

@@ -913,6 +913,7 @@ import test_icmpext  # noqa: E402,F401
 # flight (forged or retransmitted packets) cannot reach the tests above.
 import test_hostile  # noqa: E402,F401
 import test_middlebox  # noqa: E402,F401
+import test_rewrite  # noqa: E402,F401
 # The internet's conditions rebuild the lab in other modes (and back): last.
 import test_internet  # noqa: E402,F401
 

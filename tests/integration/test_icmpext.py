@@ -250,3 +250,69 @@ def test_icmpext_render_keeps_extensions():
             text = f.read()
     check_json(again)
     check_table(text, again)
+
+
+def unreach_expected(family):
+    """The refusing router's extensions as routegraph's JSON writes them."""
+    u = PATH["unreachable"]
+    ext = json.loads(json.dumps(u["extensions"]))
+    for i in ext.get("interfaces", []):
+        if i.get("address") == "ROUTER":
+            i["address"] = router(family, u["ttl"])
+    return ext
+
+
+def check_unreachable(doc):
+    """Hops 1 .. depth - 1 as on the path; at the depth the router's
+    destination unreachable with its extensions, exactly, ending the trace."""
+    u = PATH["unreachable"]
+    assert sorted(t["address"] for t in doc["traces"]) == sorted(u["targets"].values())
+    for t in doc["traces"]:
+        fam = t["family"]
+        for ttl in range(1, DEPTH):
+            replies = hop_replies(t, ttl)
+            assert replies and all(r.get("extensions") == expected(fam, ttl) for r in replies), \
+                (fam, ttl, replies)
+        at = hop_replies(t, u["ttl"])
+        icmp = u["icmp"][str(fam)]
+        assert at, t["hops"]
+        for rep in at:
+            assert (rep["kind"], rep["from"], rep["icmp_type"], rep["icmp_code"]) == \
+                ("unreachable", router(fam, u["ttl"]), icmp["type"], icmp["code"]), rep
+            assert rep.get("extensions") == unreach_expected(fam), (fam, rep)
+        assert not t["reached"] and t["state"] == "unreachable", t
+        assert (t["unreachable"]["from"], t["unreachable"]["icmp_code"]) == \
+            (router(fam, u["ttl"]), icmp["code"]), t["unreachable"]
+
+
+@test
+def test_icmpext_forged_unreachable_round_trips():
+    """rg-lab-forge -x refuses the 'unreachable' targets at the depth with
+    a destination unreachable carrying extensions (RFC 4884 for both error
+    types): into the JSON exactly, the graph's node escaped, and the same
+    after routegraph render."""
+    targets = list(PATH["unreachable"]["targets"].values())
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)  # routegraph may run as the sudo user
+        prefix = os.path.join(d, "run")
+        with extension_path() as path:
+            r = rg("-q", "-n", "--asn-source", "none", "-p", "80", "-o", prefix,
+                   "--format", "json,dot", *targets)
+        assert r.rc == 0 and r.err == "", r
+        assert path.counts.get("ext-unreach", 0) > 0, path.counts
+        with open(prefix + ".json") as f:
+            saved = f.read()
+        with open(prefix + ".dot") as f:
+            dot = f.read()
+        again = os.path.join(d, "again")
+        wrap = sys.modules["__main__"].WRAP
+        r = run([*wrap, binary(), "render", prefix + ".json", "-q", "-o", again,
+                 "--format", "json"], timeout=600 if wrap else 60)
+        assert r.rc == 0 and r.err == "", r
+        with open(again + ".json") as f:
+            rendered = json.load(f)
+    check_unreachable(json.loads(saved))
+    check_unreachable(rendered)
+    for fam in (4, 6):
+        want = f'"{router(fam, DEPTH)}\\nMPLS 4242\\nin fw-in<0>\\n'
+        assert want in dot, (want, dot)

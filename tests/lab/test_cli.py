@@ -47,14 +47,19 @@ class CommandLine(unittest.TestCase):
                      ["impair", "synack-once", "r1", "198.19.0.9"],
                      ["impair", "remove", "ratelimit", "r4"], ["impair", "clear"],
                      ["impair", "status"], ["generate", "--check"], ["switch", "hsw"],
-                     ["switch", "hsw", "r6"]):
+                     ["switch", "hsw", "r6"], ["impair", "portmap", "mb1", "198.18.15.5"],
+                     ["impair", "sportmap", "r2", "198.18.15.6", "2001:db8:1d0::6"],
+                     ["impair", "seqshift", "mb1", "198.18.15.7"],
+                     ["impair", "dnat", "mb1", "198.18.15.8", "198.18.15.9"],
+                     ["impair", "remove", "seqshift", "mb1"]):
             self.assertEqual(parse(*argv).cmd, argv[0], argv)
 
     def test_bad_command_lines_are_refused_with_one_line(self):
         for argv in (["up", "--delays", "maybe"], ["up", "--icmp-limits", "some"],
                      ["dns", "pause"], ["impair", "synack-once", "r1"],
                      ["impair", "remove", "delay", "L1"], ["frobnicate"], [],
-                     ["switch"], ["switch", "hsw", "r6", "r5"]):
+                     ["switch"], ["switch", "hsw", "r6", "r5"], ["impair", "portmap", "mb1"],
+                     ["impair", "dnat", "mb1", "198.18.15.8"]):
             code, err = refused(*argv)
             self.assertEqual(code, 2, argv)
             self.assertIn("error:", err, argv)
@@ -102,6 +107,28 @@ class ImpairRules(unittest.TestCase):
         self.assertNotIn("numgen", r)
         r = impair._loss_ruleset("t", 30, "prerouting", "x", impair.Targets([]), "c")
         self.assertIn("numgen random mod 100 < 30 counter", r)
+
+
+    def test_rewrites_change_the_way_out_and_undo_it_on_the_way_back(self):
+        both = impair.Targets(["198.18.15.5", "2001:db8:1d0::5"])
+        out, back = impair._rewrite_rules("portmap", both, None)
+        self.assertIn('ip daddr @t4 tcp dport 8080 counter name "rewritten" tcp dport set 80', out)
+        self.assertIn('ip6 saddr @t6 tcp sport 80 counter name "rewritten" tcp sport set 8080',
+                      back)
+        out, back = impair._rewrite_rules("seqshift", both, None)
+        self.assertIn("tcp sequence set tcp sequence ^ 0x80000000", out)
+        self.assertIn("tcp ackseq set tcp ackseq ^ 0x80000000", back)
+        out, back = impair._rewrite_rules("sportmap", both, None)
+        self.assertIn("tcp sport set tcp sport ^ 0x4000", out)
+        self.assertIn("tcp dport set tcp dport ^ 0x4000", back)
+        out, back = impair._rewrite_rules("dnat", impair.Targets(["198.18.15.8"]), "198.18.15.9")
+        self.assertEqual(out.split(), 'ip daddr 198.18.15.8 meta l4proto tcp counter name '
+                         '"rewritten" ip daddr set 198.18.15.9'.split())
+        self.assertEqual(back.split(), 'ip saddr 198.18.15.9 meta l4proto tcp counter name '
+                         '"rewritten" ip saddr set 198.18.15.8'.split())
+        # ICMP errors are never touched: the quotes stay rewritten.
+        for kind in ("portmap", "sportmap", "seqshift"):
+            self.assertNotIn("icmp", "".join(impair._rewrite_rules(kind, both, None)))
 
 
 class PlainRules(unittest.TestCase):

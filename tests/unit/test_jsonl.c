@@ -268,6 +268,45 @@ static void test_unfinished_run_says_incomplete(void **state)
     rg_run_free(&run);
 }
 
+/* A line longer than the writer's buffer (a 200-hop trace, every hop with
+ * four answers: tens of KB) is written whole, on one line, and parses. */
+static void test_long_line_written_whole(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    rg_config cfg = {.gap = 5, .nports = 1, .ports = {80}};
+    rg_run run;
+    memset(&run, 0, sizeof run);
+    rg_addr a;
+    assert_true(rg_addr_parse("198.51.100.9", &a));
+    rg_trace *t = realloc(NULL, sizeof *t);
+    assert_non_null(t);
+    run.traces = t;
+    run.ntraces = 1;
+    assert_true(rg_trace_init(t, "198.51.100.9", &a, 80, 1, 200, 4));
+    for (unsigned ttl = 1; ttl <= 200; ttl++)
+        for (int k = 0; k < 4; k++)
+            answer(sent(t, ttl), "192.0.2.77", RG_REPLY_TIME_EXCEEDED);
+    rg_trace_conclude(t);
+    rg_jsonl w = {.cfg = &cfg};
+    w.out = open_memstream(&text, &len);
+    assert_non_null(w.out);
+    rg_jsonl_trace_done(&w, &run, 0);
+    assert_int_equal(fclose(w.out), 0);
+    assert_int_equal(w.written, 1);
+    assert_true(len > 16384);
+    assert_int_equal(text[len - 1], '\n');
+    assert_null(memchr(text, '\n', len - 1)); /* one line */
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    assert_non_null(o);
+    assert_int_equal(json_array_size(json_object_get(o, "hops")), 200);
+    json_decref(o);
+    free(text);
+    rg_run_free(&run);
+}
+
 static void test_unwritable_prefix_is_one_error(void **state)
 {
     (void)state;
@@ -310,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_annotated_line),
         cmocka_unit_test(test_abort_leaves_nothing),
         cmocka_unit_test(test_unfinished_run_says_incomplete),
+        cmocka_unit_test(test_long_line_written_whole),
         cmocka_unit_test(test_unwritable_prefix_is_one_error),
         cmocka_unit_test(test_trace_line_keeps_extensions),
     };

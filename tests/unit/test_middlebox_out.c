@@ -19,6 +19,7 @@
 #include "model/middlebox.h"
 #include "model/result.h"
 #include "output/dot.h"
+#include "output/html.h"
 #include "output/json.h"
 #include "output/middlebox.h"
 #include "probe/probe.h"
@@ -104,6 +105,24 @@ static char *dot_of(const rg_run *run)
     assert_non_null(f);
     assert_true(rg_dot_write(f, g));
     fclose(f);
+    rg_graph_free(g);
+    return buf;
+}
+
+/* The HTML report (no SVG) as a string. */
+static char *html_of(const rg_run *run)
+{
+    rg_graph *g = rg_graph_build(run);
+    json_t *doc = rg_json_build(run, NULL);
+    assert_non_null(g);
+    assert_non_null(doc);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_true(rg_html_write(f, run, g, NULL, 0, doc));
+    fclose(f);
+    json_decref(doc);
     rg_graph_free(g);
     return buf;
 }
@@ -225,6 +244,13 @@ static void nat_in_every_output(void **state)
     run.traces[0].state = RG_PORT_OPEN;
     nat_evidence(&run);
     assert_null(rg_trace_answer(&run.traces[0], 5)); /* not an answer */
+    /* The graph marks the hop after which it happened (hop 5 has no node). */
+    char *dot = dot_of(&run);
+    char line[512];
+    assert_non_null(strstr(node_line(dot, "198.18.9.4", line, sizeof line),
+                           "\\nrewritten after it: src\", color=\"#ff7f0e\""));
+    assert_null(strstr(dot, "\"198.18.9.5\""));
+    free(dot);
     char *text = text_of(&run);
     assert_string_equal(text,
         "\nWhat the path changed in the probes (from the routers' quotes):\n"
@@ -370,6 +396,163 @@ static void short_quotes_say_options_not_quoted(void **state)
     rg_run_free(&run);
 }
 
+static void set_dport(uint8_t *q) { rg_put_be16(q + 22, 8080); }
+static void set_sport_dport(uint8_t *q) { rg_put_be16(q + 20, 40000 ^ 0x4000); set_dport(q); }
+
+/* Ports rewritten on the way leave the hop's own answers (engine/rematch.h
+ * attributes them): one line per change, at the hop it first shows. */
+static void ports_rewritten_in_the_text(void **state)
+{
+    (void)state;
+    void (*const edits[4])(uint8_t *) = {NULL, set_dport, set_sport_dport, set_sport_dport};
+    rg_run run;
+    build_run(&run, 80, edits);
+    run.traces[0].state = RG_PORT_OPEN;
+    char *text = text_of(&run);
+    assert_string_equal(text,
+        "\nWhat the path changed in the probes (from the routers' quotes):\n"
+        "198.19.0.5:80 hop 2 198.18.9.2: destination port 80 -> 8080 (rewritten between TTL 1 and 2)\n"
+        "198.19.0.5:80 hop 3 198.18.9.3: source port 40000 -> 56384 (rewritten between TTL 2 and 3)\n");
+    free(text);
+    char *dot = dot_of(&run);
+    char buf[512];
+    assert_non_null(strstr(node_line(dot, "198.18.9.2", buf, sizeof buf), "\\nrewritten: dport\""));
+    assert_non_null(strstr(node_line(dot, "198.18.9.3", buf, sizeof buf), "\\nrewritten: sport\""));
+    free(dot);
+    /* The report's hop rows say it on the row of the hop that showed it. */
+    char *html = html_of(&run);
+    assert_non_null(strstr(html, "<br/><span class=\"rewrite\">rewritten before this hop: "
+                                 "destination port 80 -&gt; 8080</span></td>"));
+    assert_non_null(strstr(html, "<br/><span class=\"rewrite\">rewritten before this hop: "
+                                 "source port 40000 -&gt; 56384</span></td>"));
+    assert_null(strstr(html, "->"));
+    free(html);
+    rg_run_free(&run);
+}
+
+/* Errors from hops 6 and 5 quoting our destination rewritten and the
+ * sequence number shifted, as the engine notes them (rematch.h). */
+static void rewrite_evidence(rg_run *run, int32_t second_shift)
+{
+    rg_trace *t = &run->traces[0];
+    for (unsigned ttl = 6; ttl >= 5; ttl--) {
+        rg_reply r = {.kind = RG_REPLY_TIME_EXCEEDED, .from = addr("198.18.9.0"),
+                      .probe_dst = addr("198.18.14.2"), .dport = t->dport};
+        r.from.bytes[3] = (uint8_t)ttl;
+        assert_true(rg_middlebox_note_evidence(t, RG_QC_DST, ttl, &r, 0));
+        assert_true(rg_middlebox_note_evidence(t, RG_QC_SEQ, ttl, &r,
+                                               ttl == 6 ? INT32_MIN : second_shift));
+    }
+}
+
+static void evidence_in_every_output(void **state)
+{
+    (void)state;
+    void (*const edits[4])(uint8_t *) = {NULL, NULL, NULL, NULL};
+    rg_run run, back = {0};
+    build_run(&run, 80, edits);
+    rewrite_evidence(&run, INT32_MIN);
+    assert_null(rg_trace_answer(&run.traces[0], 5)); /* not answers */
+    const char *want =
+        "\nWhat the path changed in the probes (from the routers' quotes):\n"
+        "198.19.0.5:80 hop 5 198.18.9.5: destination address 198.19.0.5 -> 198.18.14.2 "
+        "(rewritten between TTL 4 and 5; 2 errors quoting it, not used as hop answers)\n"
+        "198.19.0.5:80 hop 5 198.18.9.5: sequence number shifted by -2147483648 "
+        "(shifted between TTL 4 and 5; 2 errors quoting it, not used as hop answers)\n";
+    char *dot = dot_of(&run);
+    char line[512];
+    assert_non_null(strstr(node_line(dot, "198.18.9.4", line, sizeof line),
+                           "\\nrewritten after it: dst, seq\""));
+    assert_non_null(strstr(dot, "<b>rewritten after it</b>"));
+    free(dot);
+    char *html = html_of(&run);
+    assert_non_null(strstr(html, "no reply: silent<br/><span class=\"rewrite\">destination "
+                                 "address 198.19.0.5 -&gt; 198.18.14.2 before this hop: 2 errors "
+                                 "from 198.18.9.5 quoting it, not used as answers</span>"));
+    assert_non_null(strstr(html, "<br/><span class=\"rewrite\">sequence number shifted by "
+                                 "-2147483648 before this hop: 2 errors from "));
+    free(html);
+    char *text = text_of(&run);
+    assert_non_null(strstr(text, want + 1 + strlen("What the path changed in the probes "
+                                                   "(from the routers' quotes):\n")));
+    json_t *doc = rg_json_build(&run, NULL);
+    json_t *t0 = json_array_get(json_object_get(doc, "traces"), 0);
+    json_t *d = json_object_get(t0, "destination_rewritten");
+    json_t *q = json_object_get(t0, "sequence_shifted");
+    assert_int_equal(json_integer_value(json_object_get(d, "ttl")), 5);
+    assert_int_equal(json_integer_value(json_object_get(d, "after_ttl")), 4);
+    assert_string_equal(json_string_value(json_object_get(d, "by")), "198.18.9.5");
+    assert_string_equal(json_string_value(json_object_get(d, "quoted_destination")), "198.18.14.2");
+    assert_int_equal(json_integer_value(json_object_get(d, "errors")), 2);
+    assert_int_equal(json_integer_value(json_object_get(q, "shift")), INT32_MIN);
+    assert_int_equal(json_integer_value(json_object_get(q, "errors")), 2);
+    char *saved = json_dumps(doc, 0);
+    char err[256];
+    assert_true(rg_json_read_buffer(saved, strlen(saved), &back, err, sizeof err));
+    char *again = text_of(&back);
+    assert_string_equal(text, again);
+    free(again);
+    free(saved);
+    free(text);
+    json_decref(doc);
+    rg_run_free(&back);
+    rg_run_free(&run);
+}
+
+/* What a forger that saw the probe can send is set aside: a shift that
+ * differs between errors, or any evidence below a hop that answered with
+ * the probe quoted as sent. */
+static void evidence_set_aside(void **state)
+{
+    (void)state;
+    void (*const edits[4])(uint8_t *) = {NULL, NULL, NULL, NULL};
+    rg_run run;
+    build_run(&run, 80, edits);
+    rewrite_evidence(&run, 512);
+    rg_trace *t = &run.traces[0];
+    assert_null(rg_middlebox_evidence(t, RG_QC_SEQ));
+    assert_non_null(rg_middlebox_evidence(t, RG_QC_DST));
+    rg_probe *p = rg_trace_probe(t, 6, 1);
+    p->kind = RG_REPLY_SYNACK;
+    p->from = t->dst;
+    assert_non_null(rg_middlebox_evidence(t, RG_QC_DST)); /* a NAT restores answers */
+    rg_run_free(&run);
+    build_run(&run, 80, edits);
+    rewrite_evidence(&run, INT32_MIN);
+    t = &run.traces[0];
+    answer(t, 6, NULL); /* hop 6 quoted the probe as sent */
+    assert_null(rg_middlebox_evidence(t, RG_QC_SEQ));
+    assert_null(rg_middlebox_evidence(t, RG_QC_DST));
+    char *text = text_of(&run);
+    assert_null(strstr(text, "not used as hop answers"));
+    free(text);
+    rg_run_free(&run);
+}
+
+/* Port forwarding: the destination and its port rewritten together. */
+static void evidence_of_port_forwarding(void **state)
+{
+    (void)state;
+    void (*const edits[4])(uint8_t *) = {NULL, NULL, NULL, NULL};
+    rg_run run;
+    build_run(&run, 8080, edits);
+    rg_trace *t = &run.traces[0];
+    rg_reply r = {.kind = RG_REPLY_TIME_EXCEEDED, .from = addr("198.18.9.5"),
+                  .probe_dst = addr("198.18.14.2"), .dport = 80};
+    assert_true(rg_middlebox_note_evidence(t, RG_QC_DST, 5, &r, 0));
+    char *text = text_of(&run);
+    assert_non_null(strstr(text, "198.19.0.5:8080 hop 5 198.18.9.5: destination address "
+                                 "198.19.0.5 -> 198.18.14.2, port 8080 -> 80 (rewritten between "
+                                 "TTL 4 and 5; 1 error quoting it, not used as hop answers)\n"));
+    free(text);
+    json_t *doc = rg_json_build(&run, NULL);
+    json_t *d = json_object_get(json_array_get(json_object_get(doc, "traces"), 0),
+                                "destination_rewritten");
+    assert_int_equal(json_integer_value(json_object_get(d, "quoted_port")), 80);
+    json_decref(doc);
+    rg_run_free(&run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +562,10 @@ int main(void)
         cmocka_unit_test(nat_in_every_output),
         cmocka_unit_test(short_quotes_say_options_not_quoted),
         cmocka_unit_test(saved_run_bad_lists),
+        cmocka_unit_test(ports_rewritten_in_the_text),
+        cmocka_unit_test(evidence_in_every_output),
+        cmocka_unit_test(evidence_set_aside),
+        cmocka_unit_test(evidence_of_port_forwarding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,6 +163,47 @@ static void test_against_a_linux_limiter(void **state)
     rg_pace_free(&p);
 }
 
+/* The table grows with the keys seen, not with what init allowed: pacers
+ * never move (pointers and ids stay good across growth), every key finds its
+ * own pacer again, and past the bound new keys go unpaced (NULL). */
+static void test_table_grows_and_keeps_its_pacers(void **state)
+{
+    (void)state;
+    rg_pace p;
+    assert_true(rg_pace_init(&p, 1500));
+    assert_int_equal(p.mask + 1, 64); /* starts small whatever the bound */
+    enum { N = 3500 };
+    rg_pacer *seen[N];
+    rg_addr dst = router("198.18.0.1");
+    size_t got = 0;
+    for (unsigned i = 0; i < N; i++) {
+        rg_addr k = rg_pace_position_key(1 + i % 30, &dst);
+        k.bytes[5] = (uint8_t)(i / 30); /* another /24 every 30 TTLs */
+        k.bytes[6] = (uint8_t)(i / (30 * 256));
+        seen[i] = rg_pace_get(&p, &k, 0);
+        if (!seen[i])
+            break;
+        seen[i]->sent = i;
+        got++;
+    }
+    /* Bound: an index of 4096 (the power of two >= 2 x 1500) three
+     * quarters full. */
+    assert_int_equal(got, 3072);
+    assert_int_equal(p.mask + 1, 4096);
+    for (unsigned i = 0; i < got; i++) {
+        rg_addr k = rg_pace_position_key(1 + i % 30, &dst);
+        k.bytes[5] = (uint8_t)(i / 30);
+        k.bytes[6] = (uint8_t)(i / (30 * 256));
+        assert_ptr_equal(rg_pace_get(&p, &k, 0), seen[i]);
+        assert_int_equal(seen[i]->sent, i);
+        assert_ptr_equal(rg_pace_by_id(&p, rg_pace_id(&p, seen[i])), seen[i]);
+    }
+    assert_int_equal(rg_pace_id(&p, NULL), 0);
+    assert_null(rg_pace_by_id(&p, 0));
+    assert_null(rg_pace_by_id(&p, (uint32_t)got + 1));
+    rg_pace_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_answers_speed_up_losses_slow_down),
         cmocka_unit_test(test_silent_router_is_not_throttled),
         cmocka_unit_test(test_against_a_linux_limiter),
+        cmocka_unit_test(test_table_grows_and_keeps_its_pacers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
