@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Multipath discovery against scamper's tracelb in the lab (lab/lab up
-first, inside the lab lock): the same targets, the same confidence, TCP
-source-port flows for both. Per tool and target: the branches found per TTL
+first, inside the lab lock): the same targets, the same confidence, the
+same flow field for both (--methods: tcp = TCP source port, scamper's
+tcp-sport, over IPv6 its udp-sport; udp = UDP source port, udp-sport;
+icmp = the echo identifier/checksum, icmp-echo). Per tool and target: the
+branches found per TTL
 against lab/topology.json's ground truth (found, missing, invented), the
 probes the tool says it sent, and the packets the prober's nft counter saw
 leave (lab/lab counters: probes_out, which also counts the kernel's RSTs
@@ -60,10 +63,11 @@ def keep(name, text):
             f.write(text)
 
 
-def run_routegraph(binary, addr, conf):
+def run_routegraph(binary, addr, conf, method):
+    port = ["-p", "80"] if method == "tcp" else ["-p", "33434"] if method == "udp" else []
     out = sh(["ip", "netns", "exec", PROBER_NS, binary, "-n", "-q", "--format", "json",
-              "-p", "80", f"--multipath={conf}", addr])
-    keep(f"routegraph-{addr}-{conf}.json", out)
+              "-P", method, *port, f"--multipath={conf}", addr])
+    keep(f"routegraph-{method}-{addr}-{conf}.json", out)
     doc = json.loads(out)
     mp = doc["traces"][0]["multipath"]
     found = {h["ttl"]: {norm(b["address"]) for b in h["branches"] if b["address"]}
@@ -88,8 +92,9 @@ def hops_of(doc, out):
 
 def run_scamper(addr, conf, method):
     # -W 15: scamper's shortest wait between probes (150 ms); -w 1: a second per reply
+    dport = "-d 80 " if method == "tcp-sport" else "-d 33434 " if method == "udp-sport" else ""
     out = sh(["ip", "netns", "exec", PROBER_NS, "scamper", "-O", "json", "-p", "1000", "-c",
-              f"tracelb -P {method} -d 80 -c {conf} -W 15 -w 1", "-i", addr])
+              f"tracelb -P {method} {dport}-c {conf} -W 15 -w 1", "-i", addr])
     keep(f"scamper-{method}-{addr}-{conf}.json", out)
     found, probec = {}, None
     for line in out.splitlines():
@@ -112,38 +117,67 @@ def main():
     ap.add_argument("--nets", default="h1,hmp")
     ap.add_argument("--confidence", default="95,99")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--methods", default="tcp", help="tcp,udp,icmp")
+    ap.add_argument("--first-host", type=int, default=200,
+                    help="the first address number used in each target network")
     ap.add_argument("--save", help="keep each tool's raw output in this directory")
     a = ap.parse_args()
     global SAVE
     SAVE = a.save
-    rows = []
-    for net in a.nets.split(","):
-        for fam in (4, 6):
-            want = truth(net, fam)
-            nbranch = sum(len(s) for s in want.values())
-            for conf in a.confidence.split(","):
-                for rep in range(a.repeat):
-                    # a fresh address per run: no state shared between runs
-                    pfx = ipaddress.ip_network(NETS[net][f"v{fam}_prefix"])
-                    addr = str(pfx[200 + rep * 2 + (conf == "99")])
-                    # scamper 20211212 sends no tcp-sport probe over IPv6 (probec 0):
-                    # there its udp-sport, which varies the same field
-                    method = "tcp-sport" if fam == 4 else "udp-sport"
-                    for tool in ("routegraph", f"scamper {method}"):
-                        before = probes_out()
-                        if tool == "routegraph":
-                            found, said = run_routegraph(a.routegraph, addr, conf)
-                        else:
-                            found, said = run_scamper(addr, conf, method)
-                        lab = probes_out() - before
-                        ok, miss, extra = score(found, want, norm(addr))
-                        rows.append((net, fam, conf, rep + 1, tool, f"{ok}/{nbranch}", miss, extra,
-                                     said, lab))
+    rows, pairs = [], {}
+    nconf = len(a.confidence.split(","))
+    for meth in a.methods.split(","):
+        for net in a.nets.split(","):
+            for fam in (4, 6):
+                want = truth(net, fam)
+                nbranch = sum(len(s) for s in want.values())
+                for ci, conf in enumerate(a.confidence.split(",")):
+                    for rep in range(a.repeat):
+                        # a fresh address per run: no state shared between runs
+                        pfx = ipaddress.ip_network(NETS[net][f"v{fam}_prefix"])
+                        addr = str(pfx[a.first_host + rep * nconf + ci])
+                        # scamper 20211212 sends no tcp-sport probe over IPv6 (probec 0):
+                        # there its udp-sport, which varies the same field
+                        method = {"tcp": "tcp-sport" if fam == 4 else "udp-sport",
+                                  "udp": "udp-sport", "icmp": "icmp-echo"}[meth]
+                        counts = []
+                        for tool in (f"routegraph -P {meth}", f"scamper {method}"):
+                            before = probes_out()
+                            if tool.startswith("routegraph"):
+                                found, said = run_routegraph(a.routegraph, addr, conf, meth)
+                            else:
+                                found, said = run_scamper(addr, conf, method)
+                            lab = probes_out() - before
+                            ok, miss, extra = score(found, want, norm(addr))
+                            rows.append((net, fam, conf, rep + 1, tool, f"{ok}/{nbranch}", miss,
+                                         extra, said, lab))
+                            counts.append((said, miss == 0))
+                        pairs.setdefault((meth, net, fam, conf), []).append(counts)
     print("| target | family | confidence | run | tool | branches found | missing | invented "
           "| probes (tool's count) | packets out (lab counter) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print("| " + " | ".join(str(x) for x in r) + " |")
+    print()
+    summary(pairs)
+
+
+def summary(pairs):
+    """Per case: both tools' counts, and in how many runs routegraph sent no
+    more than scamper, among the runs where scamper found every branch (a
+    run that missed one stopped early: it compares nothing)."""
+    print("| method | target | family | confidence | runs | routegraph probes (mean, max) "
+          "| scamper probes (mean, min) | runs with routegraph <= scamper (scamper complete) "
+          "| runs with a branch missing (routegraph, scamper) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (meth, net, fam, conf), runs in pairs.items():
+        rg = [r[0][0] for r in runs]
+        sc = [r[1][0] or 0 for r in runs]
+        full = [(r[0][0], r[1][0] or 0) for r in runs if r[1][1]]
+        le = sum(1 for a, b in full if a <= b)
+        print(f"| {meth} | {net} | {fam} | {conf} | {len(runs)} | {sum(rg) / len(rg):.1f}, "
+              f"{max(rg)} | {sum(sc) / len(sc):.1f}, {min(sc)} | {le}/{len(full)} "
+              f"| {sum(1 for r in runs if not r[0][1])}, {sum(1 for r in runs if not r[1][1])} |")
 
 
 if __name__ == "__main__":

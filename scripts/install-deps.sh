@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(
   gcc clang libclang-rt-14-dev meson ninja-build pkg-config libxml2-dev
-  libjansson-dev libcap-dev libcmocka-dev
+  libjansson-dev libcap-dev libcmocka-dev libmnl-dev
   libgraphviz-dev libc-ares-dev libmaxminddb-dev libsqlite3-dev libmicrohttpd-dev
   prometheus
   iproute2 nftables util-linux python3 man-db valgrind libcap2-bin

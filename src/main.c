@@ -239,11 +239,6 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
         status = EXIT_USAGE;
         goto out;
     }
-    if (cfg->multipath && cfg->method != RG_METHOD_TCP) {
-        say("--multipath: only with -P tcp for now (its flows vary the TCP source port)");
-        status = EXIT_USAGE;
-        goto out;
-    }
     if (cfg->multipath && (watching || (cfg->formats & RG_FMT_JSONL))) {
         say("--multipath: not with watch or --format jsonl (its branches come after every trace)");
         status = EXIT_USAGE;
@@ -299,7 +294,7 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
                              err, sizeof err);
     if (ran && cfg->multipath && !run.interrupted) {
         rg_mp_opts mo = {.confidence = cfg->multipath, .rate = cfg->rate,
-                         .timeout = cfg->timeout};
+                         .timeout = cfg->timeout, .route_paths = rg_route_paths};
         ran = rg_multipath_run(&run, socks, &mo, rg_stop_flag(), err, sizeof err);
     }
     rg_sockets_close(socks);

@@ -11,6 +11,7 @@
 #include "../probe/reply.h"
 #include "mda_rule.h"
 #include "pace.h"
+#include "route.h"
 
 #define NS 1000000000ull
 #define MS 1000000ull
@@ -23,11 +24,13 @@
 #define MP_WAIT_FACTOR 8u
 #define MP_MAX_VERTICES 64u    /* branches looked after per TTL */
 #define RX_BUF 4096
+#define MP_IDENTS 65534u       /* UDP/ICMP identities: 1..65534 (never 0 or 0xffff) */
 
 /* resp[] values besides an index into addrs */
 enum { R_UNPROBED = -1, R_FLIGHT = -2, R_LOST = -3 };
 #define R_SILENT 0 /* addrs[0]: the silent next hop (no answer on any flow) */
 #define V_START (-10) /* the prober: every flow passes it */
+enum { P_NONE = -1, P_MANY = -4 }; /* pred_of[] besides a branch */
 
 enum { P_FLIGHT = 1, P_ANSWERED, P_LOST };
 
@@ -40,8 +43,16 @@ typedef struct mp_group {
     uint8_t *tries;     /* the same shape: probes sent */
     rg_addr addrs[MP_MAX_ADDRS];
     size_t naddrs;
-    int16_t dst_idx;    /* index of the destination in addrs; -1 until seen */
+    bool final[MP_MAX_ADDRS]; /* addrs[i] answered as the destination does */
     bool limited, done;
+    bool first_single;  /* the routing table gives the first TTL one next hop */
+    /* MDA-Lite at the TTL being explored (infer_preds): the one branch
+     * before each next hop seen, from flows probed at both TTLs; P_NONE
+     * or P_MANY otherwise. meshed: some next hop has two. */
+    int16_t pred_of[MP_MAX_ADDRS];
+    unsigned pred_ttl;
+    bool meshed;
+    bool routed;        /* the TTL being explored was settled by the routing table */
     rg_addr scope;      /* the destination's /24 or /48 */
     size_t leader;      /* the first group of that scope (maybe this one) */
 } mp_group;
@@ -93,11 +104,31 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
-/* The one place a flow is varied: its TCP source port. Flow 0 is the
- * trace's own port, so the ordinary run's answers are flow 0's. */
-static uint16_t mp_flow_sport(const rg_trace *t, unsigned flow)
+/* The one place a flow is varied: the trace's flow id (the source port for
+ * TCP and UDP, the echo identifier, and with it the checksum, for ICMP)
+ * plus the flow's number. Flow 0 is the trace's own, so the ordinary run's
+ * answers are flow 0's. */
+static uint16_t mp_flow_id(const rg_trace *t, unsigned flow)
 {
-    return (uint16_t)(t->sport + flow);
+    uint32_t v = (uint32_t)t->sport + flow;
+    /* past 65535, on from 1024: never port 0, and no flow of this trace
+     * there (its flows start above 64511) */
+    return (uint16_t)(v > 0xffffu ? v - 0x10000u + 1024u : v);
+}
+
+uint16_t rg_mp_ident(uint32_t idx)
+{
+    return (uint16_t)(1u + idx % MP_IDENTS);
+}
+
+rg_probe_spec rg_mp_probe_spec(const rg_trace *t, unsigned flow, unsigned ttl,
+                               uint32_t seq_base, uint32_t idx)
+{
+    return (rg_probe_spec){.src = t->src, .dst = t->dst, .method = t->method,
+                           .flow = mp_flow_id(t, flow), .dport = t->dport,
+                           .ttl = (uint8_t)ttl, .seq = seq_base + idx,
+                           .ident = rg_mp_ident(idx), .ip_id = (uint16_t)idx,
+                           .flow_label = t->flow_label};
 }
 
 static int16_t *resp_at(mp_group *g, size_t flow, unsigned ttl)
@@ -119,9 +150,14 @@ static int16_t intern(mp_group *g, const rg_addr *a)
     if (g->naddrs == MP_MAX_ADDRS)
         return -1;
     g->addrs[g->naddrs] = *a;
-    if (rg_addr_equal(a, &g->t->dst))
-        g->dst_idx = (int16_t)g->naddrs;
     return (int16_t)g->naddrs++;
+}
+
+/* Whether branch v is the destination (it answered as a destination does:
+ * rg_mp_obs_final); nothing lies behind it. */
+static bool is_final(const mp_group *g, int16_t v)
+{
+    return v > 0 && (size_t)v < g->naddrs && g->final[v];
 }
 
 static bool add_flow(mp_group *g)
@@ -151,8 +187,11 @@ static bool add_flow(mp_group *g)
 static bool record_obs(mp_group *g, size_t flow, unsigned ttl, const rg_addr *from,
                        uint8_t kind)
 {
-    rg_mp_obs ob = {.from = *from, .flow = mp_flow_sport(g->t, (unsigned)flow),
+    rg_mp_obs ob = {.from = *from, .flow = mp_flow_id(g->t, (unsigned)flow),
                     .ttl = (uint8_t)ttl, .kind = kind};
+    int16_t i = *resp_at(g, flow, ttl);
+    if (i > 0 && rg_mp_obs_final(g->out, &ob))
+        g->final[i] = true;
     return rg_mpath_add(g->out, &ob);
 }
 
@@ -193,13 +232,15 @@ static bool group_init(mp_group *g, rg_mpath *out, const rg_trace *t)
     g->ttl = g->min_ttl;
     g->nttl = g->end_ttl - g->min_ttl + 1;
     g->naddrs = 1; /* addrs[0]: R_SILENT */
-    g->dst_idx = -1;
     out->first_ttl = g->min_ttl;
     return seed_from_trace(g);
 }
 
 /* The branch flow took at ttl - 1: V_START at the first TTL, the single
- * branch when there is one, else what it answered (negative: unknown). */
+ * branch when there is one, else what it answered; for a flow sent
+ * straight to the TTL being explored, the one branch its next hop was seen
+ * behind while no next hop has two (MDA-Lite; infer_preds). Negative:
+ * unknown. */
 static int16_t via_of(mp_group *g, size_t flow, unsigned ttl, const int16_t *vs, size_t nv)
 {
     if (ttl == g->min_ttl)
@@ -207,7 +248,54 @@ static int16_t via_of(mp_group *g, size_t flow, unsigned ttl, const int16_t *vs,
     int16_t r = *resp_at(g, flow, ttl - 1);
     if (r >= 0)
         return r;
-    return nv == 1 ? vs[0] : R_UNPROBED;
+    if (nv == 1)
+        return vs[0];
+    int16_t w = *resp_at(g, flow, ttl);
+    if (r == R_UNPROBED && ttl == g->pred_ttl && !g->meshed && w > 0 && g->pred_of[w] > 0)
+        return g->pred_of[w];
+    return R_UNPROBED;
+}
+
+/* The branches before each next hop at ttl, from the flows answered at
+ * both ttl - 1 and ttl (the silent next hop and the destination apart). */
+static void infer_preds(mp_group *g, unsigned ttl)
+{
+    for (size_t i = 0; i < g->naddrs; i++)
+        g->pred_of[i] = P_NONE;
+    g->pred_ttl = ttl;
+    g->meshed = false;
+    if (ttl == g->min_ttl)
+        return;
+    for (size_t f = 0; f < g->nflows; f++) {
+        int16_t v = *resp_at(g, f, ttl - 1), w = *resp_at(g, f, ttl);
+        if (v <= 0 || w <= 0 || is_final(g, w))
+            continue;
+        if (g->pred_of[w] == P_NONE)
+            g->pred_of[w] = v;
+        else if (g->pred_of[w] != v)
+            g->pred_of[w] = P_MANY;
+        g->meshed |= g->pred_of[w] == P_MANY;
+    }
+}
+
+/* Whether flows may go straight to ttl (MDA-Lite): every branch before
+ * it (but the silent one and the destination) has a next hop seen behind
+ * it alone, and no next hop was seen behind two (where branches meet, or
+ * a mesh, a next hop does not tell the branch). */
+static bool lite_ok(const mp_group *g, unsigned ttl, const int16_t *vs, size_t nv)
+{
+    if (ttl != g->pred_ttl || g->meshed)
+        return false;
+    for (size_t i = 0; i < nv; i++) {
+        if (vs[i] <= 0 || is_final(g, vs[i]))
+            continue;
+        bool seen = false;
+        for (size_t w = 1; w < g->naddrs && !seen; w++)
+            seen = g->pred_of[w] == vs[i];
+        if (!seen)
+            return false;
+    }
+    return true;
 }
 
 /* The distinct branches at ttl (answers and the silent next hop). */
@@ -249,6 +337,7 @@ static bool want_probe(mp_run *m, size_t gi, size_t flow, unsigned ttl, int16_t 
 typedef struct vstat {
     unsigned answered, flight, lost, tried, k;
     int16_t only;       /* the next hop when k == 1 */
+    bool dst;           /* some flow through v reached the destination */
 } vstat;
 
 static vstat stat_of(mp_group *g, unsigned ttl, int16_t v, const int16_t *vs, size_t nv)
@@ -267,6 +356,7 @@ static vstat stat_of(mp_group *g, unsigned ttl, int16_t v, const int16_t *vs, si
         if (r < 0)
             continue;
         s.answered++;
+        s.dst |= is_final(g, r);
         bool dup = false;
         for (unsigned i = 0; i < s.k && !dup; i++)
             dup = seen[i] == r;
@@ -293,7 +383,13 @@ static bool plan_vertex(mp_run *m, size_t gi, unsigned ttl, int16_t v, const int
 {
     mp_group *g = &m->groups[gi];
     vstat s = stat_of(g, ttl, v, vs, nv);
+    if (s.dst)
+        return true; /* v hands the destination to its own link: nothing else */
     unsigned need = rg_mda_probes(s.k ? s.k : 1, m->o->confidence);
+    if (v == V_START && g->first_single) {
+        need = 1; /* the routing table's single next hop: one answer names it */
+        g->routed = true;
+    }
     if (need == 0 || s.answered >= need)
         return true; /* the rule is met (or the branch is too wide to rule on) */
     if (s.k == 0 && s.lost >= need && s.flight == 0) {
@@ -307,7 +403,12 @@ static bool plan_vertex(mp_run *m, size_t gi, unsigned ttl, int16_t v, const int
     }
     *busy = true;
     unsigned go = need > s.answered + s.flight ? need - s.answered - s.flight : 0;
+    /* Where the destination may answer, one flow first: if it does, v is
+     * done with that one probe. */
+    if (s.answered == 0 && g->t->reached_ttl && ttl >= g->t->reached_ttl)
+        go = s.flight ? 0 : 1;
     /* retries first, then flows known to pass v, then new flows */
+    unsigned known = 0;
     for (size_t f = 0; f < g->nflows && go; f++) {
         if (via_of(g, f, ttl, vs, nv) != v)
             continue;
@@ -318,17 +419,22 @@ static bool plan_vertex(mp_run *m, size_t gi, unsigned ttl, int16_t v, const int
         if (!want_probe(m, gi, f, ttl, v))
             return false;
         go--;
+        known++;
     }
-    /* A new flow passes v when v is the TTL's only branch; else it is
-     * first sent to ttl - 1 alone, to learn its branch, and goes to ttl
-     * in a later round only if that branch still needs flows (node
+    /* A new flow passes v when v is the TTL's only branch. Else, where
+     * each next hop names one branch (lite_ok), it goes straight to ttl
+     * and counts behind the branch its next hop names (MDA-Lite); else it
+     * is first sent to ttl - 1 alone, to learn its branch, and goes to
+     * ttl in a later round only if that branch still needs flows (node
      * control, without a probe to ttl wasted on a branch already done). */
-    bool single = nv == 1;
+    bool single = nv == 1, lite = !single && lite_ok(g, ttl, vs, nv);
+    if (!single && !lite && known && s.answered == 0)
+        return true; /* v's first next hops decide whether new flows may go straight */
     while (go && g->nflows < MP_MAX_FLOWS) {
         if (!add_flow(g))
             return false;
         size_t f = g->nflows - 1;
-        if (!want_probe(m, gi, f, single ? ttl : ttl - 1, single ? v : R_UNPROBED))
+        if (!want_probe(m, gi, f, single || lite ? ttl : ttl - 1, single ? v : R_UNPROBED))
             return false;
         go--;
     }
@@ -360,7 +466,7 @@ static bool learn_facts(mp_run *m, mp_group *g, const int16_t *vs, size_t nv)
 {
     for (size_t i = 0; i < nv; i++) {
         vstat s = stat_of(g, g->ttl, vs[i], vs, nv);
-        if (s.k != 1 || s.only <= 0 || s.only == g->dst_idx ||
+        if (s.k != 1 || s.only <= 0 || is_final(g, s.only) ||
             s.answered < rg_mda_probes(1, m->o->confidence))
             continue;
         mp_fact f = {.scope = g->scope, .from = vertex_addr(g, vs[i]),
@@ -378,7 +484,7 @@ static bool learn_facts(mp_run *m, mp_group *g, const int16_t *vs, size_t nv)
 static bool shared_vertex(const mp_run *m, mp_group *g, int16_t v, const int16_t *vs, size_t nv)
 {
     vstat s = stat_of(g, g->ttl, v, vs, nv);
-    if (s.k != 1 || s.only <= 0 || s.only == g->dst_idx || s.flight)
+    if (s.k != 1 || s.only <= 0 || is_final(g, s.only) || s.flight)
         return false;
     rg_addr from = vertex_addr(g, v);
     bool proved = false;
@@ -395,6 +501,23 @@ static bool shared_vertex(const mp_run *m, mp_group *g, int16_t v, const int16_t
     return true;
 }
 
+/* Flows sent straight to the TTL whose next hop names no single branch
+ * before it (a new next hop, or a mesh found): each is sent to the TTL
+ * before once, to learn its branch there. */
+static bool resolve_direct(mp_run *m, size_t gi, const int16_t *vs, size_t nv)
+{
+    mp_group *g = &m->groups[gi];
+    for (size_t f = 0; f < g->nflows; f++) {
+        int16_t w = *resp_at(g, f, g->ttl);
+        if (w <= 0 || is_final(g, w) || *resp_at(g, f, g->ttl - 1) != R_UNPROBED ||
+            via_of(g, f, g->ttl, vs, nv) >= 0)
+            continue;
+        if (!want_probe(m, gi, f, g->ttl - 1, R_UNPROBED))
+            return false;
+    }
+    return true;
+}
+
 /* Plans the group's next probes; moves on while a TTL is complete. */
 static bool plan_group(mp_run *m, size_t gi)
 {
@@ -407,8 +530,11 @@ static bool plan_group(mp_run *m, size_t gi)
             return true; /* follow the scope's first destination one TTL behind */
         bool busy = false, shared = false;
         size_t before = m->nwant;
+        infer_preds(g, g->ttl);
+        if (nv > 1 && !resolve_direct(m, gi, vs, nv))
+            return false;
         for (size_t i = 0; i < nv; i++) {
-            if (vs[i] == g->dst_idx && g->dst_idx >= 0)
+            if (is_final(g, vs[i]))
                 continue; /* nothing lies behind the destination */
             if (lead != g && shared_vertex(m, g, vs[i], vs, nv)) {
                 shared = true;
@@ -421,7 +547,9 @@ static bool plan_group(mp_run *m, size_t gi)
             return true;
         g->out->hop_state[g->ttl] = shared      ? RG_MP_HOP_SHARED
                                     : g->limited ? RG_MP_HOP_LIMIT
+                                    : g->routed  ? RG_MP_HOP_ROUTE
                                                  : RG_MP_HOP_RULE;
+        g->routed = false;
         g->out->last_ttl = g->ttl;
         if (!g->limited && !shared && !learn_facts(m, g, vs, nv))
             return false;
@@ -430,7 +558,7 @@ static bool plan_group(mp_run *m, size_t gi)
         size_t nn = vertices(g, g->ttl, next, MP_MAX_VERTICES);
         bool all_dst = nn > 0;
         for (size_t i = 0; i < nn; i++)
-            all_dst &= next[i] == g->dst_idx;
+            all_dst &= is_final(g, next[i]);
         if (all_dst || nn == 0 || g->ttl >= g->end_ttl)
             g->done = true;
         else
@@ -446,7 +574,7 @@ static rg_pacer *pacer_for(mp_run *m, const mp_want *w, uint64_t now)
         int16_t vs[MP_MAX_VERTICES];
         size_t nv = vertices(g, w->ttl - 1, vs, MP_MAX_VERTICES);
         vstat s = stat_of(g, w->ttl, w->via, vs, nv);
-        if (s.k == 1 && s.only > 0 && s.only != g->dst_idx)
+        if (s.k == 1 && s.only > 0 && !is_final(g, s.only))
             return rg_pace_get(&m->pace, &g->addrs[s.only], now);
     }
     rg_addr key = rg_pace_position_key(w->ttl, &g->t->dst);
@@ -466,10 +594,7 @@ static bool send_one(mp_run *m, const mp_want *w, rg_pacer *c, uint64_t now)
     mp_group *g = &m->groups[w->group];
     const rg_trace *t = g->t;
     uint32_t idx = (uint32_t)m->nprobes;
-    rg_probe_spec spec = {.src = t->src, .dst = t->dst, .method = t->method,
-                          .flow = mp_flow_sport(t, w->flow), .dport = t->dport,
-                          .ttl = w->ttl, .seq = m->seq_base + idx, .ident = (uint16_t)idx,
-                          .ip_id = (uint16_t)idx, .flow_label = t->flow_label};
+    rg_probe_spec spec = rg_mp_probe_spec(t, w->flow, w->ttl, m->seq_base, idx);
     uint8_t pkt[RG_PROBE_MAXLEN];
     size_t len = rg_probe_build(&spec, pkt, sizeof pkt);
     int err = len ? rg_sockets_send(m->socks, &t->dst, pkt, len) : 1;
@@ -487,18 +612,49 @@ static bool send_one(mp_run *m, const mp_want *w, rg_pacer *c, uint64_t now)
     return true;
 }
 
+/* Whether the reply names probe idx: its addresses, its flow's id and
+ * port, and the 32-bit seq whenever the reply carries it. */
+static bool names_probe(const mp_run *m, const rg_reply *r, size_t idx)
+{
+    const mp_probe *p = &m->probes[idx];
+    const rg_trace *t = m->groups[p->group].t;
+    if (r->has_seq && r->seq != m->seq_base + (uint32_t)idx)
+        return false;
+    return rg_addr_equal(&r->probe_dst, &t->dst) && rg_addr_equal(&r->probe_src, &t->src) &&
+           r->sport == mp_flow_id(t, p->flow) && r->dport == t->dport &&
+           p->state != P_ANSWERED;
+}
+
+/* The probe a reply answers; -1 when none. TCP: seq - base. UDP and ICMP:
+ * the 16-bit ident names the index modulo MP_IDENTS; of the probes it may
+ * name, the latest whose addresses and flow match. */
+static long probe_of(const mp_run *m, const rg_reply *r)
+{
+    if (r->probe_proto == 6) {
+        uint32_t idx = r->seq - m->seq_base;
+        return r->has_seq && idx < m->nprobes && names_probe(m, r, idx) ? (long)idx : -1;
+    }
+    if (!r->has_ident || r->ident == 0 || r->ident > MP_IDENTS || m->nprobes == 0)
+        return -1;
+    size_t first = (size_t)r->ident - 1;
+    if (first >= m->nprobes)
+        return -1;
+    size_t idx = first + (m->nprobes - 1 - first) / MP_IDENTS * MP_IDENTS;
+    for (;; idx -= MP_IDENTS) {
+        if (names_probe(m, r, idx))
+            return (long)idx;
+        if (idx < first + MP_IDENTS)
+            return -1;
+    }
+}
+
 static void record(mp_run *m, const rg_reply *r, uint64_t now)
 {
-    uint32_t idx = r->seq - m->seq_base;
-    if (!r->has_seq || idx >= m->nprobes)
+    long found = probe_of(m, r);
+    if (found < 0)
         return;
-    mp_probe *p = &m->probes[idx];
+    mp_probe *p = &m->probes[found];
     mp_group *g = &m->groups[p->group];
-    const rg_trace *t = g->t;
-    if (!rg_addr_equal(&r->probe_dst, &t->dst) || !rg_addr_equal(&r->probe_src, &t->src) ||
-        r->sport != mp_flow_sport(t, p->flow) || r->dport != t->dport ||
-        p->state == P_ANSWERED)
-        return;
     m->run->stats.matched++;
     p->state = P_ANSWERED;
     int16_t *slot = resp_at(g, p->flow, p->ttl);
@@ -630,10 +786,13 @@ static bool make_groups(mp_run *m)
             j++;
         if (j == run->nmpaths) {
             rg_mpath_init(&run->mpaths[j], &t->dst, t->dport, m->o->confidence);
+            run->mpaths[j].method = t->method;
             run->nmpaths++;
             if (!group_init(&m->groups[j], &run->mpaths[j], t))
                 return false;
             mp_group *g = &m->groups[j];
+            g->first_single = t->min_ttl == 1 && m->o->route_paths &&
+                              m->o->route_paths(&t->src, &t->dst) == RG_ROUTE_SINGLE;
             g->scope = rg_pace_position_key(0, &t->dst);
             g->leader = j;
             for (size_t k = 0; k < j && g->leader == j; k++)

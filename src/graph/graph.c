@@ -498,7 +498,8 @@ static bool mpath_ttl_edges(builder *b, size_t i, const rg_mpath *m, unsigned tt
             rg_gedge *e = &b->g->edges[b->g->nedges - 1];
             e->multipath = true;
             e->mp_rule_met = m->hop_state[ttl] == RG_MP_HOP_RULE ||
-                             m->hop_state[ttl] == RG_MP_HOP_SHARED;
+                             m->hop_state[ttl] == RG_MP_HOP_SHARED ||
+                             m->hop_state[ttl] == RG_MP_HOP_ROUTE;
             e->mp_confidence = m->confidence;
         }
     }

@@ -952,11 +952,17 @@ static bool read_mp_branch(reader *r, json_t *o, rg_mpath *m, unsigned ttl)
 {
     rg_addr a;
     json_t *flows;
+    bool dest = false;
     if (!json_is_object(o))
         return fail(r, "expected an object");
     if (!get_addr(r, o, "address", REQUIRED, m->dst.family, &a) ||
+        !get_bool(r, o, "destination", OPTIONAL, &dest) ||
         !get_container(r, o, "flows", REQUIRED, true, &flows))
         return false;
+    /* The kind the destination flag stands for (rg_mp_obs_final). */
+    uint8_t kind = !dest                       ? RG_REPLY_TIME_EXCEEDED
+                   : rg_addr_equal(&a, &m->dst) ? RG_REPLY_SYNACK
+                                                : RG_REPLY_PORT_UNREACH;
     size_t mark = push_key(r, "flows");
     bool ok = true;
     for (size_t i = 0; ok && i < json_array_size(flows); i++) {
@@ -965,9 +971,7 @@ static bool read_mp_branch(reader *r, json_t *o, rg_mpath *m, unsigned ttl)
         size_t m2 = push_index(r, i);
         if (v < 0 || v > 65535)
             ok = fail(r, "expected an integer from 0 to 65535");
-        rg_mp_obs ob = {.from = a, .flow = (uint16_t)v, .ttl = (uint8_t)ttl,
-                        .kind = rg_addr_equal(&a, &m->dst) ? RG_REPLY_SYNACK
-                                                           : RG_REPLY_TIME_EXCEEDED};
+        rg_mp_obs ob = {.from = a, .flow = (uint16_t)v, .ttl = (uint8_t)ttl, .kind = kind};
         ok = ok && (rg_mpath_add(m, &ob) || fail(r, "out of memory"));
         pop(r, m2);
     }
@@ -975,7 +979,8 @@ static bool read_mp_branch(reader *r, json_t *o, rg_mpath *m, unsigned ttl)
     return ok;
 }
 
-static const char *const MP_RULE[] = {"not-explored", "met", "probe-budget", "shared"};
+static const char *const MP_RULE[] = {"not-explored", "met", "probe-budget", "shared",
+                                       "routing-table"};
 
 static bool read_mp_hop(reader *r, json_t *o, rg_mpath *m)
 {
@@ -985,7 +990,7 @@ static bool read_mp_hop(reader *r, json_t *o, rg_mpath *m)
     if (!json_is_object(o))
         return fail(r, "expected an object");
     if (!get_int(r, o, "ttl", REQUIRED, m->last_ttl + 1, 255, &ttl, NULL) ||
-        !get_enum(r, o, "stopping_rule", MP_RULE, 4, &rule) ||
+        !get_enum(r, o, "stopping_rule", MP_RULE, 5, &rule) ||
         !get_container(r, o, "branches", REQUIRED, true, &branches))
         return false;
     if (!m->first_ttl)
@@ -1008,7 +1013,7 @@ static bool read_mpath(reader *r, json_t *o, const rg_trace *t, rg_mpath *m)
     long long conf, port, probes;
     json_t *hops;
     if (!get_int(r, o, "confidence", REQUIRED, 95, 99, &conf, NULL) ||
-        !get_int(r, o, "port", REQUIRED, 1, 65535, &port, NULL) ||
+        !get_int(r, o, "port", REQUIRED, 0, 65535, &port, NULL) ||
         !get_int(r, o, "probes", REQUIRED, 0, INT64_MAX, &probes, NULL) ||
         !get_container(r, o, "hops", REQUIRED, true, &hops))
         return false;
@@ -1019,6 +1024,7 @@ static bool read_mpath(reader *r, json_t *o, const rg_trace *t, rg_mpath *m)
         return false;
     }
     rg_mpath_init(m, &t->dst, (uint16_t)port, (unsigned)conf);
+    m->method = t->method;
     m->probes = (uint64_t)probes;
     size_t mark = push_key(r, "hops");
     bool ok = true;

@@ -1,5 +1,7 @@
 #include "mpath.h"
 
+#include "../probe/reply.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,10 +138,34 @@ size_t rg_mpath_preds(const rg_mpath *m, unsigned ttl, const rg_addr *a,
     return n;
 }
 
+bool rg_mp_obs_final(const rg_mpath *m, const rg_mp_obs *o)
+{
+    switch (o->kind) {
+    case RG_REPLY_PORT_UNREACH:
+        return true; /* the host may answer from another of its addresses */
+    case RG_REPLY_SYNACK:
+    case RG_REPLY_RST:
+    case RG_REPLY_UDP:
+    case RG_REPLY_ECHO:
+        return rg_addr_equal(&o->from, &m->dst);
+    default:
+        return false;
+    }
+}
+
+bool rg_mpath_is_destination(const rg_mpath *m, unsigned ttl, const rg_addr *a)
+{
+    for (size_t i = 0; i < m->nobs; i++)
+        if (m->obs[i].ttl == ttl && rg_addr_equal(&m->obs[i].from, a) &&
+            rg_mp_obs_final(m, &m->obs[i]))
+            return true;
+    return false;
+}
+
 bool rg_mpath_reached(const rg_mpath *m, unsigned ttl)
 {
     for (size_t i = 0; i < m->nobs; i++)
-        if (m->obs[i].ttl == ttl && rg_addr_equal(&m->obs[i].from, &m->dst))
+        if (m->obs[i].ttl == ttl && rg_mp_obs_final(m, &m->obs[i]))
             return true;
     return false;
 }

@@ -28,11 +28,13 @@ enum rg_mp_hop_state {
     RG_MP_HOP_SHARED,    /* not probed: another destination of the same /24 or
                           * /48 proved the single next hop there, and this
                           * destination's own flow met that same router */
+    RG_MP_HOP_ROUTE,     /* the first TTL: the prober's routing table has one
+                          * next hop for the destination, one answer named it */
 };
 
 typedef struct rg_mp_obs {
     rg_addr from;        /* the responder */
-    uint16_t flow;       /* TCP source port */
+    uint16_t flow;       /* flow id: TCP/UDP source port, ICMP echo identifier */
     uint8_t ttl;
     uint8_t kind;        /* enum rg_reply_kind */
 } rg_mp_obs;
@@ -40,6 +42,7 @@ typedef struct rg_mp_obs {
 typedef struct rg_mpath {
     rg_addr dst;
     uint16_t dport;
+    uint8_t method;      /* enum rg_method: what the flows varied */
     unsigned confidence; /* 95 or 99 */
     unsigned first_ttl, last_ttl; /* TTLs explored */
     uint64_t probes;     /* probes sent for this destination, retries included */
@@ -65,6 +68,12 @@ size_t rg_mpath_flows(const rg_mpath *m, unsigned ttl, const rg_addr *a,
  * when it has only one. */
 size_t rg_mpath_preds(const rg_mpath *m, unsigned ttl, const rg_addr *a,
                       rg_addr *out, size_t max);
+/* Whether an answer is the destination's: a SYN-ACK, RST, UDP answer or
+ * echo reply from the destination's address, or a port unreachable (which
+ * the host may send from another of its addresses). */
+bool rg_mp_obs_final(const rg_mpath *m, const rg_mp_obs *o);
+/* Whether branch a at ttl answered as the destination on some flow. */
+bool rg_mpath_is_destination(const rg_mpath *m, unsigned ttl, const rg_addr *a);
 /* Whether the destination answered at ttl on some flow. */
 bool rg_mpath_reached(const rg_mpath *m, unsigned ttl);
 

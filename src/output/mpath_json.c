@@ -1,5 +1,7 @@
 #include "mpath_json.h"
 
+#include "../probe/probe.h"
+
 #include <stdlib.h>
 
 #define MAX_BRANCHES 256u
@@ -43,7 +45,7 @@ static json_t *branch_json(const rg_mpath *m, unsigned ttl, const rg_addr *a)
     for (size_t i = 0; ok && i < np && i < MAX_BRANCHES; i++)
         ok = json_array_append_new(from, addr_json(&prev[i])) == 0;
     ok = ok && json_object_set_new(o, "address", addr_json(a)) == 0;
-    ok = ok && json_object_set_new(o, "destination", json_boolean(rg_addr_equal(a, &m->dst))) == 0;
+    ok = ok && json_object_set_new(o, "destination", json_boolean(rg_mpath_is_destination(m, ttl, a))) == 0;
     ok = ok && json_object_set_new(o, "flows", flows_json(m, ttl, a)) == 0;
     if (ok)
         ok = json_object_set_new(o, "from", from) == 0;
@@ -52,12 +54,23 @@ static json_t *branch_json(const rg_mpath *m, unsigned ttl, const rg_addr *a)
     return finish(o, ok);
 }
 
+/* What was varied between flows. */
+static const char *flow_field(uint8_t method)
+{
+    switch (method) {
+    case RG_METHOD_UDP: return "udp-source-port";
+    case RG_METHOD_ICMP: return "icmp-identifier";
+    default: return "tcp-source-port";
+    }
+}
+
 static const char *hop_state_name(uint8_t s)
 {
     switch (s) {
     case RG_MP_HOP_RULE: return "met";
     case RG_MP_HOP_LIMIT: return "probe-budget";
     case RG_MP_HOP_SHARED: return "shared";
+    case RG_MP_HOP_ROUTE: return "routing-table";
     default: return "not-explored";
     }
 }
@@ -87,7 +100,7 @@ json_t *rg_json_mpath(const rg_mpath *m)
     for (unsigned ttl = m->first_ttl; ok && ttl && ttl <= m->last_ttl; ttl++)
         ok = json_array_append_new(hops, hop_json(m, ttl)) == 0;
     ok = ok && json_object_set_new(o, "confidence", json_integer(m->confidence)) == 0;
-    ok = ok && json_object_set_new(o, "flow_field", json_string("tcp-source-port")) == 0;
+    ok = ok && json_object_set_new(o, "flow_field", json_string(flow_field(m->method))) == 0;
     ok = ok && json_object_set_new(o, "port", json_integer(m->dport)) == 0;
     ok = ok && json_object_set_new(o, "probes", json_integer((json_int_t)m->probes)) == 0;
     if (ok)

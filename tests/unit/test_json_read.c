@@ -1011,10 +1011,16 @@ static void test_multipath_round_trip(void **state)
     rg_mpath *m = &run.mpaths[0];
     rg_mpath_init(m, &t->dst, 80, 99);
     m->first_ttl = 1;
-    m->last_ttl = 2;
+    m->last_ttl = 3;
     m->probes = 17;
-    m->hop_state[1] = RG_MP_HOP_RULE;
+    m->hop_state[1] = RG_MP_HOP_ROUTE;
     m->hop_state[2] = RG_MP_HOP_LIMIT;
+    m->hop_state[3] = RG_MP_HOP_RULE;
+    /* the host answers a port unreachable from its link address: the
+     * destination all the same, read back as such */
+    rg_mp_obs end = {.flow = 5000, .ttl = 3, .kind = RG_REPLY_PORT_UNREACH};
+    assert_true(rg_addr_parse("198.18.9.1", &end.from));
+    assert_true(rg_mpath_add(m, &end));
     static const char *const from[] = {"198.18.1.1", "198.18.2.1", "198.18.3.1"};
     for (unsigned i = 0; i < 3; i++) {
         rg_mp_obs o = {.flow = (uint16_t)(5000 + i), .ttl = (uint8_t)(i ? 2 : 1),
@@ -1033,9 +1039,12 @@ static void test_multipath_round_trip(void **state)
     assert_int_equal(b->confidence, 99);
     assert_int_equal(b->probes, 17);
     assert_int_equal(b->first_ttl, 1);
-    assert_int_equal(b->last_ttl, 2);
+    assert_int_equal(b->last_ttl, 3);
+    assert_int_equal(b->hop_state[1], RG_MP_HOP_ROUTE);
     assert_int_equal(b->hop_state[2], RG_MP_HOP_LIMIT);
-    assert_int_equal(b->nobs, 3);
+    assert_int_equal(b->nobs, 4);
+    assert_true(rg_mpath_is_destination(b, 3, &end.from));
+    assert_true(rg_mpath_reached(b, 3));
     json_t *d1 = rg_json_build(&run, &cfg), *d2 = rg_json_build(&back, &cfg);
     assert_non_null(d1);
     assert_non_null(d2);

@@ -23,8 +23,10 @@ static rg_addr A(const char *s)
 
 static void add(rg_mpath *m, uint16_t flow, unsigned ttl, const char *from)
 {
+    /* the destination's address answers as a destination (a SYN-ACK) */
     rg_mp_obs o = {.from = A(from), .flow = flow, .ttl = (uint8_t)ttl,
-                   .kind = RG_REPLY_TIME_EXCEEDED};
+                   .kind = strcmp(from, "198.18.9.9") ? RG_REPLY_TIME_EXCEEDED
+                                                      : RG_REPLY_SYNACK};
     assert_true(rg_mpath_add(m, &o));
 }
 
@@ -67,6 +69,40 @@ static void test_branches_and_flows(void **state)
     assert_int_equal(rg_mpath_flows(&m, 2, &y, NULL, 0), 2);
     assert_true(rg_mpath_reached(&m, 4));
     assert_false(rg_mpath_reached(&m, 3));
+    rg_mpath_free(&m);
+}
+
+/* Which answers are the destination's: by their kind, a port unreachable
+ * from any address (the host's link address), the others only from the
+ * destination's own; a time exceeded never. */
+static void test_destination_answers(void **state)
+{
+    (void)state;
+    rg_mpath m;
+    rg_addr dst = A("198.18.9.9"), link = A("198.18.9.1");
+    rg_mpath_init(&m, &dst, 33434, 95);
+    rg_mp_obs o = {.from = link, .flow = 7, .ttl = 5, .kind = RG_REPLY_PORT_UNREACH};
+    assert_true(rg_mp_obs_final(&m, &o));
+    o.kind = RG_REPLY_ECHO;
+    assert_false(rg_mp_obs_final(&m, &o));
+    o.kind = RG_REPLY_TIME_EXCEEDED;
+    o.from = dst;
+    assert_false(rg_mp_obs_final(&m, &o));
+    const uint8_t finals[] = {RG_REPLY_SYNACK, RG_REPLY_RST, RG_REPLY_UDP, RG_REPLY_ECHO};
+    for (size_t i = 0; i < sizeof finals; i++) {
+        o.kind = finals[i];
+        assert_true(rg_mp_obs_final(&m, &o));
+    }
+    o = (rg_mp_obs){.from = link, .flow = 7, .ttl = 5, .kind = RG_REPLY_PORT_UNREACH};
+    assert_true(rg_mpath_add(&m, &o));
+    o = (rg_mp_obs){.from = A("198.18.8.1"), .flow = 7, .ttl = 4,
+                    .kind = RG_REPLY_TIME_EXCEEDED};
+    assert_true(rg_mpath_add(&m, &o));
+    assert_true(rg_mpath_is_destination(&m, 5, &link));
+    assert_false(rg_mpath_is_destination(&m, 4, &o.from));
+    assert_false(rg_mpath_is_destination(&m, 5, &dst));
+    assert_true(rg_mpath_reached(&m, 5));
+    assert_false(rg_mpath_reached(&m, 4));
     rg_mpath_free(&m);
 }
 
@@ -117,6 +153,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_branches_and_flows),
+        cmocka_unit_test(test_destination_answers),
         cmocka_unit_test(test_edges),
         cmocka_unit_test(test_json),
     };

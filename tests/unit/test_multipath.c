@@ -37,6 +37,22 @@ static fn_dest *two_diamonds(fn_net *net, bool silent3, bool limited)
     return d;
 }
 
+/* What the prober's routing table says about the first hop (NULL: not
+ * asked, the first TTL is probed like any). */
+static enum rg_route_paths (*route_answer)(const rg_addr *src, const rg_addr *dst);
+
+static enum rg_route_paths route_single(const rg_addr *src, const rg_addr *dst)
+{
+    (void)src, (void)dst;
+    return RG_ROUTE_SINGLE;
+}
+
+static enum rg_route_paths route_multi(const rg_addr *src, const rg_addr *dst)
+{
+    (void)src, (void)dst;
+    return RG_ROUTE_MULTI;
+}
+
 static void run_both(fn_net *net, rg_run *run, unsigned confidence)
 {
     memset(run, 0, sizeof *run);
@@ -59,7 +75,8 @@ static void run_both(fn_net *net, rg_run *run, unsigned confidence)
     rg_engine_opts eo = {.rate = 5000, .timeout = 0.5, .gap = 5, .retries = 1};
     if (!rg_engine_run(run, &socks, &eo, NULL, NULL, NULL, err, sizeof err))
         fail_msg("engine: %s", err);
-    rg_mp_opts mo = {.confidence = confidence, .rate = 5000, .timeout = 0.5};
+    rg_mp_opts mo = {.confidence = confidence, .rate = 5000, .timeout = 0.5,
+                     .route_paths = route_answer};
     if (!rg_multipath_run(run, &socks, &mo, NULL, err, sizeof err))
         fail_msg("multipath: %s", err);
     assert_int_equal(net->unknown_sends, 0);
@@ -132,13 +149,149 @@ static void test_two_diamonds_95_and_99(void **state)
                (unsigned long long)run.mpaths[0].probes);
         /* The rule's floor, flows reused from hop to hop: n_1 at TTL 1, n_2
          * behind R1, n_1 behind each R2, n_2 behind R3, n_1 behind each R4,
-         * n_1 behind R5 (95%: 6+11+12+11+12+6 = 58, 99%: 78), less the
-         * trace's own flow, plus the flows sent to a branch's TTL before
-         * to steer them (node control): a few over the floor at most. */
+         * and behind R5 the destination, which one answer shows (95%:
+         * 6+11+12+11+12+1 = 53, 99%: 71), less the trace's own flow, plus
+         * the flows sent to a branch's TTL before to steer them (node
+         * control): a few over the floor at most. */
         assert_in_range(run.mpaths[0].probes, 1, conf == 95 ? 64 : 88);
         rg_run_free(&run);
         fn_net_free(&net);
     }
+}
+
+/* The routing table's single next hop settles the first TTL with the
+ * trace's own answer: n_1 - 1 probes fewer, the TTL marked as such; a
+ * table with several next hops (or none asked) leaves it to the rule. */
+static void test_first_hop_from_routing_table(void **state)
+{
+    (void)state;
+    enum rg_route_paths (*answers[])(const rg_addr *, const rg_addr *) = {route_single,
+                                                                          route_multi};
+    for (size_t i = 0; i < 2; i++) {
+        fn_net net;
+        assert_true(fn_net_init(&net, SELF));
+        net.delay_ns = 1 * MS;
+        two_diamonds(&net, false, false);
+        rg_run run;
+        route_answer = answers[i];
+        run_both(&net, &run, 95);
+        route_answer = NULL;
+        const rg_mpath *m = &run.mpaths[0];
+        assert_branches(m, 1, "198.18.0.1", NULL);
+        assert_branches(m, 2, "198.18.1.1", "198.18.3.1");
+        assert_int_equal(m->hop_state[1], i == 0 ? RG_MP_HOP_ROUTE : RG_MP_HOP_RULE);
+        assert_int_equal(rg_mpath_flows(m, 1, &m->obs[0].from, NULL, 0), i == 0 ? 1 : 6);
+        for (unsigned ttl = 2; ttl <= 6; ttl++)
+            assert_int_equal(m->hop_state[ttl], RG_MP_HOP_RULE);
+        assert_attributed(&net, m);
+        printf("# figure: two 2-way diamonds, 95%%, routing table says %s: %llu probes\n",
+               i == 0 ? "one next hop" : "several", (unsigned long long)m->probes);
+        rg_run_free(&run);
+        fn_net_free(&net);
+    }
+}
+
+/* Two parallel paths (R1, {R2a | R2b}, {R3a | R3b}, R4: the flows of R2a
+ * all go on to R3a, those of R2b to R3b), as where a router answers from
+ * each inbound interface: behind the pair at TTL 2, new flows go straight
+ * to TTL 3 and count behind the one branch their next hop was seen behind
+ * (MDA-Lite), every branch still found, every answer the flow's own. */
+static void test_parallel_paths_lite(void **state)
+{
+    (void)state;
+    for (unsigned conf = 95; conf <= 99; conf += 4) {
+        fn_net net;
+        assert_true(fn_net_init(&net, SELF));
+        net.delay_ns = 1 * MS;
+        static const char *const names[] = {"198.18.0.1", "198.18.1.1", "198.18.3.1",
+                                            "198.18.2.1", "198.18.4.1", "198.18.5.1"};
+        int r[6];
+        for (int i = 0; i < 6; i++)
+            r[i] = fn_router_add(&net, names[i], false, false);
+        int hops[4] = {r[0], r[1], r[3], r[5]}, twin[4] = {FN_NONE, r[2], r[4], FN_NONE};
+        fn_dest *d = fn_dest_add(&net, "203.0.113.10", hops, twin, 4);
+        fn_dest_port(d, 80, FN_OPEN);
+        rg_run run;
+        run_both(&net, &run, conf);
+        const rg_mpath *m = &run.mpaths[0];
+        assert_branches(m, 2, "198.18.1.1", "198.18.3.1");
+        assert_branches(m, 3, "198.18.2.1", "198.18.4.1");
+        assert_branches(m, 4, "198.18.5.1", NULL);
+        assert_branches(m, 5, "203.0.113.10", NULL);
+        for (unsigned ttl = 1; ttl <= 5; ttl++)
+            assert_int_equal(m->hop_state[ttl], RG_MP_HOP_RULE);
+        assert_attributed(&net, m);
+        /* each TTL 3 branch came from its own TTL 2 branch only */
+        rg_addr p[4], a3;
+        assert_true(rg_addr_parse("198.18.2.1", &a3));
+        assert_int_equal(rg_mpath_preds(m, 3, &a3, p, 4), 1);
+        /* n_1, n_2 behind R1, n_1 behind each R2 (TTL 3), n_1 behind each
+         * R3 (TTL 4), the destination: 95%: 6+11+12+12+1 = 42, less the
+         * trace's own flow at each TTL */
+        printf("# figure: two parallel paths, %u%%: %llu multipath probes\n", conf,
+               (unsigned long long)m->probes);
+        assert_in_range(m->probes, 1, conf == 95 ? 46 : 62);
+        rg_run_free(&run);
+        fn_net_free(&net);
+    }
+}
+
+static uint16_t be16_at(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The flow identifier each method varies, and nothing else a load balancer
+ * hashes: TCP/UDP the source port, ICMP the echo identifier and with it
+ * the checksum; the identity (seq, ident) follows the probe's index. */
+static void test_flow_variation(void **state)
+{
+    (void)state;
+    static const char *const fam[2][2] = {{"198.18.0.2", "198.19.0.5"},
+                                          {"2001:db8:100::2", "2001:db8:310::5"}};
+    static const uint8_t methods[] = {RG_METHOD_TCP, RG_METHOD_UDP, RG_METHOD_ICMP};
+    for (int f = 0; f < 2; f++)
+        for (size_t mi = 0; mi < 3; mi++) {
+            rg_trace t;
+            memset(&t, 0, sizeof t);
+            assert_true(rg_addr_parse(fam[f][0], &t.src) && rg_addr_parse(fam[f][1], &t.dst));
+            t.method = methods[mi];
+            t.sport = 65534;
+            t.dport = t.method == RG_METHOD_ICMP ? 0 : 33434;
+            t.flow_label = 0x12345;
+            size_t ip = f ? 40 : 20;
+            for (unsigned flow = 0; flow < 4; flow++) {
+                uint32_t idx = 65533 + flow * 1000;
+                rg_probe_spec sp = rg_mp_probe_spec(&t, flow, 7, 0xfffffff0u, idx);
+                uint8_t pkt[RG_PROBE_MAXLEN];
+                size_t len = rg_probe_build(&sp, pkt, sizeof pkt);
+                assert_true(len > ip);
+                const uint8_t *l4 = pkt + ip;
+                /* 65534, 65535, then on from 1024: never port or id 0 */
+                uint16_t want = flow < 2 ? (uint16_t)(65534 + flow) : (uint16_t)(1024 + flow - 2);
+                assert_int_equal(f ? pkt[7] : pkt[8], 7); /* the TTL */
+                assert_int_equal(sp.ident, rg_mp_ident(idx));
+                if (t.method == RG_METHOD_ICMP) {
+                    assert_int_equal(be16_at(l4 + 4), want); /* identifier */
+                    assert_int_equal(be16_at(l4 + 2), want); /* checksum: the flow id */
+                    assert_int_equal(be16_at(l4 + 6), rg_mp_ident(idx));
+                } else {
+                    assert_int_equal(be16_at(l4), want);
+                    assert_int_equal(be16_at(l4 + 2), 33434);
+                }
+                if (t.method == RG_METHOD_UDP)
+                    assert_int_equal(be16_at(l4 + 6), rg_mp_ident(idx)); /* checksum */
+                if (t.method == RG_METHOD_TCP)
+                    assert_int_equal(sp.seq, 0xfffffff0u + idx);
+                if (f) /* the flow label stays the trace's */
+                    assert_int_equal((pkt[1] & 0x0f) << 16 | pkt[2] << 8 | pkt[3], 0x12345);
+            }
+        }
+    /* 1..65534: never 0 (no UDP checksum) nor 0xffff */
+    assert_int_equal(rg_mp_ident(0), 1);
+    assert_int_equal(rg_mp_ident(65533), 65534);
+    assert_int_equal(rg_mp_ident(65534), 1);
+    assert_int_equal(rg_mp_ident(UINT32_MAX), 1 + UINT32_MAX % 65534);
 }
 
 static void test_silent_router_is_a_silent_next_hop(void **state)
@@ -230,6 +383,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_diamonds_95_and_99),
+        cmocka_unit_test(test_first_hop_from_routing_table),
+        cmocka_unit_test(test_flow_variation),
+        cmocka_unit_test(test_parallel_paths_lite),
         cmocka_unit_test(test_silent_router_is_a_silent_next_hop),
         cmocka_unit_test(test_rate_limited_routers_give_every_branch),
         cmocka_unit_test(test_shared_within_a_prefix),
