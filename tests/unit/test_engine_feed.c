@@ -125,8 +125,12 @@ static void test_fed_traces_right_and_handed_once(void **state)
     assert_int_equal(run.ntraces, 2 * NDEST + 1);
     assert_true(f.waits > 0);
     assert_true(f.most_room <= WINDOW);
-    /* The window, passed at most by the other port of the last target. */
-    assert_true(f.inflight_most <= WINDOW + 1);
+    /* Fed and not handed: the window's traces, and ended ones waiting for
+     * their address's other ports (all started, so in the window) to be
+     * handed with them: at most one a trace in the window, two for the
+     * address with three ports. */
+    if (f.inflight_most > 2 * WINDOW + 1)
+        fail_msg("%zu traces fed and not handed, window %d", f.inflight_most, WINDOW);
     unsigned inferred = 0;
     for (size_t i = 0; i < run.ntraces; i++) {
         const rg_trace *t = &run.traces[i];
