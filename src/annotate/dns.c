@@ -10,29 +10,17 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
+#include "../util/errbuf.h"
+
 #define MAX_TRIES 16
 #define MAX_INFLIGHT 4096
 #define MAX_TIMEOUT_MS 600000
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ------------------------------------------------------------------------
  * The lookups
@@ -322,10 +310,8 @@ static bool event_loop(dns_ctx *c, uint64_t deadline, char *err, size_t errlen)
         int r = poll(c->fds, (nfds_t)c->nfds, wait_ms(c, deadline - now));
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0) {
-            set_err(err, errlen, "DNS: poll: %s", strerror(errno));
-            return false;
-        }
+        if (r < 0)
+            return rg_err(err, errlen, "DNS: poll: %s", strerror(errno));
         if (r == 0) {
             ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
             continue;
@@ -357,10 +343,8 @@ static bool server_allowed(const rg_addr *a)
 static bool check_servers(dns_ctx *c, char *err, size_t errlen)
 {
     struct ares_addr_port_node *list = NULL;
-    if (ares_get_servers_ports(c->ch, &list) != ARES_SUCCESS) {
-        set_err(err, errlen, "DNS: cannot read the server list");
-        return false;
-    }
+    if (ares_get_servers_ports(c->ch, &list) != ARES_SUCCESS)
+        return rg_err(err, errlen, "DNS: cannot read the server list");
     bool ok = true;
     for (struct ares_addr_port_node *s = list; s && ok; s = s->next) {
         rg_addr a = {0};
@@ -373,8 +357,8 @@ static bool check_servers(dns_ctx *c, char *err, size_t errlen)
         }
         if (!server_allowed(&a)) {
             char buf[RG_ADDR_STRLEN];
-            set_err(err, errlen, "DNS server %s is outside the lab address ranges",
-                    rg_addr_format(&a, buf, sizeof buf));
+            rg_err(err, errlen, "DNS server %s is outside the lab address ranges",
+                   rg_addr_format(&a, buf, sizeof buf));
             ok = false;
         }
     }
@@ -391,10 +375,8 @@ static bool set_server(dns_ctx *c, const rg_addr *a, uint16_t port, char *err, s
            rg_addr_len(a));
     node.udp_port = node.tcp_port = port;
     int rc = ares_set_servers_ports(c->ch, &node);
-    if (rc != ARES_SUCCESS) {
-        set_err(err, errlen, "DNS: cannot set the server: %s", ares_strerror(rc));
-        return false;
-    }
+    if (rc != ARES_SUCCESS)
+        return rg_err(err, errlen, "DNS: cannot set the server: %s", ares_strerror(rc));
     return true;
 }
 
@@ -415,7 +397,7 @@ static bool open_channel(dns_ctx *c, const rg_dns_opts *o, const rg_addr *server
     int rc = ares_init_options(&c->ch, &ao, mask);
     if (rc != ARES_SUCCESS) {
         c->ch = NULL;
-        set_err(err, errlen, "DNS: cannot start c-ares: %s", ares_strerror(rc));
+        rg_err(err, errlen, "DNS: cannot start c-ares: %s", ares_strerror(rc));
         return false;
     }
     if (server && !set_server(c, server, port, err, errlen))
@@ -486,10 +468,8 @@ static bool run_queries(dns_ctx *c, const rg_dns_opts *o, const rg_addr *server,
                         uint16_t port, uint64_t start, char *err, size_t errlen)
 {
     unsigned deadline_ms = o->deadline_ms ? o->deadline_ms : RG_DNS_DEFAULT_DEADLINE_MS;
-    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
-        set_err(err, errlen, "DNS: cannot initialise c-ares");
-        return false;
-    }
+    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+        return rg_err(err, errlen, "DNS: cannot initialise c-ares");
     bool ok = open_channel(c, o, server, port, err, errlen) &&
               event_loop(c, start + deadline_ms, err, errlen);
     size_t unsent = (c->main.n - c->main.next) + (c->asq.n - c->asq.next);
@@ -510,15 +490,11 @@ bool rg_dns_annotate(rg_run *run, const rg_dns_opts *o, char *err, size_t errlen
     memset(&c, 0, sizeof c);
     if (err && errlen)
         err[0] = '\0';
-    if (o->server && !rg_addr_parse_endpoint(o->server, 53, &server, &port)) {
-        set_err(err, errlen, "bad DNS server '%.64s': want ADDR, ADDR:PORT or [IPV6]:PORT",
-                o->server);
-        return false;
-    }
-    if (run->nhosts == 0 && !rg_run_collect_hosts(run)) {
-        set_err(err, errlen, "DNS: out of memory");
-        return false;
-    }
+    if (o->server && !rg_addr_parse_endpoint(o->server, 53, &server, &port))
+        return rg_err(err, errlen, "bad DNS server '%.64s': want ADDR, ADDR:PORT or [IPV6]:PORT",
+                      o->server);
+    if (run->nhosts == 0 && !rg_run_collect_hosts(run))
+        return rg_err(err, errlen, "DNS: out of memory");
     c.run = run;
     c.window = o->max_inflight ? o->max_inflight : RG_DNS_DEFAULT_INFLIGHT;
     if (c.window > MAX_INFLIGHT)
@@ -532,9 +508,9 @@ bool rg_dns_annotate(rg_run *run, const rg_dns_opts *o, char *err, size_t errlen
             c.oom = true;
     }
     if (!ok && err && !err[0])
-        set_err(err, errlen, "DNS: out of memory");
+        rg_err(err, errlen, "DNS: out of memory");
     if (ok && c.oom) {
-        set_err(err, errlen, "DNS: out of memory");
+        rg_err(err, errlen, "DNS: out of memory");
         ok = false;
     }
     c.st.elapsed_ms = (unsigned)(now_ms() - start);

@@ -4,7 +4,6 @@
 
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "../model/result.h"
 #include "../util/addr.h"
+#include "../util/errbuf.h"
 #include "targets.h"
 
 #define DEFAULT_PORT 80
@@ -285,17 +285,9 @@ const char *rg_options_render_usage(void)
     return RENDER_USAGE;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+/* The parsers here answer 0 or -1 (rg_parse_ports' contract): a failure
+ * writes its one line through rg_err and is -1. */
+#define fail(...) (rg_err(__VA_ARGS__), -1)
 
 static void quote(char *out, const char *s, size_t len)
 {
@@ -817,7 +809,7 @@ enum rg_opt_result rg_options_parse(int argc, char **argv, rg_config *cfg,
         if (c == ':') {
             const char *tok = optind - 1 < argc ? argv[optind - 1] : "";
             opt_name(name, sizeof name, optopt, -1, strncmp(tok, "--", 2) == 0);
-            fail(err, errlen, "%s: missing value", name);
+            rg_err(err, errlen, "%s: missing value", name);
             return RG_OPT_ERROR;
         }
         if (c == 'h')
@@ -852,17 +844,13 @@ bool rg_options_check_size(const rg_config *cfg, size_t ntargets, char *err, siz
      * probes, rg_attempts_for() slots each. */
     unsigned rows = cfg->max_ttl - cfg->min_ttl + 2, attempts = rg_attempts_for(cfg->retries);
     unsigned long long slots = traces * rows * attempts;
-    if (traces > RG_MAX_TRACES) {
-        fail(err, errlen, "%zu targets x %zu ports make %llu traces, more than the %u one "
-             "run may hold; split the targets or the ports over several runs",
-             ntargets, cfg->nports, traces, RG_MAX_TRACES);
-        return false;
-    }
-    if (slots > RG_MAX_PROBE_SLOTS) {
-        fail(err, errlen, "%llu traces x %u TTL rows x %u attempts make %llu probe slots, more "
-             "than the %u one run may hold; narrow the TTL range, lower -r or split the run",
-             traces, rows, attempts, slots, RG_MAX_PROBE_SLOTS);
-        return false;
-    }
+    if (traces > RG_MAX_TRACES)
+        return rg_err(err, errlen, "%zu targets x %zu ports make %llu traces, more than the %u "
+                      "one run may hold; split the targets or the ports over several runs",
+                      ntargets, cfg->nports, traces, RG_MAX_TRACES);
+    if (slots > RG_MAX_PROBE_SLOTS)
+        return rg_err(err, errlen, "%llu traces x %u TTL rows x %u attempts make %llu probe "
+                      "slots, more than the %u one run may hold; narrow the TTL range, lower "
+                      "-r or split the run", traces, rows, attempts, slots, RG_MAX_PROBE_SLOTS);
     return true;
 }

@@ -7,28 +7,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "../util/errbuf.h"
+#include "../util/utf8.h"
 
 #define SHOWN_NAME 40
 enum { BYTE_END = -1, BYTE_ERROR = -2, BYTE_WAIT = -3 };
-
-static const char BOM[] = "\xef\xbb\xbf";
-
-__attribute__((format(printf, 3, 4)))
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* read(2), after a poll that does not wait when the reader must not block. */
 static ssize_t read_fd(void *ctx, char *buf, size_t cap)
@@ -67,15 +55,13 @@ bool rg_reader_open(rg_target_reader *r, const char *path, size_t limit, char *e
     bool use_stdin = strcmp(path, "-") == 0;
     rg_reader_init(r, read_fd, r, use_stdin ? "stdin" : path, limit);
     r->fd = use_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0) {
-        say(err, errlen, "%s: %s", r->origin, strerror(errno));
-        return false;
-    }
+    if (r->fd < 0)
+        return rg_err(err, errlen, "%s: %s", r->origin, strerror(errno));
     r->own_fd = !use_stdin;
     /* A directory opens but cannot be read: say so now, not mid-run. */
     struct stat st;
     if (fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        say(err, errlen, "%s: %s", r->origin, strerror(EISDIR));
+        rg_err(err, errlen, "%s: %s", r->origin, strerror(EISDIR));
         rg_reader_close(r);
         return false;
     }
@@ -128,7 +114,7 @@ static bool is_space(int c)
 static enum rg_read_status fail(rg_target_reader *r, char *err, size_t errlen, int errnum)
 {
     r->ended = true;
-    say(err, errlen, "%s: %s", r->origin, strerror(errnum));
+    rg_err(err, errlen, "%s: %s", r->origin, strerror(errnum));
     return RG_READ_FAIL;
 }
 
@@ -144,8 +130,8 @@ static enum rg_read_status judge(rg_target_reader *r, const char *tok, size_t n,
     } else if (rg_targets_entry(tok, n, out->host, &out->port, why, sizeof why)) {
         if (r->entries >= r->limit) {
             r->ended = true;
-            say(err, errlen, "%s:%zu: too many targets (at most %zu)", r->origin, line,
-                r->limit);
+            rg_err(err, errlen, "%s:%zu: too many targets (at most %zu)", r->origin, line,
+                   r->limit);
             return RG_READ_FAIL;
         }
         out->line = line;
@@ -153,7 +139,7 @@ static enum rg_read_status judge(rg_target_reader *r, const char *tok, size_t n,
         return RG_READ_ENTRY;
     }
     r->bad++;
-    say(err, errlen, "%s:%zu: %s", r->origin, line, why);
+    rg_err(err, errlen, "%s:%zu: %s", r->origin, line, why);
     return RG_READ_BAD;
 }
 
@@ -165,9 +151,10 @@ static bool finish_entry(rg_target_reader *r, rg_target_entry *out, char *err, s
     const char *s = r->tok;
     size_t n = r->toklen;
     r->in_entry = false;
-    if (r->entry_at_start && n >= 3 && memcmp(s, BOM, 3) == 0) {
-        s += 3;
-        n -= 3;
+    size_t bom = r->entry_at_start ? rg_utf8_bom_len(s, n) : 0;
+    if (bom > 0) {
+        s += bom;
+        n -= bom;
         if (n == 0)
             return false;
     }

@@ -3,31 +3,18 @@
 #include "targets.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "../util/errbuf.h"
+#include "../util/utf8.h"
 
 /* Bytes of a bad name or path echoed in a message: enough to recognise it,
  * short enough to keep the message on one terminal line. */
 #define SHOWN_NAME 40
 #define SHOWN_PATH 200
 #define READ_CHUNK (64u * 1024)
-
-static const char BOM[] = "\xef\xbb\xbf";
-
-__attribute__((format(printf, 3, 4)))
-static bool fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
 
 void rg_targets_escape(char *out, size_t outlen, const char *s, size_t len,
                        size_t max_shown)
@@ -139,20 +126,20 @@ static bool check_name(const char *s, size_t len, char *err, size_t errlen)
 {
     char shown[SHOWN_NAME * 4 + 4];
     if (len == 0)
-        return fail(err, errlen, "empty target name");
+        return rg_err(err, errlen, "empty target name");
     rg_targets_escape(shown, sizeof shown, s, len, SHOWN_NAME);
     if (len > RG_TARGET_MAXLEN)
-        return fail(err, errlen, "target '%s' is too long (%zu bytes, at most %d)",
-                    shown, len, RG_TARGET_MAXLEN);
+        return rg_err(err, errlen, "target '%s' is too long (%zu bytes, at most %d)",
+                      shown, len, RG_TARGET_MAXLEN);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (name_byte_ok(c))
             continue;
         if (c > 0x20 && c < 0x7f)
-            return fail(err, errlen, "'%s' is not a host name or address: '%c' cannot be "
-                        "in one (allowed: A-Z a-z 0-9 . : _ -)", shown, c);
-        return fail(err, errlen, "'%s' is not a host name or address: byte 0x%02x cannot be "
-                    "in one (allowed: A-Z a-z 0-9 . : _ -)", shown, c);
+            return rg_err(err, errlen, "'%s' is not a host name or address: '%c' cannot be "
+                          "in one (allowed: A-Z a-z 0-9 . : _ -)", shown, c);
+        return rg_err(err, errlen, "'%s' is not a host name or address: byte 0x%02x cannot be "
+                      "in one (allowed: A-Z a-z 0-9 . : _ -)", shown, c);
     }
     return true;
 }
@@ -193,21 +180,21 @@ static bool split_target(const char *s, size_t len, const char **host, size_t *h
     *port = 0;
     for (size_t i = 0; i + 2 < len; i++)
         if (memcmp(s + i, "://", 3) == 0)
-            return fail(err, errlen, "'%s' looks like a URL: give the host alone "
-                        "(and its port as host:port or -p)", shown);
+            return rg_err(err, errlen, "'%s' looks like a URL: give the host alone "
+                          "(and its port as host:port or -p)", shown);
     if (len > 0 && s[0] == '[') {
         const char *close = memchr(s, ']', len);
         if (!close)
-            return fail(err, errlen, "'%s': '[' without ']'", shown);
+            return rg_err(err, errlen, "'%s': '[' without ']'", shown);
         *host = s + 1;
         *hlen = (size_t)(close - s) - 1;
         size_t rest = len - (size_t)(close - s) - 1;
         if (count_char(*host, *hlen, ':') == 0)
-            return fail(err, errlen, "'%s': brackets are for IPv6 addresses", shown);
+            return rg_err(err, errlen, "'%s': brackets are for IPv6 addresses", shown);
         if (rest == 0)
             return true;
         if (close[1] != ':' || !parse_port(close + 2, rest - 1, port))
-            return fail(err, errlen, "'%s': after [address] give :port (1-65535)", shown);
+            return rg_err(err, errlen, "'%s': after [address] give :port (1-65535)", shown);
         return true;
     }
     if (count_char(s, len, ':') != 1)
@@ -215,9 +202,9 @@ static bool split_target(const char *s, size_t len, const char **host, size_t *h
     const char *colon = memchr(s, ':', len);
     *hlen = (size_t)(colon - s);
     if (!parse_port(colon + 1, len - *hlen - 1, port))
-        return fail(err, errlen, "'%s' looks like host:port, but '%.*s' is not a port "
-                    "(1-65535)", shown, (int)(len - *hlen - 1 > 8 ? 8 : len - *hlen - 1),
-                    colon + 1);
+        return rg_err(err, errlen, "'%s' looks like host:port, but '%.*s' is not a port "
+                      "(1-65535)", shown, (int)(len - *hlen - 1 > 8 ? 8 : len - *hlen - 1),
+                      colon + 1);
     return true;
 }
 
@@ -248,12 +235,12 @@ static bool add_span(rg_target_list *l, const char *s, size_t len, size_t line,
         return true; /* exact duplicate */
     size_t limit = effective_limit(l);
     if (l->n >= limit)
-        return fail(err, errlen, "too many targets (at most %zu)", limit);
+        return rg_err(err, errlen, "too many targets (at most %zu)", limit);
     if (!reserve_names(l) || !reserve_slots(l))
-        return fail(err, errlen, "out of memory");
+        return rg_err(err, errlen, "out of memory");
     char *copy = malloc(hlen + 1);
     if (!copy)
-        return fail(err, errlen, "out of memory");
+        return rg_err(err, errlen, "out of memory");
     memcpy(copy, host, hlen);
     copy[hlen] = '\0';
     l->names[l->n] = copy;
@@ -267,7 +254,7 @@ static bool add_span(rg_target_list *l, const char *s, size_t len, size_t line,
 bool rg_targets_add(rg_target_list *l, const char *name, char *err, size_t errlen)
 {
     if (!name)
-        return fail(err, errlen, "empty target name");
+        return rg_err(err, errlen, "empty target name");
     return add_span(l, name, strlen(name), 0, err, errlen);
 }
 
@@ -302,9 +289,7 @@ bool rg_targets_parse(rg_target_list *l, const char *buf, size_t len,
 {
     if (!buf)
         len = 0;
-    size_t i = 0, line = 1;
-    if (len >= 3 && memcmp(buf, BOM, 3) == 0)
-        i = 3;
+    size_t i = rg_utf8_bom_len(buf, len), line = 1;
     while (i < len) {
         char c = buf[i];
         if (c == '\n')
@@ -327,11 +312,11 @@ bool rg_targets_parse(rg_target_list *l, const char *buf, size_t len,
         char where[SHOWN_PATH * 4 + 4];
         const char *o = origin ? origin : "<input>";
         rg_targets_escape(where, sizeof where, o, strlen(o), SHOWN_PATH);
-        fail(err, errlen, "%s:%zu: %s", where, line, why);
+        rg_err(err, errlen, "%s:%zu: %s", where, line, why);
         if (l->strict || !skippable(why))
             return false;
         if (!record_skip(l, err))
-            return fail(err, errlen, "out of memory");
+            return rg_err(err, errlen, "out of memory");
     }
     return true;
 }
@@ -382,7 +367,7 @@ bool rg_targets_read_file(rg_target_list *l, const char *path, char *err,
                           size_t errlen)
 {
     if (!path)
-        return fail(err, errlen, "no target file given");
+        return rg_err(err, errlen, "no target file given");
     bool use_stdin = strcmp(path, "-") == 0;
     const char *origin = use_stdin ? "stdin" : path;
     char where[SHOWN_PATH * 4 + 4];
@@ -390,7 +375,7 @@ bool rg_targets_read_file(rg_target_list *l, const char *path, char *err,
 
     FILE *f = use_stdin ? stdin : fopen(path, "rb");
     if (!f)
-        return fail(err, errlen, "%s: %s", where, strerror(errno));
+        return rg_err(err, errlen, "%s: %s", where, strerror(errno));
     size_t len = 0;
     enum slurp_fail why = SLURP_OK;
     int errnum = 0;
@@ -404,12 +389,12 @@ bool rg_targets_read_file(rg_target_list *l, const char *path, char *err,
     case SLURP_OK:
         break;
     case SLURP_TOO_BIG:
-        return fail(err, errlen, "%s: larger than %u MiB", where,
-                    RG_TARGETS_MAX_FILE >> 20);
+        return rg_err(err, errlen, "%s: larger than %u MiB", where,
+                      RG_TARGETS_MAX_FILE >> 20);
     case SLURP_NOMEM:
-        return fail(err, errlen, "%s: out of memory", where);
+        return rg_err(err, errlen, "%s: out of memory", where);
     case SLURP_READ:
-        return fail(err, errlen, "%s: %s", where, strerror(errnum));
+        return rg_err(err, errlen, "%s: %s", where, strerror(errnum));
     }
     /* An empty file leaves buf NULL; parse treats that as no bytes. */
     bool ok = rg_targets_parse(l, buf, len, origin, err, errlen);

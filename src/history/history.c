@@ -2,11 +2,11 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../input/json_read.h"
+#include "../util/errbuf.h"
 
 struct rg_history {
     sqlite3 *db;
@@ -29,21 +29,12 @@ static const char *const MIGRATIONS[] = {
 
 _Static_assert(NMIGRATIONS == RG_HISTORY_SCHEMA_VERSION, "one migration per schema version");
 
-__attribute__((format(printf, 3, 4)))
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static bool exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
         return true;
-    fail(err, errlen, "history: %s", msg ? msg : sqlite3_errmsg(db));
+    rg_err(err, errlen, "history: %s", msg ? msg : sqlite3_errmsg(db));
     sqlite3_free(msg);
     return false;
 }
@@ -74,23 +65,17 @@ static bool check_file(sqlite3 *db, const char *path, bool fresh_ok, char *err, 
 {
     int64_t app = query_int(db, "PRAGMA application_id");
     int64_t tables = query_int(db, "SELECT count(*) FROM sqlite_master");
-    if (app < 0 || tables < 0) {
-        fail(err, errlen, "%s: not a routegraph history database (%s)", path,
-             sqlite3_errmsg(db));
-        return false;
-    }
+    if (app < 0 || tables < 0)
+        return rg_err(err, errlen, "%s: not a routegraph history database (%s)", path,
+                      sqlite3_errmsg(db));
     if (app == 0 && tables == 0 && fresh_ok)
         return true;
-    if (app != RG_HISTORY_APP_ID) {
-        fail(err, errlen, "%s: not a routegraph history database", path);
-        return false;
-    }
+    if (app != RG_HISTORY_APP_ID)
+        return rg_err(err, errlen, "%s: not a routegraph history database", path);
     int64_t v = schema_version(db);
-    if (v < 1 || v > RG_HISTORY_SCHEMA_VERSION) {
-        fail(err, errlen, "%s: history schema version %lld, this routegraph knows 1 to %d",
-             path, (long long)v, RG_HISTORY_SCHEMA_VERSION);
-        return false;
-    }
+    if (v < 1 || v > RG_HISTORY_SCHEMA_VERSION)
+        return rg_err(err, errlen, "%s: history schema version %lld, this routegraph knows 1 to %d",
+                      path, (long long)v, RG_HISTORY_SCHEMA_VERSION);
     return true;
 }
 
@@ -122,11 +107,11 @@ static rg_history *open_db(const char *path, int flags, char *err, size_t errlen
 {
     rg_history *h = calloc(1, sizeof *h);
     if (!h) {
-        fail(err, errlen, "out of memory");
+        rg_err(err, errlen, "out of memory");
         return NULL;
     }
     if (sqlite3_open_v2(path, &h->db, flags, NULL) != SQLITE_OK) {
-        fail(err, errlen, "%s: %s", path, h->db ? sqlite3_errmsg(h->db) : "cannot open");
+        rg_err(err, errlen, "%s: %s", path, h->db ? sqlite3_errmsg(h->db) : "cannot open");
         rg_history_close(h);
         return NULL;
     }
@@ -272,7 +257,7 @@ int64_t rg_history_add_round(rg_history *h, const rg_run *run, json_t *doc, json
 {
     char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!text) {
-        fail(err, errlen, "history: out of memory");
+        rg_err(err, errlen, "history: out of memory");
         return 0;
     }
     int64_t id = 0;
@@ -284,7 +269,7 @@ int64_t rg_history_add_round(rg_history *h, const rg_run *run, json_t *doc, json
             return id;
         }
         if (!ok)
-            fail(err, errlen, "history: %s", sqlite3_errmsg(h->db));
+            rg_err(err, errlen, "history: %s", sqlite3_errmsg(h->db));
         char ignore[8];
         exec(h->db, "ROLLBACK", ignore, sizeof ignore);
     }
@@ -405,14 +390,12 @@ bool rg_history_list(rg_history *h, const char *filter, FILE *out, char *err, si
 {
     char addr[RG_ADDR_STRLEN];
     int port = 0;
-    if (filter && !parse_filter(filter, addr, sizeof addr, &port)) {
-        fail(err, errlen, "history: '%.60s' is not ADDRESS or ADDRESS:PORT", filter);
-        return false;
-    }
+    if (filter && !parse_filter(filter, addr, sizeof addr, &port))
+        return rg_err(err, errlen, "history: '%.60s' is not ADDRESS or ADDRESS:PORT", filter);
     bool ok = filter ? list_service(h->db, addr, port, out) : list_rounds(h->db, out);
     ok = ok && list_changes(h->db, filter ? addr : NULL, port, out);
     if (!ok)
-        fail(err, errlen, "history: %s", sqlite3_errmsg(h->db));
+        rg_err(err, errlen, "history: %s", sqlite3_errmsg(h->db));
     return ok;
 }
 
@@ -422,7 +405,7 @@ bool rg_history_load_round(rg_history *h, int64_t id, rg_run *run, json_t **opti
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(h->db, "SELECT doc FROM rounds WHERE id = ?", -1, &st, NULL) !=
         SQLITE_OK) {
-        fail(err, errlen, "history: %s", sqlite3_errmsg(h->db));
+        rg_err(err, errlen, "history: %s", sqlite3_errmsg(h->db));
         return false;
     }
     sqlite3_bind_int64(st, 1, id);
@@ -432,7 +415,7 @@ bool rg_history_load_round(rg_history *h, int64_t id, rg_run *run, json_t **opti
         size_t len = (size_t)sqlite3_column_bytes(st, 0);
         ok = doc && rg_json_read_buffer_options(doc, len, run, options, err, errlen);
     } else {
-        fail(err, errlen, "history: no round %lld", (long long)id);
+        rg_err(err, errlen, "history: no round %lld", (long long)id);
     }
     sqlite3_finalize(st);
     return ok;

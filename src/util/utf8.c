@@ -1,5 +1,7 @@
 #include "utf8.h"
 
+#include <string.h>
+
 size_t rg_utf8_char_n(const unsigned char *s, size_t n, uint32_t *cp)
 {
     if (n == 0)
@@ -57,4 +59,12 @@ bool rg_utf8_name_ok(const char *s, size_t n)
         i += k;
     }
     return true;
+}
+
+size_t rg_utf8_bom_len(const char *s, size_t n)
+{
+    static const char BOM[] = "\xef\xbb\xbf";
+    if (n < 3 || memcmp(s, BOM, 3) != 0)
+        return 0;
+    return 3;
 }

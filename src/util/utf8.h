@@ -25,4 +25,9 @@ size_t rg_utf8_char_n(const unsigned char *s, size_t n, uint32_t *cp);
  * counts as no name. Still untrusted text: outputs escape it. */
 bool rg_utf8_name_ok(const char *s, size_t n);
 
+/* 3 when s[0..n) opens with the UTF-8 byte order mark (EF BB BF, which
+ * some editors write at the top of a text file), else 0: the bytes to
+ * skip. s may be NULL when n is 0. */
+size_t rg_utf8_bom_len(const char *s, size_t n);
+
 #endif

@@ -9,7 +9,7 @@
  *   tests/fuzz/run.sh target_reader    (or by hand:)
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
  *     tests/fuzz/fuzz_target_reader.c src/cli/target_reader.c src/cli/targets.c \
- *     -o fuzz_target_reader
+ *     src/util/errbuf.c src/util/utf8.c -o fuzz_target_reader
  */
 #include <errno.h>
 #include <stdint.h>

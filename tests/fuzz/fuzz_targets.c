@@ -4,7 +4,8 @@
  *
  *   tests/fuzz/run.sh targets    (or by hand:)
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *     tests/fuzz/fuzz_targets.c src/cli/targets.c -o fuzz_targets
+ *     tests/fuzz/fuzz_targets.c src/cli/targets.c src/util/errbuf.c src/util/utf8.c \
+ *     -o fuzz_targets
  *   ./fuzz_targets -max_total_time=60 tests/fuzz/corpus/targets
  */
 #include <stdint.h>

@@ -49,11 +49,24 @@ static void test_char(void **state)
     assert_int_equal(rg_utf8_char_n((const unsigned char *)"x", 0, &cp), 0);
 }
 
+static void test_bom_len(void **state)
+{
+    (void)state;
+    assert_int_equal(rg_utf8_bom_len("\xef\xbb\xbf" "a", 4), 3);
+    assert_int_equal(rg_utf8_bom_len("\xef\xbb\xbf", 3), 3);
+    /* Only n bytes are looked at: a mark cut by n is not one. */
+    assert_int_equal(rg_utf8_bom_len("\xef\xbb\xbf", 2), 0);
+    assert_int_equal(rg_utf8_bom_len("\xef\xbb\xbe", 3), 0);
+    assert_int_equal(rg_utf8_bom_len("a\xef\xbb\xbf", 4), 0);
+    assert_int_equal(rg_utf8_bom_len(NULL, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_ok),
         cmocka_unit_test(test_char),
+        cmocka_unit_test(test_bom_len),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
