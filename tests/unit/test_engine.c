@@ -185,6 +185,37 @@ static fn_log *first_send(const fn_net *net, const rg_trace *t, unsigned ttl, si
     return NULL;
 }
 
+/* Runs the engine (run_engine's checks), then checks every port state and
+ * every hop against the network: fails on any wrong one. */
+static hop_count run_checked(fn_net *net, rg_run *run, const rg_engine_opts *o)
+{
+    run_engine(net, run, o);
+    assert_port_states(net, run);
+    return check_hops(net, run);
+}
+
+/* The line every scenario prints of its hops (what, then the counts of
+ * nhops hops per trace). */
+static void print_hops(const char *what, const hop_count *c, const rg_run *run, unsigned nhops)
+{
+    print_message("# %s: %u hops measured, %u inferred, %u rate-limited, %u silent of %zu; "
+                  "%llu probes\n", what, c->measured, c->inferred, c->rate_limited, c->silent,
+                  run->ntraces * nhops, (unsigned long long)run->stats.probes_sent);
+}
+
+/* A line of n routers, 198.18.0.1 first, answering after 2 ms each; router
+ * i is silent when bit i of silent is set. */
+static void line_net(fn_net *net, int *hops, int n, unsigned silent)
+{
+    assert_true(fn_net_init(net, SELF));
+    net->delay_ns = 2 * MS;
+    char a[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(a, sizeof a, "198.18.0.%d", i + 1);
+        hops[i] = fn_router_add(net, a, (silent >> i) & 1u, false);
+    }
+}
+
 /* 1. No router ever answers: the ports' states come from the port probes
  * alone (open, closed; a filtered port, whose trace got no answer at all,
  * unknown for want of any sign its probes arrived), nothing is inferred,
@@ -193,14 +224,8 @@ static void test_silent_routers_ports_from_port_probes(void **state)
 {
     (void)state;
     fn_net net;
-    assert_true(fn_net_init(&net, SELF));
-    net.delay_ns = 2 * MS;
     int hops[4];
-    char a[32];
-    for (int i = 0; i < 4; i++) {
-        snprintf(a, sizeof a, "198.18.0.%d", i + 1);
-        hops[i] = fn_router_add(&net, a, true, false);
-    }
+    line_net(&net, hops, 4, 0xfu);
     fn_dest *d1 = fn_dest_add(&net, "203.0.113.10", hops, NULL, 4);
     fn_dest_port(d1, 80, FN_OPEN);
     fn_dest_port(d1, 443, FN_CLOSED);
@@ -212,9 +237,7 @@ static void test_silent_routers_ports_from_port_probes(void **state)
     rg_run run;
     plan(&run, &net, 16, 1, 0);
     rg_engine_opts o = {.rate = 5000, .timeout = 0.5, .gap = 5, .retries = 1};
-    run_engine(&net, &run, &o);
-    assert_port_states(&net, &run);
-    hop_count c = check_hops(&net, &run);
+    hop_count c = run_checked(&net, &run, &o);
     assert_int_equal(c.measured, 0);
     assert_int_equal(c.inferred, 0);
     assert_int_equal(c.rate_limited, 0);
@@ -229,9 +252,24 @@ static void test_silent_routers_ports_from_port_probes(void **state)
     fn_net_free(&net);
 }
 
-/* A shared path R1 R2 {R3a | R3b} R4 to 16 destinations, two ports each. */
-static void shared_path(fn_net *net, int *hops, int *twin, bool limited)
+/* The network of scenarios 2 to 6, no router yet: answers after 2 ms plus
+ * 1 ms a hop, every limiter a bucket of burst tokens refilled at rate per
+ * second. */
+static void limits_net(fn_net *net, double rate, double burst)
 {
+    assert_true(fn_net_init(net, SELF));
+    net->delay_ns = 2 * MS;
+    net->per_hop_ns = 1 * MS;
+    net->limit_rate = rate;
+    net->limit_burst = burst;
+}
+
+/* limits_net with a shared path R1 R2 {R3a | R3b} R4 (its routers limited
+ * or not) for the destinations to sit behind. */
+static void limited_net(fn_net *net, int *hops, int *twin, double rate, double burst,
+                        bool limited)
+{
+    limits_net(net, rate, burst);
     char a[32];
     for (int i = 0; i < 4; i++) {
         snprintf(a, sizeof a, "198.18.%d.1", i + 1);
@@ -239,6 +277,46 @@ static void shared_path(fn_net *net, int *hops, int *twin, bool limited)
         twin[i] = FN_NONE;
     }
     twin[2] = fn_router_add(net, "198.18.30.1", false, limited);
+}
+
+/* Sixteen destinations behind the shared path, in one /24 (203.0.113.10
+ * to .25) or spread over eight (198.51.100.x to 198.51.107.x), two ports
+ * each by the method's numbers (ICMP: its one "port", 0): the first open
+ * but every fourth destination's filtered, the second closed and filtered
+ * in turn. Each is limited, as its routers are. */
+static void sixteen_dests(fn_net *net, const int *hops, const int *twin, bool spread,
+                          uint8_t method)
+{
+    char a[32];
+    for (int i = 0; i < 16; i++) {
+        if (spread)
+            snprintf(a, sizeof a, "198.51.%d.%d", 100 + i % 8, 10 + i);
+        else
+            snprintf(a, sizeof a, "203.0.113.%d", 10 + i);
+        fn_dest *d = fn_dest_add(net, a, hops, twin, 4);
+        assert_true(d->limited);
+        enum fn_port_state first = i % 4 == 3 ? FN_FILTERED : FN_OPEN;
+        if (method == RG_METHOD_ICMP) {
+            fn_dest_port(d, 0, first);
+            continue;
+        }
+        bool udp = method == RG_METHOD_UDP;
+        fn_dest_port(d, udp ? 53 : 80, first);
+        fn_dest_port(d, udp ? 33434 : 443, i % 2 ? FN_CLOSED : FN_FILTERED);
+    }
+}
+
+/* The pacer's promise: every router answered some, and none was asked more
+ * than about twice what its limiter let through, plus a start-up
+ * allowance. */
+static void assert_routers_paced(const fn_net *net)
+{
+    for (size_t i = 0; i < net->nrouters; i++) {
+        const fn_router *r = &net->routers[i];
+        print_message("# router %zu: asked %u, answered %u\n", i, r->reached, r->answered);
+        assert_true(r->answered > 0);
+        assert_true(r->reached <= 2 * r->answered + 12);
+    }
 }
 
 /* Whether the first RG_INFER_WITNESSES traces (the pilots: every
@@ -263,20 +341,9 @@ static void test_rate_limited_shared_path(void **state)
 {
     (void)state;
     fn_net net;
-    assert_true(fn_net_init(&net, SELF));
-    net.delay_ns = 2 * MS;
-    net.per_hop_ns = 1 * MS;
-    net.limit_rate = 20.0;
-    net.limit_burst = 6.0;
     int hops[4], twin[4];
-    shared_path(&net, hops, twin, true);
-    char a[32];
-    for (int i = 0; i < 16; i++) {
-        snprintf(a, sizeof a, "203.0.113.%d", 10 + i);
-        fn_dest *d = fn_dest_add(&net, a, hops, twin, 4);
-        fn_dest_port(d, 80, i % 4 == 3 ? FN_FILTERED : FN_OPEN);
-        fn_dest_port(d, 443, i % 2 ? FN_CLOSED : FN_FILTERED);
-    }
+    limited_net(&net, hops, twin, 20.0, 6.0, true);
+    sixteen_dests(&net, hops, twin, false, RG_METHOD_TCP);
     rg_run run;
     plan(&run, &net, 16, 1, 0);
     /* Both branches of the pair carry some of the flows. */
@@ -287,23 +354,11 @@ static void test_rate_limited_shared_path(void **state)
     assert_true(on_twin > 0 && on_twin < run.ntraces);
     assert_true(pilots_cross_both(&net, &run, twin[2]));
     rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 1};
-    run_engine(&net, &run, &o);
-    assert_port_states(&net, &run);
-    hop_count c = check_hops(&net, &run);
-    print_message("# rate-limited: %u hops measured, %u inferred, %u rate-limited, "
-                  "%u silent of %zu; %llu probes\n", c.measured, c.inferred,
-                  c.rate_limited, c.silent, run.ntraces * 4,
-                  (unsigned long long)run.stats.probes_sent);
+    hop_count c = run_checked(&net, &run, &o);
+    print_hops("rate-limited", &c, &run, 4);
     assert_int_equal(c.silent, 0);      /* every router answers some */
     assert_int_equal(c.unlabelled, 0);
-    for (size_t i = 0; i < net.nrouters; i++) {
-        const fn_router *r = &net.routers[i];
-        print_message("# router %zu: asked %u, answered %u\n", i, r->reached, r->answered);
-        /* The pacer's promise: a router is asked at most about twice what
-         * its limiter lets through, plus a start-up allowance. */
-        assert_true(r->answered > 0);
-        assert_true(r->reached <= 2 * r->answered + 12);
-    }
+    assert_routers_paced(&net);
     rg_run_free(&run);
     fn_net_free(&net);
 }
@@ -320,30 +375,14 @@ static void test_rationed_routers_across_prefixes(void **state)
 {
     (void)state;
     fn_net net;
-    assert_true(fn_net_init(&net, SELF));
-    net.delay_ns = 2 * MS;
-    net.per_hop_ns = 1 * MS;
-    net.limit_rate = 4.0;
-    net.limit_burst = 3.0;
     int hops[4], twin[4];
-    shared_path(&net, hops, twin, true);
-    char a[32];
-    for (int i = 0; i < 16; i++) {
-        snprintf(a, sizeof a, "198.51.%d.%d", 100 + i % 8, 10 + i);
-        fn_dest *d = fn_dest_add(&net, a, hops, twin, 4);
-        fn_dest_port(d, 80, i % 4 == 3 ? FN_FILTERED : FN_OPEN);
-        fn_dest_port(d, 443, i % 2 ? FN_CLOSED : FN_FILTERED);
-    }
+    limited_net(&net, hops, twin, 4.0, 3.0, true);
+    sixteen_dests(&net, hops, twin, true, RG_METHOD_TCP);
     rg_run run;
     plan(&run, &net, 16, 0, 0);
     rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 0};
-    run_engine(&net, &run, &o);
-    assert_port_states(&net, &run);
-    hop_count c = check_hops(&net, &run);
-    print_message("# rationed: %u hops measured, %u inferred, %u rate-limited, "
-                  "%u silent of %zu; %llu probes\n", c.measured, c.inferred,
-                  c.rate_limited, c.silent, run.ntraces * 4,
-                  (unsigned long long)run.stats.probes_sent);
+    hop_count c = run_checked(&net, &run, &o);
+    print_hops("rationed", &c, &run, 4);
     /* Over repeated runs 46-63 of these hops were labelled rate-limited
      * and 21-35 silent; on a loaded machine (answers read late) 21 and 38.
      * The counts follow the clock, so only their existence is asserted. */
@@ -366,13 +405,8 @@ static void test_rationed_routers_across_prefixes(void **state)
 static void filtered_port_round(unsigned salt)
 {
     fn_net net;
-    assert_true(fn_net_init(&net, SELF));
-    net.delay_ns = 2 * MS;
-    net.per_hop_ns = 1 * MS;
-    net.limit_rate = 20.0;
-    net.limit_burst = 6.0;
     int hops[4], twin[4];
-    shared_path(&net, hops, twin, true);
+    limited_net(&net, hops, twin, 20.0, 6.0, true);
     char a[32];
     for (int i = 0; i < 16; i++) {
         snprintf(a, sizeof a, "203.0.113.%d", 100 + i);
@@ -384,9 +418,7 @@ static void filtered_port_round(unsigned salt)
     plan(&run, &net, 16, 1, salt);
     assert_true(pilots_cross_both(&net, &run, twin[2]));
     rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 1};
-    run_engine(&net, &run, &o);
-    assert_port_states(&net, &run);
-    hop_count c = check_hops(&net, &run);
+    hop_count c = run_checked(&net, &run, &o);
     assert_int_equal(c.unlabelled, 0);
     assert_int_equal(c.silent, 0);
     rg_run_free(&run);
@@ -428,11 +460,7 @@ static void force_branch(const fn_net *net, rg_trace *t, int twin, bool other)
 static void one_branch_round(bool limited, bool twin_silent, int ndests)
 {
     fn_net net;
-    assert_true(fn_net_init(&net, SELF));
-    net.delay_ns = 2 * MS;
-    net.per_hop_ns = 1 * MS;
-    net.limit_rate = 20.0;
-    net.limit_burst = 6.0;
+    limits_net(&net, 20.0, 6.0);
     int hops[5], twin[5];
     char a[32];
     for (int i = 0; i < 5; i++) {
@@ -455,14 +483,12 @@ static void one_branch_round(bool limited, bool twin_silent, int ndests)
     for (size_t i = 0; i < run.ntraces; i++)
         force_branch(&net, &run.traces[i], twin[2], i >= 6);
     rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 1};
-    run_engine(&net, &run, &o);
-    assert_port_states(&net, &run);
-    hop_count c = check_hops(&net, &run); /* fails on any wrong hop */
-    print_message("# six on one branch (%s%s, %d destinations): %u hops measured, "
-                  "%u inferred, %u rate-limited, %u silent of %zu; %llu probes\n",
-                  limited ? "rate-limited" : "answering", twin_silent ? ", second silent" : "",
-                  ndests, c.measured, c.inferred, c.rate_limited, c.silent, run.ntraces * 5,
-                  (unsigned long long)run.stats.probes_sent);
+    hop_count c = run_checked(&net, &run, &o); /* fails on any wrong hop */
+    char what[96];
+    snprintf(what, sizeof what, "six on one branch (%s%s, %d destinations)",
+             limited ? "rate-limited" : "answering", twin_silent ? ", second silent" : "",
+             ndests);
+    print_hops(what, &c, &run, 5);
     assert_int_equal(c.unlabelled, 0);
     if (!twin_silent)
         assert_int_equal(c.silent, 0); /* every router answered some */
@@ -492,14 +518,10 @@ static void test_silent_router_in_the_middle(void **state)
 {
     (void)state;
     fn_net net;
-    assert_true(fn_net_init(&net, SELF));
-    net.delay_ns = 40 * MS; /* the same for every hop: see below */
     int hops[4];
+    line_net(&net, hops, 4, 1u << 2);
+    net.delay_ns = 40 * MS; /* the same for every hop: see below */
     char a[32];
-    for (int i = 0; i < 4; i++) {
-        snprintf(a, sizeof a, "198.18.0.%d", i + 1);
-        hops[i] = fn_router_add(&net, a, i == 2, false);
-    }
     for (int i = 0; i < 3; i++) {
         snprintf(a, sizeof a, "203.0.113.%d", 50 + i);
         fn_dest_port(fn_dest_add(&net, a, hops, NULL, 4), 80, FN_OPEN);
@@ -507,9 +529,7 @@ static void test_silent_router_in_the_middle(void **state)
     rg_run run;
     plan(&run, &net, 16, 1, 0);
     rg_engine_opts o = {.rate = 5000, .timeout = 2.0, .gap = 5, .retries = 1};
-    run_engine(&net, &run, &o);
-    assert_port_states(&net, &run);
-    hop_count c = check_hops(&net, &run);
+    hop_count c = run_checked(&net, &run, &o);
     assert_int_equal(c.measured, 3 * 3);
     assert_int_equal(c.silent, 3);
     assert_int_equal(c.inferred + c.rate_limited + c.unlabelled, 0);
@@ -575,45 +595,22 @@ static void assert_deciding_answers(const rg_run *run)
 static void method_round(uint8_t method, unsigned salt)
 {
     fn_net net;
-    assert_true(fn_net_init(&net, SELF));
-    net.delay_ns = 2 * MS;
-    net.per_hop_ns = 1 * MS;
-    net.limit_rate = 20.0;
-    net.limit_burst = 6.0;
     int hops[4], twin[4];
-    shared_path(&net, hops, twin, true);
-    char a[32];
-    for (int i = 0; i < 16; i++) {
-        snprintf(a, sizeof a, "203.0.113.%d", 10 + i);
-        fn_dest *d = fn_dest_add(&net, a, hops, twin, 4);
-        assert_true(d->limited); /* as its routers are */
-        if (method == RG_METHOD_ICMP) {
-            fn_dest_port(d, 0, i % 4 == 3 ? FN_FILTERED : FN_OPEN);
-            continue;
-        }
-        fn_dest_port(d, 53, i % 4 == 3 ? FN_FILTERED : FN_OPEN);
-        fn_dest_port(d, 33434, i % 2 ? FN_CLOSED : FN_FILTERED);
-    }
+    limited_net(&net, hops, twin, 20.0, 6.0, true);
+    sixteen_dests(&net, hops, twin, false, method);
     rg_run run;
     plan(&run, &net, 16, 1, salt);
     use_method(&net, &run, method);
     assert_true(pilots_cross_both(&net, &run, twin[2]));
     rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 1};
-    run_engine(&net, &run, &o);
-    assert_port_states(&net, &run);
+    hop_count c = run_checked(&net, &run, &o);
     assert_deciding_answers(&run);
-    hop_count c = check_hops(&net, &run);
-    print_message("# %s rate-limited: %u hops measured, %u inferred, %u rate-limited, "
-                  "%u silent of %zu; %llu probes\n", rg_method_name(method), c.measured,
-                  c.inferred, c.rate_limited, c.silent, run.ntraces * 4,
-                  (unsigned long long)run.stats.probes_sent);
+    char what[32];
+    snprintf(what, sizeof what, "%s rate-limited", rg_method_name(method));
+    print_hops(what, &c, &run, 4);
     assert_int_equal(c.silent, 0);      /* every router answers some */
     assert_int_equal(c.unlabelled, 0);
-    for (size_t i = 0; i < net.nrouters; i++) {
-        const fn_router *r = &net.routers[i];
-        assert_true(r->answered > 0);
-        assert_true(r->reached <= 2 * r->answered + 12);
-    }
+    assert_routers_paced(&net);
     rg_run_free(&run);
     fn_net_free(&net);
 }
@@ -638,36 +635,18 @@ static void test_icmp_rate_limited_shared_path(void **state)
 static void rationed_method_round(uint8_t method)
 {
     fn_net net;
-    assert_true(fn_net_init(&net, SELF));
-    net.delay_ns = 2 * MS;
-    net.per_hop_ns = 1 * MS;
-    net.limit_rate = 4.0;
-    net.limit_burst = 3.0;
     int hops[4], twin[4];
-    shared_path(&net, hops, twin, true);
-    char a[32];
-    for (int i = 0; i < 16; i++) {
-        snprintf(a, sizeof a, "198.51.%d.%d", 100 + i % 8, 10 + i);
-        fn_dest *d = fn_dest_add(&net, a, hops, twin, 4);
-        if (method == RG_METHOD_ICMP) {
-            fn_dest_port(d, 0, i % 4 == 3 ? FN_FILTERED : FN_OPEN);
-            continue;
-        }
-        fn_dest_port(d, 53, i % 4 == 3 ? FN_FILTERED : FN_OPEN);
-        fn_dest_port(d, 33434, i % 2 ? FN_CLOSED : FN_FILTERED);
-    }
+    limited_net(&net, hops, twin, 4.0, 3.0, true);
+    sixteen_dests(&net, hops, twin, true, method);
     rg_run run;
     plan(&run, &net, 16, 0, 0);
     use_method(&net, &run, method);
     rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 0};
-    run_engine(&net, &run, &o);
-    assert_port_states(&net, &run);
+    hop_count c = run_checked(&net, &run, &o);
     assert_deciding_answers(&run);
-    hop_count c = check_hops(&net, &run);
-    print_message("# %s rationed: %u hops measured, %u inferred, %u rate-limited, "
-                  "%u silent of %zu; %llu probes\n", rg_method_name(method), c.measured,
-                  c.inferred, c.rate_limited, c.silent, run.ntraces * 4,
-                  (unsigned long long)run.stats.probes_sent);
+    char what[32];
+    snprintf(what, sizeof what, "%s rationed", rg_method_name(method));
+    print_hops(what, &c, &run, 4);
     assert_true(c.rate_limited > 0);
     assert_int_equal(c.unlabelled, 0);
     for (size_t i = 0; i < net.nrouters; i++)
@@ -694,13 +673,8 @@ static void test_udp_destination_limited(void **state)
 {
     (void)state;
     fn_net net;
-    assert_true(fn_net_init(&net, SELF));
-    net.delay_ns = 2 * MS;
-    net.per_hop_ns = 1 * MS;
-    net.limit_rate = 10.0;
-    net.limit_burst = 3.0;
     int hops[4], twin[4];
-    shared_path(&net, hops, twin, false);
+    limited_net(&net, hops, twin, 10.0, 3.0, false);
     char a[32];
     for (int i = 0; i < 4; i++) {
         snprintf(a, sizeof a, "203.0.113.%d", 200 + i);
@@ -714,10 +688,8 @@ static void test_udp_destination_limited(void **state)
     plan(&run, &net, 16, 1, 0);
     use_method(&net, &run, RG_METHOD_UDP);
     rg_engine_opts o = {.rate = 2000, .timeout = 1.0, .gap = 5, .retries = 1};
-    run_engine(&net, &run, &o);
-    assert_port_states(&net, &run);
+    hop_count c = run_checked(&net, &run, &o);
     assert_deciding_answers(&run);
-    hop_count c = check_hops(&net, &run);
     assert_int_equal(c.measured, run.ntraces * 4); /* the routers answer all */
     for (size_t i = 0; i < run.ntraces; i++)
         assert_int_equal(run.traces[i].reached_ttl, 5);
@@ -740,14 +712,8 @@ static void test_udp_destination_limited(void **state)
 static void silent_routers_round(uint8_t method)
 {
     fn_net net;
-    assert_true(fn_net_init(&net, SELF));
-    net.delay_ns = 2 * MS;
     int hops[4];
-    char a[32];
-    for (int i = 0; i < 4; i++) {
-        snprintf(a, sizeof a, "198.18.0.%d", i + 1);
-        hops[i] = fn_router_add(&net, a, true, false);
-    }
+    line_net(&net, hops, 4, 0xfu);
     bool udp = method == RG_METHOD_UDP;
     fn_dest *d1 = fn_dest_add(&net, "203.0.113.10", hops, NULL, 4);
     fn_dest_port(d1, udp ? 53 : 0, FN_OPEN);
@@ -763,8 +729,7 @@ static void silent_routers_round(uint8_t method)
     plan(&run, &net, 16, 1, 0);
     use_method(&net, &run, method);
     rg_engine_opts o = {.rate = 5000, .timeout = 0.5, .gap = 5, .retries = 1};
-    run_engine(&net, &run, &o);
-    assert_port_states(&net, &run);
+    hop_count c = run_checked(&net, &run, &o);
     assert_deciding_answers(&run);
     unsigned below = 0, unknown = 0;
     for (size_t i = 0; i < run.ntraces; i++) {
@@ -772,7 +737,6 @@ static void silent_routers_round(uint8_t method)
         unknown += run.traces[i].state == RG_PORT_UNKNOWN;
     }
     assert_int_equal(unknown, udp ? 2 : 1); /* the silent ports' traces */
-    hop_count c = check_hops(&net, &run);
     assert_int_equal(c.measured + c.inferred + c.rate_limited + c.unlabelled, 0);
     assert_int_equal(c.silent, below);
     for (size_t i = 0; i < net.nrouters; i++)
@@ -797,14 +761,10 @@ static void test_late_answers_to_ended_traces(void **state)
 {
     (void)state;
     fn_net net;
-    assert_true(fn_net_init(&net, SELF));
-    net.delay_ns = 150 * MS;
     int hops[3];
+    line_net(&net, hops, 3, 0);
+    net.delay_ns = 150 * MS;
     char a[32];
-    for (int i = 0; i < 3; i++) {
-        snprintf(a, sizeof a, "198.18.0.%d", i + 1);
-        hops[i] = fn_router_add(&net, a, false, false);
-    }
     for (int i = 0; i < 8; i++) {
         snprintf(a, sizeof a, "203.0.113.%d", 70 + i);
         fn_dest_port(fn_dest_add(&net, a, hops, NULL, 3), 80, FN_OPEN);

@@ -13,15 +13,9 @@
 #include "probe/probe.h"
 #include "probe/reply.h"
 #include "probe/wire.h"
+#include "trace_fixture.h"
 
 #define NTRACES 600
-
-static rg_addr addr(const char *s)
-{
-    rg_addr a;
-    assert_true(rg_addr_parse(s, &a));
-    return a;
-}
 
 typedef struct fixture {
     rg_trace traces[NTRACES];
@@ -35,15 +29,10 @@ static int setup(void **state)
 {
     char buf[64];
     for (size_t i = 0; i < NTRACES; i++) {
-        rg_trace *t = &fx.traces[i];
-        snprintf(buf, sizeof buf, "198.19.%zu.%zu", i / 2 / 250, i / 2 % 250 + 1);
-        rg_addr dst = addr(buf);
-        assert_true(rg_trace_init(t, buf, &dst, i % 2 ? 443 : 80, 1, 30, 2));
-        t->src = addr("198.18.0.2");
-        t->sport = (uint16_t)(40000 + i % 7); /* shared ports: keys still differ */
-        t->seq_base = (uint32_t)(i * 2654435761u);
-        for (unsigned ttl = 1; ttl <= 10; ttl++)
-            rg_trace_set_sent(t, ttl, ttl == 3 ? 2 : 1);
+        tfx_dest_name(buf, sizeof buf, i);
+        /* Shared source ports: the keys still differ. */
+        tfx_trace(&fx.traces[i], buf, i % 2 ? 443 : 80, (uint16_t)(40000 + i % 7),
+                  (uint32_t)(i * 2654435761u));
     }
     assert_true(rg_match_init(&fx.m, fx.traces, NTRACES));
     *state = &fx;
@@ -64,7 +53,7 @@ static rg_reply reply_for(const rg_trace *t, unsigned ttl, unsigned attempt)
     rg_reply r;
     memset(&r, 0, sizeof r);
     r.kind = RG_REPLY_TIME_EXCEEDED;
-    r.from = addr("198.18.1.2");
+    r.from = tfx_addr("198.18.1.2");
     r.probe_src = t->src;
     r.probe_dst = t->dst;
     r.sport = t->sport;
@@ -109,10 +98,10 @@ static void test_unsent_and_foreign_replies_rejected(void **state)
     r.sport++;                         /* wrong source port */
     assert_false(rg_match_reply(&fx.m, &r, &m));
     r = reply_for(t, 4, 0);
-    r.probe_src = addr("198.18.0.3");  /* quotes someone else's probe */
+    r.probe_src = tfx_addr("198.18.0.3");  /* quotes someone else's probe */
     assert_false(rg_match_reply(&fx.m, &r, &m));
     r = reply_for(t, 4, 0);
-    r.probe_dst = addr("198.19.200.1");
+    r.probe_dst = tfx_addr("198.19.200.1");
     assert_false(rg_match_reply(&fx.m, &r, &m));
     r = reply_for(t, 4, 0);
     r.seq = rg_probe_seq(fx.traces[11].seq_base, 4, 0); /* another trace's seq */
@@ -129,7 +118,7 @@ static void test_quote_with_rewritten_source(void **state)
     const rg_trace *t = &fx.traces[10];
     rg_reply r = reply_for(t, 4, 0);
     assert_false(rg_match_rewritten_source(&fx.m, &r, &m)); /* our own source */
-    r.probe_src = addr("198.18.13.1");
+    r.probe_src = tfx_addr("198.18.13.1");
     assert_false(rg_match_reply(&fx.m, &r, &m));
     assert_true(rg_match_rewritten_source(&fx.m, &r, &m));
     assert_int_equal(m.trace, 10);
@@ -137,11 +126,11 @@ static void test_quote_with_rewritten_source(void **state)
     r.seq += 0x10000; /* not our secret */
     assert_false(rg_match_rewritten_source(&fx.m, &r, &m));
     r = reply_for(t, 4, 0);
-    r.probe_src = addr("2001:db8::3");
+    r.probe_src = tfx_addr("2001:db8::3");
     assert_false(rg_match_rewritten_source(&fx.m, &r, &m));
     r = reply_for(t, 4, 0);
     r.kind = RG_REPLY_SYNACK; /* a TCP answer to someone else is not ours */
-    r.probe_src = addr("198.18.13.1");
+    r.probe_src = tfx_addr("198.18.13.1");
     assert_false(rg_match_rewritten_source(&fx.m, &r, &m));
 }
 
@@ -149,7 +138,7 @@ static void test_duplicate_signature_refused(void **state)
 {
     (void)state;
     rg_trace two[2];
-    rg_addr dst = addr("198.19.0.1");
+    rg_addr dst = tfx_addr("198.19.0.1");
     assert_true(rg_trace_init(&two[0], "a", &dst, 80, 1, 5, 1));
     assert_true(rg_trace_init(&two[1], "b", &dst, 80, 1, 5, 1));
     two[0].sport = two[1].sport = 40000;
@@ -172,7 +161,7 @@ static size_t error_quoting(uint8_t *pkt, const uint8_t *probe, size_t quote)
     rg_put_be16(pkt + 2, (uint16_t)(28 + quote));
     pkt[8] = 60;
     pkt[9] = 1;
-    rg_addr from = addr("198.18.1.2"), to = addr("198.18.0.2");
+    rg_addr from = tfx_addr("198.18.1.2"), to = tfx_addr("198.18.0.2");
     memcpy(pkt + 12, from.bytes, 4);
     memcpy(pkt + 16, to.bytes, 4);
     rg_put_be16(pkt + 10, rg_inet_checksum(pkt, 20));
@@ -186,10 +175,10 @@ static void test_udp_and_icmp_identity_round_trip(void **state)
 {
     (void)state;
     rg_trace tr[2];
-    rg_addr dst = addr("198.19.9.9");
+    rg_addr dst = tfx_addr("198.19.9.9");
     for (int i = 0; i < 2; i++) {
         assert_true(rg_trace_init(&tr[i], "m", &dst, i ? 0 : 33434, 1, 30, 6));
-        tr[i].src = addr("198.18.0.2");
+        tr[i].src = tfx_addr("198.18.0.2");
         tr[i].sport = 40000;
         tr[i].method = i ? RG_METHOD_ICMP : RG_METHOD_UDP;
         tr[i].seq_base = 0x5eed0000u + (uint32_t)i * 77777u;

@@ -15,15 +15,9 @@
 #include "probe/probe.h"
 #include "probe/reply.h"
 #include "probe/wire.h"
+#include "trace_fixture.h"
 
 #define NTRACES 400
-
-static rg_addr addr(const char *s)
-{
-    rg_addr a;
-    assert_true(rg_addr_parse(s, &a));
-    return a;
-}
 
 typedef struct fixture {
     rg_trace traces[NTRACES];
@@ -40,19 +34,14 @@ static int setup(void **state)
 {
     char buf[64];
     for (size_t i = 0; i < NTRACES; i++) {
-        rg_trace *t = &fx.traces[i];
-        snprintf(buf, sizeof buf, "198.19.%zu.%zu", i / 2 / 250, i / 2 % 250 + 1);
+        tfx_dest_name(buf, sizeof buf, i);
         if (i == NTRACES - 2)
             snprintf(buf, sizeof buf, "2001:db8:1d0::5");
-        rg_addr dst = addr(buf);
-        assert_true(rg_trace_init(t, buf, &dst, i % 2 ? 8080 : 80, 1, 30, 2));
-        t->src = addr(dst.family == 4 ? "198.18.0.2" : "2001:db8:100::2");
-        t->sport = (uint16_t)(40000 + i / 2 % 5); /* both ports of a destination share it */
-        t->seq_base = (uint32_t)(i * 2654435761u + 12345);
+        /* Both ports of a destination share its source port. */
+        tfx_trace(&fx.traces[i], buf, i % 2 ? 8080 : 80, (uint16_t)(40000 + i / 2 % 5),
+                  (uint32_t)(i * 2654435761u + 12345));
         if (i == NTRACES - 1)
-            t->method = RG_METHOD_UDP;
-        for (unsigned ttl = 1; ttl <= 10; ttl++)
-            rg_trace_set_sent(t, ttl, ttl == 3 ? 2 : 1);
+            fx.traces[i].method = RG_METHOD_UDP;
     }
     assert_true(rg_match_init(&fx.m, fx.traces, NTRACES));
     rg_rematch_init(&fx.rm, fx.traces, NTRACES);
@@ -79,7 +68,7 @@ static rg_reply reply_for(const rg_trace *t, unsigned ttl, unsigned attempt, uin
     rg_reply r;
     memset(&r, 0, sizeof r);
     r.kind = RG_REPLY_TIME_EXCEEDED;
-    r.from = addr(t->dst.family == 4 ? "198.18.13.2" : "2001:db8:1c1::2");
+    r.from = tfx_addr(t->dst.family == 4 ? "198.18.13.2" : "2001:db8:1c1::2");
     r.probe_src = t->src;
     r.probe_dst = t->dst;
     r.sport = t->sport;
@@ -146,7 +135,7 @@ static void port_rewritten_without_proof_refused(void **state)
     assert_false(find(&r, &x));
     r = reply_for(t, 4, 0, q);
     r.dport = 8443;
-    r.probe_src = addr("198.18.0.3");       /* someone else's probe */
+    r.probe_src = tfx_addr("198.18.0.3");   /* someone else's probe */
     assert_false(find(&r, &x));
     r = reply_for(t, 4, 0, q);
     r.dport = 8443;
@@ -191,7 +180,7 @@ static void destination_rewritten_is_evidence(void **state)
     rg_rematch_result x;
     const rg_trace *t = &fx.traces[41];
     rg_reply r = reply_for(t, 6, 0, q);
-    r.probe_dst = addr("198.18.14.2");
+    r.probe_dst = tfx_addr("198.18.14.2");
     assert_true(find(&r, &x));
     assert_int_equal(x.kind, RG_REMATCH_DST);
     assert_int_equal(x.trace, 41);
@@ -200,10 +189,10 @@ static void destination_rewritten_is_evidence(void **state)
     assert_true(find(&r, &x));
     assert_int_equal(x.kind, RG_REMATCH_DST);
     assert_int_equal(x.trace, 41);
-    r.probe_dst = addr("2001:db8:1c2::2");  /* another family: not ours */
+    r.probe_dst = tfx_addr("2001:db8:1c2::2");  /* another family: not ours */
     assert_false(find(&r, &x));
     r = reply_for(t, 6, 0, q);
-    r.probe_dst = addr("198.18.14.2");
+    r.probe_dst = tfx_addr("198.18.14.2");
     r.seq ^= 0x5a5a5000;                    /* and no secret */
     assert_false(find(&r, &x));
 }
@@ -233,7 +222,7 @@ static void sequence_shift_named_by_the_ip_id(void **state)
     assert_false(find(&r, &x));
     r = reply_for(t, 9, 0, q);
     r.seq += 1000;
-    r.probe_src = addr("198.18.0.3");
+    r.probe_src = tfx_addr("198.18.0.3");
     assert_false(find(&r, &x));
     /* IPv6 carries no IP ID: nothing names the probe. */
     r = reply_for(&fx.traces[NTRACES - 2], 4, 0, q);
@@ -252,9 +241,9 @@ static void crowded_keys_are_not_scanned(void **state)
     char buf[64];
     for (size_t i = 0; i < N; i++) {
         snprintf(buf, sizeof buf, "198.19.%zu.%zu", i / 250, i % 250 + 1);
-        rg_addr dst = addr(buf);
+        rg_addr dst = tfx_addr(buf);
         assert_true(rg_trace_init(&t[i], buf, &dst, 80, 1, 8, 1));
-        t[i].src = addr("198.18.0.2");
+        t[i].src = tfx_addr("198.18.0.2");
         t[i].sport = 33000; /* --sport */
         t[i].seq_base = (uint32_t)(i * 2654435761u + 99);
         rg_trace_set_sent(&t[i], 2, 1);
@@ -264,7 +253,7 @@ static void crowded_keys_are_not_scanned(void **state)
     uint8_t q[RG_PROBE_MAXLEN];
     rg_rematch_result x;
     rg_reply r = reply_for(&t[N - 1], 2, 0, q);
-    r.probe_dst = addr("198.18.14.2");      /* the source port keys it: 1,100 share it */
+    r.probe_dst = tfx_addr("198.18.14.2");  /* the source port keys it: 1,100 share it */
     assert_false(rg_rematch_find(&rm, &r, &x));
     r = reply_for(&t[N - 1], 2, 0, q);
     r.dport = 8080;                         /* (destination, source port): one trace */
