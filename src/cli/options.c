@@ -396,10 +396,11 @@ static int opt_uint(const char *opt, const char *arg, unsigned lo, unsigned hi,
     return 0;
 }
 
-/* Decimal only: strtod would also take "inf", "nan", hex and leading
- * blanks, none of which a user means as a timeout. */
-static int opt_seconds(const char *opt, const char *arg, double *out, char *err,
-                       size_t errlen)
+/* A number of seconds from lo to hi (range: how messages write them).
+ * Decimal only: strtod would also take "inf", "nan", hex and leading
+ * blanks, none of which a user means as a time. */
+static int opt_seconds_in(const char *opt, const char *arg, double lo, double hi,
+                          const char *range, double *out, char *err, size_t errlen)
 {
     char q[QUOTED_MAX];
     quote(q, arg, strlen(arg));
@@ -407,30 +408,26 @@ static int opt_seconds(const char *opt, const char *arg, double *out, char *err,
     char *end = NULL;
     double v = lead_ok && !strpbrk(arg, "xX") ? strtod(arg, &end) : 0.0;
     if (!end || end == arg || *end != '\0')
-        return fail(err, errlen, "%s: '%s' is not a number of seconds (0.01-60)",
-                    opt, q);
-    if (!isfinite(v) || v < MIN_TIMEOUT || v > MAX_TIMEOUT)
-        return fail(err, errlen, "%s: '%s' is out of range (0.01-60)", opt, q);
+        return fail(err, errlen, "%s: '%s' is not a number of seconds (%s)", opt, q, range);
+    if (!isfinite(v) || v < lo || v > hi)
+        return fail(err, errlen, "%s: '%s' is out of range (%s)", opt, q, range);
     *out = v;
     return 0;
+}
+
+/* --timeout, --dns-timeout. */
+static int opt_seconds(const char *opt, const char *arg, double *out, char *err,
+                       size_t errlen)
+{
+    return opt_seconds_in(opt, arg, MIN_TIMEOUT, MAX_TIMEOUT, "0.01-60", out, err, errlen);
 }
 
 /* routegraph watch --interval: 0 (rounds back to back) to a day. */
 static int opt_interval(const char *opt, const char *arg, double *out, char *err,
                         size_t errlen)
 {
-    char q[QUOTED_MAX];
-    quote(q, arg, strlen(arg));
-    bool lead_ok = (arg[0] >= '0' && arg[0] <= '9') || arg[0] == '.';
-    char *end = NULL;
-    double v = lead_ok && !strpbrk(arg, "xX") ? strtod(arg, &end) : 0.0;
-    if (!end || end == arg || *end != '\0')
-        return fail(err, errlen, "%s: '%s' is not a number of seconds (0-" STR(RG_MAX_INTERVAL) ")",
-                    opt, q);
-    if (!isfinite(v) || v < 0 || v > RG_MAX_INTERVAL)
-        return fail(err, errlen, "%s: '%s' is out of range (0-" STR(RG_MAX_INTERVAL) ")", opt, q);
-    *out = v;
-    return 0;
+    return opt_seconds_in(opt, arg, 0, RG_MAX_INTERVAL, "0-" STR(RG_MAX_INTERVAL), out, err,
+                          errlen);
 }
 
 /* --graph-level router|as|auto. */
