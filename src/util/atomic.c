@@ -6,26 +6,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-bool rg_write_atomic(const char *path, rg_writer_fn fn, const void *ctx,
-                     char *err, size_t errlen)
+int rg_atomic_temp(const char *path, char **tmp)
 {
     size_t n = strlen(path) + sizeof ".XXXXXX";
-    char *tmp = malloc(n);
-    if (!tmp) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return false;
+    *tmp = malloc(n);
+    if (!*tmp) {
+        errno = ENOMEM;
+        return -1;
     }
-    snprintf(tmp, n, "%s.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        free(tmp);
-        return false;
-    }
-    /* mkstemp makes 0600; a report is as readable as any file the user makes. */
+    snprintf(*tmp, n, "%s.XXXXXX", path);
+    return mkstemp(*tmp);
+}
+
+void rg_atomic_usual_mode(int fd)
+{
     mode_t mask = umask(0);
     umask(mask);
     fchmod(fd, 0666 & ~mask);
+}
+
+bool rg_write_atomic(const char *path, rg_writer_fn fn, const void *ctx,
+                     char *err, size_t errlen)
+{
+    char *tmp;
+    int fd = rg_atomic_temp(path, &tmp);
+    if (fd < 0) {
+        if (!tmp)
+            snprintf(err, errlen, "%s: out of memory", path);
+        else
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        free(tmp);
+        return false;
+    }
+    rg_atomic_usual_mode(fd);
     FILE *f = fdopen(fd, "w");
     bool ok = f && fn(f, ctx);
     int e = errno;
@@ -56,16 +69,13 @@ bool rg_check_writable(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot write: %s", path, strerror(EISDIR));
         return false;
     }
-    size_t n = strlen(path) + sizeof ".XXXXXX";
-    char *tmp = malloc(n);
-    if (!tmp) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return false;
-    }
-    snprintf(tmp, n, "%s.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    char *tmp;
+    int fd = rg_atomic_temp(path, &tmp);
     if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        if (!tmp)
+            snprintf(err, errlen, "%s: out of memory", path);
+        else
+            snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
         free(tmp);
         return false;
     }

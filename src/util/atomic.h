@@ -20,4 +20,14 @@ bool rg_write_atomic(const char *path, rg_writer_fn fn, const void *ctx,
  * first probe, so a run never probes for output it cannot keep. */
 bool rg_check_writable(const char *path, char *err, size_t errlen);
 
+/* What the atomic writers share (atomic_stream too): a new empty file
+ * beside path, named PATH.XXXXXX, its name in *tmp for the caller to
+ * free. Its descriptor, or -1: with *tmp NULL when there was no memory for
+ * the name, else errno says why. */
+int rg_atomic_temp(const char *path, char **tmp);
+
+/* Gives fd the mode any file the user makes gets (mkstemp makes 0600), so
+ * an output is as readable as the user's other files. */
+void rg_atomic_usual_mode(int fd);
+
 #endif

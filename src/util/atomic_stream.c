@@ -3,8 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "atomic.h"
 
 static void release(rg_stream_file *s)
 {
@@ -16,25 +17,17 @@ static void release(rg_stream_file *s)
 bool rg_stream_begin(rg_stream_file *s, const char *path, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    size_t n = strlen(path) + sizeof ".XXXXXX";
     s->path = strdup(path);
-    s->tmp = malloc(n);
-    if (!s->path || !s->tmp) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        release(s);
-        return false;
-    }
-    snprintf(s->tmp, n, "%s.XXXXXX", path);
-    int fd = mkstemp(s->tmp);
+    int fd = s->path ? rg_atomic_temp(path, &s->tmp) : -1;
     if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        if (!s->tmp)
+            snprintf(err, errlen, "%s: out of memory", path);
+        else
+            snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
         release(s);
         return false;
     }
-    /* mkstemp makes 0600; results are as readable as any file the user makes. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
+    rg_atomic_usual_mode(fd);
     s->f = fdopen(fd, "w");
     if (!s->f) {
         snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
