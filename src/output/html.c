@@ -853,6 +853,17 @@ static void put_rewrite_notes(FILE *f, const rg_trace *t, unsigned ttl, const re
     }
 }
 
+/* Closes a hop's reply cell, writes its responder's name and AS cells
+ * (what annotation learnt of it: h, or nothing) and opens its RTT cell. */
+static void put_host_cells(FILE *f, const rg_host *h)
+{
+    fputs("</td><td>", f);
+    put_name(f, h ? h->ptr : NULL);
+    fputs("</td><td>", f);
+    put_as(f, h);
+    fputs("</td><td class=\"num\">", f);
+}
+
 static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned ttl,
                         const rewrites *rw)
 {
@@ -872,11 +883,7 @@ static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned 
         put_addr(f, inferred);
         fputs("</td><td class=\"inferred\">inferred from other traces", f);
         put_rewrite_notes(f, t, ttl, rw);
-        fputs("</td><td>", f);
-        put_name(f, h ? h->ptr : NULL);
-        fputs("</td><td>", f);
-        put_as(f, h);
-        fputs("</td><td class=\"num\">", f);
+        put_host_cells(f, h);
     } else if (!ans) {
         bool limited = rg_trace_silence(t, ttl) == RG_SILENCE_RATE_LIMITED;
         fprintf(f, "<td class=\"silent mono\">%s</td><td class=\"silent\">%s",
@@ -895,11 +902,7 @@ static void put_hop_row(FILE *f, const rg_run *run, const rg_trace *t, unsigned 
         if (e)
             put_extensions(f, e);
         put_rewrite_notes(f, t, ttl, rw);
-        fputs("</td><td>", f);
-        put_name(f, h ? h->ptr : NULL);
-        fputs("</td><td>", f);
-        put_as(f, h);
-        fputs("</td><td class=\"num\">", f);
+        put_host_cells(f, h);
     }
     put_attempts(f, t, ttl, ans);
     fputs("</td></tr>\n", f);
