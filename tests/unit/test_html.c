@@ -233,6 +233,53 @@ static void test_extensions_in_hop_tables(void **state)
     unload(&r);
 }
 
+/* A hop known only from other traces: its row says so, and shows what
+ * annotation learnt of that address (name and AS cells, as an answered
+ * hop's row does). */
+static void test_inferred_hop_row(void **state)
+{
+    (void)state;
+    report r;
+    load(&r, DATA "graph-lab.json");
+    rg_trace *t = NULL;
+    unsigned ttl = 0;
+    for (size_t i = 0; i < r.run.ntraces && !t; i++)
+        for (unsigned k = r.run.traces[i].min_ttl; k < r.run.traces[i].max_ttl && !t; k++)
+            if (!rg_trace_shown(&r.run.traces[i], k) && rg_trace_shown(&r.run.traces[i], k + 1)) {
+                t = &r.run.traces[i];
+                ttl = k;
+            }
+    assert_non_null(t);
+    const rg_probe *next = rg_trace_shown(t, ttl + 1);
+    t->inferred[ttl - t->min_ttl] = next->from; /* any address the run annotated */
+    char *html = html_of(&r, NULL, 0, true);
+    char addr[RG_ADDR_STRLEN], row[512];
+    rg_addr_format(&next->from, addr, sizeof addr);
+    snprintf(row, sizeof row, "<td class=\"num\">%u</td><td class=\"mono inferred\">%s</td>"
+             "<td class=\"inferred\">inferred from other traces</td><td>", ttl, addr);
+    const char *at = strstr(html, row);
+    assert_non_null(at);
+    const char *end = strstr(at, "</tr>");
+    assert_non_null(end);
+    /* The same name and AS cells as the answered row of that address. */
+    snprintf(row, sizeof row, "<td class=\"mono\">%s</td>", addr);
+    const char *answered = strstr(html, row);
+    assert_non_null(answered);
+    const char *cells = strstr(answered, "</td><td>");        /* after the address */
+    assert_non_null(cells = strstr(cells + 1, "</td><td>")); /* after the reply kind */
+    const char *num = strstr(cells, "</td><td class=\"num\">");
+    assert_non_null(num);
+    print_message("# TTL %u inferred %s: cells %.*s\n", ttl, addr, (int)(num - cells), cells);
+    assert_non_null(strstr(cells, "AS")); /* the address has an AS: the cells say something */
+    assert_true(strstr(cells, "AS") < num);
+    const char *my_cells = strstr(at, "inferred from other traces</td><td>");
+    my_cells += strlen("inferred from other traces");
+    assert_true(my_cells + (num - cells) < end);
+    assert_memory_equal(my_cells, cells, (size_t)(num - cells));
+    free(html);
+    unload(&r);
+}
+
 /* The embedded document holds the hostile strings exactly, and reads back. */
 static void test_json_block_reads_back(void **state)
 {
@@ -636,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_empty_run),
         cmocka_unit_test(test_write_error),
         cmocka_unit_test(test_changes_timeline),
+        cmocka_unit_test(test_inferred_hop_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
