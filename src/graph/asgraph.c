@@ -3,90 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- a small open-addressing map from a 3-part key to an index ---- */
-
-typedef struct key3 {
-    size_t a, b, c;
-} key3;
-
-typedef struct map3 {
-    key3 *keys;
-    size_t *vals;
-    size_t cap, used; /* cap: power of two */
-} map3;
-
-static bool map_init(map3 *m)
-{
-    m->cap = 64;
-    m->used = 0;
-    m->keys = calloc(m->cap, sizeof *m->keys);
-    m->vals = malloc(m->cap * sizeof *m->vals);
-    if (!m->keys || !m->vals)
-        return false;
-    for (size_t i = 0; i < m->cap; i++)
-        m->vals[i] = RG_GRAPH_NONE;
-    return true;
-}
-
-static void map_free(map3 *m)
-{
-    free(m->keys);
-    free(m->vals);
-}
-
-static size_t map_slot(const map3 *m, key3 k)
-{
-    size_t h = 1469598103934665603u;
-    h = (h ^ k.a) * 1099511628211u;
-    h = (h ^ k.b) * 1099511628211u;
-    h = (h ^ k.c) * 1099511628211u;
-    h ^= h >> 17; /* the multiply only carries upwards; the mask keeps low bits */
-    size_t i = h & (m->cap - 1);
-    while (m->vals[i] != RG_GRAPH_NONE &&
-           (m->keys[i].a != k.a || m->keys[i].b != k.b || m->keys[i].c != k.c))
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-static size_t map_get(const map3 *m, key3 k)
-{
-    return m->vals[map_slot(m, k)];
-}
-
-/* Kept at most half full, so a probe always ends on an empty slot. */
-static bool map_put(map3 *m, key3 k, size_t v)
-{
-    if (2 * (m->used + 1) > m->cap) {
-        map3 big = {calloc(2 * m->cap, sizeof *m->keys), malloc(2 * m->cap * sizeof(size_t)),
-                    2 * m->cap, 0};
-        if (!big.keys || !big.vals) {
-            map_free(&big);
-            return false;
-        }
-        for (size_t i = 0; i < big.cap; i++)
-            big.vals[i] = RG_GRAPH_NONE;
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->vals[i] != RG_GRAPH_NONE)
-                map_put(&big, m->keys[i], m->vals[i]);
-        map_free(m);
-        *m = big;
-    }
-    size_t s = map_slot(m, k);
-    m->keys[s] = k;
-    m->vals[s] = v;
-    m->used++;
-    return true;
-}
+#include "keymap.h"
 
 /* ---- the builder ---- */
 
-enum { KEY_AS = 1, KEY_UNK = 2 }; /* the `a` part of a node key */
+enum { KEY_AS = 1, KEY_UNK = 2 }; /* the first part of a node key */
 
 typedef struct builder {
     const rg_graph *g;
     rg_asgraph *ag;
     size_t cap_nodes, cap_edges;
-    map3 nodes, edges;
+    rg_keymap nodes, edges;
     size_t *addr_mark;  /* [router-level node]: AS node it was last counted in, + 1 */
     size_t *dest_mark;  /* the same for destination addresses */
     size_t *edge_mark;  /* [edge]: trace that last counted it, + 1 */
@@ -125,12 +52,12 @@ static size_t new_node(builder *b, enum rg_asnode_kind kind)
 /* The AS node of asn; its organisation and countries from its cluster. */
 static size_t as_node(builder *b, uint32_t asn)
 {
-    key3 k = {KEY_AS, asn, 0};
-    size_t v = map_get(&b->nodes, k);
+    size_t k[4] = {KEY_AS, asn, 0, 0};
+    size_t v = rg_keymap_get(&b->nodes, k);
     if (v != RG_GRAPH_NONE)
         return v;
     v = new_node(b, RG_ASNODE_AS);
-    if (v == RG_GRAPH_NONE || !map_put(&b->nodes, k, v))
+    if (v == RG_GRAPH_NONE || !rg_keymap_put(&b->nodes, k, v))
         return RG_GRAPH_NONE;
     rg_asnode *n = &b->ag->nodes[v];
     n->asn = asn;
@@ -150,12 +77,12 @@ static size_t as_node(builder *b, uint32_t asn)
 /* The unk node between AS nodes before and after (RG_GRAPH_NONE: path end). */
 static size_t unk_node(builder *b, size_t before, size_t after)
 {
-    key3 k = {KEY_UNK, before, after};
-    size_t v = map_get(&b->nodes, k);
+    size_t k[4] = {KEY_UNK, before, after, 0};
+    size_t v = rg_keymap_get(&b->nodes, k);
     if (v != RG_GRAPH_NONE)
         return v;
     v = new_node(b, RG_ASNODE_UNK);
-    if (v == RG_GRAPH_NONE || !map_put(&b->nodes, k, v))
+    if (v == RG_GRAPH_NONE || !rg_keymap_put(&b->nodes, k, v))
         return RG_GRAPH_NONE;
     rg_asnode *n = &b->ag->nodes[v];
     n->id = ++b->nunk;
@@ -168,8 +95,8 @@ static size_t unk_node(builder *b, size_t before, size_t after)
 static bool cross(builder *b, size_t from, size_t to, bool unreached, size_t t)
 {
     rg_asgraph *ag = b->ag;
-    key3 k = {from, to, unreached};
-    size_t e = map_get(&b->edges, k);
+    size_t k[4] = {from, to, unreached, 0};
+    size_t e = rg_keymap_get(&b->edges, k);
     if (e == RG_GRAPH_NONE) {
         size_t cap = b->cap_edges;
         if (!grow((void **)&ag->edges, &b->cap_edges, ag->nedges + 1, sizeof *ag->edges))
@@ -183,7 +110,7 @@ static bool cross(builder *b, size_t from, size_t to, bool unreached, size_t t)
         e = ag->nedges++;
         ag->edges[e] = (rg_asedge){from, to, 0, unreached};
         b->edge_mark[e] = 0;
-        if (!map_put(&b->edges, k, e))
+        if (!rg_keymap_put(&b->edges, k, e))
             return false;
     }
     if (b->edge_mark[e] != t + 1) {
@@ -369,10 +296,10 @@ rg_asgraph *rg_asgraph_build(const rg_graph *g)
     size_t nn = g->nnodes ? g->nnodes : 1;
     b.addr_mark = calloc(nn, sizeof *b.addr_mark);
     b.dest_mark = calloc(nn, sizeof *b.dest_mark);
-    bool ok = b.ag && b.addr_mark && b.dest_mark && map_init(&b.nodes) && map_init(&b.edges) &&
+    bool ok = b.ag && b.addr_mark && b.dest_mark && rg_keymap_init(&b.nodes, 32) && rg_keymap_init(&b.edges, 32) &&
               build(&b);
-    map_free(&b.nodes);
-    map_free(&b.edges);
+    rg_keymap_free(&b.nodes);
+    rg_keymap_free(&b.edges);
     free(b.addr_mark);
     free(b.dest_mark);
     free(b.edge_mark);

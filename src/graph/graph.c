@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../model/middlebox.h"
+#include "keymap.h"
 
 #define MAX_CLASSES 16 /* path classes per destination; more are not split out */
 
@@ -23,47 +24,6 @@ typedef struct builder {
     size_t cap_nodes, cap_edges;
     unsigned nunk, nend; /* ids handed out so far */
 } builder;
-
-/* ---- a small open-addressing map from four indices to a node ---- */
-
-typedef struct keymap {
-    size_t (*keys)[4];
-    size_t *vals;
-    size_t cap; /* power of two, or 0 */
-} keymap;
-
-static bool keymap_init(keymap *m, size_t max_entries)
-{
-    m->cap = 16;
-    while (m->cap < 2 * max_entries)
-        m->cap *= 2;
-    m->keys = calloc(m->cap, sizeof *m->keys);
-    m->vals = malloc(m->cap * sizeof *m->vals);
-    if (!m->keys || !m->vals)
-        return false;
-    for (size_t i = 0; i < m->cap; i++)
-        m->vals[i] = RG_GRAPH_NONE;
-    return true;
-}
-
-static void keymap_free(keymap *m)
-{
-    free(m->keys);
-    free(m->vals);
-}
-
-/* The slot holding key, or the empty slot where it belongs. */
-static size_t keymap_slot(const keymap *m, const size_t key[4])
-{
-    size_t h = 1469598103934665603u;
-    for (int i = 0; i < 4; i++)
-        h = (h ^ key[i]) * 1099511628211u;
-    h ^= h >> 17; /* the multiply only carries upwards; the mask keeps low bits */
-    size_t i = h & (m->cap - 1);
-    while (m->vals[i] != RG_GRAPH_NONE && memcmp(m->keys[i], key, sizeof m->keys[i]))
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
 
 /* ---- small helpers ---- */
 
@@ -367,35 +327,33 @@ static size_t same_cluster(const rg_graph *g, size_t a, size_t c)
 
 /* Fills path[first .. first+gap-1] (silent TTLs between known nodes `before`
  * and `after`) with unk nodes shared by every trace with the same gap. */
-static bool fill_gap(builder *b, keymap *unks, size_t i, size_t first,
+static bool fill_gap(builder *b, rg_keymap *unks, size_t i, size_t first,
                      size_t gap, size_t before, size_t after)
 {
     size_t *path = b->path + b->path_off[i];
     const rg_trace *t = &b->run->traces[i];
     for (size_t k = 0; k < gap; k++) {
         size_t key[4] = {before, after, gap, k};
-        size_t slot = keymap_slot(unks, key);
-        if (unks->vals[slot] == RG_GRAPH_NONE) {
-            size_t node = add_node(b, RG_GNODE_UNK);
-            if (node == RG_GRAPH_NONE)
+        size_t node = rg_keymap_get(unks, key);
+        if (node == RG_GRAPH_NONE) {
+            node = add_node(b, RG_GNODE_UNK);
+            if (node == RG_GRAPH_NONE || !rg_keymap_put(unks, key, node))
                 return false;
             b->g->nodes[node].id = b->nunk++;
             b->g->nodes[node].cluster = same_cluster(b->g, before, after);
             b->g->nodes[node].rate_limited = true;
-            memcpy(unks->keys[slot], key, sizeof key);
-            unks->vals[slot] = node;
         }
-        path[first + k] = unks->vals[slot];
+        path[first + k] = node;
         /* Rate-limited only if every trace through it was. */
         unsigned ttl = b->path_first[i] + (unsigned)(first + k);
         if (rg_trace_silence(t, ttl) != RG_SILENCE_RATE_LIMITED)
-            b->g->nodes[unks->vals[slot]].rate_limited = false;
+            b->g->nodes[node].rate_limited = false;
     }
     return true;
 }
 
 /* A path ends on an answered TTL, so every silent run has a known node after it. */
-static bool fill_unks(builder *b, keymap *unks, size_t i)
+static bool fill_unks(builder *b, rg_keymap *unks, size_t i)
 {
     size_t *path = b->path + b->path_off[i];
     size_t before = 0, first = 0;
@@ -410,26 +368,24 @@ static bool fill_unks(builder *b, keymap *unks, size_t i)
     return true;
 }
 
-static size_t end_node(builder *b, keymap *ends, size_t last, size_t dest,
+static size_t end_node(builder *b, rg_keymap *ends, size_t last, size_t dest,
                        enum rg_gend_reason why)
 {
     size_t key[4] = {last, dest, (size_t)why, 0};
-    size_t slot = keymap_slot(ends, key);
-    if (ends->vals[slot] != RG_GRAPH_NONE)
-        return ends->vals[slot];
-    size_t node = add_node(b, RG_GNODE_END);
-    if (node == RG_GRAPH_NONE)
+    size_t node = rg_keymap_get(ends, key);
+    if (node != RG_GRAPH_NONE)
         return node;
+    node = add_node(b, RG_GNODE_END);
+    if (node == RG_GRAPH_NONE || !rg_keymap_put(ends, key, node))
+        return RG_GRAPH_NONE;
     rg_gnode *n = &b->g->nodes[node];
     n->id = b->nend++;
     n->dest = dest;
     n->reason = why;
-    memcpy(ends->keys[slot], key, sizeof key);
-    ends->vals[slot] = node;
     return node;
 }
 
-static bool chain_trace(builder *b, keymap *ends, size_t i)
+static bool chain_trace(builder *b, rg_keymap *ends, size_t i)
 {
     const rg_trace *t = &b->run->traces[i];
     rg_gtrace *gt = &b->g->traces[i];
@@ -454,18 +410,18 @@ static bool chain_trace(builder *b, keymap *ends, size_t i)
 static bool make_paths(builder *b)
 {
     const rg_run *run = b->run;
-    keymap unks = {0}, ends = {0};
+    rg_keymap unks = {0}, ends = {0};
     bool ok = alloc_paths(b) &&
-              keymap_init(&unks, b->path_off[run->ntraces - 1] + b->path_len[run->ntraces - 1]) &&
-              keymap_init(&ends, run->ntraces);
+              rg_keymap_init(&unks, b->path_off[run->ntraces - 1] + b->path_len[run->ntraces - 1]) &&
+              rg_keymap_init(&ends, run->ntraces);
     for (size_t i = 0; ok && i < run->ntraces; i++) {
         fill_path(b, i);
         ok = fill_unks(b, &unks, i);
     }
     for (size_t i = 0; ok && i < run->ntraces; i++)
         ok = chain_trace(b, &ends, i);
-    keymap_free(&unks);
-    keymap_free(&ends);
+    rg_keymap_free(&unks);
+    rg_keymap_free(&ends);
     return ok;
 }
 
