@@ -264,6 +264,18 @@ static status parse_icmp(rg_cur c, const outer *o, rg_reply *r)
     return st;
 }
 
+/* A UDP or TCP answer from the destination itself, with the ports of its
+ * header (sport, dport): the probe it answers went the other way. */
+static void from_destination(const outer *o, uint16_t sport, uint16_t dport, rg_reply *r)
+{
+    r->from = o->src;
+    r->reply_ttl = o->ttl;
+    r->probe_src = o->dst;
+    r->probe_dst = o->src;
+    r->sport = dport;
+    r->dport = sport;
+}
+
 /* A UDP answer from the port a probe went to; it names the probe only if it
  * brings the probe's seq back (an echoing service): match decides. No
  * checksum check, for the reason parse_tcp gives. */
@@ -277,13 +289,8 @@ static status parse_udp(rg_cur c, const outer *o, rg_reply *r)
         return RG_PARSE_MALFORMED;
     rg_cur_narrow(&c, len - 8u);
     r->kind = RG_REPLY_UDP;
-    r->from = o->src;
-    r->reply_ttl = o->ttl;
     r->probe_proto = PROTO_UDP;
-    r->probe_src = o->dst;
-    r->probe_dst = o->src;
-    r->sport = dport;
-    r->dport = sport;
+    from_destination(o, sport, dport, r);
     payload_seq(&c, r);
     return RG_PARSE_OK;
 }
@@ -311,13 +318,8 @@ static status parse_tcp(rg_cur c, const outer *o, rg_reply *r)
     r->kind = rst ? RG_REPLY_RST : RG_REPLY_SYNACK;
     r->probe_proto = PROTO_TCP;
     r->has_seq = true;
-    r->from = o->src;
-    r->reply_ttl = o->ttl;
     r->tcp_flags = flags;
-    r->probe_src = o->dst;
-    r->probe_dst = o->src;
-    r->sport = dport;
-    r->dport = sport;
+    from_destination(o, sport, dport, r);
     r->seq = ack - 1;
     return RG_PARSE_OK;
 }

@@ -514,6 +514,11 @@ static void test_udp_answer(void **state)
     assert_int_equal(rg_reply_parse_l4(17, u, 14, &src, &dst, 60, &r), RG_PARSE_OK);
     assert_int_equal(r.kind, RG_REPLY_UDP);
     assert_true(rg_addr_equal(&r.probe_dst, &src));
+    assert_true(rg_addr_equal(&r.from, &src));
+    assert_true(rg_addr_equal(&r.probe_src, &dst));
+    assert_int_equal(r.reply_ttl, 60);
+    assert_int_equal(r.sport, 40000);
+    assert_int_equal(r.dport, 80);
     assert_int_equal(rg_reply_parse_l4(17, u, 7, &src, &dst, 60, &r), RG_PARSE_MALFORMED);
 }
 
