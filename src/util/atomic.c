@@ -6,16 +6,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int rg_atomic_temp(const char *path, char **tmp)
+int rg_atomic_temp(const char *path, char **tmp, const char *lead, char *err, size_t errlen)
 {
     size_t n = strlen(path) + sizeof ".XXXXXX";
     *tmp = malloc(n);
     if (!*tmp) {
-        errno = ENOMEM;
+        snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
     snprintf(*tmp, n, "%s.XXXXXX", path);
-    return mkstemp(*tmp);
+    int fd = mkstemp(*tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s%s", path, lead, strerror(errno));
+        free(*tmp);
+        *tmp = NULL;
+    }
+    return fd;
 }
 
 void rg_atomic_usual_mode(int fd)
@@ -29,15 +35,9 @@ bool rg_write_atomic(const char *path, rg_writer_fn fn, const void *ctx,
                      char *err, size_t errlen)
 {
     char *tmp;
-    int fd = rg_atomic_temp(path, &tmp);
-    if (fd < 0) {
-        if (!tmp)
-            snprintf(err, errlen, "%s: out of memory", path);
-        else
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        free(tmp);
+    int fd = rg_atomic_temp(path, &tmp, "", err, errlen);
+    if (fd < 0)
         return false;
-    }
     rg_atomic_usual_mode(fd);
     FILE *f = fdopen(fd, "w");
     bool ok = f && fn(f, ctx);
@@ -70,15 +70,9 @@ bool rg_check_writable(const char *path, char *err, size_t errlen)
         return false;
     }
     char *tmp;
-    int fd = rg_atomic_temp(path, &tmp);
-    if (fd < 0) {
-        if (!tmp)
-            snprintf(err, errlen, "%s: out of memory", path);
-        else
-            snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        free(tmp);
+    int fd = rg_atomic_temp(path, &tmp, "cannot write: ", err, errlen);
+    if (fd < 0)
         return false;
-    }
     close(fd);
     unlink(tmp);
     free(tmp);

@@ -22,9 +22,10 @@ bool rg_check_writable(const char *path, char *err, size_t errlen);
 
 /* What the atomic writers share (atomic_stream too): a new empty file
  * beside path, named PATH.XXXXXX, its name in *tmp for the caller to
- * free. Its descriptor, or -1: with *tmp NULL when there was no memory for
- * the name, else errno says why. */
-int rg_atomic_temp(const char *path, char **tmp);
+ * free. Its descriptor; or -1 with *tmp NULL and one line in err:
+ * "PATH: out of memory" or "PATH: <lead><why>" (lead as the caller words
+ * it: "" or "cannot write: "). */
+int rg_atomic_temp(const char *path, char **tmp, const char *lead, char *err, size_t errlen);
 
 /* Gives fd the mode any file the user makes gets (mkstemp makes 0600), so
  * an output is as readable as the user's other files. */

@@ -18,12 +18,12 @@ bool rg_stream_begin(rg_stream_file *s, const char *path, char *err, size_t errl
 {
     memset(s, 0, sizeof *s);
     s->path = strdup(path);
-    int fd = s->path ? rg_atomic_temp(path, &s->tmp) : -1;
+    if (!s->path) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return false;
+    }
+    int fd = rg_atomic_temp(path, &s->tmp, "cannot write: ", err, errlen);
     if (fd < 0) {
-        if (!s->tmp)
-            snprintf(err, errlen, "%s: out of memory", path);
-        else
-            snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
         release(s);
         return false;
     }
