@@ -265,17 +265,20 @@ static void test_inferred_hop_row(void **state)
     snprintf(row, sizeof row, "<td class=\"mono\">%s</td>", addr);
     const char *answered = strstr(html, row);
     assert_non_null(answered);
-    const char *cells = strstr(answered, "</td><td>");        /* after the address */
-    assert_non_null(cells = strstr(cells + 1, "</td><td>")); /* after the reply kind */
+    const char *cells = strstr(answered, "</td><td>"); /* after the address */
+    assert_non_null(cells);
+    cells = strstr(cells + 1, "</td><td>");             /* after the reply kind */
+    assert_non_null(cells);
     const char *num = strstr(cells, "</td><td class=\"num\">");
     assert_non_null(num);
-    print_message("# TTL %u inferred %s: cells %.*s\n", ttl, addr, (int)(num - cells), cells);
-    assert_non_null(strstr(cells, "AS")); /* the address has an AS: the cells say something */
-    assert_true(strstr(cells, "AS") < num);
-    const char *my_cells = strstr(at, "inferred from other traces</td><td>");
-    my_cells += strlen("inferred from other traces");
-    assert_true(my_cells + (num - cells) < end);
-    assert_memory_equal(my_cells, cells, (size_t)(num - cells));
+    size_t n = (size_t)(num - cells);
+    const char *as = strstr(cells, "AS");
+    assert_true(as && as < num); /* the address has an AS: the cells say something */
+    const char *mine = strstr(at, "inferred from other traces</td><td>");
+    assert_non_null(mine);
+    mine += strlen("inferred from other traces");
+    assert_true(mine + n < end);
+    assert_memory_equal(mine, cells, n);
     free(html);
     unload(&r);
 }

@@ -50,7 +50,7 @@ static ssize_t feed_read(void *ctx, char *buf, size_t cap)
 }
 
 typedef struct got {
-    char text[64][300]; /* "host|port|line" or "BAD message" */
+    char text[64][520]; /* "host|port|line" or "BAD message" (room for all of err) */
     size_t n;
     enum rg_read_status last;
     unsigned waits;
