@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
+#include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,31 +27,24 @@ static int setup(void **state)
     return mkdtemp(dir) ? 0 : -1;
 }
 
+/* The files in dir (glob: the temporary names have no leading dot). */
+static size_t entries(bool remove)
+{
+    char pattern[sizeof dir + 2];
+    snprintf(pattern, sizeof pattern, "%s/*", dir);
+    glob_t g;
+    size_t n = glob(pattern, 0, NULL, &g) == 0 ? g.gl_pathc : 0;
+    for (size_t i = 0; remove && i < n; i++)
+        unlink(g.gl_pathv[i]);
+    globfree(&g);
+    return n;
+}
+
 static int teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(dir);
-    char path[sizeof dir + 1 + 256];
-    for (struct dirent *e; d && (e = readdir(d));) {
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (e->d_name[0] != '.')
-            unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-    return 0;
-}
-
-static size_t entries(void)
-{
-    size_t n = 0;
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    for (struct dirent *e; (e = readdir(d));)
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
+    entries(true);
+    return rmdir(dir);
 }
 
 static bool write_hello(FILE *out, const void *ctx)
@@ -81,12 +74,12 @@ static void test_write_atomic(void **state)
     snprintf(path, sizeof path, "%s/report.txt", dir);
     assert_true(rg_write_atomic(path, write_hello, NULL, err, sizeof err));
     assert_file(path, "hello\n");
-    assert_int_equal(entries(), 1); /* no temporary file left */
+    assert_int_equal(entries(false), 1); /* no temporary file left */
     snprintf(path, sizeof path, "%s/missing/report.txt", dir);
     assert_false(rg_write_atomic(path, write_hello, NULL, err, sizeof err));
     snprintf(want, sizeof want, "%s: No such file or directory", path);
     assert_string_equal(err, want);
-    assert_int_equal(entries(), 1);
+    assert_int_equal(entries(false), 1);
 }
 
 static void test_stream(void **state)
@@ -113,10 +106,10 @@ static void test_check_writable(void **state)
 {
     (void)state;
     char path[128], err[256] = "", want[256];
-    size_t before = entries();
+    size_t before = entries(false);
     snprintf(path, sizeof path, "%s/new.json", dir);
     assert_true(rg_check_writable(path, err, sizeof err));
-    assert_int_equal(entries(), before); /* the probe file is gone */
+    assert_int_equal(entries(false), before); /* the probe file is gone */
     snprintf(path, sizeof path, "%s/missing/new.json", dir);
     assert_false(rg_check_writable(path, err, sizeof err));
     snprintf(want, sizeof want, "%s: cannot write: No such file or directory", path);
