@@ -1360,8 +1360,13 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
     receive_all(&e); /* replies already queued still count */
     clock_gettime(CLOCK_REALTIME, &run->end);
     run->interrupted = stop && *stop;
-    for (size_t i = 0; i < run->ntraces; i++)
-        run->traces[i].incomplete = run->interrupted && !e.ts[i].done;
+    /* Written only where it changes: a dropped record (trace_store.h) is
+     * never written to. */
+    for (size_t i = 0; i < run->ntraces; i++) {
+        bool cut = run->interrupted && !e.ts[i].done;
+        if (run->traces[i].incomplete != cut)
+            run->traces[i].incomplete = cut;
+    }
     run->stats.send_errors = e.send_errors;
     run->stats.last_send_error = e.last_send_error;
     uint64_t released_inferred = e.released_inferred;

@@ -46,8 +46,8 @@ static void index_insert(rg_rematch_index *ix, enum key_kind k, const rg_trace *
                          size_t from, size_t n)
 {
     for (size_t t = from; t < n; t++) {
-        if (traces[t].method != RG_METHOD_TCP)
-            continue;
+        if (traces[t].method != RG_METHOD_TCP || traces[t].dst.family == 0)
+            continue; /* family 0: dropped once written (trace_store.h) */
         key kt = trace_key(k, &traces[t]);
         size_t b = (size_t)key_hash(&kt) & ix->mask;
         ix->next[t] = ix->head[b];

@@ -369,7 +369,7 @@ static bool share_distance(rg_run *run)
         for (j = i; j < run->ntraces && rg_addr_equal(&by[j]->dst, &by[i]->dst); j++)
             if (!d)
                 d = by[j]->est_distance;
-        for (size_t k = i; k < j; k++)
+        for (size_t k = i; d && k < j; k++) /* d 0: nothing to write (trace_store.h) */
             if (!by[k]->est_distance)
                 by[k]->est_distance = d;
     }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace_store.h"
 #include "unreach.h"
 
 /* Row of a TTL in the slot arrays: row 0 holds the port probes. */
@@ -863,6 +864,7 @@ bool rg_host_set(char **field, const char *value)
 void rg_run_free(rg_run *run)
 {
     hosts_clear(run);
+    rg_trace_store_close(run);
     for (size_t i = 0; i < run->ntraces; i++)
         rg_trace_free(&run->traces[i]);
     free(run->traces);
