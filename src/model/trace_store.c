@@ -65,7 +65,7 @@ size_t rg_trace_store_room(const rg_run *run)
 
 bool rg_trace_store_dropped(const rg_run *run, size_t i)
 {
-    const struct rg_trace_store *s = run->store;
+    const struct rg_trace_store *s = run ? run->store : NULL;
     return s && i < s->room && (s->dropped[i / 8] >> (i % 8) & 1u);
 }
 

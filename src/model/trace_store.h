@@ -10,10 +10,13 @@
  * page has gone.
  *
  * A dropped trace reads as all zeros: no name, no probe slots, destination
- * family 0. No index finds a reply's key, a target's address or a port equal
- * to it, and every pass over the run's traces skips it as one that has no
- * slots (a trace released after streaming). Nothing may write to a dropped
- * record: that would take its page back. */
+ * family 0. Nothing may read or write a dropped record: either takes its
+ * page back (a read maps a fresh page here, not the kernel's shared zero
+ * page). So the tables that name traces by index forget a trace when it is
+ * dropped (rg_match_forget, rg_intake_forget), the feeder keeps its own
+ * keys, and every pass over the run's traces (rematch, rg_run_conclude,
+ * rg_run_infer, the engine's end of run) asks rg_trace_store_dropped
+ * first. */
 #ifndef RG_TRACE_STORE_H
 #define RG_TRACE_STORE_H
 
@@ -31,6 +34,7 @@ size_t rg_trace_store_room(const rg_run *run);
  * is left, the pages of its record. Nothing when already dropped or when
  * run has no store. */
 void rg_trace_store_drop(rg_run *run, size_t i);
+/* Whether trace i was dropped (false without a store, or run NULL). */
 bool rg_trace_store_dropped(const rg_run *run, size_t i);
 /* Traces dropped so far (0 without a store). */
 size_t rg_trace_store_ndropped(const rg_run *run);

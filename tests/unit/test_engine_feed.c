@@ -10,8 +10,9 @@
  *
  * The same run with its traces in a trace store, each dropped as soon as it
  * is handed over (the streamed output alone): every verdict and hop is right
- * when handed, and the engine never writes to a dropped record afterwards
- * (the test makes those pages read-only, so a write would crash it). */
+ * when handed, and the engine never reads or writes a dropped record
+ * afterwards (the test makes those pages inaccessible, so a touch would
+ * crash it): a read would take the page back as surely as a write. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,8 +120,8 @@ static void check_trace(const fn_net *net, const rg_trace *t, unsigned *inferred
     }
 }
 
-/* Read-only from now: the whole pages of records every trace on which is
- * dropped (the store gave them back; nothing may write there again). */
+/* Inaccessible from now: the whole pages of records every trace on which
+ * is dropped (the store gave them back; nothing may touch them again). */
 static void protect_dropped(rg_run *run, size_t ti)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE), sz = sizeof(rg_trace);
@@ -133,7 +134,7 @@ static void protect_dropped(rg_run *run, size_t ti)
         for (size_t i = lo; all && i <= hi; i++)
             all = rg_trace_store_dropped(run, i);
         if (all)
-            assert_int_equal(mprotect((char *)run->traces + p * page, page, PROT_READ), 0);
+            assert_int_equal(mprotect((char *)run->traces + p * page, page, PROT_NONE), 0);
     }
 }
 
