@@ -1259,8 +1259,9 @@ static void visit(engine *e, size_t ti, uint64_t now, uint64_t *wake)
         s->back_ttl = ttl > e->run->traces[ti].min_ttl ? ttl - 1 : 0;
         send_probe(e, ti, ttl, 0, false, now);
     } else {
-        if (e->tokens < 1.0 &&
-            (fresh_ready(e, ti, now, wake) || back_ready(e, ti) || port_probe_due(e, ti)))
+        bool late_port_probe = e->opts.port_probe_last && port_probe_due(e, ti);
+        if (e->tokens < 1.0 && (fresh_ready(e, ti, now, wake) || back_ready(e, ti) ||
+                                late_port_probe))
             *wake = now; /* only the rate holds it back */
         acted = false;
     }

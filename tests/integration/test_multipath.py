@@ -196,6 +196,8 @@ def test_multipath_icmp_both_families():
             (t,) = doc["traces"]
             assert t["protocol"] == "icmp" and t["reached"] is True, t
             assert doc["stats"]["unmatched"] == 0, doc["stats"]
+            # the trace's echo reply says what a port probe would: none sent
+            assert doc["stats"]["port_probes_sent"] == 0 and t["state"] == "open", doc["stats"]
             check(t, net, fam, 95, method="icmp", one_branch=True)
             for h in t["multipath"]["hops"]:
                 assert len(h["branches"]) == 1, h
