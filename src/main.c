@@ -24,6 +24,7 @@
 #include "engine/privs.h"
 #include "engine/sockets.h"
 #include "model/result.h"
+#include "model/trace_store.h"
 #include "input/json_read.h"
 #include "lookup.h"
 #include "probe/probe.h"
@@ -254,6 +255,14 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
             }
         /* The sockets stay open for every round (watch.h). */
         status = rg_watch_run(&run, cfg, socks, &sources);
+        goto out;
+    }
+    /* Each trace written alone is dropped, record and name: the records
+     * stay where the engine's indexes find them while their pages go back
+     * (trace_store.h), so memory follows the window, not the run. */
+    if (lazy && jsonl_alone(cfg) && !rg_trace_store_open(&run, intake.max_traces)) {
+        say("%s", "out of memory");
+        status = EXIT_RUNTIME;
         goto out;
     }
     bool streaming = cfg->formats & RG_FMT_JSONL;

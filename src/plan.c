@@ -8,6 +8,7 @@
 
 #include "cli/resolve.h"
 #include "engine/engine.h"
+#include "model/trace_store.h"
 #include "say.h"
 
 /* Why a resolved address cannot be traced, or NULL. */
@@ -52,6 +53,8 @@ static size_t target_ports(const rg_config *cfg, uint16_t own, uint16_t *ports)
  * copy the array each time, and glibc may keep old and new both). */
 static bool reserve(rg_run *run, size_t n, size_t *cap)
 {
+    if (run->store) /* its room was set for the whole run; the records never move */
+        return n <= rg_trace_store_room(run);
     if (cap && n <= *cap)
         return true;
     size_t want = !cap ? n : *cap * 2 > n ? *cap * 2 : n < 1024 ? 1024 : n;
@@ -178,25 +181,28 @@ void rg_feeder_free(rg_feeder *f)
     f->seen = NULL;
 }
 
-static size_t seen_slot(const uint32_t *seen, size_t mask, const rg_trace *traces,
-                        const rg_trace *t)
+static bool same_key(const rg_feed_key *k, const rg_addr *dst, uint16_t dport)
 {
-    size_t i = (size_t)rg_addr_hash(&t->dst, t->dport) & mask;
-    while (seen[i] && !(traces[seen[i] - 1].dport == t->dport &&
-                        rg_addr_equal(&traces[seen[i] - 1].dst, &t->dst)))
+    return k->dport == dport && rg_addr_equal(&k->dst, dst);
+}
+
+static size_t seen_slot(const rg_feed_key *seen, size_t mask, const rg_addr *dst, uint16_t dport)
+{
+    size_t i = (size_t)rg_addr_hash(dst, dport) & mask;
+    while (seen[i].dst.family && !same_key(&seen[i], dst, dport))
         i = (i + 1) & mask;
     return i;
 }
 
-static bool grow_seen(rg_feeder *f, const rg_trace *traces)
+static bool grow_seen(rg_feeder *f)
 {
     size_t cap = (f->seen_mask + 1) * 2;
-    uint32_t *s = calloc(cap, sizeof *s);
+    rg_feed_key *s = calloc(cap, sizeof *s);
     if (!s)
         return false;
     for (size_t k = 0; k <= f->seen_mask; k++)
-        if (f->seen[k])
-            s[seen_slot(s, cap - 1, traces, &traces[f->seen[k] - 1])] = f->seen[k];
+        if (f->seen[k].dst.family)
+            s[seen_slot(s, cap - 1, &f->seen[k].dst, f->seen[k].dport)] = f->seen[k];
     free(f->seen);
     f->seen = s;
     f->seen_mask = cap - 1;
@@ -209,16 +215,17 @@ static bool drop_duplicates(rg_feeder *f, rg_run *run, size_t from)
 {
     size_t w = from;
     for (size_t i = from; i < run->ntraces; i++) {
-        if ((f->nseen + 1) * 2 > f->seen_mask + 1 && !grow_seen(f, run->traces))
+        if ((f->nseen + 1) * 2 > f->seen_mask + 1 && !grow_seen(f))
             return false;
         if (w != i)
             run->traces[w] = run->traces[i];
-        size_t k = seen_slot(f->seen, f->seen_mask, run->traces, &run->traces[w]);
-        if (f->seen[k]) {
+        const rg_trace *t = &run->traces[w];
+        size_t k = seen_slot(f->seen, f->seen_mask, &t->dst, t->dport);
+        if (f->seen[k].dst.family) {
             rg_trace_free(&run->traces[w]);
             continue;
         }
-        f->seen[k] = (uint32_t)(w + 1);
+        f->seen[k] = (rg_feed_key){t->dst, t->dport};
         f->nseen++;
         w++;
     }

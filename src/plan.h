@@ -31,6 +31,11 @@ bool rg_plan_all(rg_run *run, const rg_config *cfg, const rg_target_list *l,
  * (rg_options_check_size's bounds). */
 size_t rg_plan_max_targets(const rg_config *cfg);
 
+typedef struct rg_feed_key {
+    rg_addr dst;
+    uint16_t dport;
+} rg_feed_key;
+
 typedef struct rg_feeder {
     const rg_config *cfg;
     const rg_sockets *socks;
@@ -43,7 +48,9 @@ typedef struct rg_feeder {
     char failure[512];
     bool nomem;
     size_t traces_cap;            /* run->traces' room (it grows by doubling) */
-    uint32_t *seen;               /* (address, port) set: trace index + 1 */
+    /* The (address, port) set, keys held here: a trace written and
+     * dropped (trace_store.h) is still a duplicate's first. Empty: family 0. */
+    rg_feed_key *seen;
     size_t seen_mask, nseen;
 } rg_feeder;
 

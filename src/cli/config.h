@@ -113,10 +113,13 @@ typedef struct rg_config {
 #define RG_DEFAULT_RATE 2000
 #define RG_DEFAULT_GAP 5
 #define RG_DEFAULT_STOP_SET 3
-/* Traces in flight at once: at 20,000 probes/s a trace of about a dozen
- * probes lives about a second, so 4096 of them keep the rate busy, while
- * a streamed run (--format jsonl) holds the slots of no more than these. */
-#define RG_DEFAULT_MAX_INFLIGHT 4096
+/* Traces in flight at once: 2048 traces of about a dozen probes, each
+ * living under a second, keep 50,000 probes/s busy (65,536 targets x 2
+ * ports streamed took 23 s at 2048, 25 s at 1024 and 36 s at 4096, whose
+ * passes over the window cost more than they gain; docs/benchmarks.md),
+ * and a streamed run (--format jsonl) holds the slots of no more than
+ * these: about 9 KB each. */
+#define RG_DEFAULT_MAX_INFLIGHT 2048
 #define RG_DEFAULT_DNS_TIMEOUT 3.0
 #define RG_DEFAULT_INTERVAL 60
 #define RG_MAX_INTERVAL 86400

@@ -10,6 +10,7 @@
 
 #include "../model/infer.h"
 #include "../model/middlebox.h"
+#include "../model/trace_store.h"
 #include "../probe/probe.h"
 #include "../probe/reply.h"
 #include "intake.h"
@@ -311,6 +312,7 @@ static bool engine_init(engine *e, rg_run *run, const rg_sockets *socks,
     if (opts->stop_set_start && !rg_stopset_init(&e->stop, slots < (1u << 20) ? slots : (1u << 20)))
         return false;
     rg_rematch_init(&e->rematch, run->traces, run->ntraces);
+    e->rematch.run = run; /* its dropped traces are skipped unread */
     return rg_heap_init(&e->inflight, start, slots) && rg_ring_init(&e->retry, start, slots) &&
            link_siblings(e) && choose_pilots(e) && roster_init(e) &&
            rg_match_init(&e->match, run->traces, run->ntraces);
@@ -984,9 +986,18 @@ static void hand_over(engine *e, size_t ti)
     rg_trace *t = &e->run->traces[ti];
     e->ts[ti].handed = true;
     unsigned inferred = hops_left_to_inference(t);
+    size_t at_match = e->run->store ? rg_match_position(&e->match, ti) : SIZE_MAX;
+    size_t at_intake = e->run->store && e->feeding
+                           ? rg_intake_position(&e->intake, e->run->traces, (uint32_t)ti)
+                           : SIZE_MAX;
     e->opts.trace_done(e->opts.trace_done_ctx, e->run, ti);
-    if (t->probes)
+    if (rg_trace_store_dropped(e->run, ti)) {
+        /* Its record is never read again: a read would take its page back. */
+        rg_match_forget(&e->match, at_match);
+        rg_intake_forget(&e->intake, at_intake);
+    } else if (t->probes) {
         return;
+    }
     e->released_inferred += inferred;
     free_slots(e, ti);
 }
@@ -1097,7 +1108,8 @@ static void check_done(engine *e, size_t ti)
     hand_over_address(e, ti);
     /* Kept for the outputs: the slots it used, and no engine state until
      * it is heard from again (restore_slots). Out of memory: kept as is. */
-    if (e->opts.compact && e->run->traces[ti].probes && rg_trace_compact(&e->run->traces[ti]))
+    if (e->opts.compact && !rg_trace_store_dropped(e->run, ti) && e->run->traces[ti].probes &&
+        rg_trace_compact(&e->run->traces[ti]))
         free_slots(e, ti);
 }
 
@@ -1391,8 +1403,15 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
     receive_all(&e); /* replies already queued still count */
     clock_gettime(CLOCK_REALTIME, &run->end);
     run->interrupted = stop && *stop;
-    for (size_t i = 0; i < run->ntraces; i++)
-        run->traces[i].incomplete = run->interrupted && !e.ts[i].done;
+    /* Written only where it changes: a dropped record (trace_store.h) is
+     * never written to. */
+    for (size_t i = 0; i < run->ntraces; i++) {
+        if (rg_trace_store_dropped(run, i))
+            continue;
+        bool cut = run->interrupted && !e.ts[i].done;
+        if (run->traces[i].incomplete != cut)
+            run->traces[i].incomplete = cut;
+    }
     run->stats.send_errors = e.send_errors;
     run->stats.last_send_error = e.last_send_error;
     uint64_t released_inferred = e.released_inferred;
@@ -1414,6 +1433,7 @@ bool rg_engine_run(rg_run *run, const rg_sockets *socks,
     }
     run->stats.hops_inferred = released_inferred;
     for (size_t i = 0; i < run->ntraces; i++)
-        run->stats.hops_inferred += hops_left_to_inference(&run->traces[i]);
+        if (!rg_trace_store_dropped(run, i))
+            run->stats.hops_inferred += hops_left_to_inference(&run->traces[i]);
     return true;
 }

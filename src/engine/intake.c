@@ -61,11 +61,13 @@ uint32_t rg_intake_count_scope(rg_intake *in, uint32_t scope)
     return c->count;
 }
 
+#define GONE UINT32_MAX /* a dropped trace's entry (rg_intake_forget) */
+
 static size_t addr_slot(const uint32_t *t, size_t mask, const rg_addr *dst,
                         const rg_trace *traces)
 {
     size_t i = (size_t)rg_addr_hash(dst, 0x51b1) & mask;
-    while (t[i] && !rg_addr_equal(&traces[t[i] - 1].dst, dst))
+    while (t[i] && (t[i] == GONE || !rg_addr_equal(&traces[t[i] - 1].dst, dst)))
         i = (i + 1) & mask;
     return i;
 }
@@ -77,7 +79,7 @@ static bool grow_latest(rg_intake *in, const rg_trace *traces)
     if (!t)
         return false;
     for (size_t k = 0; k <= in->latest_mask; k++)
-        if (in->latest[k])
+        if (in->latest[k] && in->latest[k] != GONE)
             t[addr_slot(t, cap - 1, &traces[in->latest[k] - 1].dst, traces)] = in->latest[k];
     free(in->latest);
     in->latest = t;
@@ -96,4 +98,18 @@ uint32_t rg_intake_latest(rg_intake *in, const rg_trace *traces, uint32_t trace)
         in->naddrs++;
     *slot = trace + 1;
     return before;
+}
+
+size_t rg_intake_position(const rg_intake *in, const rg_trace *traces, uint32_t trace)
+{
+    if (!in->latest)
+        return SIZE_MAX;
+    size_t i = addr_slot(in->latest, in->latest_mask, &traces[trace].dst, traces);
+    return in->latest[i] == trace + 1 ? i : SIZE_MAX;
+}
+
+void rg_intake_forget(rg_intake *in, size_t pos)
+{
+    if (in->latest && pos <= in->latest_mask)
+        in->latest[pos] = GONE;
 }

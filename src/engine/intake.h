@@ -35,5 +35,10 @@ uint32_t rg_intake_count_scope(rg_intake *in, uint32_t scope);
  * none), and records traces[trace] as the latest (UINT32_MAX: out of
  * memory). traces is the run's array as it is now (it may have moved). */
 uint32_t rg_intake_latest(rg_intake *in, const rg_trace *traces, uint32_t trace);
+/* As rg_match_position / rg_match_forget: a trace about to be dropped
+ * (model/trace_store.h) leaves the table of latest traces, if it is its
+ * address's latest, without its record being read again. */
+size_t rg_intake_position(const rg_intake *in, const rg_trace *traces, uint32_t trace);
+void rg_intake_forget(rg_intake *in, size_t pos);
 
 #endif

@@ -4,6 +4,8 @@
 
 #include "../probe/probe.h"
 
+#define GONE UINT32_MAX /* a dropped trace's entry (rg_match_forget) */
+
 static uint64_t key_hash(const rg_addr *dst, uint16_t dport, uint16_t sport)
 {
     return rg_addr_hash(dst, (uint64_t)dport << 16 | sport);
@@ -21,7 +23,7 @@ static size_t find_slot(const rg_match_table *m, const rg_addr *dst,
 {
     size_t i = (size_t)key_hash(dst, dport, sport) & m->mask;
     while (m->slots[i] != 0 &&
-           !same_key(&m->traces[m->slots[i] - 1], dst, dport, sport))
+           (m->slots[i] == GONE || !same_key(&m->traces[m->slots[i] - 1], dst, dport, sport)))
         i = (i + 1) & m->mask;
     return i;
 }
@@ -60,7 +62,7 @@ static bool grow(rg_match_table *m)
     }
     m->mask = cap - 1;
     for (size_t k = 0; k < oldcap; k++) {
-        if (!old[k])
+        if (!old[k] || old[k] == GONE)
             continue;
         const rg_trace *t = &m->traces[old[k] - 1];
         m->slots[find_slot(m, &t->dst, t->dport, t->sport)] = old[k];
@@ -84,6 +86,19 @@ bool rg_match_add(rg_match_table *m, const rg_trace *traces, size_t from, size_t
         m->slots[i] = (uint32_t)(t + 1);
     }
     return true;
+}
+
+size_t rg_match_position(const rg_match_table *m, size_t trace)
+{
+    const rg_trace *t = &m->traces[trace];
+    size_t i = m->slots ? find_slot(m, &t->dst, t->dport, t->sport) : 0;
+    return m->slots && m->slots[i] == trace + 1 ? i : SIZE_MAX;
+}
+
+void rg_match_forget(rg_match_table *m, size_t pos)
+{
+    if (m->slots && pos <= m->mask)
+        m->slots[pos] = GONE;
 }
 
 void rg_match_free(rg_match_table *m)

@@ -31,6 +31,12 @@ bool rg_match_init(rg_match_table *m, const rg_trace *traces, size_t n);
  * on allocation failure or a shared signature. */
 bool rg_match_add(rg_match_table *m, const rg_trace *traces, size_t from, size_t n);
 void rg_match_free(rg_match_table *m);
+/* A trace about to be dropped (model/trace_store.h) leaves the table
+ * without its record being read again: its entry's position, taken while
+ * the record is there (SIZE_MAX: not indexed), then rg_match_forget marks
+ * it gone; lookups pass over it and the next doubling leaves it out. */
+size_t rg_match_position(const rg_match_table *m, size_t trace);
+void rg_match_forget(rg_match_table *m, size_t pos);
 
 typedef struct rg_match {
     size_t trace;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "../probe/probe.h"
+#include "../model/trace_store.h"
 #include "../probe/wire.h"
 
 #define PROTO_TCP 6
@@ -42,12 +43,12 @@ static bool key_equal(const key *x, const key *y)
 }
 
 /* Chains the TCP traces [from, n) under their keys. */
-static void index_insert(rg_rematch_index *ix, enum key_kind k, const rg_trace *traces,
-                         size_t from, size_t n)
+static void index_insert(rg_rematch_index *ix, enum key_kind k, const rg_run *run,
+                         const rg_trace *traces, size_t from, size_t n)
 {
     for (size_t t = from; t < n; t++) {
-        if (traces[t].method != RG_METHOD_TCP)
-            continue;
+        if (rg_trace_store_dropped(run, t) || traces[t].method != RG_METHOD_TCP)
+            continue; /* dropped once written: not read (trace_store.h) */
         key kt = trace_key(k, &traces[t]);
         size_t b = (size_t)key_hash(&kt) & ix->mask;
         ix->next[t] = ix->head[b];
@@ -56,8 +57,8 @@ static void index_insert(rg_rematch_index *ix, enum key_kind k, const rg_trace *
 }
 
 /* Every TCP trace under its key; the buckets at most half full. */
-static bool index_build(rg_rematch_index *ix, enum key_kind k, const rg_trace *traces,
-                        size_t n)
+static bool index_build(rg_rematch_index *ix, enum key_kind k, const rg_run *run,
+                        const rg_trace *traces, size_t n)
 {
     size_t cap = 16;
     while (cap < n * 2)
@@ -67,7 +68,7 @@ static bool index_build(rg_rematch_index *ix, enum key_kind k, const rg_trace *t
     ix->mask = cap - 1;
     if (!ix->head || !ix->next)
         return false;
-    index_insert(ix, k, traces, 0, n);
+    index_insert(ix, k, run, traces, 0, n);
     return true;
 }
 
@@ -75,9 +76,10 @@ static bool build(rg_rematch *m)
 {
     if (m->built || m->failed)
         return m->built;
-    if (m->n >= UINT32_MAX || !index_build(&m->by_dst_sport, KEY_DST_SPORT, m->traces, m->n) ||
-        !index_build(&m->by_dst, KEY_DST, m->traces, m->n) ||
-        !index_build(&m->by_sport, KEY_SPORT, m->traces, m->n)) {
+    if (m->n >= UINT32_MAX ||
+        !index_build(&m->by_dst_sport, KEY_DST_SPORT, m->run, m->traces, m->n) ||
+        !index_build(&m->by_dst, KEY_DST, m->run, m->traces, m->n) ||
+        !index_build(&m->by_sport, KEY_SPORT, m->run, m->traces, m->n)) {
         rg_rematch_free(m);
         m->failed = true; /* out of memory: quotes stay unattributed */
         return false;
@@ -121,7 +123,7 @@ void rg_rematch_add(rg_rematch *m, const rg_trace *traces, size_t from, size_t n
             return;
         }
         ix[i]->next = next;
-        index_insert(ix[i], kinds[i], traces, from, n);
+        index_insert(ix[i], kinds[i], m->run, traces, from, n);
     }
 }
 
@@ -161,6 +163,8 @@ static bool find_one(const rg_rematch *m, const rg_rematch_index *ix, enum key_k
         if (++n > RG_REMATCH_SCAN)
             return false;
         size_t ti = e - 1;
+        if (rg_trace_store_dropped(m->run, ti))
+            continue;
         const rg_trace *t = &m->traces[ti];
         key have = trace_key(k, t);
         unsigned ttl, attempt;
@@ -206,6 +210,8 @@ static bool find_shifted(const rg_rematch *m, const rg_reply *r, rg_rematch_resu
     for (uint32_t e = ix->head[(size_t)key_hash(&want) & ix->mask];
          e != 0 && n++ < RG_REMATCH_SCAN; e = ix->next[e - 1]) {
         size_t ti = e - 1;
+        if (rg_trace_store_dropped(m->run, ti))
+            continue;
         const rg_trace *t = &m->traces[ti];
         unsigned ttl, attempt;
         if (t->dport != r->dport || !rg_addr_equal(&t->dst, &r->probe_dst) ||

@@ -56,6 +56,10 @@ typedef struct rg_rematch_index {
 typedef struct rg_rematch {
     const rg_trace *traces;
     size_t n;
+    /* NULL, or the run whose traces these are: the ones it dropped once
+     * written (model/trace_store.h) are skipped without being read. Set
+     * after rg_rematch_init. */
+    const rg_run *run;
     bool built, failed;
     rg_rematch_index by_dst_sport, by_dst, by_sport;
 } rg_rematch;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace_store.h"
+
 /* The table's largest size, in entries (a full one infers less). */
 #define LINKS_MAX ((size_t)1 << 24)
 
@@ -361,15 +363,17 @@ static bool share_distance(rg_run *run)
     rg_trace **by = malloc((run->ntraces ? run->ntraces : 1) * sizeof *by);
     if (!by)
         return false;
+    size_t n = 0;
     for (size_t i = 0; i < run->ntraces; i++)
-        by[i] = &run->traces[i];
-    qsort(by, run->ntraces, sizeof *by, cmp_trace_dst);
-    for (size_t i = 0, j; i < run->ntraces; i = j) {
+        if (!rg_trace_store_dropped(run, i)) /* not even read (trace_store.h) */
+            by[n++] = &run->traces[i];
+    qsort(by, n, sizeof *by, cmp_trace_dst);
+    for (size_t i = 0, j; i < n; i = j) {
         unsigned d = 0;
-        for (j = i; j < run->ntraces && rg_addr_equal(&by[j]->dst, &by[i]->dst); j++)
+        for (j = i; j < n && rg_addr_equal(&by[j]->dst, &by[i]->dst); j++)
             if (!d)
                 d = by[j]->est_distance;
-        for (size_t k = i; k < j; k++)
+        for (size_t k = i; d && k < j; k++) /* d 0: nothing to write (trace_store.h) */
             if (!by[k]->est_distance)
                 by[k]->est_distance = d;
     }
@@ -383,6 +387,8 @@ bool rg_run_infer(rg_run *run, unsigned witnesses)
         return false;
     size_t hops = 0;
     for (size_t i = 0; i < run->ntraces; i++) {
+        if (rg_trace_store_dropped(run, i))
+            continue;
         rg_trace *t = &run->traces[i];
         if (t->inferred)
             memset(t->inferred, 0, (size_t)(t->max_ttl - t->min_ttl + 1) * sizeof *t->inferred);
@@ -394,8 +400,11 @@ bool rg_run_infer(rg_run *run, unsigned witnesses)
     if (!rg_links_init(&l, hops < 4096 ? hops : 4096))
         return false;
     for (size_t i = 0; i < run->ntraces; i++)
-        rg_links_add_trace(&l, &run->traces[i]);
+        if (!rg_trace_store_dropped(run, i))
+            rg_links_add_trace(&l, &run->traces[i]);
     for (size_t i = 0; i < run->ntraces; i++) {
+        if (rg_trace_store_dropped(run, i))
+            continue;
         rg_infer_trace(&run->traces[i], &l, witnesses);
         rg_infer_silence(&run->traces[i], &l);
     }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace_store.h"
 #include "unreach.h"
 
 /* Row of a TTL in the slot arrays: row 0 holds the port probes. */
@@ -681,17 +682,21 @@ bool rg_traces_settle(rg_trace *const *traces, size_t n)
 
 void rg_run_conclude(rg_run *run)
 {
+    /* A trace dropped once written (trace_store.h) is not even read. */
     for (size_t i = 0; i < run->ntraces; i++)
-        if (run->traces[i].probes) /* a trace released after streaming keeps its own */
+        if (!rg_trace_store_dropped(run, i) &&
+            run->traces[i].probes) /* a trace released after streaming keeps its own */
             rg_trace_conclude(&run->traces[i]);
     by_addr *k = malloc((run->ntraces ? run->ntraces : 1) * sizeof *k);
     if (!k)
         return; /* the per-trace verdicts stand; only the loss check is skipped */
+    size_t n = 0;
     for (size_t i = 0; i < run->ntraces; i++)
-        k[i] = (by_addr){&run->traces[i], i};
-    qsort(k, run->ntraces, sizeof *k, by_addr_cmp);
-    for (size_t i = 0, j; i < run->ntraces; i = j) {
-        for (j = i + 1; j < run->ntraces && rg_addr_equal(&k[j].t->dst, &k[i].t->dst); j++)
+        if (!rg_trace_store_dropped(run, i))
+            k[n++] = (by_addr){&run->traces[i], i};
+    qsort(k, n, sizeof *k, by_addr_cmp);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && rg_addr_equal(&k[j].t->dst, &k[i].t->dst); j++)
             ;
         settle_address(k + i, j - i);
     }
@@ -863,6 +868,7 @@ bool rg_host_set(char **field, const char *value)
 void rg_run_free(rg_run *run)
 {
     hosts_clear(run);
+    rg_trace_store_close(run);
     for (size_t i = 0; i < run->ntraces; i++)
         rg_trace_free(&run->traces[i]);
     free(run->traces);

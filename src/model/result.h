@@ -227,8 +227,11 @@ typedef struct rg_unresolved {
 } rg_unresolved;
 
 typedef struct rg_run {
-    rg_trace *traces;         /* owned array */
+    rg_trace *traces;         /* owned array; see store */
     size_t ntraces;
+    /* Owned; NULL: traces is one malloc'd array. Set: traces lie in a
+     * trace store (trace_store.h), and the traces it dropped read as zeros. */
+    struct rg_trace_store *store;
     rg_unresolved *unresolved; /* owned array */
     size_t nunresolved;
     struct timespec start, end; /* CLOCK_REALTIME */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "json.h"
+#include "../model/trace_store.h"
 
 #ifndef RG_VERSION
 #define RG_VERSION "0.0.0"
@@ -128,6 +129,7 @@ static json_t *trace_body(rg_jsonl *w, const rg_run *run, rg_trace *t)
     rg_run view = *run;
     view.traces = t;
     view.ntraces = 1;
+    view.store = NULL;
     view.hosts = NULL;
     view.nhosts = 0;
     json_t *body = w->annotate(w->annotate_ctx, &view)
@@ -150,7 +152,9 @@ void rg_jsonl_trace_done(void *ctx, rg_run *run, size_t trace)
         json_decref(o);
         o = NULL;
     }
-    if (w->release)
+    if (w->release && run->store)
+        rg_trace_store_drop(run, trace); /* the record and name too (trace_store.h) */
+    else if (w->release)
         rg_trace_release(t);
     if (o && w->names && rg_jsonl_names_push(w->names, o))
         return; /* written by the names' worker */

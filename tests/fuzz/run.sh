@@ -16,15 +16,15 @@ python3 scripts/embed-text.py "$OUT/report_assets.c" \
 
 # name | sources besides the harness | extra flags and libraries
 HARNESSES=(
-  "reply|src/probe/reply.c src/probe/icmpext.c src/util/utf8.c src/probe/probe.c src/probe/quote.c src/engine/match.c src/engine/rematch.c src/model/result.c src/model/mpath.c src/model/unreach.c src/util/addr.c|"
+  "reply|src/probe/reply.c src/probe/icmpext.c src/util/utf8.c src/probe/probe.c src/probe/quote.c src/engine/match.c src/engine/rematch.c src/model/result.c src/model/trace_store.c src/model/mpath.c src/model/unreach.c src/util/addr.c|"
   "icmpext|src/probe/icmpext.c src/probe/probe.c src/util/utf8.c src/util/addr.c|"
   "targets|src/cli/targets.c|"
   "target_reader|src/cli/target_reader.c src/cli/targets.c|"
   "asdb_csv|src/annotate/asdb.c src/annotate/asdb_build.c src/annotate/asdb_csv.c src/annotate/asdb_index.c src/util/atomic.c src/util/addr.c src/util/utf8.c|"
   "country_csv|src/annotate/country.c src/annotate/asdb.c src/annotate/asdb_build.c src/annotate/asdb_csv.c src/annotate/asdb_index.c src/util/atomic.c src/util/addr.c src/util/utf8.c|"
   "cymru_txt|src/annotate/dns_parse.c src/annotate/cymru.c src/util/addr.c src/util/utf8.c|-lcares"
-  "writers|src/input/json_read.c src/probe/icmpext.c src/probe/probe.c src/graph/graph.c src/graph/asgraph.c src/output/dot.c src/output/asdot.c src/output/render.c src/output/svgcheck.c src/output/html.c src/output/html_changes.c src/output/middlebox.c src/watch/diff.c $OUT/report_assets.c src/output/table.c src/output/paths.c src/output/text.c src/output/json.c src/output/mpath_json.c src/output/jsonl.c src/output/jsonl_names.c src/output/json_stream.c src/annotate/dns.c src/annotate/dns_parse.c src/annotate/cymru.c src/util/atomic_stream.c src/model/middlebox.c src/model/compact.c src/probe/quote.c src/model/result.c src/model/mpath.c src/model/unreach.c src/model/infer.c src/util/addr.c src/util/utf8.c|$(pkg-config --cflags --libs jansson libgvc libcgraph 2>/dev/null) -lcares -lm -lpthread -DRG_VERSION=\"0.0.0\""
-  "json_read|src/input/json_read.c src/probe/icmpext.c src/probe/probe.c src/graph/graph.c src/output/dot.c src/model/middlebox.c src/probe/quote.c src/model/result.c src/model/mpath.c src/model/unreach.c src/model/infer.c src/util/addr.c src/util/utf8.c|$(pkg-config --cflags --libs jansson libcgraph 2>/dev/null)"
+  "writers|src/input/json_read.c src/probe/icmpext.c src/probe/probe.c src/graph/graph.c src/graph/asgraph.c src/output/dot.c src/output/asdot.c src/output/render.c src/output/svgcheck.c src/output/html.c src/output/html_changes.c src/output/middlebox.c src/watch/diff.c $OUT/report_assets.c src/output/table.c src/output/paths.c src/output/text.c src/output/json.c src/output/mpath_json.c src/output/jsonl.c src/output/jsonl_names.c src/output/json_stream.c src/annotate/dns.c src/annotate/dns_parse.c src/annotate/cymru.c src/util/atomic_stream.c src/model/middlebox.c src/model/compact.c src/probe/quote.c src/model/result.c src/model/trace_store.c src/model/mpath.c src/model/unreach.c src/model/infer.c src/util/addr.c src/util/utf8.c|$(pkg-config --cflags --libs jansson libgvc libcgraph 2>/dev/null) -lcares -lm -lpthread -DRG_VERSION=\"0.0.0\""
+  "json_read|src/input/json_read.c src/probe/icmpext.c src/probe/probe.c src/graph/graph.c src/output/dot.c src/model/middlebox.c src/probe/quote.c src/model/result.c src/model/trace_store.c src/model/mpath.c src/model/unreach.c src/model/infer.c src/util/addr.c src/util/utf8.c|$(pkg-config --cflags --libs jansson libcgraph 2>/dev/null)"
 )
 
 want() { [ $# -eq 0 ] && return 0; local n=$1; shift; for w in "${SELECTED[@]}"; do [ "$w" = "$n" ] && return 0; done; return 1; }

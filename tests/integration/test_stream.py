@@ -490,3 +490,33 @@ def test_jsonl_stdin_with_nothing_to_trace():
         lines = [json.loads(x) for x in p.stdout.splitlines()]
         assert [x["type"] for x in lines] == ["run", "end"], lines
         assert lines[-1]["traces_planned"] == 0, lines[-1]
+
+
+@test
+def test_jsonl_duplicate_of_a_written_trace_is_traced_once():
+    """A second name for an address whose traces were written (and dropped
+    from memory) long before is still a duplicate: an IPv6 target first,
+    64 others through a window of 4, then the same address spelt out in
+    full. Each (address, port) is traced once, under the first name."""
+    import ipaddress
+    first = target("h1", 6, 7)
+    again = ipaddress.ip_address(first).exploded
+    assert again != first
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)
+        tf = os.path.join(d, "targets.txt")
+        with open(tf, "w") as f:
+            f.write("\n".join([first] + targets(64) + [again]) + "\n")
+        os.chmod(tf, 0o644)
+        r = subprocess.run(argv("-q", "-n", "--asn-source", "none", "--format", "jsonl",
+                                "--max-inflight", "4", "-p", "80,443", "-f", tf),
+                           capture_output=True, text=True, timeout=120 * slow(), env=env())
+    assert r.returncode == 0 and r.stderr == "", r
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    traces, end = lines[1:-1], lines[-1]
+    keys = [(t["address"], t["port"]) for t in traces]
+    assert len(keys) == len(set(keys)) == 2 * 65, len(keys)
+    assert sorted(t["target"] for t in traces if t["address"] == first) == [first, first]
+    assert end["traces_planned"] == end["traces_written"] == 130 and end["complete"], end
+    for t in traces:
+        check_against_lab(t)

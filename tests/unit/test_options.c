@@ -681,7 +681,7 @@ static void test_usage_documents_everything(void **state)
         "routegraph render RESULTS.json", "render --help",
         "-o, --output PREFIX", "--format LIST", "-f, --file FILE", "-n, --numeric",
         "-q, --quiet",
-        "--max-inflight N", "(default 4096)", "jsonl", "--graph-level L", "above 200 traces",
+        "--max-inflight N", "(default 2048)", "jsonl", "--graph-level L", "above 200 traces",
         "-h, --help", "-V, --version",
         "(default 80)", "1-64 (default 1)", "1-64 (default 30)", "0.01-60",
         "(default 2)", "0-5 (default 1)", "1-1000000", "(default 2000)",
