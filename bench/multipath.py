@@ -6,6 +6,8 @@ tcp-sport, over IPv6 its udp-sport; udp = UDP source port, udp-sport;
 icmp = the echo identifier/checksum, icmp-echo). Per tool and target: the
 branches found per TTL
 against lab/topology.json's ground truth (found, missing, invented), the
+links between them found (of those the routes allow, the destination's
+left out), the
 probes the tool says it sent, and the packets the prober's nft counter saw
 leave (lab/lab counters: probes_out, which also counts the kernel's RSTs
 after a SYN-ACK; scamper's TCP probes go out through the datalink, past
@@ -54,6 +56,13 @@ def truth(net, family):
     return out
 
 
+def truth_edges(net, family):
+    """{(ttl, address before, address)}: the diamonds' links the routes
+    allow, the destination left out."""
+    return {(i + 1, norm(b[i - 1]), norm(b[i])) for b in NETS[net]["branches"][str(family)]
+            for i in range(1, len(b)) if b[i - 1] and b[i]}
+
+
 SAVE = None  # --save DIR: each tool's raw output kept there
 
 
@@ -72,13 +81,17 @@ def run_routegraph(binary, addr, conf, method):
     mp = doc["traces"][0]["multipath"]
     found = {h["ttl"]: {norm(b["address"]) for b in h["branches"] if b["address"]}
              for h in mp["hops"]}
-    return found, doc["stats"]["probes_sent"]
+    edges = {(h["ttl"], norm(f), norm(b["address"])) for h in mp["hops"]
+             for b in h["branches"] if b["address"] and not b["destination"] for f in b["from"]}
+    return found, edges, doc["stats"]["probes_sent"]
 
 
-def hops_of(doc, out):
+def hops_of(doc, out, edges):
     """{ttl: responders} of scamper's tracelb record: the first node at
     firsthop, and each link's next hop at the TTL of the probes that found
-    it (a node's q_ttl is the TTL its answer quoted, not its distance)."""
+    it (a node's q_ttl is the TTL its answer quoted, not its distance);
+    edges: (ttl, node, next hop) of its links (scamper 20211212 writes a
+    node's links as one list of next hops, each with its probes)."""
     nodes = doc.get("nodes", [])
     if nodes and nodes[0].get("addr"):
         out.setdefault(doc.get("firsthop", 1), set()).add(norm(nodes[0]["addr"]))
@@ -88,6 +101,8 @@ def hops_of(doc, out):
                 for p in seg.get("probes", []):
                     if seg.get("addr") and p.get("replyc"):
                         out.setdefault(p["ttl"], set()).add(norm(seg["addr"]))
+                        if n.get("addr"):
+                            edges.add((p["ttl"], norm(n["addr"]), norm(seg["addr"])))
 
 
 def run_scamper(addr, conf, method):
@@ -96,13 +111,13 @@ def run_scamper(addr, conf, method):
     out = sh(["ip", "netns", "exec", PROBER_NS, "scamper", "-O", "json", "-p", "1000", "-c",
               f"tracelb -P {method} {dport}-c {conf} -W 15 -w 1", "-i", addr])
     keep(f"scamper-{method}-{addr}-{conf}.json", out)
-    found, probec = {}, None
+    found, edges, probec = {}, set(), None
     for line in out.splitlines():
         doc = json.loads(line)
         if doc.get("type") == "tracelb":
             probec = doc.get("probec")
-            hops_of(doc, found)
-    return found, probec
+            hops_of(doc, found, edges)
+    return found, edges, probec
 
 
 def score(found, want, dst):
@@ -111,10 +126,17 @@ def score(found, want, dst):
     return len(got & exp), len(exp - got), len(got - exp)
 
 
+def score_edges(edges, want, dst):
+    """Links found of the lab's (ttl, before, after), those to the
+    destination left out: 'found/all'."""
+    got = {e for e in edges if dst not in e[1:]}
+    return f"{len(got & want)}/{len(want)}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--routegraph", required=True)
-    ap.add_argument("--nets", default="h1,hmp")
+    ap.add_argument("--nets", default="h1,hmp,hic")
     ap.add_argument("--confidence", default="95,99")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--methods", default="tcp", help="tcp,udp,icmp")
@@ -130,6 +152,7 @@ def main():
         for net in a.nets.split(","):
             for fam in (4, 6):
                 want = truth(net, fam)
+                want_edges = truth_edges(net, fam)
                 nbranch = sum(len(s) for s in want.values())
                 for ci, conf in enumerate(a.confidence.split(",")):
                     for rep in range(a.repeat):
@@ -144,18 +167,20 @@ def main():
                         for tool in (f"routegraph -P {meth}", f"scamper {method}"):
                             before = probes_out()
                             if tool.startswith("routegraph"):
-                                found, said = run_routegraph(a.routegraph, addr, conf, meth)
+                                found, edges, said = run_routegraph(a.routegraph, addr, conf, meth)
                             else:
-                                found, said = run_scamper(addr, conf, method)
+                                found, edges, said = run_scamper(addr, conf, method)
                             lab = probes_out() - before
                             ok, miss, extra = score(found, want, norm(addr))
                             rows.append((net, fam, conf, rep + 1, tool, f"{ok}/{nbranch}", miss,
-                                         extra, said, lab))
-                            counts.append((said, miss == 0))
+                                         extra, score_edges(edges, want_edges, norm(addr)),
+                                         said, lab))
+                            got, of = score_edges(edges, want_edges, norm(addr)).split("/")
+                            counts.append((said, miss == 0, got == of))
                         pairs.setdefault((meth, net, fam, conf), []).append(counts)
     print("| target | family | confidence | run | tool | branches found | missing | invented "
-          "| probes (tool's count) | packets out (lab counter) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| links found | probes (tool's count) | packets out (lab counter) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print("| " + " | ".join(str(x) for x in r) + " |")
     print()
@@ -165,11 +190,14 @@ def main():
 def summary(pairs):
     """Per case: both tools' counts, and in how many runs routegraph sent no
     more than scamper, among the runs where scamper found every branch (a
-    run that missed one stopped early: it compares nothing)."""
+    run that missed one stopped early: it compares nothing). Links: where
+    the lab's hashing lets only some of the routes' links occur (hmp's two
+    diamonds hash alike; ICMP on h1 and hmp), every run misses some."""
     print("| method | target | family | confidence | runs | routegraph probes (mean, max) "
           "| scamper probes (mean, min) | runs with routegraph <= scamper (scamper complete) "
-          "| runs with a branch missing (routegraph, scamper) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| runs with a branch missing (routegraph, scamper) "
+          "| runs with a link missing (routegraph, scamper) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for (meth, net, fam, conf), runs in pairs.items():
         rg = [r[0][0] for r in runs]
         sc = [r[1][0] or 0 for r in runs]
@@ -177,7 +205,8 @@ def summary(pairs):
         le = sum(1 for a, b in full if a <= b)
         print(f"| {meth} | {net} | {fam} | {conf} | {len(runs)} | {sum(rg) / len(rg):.1f}, "
               f"{max(rg)} | {sum(sc) / len(sc):.1f}, {min(sc)} | {le}/{len(full)} "
-              f"| {sum(1 for r in runs if not r[0][1])}, {sum(1 for r in runs if not r[1][1])} |")
+              f"| {sum(1 for r in runs if not r[0][1])}, {sum(1 for r in runs if not r[1][1])} "
+              f"| {sum(1 for r in runs if not r[0][2])}, {sum(1 for r in runs if not r[1][2])} |")
 
 
 if __name__ == "__main__":

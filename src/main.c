@@ -295,6 +295,7 @@ static int trace(const rg_config *cfg, rg_sockets *socks, bool watching)
     rg_engine_opts eo = {.rate = cfg->rate, .timeout = cfg->timeout, .gap = cfg->gap,
                          .retries = cfg->retries, .stop_set_start = cfg->stop_set,
                          .max_inflight = cfg->max_inflight, .compact = true,
+                         .port_probe_last = cfg->multipath && cfg->method == RG_METHOD_ICMP,
                          .trace_done = streaming ? rg_jsonl_trace_done : NULL,
                          .trace_done_ctx = streaming ? &stream : NULL,
                          .feed = lazy ? rg_feed : NULL, .feed_ctx = &intake.feeder,

@@ -202,14 +202,14 @@ class Lab:
             for node in (l.a, l.b):
                 batch.q(t.ns(node), f"link set to-{l.peer(node)} up")
 
-    def _route(self, batch, node, family, prefix, hops):
+    def _route(self, batch, node, family, prefix, hops, table=None):
         t = self.topo
         via = [(t.link_between(node, h).addr(h, family), f"to-{h}") for h in hops]
         if len(via) == 1:
             args = f"via {via[0][0]} dev {via[0][1]}"
         else:
             args = " ".join(f"nexthop via {a} dev {d}" for a, d in via)
-        batch.q(t.ns(node), f"route add {prefix} {args}")
+        batch.q(t.ns(node), f"route add {prefix} {args}" + (f" table {table}" if table else ""))
 
     def _routes(self, batch):
         t = self.topo
@@ -221,6 +221,28 @@ class Lab:
         for fam in (4, 6):
             for p in t.prober_routes(fam):
                 self._route(batch, t.prober["name"], fam, p, [gw])
+        for r in t.flow_hash:
+            self._flow_hash_routes(batch, r)
+
+    def _flow_hash_routes(self, batch, router):
+        """A flow-hashing router (flow_hash, rules.flow_hash marks the
+        packets): table base + k holds each of its multipath routes through
+        the k-th next hop alone, and an ip rule per family sends mark k
+        there. The main table keeps the multipath routes (what the router
+        would do unmarked). ip -batch takes no family per line, so the
+        IPv6 rules go in a batch of their own."""
+        t = self.topo
+        hops, base = t.ecmp_via[router], t.flow_hash[router]["table_base"]
+        rules6 = []
+        for k, hop in enumerate(hops, 1):
+            for name, via in t.routes(router):
+                if via == hops:
+                    for fam in (4, 6):
+                        self._route(batch, router, fam, t.prefix(name, fam), [hop], base + k)
+            rule = f"rule add fwmark {k} lookup {base + k} pref {1000 + k}"
+            batch.q(t.ns(router), rule)
+            rules6.append(rule + "\n")
+        system.run(["ip", "-n", t.ns(router), "-6", "-batch", "-"], input_text="".join(rules6))
 
     def _target_prefixes(self, batch):
         """Each host answers for its whole target networks: one local route
@@ -294,6 +316,9 @@ class Lab:
         for r in t.doc["routers"]:
             if r.get("rewrites"):
                 system.nft_load(t.ns(r["name"]), rules.rewrite(self.table, r["rewrites"]))
+        for r, fh in t.flow_hash.items():
+            system.nft_load(t.ns(r), rules.flow_hash(self.table, t.upstream_peers(r),
+                                                     t.ecmp_via[r], fh["seed"]))
         for tg in t.host_targets():
             ports = t.filtered_ports(tg)
             if ports:

@@ -1,5 +1,6 @@
 """nft rulesets of the plain lab: the prober's safety net and counters, the
-silent router, the filtered port, the special targets, the DNS silence.
+silent router, the middleboxes' rewrites, the flow-hashing load balancers,
+the filtered port, the special targets, the DNS silence.
 
 Pure text from the topology; lab/lab loads them with nft -f.
 """
@@ -73,6 +74,36 @@ def rewrite(table, rewrites):
     return f"""table inet {table} {{
     chain rewrite {{
         type filter hook prerouting priority -150; policy accept;
+{body}
+    }}
+}}
+"""
+
+
+def flow_hash(table, upstream, next_hops, seed):
+    """A per-flow load balancer as routers build them: a mark from a hash
+    of the addresses and the first four bytes of the transport header
+    (TCP/UDP: the ports; ICMP and ICMPv6: type, code and checksum) on what
+    arrives from upstream, mark k (1..n) for the k-th of next_hops; the ip
+    rules that pick a table per mark are lab/lab's. The kernel's own
+    multipath hash takes no field of an ICMP echo but its addresses, so
+    without this every echo request of a trace would take one branch.
+    A counter per next hop counts the packets hashed to it."""
+    n = len(next_hops)
+    iifs = ", ".join(f'"to-{u}"' for u in upstream)
+    fields = {"ip": "ip saddr . ip daddr", "ip6": "ip6 saddr . ip6 daddr"}
+    rules = [f"iifname {{ {iifs} }} meta nfproto {fam} meta mark set jhash {f} . @th,0,32 "
+             f"mod {n} seed {seed} offset 1"
+             for fam, f in (("ipv4", fields["ip"]), ("ipv6", fields["ip6"]))]
+    rules += [f'iifname {{ {iifs} }} meta mark {k} counter name "flow_to_{h}"'
+              for k, h in enumerate(next_hops, 1)]
+    counters = "\n".join(f"    counter flow_to_{h} {{}}" for h in next_hops)
+    body = "\n".join(f"        {x}" for x in rules)
+    return f"""table inet {table} {{
+{counters}
+
+    chain flow_hash {{
+        type filter hook prerouting priority mangle; policy accept;
 {body}
     }}
 }}

@@ -63,6 +63,8 @@ class Topology:
         self.special_targets = doc["special_targets"]
         self.silent_routers = [r["name"] for r in doc["routers"] if r["silent"]]
         self.ecmp_routers = [r["name"] for r in doc["routers"] if r["ecmp_via"]]
+        self.ecmp_via = {r["name"]: r["ecmp_via"] for r in doc["routers"]}
+        self.flow_hash = {r["name"]: r["flow_hash"] for r in doc["routers"] if r.get("flow_hash")}
         self._check()
 
     # --- checks that keep a broken file from building half a lab ---------
@@ -80,6 +82,12 @@ class Topology:
             for pfxs in route.get("via", {}).values():
                 for p in pfxs:
                     self.prefix(p, 4)
+        for name, fh in self.flow_hash.items():
+            # its multipath routes are the ones it hashes flows over
+            if len(self.ecmp_via[name]) < 2 or \
+                    self.doc["routing"]["nodes"].get(name, {}).get("default") != self.ecmp_via[name]:
+                raise TopologyError(f"router {name}: flow_hash needs ecmp_via (two or more) "
+                                    f"as its default route")
         for name in self.delays():
             if name not in self.link_by_name:
                 raise TopologyError(f"conditions.delays: unknown link {name}")
@@ -109,6 +117,10 @@ class Topology:
     def downstream_links(self, node):
         """Links where node is the upstream end (away from the prober)."""
         return [l for l in self.links if l.a == node]
+
+    def upstream_peers(self, node):
+        """The neighbours on node's links towards the prober."""
+        return [l.a for l in self.links if l.b == node]
 
     def is_router(self, name):
         return name in self.routers

@@ -1049,6 +1049,38 @@ static void hand_over_address(engine *e, size_t ti)
     } while (i != ti);
 }
 
+static bool port_probed(engine *e, size_t ti)
+{
+    return rg_trace_sent(&e->run->traces[ti], RG_PORT_PROBE_TTL) > 0;
+}
+
+/* Whether a hop got an answer other than time exceeded: the destination's
+ * own (an echo reply) or an unreachable, which states what a port probe
+ * would. */
+static bool hops_ended_on_answer(const rg_trace *t)
+{
+    for (unsigned ttl = t->min_ttl; ttl <= t->max_ttl; ttl++) {
+        const rg_probe *p = rg_trace_answer(t, ttl);
+        if (p && p->kind != RG_REPLY_TIME_EXCEEDED)
+            return true;
+    }
+    return false;
+}
+
+/* The port probe is due: first, or with opts.port_probe_last once the hops
+ * are done (nothing in flight or queued, nothing more to send) without an
+ * answer that states the destination's state. */
+static bool port_probe_due(engine *e, size_t ti)
+{
+    const tstate *s = &e->ts[ti];
+    if (port_probed(e, ti))
+        return false;
+    if (!e->opts.port_probe_last)
+        return true;
+    return !s->outstanding && !s->queued && !s->back_ttl && s->next_ttl > reach(e, s) &&
+           !hops_ended_on_answer(&e->run->traces[ti]);
+}
+
 static void check_done(engine *e, size_t ti)
 {
     tstate *s = &e->ts[ti];
@@ -1058,6 +1090,8 @@ static void check_done(engine *e, size_t ti)
         return;
     if (recheck_inferred(e, ti))
         return;
+    if (e->opts.port_probe_last && port_probe_due(e, ti))
+        return; /* the next visit sends it */
     const rg_trace *t = &e->run->traces[ti];
     if (rg_trace_port_in_doubt(t) && s->checks_sent < check_budget(e)) {
         /* Only RSTs in doubt so far (the port probes' own): check from
@@ -1095,11 +1129,6 @@ static bool reopen_traces(engine *e)
         any = true;
     }
     return any;
-}
-
-static bool port_probed(engine *e, size_t ti)
-{
-    return rg_trace_sent(&e->run->traces[ti], RG_PORT_PROBE_TTL) > 0;
 }
 
 /* The trace's next TTL: sent now, or inferred from other traces and not
@@ -1233,7 +1262,7 @@ static void visit(engine *e, size_t ti, uint64_t now, uint64_t *wake)
 {
     tstate *s = &e->ts[ti];
     bool acted = true;
-    if (e->tokens >= 1.0 && !port_probed(e, ti)) {
+    if (e->tokens >= 1.0 && port_probe_due(e, ti)) {
         send_probe(e, ti, RG_PORT_PROBE_TTL, 0, false, now);
     } else if (e->tokens >= 1.0 && fresh_ready(e, ti, now, wake)) {
         send_fresh_hop(e, ti, now, wake);
@@ -1242,7 +1271,9 @@ static void visit(engine *e, size_t ti, uint64_t now, uint64_t *wake)
         s->back_ttl = ttl > e->run->traces[ti].min_ttl ? ttl - 1 : 0;
         send_probe(e, ti, ttl, 0, false, now);
     } else {
-        if (e->tokens < 1.0 && (fresh_ready(e, ti, now, wake) || back_ready(e, ti)))
+        bool late_port_probe = e->opts.port_probe_last && port_probe_due(e, ti);
+        if (e->tokens < 1.0 && (fresh_ready(e, ti, now, wake) || back_ready(e, ti) ||
+                                late_port_probe))
             *wake = now; /* only the rate holds it back */
         acted = false;
     }

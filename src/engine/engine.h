@@ -10,6 +10,11 @@
  * silent after --timeout; a trace ends after --gap silent TTLs past its last
  * answer.
  *
+ * Port probes: one per trace, at a high TTL, first (the port's state and,
+ * from its answer's TTL, the destination's distance, below which every TTL
+ * may go at once); with opts.port_probe_last only at the end, when the
+ * hops did not show the destination's state.
+ *
  * Port checks: an RST from the destination proves nothing when an earlier
  * probe of the trace may have left a half-open connection there (its SYN-ACK
  * lost on the way back; rg_trace_rst_trusted). The engine then sends the
@@ -79,6 +84,12 @@ typedef struct rg_engine_opts {
     unsigned max_inflight;   /* 0: no bound; else traces started and not done */
     rg_trace_done_fn trace_done; /* NULL: traces are only read after the run */
     bool compact;     /* a finished trace kept is compacted (rg_trace_compact) */
+    /* The port probe goes last, and only when the hops ended on no answer
+     * of the destination's (or an unreachable's): for ICMP echo with
+     * --multipath, where the trace's own echo reply (multipath's flow 0)
+     * already says what a port probe would. Costs the early distance, so
+     * TTLs go one after another. */
+    bool port_probe_last;
     void *trace_done_ctx;
     rg_trace_feed_fn feed;       /* NULL: run->traces is every trace of the run */
     void *feed_ctx;

@@ -906,6 +906,7 @@ import test_watch  # noqa: E402,F401
 import test_proto  # noqa: E402,F401
 import test_country  # noqa: E402,F401
 import test_multipath  # noqa: E402,F401
+import test_multipath_icmp  # noqa: E402,F401
 # ICMP extensions: a forged path of routers (rg-lab-forge -x), stopped when done.
 import test_icmpext  # noqa: E402,F401
 

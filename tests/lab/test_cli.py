@@ -145,6 +145,27 @@ class PlainRules(unittest.TestCase):
         self.assertIn("dnat ip to 198.19.3.250:80", by_kind["all-open"])
         self.assertIn("ip saddr set 198.19.35.252", by_kind["rst-elsewhere"])
 
+    def test_flow_hash_marks_each_next_hop_from_the_transport_header(self):
+        """ic0 and ic2 hash the addresses and the transport header's first
+        four bytes (an ICMP echo's checksum among them) into marks 1..n,
+        one per next hop of ecmp_via, only on what comes from upstream."""
+        self.assertEqual(sorted(TOPO.flow_hash), ["ic0", "ic2"])
+        self.assertEqual(TOPO.upstream_peers("ic2"), ["ic1a", "ic1b", "ic1c"])
+        r = rules.flow_hash("rg_lab", ["ic1a", "ic1b", "ic1c"], ["ic3a", "ic3b"], "0x5eed0c02")
+        for fam, addrs in (("ipv4", "ip saddr . ip daddr"), ("ipv6", "ip6 saddr . ip6 daddr")):
+            self.assertIn(f'iifname {{ "to-ic1a", "to-ic1b", "to-ic1c" }} meta nfproto {fam} '
+                          f"meta mark set jhash {addrs} . @th,0,32 mod 2 seed 0x5eed0c02 offset 1",
+                          r)
+        self.assertIn('meta mark 1 counter name "flow_to_ic3a"', r)
+        self.assertIn('meta mark 2 counter name "flow_to_ic3b"', r)
+        self.assertIn("hook prerouting priority mangle;", r)
+
+    def test_flow_hash_needs_its_multipath_default(self):
+        doc = dict(TOPO.doc, routers=[dict(r, ecmp_via=r["ecmp_via"][:1]) if r["name"] == "ic2"
+                                      else r for r in TOPO.doc["routers"]])
+        with self.assertRaisesRegex(topology.TopologyError, "router ic2: flow_hash needs"):
+            topology.Topology(doc)
+
 
 if __name__ == "__main__":
     unittest.main()

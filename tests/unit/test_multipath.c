@@ -379,6 +379,116 @@ static void test_shared_within_a_prefix(void **state)
     fn_net_free(&net);
 }
 
+/* ICMP echo traces (one per destination) with the engine's options eo,
+ * then MDA at 95%. */
+static void run_icmp(fn_net *net, rg_run *run, const rg_engine_opts *eo)
+{
+    memset(run, 0, sizeof *run);
+    net->method = RG_METHOD_ICMP;
+    run->traces = calloc(net->ndests, sizeof *run->traces);
+    assert_non_null(run->traces);
+    for (size_t i = 0; i < net->ndests; i++) {
+        rg_trace *t = &run->traces[run->ntraces++];
+        assert_true(rg_trace_init(t, "d", &net->dests[i].addr, 0, 1, 16, rg_attempts_for(1)));
+        t->method = RG_METHOD_ICMP;
+        t->src = net->self;
+        t->sport = (uint16_t)(40000 + 101 * i);
+        t->seq_base = 0x55001000u * (uint32_t)(i + 1);
+    }
+    rg_sockets socks;
+    fn_net_sockets(net, &socks);
+    char err[256] = "";
+    if (!rg_engine_run(run, &socks, eo, NULL, NULL, NULL, err, sizeof err))
+        fail_msg("engine: %s", err);
+    rg_mp_opts mo = {.confidence = 95, .rate = 5000, .timeout = 0.5};
+    if (!rg_multipath_run(run, &socks, &mo, NULL, err, sizeof err))
+        fail_msg("multipath: %s", err);
+    assert_int_equal(net->unknown_sends, 0);
+}
+
+/* ICMP echo with the port probe last (main's choice for -P icmp
+ * --multipath): the trace's own echo reply at the destination's TTL says
+ * what the port probe would, so none goes; every other probe is the same
+ * (the network answers each flow alike), one fewer in all; the trace is
+ * reached and open, decided by that echo reply (else by the port probe's),
+ * every branch still found. */
+static void test_icmp_port_probe_last(void **state)
+{
+    (void)state;
+    uint64_t sent[2] = {0};
+    for (int last = 0; last < 2; last++) {
+        fn_net net;
+        assert_true(fn_net_init(&net, SELF));
+        net.delay_ns = 1 * MS;
+        fn_dest *d = two_diamonds(&net, false, false);
+        d->nports = 0;
+        fn_dest_port(d, 0, FN_OPEN);
+        rg_engine_opts eo = {.rate = 5000, .timeout = 0.5, .gap = 5, .retries = 1,
+                             .port_probe_last = last};
+        rg_run run;
+        run_icmp(&net, &run, &eo);
+        const rg_trace *t = &run.traces[0];
+        assert_int_equal(run.stats.port_probes_sent, last ? 0 : 1);
+        assert_int_equal(t->reached_ttl, 6);
+        assert_int_equal(t->state, RG_PORT_OPEN);
+        const rg_probe *p = rg_trace_deciding(t);
+        assert_non_null(p);
+        assert_int_equal(p->kind, RG_REPLY_ECHO);
+        assert_ptr_equal(p, last ? rg_trace_answer(t, 6) : rg_trace_probe(t, RG_PORT_PROBE_TTL, 0));
+        const rg_mpath *m = &run.mpaths[0];
+        assert_branches(m, 2, "198.18.1.1", "198.18.3.1");
+        assert_branches(m, 4, "198.18.4.1", "198.18.6.1");
+        assert_branches(m, 6, "203.0.113.10", NULL);
+        assert_attributed(&net, m);
+        sent[last] = run.stats.probes_sent;
+        printf("# figure: ICMP, two 2-way diamonds, 95%%, port probe %s: %llu probes "
+               "(%llu multipath)\n", last ? "last" : "first",
+               (unsigned long long)run.stats.probes_sent, (unsigned long long)m->probes);
+        rg_run_free(&run);
+        fn_net_free(&net);
+    }
+    assert_int_equal(sent[1], sent[0] - 1);
+}
+
+/* The port probe last, where the hops end short of the destination (three
+ * silent routers, --gap 2): it still goes, at the end, and its echo reply
+ * keeps the destination's state and distance; the trace then probes on to
+ * the destination's TTL as a port probe sent first would have let it. */
+static void test_icmp_port_probe_last_when_hops_fall_short(void **state)
+{
+    (void)state;
+    fn_net net;
+    assert_true(fn_net_init(&net, SELF));
+    net.delay_ns = 1 * MS;
+    static const char *const names[] = {"198.18.0.1", "198.18.1.1", "198.18.2.1",
+                                        "198.18.3.1", "198.18.4.1"};
+    int hops[5], twin[5];
+    for (int i = 0; i < 5; i++) {
+        hops[i] = fn_router_add(&net, names[i], i >= 1 && i <= 3, false);
+        twin[i] = FN_NONE;
+    }
+    fn_dest *d = fn_dest_add(&net, "203.0.113.30", hops, twin, 5);
+    fn_dest_port(d, 0, FN_OPEN);
+    rg_engine_opts eo = {.rate = 5000, .timeout = 0.3, .gap = 2, .retries = 0,
+                         .port_probe_last = true};
+    rg_run run;
+    run_icmp(&net, &run, &eo);
+    const rg_trace *t = &run.traces[0];
+    assert_int_equal(run.stats.port_probes_sent, 1);
+    assert_int_equal(t->est_distance, 6);
+    assert_int_equal(t->state, RG_PORT_OPEN);
+    assert_int_equal(t->reached_ttl, 6);
+    /* sent last: after every hop probe that the hops alone sent (TTL 1-3) */
+    const rg_probe *pp = rg_trace_probe(t, RG_PORT_PROBE_TTL, 0);
+    for (unsigned ttl = 1; ttl <= 3; ttl++) {
+        const rg_probe *h = rg_trace_probe(t, ttl, 0);
+        assert_true(h->sent.tv_sec < pp->sent.tv_sec ||
+                    (h->sent.tv_sec == pp->sent.tv_sec && h->sent.tv_nsec < pp->sent.tv_nsec));
+    }
+    rg_run_free(&run);
+    fn_net_free(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +499,8 @@ int main(void)
         cmocka_unit_test(test_silent_router_is_a_silent_next_hop),
         cmocka_unit_test(test_rate_limited_routers_give_every_branch),
         cmocka_unit_test(test_shared_within_a_prefix),
+        cmocka_unit_test(test_icmp_port_probe_last),
+        cmocka_unit_test(test_icmp_port_probe_last_when_hops_fall_short),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
